@@ -1,0 +1,202 @@
+/**
+ * The desired-state and observed-state model shared by the API, the store, the planner and the
+ * Cloudflare adapters. Specs are what a user asked for (camelCase, already validated and in
+ * canonical form); Observed* are Cloudflare objects as the list endpoints return them, converted
+ * once in src/cloudflare. Neither side carries SDK objects or database rows.
+ */
+
+/** Every kind of desired object tunnelplane reconciles, in dependency order. */
+export const KINDS = [
+  "virtual_network",
+  "tunnel",
+  "tunnel_route",
+  "split_tunnel",
+  "proxy_settings",
+  "network_policy",
+] as const;
+
+/** One kind of desired object. */
+export type Kind = (typeof KINDS)[number];
+
+/** Account mode: `enforce` applies plans; `observe` only records drift. */
+export type AccountMode = "enforce" | "observe";
+
+/** A virtual network (Cloudflare `teamnet/virtual_networks`). */
+export interface VirtualNetworkSpec {
+  /** Unique name, 1..256 characters. */
+  name: string;
+  /** Free text shown in the dashboard; tunnelplane appends its ownership marker to it. */
+  comment: string;
+  /** Whether this is the account's default virtual network (routes without one land here). */
+  isDefault: boolean;
+}
+
+/** A remotely managed cloudflared tunnel (`config_src = cloudflare`). */
+export interface TunnelSpec {
+  /** Unique tunnel name in the account, 1..200 characters. */
+  name: string;
+}
+
+/** A tunnel route: a CIDR announced by a tunnel inside a virtual network. */
+export interface TunnelRouteSpec {
+  /** Canonical CIDR (host bits clear, IPv6 in RFC 5952 form). */
+  network: string;
+  /** tunnelplane id of the tunnel that serves the network. */
+  tunnelId: string;
+  /** tunnelplane id of the virtual network, or null for the account's default one. */
+  virtualNetworkId: string | null;
+  /** Free text, at most 50 characters (Cloudflare keeps 100; the marker takes the rest). */
+  comment: string;
+}
+
+/** One split tunnel entry: an address range or a host name, never both (Cloudflare's rule). */
+export type SplitTunnelEntry =
+  | { address: string; description: string }
+  | { host: string; description: string };
+
+/** Split tunnel mode: Exclude (everything through WARP but the list) or Include (only the list). */
+export type SplitTunnelMode = "exclude" | "include";
+
+/** The split tunnel configuration of one device profile. */
+export interface SplitTunnelProfileSpec {
+  /** Exclude or Include mode. */
+  mode: SplitTunnelMode;
+  /** When true the list is computed from the routes (see domain/split-tunnels), plus `entries`. */
+  auto: boolean;
+  /** Entries the user lists: the whole list when `auto` is false, extra entries otherwise. */
+  entries: SplitTunnelEntry[];
+}
+
+/** Gateway proxy toggles: TCP/UDP live in device settings, ICMP in connectivity settings. */
+export interface ProxySettingsSpec {
+  tcp: boolean;
+  udp: boolean;
+  icmp: boolean;
+}
+
+/** An inclusive port range; a single port has `from === to`. Ports are 1..65535. */
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+/** Layer 4 protocols a network policy can narrow to. */
+export type NetworkProtocol = "tcp" | "udp" | "icmp";
+
+/** A Gateway network (l4) policy in structured form. */
+export interface NetworkPolicySpec {
+  name: string;
+  /** `allow` or `block`. */
+  action: "allow" | "block";
+  /** Ascending evaluation order; unique per account. */
+  precedence: number;
+  enabled: boolean;
+  /** Canonical CIDRs (a single address is a /32 or /128). Empty means any destination. */
+  destinations: string[];
+  /** Destination ports; empty means any port. */
+  ports: PortRange[];
+  /** Protocols; empty means every protocol the proxy carries. */
+  protocols: NetworkProtocol[];
+  /** Exact user emails (lower case). Empty together with emailRegex null means everyone. */
+  emails: string[];
+  /** A Gateway `matches` regex over `identity.email` (Rust regex syntax, unanchored). */
+  emailRegex: string | null;
+}
+
+/** Maps each kind to its spec type. */
+export interface SpecByKind {
+  virtual_network: VirtualNetworkSpec;
+  tunnel: TunnelSpec;
+  tunnel_route: TunnelRouteSpec;
+  split_tunnel: SplitTunnelProfileSpec;
+  proxy_settings: ProxySettingsSpec;
+  network_policy: NetworkPolicySpec;
+}
+
+/** Reconciliation status of a desired object. */
+export type SyncState = "pending" | "synced" | "drifted" | "error";
+
+/** A stored desired object, as the planner sees it. */
+export interface DesiredObject<K extends Kind = Kind> {
+  kind: K;
+  /** tunnelplane id (uuid), or the fixed id of a singleton (`default`). */
+  id: string;
+  /** Optimistic-concurrency version, starts at 1. */
+  version: number;
+  spec: SpecByKind[K];
+  /** Cloudflare id recorded by the last apply, or null. */
+  cloudflareId: string | null;
+  /** The version last applied or confirmed in Cloudflare, or null when never. */
+  syncedVersion: number | null;
+  /** When a create was last sent (epoch ms), so a lost create response can be matched later. */
+  createRequestedAtMs: number | null;
+}
+
+/** The whole desired state of one account. */
+export interface DesiredState {
+  accountId: string;
+  objects: DesiredObject[];
+}
+
+/** A virtual network as Cloudflare lists it (live ones only). */
+export interface ObservedVirtualNetwork {
+  cloudflareId: string;
+  name: string;
+  /** Raw comment, marker included. */
+  comment: string;
+  isDefault: boolean;
+}
+
+/** A cloudflared tunnel as Cloudflare lists it (live ones only). */
+export interface ObservedTunnel {
+  cloudflareId: string;
+  name: string;
+  /** Cloudflare's health: inactive, degraded, healthy or down. */
+  status: string;
+  /** Creation instant, epoch ms. */
+  createdAtMs: number;
+}
+
+/** A tunnel route as Cloudflare lists it (live ones only). */
+export interface ObservedTunnelRoute {
+  cloudflareId: string;
+  /** CIDR as Cloudflare returns it. */
+  network: string;
+  tunnelCloudflareId: string;
+  virtualNetworkCloudflareId: string;
+  /** Raw comment, marker included. */
+  comment: string;
+}
+
+/** The split tunnel list of one device profile. */
+export interface ObservedSplitTunnel {
+  /** `default` for the default profile, else Cloudflare's policy id. */
+  profileId: string;
+  mode: SplitTunnelMode;
+  entries: SplitTunnelEntry[];
+}
+
+/** A Gateway rule as Cloudflare lists it. */
+export interface ObservedNetworkPolicy {
+  cloudflareId: string;
+  name: string;
+  /** Raw description, marker included. */
+  description: string;
+  action: string;
+  enabled: boolean;
+  precedence: number;
+  filters: string[];
+  traffic: string;
+  identity: string;
+  devicePosture: string;
+}
+
+/** Everything observed in one account by one run. */
+export interface ObservedState {
+  virtualNetworks: ObservedVirtualNetwork[];
+  tunnels: ObservedTunnel[];
+  tunnelRoutes: ObservedTunnelRoute[];
+  splitTunnels: ObservedSplitTunnel[];
+  proxySettings: ProxySettingsSpec;
+  networkPolicies: ObservedNetworkPolicy[];
+}

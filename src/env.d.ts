@@ -1,0 +1,10 @@
+// Bindings that wrangler.toml cannot declare for every environment.
+declare namespace Cloudflare {
+  interface Env {
+    /**
+     * Optional service binding to a Cloudflare API emulator. When bound, the SDK sends its
+     * requests through it instead of CLOUDFLARE_API_BASE_URL (the tests bind the emulator here).
+     */
+    CLOUDFLARE_API?: Fetcher;
+  }
+}
