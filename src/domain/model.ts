@@ -130,6 +130,11 @@ export interface DesiredObject<K extends Kind = Kind> {
   syncedVersion: number | null;
   /** When a create was last sent (epoch ms), so a lost create response can be matched later. */
   createRequestedAtMs: number | null;
+  /**
+   * When the user deleted it (epoch ms), or null. A deleted object stays as a tombstone until a
+   * run has deleted its Cloudflare counterpart, so ownership is never forgotten.
+   */
+  deletedAtMs: number | null;
 }
 
 /** The whole desired state of one account. */

@@ -1,0 +1,63 @@
+/**
+ * The one place a Cloudflare SDK client is made. SDK retries are off: the reconciler owns retries
+ * (it honours Retry-After inside its budget), and every HTTP call goes through `countingFetch` so
+ * a run can stay within the Workers subrequest limit.
+ */
+import Cloudflare from "cloudflare";
+
+/** How the control plane reaches the Cloudflare API (or the emulator). */
+export interface CloudflareEndpoint {
+  /** API base URL ending in `/client/v4`; empty for the real API. */
+  baseUrl: string;
+  /** A service binding that answers instead of the network (the emulator in tests), or undefined. */
+  fetcher: Fetcher | undefined;
+}
+
+/** Counts the HTTP requests a client sends and refuses to send more than `limit`. */
+export class SubrequestBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+
+  /** Requests left before the limit. */
+  get remaining(): number {
+    return Math.max(0, this.limit - this.used);
+  }
+}
+
+/** Thrown before a request that would exceed the run's subrequest budget; nothing is sent. */
+export class BudgetExhaustedError extends Error {
+  constructor(limit: number) {
+    super(`subrequest budget of ${limit} spent`);
+    this.name = "BudgetExhaustedError";
+  }
+}
+
+const REAL_API_BASE_URL = "https://api.cloudflare.com/client/v4";
+
+/**
+ * Creates the SDK client for one account's API token.
+ * @param apiToken the account's decrypted API token; never logged.
+ */
+export function createCloudflareClient(
+  apiToken: string,
+  endpoint: CloudflareEndpoint,
+  budget: SubrequestBudget,
+): Cloudflare {
+  const send = endpoint.fetcher
+    ? (input: RequestInfo | URL, init?: RequestInit) =>
+        (endpoint.fetcher as Fetcher).fetch(input as RequestInfo, init)
+    : (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init);
+  const countingFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    if (budget.used >= budget.limit) {
+      throw new BudgetExhaustedError(budget.limit);
+    }
+    budget.used += 1;
+    return send(input, init);
+  };
+  return new Cloudflare({
+    apiToken,
+    baseURL: endpoint.baseUrl === "" ? REAL_API_BASE_URL : endpoint.baseUrl,
+    maxRetries: 0,
+    fetch: countingFetch as typeof fetch,
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * SDK failures -> UpstreamError, here and nowhere else. The reconciler reads `retryable` and
+ * `retryAfterMs` to decide whether to wait, back off or record a terminal error.
+ */
+import Cloudflare from "cloudflare";
+import { BudgetExhaustedError } from "./client";
+
+/** A failed Cloudflare API call, classified. */
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, or 0 for a network failure. */
+    readonly status: number,
+    /** True for 429, 5xx and network failures. */
+    readonly retryable: boolean,
+    /** Wait asked for by `Retry-After`, in ms, or null when absent. */
+    readonly retryAfterMs: number | null,
+    /** Cloudflare error codes from the body's `errors[]`. */
+    readonly codes: number[],
+  ) {
+    super(message);
+    this.name = "UpstreamError";
+  }
+}
+
+function retryAfterMsOf(headers: Headers | undefined): number | null {
+  const value = headers?.get("retry-after");
+  if (value === null || value === undefined) {
+    return null;
+  }
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : null;
+}
+
+/**
+ * Classifies anything a SDK call threw. A BudgetExhaustedError passes through unchanged: it is not
+ * an upstream failure but the run's own limit. Errors that are not Cloudflare's become terminal
+ * UpstreamErrors carrying their own message (they come from our code, never hold a token).
+ * @returns an UpstreamError whose message holds Cloudflare's error messages, never the token.
+ */
+export function toUpstreamError(error: unknown): UpstreamError | BudgetExhaustedError {
+  if (error instanceof BudgetExhaustedError || error instanceof UpstreamError) {
+    return error;
+  }
+  if (error instanceof Cloudflare.APIError && error.status !== undefined) {
+    const items = (error.errors ?? []) as { code?: number; message?: string }[];
+    const codes = items.map((e) => e.code).filter((c): c is number => typeof c === "number");
+    const text = items.map((e) => `${e.code ?? "?"}: ${e.message ?? ""}`).join("; ");
+    const status = error.status;
+    return new UpstreamError(
+      `Cloudflare answered ${status}${text === "" ? "" : ` (${text})`}`,
+      status,
+      status === 429 || status >= 500,
+      retryAfterMsOf(error.headers as Headers | undefined),
+      codes,
+    );
+  }
+  if (error instanceof Cloudflare.APIConnectionError) {
+    return new UpstreamError("Cloudflare could not be reached", 0, true, null, []);
+  }
+  // Not a Cloudflare answer (e.g. a reference that could not be resolved): terminal for this run.
+  return new UpstreamError(
+    error instanceof Error ? error.message : String(error),
+    0,
+    false,
+    null,
+    [],
+  );
+}

@@ -1,0 +1,67 @@
+/**
+ * Split tunnel lists of the default device profile. Cloudflare has no mode field: the profile
+ * carries either an `exclude` or an `include` list, and the list last written sets the mode.
+ */
+import type Cloudflare from "cloudflare";
+import type { ObservedSplitTunnel, SplitTunnelEntry } from "../domain/model";
+import type { Action } from "../domain/plan/actions";
+import type { ApplyContext } from "./apply-context";
+
+/** The profile id tunnelplane uses for the default device profile. */
+export const DEFAULT_PROFILE_ID = "default";
+
+interface WireEntry {
+  address?: string;
+  host?: string;
+  description?: string;
+}
+
+function fromWire(entries: WireEntry[]): SplitTunnelEntry[] {
+  return entries.flatMap((e): SplitTunnelEntry[] => {
+    const description = e.description ?? "";
+    if (e.address !== undefined) {
+      return [{ address: e.address, description }];
+    }
+    return e.host === undefined ? [] : [{ host: e.host, description }];
+  });
+}
+
+/** Reads the default profile's active split tunnel list (one request: the profile itself). */
+export async function listSplitTunnels(
+  client: Cloudflare,
+  accountId: string,
+): Promise<ObservedSplitTunnel[]> {
+  const profile = await client.zeroTrust.devices.policies.default.get({ account_id: accountId });
+  if (profile === null) {
+    return [];
+  }
+  const include = profile.include as WireEntry[] | undefined;
+  const exclude = (profile.exclude ?? []) as WireEntry[];
+  return [
+    include !== undefined
+      ? { profileId: DEFAULT_PROFILE_ID, mode: "include", entries: fromWire(include) }
+      : { profileId: DEFAULT_PROFILE_ID, mode: "exclude", entries: fromWire(exclude) },
+  ];
+}
+
+/** Replaces the profile's list in the desired mode (PUT of the whole list). */
+export async function applySplitTunnel(
+  ctx: ApplyContext,
+  action: Action<"split_tunnel">,
+): Promise<string> {
+  if (action.op === "delete") {
+    throw new Error("split tunnel lists are never deleted, only replaced");
+  }
+  const body = action.desired.entries.map((e) =>
+    "address" in e
+      ? { address: e.address, ...(e.description === "" ? {} : { description: e.description }) }
+      : { host: e.host, ...(e.description === "" ? {} : { description: e.description }) },
+  );
+  const api = ctx.client.zeroTrust.devices.policies.default;
+  if (action.desired.mode === "exclude") {
+    await api.excludes.update({ account_id: ctx.accountId, body });
+  } else {
+    await api.includes.update({ account_id: ctx.accountId, body });
+  }
+  return DEFAULT_PROFILE_ID;
+}

@@ -1,0 +1,315 @@
+/**
+ * Desired objects of every kind. Each write bumps `version`, marks the object pending and appends
+ * an audit-log entry in the same D1 batch; updates are conditional on the version read (optimistic
+ * concurrency). A delete leaves a tombstone until a run has removed the Cloudflare object.
+ */
+import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import type { DesiredObject, DesiredState, Kind, SpecByKind, SyncState } from "../domain/model";
+import type { Db } from "./client";
+import type { CursorPosition } from "./pagination";
+import { auditLog, desiredObjects } from "./schema";
+
+/** A stored desired object with its reconciliation status. */
+export interface StoredObject<K extends Kind = Kind> extends DesiredObject<K> {
+  syncState: SyncState;
+  lastError: string | null;
+  syncedAtMs: number | null;
+  /** What the last run observed about it (kind-specific), or null. */
+  observed: Record<string, unknown> | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+/** Who made a change, for the audit log. */
+export interface Actor {
+  /** e.g. `api-key:admin`, `reconciler`. */
+  name: string;
+}
+
+type Row = typeof desiredObjects.$inferSelect;
+
+function fromRow<K extends Kind>(row: Row): StoredObject<K> {
+  return {
+    kind: row.kind as K,
+    id: row.id,
+    version: row.version,
+    spec: JSON.parse(row.specJson) as SpecByKind[K],
+    cloudflareId: row.cloudflareId,
+    syncedVersion: row.syncedVersion,
+    createRequestedAtMs: row.createRequestedAtMs,
+    deletedAtMs: row.deletedAtMs,
+    syncState: row.syncState,
+    lastError: row.lastError,
+    syncedAtMs: row.syncedAtMs,
+    observed: row.observedJson === null ? null : JSON.parse(row.observedJson),
+    createdAtMs: row.createdAtMs,
+    updatedAtMs: row.updatedAtMs,
+  };
+}
+
+const key = (accountId: string, kind: Kind, id: string) =>
+  and(
+    eq(desiredObjects.accountId, accountId),
+    eq(desiredObjects.kind, kind),
+    eq(desiredObjects.id, id),
+  );
+
+function auditEntry(
+  accountId: string,
+  actor: Actor,
+  action: string,
+  kind: Kind,
+  objectId: string,
+  before: unknown,
+  after: unknown,
+  nowMs: number,
+) {
+  return {
+    id: crypto.randomUUID(),
+    accountId,
+    actor: actor.name,
+    action,
+    kind,
+    objectId,
+    beforeJson: before === undefined ? null : JSON.stringify(before),
+    afterJson: after === undefined ? null : JSON.stringify(after),
+    atMs: nowMs,
+  };
+}
+
+/**
+ * An audit insert that lands only if the guarded write before it in the same batch did: it
+ * selects from the object's row at the version that write produced.
+ */
+function auditIfWritten(
+  db: Db,
+  accountId: string,
+  kind: Kind,
+  id: string,
+  version: number,
+  entry: ReturnType<typeof auditEntry>,
+) {
+  return db.insert(auditLog).select(
+    db
+      .select({
+        id: sql`${entry.id}`.as("id"),
+        accountId: sql`${entry.accountId}`.as("account_id"),
+        actor: sql`${entry.actor}`.as("actor"),
+        action: sql`${entry.action}`.as("action"),
+        kind: sql`${entry.kind}`.as("kind"),
+        objectId: sql`${entry.objectId}`.as("object_id"),
+        beforeJson: sql`${entry.beforeJson}`.as("before_json"),
+        afterJson: sql`${entry.afterJson}`.as("after_json"),
+        atMs: sql`${entry.atMs}`.as("at_ms"),
+      })
+      .from(desiredObjects)
+      .where(
+        and(
+          key(accountId, kind, id),
+          eq(desiredObjects.version, version),
+          eq(desiredObjects.updatedAtMs, entry.atMs),
+        ),
+      ),
+  );
+}
+
+/** One live object, or undefined (missing, tombstoned, or another account's). */
+export async function getObject<K extends Kind>(
+  db: Db,
+  accountId: string,
+  kind: K,
+  id: string,
+): Promise<StoredObject<K> | undefined> {
+  const rows = await db
+    .select()
+    .from(desiredObjects)
+    .where(and(key(accountId, kind, id), isNull(desiredObjects.deletedAtMs)));
+  return rows[0] === undefined ? undefined : fromRow<K>(rows[0]);
+}
+
+/** A page of live objects of one kind in creation order, `limit + 1` rows for paging. */
+export async function listObjects<K extends Kind>(
+  db: Db,
+  accountId: string,
+  kind: K,
+  after: CursorPosition | undefined,
+  limit: number,
+): Promise<StoredObject<K>[]> {
+  const position =
+    after === undefined
+      ? undefined
+      : or(
+          gt(desiredObjects.createdAtMs, after.atMs),
+          and(eq(desiredObjects.createdAtMs, after.atMs), gt(desiredObjects.id, after.id)),
+        );
+  const rows = await db
+    .select()
+    .from(desiredObjects)
+    .where(
+      and(
+        eq(desiredObjects.accountId, accountId),
+        eq(desiredObjects.kind, kind),
+        isNull(desiredObjects.deletedAtMs),
+        position,
+      ),
+    )
+    .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id))
+    .limit(limit + 1);
+  return rows.map((row) => fromRow<K>(row));
+}
+
+/**
+ * Inserts a new object (version 1, pending) and its audit entry.
+ * @throws the D1 UNIQUE violation when `naturalKey` is taken (see isUniqueViolation).
+ */
+export async function insertObject<K extends Kind>(
+  db: Db,
+  accountId: string,
+  input: { kind: K; id: string; spec: SpecByKind[K]; naturalKey: string | null },
+  actor: Actor,
+  nowMs: number,
+): Promise<StoredObject<K>> {
+  const row: Row = {
+    accountId,
+    kind: input.kind,
+    id: input.id,
+    naturalKey: input.naturalKey,
+    specJson: JSON.stringify(input.spec),
+    version: 1,
+    syncState: "pending",
+    cloudflareId: null,
+    lastError: null,
+    syncedVersion: null,
+    syncedAtMs: null,
+    createRequestedAtMs: null,
+    observedJson: null,
+    deletedAtMs: null,
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
+  };
+  await db.batch([
+    db.insert(desiredObjects).values(row),
+    db
+      .insert(auditLog)
+      .values(
+        auditEntry(accountId, actor, "create", input.kind, input.id, undefined, input.spec, nowMs),
+      ),
+  ]);
+  return fromRow<K>(row);
+}
+
+/**
+ * Replaces the spec of a live object whose version is `expectedVersion`.
+ * @returns the updated object, or undefined when it is missing or its version moved on.
+ * @throws the D1 UNIQUE violation when `naturalKey` is taken by another object.
+ */
+export async function updateObject<K extends Kind>(
+  db: Db,
+  accountId: string,
+  current: StoredObject<K>,
+  input: { spec: SpecByKind[K]; naturalKey: string | null },
+  actor: Actor,
+  nowMs: number,
+): Promise<StoredObject<K> | undefined> {
+  const [updated] = await db.batch([
+    db
+      .update(desiredObjects)
+      .set({
+        specJson: JSON.stringify(input.spec),
+        naturalKey: input.naturalKey,
+        version: current.version + 1,
+        syncState: "pending",
+        updatedAtMs: nowMs,
+      })
+      .where(
+        and(
+          key(accountId, current.kind, current.id),
+          eq(desiredObjects.version, current.version),
+          isNull(desiredObjects.deletedAtMs),
+        ),
+      )
+      .returning(),
+    auditIfWritten(
+      db,
+      accountId,
+      current.kind,
+      current.id,
+      current.version + 1,
+      auditEntry(
+        accountId,
+        actor,
+        "update",
+        current.kind,
+        current.id,
+        current.spec,
+        input.spec,
+        nowMs,
+      ),
+    ),
+  ]);
+  if (updated[0] === undefined) {
+    return undefined;
+  }
+  return fromRow<K>(updated[0]);
+}
+
+/**
+ * Tombstones a live object whose version is `expectedVersion`: it disappears from the API at once
+ * and its Cloudflare counterpart is deleted by the next run.
+ * @returns false when it is missing or its version moved on.
+ */
+export async function deleteObject(
+  db: Db,
+  accountId: string,
+  current: StoredObject,
+  actor: Actor,
+  nowMs: number,
+): Promise<boolean> {
+  const [rows] = await db.batch([
+    db
+      .update(desiredObjects)
+      .set({
+        deletedAtMs: nowMs,
+        naturalKey: null,
+        version: current.version + 1,
+        syncState: "pending",
+        updatedAtMs: nowMs,
+      })
+      .where(
+        and(
+          key(accountId, current.kind, current.id),
+          eq(desiredObjects.version, current.version),
+          isNull(desiredObjects.deletedAtMs),
+        ),
+      )
+      .returning({ id: desiredObjects.id }),
+    auditIfWritten(
+      db,
+      accountId,
+      current.kind,
+      current.id,
+      current.version + 1,
+      auditEntry(
+        accountId,
+        actor,
+        "delete",
+        current.kind,
+        current.id,
+        current.spec,
+        undefined,
+        nowMs,
+      ),
+    ),
+  ]);
+  return rows.length > 0;
+}
+
+/** The account's whole desired state, tombstones included, for the planner. */
+export async function loadDesiredState(db: Db, accountId: string): Promise<DesiredState> {
+  const rows = await db
+    .select()
+    .from(desiredObjects)
+    .where(eq(desiredObjects.accountId, accountId))
+    .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id));
+  return { accountId, objects: rows.map((row) => fromRow(row)) };
+}

@@ -1,0 +1,134 @@
+/** Run records: one per reconcile or plan, written at start and finished in a `finally`. */
+import { and, desc, eq, lt, or } from "drizzle-orm";
+import type { Db } from "./client";
+import type { CursorPosition } from "./pagination";
+import { runs } from "./schema";
+
+/** Counts of one run. */
+export interface RunCounts {
+  /** Objects observed in Cloudflare. */
+  observed: number;
+  /** Actions planned. */
+  planned: number;
+  /** Actions applied successfully. */
+  applied: number;
+  /** Actions that failed. */
+  failed: number;
+  /** Actions left for a later run (budget). */
+  deferred: number;
+  /** Cloudflare objects found that tunnelplane does not own. */
+  unmanaged: number;
+  /** HTTP requests sent to Cloudflare. */
+  subrequests: number;
+}
+
+/** One action of a run with its outcome. */
+export interface RunAction {
+  op: string;
+  kind: string;
+  key: string;
+  reason: string;
+  diff: { field: string; observed: unknown; desired: unknown }[];
+  isDrift: boolean;
+  outcome: "planned" | "applied" | "failed" | "deferred" | "skipped";
+  cloudflareId: string | null;
+  error: string | null;
+}
+
+/** A run record. */
+export interface RunRecord {
+  id: string;
+  accountId: string;
+  trigger: "api" | "cron" | "queue" | "alarm";
+  mode: "enforce" | "observe" | "plan";
+  outcome: "running" | "succeeded" | "failed" | "partial";
+  fencingToken: number | null;
+  startedAtMs: number;
+  finishedAtMs: number | null;
+  counts: RunCounts;
+  actions: RunAction[];
+  drift: { kind: string; key: string; reason: string }[];
+  errors: { kind: string | null; key: string | null; message: string; retryable: boolean }[];
+  /** True when the budget ran out and work was left for the next run. */
+  continued: boolean;
+}
+
+type Row = typeof runs.$inferSelect;
+
+function toRow(run: RunRecord): Row {
+  return {
+    id: run.id,
+    accountId: run.accountId,
+    trigger: run.trigger,
+    mode: run.mode,
+    outcome: run.outcome,
+    fencingToken: run.fencingToken,
+    startedAtMs: run.startedAtMs,
+    finishedAtMs: run.finishedAtMs,
+    countsJson: JSON.stringify(run.counts),
+    actionsJson: JSON.stringify(run.actions),
+    driftJson: JSON.stringify(run.drift),
+    errorsJson: JSON.stringify(run.errors),
+    continued: run.continued,
+  };
+}
+
+function fromRow(row: Row): RunRecord {
+  return {
+    id: row.id,
+    accountId: row.accountId,
+    trigger: row.trigger,
+    mode: row.mode,
+    outcome: row.outcome,
+    fencingToken: row.fencingToken,
+    startedAtMs: row.startedAtMs,
+    finishedAtMs: row.finishedAtMs,
+    counts: JSON.parse(row.countsJson),
+    actions: JSON.parse(row.actionsJson),
+    drift: JSON.parse(row.driftJson),
+    errors: JSON.parse(row.errorsJson),
+    continued: row.continued,
+  };
+}
+
+/** Inserts or replaces a run record. */
+export async function saveRun(db: Db, run: RunRecord): Promise<void> {
+  const row = toRow(run);
+  await db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: row });
+}
+
+/** One run of the account, or undefined. */
+export async function getRun(
+  db: Db,
+  accountId: string,
+  runId: string,
+): Promise<RunRecord | undefined> {
+  const rows = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.accountId, accountId), eq(runs.id, runId)));
+  return rows[0] === undefined ? undefined : fromRow(rows[0]);
+}
+
+/** Runs newest first, `limit + 1` rows for paging. */
+export async function listRuns(
+  db: Db,
+  accountId: string,
+  before: CursorPosition | undefined,
+  limit: number,
+): Promise<RunRecord[]> {
+  const position =
+    before === undefined
+      ? undefined
+      : or(
+          lt(runs.startedAtMs, before.atMs),
+          and(eq(runs.startedAtMs, before.atMs), lt(runs.id, before.id)),
+        );
+  const rows = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.accountId, accountId), position))
+    .orderBy(desc(runs.startedAtMs), desc(runs.id))
+    .limit(limit + 1);
+  return rows.map(fromRow);
+}

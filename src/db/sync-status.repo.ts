@@ -1,0 +1,89 @@
+/**
+ * What a run learned about each desired object: its Cloudflare id, whether it is in sync, the
+ * last error. Every write is guarded by the version the run planned from, so a user's edit made
+ * during the run is never marked synced.
+ */
+import { and, eq, isNotNull } from "drizzle-orm";
+import type { Kind, SyncState } from "../domain/model";
+import type { Db } from "./client";
+import { desiredObjects } from "./schema";
+
+/** The outcome of one run for one desired object. */
+export interface SyncUpdate {
+  kind: Kind;
+  id: string;
+  /** The version the run planned from. */
+  version: number;
+  syncState: SyncState;
+  cloudflareId?: string | null;
+  lastError?: string | null;
+  /** Set when the object is now equal in Cloudflare at `version`. */
+  isSynced: boolean;
+  /** Set when a create is about to be sent (epoch ms). */
+  createRequestedAtMs?: number;
+  observed?: Record<string, unknown> | null;
+  /** True when the object is a tombstone whose Cloudflare object is gone: remove the row. */
+  purge?: boolean;
+}
+
+const whereAt = (accountId: string, u: SyncUpdate) =>
+  and(
+    eq(desiredObjects.accountId, accountId),
+    eq(desiredObjects.kind, u.kind),
+    eq(desiredObjects.id, u.id),
+    eq(desiredObjects.version, u.version),
+  );
+
+/** Writes the updates in one batch. `nowMs` stamps `synced_at_ms`. */
+export async function recordSyncUpdates(
+  db: Db,
+  accountId: string,
+  updates: SyncUpdate[],
+  nowMs: number,
+): Promise<void> {
+  const statements = updates.map((u) =>
+    u.purge
+      ? db
+          .delete(desiredObjects)
+          .where(and(whereAt(accountId, u), isNotNull(desiredObjects.deletedAtMs)))
+      : db
+          .update(desiredObjects)
+          .set({
+            syncState: u.syncState,
+            ...(u.cloudflareId === undefined ? {} : { cloudflareId: u.cloudflareId }),
+            ...(u.lastError === undefined ? {} : { lastError: u.lastError }),
+            ...(u.isSynced ? { syncedVersion: u.version, syncedAtMs: nowMs } : {}),
+            ...(u.createRequestedAtMs === undefined
+              ? {}
+              : { createRequestedAtMs: u.createRequestedAtMs }),
+            ...(u.observed === undefined
+              ? {}
+              : { observedJson: u.observed === null ? null : JSON.stringify(u.observed) }),
+          })
+          .where(whereAt(accountId, u)),
+  );
+  const [first, ...rest] = statements;
+  if (first !== undefined) {
+    await db.batch([first, ...rest]);
+  }
+}
+
+/** Stamps that a create of the object is about to be sent (epoch ms), whatever its version. */
+export async function recordCreateRequested(
+  db: Db,
+  accountId: string,
+  kind: Kind,
+  id: string,
+  atMs: number,
+): Promise<void> {
+  await db
+    .update(desiredObjects)
+    .set({ createRequestedAtMs: atMs })
+    .where(
+      and(
+        eq(desiredObjects.accountId, accountId),
+        eq(desiredObjects.kind, kind),
+        eq(desiredObjects.id, id),
+      ),
+    );
+}

@@ -1,0 +1,50 @@
+/**
+ * tunnelplane's retry policy for Cloudflare calls (the SDK's own retries are off): a 429 waits
+ * out its Retry-After, a 5xx or network failure backs off exponentially, and no single wait may
+ * exceed `maxWaitMs`, so a run stays inside its time budget.
+ */
+import { BudgetExhaustedError } from "../cloudflare/client";
+import { toUpstreamError, type UpstreamError } from "../cloudflare/errors";
+
+/** How a call is retried. */
+export interface RetryPolicy {
+  /** Attempts in all, first one included (>= 1). */
+  maxAttempts: number;
+  /** First backoff for 5xx without Retry-After, ms; doubles each attempt. */
+  baseBackoffMs: number;
+  /** Longest single wait, ms; a longer Retry-After fails the call instead. */
+  maxWaitMs: number;
+  /** Waits `ms` milliseconds. */
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** The default policy: 4 attempts, 500 ms first backoff, at most 30 s per wait. */
+export function defaultRetryPolicy(sleep: (ms: number) => Promise<void>): RetryPolicy {
+  return { maxAttempts: 4, baseBackoffMs: 500, maxWaitMs: 30_000, sleep };
+}
+
+/**
+ * Runs `call`, retrying retryable upstream failures per `policy`.
+ * @throws UpstreamError (terminal, or retryable after the last attempt) or BudgetExhaustedError.
+ */
+export async function withRetry<T>(policy: RetryPolicy, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const failure: UpstreamError | BudgetExhaustedError = toUpstreamError(error);
+      if (
+        failure instanceof BudgetExhaustedError ||
+        !failure.retryable ||
+        attempt >= policy.maxAttempts
+      ) {
+        throw failure;
+      }
+      const waitMs = failure.retryAfterMs ?? policy.baseBackoffMs * 2 ** (attempt - 1);
+      if (waitMs > policy.maxWaitMs) {
+        throw failure;
+      }
+      await policy.sleep(waitMs);
+    }
+  }
+}
