@@ -1,0 +1,5 @@
+/** CIDR parsing, canonical form, set algebra, lookups and Cloudflare's reserved ranges. */
+export * from "./lookup";
+export * from "./parse";
+export * from "./ranges";
+export * from "./reserved";

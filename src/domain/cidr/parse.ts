@@ -1,0 +1,194 @@
+/**
+ * Parsing and canonical form of IPv4/IPv6 addresses and prefixes. ipaddr.js reads the text; this
+ * module decides what tunnelplane accepts. Invariant: every `Prefix` it returns has its host bits
+ * clear, and `formatPrefix` prints each network in exactly one way (RFC 4632, RFC 5952).
+ */
+import ipaddr from "ipaddr.js";
+import { err, ok, type Result } from "../result";
+
+/** Address family: 4 (IPv4, 32-bit) or 6 (IPv6, 128-bit). */
+export type IpFamily = 4 | 6;
+
+/** Address width in bits per family. */
+export const ADDRESS_BITS: Readonly<Record<IpFamily, number>> = { 4: 32, 6: 128 };
+
+/**
+ * A network prefix with its host bits clear: the addresses `address` ..
+ * `address + 2^(bits - prefixLength) - 1`, both bounds inclusive.
+ */
+export interface Prefix {
+  /** 4 or 6. */
+  family: IpFamily;
+  /** The network address as an unsigned integer (0 .. 2^32-1 or 0 .. 2^128-1). */
+  address: bigint;
+  /** Prefix length in bits, 0..32 (IPv4) or 0..128 (IPv6). */
+  prefixLength: number;
+}
+
+/**
+ * Why a CIDR was refused.
+ * - `invalid-cidr`: not an address or prefix tunnelplane accepts; `reason` says what is wrong.
+ * - `host-bits-set`: a valid prefix whose address has bits set below the prefix length
+ *   (`10.1.2.3/8`); `canonical` is the network it was probably meant as (`10.0.0.0/8`).
+ */
+export type CidrError =
+  | { code: "invalid-cidr"; input: string; reason: string }
+  | { code: "host-bits-set"; input: string; canonical: string };
+
+const PREFIX_LENGTH_TEXT = /^(0|[1-9][0-9]{0,2})$/;
+const EMBEDDED_IPV4 = /^(.*:)([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)$/;
+const IPV4_MAPPED_HIGH_BITS = 0xffffn;
+
+function invalid(input: string, reason: string): Result<never, CidrError> {
+  return err({ code: "invalid-cidr", input, reason });
+}
+
+function ipv4Value(octets: readonly number[]): bigint {
+  let value = 0n;
+  for (const octet of octets) {
+    value = (value << 8n) | BigInt(octet);
+  }
+  return value;
+}
+
+/**
+ * Reads an address without a prefix length. IPv4 must be four decimal octets without leading
+ * zeros: `010.0.0.1` is octal to some parsers and decimal to others, so it is refused rather
+ * than guessed. An IPv6 address may end in a dotted quad (RFC 4291 §2.2 form 3); that tail is
+ * converted here because ipaddr.js reads `::1.2.3.4` as `::ffff:1.2.3.4`.
+ */
+function parseAddressText(text: string): Result<{ family: IpFamily; value: bigint }, string> {
+  if (text.includes(":")) {
+    if (text.includes("%")) {
+      return err("IPv6 zone identifiers (%...) are not allowed in a network");
+    }
+    let hexText = text;
+    const embedded = EMBEDDED_IPV4.exec(text);
+    if (embedded) {
+      const [, head, quad] = embedded;
+      if (head === undefined || quad === undefined || !ipaddr.IPv4.isValidFourPartDecimal(quad)) {
+        return err("the embedded IPv4 address must be four decimal octets");
+      }
+      const octets = ipaddr.IPv4.parse(quad).octets;
+      const high = ((octets[0] ?? 0) << 8) | (octets[1] ?? 0);
+      const low = ((octets[2] ?? 0) << 8) | (octets[3] ?? 0);
+      hexText = `${head}${high.toString(16)}:${low.toString(16)}`;
+    }
+    if (!ipaddr.IPv6.isValid(hexText)) {
+      return err("not a valid IPv6 address");
+    }
+    let value = 0n;
+    for (const part of ipaddr.IPv6.parse(hexText).parts) {
+      value = (value << 16n) | BigInt(part);
+    }
+    return ok({ family: 6, value });
+  }
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) {
+    return err("not a valid IPv4 address (four decimal octets 0-255, no leading zeros)");
+  }
+  return ok({ family: 4, value: ipv4Value(ipaddr.IPv4.parse(text).octets) });
+}
+
+/** The mask of the host bits of a prefix (all ones below the prefix length). */
+export function hostMask(family: IpFamily, prefixLength: number): bigint {
+  return (1n << BigInt(ADDRESS_BITS[family] - prefixLength)) - 1n;
+}
+
+/**
+ * Parses an address or a CIDR into a `Prefix`. Surrounding whitespace is ignored. A bare address
+ * is a host prefix (`/32` or `/128`). An IPv4-mapped IPv6 prefix (`::ffff:0:0/96` or longer,
+ * RFC 4291 §2.5.5.2) becomes the IPv4 prefix it maps (`::ffff:10.0.0.0/104` is `10.0.0.0/8`):
+ * the traffic it names is IPv4, and one network must not have two spellings.
+ *
+ * Errors: `invalid-cidr` (unparsable address, zone id, prefix length missing after `/`, not
+ * decimal, with leading zeros, or above 32/128), `host-bits-set` with the canonical network.
+ * @see https://www.rfc-editor.org/rfc/rfc4632#section-3.1 (prefix notation)
+ * @see https://www.rfc-editor.org/rfc/rfc4291#section-2.3 (IPv6 prefix notation)
+ */
+export function parseCidr(input: string): Result<Prefix, CidrError> {
+  const text = input.trim();
+  if (text === "") {
+    return invalid(input, "empty");
+  }
+  const parts = text.split("/");
+  if (parts.length > 2) {
+    return invalid(input, "more than one '/'");
+  }
+  const [addressText = "", lengthText] = parts;
+  const address = parseAddressText(addressText);
+  if (!address.ok) {
+    return invalid(input, address.error);
+  }
+  let family = address.value.family;
+  let value = address.value.value;
+  let prefixLength = ADDRESS_BITS[family];
+  if (lengthText !== undefined) {
+    if (!PREFIX_LENGTH_TEXT.test(lengthText)) {
+      return invalid(input, "the prefix length must be a decimal number without leading zeros");
+    }
+    prefixLength = Number(lengthText);
+    if (prefixLength > ADDRESS_BITS[family]) {
+      return invalid(
+        input,
+        `the prefix length ${prefixLength} exceeds ${ADDRESS_BITS[family]} for IPv${family}`,
+      );
+    }
+  }
+  if (family === 6 && prefixLength >= 96 && value >> 32n === IPV4_MAPPED_HIGH_BITS) {
+    family = 4;
+    value &= 0xffffffffn;
+    prefixLength -= 96;
+  }
+  const mask = hostMask(family, prefixLength);
+  if ((value & mask) !== 0n) {
+    const canonical = formatPrefix({ family, address: value & ~mask, prefixLength });
+    return err({ code: "host-bits-set", input, canonical });
+  }
+  return ok({ family, address: value, prefixLength });
+}
+
+/**
+ * The canonical text of an address or CIDR: always with a prefix length, IPv4 dotted decimal,
+ * IPv6 in RFC 5952 form (lower case, no leading zeros, the longest run of two or more zero
+ * groups compressed, the first one on a tie). Errors as `parseCidr`.
+ * @example canonicalCidr("2001:DB8:0:0:1:0:0:1") // ok("2001:db8::1:0:0:1/128")
+ * @see https://www.rfc-editor.org/rfc/rfc5952#section-4
+ */
+export function canonicalCidr(input: string): Result<string, CidrError> {
+  const parsed = parseCidr(input);
+  return parsed.ok ? ok(formatPrefix(parsed.value)) : parsed;
+}
+
+/** Prints an address value of the family: dotted decimal, or RFC 5952 text for IPv6. */
+export function formatAddress(family: IpFamily, address: bigint): string {
+  if (family === 4) {
+    const value = Number(address);
+    return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+  }
+  const parts: number[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) {
+    parts.push(Number((address >> shift) & 0xffffn));
+  }
+  return new ipaddr.IPv6(parts).toRFC5952String();
+}
+
+/** Prints a prefix as `address/prefixLength` in canonical form (see `canonicalCidr`). */
+export function formatPrefix(prefix: Prefix): string {
+  return `${formatAddress(prefix.family, prefix.address)}/${prefix.prefixLength}`;
+}
+
+/**
+ * Parses a CIDR that is already known to be valid (stored desired state, fixed tables): any
+ * failure is a broken invariant, so it throws a `RangeError` naming the input and the reason.
+ */
+export function parseKnownCidr(input: string): Prefix {
+  const parsed = parseCidr(input);
+  if (parsed.ok) {
+    return parsed.value;
+  }
+  const detail =
+    parsed.error.code === "invalid-cidr"
+      ? parsed.error.reason
+      : `host bits set (canonical ${parsed.error.canonical})`;
+  throw new RangeError(`not a valid CIDR: ${JSON.stringify(input)}: ${detail}`);
+}
