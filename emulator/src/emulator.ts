@@ -1,0 +1,140 @@
+/**
+ * The request pipeline of the emulated `https://api.cloudflare.com/client/v4`: faults, auth,
+ * routing, the handler, the envelope, and the call log. Handlers are synchronous, so one call
+ * is applied atomically inside the Durable Object.
+ */
+import { Clock } from "./clock";
+import { CallLog, Controls, FaultBook, faultResponse } from "./controls";
+import { ApiFailure, failureResponse, Query, successResponse } from "./http";
+import { deviceProfileRoutes } from "./resources/devices";
+import { gatewayRuleRoutes } from "./resources/gateway-rules";
+import { routeRoutes } from "./resources/routes";
+import { settingsRoutes } from "./resources/settings";
+import { tunnelRoutes } from "./resources/tunnels";
+import { virtualNetworkRoutes } from "./resources/virtual-networks";
+import { type RouteDefinition, Router } from "./router";
+import { createSchema, Store } from "./store";
+
+/** Path prefix of the emulated API. */
+export const API_PREFIX = "/client/v4";
+const ACCOUNT_PATH = /^\/client\/v4\/accounts\/([^/]+)/;
+const ACCOUNT_ID = /^[0-9a-f]{32}$/;
+
+/** Every emulated endpoint, literal paths before parameterised ones. */
+export const ROUTES: readonly RouteDefinition[] = [
+  ...virtualNetworkRoutes,
+  ...tunnelRoutes,
+  ...routeRoutes,
+  ...gatewayRuleRoutes,
+  ...deviceProfileRoutes,
+  ...settingsRoutes,
+];
+
+/** The whole emulator over one SQLite storage. */
+export class Emulator {
+  private readonly clock = new Clock();
+  private readonly store: Store;
+  private readonly calls: CallLog;
+  private readonly faults: FaultBook;
+  private readonly controls: Controls;
+  private readonly router = new Router(ROUTES);
+
+  constructor(sql: SqlStorage) {
+    createSchema(sql);
+    this.store = new Store(sql, this.clock);
+    this.calls = new CallLog(sql);
+    this.faults = new FaultBook(sql);
+    this.controls = new Controls(this.store, this.calls, this.faults, this.clock);
+  }
+
+  async handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/__emulator/")) {
+      return this.controls.handle(request, url);
+    }
+    const method = request.method.toUpperCase();
+    const fault = this.faults.take(method, url.pathname);
+    if (fault !== undefined && fault.delay_ms > 0) {
+      await new Promise((resolve) => setTimeout(resolve, fault.delay_ms));
+    }
+    let response: Response;
+    if (fault?.status != null && !fault.after_apply) {
+      response = faultResponse(fault);
+    } else {
+      response = await this.serve(request, url, method);
+      if (fault?.status != null) {
+        response = faultResponse(fault);
+      }
+    }
+    this.calls.record({
+      method,
+      path: url.pathname,
+      query: url.search.replace(/^\?/, ""),
+      status: response.status,
+      account_id: ACCOUNT_PATH.exec(url.pathname)?.[1] ?? null,
+    });
+    return response;
+  }
+
+  private async serve(request: Request, url: URL, method: string): Promise<Response> {
+    try {
+      assertAuthenticated(request.headers);
+      if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
+        throw new ApiFailure(404, 7003, "No route for the URI");
+      }
+      const match = this.router.match(method, url.pathname.slice(API_PREFIX.length));
+      if (match.kind === "method-not-allowed") {
+        throw new ApiFailure(405, 10405, "Method not allowed for this route");
+      }
+      const accountId = match.kind === "found" ? match.params.account_id : undefined;
+      if (match.kind === "not-found" || accountId === undefined || !ACCOUNT_ID.test(accountId)) {
+        throw new ApiFailure(404, 7003, "No route for the URI");
+      }
+      const body = await readBody(request);
+      return successResponse(
+        match.handler({
+          account: this.store.account(accountId),
+          params: match.params,
+          query: new Query(url.searchParams),
+          body,
+          clock: this.clock,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ApiFailure) {
+        return failureResponse(error);
+      }
+      console.error("emulator bug", error);
+      return failureResponse(new ApiFailure(500, 1000, "Internal server error"));
+    }
+  }
+}
+
+/**
+ * Any non-empty Bearer token passes, as do `X-Auth-Email` + `X-Auth-Key` and
+ * `X-Auth-User-Service-Key`; anything else is 400/6003 "Invalid request headers".
+ */
+function assertAuthenticated(headers: Headers): void {
+  const authorization = headers.get("authorization") ?? "";
+  const bearer = /^Bearer\s+\S+/i.test(authorization);
+  const key = headers.get("x-auth-email") !== null && headers.get("x-auth-key") !== null;
+  const serviceKey = headers.get("x-auth-user-service-key") !== null;
+  if (!bearer && !key && !serviceKey) {
+    throw new ApiFailure(400, 6003, "Invalid request headers");
+  }
+}
+
+async function readBody(request: Request): Promise<unknown> {
+  if (request.method === "GET" || request.method === "HEAD") {
+    return undefined;
+  }
+  const text = await request.text();
+  if (text.trim() === "") {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiFailure(400, 1002, "Malformed JSON in request body");
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * Device profiles and their split tunnel lists (`devices/policy…`). A profile holds one active
+ * list: `exclude` or `include`. The last list written sets the mode; the inactive list reads as
+ * `[]`, and the profile object shows only the active key. New profiles start in Exclude mode
+ * with WARP's 16 default excludes.
+ * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/devices/subresources/policies/
+ */
+import { parseNetwork } from "../cidr";
+import { defaultExcludes, defaultProfileSettings } from "../defaults";
+import { ApiFailure, Fields, type JsonObject, objectBody } from "../http";
+import type { Context, RouteDefinition } from "../router";
+import type { AccountState } from "../store";
+import type { DeviceProfile, SplitTunnelEntry, SplitTunnelMode } from "../types";
+import { compareText, param } from "./common";
+
+const ACCOUNT = "/accounts/:account_id";
+const CODE_INVALID = 2101;
+/** Split tunnel `description` maximum, in characters (inclusive). */
+const MAX_DESCRIPTION_LENGTH = 100;
+/** A host entry: a domain, optionally `*.`-prefixed for its subdomains. */
+const HOST_PATTERN = /^(\*\.)?([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9-]{1,63}$/;
+
+/** Profile fields PATCH and create may set, besides the split tunnel list. */
+const SETTABLE_FIELDS = [
+  "allow_mode_switch",
+  "allow_updates",
+  "allowed_to_leave",
+  "auto_connect",
+  "captive_portal",
+  "disable_auto_fallback",
+  "exclude_office_ips",
+  "fallback_domains",
+  "lan_allow_minutes",
+  "lan_allow_subnet_size",
+  "register_interface_ip_with_dns",
+  "sccm_vpn_boundary_support",
+  "service_mode_v2",
+  "support_url",
+  "switch_locked",
+  "tunnel_protocol",
+] as const;
+
+/** Fields only custom profiles have. */
+const CUSTOM_FIELDS = ["name", "description", "match", "precedence", "enabled"] as const;
+
+/**
+ * Validates a split tunnel list: a JSON array of `{address, description?}` xor
+ * `{host, description?}`. Addresses are canonicalised like routes (bare IP -> /32 or /128,
+ * host bits cleared, IPv6 in RFC 5952 form). 400/2101 on the first bad entry.
+ */
+export function readSplitTunnelEntries(body: unknown): SplitTunnelEntry[] {
+  if (!Array.isArray(body)) {
+    throw new ApiFailure(400, CODE_INVALID, "The split tunnel list must be a JSON array");
+  }
+  return body.map((item, index) => {
+    if (typeof item !== "object" || item === null || Array.isArray(item)) {
+      throw new ApiFailure(400, CODE_INVALID, `entry ${index} must be an object`);
+    }
+    const fields = new Fields(item as JsonObject, CODE_INVALID);
+    const address = fields.string("address");
+    const host = fields.string("host");
+    const description = fields.string("description", MAX_DESCRIPTION_LENGTH);
+    if ((address === undefined) === (host === undefined)) {
+      throw fields.failure(`entry ${index} must have exactly one of address or host`);
+    }
+    const entry: SplitTunnelEntry = {};
+    if (address !== undefined) {
+      const network = parseNetwork(address);
+      if (network === undefined) {
+        throw fields.failure(`entry ${index}: invalid address "${address}"`);
+      }
+      entry.address = network.text;
+    } else if (host !== undefined) {
+      if (!HOST_PATTERN.test(host)) {
+        throw fields.failure(`entry ${index}: invalid host "${host}"`);
+      }
+      entry.host = host.toLowerCase();
+    }
+    if (description !== undefined) {
+      entry.description = description;
+    }
+    return entry;
+  });
+}
+
+/** The profile wire shape (`DefaultGetResponse` or `SettingsPolicy`). */
+export function toProfileResource(account: AccountState, profile: DeviceProfile) {
+  const base = {
+    ...profile.settings,
+    [profile.mode]: profile.entries,
+    gateway_unique_id: account.accountId,
+    profile_type: "warp",
+  };
+  if (profile.policy_id === null) {
+    return { ...base, default: true, enabled: true };
+  }
+  return {
+    ...base,
+    default: false,
+    policy_id: profile.policy_id,
+    name: profile.name,
+    description: profile.description,
+    match: profile.match,
+    precedence: profile.precedence,
+    enabled: profile.enabled,
+    created_at: profile.created_at,
+    updated_at: profile.updated_at,
+  };
+}
+
+function findProfile(account: AccountState, policyId: string): DeviceProfile {
+  const profile = account.collections.profile.get(policyId);
+  if (profile === undefined) {
+    throw new ApiFailure(404, 2102, "Device settings profile not found");
+  }
+  return profile;
+}
+
+function saveProfile(account: AccountState, profile: DeviceProfile): void {
+  if (profile.policy_id === null) {
+    account.set("default_profile", profile);
+  } else {
+    account.put("profile", profile.policy_id, profile);
+  }
+}
+
+function assertPrecedenceFree(account: AccountState, precedence: number, exceptId?: string) {
+  for (const profile of account.collections.profile.values()) {
+    if (profile.precedence === precedence && profile.policy_id !== exceptId) {
+      throw new ApiFailure(
+        400,
+        2103,
+        `Precedence ${precedence} is already used by profile ${profile.policy_id}`,
+      );
+    }
+  }
+}
+
+/**
+ * Applies a create/PATCH body to a profile: settable fields, custom fields (custom profiles
+ * only, ignored on the default) and at most one of `exclude`/`include`.
+ */
+function applyBody(profile: DeviceProfile, body: JsonObject, now: string): DeviceProfile {
+  if (body.exclude !== undefined && body.include !== undefined) {
+    throw new ApiFailure(
+      400,
+      CODE_INVALID,
+      "Both exclude and include cannot be set in the same request",
+    );
+  }
+  const fields = new Fields(body, CODE_INVALID);
+  const settings = { ...profile.settings };
+  for (const name of SETTABLE_FIELDS) {
+    if (body[name] !== undefined) {
+      settings[name] = body[name];
+    }
+  }
+  const updated: DeviceProfile = { ...profile, settings, updated_at: now };
+  if (body.exclude !== undefined) {
+    updated.mode = "exclude";
+    updated.entries = readSplitTunnelEntries(body.exclude);
+  } else if (body.include !== undefined) {
+    updated.mode = "include";
+    updated.entries = readSplitTunnelEntries(body.include);
+  }
+  if (profile.policy_id !== null) {
+    updated.name = fields.has("name") ? fields.requiredString("name") : profile.name;
+    updated.description = fields.string("description") ?? profile.description;
+    updated.match = fields.has("match") ? fields.requiredString("match") : profile.match;
+    updated.precedence = fields.integer("precedence", 1, 2_147_483_647) ?? profile.precedence;
+    updated.enabled = fields.boolean("enabled") ?? profile.enabled;
+  }
+  return updated;
+}
+
+function assertNotEmpty(body: JsonObject): void {
+  const known = [...SETTABLE_FIELDS, ...CUSTOM_FIELDS, "exclude", "include"];
+  if (!Object.keys(body).some((key) => known.includes(key) && body[key] !== undefined)) {
+    throw new ApiFailure(400, CODE_INVALID, "The request body must set at least one field");
+  }
+}
+
+function getDefault(context: Context) {
+  return { result: toProfileResource(context.account, context.account.get("default_profile")) };
+}
+
+function editDefault(context: Context) {
+  const body = objectBody(context.body);
+  assertNotEmpty(body);
+  const updated = applyBody(context.account.get("default_profile"), body, context.clock.next());
+  saveProfile(context.account, updated);
+  return { result: toProfileResource(context.account, updated) };
+}
+
+function customProfiles(account: AccountState): DeviceProfile[] {
+  return [...account.collections.profile.values()].sort((a, b) =>
+    a.precedence === b.precedence
+      ? compareText(a.policy_id ?? "", b.policy_id ?? "")
+      : a.precedence - b.precedence,
+  );
+}
+
+/** Custom profiles by ascending precedence, then the default profile last. */
+function allProfiles(account: AccountState) {
+  return [...customProfiles(account), account.get("default_profile")].map((profile) =>
+    toProfileResource(account, profile),
+  );
+}
+
+function createCustom(context: Context) {
+  const { account } = context;
+  const body = objectBody(context.body);
+  const fields = new Fields(body, CODE_INVALID);
+  fields.requiredString("name");
+  fields.requiredString("match");
+  const precedence = fields.integer("precedence", 1, 2_147_483_647);
+  if (precedence === undefined) {
+    throw fields.failure("precedence is required");
+  }
+  assertPrecedenceFree(account, precedence);
+  const now = context.clock.next();
+  const blank: DeviceProfile = {
+    policy_id: crypto.randomUUID(),
+    settings: defaultProfileSettings(),
+    mode: "exclude",
+    entries: defaultExcludes(),
+    name: "",
+    description: "",
+    match: "",
+    precedence,
+    enabled: true,
+    created_at: now,
+    updated_at: now,
+  };
+  const profile = applyBody(blank, body, now);
+  saveProfile(account, profile);
+  return { result: toProfileResource(account, profile) };
+}
+
+function listProfiles(context: Context) {
+  return { result: allProfiles(context.account) };
+}
+
+function getCustom(context: Context) {
+  const profile = findProfile(context.account, param(context.params, "policy_id"));
+  return { result: toProfileResource(context.account, profile) };
+}
+
+function editCustom(context: Context) {
+  const { account } = context;
+  const profile = findProfile(account, param(context.params, "policy_id"));
+  const body = objectBody(context.body);
+  assertNotEmpty(body);
+  const updated = applyBody(profile, body, context.clock.next());
+  assertPrecedenceFree(account, updated.precedence, profile.policy_id ?? undefined);
+  saveProfile(account, updated);
+  return { result: toProfileResource(account, updated) };
+}
+
+function deleteCustom(context: Context) {
+  const profile = findProfile(context.account, param(context.params, "policy_id"));
+  context.account.remove("profile", profile.policy_id ?? "");
+  return { result: allProfiles(context.account) };
+}
+
+function profileOf(context: Context): DeviceProfile {
+  const policyId = context.params.policy_id;
+  return policyId === undefined
+    ? context.account.get("default_profile")
+    : findProfile(context.account, policyId);
+}
+
+function splitTunnelReader(mode: SplitTunnelMode) {
+  return (context: Context) => {
+    const profile = profileOf(context);
+    return { result: profile.mode === mode ? profile.entries : [] };
+  };
+}
+
+function splitTunnelWriter(mode: SplitTunnelMode) {
+  return (context: Context) => {
+    const profile = profileOf(context);
+    const entries = readSplitTunnelEntries(context.body);
+    saveProfile(context.account, {
+      ...profile,
+      mode,
+      entries,
+      updated_at: context.clock.next(),
+    });
+    return { result: entries };
+  };
+}
+
+const DEFAULT_PROFILE = `${ACCOUNT}/devices/policy`;
+const CUSTOM_PROFILE = `${ACCOUNT}/devices/policy/:policy_id`;
+
+/** Endpoints of the default and custom device profiles and their split tunnel lists. */
+export const deviceProfileRoutes: RouteDefinition[] = [
+  { method: "GET", path: DEFAULT_PROFILE, handler: getDefault },
+  { method: "PATCH", path: DEFAULT_PROFILE, handler: editDefault },
+  { method: "POST", path: DEFAULT_PROFILE, handler: createCustom },
+  { method: "GET", path: `${ACCOUNT}/devices/policies`, handler: listProfiles },
+  { method: "GET", path: `${DEFAULT_PROFILE}/exclude`, handler: splitTunnelReader("exclude") },
+  { method: "PUT", path: `${DEFAULT_PROFILE}/exclude`, handler: splitTunnelWriter("exclude") },
+  { method: "GET", path: `${DEFAULT_PROFILE}/include`, handler: splitTunnelReader("include") },
+  { method: "PUT", path: `${DEFAULT_PROFILE}/include`, handler: splitTunnelWriter("include") },
+  { method: "GET", path: CUSTOM_PROFILE, handler: getCustom },
+  { method: "PATCH", path: CUSTOM_PROFILE, handler: editCustom },
+  { method: "DELETE", path: CUSTOM_PROFILE, handler: deleteCustom },
+  { method: "GET", path: `${CUSTOM_PROFILE}/exclude`, handler: splitTunnelReader("exclude") },
+  { method: "PUT", path: `${CUSTOM_PROFILE}/exclude`, handler: splitTunnelWriter("exclude") },
+  { method: "GET", path: `${CUSTOM_PROFILE}/include`, handler: splitTunnelReader("include") },
+  { method: "PUT", path: `${CUSTOM_PROFILE}/include`, handler: splitTunnelWriter("include") },
+];

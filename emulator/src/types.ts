@@ -1,0 +1,113 @@
+/**
+ * Stored shapes of the emulated Cloudflare objects, in Cloudflare's snake_case wire form. What
+ * the API returns is built from these by the `to…Resource` functions of each resource module.
+ */
+
+/** A virtual network (`teamnet/virtual_networks`). */
+export interface VirtualNetwork {
+  id: string;
+  name: string;
+  comment: string;
+  is_default_network: boolean;
+  /** RFC 3339. */
+  created_at: string;
+  /** RFC 3339 when soft-deleted, else null. */
+  deleted_at: string | null;
+}
+
+/** Health of a cloudflared tunnel; `inactive` means it never connected. */
+export type TunnelStatus = "inactive" | "degraded" | "healthy" | "down";
+
+/** A cloudflared tunnel (`cfd_tunnel`) plus its secret, which the API never returns as such. */
+export interface TunnelRecord {
+  id: string;
+  account_tag: string;
+  name: string;
+  config_src: "local" | "cloudflare";
+  status: TunnelStatus;
+  created_at: string;
+  deleted_at: string | null;
+  conns_active_at: string | null;
+  conns_inactive_at: string | null;
+  /** Base64 of the tunnel secret (32 random bytes unless the caller sent one). */
+  secret: string;
+  /** Id of the one emulated connector while the tunnel is connected, else null. */
+  connector_id: string | null;
+}
+
+/** A tunnel route (`teamnet/routes`), `Route` shape. */
+export interface RouteRecord {
+  id: string;
+  /** Canonical CIDR (host bits cleared, IPv6 in RFC 5952 form). */
+  network: string;
+  tunnel_id: string;
+  virtual_network_id: string;
+  comment: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+/** A Gateway rule (`gateway/rules`). */
+export interface GatewayRule {
+  id: string;
+  name: string;
+  description: string;
+  action: string;
+  enabled: boolean;
+  filters: string[];
+  traffic: string;
+  identity: string;
+  device_posture: string;
+  precedence: number;
+  rule_settings: Record<string, unknown>;
+  schedule: unknown;
+  expiration: unknown;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+/** A split tunnel entry: `address` xor `host`; `description` is left out when not sent. */
+export interface SplitTunnelEntry {
+  address?: string;
+  host?: string;
+  description?: string;
+}
+
+/** Split tunnel mode; the API has no mode field, the profile carries `include` or `exclude`. */
+export type SplitTunnelMode = "exclude" | "include";
+
+/** A device profile: the default one (`policy_id` null) or a custom one. */
+export interface DeviceProfile {
+  /** Null for the default profile. */
+  policy_id: string | null;
+  /** Settable profile fields other than the split tunnel list (auto_connect, …). */
+  settings: Record<string, unknown>;
+  mode: SplitTunnelMode;
+  /** The active list (exclude or include, per `mode`), in the order it was written. */
+  entries: SplitTunnelEntry[];
+  /** Custom profiles only. */
+  name: string;
+  description: string;
+  match: string;
+  precedence: number;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Device settings (`devices/settings`). */
+export type DeviceSettings = Record<string, unknown>;
+
+/** Connectivity settings (`zerotrust/connectivity_settings`). */
+export interface ConnectivitySettings {
+  icmp_proxy_enabled: boolean;
+  offramp_warp_enabled: boolean;
+}
+
+/** An Access application (`access/apps`), stored as the response shape. */
+export type AccessApp = Record<string, unknown> & { id: string; type: string; created_at: string };
+
+/** A reusable Access policy (`access/policies`), stored as the response shape. */
+export type AccessPolicy = Record<string, unknown> & { id: string; created_at: string };
