@@ -1,5 +1,6 @@
 import { describe, it } from "vitest";
 import type { SplitTunnelProfileSpec } from "../../../src/domain/model";
+import { findRouteConflicts, type RouteRef } from "../../../src/domain/routes";
 import {
   clientLanShadows,
   effectiveSplitTunnel,
@@ -74,6 +75,312 @@ describe("effectiveSplitTunnel", () => {
       ],
       problems: [],
     });
+  });
+});
+
+describe("effectiveSplitTunnel in every mode", () => {
+  const kept = { kind: "warp-default" };
+  const user = { kind: "user" };
+
+  it("Exclude + auto carves, keeps the user's entries last and flags a user exclude", ({
+    expect,
+  }) => {
+    const printers = { address: "10.20.5.0/24", description: "printers" };
+    const intranet = { host: "*.corp.example", description: "intranet" };
+    const home = { address: "192.168.0.0/16", description: "home network" };
+    const carvedTen = {
+      kind: "warp-default-remainder",
+      parent: "10.0.0.0/8",
+      carvedBy: ["10.20.0.0/16"],
+    };
+    const carvedUla = {
+      kind: "warp-default-remainder",
+      parent: "fd00::/8",
+      carvedBy: ["fd00::/9"],
+    };
+    expect(
+      effectiveSplitTunnel({ mode: "exclude", auto: true, entries: [printers, intranet, home] }, [
+        "fd00::/9",
+        "10.20.0.0/16",
+      ]),
+    ).toEqual({
+      entries: [
+        { address: "10.0.0.0/12", description: "", source: carvedTen },
+        { address: "10.16.0.0/14", description: "", source: carvedTen },
+        { address: "10.21.0.0/16", description: "", source: carvedTen },
+        { address: "10.22.0.0/15", description: "", source: carvedTen },
+        { address: "10.24.0.0/13", description: "", source: carvedTen },
+        { address: "10.32.0.0/11", description: "", source: carvedTen },
+        { address: "10.64.0.0/10", description: "", source: carvedTen },
+        { address: "10.128.0.0/9", description: "", source: carvedTen },
+        { address: "100.64.0.0/10", description: "", source: kept },
+        { address: "169.254.0.0/16", description: "DHCP Unspecified", source: kept },
+        { address: "172.16.0.0/12", description: "", source: kept },
+        { address: "192.0.0.0/24", description: "", source: kept },
+        { address: "224.0.0.0/24", description: "", source: kept },
+        { address: "240.0.0.0/4", description: "", source: kept },
+        { address: "255.255.255.255/32", description: "DHCP Broadcast", source: kept },
+        { address: "fe80::/10", description: "IPv6 Link Local", source: kept },
+        { address: "fd80::/9", description: "", source: carvedUla },
+        { address: "ff01::/16", description: "", source: kept },
+        { address: "ff02::/16", description: "", source: kept },
+        { address: "ff03::/16", description: "", source: kept },
+        { address: "ff04::/16", description: "", source: kept },
+        { address: "ff05::/16", description: "", source: kept },
+        { ...printers, source: user },
+        { ...intranet, source: user },
+        { ...home, source: user },
+      ],
+      problems: [
+        {
+          code: "route-excluded",
+          severity: "error",
+          routeNetwork: "10.20.0.0/16",
+          entry: printers,
+          unreachable: ["10.20.5.0/24"],
+        },
+      ],
+    });
+  });
+
+  it("Exclude + auto keeps descriptions on remainders and names every carving route", ({
+    expect,
+  }) => {
+    const result = effectiveSplitTunnel(excludeAuto, [
+      "10.1.0.0/16",
+      "169.254.0.0/17",
+      "10.0.0.0/16",
+      "10.1.2.0/24",
+      "10.1.0.0/16",
+    ]);
+    const carvedTen = {
+      kind: "warp-default-remainder",
+      parent: "10.0.0.0/8",
+      carvedBy: ["10.0.0.0/16", "10.1.0.0/16", "10.1.2.0/24"],
+    };
+    expect(result.entries.slice(0, 10)).toEqual([
+      { address: "10.2.0.0/15", description: "", source: carvedTen },
+      { address: "10.4.0.0/14", description: "", source: carvedTen },
+      { address: "10.8.0.0/13", description: "", source: carvedTen },
+      { address: "10.16.0.0/12", description: "", source: carvedTen },
+      { address: "10.32.0.0/11", description: "", source: carvedTen },
+      { address: "10.64.0.0/10", description: "", source: carvedTen },
+      { address: "10.128.0.0/9", description: "", source: carvedTen },
+      { address: "100.64.0.0/10", description: "", source: kept },
+      {
+        address: "169.254.128.0/17",
+        description: "DHCP Unspecified",
+        source: {
+          kind: "warp-default-remainder",
+          parent: "169.254.0.0/16",
+          carvedBy: ["169.254.0.0/17"],
+        },
+      },
+      { address: "172.16.0.0/12", description: "", source: kept },
+    ]);
+    expect(result.entries.length).toEqual(22);
+    expect(result.problems).toEqual([]);
+  });
+
+  it("Exclude + auto drops every IPv4 default when the whole IPv4 space is routed", ({
+    expect,
+  }) => {
+    expect(effectiveSplitTunnel(excludeAuto, ["0.0.0.0/0"])).toEqual({
+      entries: WARP_DEFAULT_EXCLUDES.slice(9).map((entry) => ({ ...entry, source: kept })),
+      problems: [],
+    });
+  });
+
+  it("Include + auto lists the union of the routes, then the user's entries", ({ expect }) => {
+    const teamDomain = { host: "corp.cloudflareaccess.com", description: "team domain" };
+    expect(
+      effectiveSplitTunnel({ mode: "include", auto: true, entries: [teamDomain] }, [
+        "fd00:1::/48",
+        "10.0.0.128/25",
+        "10.1.0.0/16",
+        "10.0.0.0/25",
+        "10.1.0.0/16",
+      ]),
+    ).toEqual({
+      entries: [
+        {
+          address: "10.0.0.0/24",
+          description: "",
+          source: { kind: "route", routes: ["10.0.0.0/25", "10.0.0.128/25"] },
+        },
+        {
+          address: "10.1.0.0/16",
+          description: "",
+          source: { kind: "route", routes: ["10.1.0.0/16"] },
+        },
+        {
+          address: "fd00:1::/48",
+          description: "",
+          source: { kind: "route", routes: ["fd00:1::/48"] },
+        },
+        { ...teamDomain, source: user },
+      ],
+      problems: [],
+    });
+  });
+
+  it("Exclude without auto is the user's list, with a warning per excluded route", ({ expect }) => {
+    const rfc1918 = { address: "10.0.0.0/8", description: "" };
+    const local = { host: "printer.local", description: "" };
+    expect(
+      effectiveSplitTunnel({ mode: "exclude", auto: false, entries: [rfc1918, local] }, [
+        "192.168.5.0/24",
+        "10.1.0.0/16",
+        "8.0.0.0/6",
+      ]),
+    ).toEqual({
+      entries: [
+        { ...rfc1918, source: user },
+        { ...local, source: user },
+      ],
+      problems: [
+        {
+          code: "route-excluded",
+          severity: "warning",
+          routeNetwork: "8.0.0.0/6",
+          entry: rfc1918,
+          unreachable: ["10.0.0.0/8"],
+        },
+        {
+          code: "route-excluded",
+          severity: "warning",
+          routeNetwork: "10.1.0.0/16",
+          entry: rfc1918,
+          unreachable: ["10.1.0.0/16"],
+        },
+      ],
+    });
+  });
+
+  it("Include without auto warns about routes the list does not cover", ({ expect }) => {
+    const entries = [
+      { address: "10.0.0.0/16", description: "" },
+      { address: "10.1.0.0/16", description: "" },
+    ];
+    expect(
+      effectiveSplitTunnel({ mode: "include", auto: false, entries }, [
+        "10.0.0.0/15",
+        "fd00::/64",
+        "10.0.0.0/14",
+      ]),
+    ).toEqual({
+      entries: entries.map((entry) => ({ ...entry, source: user })),
+      problems: [
+        {
+          code: "route-not-included",
+          severity: "warning",
+          routeNetwork: "10.0.0.0/14",
+          entry: null,
+          unreachable: ["10.2.0.0/15"],
+        },
+        {
+          code: "route-not-included",
+          severity: "warning",
+          routeNetwork: "fd00::/64",
+          entry: null,
+          unreachable: ["fd00::/64"],
+        },
+      ],
+    });
+  });
+
+  it("throws on a routed network that is not canonical", ({ expect }) => {
+    expect(() => effectiveSplitTunnel(excludeAuto, ["10.1.2.3/8"])).toThrow(
+      'not a valid CIDR: "10.1.2.3/8": host bits set (canonical 10.0.0.0/8)',
+    );
+  });
+});
+
+describe("findRouteConflicts", () => {
+  const route = (
+    id: string,
+    network: string,
+    tunnelId: string,
+    virtualNetworkId: string | null,
+  ): RouteRef => ({ id, network, tunnelId, virtualNetworkId });
+  const r1 = route("r1", "10.0.0.0/8", "t1", "vn-a");
+  const r2 = route("r2", "10.1.0.0/16", "t2", "vn-a");
+  const r3 = route("r3", "10.1.0.0/16", "t3", "vn-a");
+  const r4 = route("r4", "10.1.2.0/24", "t2", "vn-a");
+  const r5 = route("r5", "10.0.0.0/8", "t9", "vn-b");
+  const r6 = route("r6", "100.96.0.0/24", "t1", null);
+  const r7 = route("r7", "192.168.1.0/24", "t1", null);
+  const r8 = route("r8", "fd00::/8", "t1", "vn-a");
+  const r9 = route("r9", "fd00:1::/32", "t2", "vn-a");
+  const r10 = route("r10", "100.64.0.0/10", "t1", "vn-b");
+
+  const overlap = (specific: RouteRef, general: RouteRef) => ({
+    code: "route-overlap",
+    severity: "warning",
+    virtualNetworkId: specific.virtualNetworkId,
+    specific,
+    general,
+    winner: { routeId: specific.id, tunnelId: specific.tunnelId, range: specific.network },
+  });
+
+  it("reports duplicates, cross-tunnel nesting, reserved ranges and home LANs", ({ expect }) => {
+    expect(findRouteConflicts([r9, r4, r3, r1, r5, r6, r7, r8, r2, r10])).toEqual([
+      {
+        code: "duplicate-route",
+        severity: "error",
+        virtualNetworkId: "vn-a",
+        network: "10.1.0.0/16",
+        routeIds: ["r3", "r2"],
+      },
+      overlap(r3, r1),
+      overlap(r2, r1),
+      overlap(r4, r1),
+      overlap(r4, r3),
+      overlap(r9, r8),
+      {
+        code: "reserved-range",
+        severity: "error",
+        routeId: "r6",
+        network: "100.96.0.0/24",
+        reservedRange: "100.96.0.0/12",
+        purpose: "Device IPs",
+      },
+      {
+        code: "home-lan-overlap",
+        severity: "warning",
+        routeId: "r1",
+        network: "10.0.0.0/8",
+        lanRange: "10.0.0.0/24",
+        shadowed: ["10.0.0.0/24"],
+      },
+      {
+        code: "home-lan-overlap",
+        severity: "warning",
+        routeId: "r5",
+        network: "10.0.0.0/8",
+        lanRange: "10.0.0.0/24",
+        shadowed: ["10.0.0.0/24"],
+      },
+      {
+        code: "home-lan-overlap",
+        severity: "warning",
+        routeId: "r7",
+        network: "192.168.1.0/24",
+        lanRange: "192.168.1.0/24",
+        shadowed: ["192.168.1.0/24"],
+      },
+    ]);
+  });
+
+  it("finds nothing among disjoint routes and same-tunnel nesting", ({ expect }) => {
+    expect(
+      findRouteConflicts([
+        route("a", "10.10.0.0/16", "t1", null),
+        route("b", "10.10.5.0/24", "t1", null),
+        route("c", "10.10.0.0/16", "t1", "vn-other"),
+        route("d", "2001:db8::/32", "t2", null),
+      ]),
+    ).toEqual([]);
   });
 });
 
