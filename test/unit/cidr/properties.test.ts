@@ -1,0 +1,276 @@
+import fc from "fast-check";
+import { describe, it } from "vitest";
+import {
+  ADDRESS_BITS,
+  canonicalCidr,
+  difference,
+  formatPrefix,
+  type IpFamily,
+  intersection,
+  minimalCover,
+  type Prefix,
+  parseCidr,
+  rangeOfPrefix,
+  subtractPrefixes,
+  union,
+} from "../../../src/domain/cidr";
+import { effectiveSplitTunnel, WARP_DEFAULT_EXCLUDES } from "../../../src/domain/split-tunnels";
+
+// Every generated prefix lies in a small universe per family (a /24 and a /120, 256 addresses
+// each), so the oracle can enumerate every address.
+const UNIVERSE_SIZE = 256;
+const UNIVERSE_BASE: Record<IpFamily, bigint> = { 4: 0x0a010200n, 6: 0xfdn << 120n };
+const FAMILIES: IpFamily[] = [4, 6];
+
+const smallPrefix = fc
+  .record({
+    family: fc.constantFrom<IpFamily>(4, 6),
+    hostBits: fc.integer({ min: 0, max: 8 }),
+    offset: fc.integer({ min: 0, max: UNIVERSE_SIZE - 1 }),
+  })
+  .map(({ family, hostBits, offset }): Prefix => {
+    const aligned = offset - (offset % 2 ** hostBits);
+    return {
+      family,
+      address: UNIVERSE_BASE[family] + BigInt(aligned),
+      prefixLength: ADDRESS_BITS[family] - hostBits,
+    };
+  });
+const prefixList = fc.array(smallPrefix, { maxLength: 12 });
+
+type Members = Record<IpFamily, boolean[]>;
+
+function emptyMembers(): Members {
+  return { 4: new Array(UNIVERSE_SIZE).fill(false), 6: new Array(UNIVERSE_SIZE).fill(false) };
+}
+
+/** Marks every address of every prefix or range, one by one. */
+function membersOf(
+  items: readonly ({ family: IpFamily } & ({ first: bigint; last: bigint } | Prefix))[],
+): Members {
+  const members = emptyMembers();
+  for (const item of items) {
+    const range = "prefixLength" in item ? rangeOfPrefix(item) : item;
+    for (let address = range.first; address <= range.last; address++) {
+      const offset = Number(address - UNIVERSE_BASE[range.family]);
+      if (offset < 0 || offset >= UNIVERSE_SIZE) {
+        throw new Error("generated address outside the universe");
+      }
+      members[range.family][offset] = true;
+    }
+  }
+  return members;
+}
+
+function combine(a: Members, b: Members, op: (x: boolean, y: boolean) => boolean): Members {
+  const result = emptyMembers();
+  for (const family of FAMILIES) {
+    for (let i = 0; i < UNIVERSE_SIZE; i++) {
+      result[family][i] = op(a[family][i] === true, b[family][i] === true);
+    }
+  }
+  return result;
+}
+
+/**
+ * The brute-force minimal cover: a block fully inside the set is one prefix, an empty block is
+ * none, a mixed block must be split, since no prefix can cover part of it exactly.
+ */
+function bruteForceCover(members: Members): Prefix[] {
+  const cover: Prefix[] = [];
+  const visit = (family: IpFamily, start: number, size: number) => {
+    const block = members[family].slice(start, start + size);
+    if (block.every(Boolean)) {
+      cover.push({
+        family,
+        address: UNIVERSE_BASE[family] + BigInt(start),
+        prefixLength: ADDRESS_BITS[family] - Math.log2(size),
+      });
+    } else if (block.some(Boolean)) {
+      visit(family, start, size / 2);
+      visit(family, start + size / 2, size / 2);
+    }
+  };
+  for (const family of FAMILIES) {
+    visit(family, 0, UNIVERSE_SIZE);
+  }
+  return cover;
+}
+
+describe("set algebra against a brute-force oracle", () => {
+  it("union, intersection and difference agree with address-by-address sets", ({ expect }) => {
+    fc.assert(
+      fc.property(prefixList, prefixList, (a, b) => {
+        const left = membersOf(a);
+        const right = membersOf(b);
+        expect(membersOf(union(a, b))).toEqual(combine(left, right, (x, y) => x || y));
+        expect(membersOf(intersection(a, b))).toEqual(combine(left, right, (x, y) => x && y));
+        expect(membersOf(difference(a, b))).toEqual(combine(left, right, (x, y) => x && !y));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the cover of A minus B is exactly A minus B with the fewest prefixes", ({ expect }) => {
+    fc.assert(
+      fc.property(prefixList, prefixList, (a, b) => {
+        const expected = combine(membersOf(a), membersOf(b), (x, y) => x && !y);
+        const cover = minimalCover(difference(a, b));
+        expect(membersOf(cover)).toEqual(expected);
+        expect(cover).toEqual(bruteForceCover(expected));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("results are normalised: sorted, disjoint, never adjacent, IPv4 first", ({ expect }) => {
+    fc.assert(
+      fc.property(prefixList, prefixList, (a, b) => {
+        for (const set of [union(a, b), intersection(a, b), difference(a, b)]) {
+          for (let i = 1; i < set.length; i++) {
+            const previous = set[i - 1];
+            const current = set[i];
+            const isOrdered =
+              previous !== undefined &&
+              current !== undefined &&
+              (previous.family < current.family ||
+                (previous.family === current.family && previous.last + 1n < current.first));
+            expect(isOrdered).toEqual(true);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("canonical form properties", () => {
+  const anyPrefix = fc.oneof(
+    fc.record({
+      family: fc.constant<IpFamily>(4),
+      address: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+      prefixLength: fc.integer({ min: 0, max: 32 }),
+    }),
+    fc.record({
+      family: fc.constant<IpFamily>(6),
+      address: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+      prefixLength: fc.integer({ min: 0, max: 128 }),
+    }),
+  );
+
+  function networkOf(value: { family: IpFamily; address: bigint; prefixLength: number }): Prefix {
+    const hostBits = BigInt(ADDRESS_BITS[value.family] - value.prefixLength);
+    return { ...value, address: (value.address >> hostBits) << hostBits };
+  }
+
+  function isMapped(value: { family: IpFamily; address: bigint; prefixLength: number }): boolean {
+    return value.family === 6 && value.prefixLength >= 96 && value.address >> 32n === 0xffffn;
+  }
+
+  /** The uncompressed, zero-padded, upper-case spelling of an IPv6 address. */
+  function longIpv6(address: bigint): string {
+    return address.toString(16).padStart(32, "0").toUpperCase().match(/.{4}/g)?.join(":") ?? "";
+  }
+
+  it("rejects host bits and names the network; accepts the network itself", ({ expect }) => {
+    fc.assert(
+      fc.property(
+        anyPrefix.filter((value) => !isMapped(value)),
+        (value) => {
+          const network = networkOf(value);
+          const text = formatPrefix(value);
+          const canonical = formatPrefix(network);
+          if (network.address === value.address) {
+            expect(parseCidr(text)).toEqual({ ok: true, value: network });
+          } else {
+            expect(parseCidr(text)).toEqual({
+              ok: false,
+              error: { code: "host-bits-set", input: text, canonical },
+            });
+          }
+          expect(parseCidr(canonical)).toEqual({ ok: true, value: network });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("every spelling of an IPv6 network has one canonical form, stable under re-canonicalising", ({
+    expect,
+  }) => {
+    fc.assert(
+      fc.property(
+        anyPrefix.filter((value) => value.family === 6 && !isMapped(value)).map(networkOf),
+        (network) => {
+          const canonical = formatPrefix(network);
+          const long = `${longIpv6(network.address)}/${network.prefixLength}`;
+          expect(canonicalCidr(long)).toEqual({ ok: true, value: canonical });
+          expect(canonicalCidr(canonical)).toEqual({ ok: true, value: canonical });
+          expect(canonical).toEqual(canonical.toLowerCase());
+          expect(canonical.includes(":::")).toEqual(false);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("effective split tunnel properties", () => {
+  // Routes inside the default excludes 10.0.0.0/8, 172.16.0.0/12 and fd00::/8, so they carve.
+  const routeInDefaults = fc
+    .record({
+      parent: fc.constantFrom<[IpFamily, bigint, number]>(
+        [4, 0x0a000000n, 8],
+        [4, 0xac100000n, 12],
+        [6, 0xfdn << 120n, 8],
+      ),
+      extraBits: fc.integer({ min: 0, max: 20 }),
+      seed: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+    })
+    .map(({ parent: [family, base, length], extraBits, seed }) => {
+      const prefixLength = length + extraBits;
+      const hostBits = BigInt(ADDRESS_BITS[family] - prefixLength);
+      const inside = (seed % (1n << BigInt(extraBits))) << hostBits;
+      return formatPrefix({ family, address: base + inside, prefixLength });
+    });
+
+  it("Exclude + auto is exactly the defaults minus the routes, whatever the route order", ({
+    expect,
+  }) => {
+    fc.assert(
+      fc.property(fc.array(routeInDefaults, { maxLength: 20 }), (routes) => {
+        const spec = { mode: "exclude" as const, auto: true, entries: [] };
+        const result = effectiveSplitTunnel(spec, routes);
+        expect(effectiveSplitTunnel(spec, [...routes].reverse())).toEqual(result);
+        const entryPrefixes = result.entries.map((entry) => {
+          const parsed = "address" in entry ? parseCidr(entry.address) : undefined;
+          if (!parsed?.ok) {
+            throw new Error("computed entries are canonical CIDRs");
+          }
+          return parsed.value;
+        });
+        const routePrefixes = routes.map((route) => {
+          const parsed = parseCidr(route);
+          if (!parsed.ok) {
+            throw new Error("generated routes are canonical CIDRs");
+          }
+          return parsed.value;
+        });
+        const defaults = WARP_DEFAULT_EXCLUDES.map((entry) => {
+          const parsed = parseCidr(entry.address);
+          if (!parsed.ok) {
+            throw new Error("defaults are canonical CIDRs");
+          }
+          return parsed.value;
+        });
+        expect(union(entryPrefixes, [])).toEqual(difference(defaults, routePrefixes));
+        expect(intersection(entryPrefixes, routePrefixes)).toEqual([]);
+        expect(result.entries.map((entry) => ("address" in entry ? entry.address : ""))).toEqual(
+          WARP_DEFAULT_EXCLUDES.flatMap((entry) => subtractPrefixes([entry.address], routes)),
+        );
+        expect(result.problems).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
