@@ -225,7 +225,8 @@ export class Controls {
 
   async handle(request: Request, url: URL): Promise<Response> {
     try {
-      return await this.route(request, url);
+      const body = request.method === "GET" ? undefined : await readJson(request);
+      return this.route(request.method, url, body);
     } catch (error) {
       if (error instanceof ApiFailure) {
         return failureResponse(error);
@@ -234,9 +235,8 @@ export class Controls {
     }
   }
 
-  private async route(request: Request, url: URL): Promise<Response> {
+  private route(method: string, url: URL, body: unknown): Response {
     const path = url.pathname.replace(/\/+$/, "");
-    const method = request.method;
     if (path === "/__emulator/calls" && method === "GET") {
       const since = Number(url.searchParams.get("since") ?? "0");
       const accountId = url.searchParams.get("account_id") ?? undefined;
@@ -245,7 +245,6 @@ export class Controls {
       });
     }
     if (path === "/__emulator/reset" && method === "POST") {
-      const body = await readJson(request);
       const accountId =
         typeof body === "object" && body !== null && "account_id" in body
           ? String((body as JsonObject).account_id)
@@ -262,7 +261,7 @@ export class Controls {
         return jsonResponse(200, { faults: this.faults.list() });
       }
       if (method === "POST") {
-        return jsonResponse(200, { fault: this.faults.add(readFault(await readJson(request))) });
+        return jsonResponse(200, { fault: this.faults.add(readFault(body)) });
       }
       if (method === "DELETE") {
         this.faults.clear();
@@ -271,7 +270,7 @@ export class Controls {
     }
     const status = /^\/__emulator\/tunnels\/([^/]+)\/status$/.exec(path);
     if (status?.[1] !== undefined && method === "POST") {
-      return this.setStatus(status[1], await readJson(request));
+      return this.setStatus(status[1], body);
     }
     throw new ApiFailure(404, 7003, "No route for the URI");
   }

@@ -53,6 +53,9 @@ export class Emulator {
       return this.controls.handle(request, url);
     }
     const method = request.method.toUpperCase();
+    // Read the body before any early answer: workerd faults when a request stream is left
+    // unread after the response has been sent.
+    const bodyText = method === "GET" || method === "HEAD" ? "" : await request.text();
     const fault = this.faults.take(method, url.pathname);
     if (fault !== undefined && fault.delay_ms > 0) {
       await new Promise((resolve) => setTimeout(resolve, fault.delay_ms));
@@ -61,7 +64,7 @@ export class Emulator {
     if (fault?.status != null && !fault.after_apply) {
       response = faultResponse(fault);
     } else {
-      response = await this.serve(request, url, method);
+      response = this.serve(request.headers, bodyText, url, method);
       if (fault?.status != null) {
         response = faultResponse(fault);
       }
@@ -76,9 +79,9 @@ export class Emulator {
     return response;
   }
 
-  private async serve(request: Request, url: URL, method: string): Promise<Response> {
+  private serve(headers: Headers, bodyText: string, url: URL, method: string): Response {
     try {
-      assertAuthenticated(request.headers);
+      assertAuthenticated(headers);
       if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
         throw new ApiFailure(404, 7003, "No route for the URI");
       }
@@ -90,7 +93,7 @@ export class Emulator {
       if (match.kind === "not-found" || accountId === undefined || !ACCOUNT_ID.test(accountId)) {
         throw new ApiFailure(404, 7003, "No route for the URI");
       }
-      const body = await readBody(request);
+      const body = parseBody(bodyText);
       return successResponse(
         match.handler({
           account: this.store.account(accountId),
@@ -124,11 +127,7 @@ function assertAuthenticated(headers: Headers): void {
   }
 }
 
-async function readBody(request: Request): Promise<unknown> {
-  if (request.method === "GET" || request.method === "HEAD") {
-    return undefined;
-  }
-  const text = await request.text();
+function parseBody(text: string): unknown {
   if (text.trim() === "") {
     return undefined;
   }

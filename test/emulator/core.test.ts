@@ -1,8 +1,41 @@
 import { describe, it } from "vitest";
-import { api, newAccountId, sdk, TIMESTAMP, UUID } from "./harness";
+import {
+  api,
+  callsOf,
+  control,
+  emulator,
+  failureOf,
+  lastSeq,
+  newAccountId,
+  sdk,
+  TIMESTAMP,
+  UUID,
+} from "./harness";
 
-describe("envelope", () => {
-  it("answers a list with the v4 envelope and a default vnet", async ({ expect }) => {
+const cf = sdk();
+
+async function createTunnel(accountId: string, name: string) {
+  return cf.zeroTrust.tunnels.cloudflared.create({
+    account_id: accountId,
+    name,
+    config_src: "cloudflare",
+  });
+}
+
+async function defaultVnetId(accountId: string): Promise<string> {
+  const page = await cf.zeroTrust.networks.virtualNetworks.list({
+    account_id: accountId,
+    is_default_network: true,
+  });
+  const id = page.result[0]?.id;
+  if (id === undefined) {
+    throw new Error("no default vnet");
+  }
+  return id;
+}
+
+describe("envelope, auth and routing", () => {
+  it("answers with the v4 envelope and seeds a default vnet on first touch", async ({ expect }) => {
     const accountId = newAccountId();
     const response = await api(`/accounts/${accountId}/teamnet/virtual_networks`);
     expect(response.status).toBe(200);
@@ -22,8 +55,989 @@ describe("envelope", () => {
         },
       ],
     });
-    const cf = sdk();
-    const vnets = await cf.zeroTrust.networks.virtualNetworks.list({ account_id: accountId });
-    expect(vnets.result.map((v) => v.name)).toEqual(["default"]);
+  });
+
+  it("refuses unknown paths, bad account ids, missing tokens and wrong methods", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const bodies = await Promise.all(
+      [
+        api(`/accounts/${accountId}/no/such/thing`),
+        api("/accounts/not-an-account/cfd_tunnel"),
+        api(`/accounts/${accountId}/cfd_tunnel`, { headers: {} }),
+        api(`/accounts/${accountId}/cfd_tunnel`, { headers: { authorization: "Bearer " } }),
+        api(`/accounts/${accountId}/teamnet/routes`, { method: "PUT", body: {} }),
+      ].map(async (pending) => {
+        const response = await pending;
+        return {
+          status: response.status,
+          type: response.headers.get("content-type"),
+          body: await response.json(),
+        };
+      }),
+    );
+    const failure = (status: number, code: number, message: string) => ({
+      status,
+      type: "application/json",
+      body: { success: false, errors: [{ code, message }], messages: [], result: null },
+    });
+    expect(bodies).toEqual([
+      failure(404, 7003, "No route for the URI"),
+      failure(404, 7003, "No route for the URI"),
+      failure(400, 6003, "Invalid request headers"),
+      failure(400, 6003, "Invalid request headers"),
+      failure(405, 10405, "Method not allowed for this route"),
+    ]);
+  });
+
+  it("refuses malformed JSON with 400/1002 and a missing body with 400/1001", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const missing = await api(`/accounts/${accountId}/cfd_tunnel`, { method: "POST" });
+    expect({ status: missing.status, body: await missing.json() }).toEqual({
+      status: 400,
+      body: {
+        success: false,
+        errors: [{ code: 1001, message: "The request body must be a JSON object" }],
+        messages: [],
+        result: null,
+      },
+    });
+    const raw = await emulator().fetch(
+      `http://emulator/client/v4/accounts/${newAccountId()}/cfd_tunnel`,
+      {
+        method: "POST",
+        headers: { authorization: "Bearer t", "content-type": "application/json" },
+        body: "{not json",
+      },
+    );
+    expect({ status: raw.status, body: await raw.json() }).toEqual({
+      status: 400,
+      body: {
+        success: false,
+        errors: [{ code: 1002, message: "Malformed JSON in request body" }],
+        messages: [],
+        result: null,
+      },
+    });
+  });
+});
+
+describe("virtual networks", () => {
+  it("keeps exactly one default: promoting demotes, the default cannot be deleted", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const vnets = cf.zeroTrust.networks.virtualNetworks;
+    const firstDefault = await defaultVnetId(accountId);
+    const prod = await vnets.create({
+      account_id: accountId,
+      name: "prod",
+      comment: "production",
+      is_default_network: true,
+    });
+    const list = await vnets.list({ account_id: accountId });
+    expect(list.result.map((v) => [v.name, v.is_default_network])).toEqual([
+      ["default", false],
+      ["prod", true],
+    ]);
+    expect(await failureOf(vnets.delete(prod.id, { account_id: accountId }))).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        {
+          code: 1049,
+          message: "Cannot delete the Virtual Network because: it is the default virtual network",
+        },
+      ],
+    });
+    expect(
+      await failureOf(vnets.edit(prod.id, { account_id: accountId, is_default_network: false })),
+    ).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        {
+          code: 1051,
+          message:
+            "Cannot unset the default virtual network: make another virtual network the default",
+        },
+      ],
+    });
+    const back = await vnets.edit(firstDefault, {
+      account_id: accountId,
+      is_default_network: true,
+    });
+    expect(back.is_default_network).toBe(true);
+    expect((await vnets.get(prod.id, { account_id: accountId })).is_default_network).toBe(false);
+    const deleted = await vnets.delete(prod.id, { account_id: accountId });
+    expect(deleted).toEqual({
+      id: prod.id,
+      name: "prod",
+      comment: "production",
+      is_default_network: false,
+      created_at: prod.created_at,
+      deleted_at: expect.stringMatching(TIMESTAMP),
+    });
+    expect((await vnets.get(prod.id, { account_id: accountId })).deleted_at).toBe(
+      deleted.deleted_at,
+    );
+    const names = async (isDeleted?: boolean) =>
+      (await vnets.list({ account_id: accountId, is_deleted: isDeleted })).result.map(
+        (v) => v.name,
+      );
+    expect([await names(), await names(true), await names(false)]).toEqual([
+      ["default", "prod"],
+      ["prod"],
+      ["default"],
+    ]);
+  });
+
+  it("refuses a duplicate live name and deleting a vnet that routes still use", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const vnets = cf.zeroTrust.networks.virtualNetworks;
+    const staging = await vnets.create({ account_id: accountId, name: "staging" });
+    expect(await failureOf(vnets.create({ account_id: accountId, name: "staging" }))).toEqual({
+      type: "ConflictError",
+      status: 409,
+      errors: [{ code: 1012, message: "You already have a virtual network with this name" }],
+    });
+    const tunnel = await createTunnel(accountId, "edge");
+    const route = await cf.zeroTrust.networks.routes.create({
+      account_id: accountId,
+      network: "10.9.0.0/16",
+      tunnel_id: tunnel.id ?? "",
+      virtual_network_id: staging.id,
+    });
+    expect(await failureOf(vnets.delete(staging.id, { account_id: accountId }))).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        {
+          code: 1050,
+          message: "Cannot delete the Virtual Network because: it is used by one or more routes",
+        },
+      ],
+    });
+    await cf.zeroTrust.networks.routes.delete(route.id ?? "", { account_id: accountId });
+    expect((await vnets.delete(staging.id, { account_id: accountId })).deleted_at).toMatch(
+      TIMESTAMP,
+    );
+    expect((await vnets.create({ account_id: accountId, name: "staging" })).name).toBe("staging");
+  });
+});
+
+describe("tunnels", () => {
+  it("creates an inactive tunnel with a token and refuses a duplicate live name", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const created = (await createTunnel(accountId, "edge-1")) as Record<string, unknown>;
+    const id = String(created.id);
+    const token = String(created.token);
+    const decoded = JSON.parse(atob(token)) as { a: string; t: string; s: string };
+    expect(decoded).toEqual({ a: accountId, t: id, s: expect.any(String) });
+    expect(atob(decoded.s).length).toBe(32);
+    expect(created).toEqual({
+      id: expect.stringMatching(UUID),
+      account_tag: accountId,
+      name: "edge-1",
+      config_src: "cloudflare",
+      remote_config: true,
+      status: "inactive",
+      tun_type: "cfd_tunnel",
+      created_at: expect.stringMatching(TIMESTAMP),
+      deleted_at: null,
+      conns_active_at: null,
+      conns_inactive_at: created.created_at,
+      connections: [],
+      metadata: {},
+      token,
+      credentials_file: {
+        AccountTag: accountId,
+        TunnelID: id,
+        TunnelName: "edge-1",
+        TunnelSecret: decoded.s,
+      },
+    });
+    expect(await cf.zeroTrust.tunnels.cloudflared.token.get(id, { account_id: accountId })).toBe(
+      token,
+    );
+    expect(
+      await failureOf(
+        cf.zeroTrust.tunnels.cloudflared.create({ account_id: accountId, name: "edge-1" }),
+      ),
+    ).toEqual({
+      type: "ConflictError",
+      status: 409,
+      errors: [{ code: 1013, message: "You already have a tunnel with this name" }],
+    });
+    expect(
+      await failureOf(
+        cf.zeroTrust.tunnels.cloudflared.get(crypto.randomUUID(), {
+          account_id: accountId,
+        }),
+      ),
+    ).toEqual({
+      type: "NotFoundError",
+      status: 404,
+      errors: [{ code: 1003, message: "Tunnel not found" }],
+    });
+  });
+
+  it("lists with name, prefix, status and is_deleted filters", async ({ expect }) => {
+    const accountId = newAccountId();
+    const tunnels = cf.zeroTrust.tunnels.cloudflared;
+    const a = await createTunnel(accountId, "app-a");
+    await createTunnel(accountId, "app-b");
+    await createTunnel(accountId, "db-a");
+    await tunnels.delete(a.id ?? "", { account_id: accountId });
+    await createTunnel(accountId, "app-a");
+    const names = async (query: Record<string, unknown>) =>
+      (await tunnels.list({ account_id: accountId, ...query })).result.map(
+        (t) => `${t.name}${t.deleted_at === null ? "" : " (deleted)"}`,
+      );
+    expect(await names({})).toEqual(["app-a (deleted)", "app-b", "db-a", "app-a"]);
+    expect(await names({ is_deleted: false })).toEqual(["app-b", "db-a", "app-a"]);
+    expect(await names({ is_deleted: true })).toEqual(["app-a (deleted)"]);
+    expect(await names({ name: "app-a", is_deleted: false })).toEqual(["app-a"]);
+    expect(await names({ include_prefix: "app-", is_deleted: false })).toEqual(["app-b", "app-a"]);
+    expect(await names({ exclude_prefix: "app-" })).toEqual(["db-a"]);
+    expect(await names({ status: "inactive", uuid: a.id })).toEqual(["app-a (deleted)"]);
+    expect(await names({ status: "healthy" })).toEqual([]);
+  });
+
+  it("refuses deleting a connected tunnel and cascades a delete to its routes", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const tunnels = cf.zeroTrust.tunnels.cloudflared;
+    const tunnel = await createTunnel(accountId, "edge");
+    const tunnelId = tunnel.id ?? "";
+    const route = await cf.zeroTrust.networks.routes.create({
+      account_id: accountId,
+      network: "10.1.0.0/16",
+      tunnel_id: tunnelId,
+    });
+    expect(await control(`/tunnels/${tunnelId}/status`, "POST", { status: "healthy" })).toEqual({
+      tunnel_id: tunnelId,
+      status: "healthy",
+    });
+    const connections = await tunnels.connections.get(tunnelId, { account_id: accountId });
+    expect(connections.result.map((c) => c.conns?.length)).toEqual([4]);
+    expect(await failureOf(tunnels.delete(tunnelId, { account_id: accountId }))).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        {
+          code: 1022,
+          message:
+            "This tunnel has active connections. Stop cloudflared or clean up its connections first",
+        },
+      ],
+    });
+    await control(`/tunnels/${tunnelId}/status`, "POST", { status: "down" });
+    expect((await tunnels.connections.get(tunnelId, { account_id: accountId })).result).toEqual([]);
+    const deleted = await tunnels.delete(tunnelId, { account_id: accountId });
+    expect([deleted.status, deleted.deleted_at]).toEqual([
+      "down",
+      expect.stringMatching(TIMESTAMP),
+    ]);
+    expect((await tunnels.get(tunnelId, { account_id: accountId })).deleted_at).toBe(
+      deleted.deleted_at,
+    );
+    const gone = await cf.zeroTrust.networks.routes.get(route.id ?? "", {
+      account_id: accountId,
+    });
+    expect(gone.deleted_at).toBe(deleted.deleted_at);
+    expect(
+      await failureOf(
+        cf.zeroTrust.networks.routes.delete(route.id ?? "", { account_id: accountId }),
+      ),
+    ).toEqual({
+      type: "NotFoundError",
+      status: 404,
+      errors: [
+        {
+          code: 1015,
+          message:
+            "You are trying to modify the route for a network that isn't routed. Please check the network and try again",
+        },
+      ],
+    });
+  });
+});
+
+describe("routes", () => {
+  it("canonicalises networks and fills in the default vnet", async ({ expect }) => {
+    const accountId = newAccountId();
+    const tunnel = await createTunnel(accountId, "edge");
+    const vnetId = await defaultVnetId(accountId);
+    const networks: string[] = [];
+    for (const network of ["10.1.2.3/8", "192.0.2.7", "2001:DB8:0:0::1/64", "2001:db8::1"]) {
+      const route = await cf.zeroTrust.networks.routes.create({
+        account_id: accountId,
+        network,
+        tunnel_id: tunnel.id ?? "",
+        comment: `from ${network}`,
+      });
+      expect(route.virtual_network_id).toBe(vnetId);
+      networks.push(route.network ?? "");
+    }
+    expect(networks).toEqual(["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/64", "2001:db8::1/128"]);
+    const first = await cf.zeroTrust.networks.routes.list({ account_id: accountId, per_page: 1 });
+    expect(first.result).toEqual([
+      {
+        id: expect.stringMatching(UUID),
+        network: "10.0.0.0/8",
+        tunnel_id: tunnel.id,
+        virtual_network_id: vnetId,
+        comment: "from 10.1.2.3/8",
+        created_at: expect.stringMatching(TIMESTAMP),
+        deleted_at: null,
+        tun_type: "cfd_tunnel",
+        tunnel_name: "edge",
+        virtual_network_name: "default",
+      },
+    ]);
+    expect(first.result_info).toEqual({
+      page: 1,
+      per_page: 1,
+      count: 1,
+      total_count: 4,
+      total_pages: 4,
+    });
+  });
+
+  it("refuses bad input: unparsable networks, long comments, unknown tunnels", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const tunnel = await createTunnel(accountId, "edge");
+    const create = (body: { network: string; tunnel_id: string; comment?: string }) =>
+      failureOf(cf.zeroTrust.networks.routes.create({ account_id: accountId, ...body }));
+    const bad = (input: string) => ({
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        { code: 1001, message: `Could not parse input: invalid address "${input}" in network` },
+      ],
+    });
+    const tunnelId = tunnel.id ?? "";
+    expect(await create({ network: "10.0.0.0/33", tunnel_id: tunnelId })).toEqual(
+      bad("10.0.0.0/33"),
+    );
+    expect(await create({ network: "10.1/16", tunnel_id: tunnelId })).toEqual(bad("10.1/16"));
+    expect(await create({ network: "intranet", tunnel_id: tunnelId })).toEqual(bad("intranet"));
+    expect(
+      await create({ network: "10.0.0.0/8", tunnel_id: tunnelId, comment: "x".repeat(101) }),
+    ).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [{ code: 1001, message: "comment must be at most 100 characters" }],
+    });
+    const missing = crypto.randomUUID();
+    expect(await create({ network: "10.0.0.0/8", tunnel_id: missing })).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [{ code: 1003, message: `Tunnel not found or deleted: ${missing}` }],
+    });
+    const list = await cf.zeroTrust.networks.routes.list({ account_id: accountId });
+    expect(list.result).toEqual([]);
+  });
+
+  it("refuses the same network twice in one vnet, even from another tunnel", async ({ expect }) => {
+    const accountId = newAccountId();
+    const routes = cf.zeroTrust.networks.routes;
+    const one = await createTunnel(accountId, "one");
+    const two = await createTunnel(accountId, "two");
+    const lab = await cf.zeroTrust.networks.virtualNetworks.create({
+      account_id: accountId,
+      name: "lab",
+    });
+    const first = await routes.create({
+      account_id: accountId,
+      network: "172.16.0.0/12",
+      tunnel_id: one.id ?? "",
+    });
+    const duplicate = {
+      type: "ConflictError",
+      status: 409,
+      errors: [
+        { code: 1014, message: "You already have a route defined for this exact IP subnet" },
+      ],
+    };
+    expect(
+      await failureOf(
+        routes.create({ account_id: accountId, network: "172.16.0.1/12", tunnel_id: two.id ?? "" }),
+      ),
+    ).toEqual(duplicate);
+    const inLab = await routes.create({
+      account_id: accountId,
+      network: "172.16.0.0/12",
+      tunnel_id: two.id ?? "",
+      virtual_network_id: lab.id,
+    });
+    const nested = await routes.create({
+      account_id: accountId,
+      network: "172.16.5.0/24",
+      tunnel_id: two.id ?? "",
+    });
+    expect(
+      await failureOf(
+        routes.edit(nested.id ?? "", { account_id: accountId, network: "172.16.0.0/12" }),
+      ),
+    ).toEqual(duplicate);
+    expect(
+      await failureOf(
+        routes.edit(inLab.id ?? "", {
+          account_id: accountId,
+          virtual_network_id: first.virtual_network_id,
+        }),
+      ),
+    ).toEqual(duplicate);
+    const moved = await routes.edit(nested.id ?? "", {
+      account_id: accountId,
+      network: "172.17.0.0/16",
+      tunnel_id: one.id,
+      comment: "moved",
+    });
+    expect([moved.network, moved.tunnel_id, moved.comment]).toEqual([
+      "172.17.0.0/16",
+      one.id,
+      "moved",
+    ]);
+    await routes.delete(first.id ?? "", { account_id: accountId });
+    const again = await routes.create({
+      account_id: accountId,
+      network: "172.16.0.0/12",
+      tunnel_id: two.id ?? "",
+    });
+    expect(again.network).toBe("172.16.0.0/12");
+  });
+
+  it("filters by subset, superset, tunnel, vnet, comment, tun_types and is_deleted", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const routes = cf.zeroTrust.networks.routes;
+    const one = await createTunnel(accountId, "one");
+    const two = await createTunnel(accountId, "two");
+    const make = (network: string, tunnelId: string, comment: string) =>
+      routes.create({ account_id: accountId, network, tunnel_id: tunnelId, comment });
+    const wide = await make("10.0.0.0/8", one.id ?? "", "wide");
+    await make("10.1.0.0/16", one.id ?? "", "mid");
+    await make("10.1.2.0/24", two.id ?? "", "narrow");
+    await make("fd00:1::/48", two.id ?? "", "v6");
+    await routes.delete(wide.id ?? "", { account_id: accountId });
+    const networks = async (query: Record<string, unknown>) =>
+      (await routes.list({ account_id: accountId, ...query })).result.map((r) => r.network);
+    expect(await networks({})).toEqual(["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "fd00:1::/48"]);
+    expect(await networks({ is_deleted: false })).toEqual([
+      "10.1.0.0/16",
+      "10.1.2.0/24",
+      "fd00:1::/48",
+    ]);
+    expect(await networks({ is_deleted: true })).toEqual(["10.0.0.0/8"]);
+    expect(await networks({ network_subset: "10.1.0.0/16" })).toEqual([
+      "10.1.0.0/16",
+      "10.1.2.0/24",
+    ]);
+    expect(await networks({ network_superset: "10.1.2.0/24", is_deleted: false })).toEqual([
+      "10.1.0.0/16",
+      "10.1.2.0/24",
+    ]);
+    expect(
+      await networks({ network_subset: "10.1.0.0/16", network_superset: "10.1.0.0/16" }),
+    ).toEqual(["10.1.0.0/16"]);
+    expect(await networks({ tunnel_id: two.id })).toEqual(["10.1.2.0/24", "fd00:1::/48"]);
+    expect(await networks({ comment: "mid" })).toEqual(["10.1.0.0/16"]);
+    expect(await networks({ tun_types: ["warp_connector", "cfd_tunnel"], comment: "v6" })).toEqual([
+      "fd00:1::/48",
+    ]);
+    expect(await networks({ tun_types: ["warp_connector"] })).toEqual([]);
+    const commaSeparated = await api(
+      `/accounts/${accountId}/teamnet/routes?tun_types=warp_connector,cfd_tunnel&comment=v6`,
+    );
+    const body = (await commaSeparated.json()) as { result: { network: string }[] };
+    expect(body.result.map((r) => r.network)).toEqual(["fd00:1::/48"]);
+  });
+
+  it("pages 2500 routes in 4 GETs of per_page 1000 and answers [] past the end", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const tunnel = await createTunnel(accountId, "bulk");
+    const created: string[] = [];
+    for (let batch = 0; batch < 25; batch++) {
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, index) =>
+          cf.zeroTrust.networks.routes.create({
+            account_id: accountId,
+            network: `10.${batch}.${index}.0/24`,
+            tunnel_id: tunnel.id ?? "",
+          }),
+        ),
+      );
+      created.push(...results.map((route) => route.id ?? ""));
+    }
+    const since = await lastSeq(accountId);
+    const seen: string[] = [];
+    for await (const route of cf.zeroTrust.networks.routes.list({
+      account_id: accountId,
+      per_page: 1000,
+    })) {
+      seen.push(route.id ?? "");
+    }
+    expect(seen.length).toBe(2500);
+    expect(new Set(seen).size).toBe(2500);
+    expect([...seen].sort()).toEqual([...created].sort());
+    const calls = await callsOf(accountId, since);
+    expect(calls.map((call) => [call.method, call.path, call.query, call.status])).toEqual([
+      ["GET", `/client/v4/accounts/${accountId}/teamnet/routes`, "per_page=1000", 200],
+      ["GET", `/client/v4/accounts/${accountId}/teamnet/routes`, "per_page=1000&page=2", 200],
+      ["GET", `/client/v4/accounts/${accountId}/teamnet/routes`, "per_page=1000&page=3", 200],
+      ["GET", `/client/v4/accounts/${accountId}/teamnet/routes`, "per_page=1000&page=4", 200],
+    ]);
+    const last = await cf.zeroTrust.networks.routes.list({
+      account_id: accountId,
+      per_page: 1000,
+      page: 4,
+    });
+    expect([last.result, last.result_info]).toEqual([
+      [],
+      { page: 4, per_page: 1000, count: 0, total_count: 2500, total_pages: 3 },
+    ]);
+    const tooMany = await api(`/accounts/${accountId}/teamnet/routes?per_page=1001`);
+    expect(tooMany.status).toBe(400);
+  }, 120_000);
+});
+
+describe("gateway rules", () => {
+  it("assigns precedence from 1000 upward and refuses a clash", async ({ expect }) => {
+    const accountId = newAccountId();
+    const rules = cf.zeroTrust.gateway.rules;
+    const first = await rules.create({
+      account_id: accountId,
+      name: "allow",
+      action: "allow",
+      filters: ["l4"],
+    });
+    const second = await rules.create({
+      account_id: accountId,
+      name: "block",
+      action: "block",
+      filters: ["l4"],
+    });
+    const early = await rules.create({
+      account_id: accountId,
+      name: "early",
+      action: "allow",
+      filters: ["l4"],
+      precedence: 10,
+    });
+    expect([first.precedence, second.precedence, early.precedence]).toEqual([1000, 2000, 10]);
+    expect(
+      await failureOf(
+        rules.create({
+          account_id: accountId,
+          name: "clash",
+          action: "block",
+          filters: ["l4"],
+          precedence: 2000,
+        }),
+      ),
+    ).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        {
+          code: 2003,
+          message: `Precedence 2000 is already used by rule ${second.id}; precedence must be unique`,
+        },
+      ],
+    });
+    const list = await rules.list({ account_id: accountId });
+    expect(list.result.map((rule) => [rule.name, rule.precedence])).toEqual([
+      ["early", 10],
+      ["allow", 1000],
+      ["block", 2000],
+    ]);
+    expect(
+      await failureOf(
+        rules.create({
+          account_id: accountId,
+          name: "two",
+          action: "block",
+          filters: ["l4", "dns"],
+        }),
+      ),
+    ).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        {
+          code: 2001,
+          message: "filters must hold exactly one of http, dns, l4, egress, dns_resolver",
+        },
+      ],
+    });
+  });
+
+  it("rewrites expression whitespace, and PUT resets what it leaves out", async ({ expect }) => {
+    const accountId = newAccountId();
+    const rules = cf.zeroTrust.gateway.rules;
+    const created = await rules.create({
+      account_id: accountId,
+      name: "allow employees",
+      description: "tunnelplane:1",
+      action: "allow",
+      enabled: true,
+      filters: ["l4"],
+      traffic: "  net.dst.ip in {10.0.0.0/8\n   10.1.0.0/16}  and\tnet.dst.port == 22 ",
+      identity: 'identity.email matches  "a  b@example.com"',
+      precedence: 5000,
+    });
+    expect(created).toEqual({
+      id: expect.stringMatching(UUID),
+      name: "allow employees",
+      description: "tunnelplane:1",
+      action: "allow",
+      enabled: true,
+      filters: ["l4"],
+      traffic: "net.dst.ip in {10.0.0.0/8 10.1.0.0/16} and net.dst.port == 22",
+      identity: 'identity.email matches "a  b@example.com"',
+      device_posture: "",
+      precedence: 5000,
+      rule_settings: {},
+      schedule: null,
+      expiration: null,
+      version: 1,
+      created_at: expect.stringMatching(TIMESTAMP),
+      updated_at: created.created_at,
+      deleted_at: null,
+    });
+    const replaced = await rules.update(created.id ?? "", {
+      account_id: accountId,
+      name: "allow employees",
+      action: "block",
+      filters: ["l4"],
+    });
+    expect(replaced).toEqual({
+      ...created,
+      description: "",
+      action: "block",
+      enabled: false,
+      traffic: "",
+      identity: "",
+      version: 2,
+      updated_at: expect.stringMatching(TIMESTAMP),
+    });
+    expect(await rules.get(created.id ?? "", { account_id: accountId })).toEqual(replaced);
+    expect(
+      await failureOf(
+        rules.create({
+          account_id: accountId,
+          name: "broken",
+          action: "block",
+          filters: ["l4"],
+          traffic: "net.dst.ip in {10.0.0.0/8",
+        }),
+      ),
+    ).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        { code: 2001, message: "traffic is not a valid expression: unbalanced quotes or brackets" },
+      ],
+    });
+    expect(await rules.delete(created.id ?? "", { account_id: accountId })).toEqual({});
+    expect(await failureOf(rules.get(created.id ?? "", { account_id: accountId }))).toEqual({
+      type: "NotFoundError",
+      status: 404,
+      errors: [{ code: 2002, message: "Rule not found" }],
+    });
+  });
+});
+
+const DEFAULT_EXCLUDES = [
+  { address: "10.0.0.0/8" },
+  { address: "100.64.0.0/10" },
+  { address: "169.254.0.0/16", description: "DHCP Unspecified" },
+  { address: "172.16.0.0/12" },
+  { address: "192.0.0.0/24" },
+  { address: "192.168.0.0/16" },
+  { address: "224.0.0.0/24" },
+  { address: "240.0.0.0/4" },
+  { address: "255.255.255.255/32", description: "DHCP Broadcast" },
+  { address: "fe80::/10", description: "IPv6 Link Local" },
+  { address: "fd00::/8" },
+  { address: "ff01::/16" },
+  { address: "ff02::/16" },
+  { address: "ff03::/16" },
+  { address: "ff04::/16" },
+  { address: "ff05::/16" },
+];
+
+describe("default device profile and split tunnels", () => {
+  it("starts in Exclude mode with the 16 default excludes", async ({ expect }) => {
+    const accountId = newAccountId();
+    const profile = cf.zeroTrust.devices.policies.default;
+    const excludes: unknown[] = [];
+    for await (const entry of profile.excludes.get({ account_id: accountId })) {
+      excludes.push(entry);
+    }
+    expect(excludes).toEqual(DEFAULT_EXCLUDES);
+    expect((await profile.includes.get({ account_id: accountId })).result).toEqual([]);
+    expect(await profile.get({ account_id: accountId })).toEqual({
+      allow_mode_switch: false,
+      allow_updates: false,
+      allowed_to_leave: true,
+      auto_connect: 0,
+      captive_portal: 180,
+      default: true,
+      disable_auto_fallback: false,
+      enabled: true,
+      exclude: DEFAULT_EXCLUDES,
+      exclude_office_ips: false,
+      fallback_domains: [],
+      gateway_unique_id: accountId,
+      profile_type: "warp",
+      register_interface_ip_with_dns: true,
+      sccm_vpn_boundary_support: false,
+      service_mode_v2: { mode: "warp" },
+      support_url: "",
+      switch_locked: false,
+      tunnel_protocol: "wireguard",
+    });
+  });
+
+  it("switches mode with the last list written and shows only the active key", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const profile = cf.zeroTrust.devices.policies.default;
+    const written = await profile.includes.update({
+      account_id: accountId,
+      body: [
+        { address: "10.1.0.0/16", description: "office" },
+        { host: "*.corp.example.com" },
+        { address: "2001:DB8::5" },
+      ],
+    });
+    const included = [
+      { address: "10.1.0.0/16", description: "office" },
+      { host: "*.corp.example.com" },
+      { address: "2001:db8::5/128" },
+    ];
+    expect(written.result).toEqual(included);
+    expect((await profile.excludes.get({ account_id: accountId })).result).toEqual([]);
+    const got = (await profile.get({ account_id: accountId })) as Record<string, unknown>;
+    expect([got.include, "exclude" in got]).toEqual([included, false]);
+    const patched = (await profile.edit({
+      account_id: accountId,
+      exclude: [{ address: "192.168.0.0/16" }],
+      auto_connect: 600,
+    })) as Record<string, unknown>;
+    expect([patched.exclude, "include" in patched, patched.auto_connect]).toEqual([
+      [{ address: "192.168.0.0/16" }],
+      false,
+      600,
+    ]);
+    expect((await profile.includes.get({ account_id: accountId })).result).toEqual([]);
+  });
+
+  it("refuses empty PATCH bodies, both lists at once and malformed entries", async ({ expect }) => {
+    const accountId = newAccountId();
+    const profile = cf.zeroTrust.devices.policies.default;
+    const refusal = (message: string) => ({
+      type: "BadRequestError",
+      status: 400,
+      errors: [{ code: 2101, message }],
+    });
+    expect(await failureOf(profile.edit({ account_id: accountId }))).toEqual(
+      refusal("The request body must set at least one field"),
+    );
+    expect(
+      await failureOf(
+        profile.edit({
+          account_id: accountId,
+          exclude: [{ address: "10.0.0.0/8" }],
+          include: [{ address: "10.0.0.0/8" }],
+        }),
+      ),
+    ).toEqual(refusal("Both exclude and include cannot be set in the same request"));
+    const put = (body: unknown[]) =>
+      failureOf(
+        profile.excludes.update({ account_id: accountId, body: body as { address: string }[] }),
+      );
+    expect(await put([{ address: "10.0.0.0/8", host: "example.com" }])).toEqual(
+      refusal("entry 0 must have exactly one of address or host"),
+    );
+    expect(await put([{ address: "10.0.0.0/8" }, { address: "10.0.0.300/32" }])).toEqual(
+      refusal('entry 1: invalid address "10.0.0.300/32"'),
+    );
+    expect(await put([{ host: "bad host" }])).toEqual(refusal('entry 0: invalid host "bad host"'));
+    expect(await put([{ address: "10.0.0.0/8", description: "d".repeat(101) }])).toEqual(
+      refusal("description must be at most 100 characters"),
+    );
+    expect((await profile.excludes.get({ account_id: accountId })).result).toEqual(
+      DEFAULT_EXCLUDES,
+    );
+  });
+});
+
+describe("device and connectivity settings", () => {
+  it("start all false and merge PATCH bodies", async ({ expect }) => {
+    const accountId = newAccountId();
+    const settings = cf.zeroTrust.devices.settings;
+    const connectivity = cf.zeroTrust.connectivitySettings;
+    expect(await settings.get({ account_id: accountId })).toEqual({
+      disable_for_time: 0,
+      external_emergency_signal_enabled: false,
+      gateway_proxy_enabled: false,
+      gateway_udp_proxy_enabled: false,
+      root_certificate_installation_enabled: false,
+      use_zt_virtual_ip: false,
+    });
+    await settings.edit({ account_id: accountId, gateway_proxy_enabled: true });
+    const merged = await settings.edit({ account_id: accountId, gateway_udp_proxy_enabled: true });
+    expect(merged).toEqual({
+      disable_for_time: 0,
+      external_emergency_signal_enabled: false,
+      gateway_proxy_enabled: true,
+      gateway_udp_proxy_enabled: true,
+      root_certificate_installation_enabled: false,
+      use_zt_virtual_ip: false,
+    });
+    expect(await connectivity.get({ account_id: accountId })).toEqual({
+      icmp_proxy_enabled: false,
+      offramp_warp_enabled: false,
+    });
+    await connectivity.edit({ account_id: accountId, icmp_proxy_enabled: true });
+    expect(await connectivity.edit({ account_id: accountId, offramp_warp_enabled: true })).toEqual({
+      icmp_proxy_enabled: true,
+      offramp_warp_enabled: true,
+    });
+    expect(
+      await failureOf(
+        settings.edit({
+          account_id: accountId,
+          gateway_proxy_enabled: "yes" as unknown as boolean,
+        }),
+      ),
+    ).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [{ code: 1001, message: "gateway_proxy_enabled must be a boolean" }],
+    });
+  });
+});
+
+describe("controls", () => {
+  it("injects a 429 with retry-after, seen as RateLimitError and logged", async ({ expect }) => {
+    const accountId = newAccountId();
+    const prefix = `/client/v4/accounts/${accountId}/teamnet/routes`;
+    const fault = await control("/faults", "POST", {
+      method: "GET",
+      path_prefix: prefix,
+      status: 429,
+      retry_after: 1,
+      times: 2,
+    });
+    expect(fault).toEqual({
+      fault: {
+        id: expect.any(Number),
+        method: "GET",
+        path_prefix: prefix,
+        status: 429,
+        retry_after: 1,
+        times: 2,
+        after_apply: false,
+        delay_ms: 0,
+        should_retry: null,
+      },
+    });
+    const since = await lastSeq(accountId);
+    const outcomes: unknown[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const page = await cf.zeroTrust.networks.routes.list({ account_id: accountId });
+        outcomes.push(page.result);
+      } catch (error) {
+        if (!(error instanceof Error && "headers" in error && error.headers instanceof Headers)) {
+          throw error;
+        }
+        outcomes.push([error.constructor.name, error.headers.get("retry-after")]);
+      }
+    }
+    expect(outcomes).toEqual([["RateLimitError", "1"], ["RateLimitError", "1"], []]);
+    expect((await callsOf(accountId, since)).map((call) => call.status)).toEqual([429, 429, 200]);
+    expect(await control("/faults")).toEqual({ faults: [] });
+  });
+
+  it("performs the operation and then fails when after_apply is set", async ({ expect }) => {
+    const accountId = newAccountId();
+    const tunnel = await createTunnel(accountId, "edge");
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: `/client/v4/accounts/${accountId}/teamnet/routes`,
+      status: 502,
+      after_apply: true,
+    });
+    expect(
+      await failureOf(
+        cf.zeroTrust.networks.routes.create({
+          account_id: accountId,
+          network: "10.20.0.0/16",
+          tunnel_id: tunnel.id ?? "",
+          comment: "tunnelplane:abc",
+        }),
+      ),
+    ).toEqual({
+      type: "InternalServerError",
+      status: 502,
+      errors: [{ code: 1000, message: "Internal server error (injected fault)" }],
+    });
+    const list = await cf.zeroTrust.networks.routes.list({ account_id: accountId });
+    expect(list.result.map((route) => [route.network, route.comment])).toEqual([
+      ["10.20.0.0/16", "tunnelplane:abc"],
+    ]);
+  });
+
+  it("lists and clears pending faults", async ({ expect }) => {
+    const prefix = `/client/v4/accounts/${newAccountId()}/gateway/rules`;
+    await control("/faults", "POST", { path_prefix: prefix, status: 503, should_retry: false });
+    const pending = (await control("/faults")) as { faults: { path_prefix: string }[] };
+    expect(pending.faults.filter((f) => f.path_prefix === prefix).length).toBe(1);
+    expect(await control("/faults", "DELETE")).toEqual({ faults: [] });
+    expect(await control("/faults")).toEqual({ faults: [] });
+  });
+
+  it("resets one account to a fresh state", async ({ expect }) => {
+    const accountId = newAccountId();
+    const other = newAccountId();
+    await createTunnel(accountId, "edge");
+    await createTunnel(other, "edge");
+    await cf.zeroTrust.devices.settings.edit({
+      account_id: accountId,
+      gateway_proxy_enabled: true,
+    });
+    expect(await control("/reset", "POST", { account_id: accountId })).toEqual({ ok: true });
+    expect(await callsOf(accountId)).toEqual([]);
+    const tunnels = await cf.zeroTrust.tunnels.cloudflared.list({ account_id: accountId });
+    expect(tunnels.result).toEqual([]);
+    const settings = await cf.zeroTrust.devices.settings.get({ account_id: accountId });
+    expect(settings?.gateway_proxy_enabled).toBe(false);
+    const kept = await cf.zeroTrust.tunnels.cloudflared.list({ account_id: other });
+    expect(kept.result.map((t) => t.name)).toEqual(["edge"]);
+    expect((await callsOf(accountId)).map((call) => [call.method, call.status])).toEqual([
+      ["GET", 200],
+      ["GET", 200],
+    ]);
   });
 });

@@ -94,7 +94,7 @@ const ERROR_CLASSES = [
 export interface Failure {
   type: string;
   status: number | undefined;
-  errors: { code: number; message: string }[];
+  errors: { code: number | undefined; message: string | undefined }[];
 }
 
 /** Awaits a call that must fail and summarises the SDK error it threw. */
