@@ -1,8 +1,20 @@
 /** Worker entry: wiring only. */
+import { createApp } from "./api/app";
+import { consumeReconcileBatch } from "./reconciler/consume";
+import { createReconcileDeps } from "./reconciler/deps";
+import { type ReconcileMessage, runScheduledTick } from "./reconciler/schedule";
+
 export { AccountLock } from "./lock/account-lock";
 
+const app = createApp();
+
 export default {
-  async fetch(): Promise<Response> {
-    return new Response("not found", { status: 404 });
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  async scheduled(controller, env) {
+    const queue = env.RECONCILE_QUEUE as Queue<ReconcileMessage> | undefined;
+    await runScheduledTick(createReconcileDeps(env), queue, controller.scheduledTime);
+  },
+  async queue(batch, env) {
+    await consumeReconcileBatch(createReconcileDeps(env), batch as MessageBatch<ReconcileMessage>);
   },
 } satisfies ExportedHandler<Env>;

@@ -313,3 +313,23 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
     .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id));
   return { accountId, objects: rows.map((row) => fromRow(row)) };
 }
+
+/** Every live object of one kind in the account, in creation order (for reference checks). */
+export async function listAllObjects<K extends Kind>(
+  db: Db,
+  accountId: string,
+  kind: K,
+): Promise<StoredObject<K>[]> {
+  const rows = await db
+    .select()
+    .from(desiredObjects)
+    .where(
+      and(
+        eq(desiredObjects.accountId, accountId),
+        eq(desiredObjects.kind, kind),
+        isNull(desiredObjects.deletedAtMs),
+      ),
+    )
+    .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id));
+  return rows.map((row) => fromRow<K>(row));
+}

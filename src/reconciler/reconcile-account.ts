@@ -48,7 +48,10 @@ export type ReconcileOutcome =
   | { status: "not-found" };
 
 /** The result of a dry run. */
-export type DryRunOutcome = { status: "planned"; plan: Plan } | { status: "not-found" };
+export type DryRunOutcome =
+  | { status: "planned"; plan: Plan }
+  | { status: "not-found" }
+  | { status: "upstream-failed"; message: string };
 
 async function clientFor(deps: ReconcileDeps, accountId: string, budget: SubrequestBudget) {
   const sealed = await getSealedApiToken(deps.db, accountId);
@@ -58,10 +61,7 @@ async function clientFor(deps: ReconcileDeps, accountId: string, budget: Subrequ
   return createCloudflareClient(await openSecret(sealed, deps.tokenKey), deps.endpoint, budget);
 }
 
-/**
- * Observes and plans without the lease and without writing anything.
- * @throws UpstreamError when Cloudflare cannot be observed.
- */
+/** Observes and plans without the lease and without writing anything. */
 export async function planAccountNow(
   deps: ReconcileDeps,
   accountId: string,

@@ -1,0 +1,67 @@
+/** Wire shapes of accounts. The API token is write-only: no response ever carries it. */
+import { z } from "@hono/zod-openapi";
+import type { AccountRecord } from "../../db/accounts.repo";
+
+const ApiToken = z.string().min(20).max(400).regex(/^\S+$/, "no whitespace").openapi({
+  description:
+    "Cloudflare API token with Zero Trust edit permissions. Stored encrypted; never returned.",
+  example: "cf-api-token-with-zero-trust-edit-rights",
+});
+
+const Mode = z
+  .enum(["enforce", "observe"])
+  .openapi({ description: "enforce: apply plans; observe: only record drift." });
+
+export const AccountCreate = z
+  .object({
+    account_id: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, "32 lower-case hex characters")
+      .openapi({ example: "0123456789abcdef0123456789abcdef" }),
+    name: z.string().trim().min(1).max(200).openapi({ example: "Acme production" }),
+    api_token: ApiToken,
+    mode: Mode.default("enforce"),
+    reconcile_interval_s: z.number().int().min(30).max(86_400).optional().openapi({
+      description:
+        "Seconds between scheduled reconciles (default from DEFAULT_RECONCILE_INTERVAL_S).",
+    }),
+  })
+  .openapi("AccountCreate");
+
+export const AccountUpdate = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    api_token: ApiToken.optional(),
+    mode: Mode.optional(),
+    reconcile_interval_s: z.number().int().min(30).max(86_400).optional(),
+  })
+  .openapi("AccountUpdate");
+
+export const Account = z
+  .object({
+    account_id: z.string(),
+    name: z.string(),
+    mode: Mode,
+    reconcile_interval_s: z.number().int(),
+    next_reconcile_at: z
+      .string()
+      .openapi({ description: "When the scheduler next reconciles, RFC 3339." }),
+    version: z.number().int(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Account");
+
+/** The wire form of an account record. */
+export function toAccountResource(account: AccountRecord): z.infer<typeof Account> {
+  return {
+    account_id: account.id,
+    name: account.name,
+    mode: account.mode,
+    reconcile_interval_s: account.reconcileIntervalS,
+    next_reconcile_at: new Date(account.nextReconcileAtMs).toISOString(),
+    version: account.version,
+    created_at: new Date(account.createdAtMs).toISOString(),
+    updated_at: new Date(account.updatedAtMs).toISOString(),
+  };
+}

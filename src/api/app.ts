@@ -1,0 +1,115 @@
+/**
+ * createApp(): the REST API. Every error leaves as RFC 9457 problem+json; unknown errors become a
+ * generic 500 whose cause is logged with the request id, never returned.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { accountsRouter } from "./accounts";
+import type { AppEnv } from "./context";
+import { createRouter } from "./context";
+import { mountCollection } from "./desired/collection";
+import { mountSingleton } from "./desired/singleton";
+import { docsPage } from "./docs";
+import { requireApiKey } from "./middleware/auth";
+import { requestId } from "./middleware/request-id";
+import { networkPolicies } from "./policies";
+import { ProblemError } from "./problem";
+import { proxySettings } from "./proxy-settings";
+import { runsRouter } from "./runs";
+import { splitTunnels } from "./split-tunnels";
+import { tunnelRoutes } from "./tunnel-routes";
+import { tunnels } from "./tunnels";
+import { virtualNetworks } from "./virtual-networks";
+
+/** The OpenAPI document's top-level fields. */
+export const OPENAPI_INFO = {
+  openapi: "3.1.0",
+  info: {
+    title: "tunnelplane",
+    version: "0.1.0",
+    description:
+      "Control plane for Cloudflare Zero Trust private networking: desired state over REST, reconciled into Cloudflare.",
+  },
+};
+
+function problemFor(error: unknown): ProblemError {
+  if (error instanceof ProblemError) {
+    return error;
+  }
+  if (error instanceof HTTPException && error.status === 400) {
+    return new ProblemError(
+      "malformed-request",
+      "The body must be a JSON document (Content-Type: application/json).",
+    );
+  }
+  return new ProblemError(
+    "internal-error",
+    "Something went wrong on our side; quote the request id when reporting it.",
+  );
+}
+
+/** Builds the whole API. Importable from Node (no `cloudflare:*` value imports). */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use("*", requestId);
+  app.use("/v1/*", requireApiKey);
+
+  const desired = createRouter();
+  mountCollection(desired, virtualNetworks);
+  mountCollection(desired, tunnels);
+  mountCollection(desired, tunnelRoutes);
+  mountCollection(desired, networkPolicies);
+  mountSingleton(desired, splitTunnels);
+  mountSingleton(desired, proxySettings);
+
+  app.route("/", accountsRouter);
+  app.route("/", desired);
+  app.route("/", runsRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key (ADMIN_API_KEY).",
+  });
+  app.doc31("/openapi.json", OPENAPI_INFO);
+  app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.notFound((c) => {
+    throw new ProblemError(
+      "not-found",
+      `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}.`,
+    );
+  });
+  app.onError((error, c) => {
+    const problem = problemFor(error);
+    const id = c.get("requestId") ?? crypto.randomUUID();
+    if (problem.status >= 500) {
+      console.error(
+        JSON.stringify({
+          request_id: id,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          stack: error instanceof Error ? error.stack : undefined,
+        }),
+      );
+    }
+    const body = {
+      type: `https://tunnelplane.dev/problems/${problem.slug}`,
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      instance: new URL(c.req.url).pathname,
+      request_id: id,
+      ...(problem.options.errors === undefined ? {} : { errors: problem.options.errors }),
+    };
+    return new Response(JSON.stringify(body), {
+      status: problem.status,
+      headers: {
+        "Content-Type": "application/problem+json",
+        "X-Request-Id": id,
+        ...problem.options.headers,
+      },
+    });
+  });
+  return app;
+}

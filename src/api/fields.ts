@@ -1,0 +1,63 @@
+/**
+ * Field schemas that carry domain rules. The rule runs inside the schema (a refinement that calls
+ * the domain function), so its error carries the field's pointer; handlers canonicalise again
+ * with the same function.
+ */
+import { z } from "@hono/zod-openapi";
+import { type CidrError, canonicalCidr } from "../domain/cidr/parse";
+import { findReservedRange } from "../domain/cidr/reserved";
+
+/** A human sentence and a stable code for a CIDR error. */
+export function describeCidrError(error: CidrError): { message: string; code: string } {
+  switch (error.code) {
+    case "host-bits-set":
+      return {
+        code: "cidr-host-bits-set",
+        message: `${error.input} has host bits set; the canonical form is ${error.canonical}`,
+      };
+    case "invalid-cidr":
+      return {
+        code: "invalid-cidr",
+        message: `${error.input} is not an IP address or CIDR (${error.reason})`,
+      };
+  }
+}
+
+/** An IPv4/IPv6 address or CIDR; a bare address means /32 or /128; host bits must be clear. */
+export const CidrString = z
+  .string()
+  .max(64)
+  .superRefine((value, ctx) => {
+    const parsed = canonicalCidr(value);
+    if (!parsed.ok) {
+      const { message, code } = describeCidrError(parsed.error);
+      ctx.addIssue({ code: "custom", message, params: { code } });
+    }
+  })
+  .openapi({
+    description:
+      "IPv4 or IPv6 address or CIDR. A bare address is a /32 (/128). IPv6 is stored in RFC 5952 form.",
+    example: "10.0.0.0/8",
+  });
+
+/** A CIDR for a tunnel route: as CidrString, and not inside a Cloudflare reserved range. */
+export const RouteNetworkString = CidrString.superRefine((value, ctx) => {
+  const parsed = canonicalCidr(value);
+  const reserved = parsed.ok ? findReservedRange(parsed.value) : undefined;
+  if (reserved?.relation === "inside") {
+    ctx.addIssue({
+      code: "custom",
+      message: `${value} is inside Cloudflare's reserved range ${reserved.range.network} (${reserved.range.purpose})`,
+      params: { code: "reserved-range" },
+    });
+  }
+});
+
+/** The canonical form of a value that passed CidrString. */
+export function canonical(value: string): string {
+  const parsed = canonicalCidr(value);
+  if (!parsed.ok) {
+    throw new Error(`canonical() called on an unvalidated CIDR: ${value}`);
+  }
+  return parsed.value;
+}

@@ -1,0 +1,81 @@
+/**
+ * API errors as RFC 9457 problem details. Every error the API returns is a ProblemError with a
+ * slug from one catalogue, so a slug always has the same status and title.
+ * @see https://www.rfc-editor.org/rfc/rfc9457
+ */
+import type { z } from "@hono/zod-openapi";
+
+/** Every problem the API can return: slug -> status and fixed title. */
+export const PROBLEMS = {
+  "malformed-request": { status: 400, title: "The request body is not valid JSON" },
+  unauthorized: { status: 401, title: "Missing or invalid API key" },
+  forbidden: { status: 403, title: "The API key's role does not allow this" },
+  "not-found": { status: 404, title: "Not found" },
+  "account-exists": { status: 409, title: "The account is already registered" },
+  "name-taken": { status: 409, title: "The name is already in use" },
+  "duplicate-route": {
+    status: 409,
+    title: "The network is already routed in this virtual network",
+  },
+  "precedence-taken": { status: 409, title: "Another policy has this precedence" },
+  "default-virtual-network-exists": {
+    status: 409,
+    title: "Another virtual network is the default",
+  },
+  "in-use": { status: 409, title: "The object is still referenced" },
+  "lease-held": { status: 409, title: "Another reconcile of this account is running" },
+  "version-mismatch": { status: 412, title: "The object changed since it was read" },
+  "validation-failed": { status: 422, title: "The request is not valid" },
+  "upstream-failed": { status: 502, title: "The Cloudflare API call failed" },
+  "internal-error": { status: 500, title: "Internal error" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A problem slug. */
+export type ProblemSlug = keyof typeof PROBLEMS;
+
+/** One invalid input: a JSON pointer into the body, or the name of a query/path/header parameter. */
+export type InvalidField =
+  | { pointer: string; detail: string; code: string }
+  | { parameter: string; detail: string; code: string };
+
+/** An error the API renders as application/problem+json. */
+export class ProblemError extends Error {
+  readonly status: number;
+  readonly title: string;
+
+  constructor(
+    readonly slug: ProblemSlug,
+    /** This occurrence, safe to show to the caller. */
+    readonly detail: string,
+    readonly options: { errors?: InvalidField[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.name = "ProblemError";
+    this.status = PROBLEMS[slug].status;
+    this.title = PROBLEMS[slug].title;
+  }
+}
+
+/** RFC 6901 pointer for a zod issue path, as a URI fragment (`#/destinations/0`). */
+export function toPointer(path: readonly PropertyKey[]): string {
+  const escaped = path.map((p) => String(p).replace(/~/g, "~0").replace(/\//g, "~1"));
+  return `#/${escaped.join("/")}`;
+}
+
+/** Converts zod issues of one request part into `errors[]` entries. */
+export function zodIssuesToFields(
+  issues: readonly z.core.$ZodIssue[],
+  target: string,
+): InvalidField[] {
+  return issues.map((issue) => {
+    const code = issue.code === "custom" ? String(issue.params?.code ?? "invalid") : issue.code;
+    return target === "json"
+      ? { pointer: toPointer(issue.path), detail: issue.message, code }
+      : { parameter: String(issue.path[0] ?? target), detail: issue.message, code };
+  });
+}
+
+/** A 422 for domain rule violations found after schema validation. */
+export function validationProblem(detail: string, errors: InvalidField[]): ProblemError {
+  return new ProblemError("validation-failed", detail, { errors });
+}

@@ -1,0 +1,53 @@
+/**
+ * `/v1/accounts/{account_id}/proxy-settings`: Gateway proxying of TCP, UDP and ICMP. TCP must be
+ * on for network policies to see traffic at all.
+ * @see https://developers.cloudflare.com/cloudflare-one/traffic-policies/proxy/
+ */
+import { z } from "@hono/zod-openapi";
+import type { SingletonDefinition } from "../desired/singleton";
+
+const input = z
+  .object({
+    tcp: z
+      .boolean()
+      .openapi({ description: "Proxy TCP (device settings `gateway_proxy_enabled`)." }),
+    udp: z
+      .boolean()
+      .openapi({ description: "Proxy UDP (device settings `gateway_udp_proxy_enabled`)." }),
+    icmp: z
+      .boolean()
+      .openapi({ description: "Proxy ICMP (connectivity settings `icmp_proxy_enabled`)." }),
+  })
+  .openapi("ProxySettingsInput");
+
+export const proxySettings: SingletonDefinition<
+  "proxy_settings",
+  {
+    tcp: z.ZodBoolean;
+    udp: z.ZodBoolean;
+    icmp: z.ZodBoolean;
+  }
+> = {
+  kind: "proxy_settings",
+  id: "default",
+  path: "proxy-settings",
+  tag: "Proxy settings",
+  name: "ProxySettings",
+  input,
+  output: { tcp: z.boolean(), udp: z.boolean(), icmp: z.boolean() },
+  async toSpec(body) {
+    const { tcp, udp, icmp } = input.parse(body);
+    return { tcp, udp, icmp };
+  },
+  present: async (spec) => ({ tcp: spec.tcp, udp: spec.udp, icmp: spec.icmp }),
+  async warnings(spec) {
+    return spec.tcp
+      ? []
+      : [
+          {
+            code: "tcp-proxy-off",
+            message: "With the TCP proxy off, Gateway network policies see no traffic.",
+          },
+        ];
+  },
+};

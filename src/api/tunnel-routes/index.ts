@@ -1,0 +1,131 @@
+/** `/v1/accounts/{account_id}/routes`: tunnel routes (a CIDR served by a tunnel in a vnet). */
+import { z } from "@hono/zod-openapi";
+import { getObject, listAllObjects } from "../../db/desired-objects.repo";
+import { findRouteConflicts, type RouteConflict } from "../../domain/routes/conflicts";
+import type { CollectionDefinition, WriteWarning } from "../desired/collection";
+import { canonical, RouteNetworkString } from "../fields";
+import { validationProblem } from "../problem";
+
+const input = z
+  .object({
+    network: RouteNetworkString,
+    tunnel_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ description: "tunnelplane id of the tunnel that serves the network." }),
+    virtual_network_id: z.string().min(1).max(64).nullable().default(null).openapi({
+      description: "tunnelplane id of the virtual network; null for the account's default.",
+    }),
+    comment: z.string().max(50).default("").openapi({
+      description:
+        "Free text, at most 50 characters (Cloudflare keeps 100; the ownership marker takes the rest).",
+    }),
+  })
+  .openapi("TunnelRouteInput");
+
+function describe(conflict: RouteConflict, routeId: string): WriteWarning | undefined {
+  switch (conflict.code) {
+    case "route-overlap":
+      if (conflict.specific.id !== routeId && conflict.general.id !== routeId) {
+        return undefined;
+      }
+      return {
+        code: conflict.code,
+        message: `${conflict.specific.network} (tunnel ${conflict.specific.tunnelId}) lies inside ${conflict.general.network} (tunnel ${conflict.general.tunnelId}); the longest prefix wins, so ${conflict.winner.range} goes to tunnel ${conflict.winner.tunnelId}`,
+      };
+    case "home-lan-overlap":
+      return conflict.routeId === routeId
+        ? {
+            code: conflict.code,
+            message: `${conflict.network} overlaps the common home LAN ${conflict.lanRange}; users on such a LAN cannot reach ${conflict.shadowed.join(", ")}`,
+          }
+        : undefined;
+    case "duplicate-route":
+    case "reserved-range":
+      return undefined;
+  }
+}
+
+export const tunnelRoutes: CollectionDefinition<
+  "tunnel_route",
+  typeof input,
+  {
+    network: z.ZodString;
+    tunnel_id: z.ZodString;
+    virtual_network_id: z.ZodNullable<z.ZodString>;
+    comment: z.ZodString;
+  }
+> = {
+  kind: "tunnel_route",
+  path: "routes",
+  tag: "Routes",
+  singular: "TunnelRoute",
+  plural: "TunnelRoutes",
+  input,
+  output: {
+    network: z.string().openapi({ description: "Canonical CIDR." }),
+    tunnel_id: z.string(),
+    virtual_network_id: z.string().nullable(),
+    comment: z.string(),
+  },
+  async toSpec(body, ctx) {
+    const [tunnel, vnet] = await Promise.all([
+      getObject(ctx.db, ctx.accountId, "tunnel", body.tunnel_id),
+      body.virtual_network_id === null
+        ? undefined
+        : getObject(ctx.db, ctx.accountId, "virtual_network", body.virtual_network_id),
+    ]);
+    const errors = [
+      ...(tunnel === undefined
+        ? [
+            {
+              pointer: "#/tunnel_id",
+              detail: `no tunnel ${body.tunnel_id} in this account`,
+              code: "unknown-reference",
+            },
+          ]
+        : []),
+      ...(body.virtual_network_id !== null && vnet === undefined
+        ? [
+            {
+              pointer: "#/virtual_network_id",
+              detail: `no virtual network ${body.virtual_network_id} in this account`,
+              code: "unknown-reference",
+            },
+          ]
+        : []),
+    ];
+    if (errors.length > 0) {
+      throw validationProblem("The route refers to objects that do not exist.", errors);
+    }
+    return {
+      network: canonical(body.network),
+      tunnelId: body.tunnel_id,
+      virtualNetworkId: body.virtual_network_id,
+      comment: body.comment,
+    };
+  },
+  toWire: (spec) => ({
+    network: spec.network,
+    tunnel_id: spec.tunnelId,
+    virtual_network_id: spec.virtualNetworkId,
+    comment: spec.comment,
+  }),
+  naturalKey: (spec) => `${spec.virtualNetworkId ?? "default"}|${spec.network}`,
+  conflict: {
+    slug: "duplicate-route",
+    detail: (spec) =>
+      `${spec.network} is already routed in ${spec.virtualNetworkId === null ? "the default virtual network" : `virtual network ${spec.virtualNetworkId}`}.`,
+  },
+  async warnings(_spec, ctx) {
+    const routes = await listAllObjects(ctx.db, ctx.accountId, "tunnel_route");
+    const refs = routes.map((r) => ({
+      id: r.id,
+      network: r.spec.network,
+      tunnelId: r.spec.tunnelId,
+      virtualNetworkId: r.spec.virtualNetworkId,
+    }));
+    return findRouteConflicts(refs).flatMap((c) => describe(c, ctx.id) ?? []);
+  },
+};

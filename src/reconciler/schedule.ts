@@ -1,0 +1,49 @@
+/**
+ * The Cron Trigger's work: find accounts that are due and hand each to the queue, so thousands of
+ * accounts fan out over Queues (with the platform's retries and dead-letter queue). Without a
+ * queue binding it reconciles due accounts inline, a few per tick.
+ */
+import { listDueAccounts, scheduleAccount } from "../db/accounts.repo";
+import type { ReconcileDeps } from "./reconcile-account";
+import { reconcileAccount } from "./reconcile-account";
+
+/** The queue message: one account to reconcile. */
+export interface ReconcileMessage {
+  account_id: string;
+}
+
+/** Most accounts one tick hands out; the rest are due again at the next tick. */
+export const MAX_ACCOUNTS_PER_TICK = 1000;
+/** Accounts reconciled inline per tick when no queue is bound. */
+export const MAX_INLINE_ACCOUNTS_PER_TICK = 3;
+/** Queues accept at most 100 messages per sendBatch. */
+const SEND_BATCH_SIZE = 100;
+/** An enqueued account is not handed out again for this long, in ms, unless its run finishes. */
+const ENQUEUED_GRACE_MS = 5 * 60_000;
+
+/**
+ * Enqueues (or reconciles inline) the accounts due at `nowMs`.
+ * @returns the account ids handed out.
+ */
+export async function runScheduledTick(
+  deps: ReconcileDeps,
+  queue: Queue<ReconcileMessage> | undefined,
+  nowMs: number,
+): Promise<string[]> {
+  const limit = queue === undefined ? MAX_INLINE_ACCOUNTS_PER_TICK : MAX_ACCOUNTS_PER_TICK;
+  const due = await listDueAccounts(deps.db, nowMs, limit);
+  const ids = due.map((a) => a.id);
+  if (queue === undefined) {
+    for (const id of ids) {
+      await reconcileAccount(deps, id, "cron");
+    }
+    return ids;
+  }
+  for (let i = 0; i < ids.length; i += SEND_BATCH_SIZE) {
+    const batch = ids.slice(i, i + SEND_BATCH_SIZE);
+    await queue.sendBatch(batch.map((id) => ({ body: { account_id: id } })));
+    // The run reschedules the account when it finishes; until then it is not handed out twice.
+    await Promise.all(batch.map((id) => scheduleAccount(deps.db, id, nowMs + ENQUEUED_GRACE_MS)));
+  }
+  return ids;
+}

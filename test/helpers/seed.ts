@@ -1,0 +1,23 @@
+/** Accounts for tests: each test registers its own, so tests never share state. */
+import type { ExpectStatic } from "vitest";
+import { newAccountId } from "../emulator/harness";
+import { post } from "./api";
+
+/** Registers a fresh account in tunnelplane; returns its id and the account path. */
+export async function seedAccount(
+  expect: ExpectStatic,
+  options: { mode?: "enforce" | "observe"; reconcileIntervalS?: number } = {},
+): Promise<{ accountId: string; base: string }> {
+  const accountId = newAccountId();
+  const response = await post("/v1/accounts", {
+    account_id: accountId,
+    name: `test ${accountId.slice(0, 6)}`,
+    api_token: "test-cloudflare-api-token-0123456789",
+    mode: options.mode ?? "enforce",
+    ...(options.reconcileIntervalS === undefined
+      ? {}
+      : { reconcile_interval_s: options.reconcileIntervalS }),
+  });
+  expect(response.status).toBe(201);
+  return { accountId, base: `/v1/accounts/${accountId}` };
+}

@@ -1,0 +1,320 @@
+/**
+ * The seed scenario end to end: desired state over REST, reconciled by the real SDK into the
+ * emulator, converged runs that write nothing, drift repaired by the scheduled run, unmanaged
+ * objects left alone, and one reconcile at a time per account.
+ */
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, it } from "vitest";
+import worker from "../../src/index";
+import type { ReconcileMessage } from "../../src/reconciler/schedule";
+import { callsOf, control, lastSeq, sdk } from "../emulator/harness";
+import { get, post, put } from "../helpers/api";
+import { seedAccount } from "../helpers/seed";
+
+interface Created {
+  id: string;
+}
+
+interface RunBody {
+  id: string;
+  outcome: string;
+  counts: Record<string, number>;
+  drift: { kind: string; key: string; reason: string }[];
+  actions: { op: string; kind: string; key: string; outcome: string }[];
+}
+
+const EXPECTED_EXCLUDES = [
+  { address: "100.64.0.0/10" },
+  { address: "169.254.0.0/16", description: "DHCP Unspecified" },
+  { address: "172.16.0.0/13" },
+  { address: "172.24.0.0/14" },
+  { address: "172.28.0.0/15" },
+  { address: "172.30.0.0/16" },
+  { address: "192.0.0.0/24" },
+  { address: "192.168.0.0/16" },
+  { address: "224.0.0.0/24" },
+  { address: "240.0.0.0/4" },
+  { address: "255.255.255.255/32", description: "DHCP Broadcast" },
+  { address: "fd00::/8" },
+  { address: "fe80::/10", description: "IPv6 Link Local" },
+  { address: "ff01::/16" },
+  { address: "ff02::/16" },
+  { address: "ff03::/16" },
+  { address: "ff04::/16" },
+  { address: "ff05::/16" },
+];
+
+const sortByAddress = <T extends { address?: string }>(list: T[]) =>
+  [...list].sort((a, b) => (a.address ?? "").localeCompare(b.address ?? ""));
+
+/** Describes the seed scenario in tunnelplane; returns the ids. */
+async function describeSeedScenario(base: string) {
+  const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+  const wide = (
+    await post<Created>(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id })
+  ).body;
+  const narrow = (
+    await post<Created>(`${base}/routes`, { network: "172.31.0.0/16", tunnel_id: tunnel.id })
+  ).body;
+  await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+  await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
+  const allow = (
+    await post<Created>(`${base}/policies`, {
+      name: "Allow example.com to db",
+      action: "allow",
+      precedence: 1000,
+      destinations: ["10.128.0.7"],
+      email_regex: ".*@example.com",
+    })
+  ).body;
+  const block = (
+    await post<Created>(`${base}/policies`, {
+      name: "Block db for everyone else",
+      action: "block",
+      precedence: 2000,
+      destinations: ["10.128.0.7"],
+    })
+  ).body;
+  return { tunnel, wide, narrow, allow, block };
+}
+
+/** Runs the Cron Trigger as if it fired `aheadMs` from now, then feeds this account's message to the queue consumer. */
+async function runScheduled(accountId: string, aheadMs: number) {
+  const sent: ReconcileMessage[] = [];
+  const recordingQueue = {
+    send: async (body: ReconcileMessage) => void sent.push(body),
+    sendBatch: async (messages: Iterable<{ body: ReconcileMessage }>) => {
+      for (const m of messages) {
+        sent.push(m.body);
+      }
+    },
+  };
+  const scheduledEnv = { ...env, RECONCILE_QUEUE: recordingQueue as unknown as Queue };
+  await worker.scheduled(
+    createScheduledController({ scheduledTime: Date.now() + aheadMs, cron: "* * * * *" }),
+    scheduledEnv,
+    createExecutionContext(),
+  );
+  const mine = sent.filter((m) => m.account_id === accountId);
+  const batch = createMessageBatch<ReconcileMessage>(
+    "tunnelplane-reconcile",
+    mine.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return { enqueued: mine, result: await getQueueResult(batch, ctx) };
+}
+
+describe("the seed scenario", () => {
+  it("lands exactly the desired objects in Cloudflare with one reconcile", async ({ expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const ids = await describeSeedScenario(base);
+
+    const run = await post<RunBody>(`${base}/reconcile`);
+    expect(run.status).toBe(200);
+    expect(run.body.outcome).toBe("succeeded");
+    expect(run.body.counts).toMatchObject({ planned: 7, applied: 7, failed: 0, deferred: 0 });
+
+    const cf = sdk();
+    const tunnels = (
+      await cf.zeroTrust.tunnels.cloudflared.list({ account_id: accountId, is_deleted: false })
+    ).result;
+    expect(tunnels.map((t) => [t.name, t.config_src])).toEqual([["dc1", "cloudflare"]]);
+    const routes = (
+      await cf.zeroTrust.networks.routes.list({ account_id: accountId, is_deleted: false })
+    ).result;
+    expect(routes.map((r) => [r.network, r.tunnel_id, r.comment])).toEqual([
+      ["10.0.0.0/8", tunnels[0]?.id, `tunnelplane:${ids.wide.id}`],
+      ["172.31.0.0/16", tunnels[0]?.id, `tunnelplane:${ids.narrow.id}`],
+    ]);
+    const excludes = (
+      await cf.zeroTrust.devices.policies.default.excludes.get({ account_id: accountId })
+    ).result;
+    expect(sortByAddress(excludes.map((e) => ({ ...e })))).toEqual(
+      sortByAddress(EXPECTED_EXCLUDES),
+    );
+    const device = await cf.zeroTrust.devices.settings.get({ account_id: accountId });
+    expect([device?.gateway_proxy_enabled, device?.gateway_udp_proxy_enabled]).toEqual([
+      true,
+      true,
+    ]);
+    const connectivity = await cf.zeroTrust.connectivitySettings.get({ account_id: accountId });
+    expect(connectivity.icmp_proxy_enabled).toBe(true);
+    const rules = (await cf.zeroTrust.gateway.rules.list({ account_id: accountId })).result;
+    expect(
+      rules.map((r) => ({
+        name: r.name,
+        action: r.action,
+        precedence: r.precedence,
+        enabled: r.enabled,
+        filters: r.filters,
+        traffic: r.traffic,
+        identity: r.identity,
+        description: r.description,
+      })),
+    ).toEqual([
+      {
+        name: "Allow example.com to db",
+        action: "allow",
+        precedence: 1000,
+        enabled: true,
+        filters: ["l4"],
+        traffic: "net.dst.ip in {10.128.0.7}",
+        identity: 'identity.email matches ".*@example.com"',
+        description: `tunnelplane:${ids.allow.id}`,
+      },
+      {
+        name: "Block db for everyone else",
+        action: "block",
+        precedence: 2000,
+        enabled: true,
+        filters: ["l4"],
+        traffic: "net.dst.ip in {10.128.0.7}",
+        identity: "",
+        description: `tunnelplane:${ids.block.id}`,
+      },
+    ]);
+
+    const route = await get<{ status: { state: string; cloudflare_id: string } }>(
+      `${base}/routes/${ids.wide.id}`,
+    );
+    expect(route.body.status).toMatchObject({ state: "synced", cloudflare_id: routes[0]?.id });
+  });
+
+  it("a second reconcile right after a converged one makes no write call", async ({ expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeSeedScenario(base);
+    expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    const since = await lastSeq(accountId);
+
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect(second.body).toMatchObject({ outcome: "succeeded", actions: [], drift: [] });
+    const calls = await callsOf(accountId, since);
+    expect(calls.filter((c) => c.method !== "GET")).toEqual([]);
+    // Observation: vnets, tunnels (a page and the empty page after it), routes (same), the
+    // default profile, device settings, connectivity settings, gateway rules.
+    expect(calls.length).toBe(9);
+    expect(second.body.counts.subrequests).toBe(9);
+  });
+
+  it("the next scheduled run restores a route deleted and a policy edited out of band, and names them as drift", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const ids = await describeSeedScenario(base);
+    await post(`${base}/reconcile`);
+    const cf = sdk();
+    const routes = (
+      await cf.zeroTrust.networks.routes.list({ account_id: accountId, is_deleted: false })
+    ).result;
+    const wide = routes.find((r) => r.network === "10.0.0.0/8");
+    await cf.zeroTrust.networks.routes.delete(wide?.id ?? "", { account_id: accountId });
+    const rules = (await cf.zeroTrust.gateway.rules.list({ account_id: accountId })).result;
+    const allow = rules.find((r) => r.precedence === 1000);
+    await cf.zeroTrust.gateway.rules.update(allow?.id ?? "", {
+      account_id: accountId,
+      name: "edited by hand",
+      action: "allow",
+      filters: ["l4"],
+      precedence: 1000,
+      traffic: "net.dst.ip in {10.0.0.0/8}",
+      enabled: true,
+      description: allow?.description ?? "",
+    });
+
+    const { enqueued, result } = await runScheduled(accountId, 3_600_000);
+    expect(enqueued).toEqual([{ account_id: accountId }]);
+    expect(result.explicitAcks).toEqual(["m0"]);
+
+    const runs = await get<{ items: RunBody[] }>(`${base}/runs`);
+    const latest = runs.body.items[0];
+    expect(latest?.drift).toEqual([
+      { kind: "tunnel_route", key: ids.wide.id, reason: "missing in Cloudflare" },
+      { kind: "network_policy", key: ids.allow.id, reason: "differs from the desired state" },
+    ]);
+    expect(latest?.outcome).toBe("succeeded");
+    const after = (
+      await cf.zeroTrust.networks.routes.list({ account_id: accountId, is_deleted: false })
+    ).result;
+    expect(after.map((r) => r.network).sort()).toEqual(["10.0.0.0/8", "172.31.0.0/16"]);
+    const restored = await cf.zeroTrust.gateway.rules.get(allow?.id ?? "", {
+      account_id: accountId,
+    });
+    expect([restored.name, restored.traffic, restored.identity]).toEqual([
+      "Allow example.com to db",
+      "net.dst.ip in {10.128.0.7}",
+      'identity.email matches ".*@example.com"',
+    ]);
+  });
+
+  it("an unmanaged route created directly in Cloudflare survives every run and is reported", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeSeedScenario(base);
+    await post(`${base}/reconcile`);
+    const cf = sdk();
+    const tunnels = (
+      await cf.zeroTrust.tunnels.cloudflared.list({ account_id: accountId, is_deleted: false })
+    ).result;
+    const handMade = await cf.zeroTrust.networks.routes.create({
+      account_id: accountId,
+      network: "192.168.50.0/24",
+      tunnel_id: tunnels[0]?.id ?? "",
+      comment: "made by hand",
+    });
+
+    await post(`${base}/reconcile`);
+    await runScheduled(accountId, 3_600_000);
+    const plan = await post<{ actions: unknown[]; unmanaged: unknown[] }>(`${base}/plan`);
+    expect(plan.body.actions).toEqual([]);
+    expect(plan.body.unmanaged).toEqual([
+      { kind: "virtual_network", cloudflare_id: expect.any(String), label: "default" },
+      { kind: "tunnel_route", cloudflare_id: handMade.id, label: "192.168.50.0/24" },
+    ]);
+    const still = await cf.zeroTrust.networks.routes.get(handMade.id ?? "", {
+      account_id: accountId,
+    });
+    expect([still.network, still.comment, still.deleted_at ?? null]).toEqual([
+      "192.168.50.0/24",
+      "made by hand",
+      null,
+    ]);
+  });
+
+  it("two concurrent reconciles: one runs, the other gets 409 with Retry-After", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeSeedScenario(base);
+    // Slow the first observation down so the two requests overlap.
+    await control("/faults", "POST", {
+      method: "GET",
+      path_prefix: `/client/v4/accounts/${accountId}/teamnet/virtual_networks`,
+      delay_ms: 300,
+      times: 1,
+    });
+
+    const [a, b] = await Promise.all([
+      post<RunBody>(`${base}/reconcile`),
+      post<RunBody>(`${base}/reconcile`),
+    ]);
+    const statuses = [a.status, b.status].sort();
+    expect(statuses).toEqual([200, 409]);
+    const held = a.status === 409 ? a : b;
+    expect(held.headers.get("content-type")).toBe("application/problem+json");
+    expect(Number(held.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(held.body).toMatchObject({
+      status: 409,
+      type: "https://tunnelplane.dev/problems/lease-held",
+    });
+    const runs = await get<{ items: RunBody[] }>(`${base}/runs`);
+    expect(runs.body.items.map((r) => r.outcome)).toEqual(["succeeded"]);
+  });
+});
