@@ -6,6 +6,7 @@
 import { Clock } from "./clock";
 import { CallLog, Controls, FaultBook, faultResponse } from "./controls";
 import { ApiFailure, failureResponse, Query, successResponse } from "./http";
+import { accessRoutes } from "./resources/access";
 import { deviceProfileRoutes } from "./resources/devices";
 import { gatewayRuleRoutes } from "./resources/gateway-rules";
 import { routeRoutes } from "./resources/routes";
@@ -28,6 +29,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...gatewayRuleRoutes,
   ...deviceProfileRoutes,
   ...settingsRoutes,
+  ...accessRoutes,
 ];
 
 /** The whole emulator over one SQLite storage. */

@@ -106,8 +106,41 @@ export interface ConnectivitySettings {
   offramp_warp_enabled: boolean;
 }
 
-/** An Access application (`access/apps`), stored as the response shape. */
-export type AccessApp = Record<string, unknown> & { id: string; type: string; created_at: string };
+/** A link from an Access application to a reusable policy. */
+export interface PolicyLink {
+  id: string;
+  /** Order inside the application, unique per application (1-based). */
+  precedence: number;
+}
 
-/** A reusable Access policy (`access/policies`), stored as the response shape. */
-export type AccessPolicy = Record<string, unknown> & { id: string; created_at: string };
+/**
+ * An Access application (`access/apps`): the validated fields plus whatever else the caller
+ * sent (`fields`), which is echoed back as is.
+ */
+export interface AccessApp {
+  id: string;
+  /** 64 hex characters. */
+  aud: string;
+  type: string;
+  name: string;
+  domain: string;
+  destinations: Record<string, unknown>[];
+  policies: PolicyLink[];
+  fields: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A reusable Access policy (`access/policies`). */
+export interface AccessPolicy {
+  id: string;
+  name: string;
+  decision: string;
+  include: Record<string, unknown>[];
+  exclude: Record<string, unknown>[];
+  require: Record<string, unknown>[];
+  session_duration: string;
+  fields: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
