@@ -8,3 +8,12 @@ declare global {
     }
   }
 }
+
+declare global {
+  namespace Cloudflare {
+    /** Lets `exports.default` (the Worker under test) be typed in tests. */
+    interface GlobalProps {
+      mainModule: typeof import("../src/index");
+    }
+  }
+}

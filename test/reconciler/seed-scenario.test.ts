@@ -50,8 +50,8 @@ const EXPECTED_EXCLUDES = [
   { address: "ff05::/16" },
 ];
 
-const sortByAddress = <T extends { address?: string }>(list: T[]) =>
-  [...list].sort((a, b) => (a.address ?? "").localeCompare(b.address ?? ""));
+const sortByAddress = <T extends object>(list: T[]) =>
+  [...list].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 /** Describes the seed scenario in tunnelplane; returns the ids. */
 async function describeSeedScenario(base: string) {
@@ -99,7 +99,6 @@ async function runScheduled(accountId: string, aheadMs: number) {
   await worker.scheduled(
     createScheduledController({ scheduledTime: Date.now() + aheadMs, cron: "* * * * *" }),
     scheduledEnv,
-    createExecutionContext(),
   );
   const mine = sent.filter((m) => m.account_id === accountId);
   const batch = createMessageBatch<ReconcileMessage>(
@@ -107,7 +106,7 @@ async function runScheduled(accountId: string, aheadMs: number) {
     mine.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
+  await worker.queue(batch, env);
   return { enqueued: mine, result: await getQueueResult(batch, ctx) };
 }
 
