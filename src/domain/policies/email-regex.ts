@@ -233,6 +233,31 @@ function anchoredForm(parts: PatternParts, pattern: string): string {
 }
 
 /**
+ * Whether Gateway's regex engine would compile `pattern` (for any field, not only emails):
+ * re2js compiles it and it uses no feature Rust's syntax lacks. The empty pattern is valid here
+ * (it matches everything). Errors as `checkEmailRegex`.
+ */
+export function checkRegexSyntax(pattern: string): Result<void, EmailRegexError> {
+  const unsupported = findUnsupportedFeature(pattern);
+  if (unsupported !== undefined) {
+    return err({
+      code: "unsupported-regex-feature",
+      pattern,
+      feature: unsupported.feature,
+      index: unsupported.index,
+      message: FEATURE_MESSAGES[unsupported.feature],
+    });
+  }
+  try {
+    RE2JS.compile(pattern);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : "the pattern does not compile";
+    return err({ code: "invalid-regex", pattern, message });
+  }
+  return ok(undefined);
+}
+
+/**
  * Checks an email regex as Gateway would compile it, and advises on it.
  *
  * Returns `ok({ anchored, warnings })` for a valid pattern; warnings are
@@ -252,21 +277,9 @@ export function checkEmailRegex(pattern: string): Result<EmailRegexCheck, EmailR
   if (pattern === "") {
     return err({ code: "invalid-regex", pattern, message: "the pattern is empty" });
   }
-  const unsupported = findUnsupportedFeature(pattern);
-  if (unsupported !== undefined) {
-    return err({
-      code: "unsupported-regex-feature",
-      pattern,
-      feature: unsupported.feature,
-      index: unsupported.index,
-      message: FEATURE_MESSAGES[unsupported.feature],
-    });
-  }
-  try {
-    RE2JS.compile(pattern);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : "the pattern does not compile";
-    return err({ code: "invalid-regex", pattern, message });
+  const syntax = checkRegexSyntax(pattern);
+  if (!syntax.ok) {
+    return syntax;
   }
   const parts = splitPattern(pattern);
   const anchored = parts.startAnchored && parts.endAnchored && !parts.hasTopLevelAlternation;
