@@ -25,13 +25,38 @@ export async function seedDemo(api, adminKey) {
   if ((await call("GET", base)).status === 200) {
     return { accountId: DEMO_ACCOUNT_ID, note: "already seeded" };
   }
-  await call("POST", "/v1/accounts", { account_id: DEMO_ACCOUNT_ID, name: "Demo", api_token: "demo-token-for-the-local-emulator", mode: "enforce", reconcile_interval_s: 60 });
+  await call("POST", "/v1/accounts", {
+    account_id: DEMO_ACCOUNT_ID,
+    name: "Demo",
+    api_token: "demo-token-for-the-local-emulator",
+    mode: "enforce",
+    reconcile_interval_s: 60,
+  });
   const tunnel = (await call("POST", `${base}/tunnels`, { name: "dc1" })).body;
-  await call("POST", `${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id, comment: "data centre" });
-  await call("POST", `${base}/routes`, { network: "172.31.0.0/16", tunnel_id: tunnel.id, comment: "lab" });
+  await call("POST", `${base}/routes`, {
+    network: "10.0.0.0/8",
+    tunnel_id: tunnel.id,
+    comment: "data centre",
+  });
+  await call("POST", `${base}/routes`, {
+    network: "172.31.0.0/16",
+    tunnel_id: tunnel.id,
+    comment: "lab",
+  });
   await call("PUT", `${base}/split-tunnels/default`, { mode: "exclude", auto: true });
   await call("PUT", `${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
-  await call("POST", `${base}/policies`, { name: "Allow example.com to db-prod", action: "allow", precedence: 1000, destinations: ["10.128.0.7"], email_regex: ".*@example.com" });
-  await call("POST", `${base}/policies`, { name: "Block db-prod for everyone else", action: "block", precedence: 2000, destinations: ["10.128.0.7"] });
+  await call("POST", `${base}/policies`, {
+    name: "Allow example.com to db-prod",
+    action: "allow",
+    precedence: 1000,
+    destinations: ["10.128.0.7"],
+    email_regex: ".*@example.com",
+  });
+  await call("POST", `${base}/policies`, {
+    name: "Block db-prod for everyone else",
+    action: "block",
+    precedence: 2000,
+    destinations: ["10.128.0.7"],
+  });
   return { accountId: DEMO_ACCOUNT_ID, note: "seeded; the first cron tick reconciles it" };
 }

@@ -23,7 +23,10 @@ if (!existsSync(".dev.vars")) {
 }
 
 console.log("applying D1 migrations to the local database…");
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "tunnelplane", "--local"], { stdio: "inherit", env: quietEnv });
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "tunnelplane", "--local"], {
+  stdio: "inherit",
+  env: quietEnv,
+});
 if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
@@ -64,8 +67,29 @@ function shutdown(code) {
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
-start("emulator", ["dev", "--config", "emulator/wrangler.toml", "--ip", "127.0.0.1", "--port", `${EMULATOR_PORT}`, "--inspector-port", "9230"]);
-start("api", ["dev", "--ip", "127.0.0.1", "--port", `${API_PORT}`, "--inspector-port", "9229", "--test-scheduled", "--var", `CLOUDFLARE_API_BASE_URL:${EMULATOR}/client/v4`]);
+start("emulator", [
+  "dev",
+  "--config",
+  "emulator/wrangler.toml",
+  "--ip",
+  "127.0.0.1",
+  "--port",
+  `${EMULATOR_PORT}`,
+  "--inspector-port",
+  "9230",
+]);
+start("api", [
+  "dev",
+  "--ip",
+  "127.0.0.1",
+  "--port",
+  `${API_PORT}`,
+  "--inspector-port",
+  "9229",
+  "--test-scheduled",
+  "--var",
+  `CLOUDFLARE_API_BASE_URL:${EMULATOR}/client/v4`,
+]);
 
 async function waitFor(url, label) {
   for (let i = 0; i < 240; i++) {
@@ -91,7 +115,10 @@ async function fireCron() {
 }
 
 try {
-  await Promise.all([waitFor(`${EMULATOR}/__emulator/calls?since=0`, "emulator"), waitFor(`${API}/healthz`, "control plane")]);
+  await Promise.all([
+    waitFor(`${EMULATOR}/__emulator/calls?since=0`, "emulator"),
+    waitFor(`${API}/healthz`, "control plane"),
+  ]);
   const demo = await seedDemo(API, "dev-admin-key");
   console.log(`
 tunnelplane is running.
