@@ -1,0 +1,33 @@
+/** Assertions shared by every endpoint's tests: the auth cases and problem bodies. */
+import type { ExpectStatic } from "vitest";
+import { type ApiResponse, call } from "./api";
+
+/** The fields of a problem body that do not vary between runs. */
+export function problemOf(response: ApiResponse): Record<string, unknown> {
+  const { request_id: _id, ...rest } = response.body as Record<string, unknown>;
+  return rest;
+}
+
+/**
+ * Every endpoint answers 401 without a key and with a wrong key, as problem+json, and changes
+ * nothing. `path` must be one that would otherwise succeed or fail for another reason.
+ */
+export async function expectAuthRequired(
+  expect: ExpectStatic,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<void> {
+  for (const key of [null, "not-the-admin-key"]) {
+    const response = await call(method, path, { body, key });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(problemOf(response)).toEqual({
+      type: "https://tunnelplane.dev/problems/unauthorized",
+      title: "Missing or invalid API key",
+      status: 401,
+      detail: "Send `Authorization: Bearer <api key>`.",
+      instance: new URL(path, "http://x").pathname,
+    });
+  }
+}
