@@ -42,6 +42,13 @@ export function toUpstreamError(error: unknown): UpstreamError | BudgetExhausted
   if (error instanceof BudgetExhaustedError || error instanceof UpstreamError) {
     return error;
   }
+  // The SDK wraps whatever its fetch throws in an APIConnectionError, our budget refusal included.
+  if (
+    error instanceof Cloudflare.APIConnectionError &&
+    error.cause instanceof BudgetExhaustedError
+  ) {
+    return error.cause;
+  }
   if (error instanceof Cloudflare.APIError && error.status !== undefined) {
     const items = (error.errors ?? []) as { code?: number; message?: string }[];
     const codes = items.map((e) => e.code).filter((c): c is number => typeof c === "number");

@@ -167,6 +167,7 @@ async function runPipeline(
     observed.virtualNetworks.length +
     observed.tunnels.length +
     observed.tunnelRoutes.length +
+    observed.deviceProfiles.length +
     observed.networkPolicies.length;
   run.counts.planned = plan.actions.length;
   run.counts.unmanaged = plan.unmanaged.length;
@@ -176,13 +177,21 @@ async function runPipeline(
 
   const results = new Map<Action, RunAction>();
   if (run.mode === "enforce") {
-    await applyPlan(
+    const stopped = await applyPlan(
       deps,
       { client, accountId, budget, token, retry },
       plan,
       observed.virtualNetworks.find((v) => v.isDefault)?.cloudflareId,
       results,
     );
+    if (stopped === "lease-lost") {
+      run.errors.push({
+        kind: null,
+        key: null,
+        message: `the lease (fencing token ${token}) was lost; remaining actions left to the next run`,
+        retryable: true,
+      });
+    }
   }
   run.actions = plan.actions.map(
     (a) =>
@@ -229,7 +238,7 @@ async function applyPlan(
   plan: Plan,
   defaultVirtualNetworkId: string | undefined,
   results: Map<Action, RunAction>,
-) {
+): Promise<"completed" | "lease-lost" | "budget-spent"> {
   const ids = new Map<string, string>(
     plan.bindings.map((b) => [`${b.kind}/${b.key}`, b.cloudflareId]),
   );
@@ -252,7 +261,7 @@ async function applyPlan(
       batch = batchKey;
       const lease = await deps.lock.check(state.accountId, state.token);
       if (lease.status === "lost") {
-        return;
+        return "lease-lost";
       }
     }
     if (action.op === "create" && action.kind === "tunnel") {
@@ -260,15 +269,18 @@ async function applyPlan(
       await recordCreateRequested(deps.db, state.accountId, action.kind, action.key, deps.nowMs());
     }
     try {
-      const cloudflareId = await withRetry(state.retry, () => applyAction(ctx, action));
+      const policy =
+        action.op === "create" ? { ...state.retry, retryServerErrors: false } : state.retry;
+      const cloudflareId = await withRetry(policy, () => applyAction(ctx, action));
       ids.set(`${action.kind}/${action.key}`, cloudflareId);
       results.set(action, toRunAction(action, "applied", cloudflareId, null));
     } catch (error) {
       const failure = toUpstreamError(error);
       if (failure instanceof BudgetExhaustedError) {
-        return;
+        return "budget-spent";
       }
       results.set(action, toRunAction(action, "failed", null, failure.message));
     }
   }
+  return "completed";
 }

@@ -14,13 +14,18 @@ export interface RetryPolicy {
   baseBackoffMs: number;
   /** Longest single wait, ms; a longer Retry-After fails the call instead. */
   maxWaitMs: number;
+  /**
+   * Whether 5xx and network failures are retried. Off for creates: the request may have been
+   * processed (a lost response), and the next run finds such an object by its marker instead.
+   */
+  retryServerErrors: boolean;
   /** Waits `ms` milliseconds. */
   sleep: (ms: number) => Promise<void>;
 }
 
-/** The default policy: 4 attempts, 500 ms first backoff, at most 30 s per wait. */
+/** The default policy: 4 attempts, 500 ms first backoff, at most 30 s per wait, 5xx retried. */
 export function defaultRetryPolicy(sleep: (ms: number) => Promise<void>): RetryPolicy {
-  return { maxAttempts: 4, baseBackoffMs: 500, maxWaitMs: 30_000, sleep };
+  return { maxAttempts: 4, baseBackoffMs: 500, maxWaitMs: 30_000, retryServerErrors: true, sleep };
 }
 
 /**

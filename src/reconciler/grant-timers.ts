@@ -1,0 +1,59 @@
+/**
+ * The work of an account's grant alarm (AccountLock.alarm): make the clock's due transitions,
+ * reconcile when a grant started or ended (so its policy appears or goes within seconds), send
+ * due callbacks, and say when to fire next. Idempotent: an early or repeated fire does nothing
+ * that has not come due.
+ */
+import { listGrantsWithPolicies } from "../db/grants.repo";
+import { nextGrantTimerAtMs } from "./grant-alarm";
+import { deliverDueCallbacks } from "./grant-callbacks";
+import type { GrantDeps } from "./grant-deps";
+import { applyDueClockEvents } from "./grant-transitions";
+import { reconcileAccount } from "./reconcile-account";
+
+/** What one alarm did, and when the next is due (epoch ms, or null). */
+export interface GrantTimerOutcome {
+  transitions: { grantId: string; state: string }[];
+  reconciled: "done" | "held" | "skipped";
+  deliveries: number;
+  nextAtMs: number | null;
+}
+
+/** Lease held by another run: try again this much later, ms. */
+const HELD_RETRY_MS = 5_000;
+
+/**
+ * The alarm's work for one account (see the module comment). Reconciles when a grant's policy
+ * is behind its state (an active grant not yet synced, an ended one whose policy still exists),
+ * under the account's lease like any run; when another run holds it, the alarm comes back after HELD_RETRY_MS (the
+ * holder's own run already expires due grants before planning).
+ */
+export async function runGrantTimers(
+  deps: GrantDeps,
+  accountId: string,
+): Promise<GrantTimerOutcome> {
+  const changed = await applyDueClockEvents(deps.db, accountId, deps.nowMs());
+  let reconciled: GrantTimerOutcome["reconciled"] = "skipped";
+  let heldRetryAtMs: number | null = null;
+  const withPolicies = await listGrantsWithPolicies(deps.db, accountId);
+  const policyBehind = withPolicies.some((g) =>
+    g.state === "active" ? g.policySyncState !== "synced" : g.policyCloudflareId !== null,
+  );
+  if (policyBehind) {
+    const outcome = await reconcileAccount(deps, accountId, "alarm");
+    reconciled = outcome.status === "held" ? "held" : "done";
+    if (outcome.status === "held") {
+      heldRetryAtMs = deps.nowMs() + Math.max(outcome.retryAfterMs, HELD_RETRY_MS);
+    }
+  }
+  const deliveries = await deliverDueCallbacks(deps, accountId);
+  const next = await nextGrantTimerAtMs(deps.db, accountId, deps.nowMs());
+  const nextAtMs =
+    heldRetryAtMs === null ? next : next === null ? heldRetryAtMs : Math.min(next, heldRetryAtMs);
+  return {
+    transitions: changed.map((g) => ({ grantId: g.id, state: g.state })),
+    reconciled,
+    deliveries,
+    nextAtMs,
+  };
+}

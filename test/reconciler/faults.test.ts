@@ -1,0 +1,282 @@
+/**
+ * Fault handling of a run: 429 waited out, 5xx retried on updates, lost create responses found
+ * again instead of duplicated, the subrequest budget continued by the next run, a lost lease
+ * stopping writes, and observe mode recording drift without writing.
+ */
+import { env } from "cloudflare:workers";
+import { describe, it } from "vitest";
+import { createReconcileDeps } from "../../src/reconciler/deps";
+import { reconcileAccount } from "../../src/reconciler/reconcile-account";
+import { callsOf, control, lastSeq, sdk } from "../emulator/harness";
+import { call, get, post, put } from "../helpers/api";
+import { seedAccount } from "../helpers/seed";
+
+interface Created {
+  id: string;
+}
+
+interface RunBody {
+  outcome: string;
+  continued: boolean;
+  counts: Record<string, number>;
+  drift: { kind: string; key: string; reason: string }[];
+  errors: { kind: string | null; key: string | null; message: string; retryable: boolean }[];
+  actions: { op: string; kind: string; key: string; outcome: string; error: string | null }[];
+}
+
+async function describeNetwork(base: string) {
+  const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+  const wide = (
+    await post<Created>(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id })
+  ).body;
+  const narrow = (
+    await post<Created>(`${base}/routes`, { network: "172.31.0.0/16", tunnel_id: tunnel.id })
+  ).body;
+  return { tunnel, wide, narrow };
+}
+
+const writesOf = async (accountId: string, since: number) =>
+  (await callsOf(accountId, since))
+    .filter((c) => c.method !== "GET")
+    .map(
+      (c) => `${c.method} ${c.path.replace(`/client/v4/accounts/${accountId}`, "")} ${c.status}`,
+    );
+
+describe("faults during a run", () => {
+  it("waits out a 429 per its Retry-After and carries on", async ({ expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: `/client/v4/accounts/${accountId}/teamnet/routes`,
+      status: 429,
+      retry_after: 1,
+      times: 1,
+    });
+
+    const run = await post<RunBody>(`${base}/reconcile`);
+    expect([run.body.outcome, run.body.counts.applied, run.body.counts.failed]).toEqual([
+      "succeeded",
+      3,
+      0,
+    ]);
+    expect(await writesOf(accountId, 0)).toEqual([
+      "POST /cfd_tunnel 200",
+      "POST /teamnet/routes 429",
+      "POST /teamnet/routes 200",
+      "POST /teamnet/routes 200",
+    ]);
+  });
+
+  it("a route create whose response was lost is not duplicated: the next run finds it by its marker", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const ids = await describeNetwork(base);
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: `/client/v4/accounts/${accountId}/teamnet/routes`,
+      status: 502,
+      times: 1,
+      after_apply: true,
+    });
+
+    const first = await post<RunBody>(`${base}/reconcile`);
+    expect(first.body.outcome).toBe("partial");
+    expect(first.body.actions.map((a) => [a.kind, a.key, a.outcome])).toEqual([
+      ["tunnel", ids.tunnel.id, "applied"],
+      ["tunnel_route", ids.wide.id, "failed"],
+      ["tunnel_route", ids.narrow.id, "applied"],
+    ]);
+    const since = await lastSeq(accountId);
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect([second.body.outcome, second.body.actions]).toEqual(["succeeded", []]);
+    expect(await writesOf(accountId, since)).toEqual([]);
+    const routes = (
+      await sdk().zeroTrust.networks.routes.list({ account_id: accountId, is_deleted: false })
+    ).result;
+    expect(routes.map((r) => r.comment).sort()).toEqual(
+      [`tunnelplane:${ids.narrow.id}`, `tunnelplane:${ids.wide.id}`].sort(),
+    );
+    expect(
+      (await get<{ status: { state: string } }>(`${base}/routes/${ids.wide.id}`)).body.status.state,
+    ).toBe("synced");
+  });
+
+  it("a tunnel whose create response was lost is adopted by name, not created twice", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const ids = await describeNetwork(base);
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: `/client/v4/accounts/${accountId}/cfd_tunnel`,
+      status: 500,
+      times: 1,
+      after_apply: true,
+    });
+
+    const first = await post<RunBody>(`${base}/reconcile`);
+    expect(first.body.actions.map((a) => [a.kind, a.outcome])).toEqual([
+      ["tunnel", "failed"],
+      ["tunnel_route", "failed"],
+      ["tunnel_route", "failed"],
+    ]);
+    expect(first.body.actions[1]?.error).toBe(
+      `tunnel ${ids.tunnel.id} does not exist in Cloudflare yet`,
+    );
+
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect(second.body.actions.map((a) => [a.op, a.kind, a.outcome])).toEqual([
+      ["create", "tunnel_route", "applied"],
+      ["create", "tunnel_route", "applied"],
+    ]);
+    const tunnels = (
+      await sdk().zeroTrust.tunnels.cloudflared.list({ account_id: accountId, is_deleted: false })
+    ).result;
+    expect(tunnels.map((t) => t.name)).toEqual(["dc1"]);
+    const tunnel = await get<{ status: { state: string; cloudflare_id: string } }>(
+      `${base}/tunnels/${ids.tunnel.id}`,
+    );
+    expect(tunnel.body.status).toMatchObject({ state: "synced", cloudflare_id: tunnels[0]?.id });
+  });
+
+  it("retries a 5xx on an update with backoff", async ({ expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const policy = (
+      await post<Created>(`${base}/policies`, {
+        name: "p",
+        action: "block",
+        precedence: 100,
+        destinations: ["10.0.0.0/8"],
+      })
+    ).body;
+    await post(`${base}/reconcile`);
+    await put(`${base}/policies/${policy.id}`, {
+      name: "p2",
+      action: "block",
+      precedence: 100,
+      destinations: ["10.0.0.0/8"],
+    });
+    await control("/faults", "POST", {
+      method: "PUT",
+      path_prefix: `/client/v4/accounts/${accountId}/gateway/rules`,
+      status: 503,
+      times: 1,
+    });
+    const since = await lastSeq(accountId);
+
+    const run = await post<RunBody>(`${base}/reconcile`);
+    expect(run.body.outcome).toBe("succeeded");
+    expect(
+      (await writesOf(accountId, since)).map((w) => w.replace(/rules\/\S+/, "rules/{id}")),
+    ).toEqual(["PUT /gateway/rules/{id} 503", "PUT /gateway/rules/{id} 200"]);
+  });
+});
+
+describe("budget and lease", () => {
+  it("stops at the subrequest budget, says so, and the next runs continue until converged", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
+    await post(`${base}/policies`, {
+      name: "a",
+      action: "allow",
+      precedence: 1000,
+      destinations: ["10.128.0.7"],
+      emails: ["a@example.com"],
+    });
+    await post(`${base}/policies`, {
+      name: "b",
+      action: "block",
+      precedence: 2000,
+      destinations: ["10.128.0.7"],
+    });
+    const deps = createReconcileDeps(env);
+    // Observation costs 7 requests on an empty account and 9 once tunnels and routes exist (the
+    // SDK asks for the empty page after a non-empty one). Run 1 has room for 5 writes: tunnel,
+    // 2 routes, split tunnel, then the proxy settings' first PATCH; its second is refused, so the
+    // proxy action and both policies wait. Run 2 writes ICMP and the 2 policies in its 3.
+    const small = { ...deps, config: { ...deps.config, maxSubrequestsPerRun: 12 } };
+
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      const outcome = await reconcileAccount(small, accountId, "api");
+      if (outcome.status !== "done") {
+        throw new Error(`run ${i} was ${outcome.status}`);
+      }
+      runs.push(outcome.run);
+    }
+    expect(
+      runs.map((r) => [
+        r.outcome,
+        r.continued,
+        r.counts.applied,
+        r.counts.deferred,
+        r.counts.subrequests,
+      ]),
+    ).toEqual([
+      ["partial", true, 4, 3, 12],
+      ["succeeded", false, 3, 0, 12],
+      ["succeeded", false, 0, 0, 9],
+    ]);
+    const account = await get<{ next_reconcile_at: string }>(base);
+    expect(Date.parse(account.body.next_reconcile_at)).toBeGreaterThan(Date.now());
+  });
+
+  it("a run whose lease expired before it writes sends no write and records why", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    const deps = createReconcileDeps(env);
+    const outcome = await reconcileAccount(
+      { ...deps, config: { ...deps.config, leaseTtlMs: 1 } },
+      accountId,
+      "api",
+    );
+    if (outcome.status !== "done") {
+      throw new Error(outcome.status);
+    }
+    expect(outcome.run.outcome).toBe("partial");
+    expect(outcome.run.errors).toEqual([
+      {
+        kind: null,
+        key: null,
+        message: `the lease (fencing token ${outcome.run.fencingToken}) was lost; remaining actions left to the next run`,
+        retryable: true,
+      },
+    ]);
+    expect(await writesOf(accountId, 0)).toEqual([]);
+  });
+});
+
+describe("observe mode", () => {
+  it("records drift without writing, and marks the object drifted", async ({ expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const ids = await describeNetwork(base);
+    await post(`${base}/reconcile`);
+    await call("PATCH", base, { body: { mode: "observe" } });
+    const routes = (
+      await sdk().zeroTrust.networks.routes.list({ account_id: accountId, is_deleted: false })
+    ).result;
+    await sdk().zeroTrust.networks.routes.delete(
+      routes.find((r) => r.network === "10.0.0.0/8")?.id ?? "",
+      { account_id: accountId },
+    );
+    const since = await lastSeq(accountId);
+
+    const run = await post<RunBody>(`${base}/reconcile`);
+    expect(run.body.drift).toEqual([
+      { kind: "tunnel_route", key: ids.wide.id, reason: "missing in Cloudflare" },
+    ]);
+    expect(run.body.actions.map((a) => [a.op, a.outcome])).toEqual([["create", "planned"]]);
+    expect(await writesOf(accountId, since)).toEqual([]);
+    expect(
+      (await get<{ status: { state: string } }>(`${base}/routes/${ids.wide.id}`)).body.status.state,
+    ).toBe("drifted");
+  });
+});
