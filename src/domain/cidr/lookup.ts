@@ -9,7 +9,8 @@ export function prefixContains(outer: Prefix, inner: Prefix): boolean {
   return (
     outer.family === inner.family &&
     outer.prefixLength <= inner.prefixLength &&
-    (inner.address & ~hostMask(outer.family, outer.prefixLength)) === outer.address
+    inner.address >= outer.address &&
+    inner.address <= (outer.address | hostMask(outer.family, outer.prefixLength))
   );
 }
 

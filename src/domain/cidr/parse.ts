@@ -37,6 +37,7 @@ export type CidrError =
 
 const PREFIX_LENGTH_TEXT = /^(0|[1-9][0-9]{0,2})$/;
 const EMBEDDED_IPV4 = /^(.*:)([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)$/;
+const FOUR_PART_DECIMAL = /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/;
 const IPV4_MAPPED_HIGH_BITS = 0xffffn;
 
 function invalid(input: string, reason: string): Result<never, CidrError> {
@@ -44,11 +45,13 @@ function invalid(input: string, reason: string): Result<never, CidrError> {
 }
 
 function ipv4Value(octets: readonly number[]): bigint {
-  let value = 0n;
-  for (const octet of octets) {
-    value = (value << 8n) | BigInt(octet);
-  }
-  return value;
+  return BigInt(
+    (((octets[0] ?? 0) << 24) |
+      ((octets[1] ?? 0) << 16) |
+      ((octets[2] ?? 0) << 8) |
+      (octets[3] ?? 0)) >>>
+      0,
+  );
 }
 
 /**
@@ -63,7 +66,7 @@ function parseAddressText(text: string): Result<{ family: IpFamily; value: bigin
       return err("IPv6 zone identifiers (%...) are not allowed in a network");
     }
     let hexText = text;
-    const embedded = EMBEDDED_IPV4.exec(text);
+    const embedded = text.includes(".") ? EMBEDDED_IPV4.exec(text) : null;
     if (embedded) {
       const [, head, quad] = embedded;
       if (head === undefined || quad === undefined || !ipaddr.IPv4.isValidFourPartDecimal(quad)) {
@@ -74,24 +77,50 @@ function parseAddressText(text: string): Result<{ family: IpFamily; value: bigin
       const low = ((octets[2] ?? 0) << 8) | (octets[3] ?? 0);
       hexText = `${head}${high.toString(16)}:${low.toString(16)}`;
     }
-    if (!ipaddr.IPv6.isValid(hexText)) {
+    const parts = tryParse(() => ipaddr.IPv6.parse(hexText).parts);
+    if (parts === undefined) {
       return err("not a valid IPv6 address");
     }
+    // Four 32-bit words keep the bigint work to four operations per address.
     let value = 0n;
-    for (const part of ipaddr.IPv6.parse(hexText).parts) {
-      value = (value << 16n) | BigInt(part);
+    for (let i = 0; i < 8; i += 2) {
+      value = (value << 32n) | BigInt((((parts[i] ?? 0) << 16) | (parts[i + 1] ?? 0)) >>> 0);
     }
     return ok({ family: 6, value });
   }
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) {
+  // The same shape ipaddr.IPv4.isValidFourPartDecimal checks, tested first so ipaddr.js reads
+  // the text once instead of twice.
+  const octets = FOUR_PART_DECIMAL.test(text)
+    ? tryParse(() => ipaddr.IPv4.parse(text).octets)
+    : undefined;
+  if (octets === undefined) {
     return err("not a valid IPv4 address (four decimal octets 0-255, no leading zeros)");
   }
-  return ok({ family: 4, value: ipv4Value(ipaddr.IPv4.parse(text).octets) });
+  return ok({ family: 4, value: ipv4Value(octets) });
 }
 
-/** The mask of the host bits of a prefix (all ones below the prefix length). */
+/** The value `read` returns, or undefined when it throws (ipaddr.js signals bad text so). */
+function tryParse<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Host masks by family and prefix length, built once: masks are on every hot path. */
+const HOST_MASKS: Readonly<Record<IpFamily, readonly bigint[]>> = {
+  4: Array.from({ length: 33 }, (_, length) => (1n << BigInt(32 - length)) - 1n),
+  6: Array.from({ length: 129 }, (_, length) => (1n << BigInt(128 - length)) - 1n),
+};
+
+/** The mask of the host bits of a prefix (all ones below the prefix length, 0..32 or 0..128). */
 export function hostMask(family: IpFamily, prefixLength: number): bigint {
-  return (1n << BigInt(ADDRESS_BITS[family] - prefixLength)) - 1n;
+  const mask = HOST_MASKS[family][prefixLength];
+  if (mask === undefined) {
+    throw new RangeError(`prefix length ${prefixLength} out of range for IPv${family}`);
+  }
+  return mask;
 }
 
 /**
@@ -159,18 +188,57 @@ export function canonicalCidr(input: string): Result<string, CidrError> {
   return parsed.ok ? ok(formatPrefix(parsed.value)) : parsed;
 }
 
-/** Prints an address value of the family: dotted decimal, or RFC 5952 text for IPv6. */
+/**
+ * Prints an address value of the family: dotted decimal, or RFC 5952 text for IPv6 (lower case,
+ * no leading zeros, hex groups only: IPv4-mapped prefixes never reach here as IPv6).
+ * @see https://www.rfc-editor.org/rfc/rfc5952#section-4
+ */
 export function formatAddress(family: IpFamily, address: bigint): string {
   if (family === 4) {
     const value = Number(address);
     return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
   }
-  const parts: number[] = [];
-  for (let shift = 112n; shift >= 0n; shift -= 16n) {
-    parts.push(Number((address >> shift) & 0xffffn));
+  const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+  for (let word = 0; word < 4; word++) {
+    const value = Number((address >> (WORD_SHIFTS[word] as bigint)) & 0xffffffffn);
+    groups[2 * word] = value >>> 16;
+    groups[2 * word + 1] = value & 0xffff;
   }
-  return new ipaddr.IPv6(parts).toRFC5952String();
+  // RFC 5952 §4.2: compress the longest run of two or more zero groups, the first on a tie.
+  let bestStart = -1;
+  let bestEnd = -1;
+  let runStart = -1;
+  for (let i = 0; i <= 8; i++) {
+    if (i < 8 && groups[i] === 0) {
+      if (runStart < 0) {
+        runStart = i;
+      }
+    } else if (runStart >= 0) {
+      if (i - runStart > 1 && i - runStart > bestEnd - bestStart) {
+        bestStart = runStart;
+        bestEnd = i;
+      }
+      runStart = -1;
+    }
+  }
+  let text = "";
+  let i = 0;
+  while (i < 8) {
+    if (i === bestStart) {
+      text += "::";
+      i = bestEnd;
+      continue;
+    }
+    if (i > 0 && i !== bestEnd) {
+      text += ":";
+    }
+    text += (groups[i] as number).toString(16);
+    i++;
+  }
+  return text;
 }
+
+const WORD_SHIFTS: readonly bigint[] = [96n, 64n, 32n, 0n];
 
 /** Prints a prefix as `address/prefixLength` in canonical form (see `canonicalCidr`). */
 export function formatPrefix(prefix: Prefix): string {

@@ -213,18 +213,35 @@ export function isSubset(inner: AddressSetInput, outer: AddressSetInput): boolea
   return difference(inner, outer).length === 0;
 }
 
+// Bit scans work on 32-bit words with Math.clz32: one word for IPv4, at most four for IPv6,
+// far cheaper than printing the bigint in binary.
+
 /** Number of trailing zero bits of `value`, at most `limit` (so 0 gives `limit`). */
 function trailingZeros(value: bigint, limit: number): number {
-  if (value === 0n) {
-    return limit;
+  let rest = value;
+  for (let shift = 0; shift < limit; shift += 32) {
+    const word = Number(rest & 0xffffffffn);
+    if (word !== 0) {
+      return Math.min(limit, shift + 31 - Math.clz32(word & -word));
+    }
+    rest >>= 32n;
   }
-  return Math.min(limit, (value & -value).toString(2).length - 1);
+  return limit;
 }
 
 /** Position of the highest set bit (floor of log2); `value` must be positive. */
 function floorLog2(value: bigint): number {
-  return value.toString(2).length - 1;
+  let rest = value;
+  let shift = 0;
+  while (rest > 0xffffffffn) {
+    rest >>= 32n;
+    shift += 32;
+  }
+  return shift + 31 - Math.clz32(Number(rest));
 }
+
+/** 2^k as bigints for k = 0..128, so the cover loop does not build them again. */
+const POWERS_OF_TWO: readonly bigint[] = Array.from({ length: 129 }, (_, k) => 1n << BigInt(k));
 
 /**
  * The fewest prefixes whose union is exactly the set, sorted (IPv4 before IPv6, then by
@@ -245,7 +262,7 @@ export function minimalCover(set: AddressSetInput): Prefix[] {
         floorLog2(range.last - address + 1n),
       );
       prefixes.push({ family: range.family, address, prefixLength: bits - blockBits });
-      address += 1n << BigInt(blockBits);
+      address += POWERS_OF_TWO[blockBits] as bigint;
     }
   }
   return prefixes;

@@ -2,3 +2,4 @@
 export * from "./defaults";
 export * from "./effective";
 export * from "./home-lan";
+export * from "./profile-routes";

@@ -1,14 +1,15 @@
 /**
- * An index over a set of routed networks that answers "which routes share an address with this
- * prefix" in O(prefix length + log n + k), so split tunnel computation stays near-linear for
- * thousands of routes. Routes are deduplicated by canonical network.
+ * An index over routed networks that answers "which routes share an address with this prefix"
+ * in O(log n + nesting depth + k), so split tunnel computation stays near-linear for thousands of
+ * routes. Routes are deduplicated by canonical network. Prefixes overlap only by nesting, so the
+ * routes form a forest; each route keeps the index of its nearest enclosing route.
  */
 import {
   type AddressRange,
   formatPrefix,
-  hostMask,
   type Prefix,
   parseKnownCidr,
+  prefixContains,
   rangeOfPrefix,
   toAddressSet,
 } from "../cidr";
@@ -21,76 +22,94 @@ export interface IndexedRoute {
   range: AddressRange;
 }
 
-function prefixKey(family: number, address: bigint, prefixLength: number): string {
-  return `${family}:${address.toString(16)}/${prefixLength}`;
+function comparePrefixes(a: Prefix, b: Prefix): number {
+  return (
+    a.family - b.family ||
+    (a.address < b.address ? -1 : a.address > b.address ? 1 : 0) ||
+    a.prefixLength - b.prefixLength
+  );
 }
 
 /** Routed networks, sorted by family, first address, then prefix length (broadest first). */
 export class RouteIndex {
-  /** The routes in sorted order. */
+  /** The distinct routes in sorted order. */
   readonly routes: readonly IndexedRoute[];
   /** The union of every route, normalised. */
   readonly addressSet: readonly AddressRange[];
-  private readonly byKey = new Map<string, IndexedRoute>();
+  /** For each route, the position of its nearest enclosing route, or -1. */
+  private readonly parents: readonly number[];
 
   /** Networks must be valid CIDRs (stored routes are); anything else throws `RangeError`. */
   constructor(networks: readonly string[]) {
+    const prefixes = networks.map(parseKnownCidr).sort(comparePrefixes);
     const routes: IndexedRoute[] = [];
-    for (const network of networks) {
-      const prefix = parseKnownCidr(network);
-      const key = prefixKey(prefix.family, prefix.address, prefix.prefixLength);
-      if (!this.byKey.has(key)) {
-        const route = { network: formatPrefix(prefix), prefix, range: rangeOfPrefix(prefix) };
-        this.byKey.set(key, route);
-        routes.push(route);
+    const parents: number[] = [];
+    const open: number[] = [];
+    for (const prefix of prefixes) {
+      const previous = routes[routes.length - 1];
+      if (previous && comparePrefixes(previous.prefix, prefix) === 0) {
+        continue;
       }
+      while (open.length > 0) {
+        const top = routes[open[open.length - 1] as number] as IndexedRoute;
+        if (prefixContains(top.prefix, prefix)) {
+          break;
+        }
+        open.pop();
+      }
+      parents.push(open.length > 0 ? (open[open.length - 1] as number) : -1);
+      open.push(routes.length);
+      routes.push({ network: formatPrefix(prefix), prefix, range: rangeOfPrefix(prefix) });
     }
-    routes.sort(
-      (a, b) =>
-        a.prefix.family - b.prefix.family ||
-        (a.prefix.address < b.prefix.address ? -1 : a.prefix.address > b.prefix.address ? 1 : 0) ||
-        a.prefix.prefixLength - b.prefix.prefixLength,
-    );
     this.routes = routes;
+    this.parents = parents;
     this.addressSet = toAddressSet(routes.map((route) => route.range));
   }
 
-  /**
-   * The routes sharing an address with `prefix`: those containing it (broadest first), then
-   * those inside it in sorted order. Two prefixes overlap only by nesting, so nothing is missed.
-   */
-  overlapping(prefix: Prefix): IndexedRoute[] {
-    const result: IndexedRoute[] = [];
-    for (let length = 0; length < prefix.prefixLength; length++) {
-      const address = prefix.address & ~hostMask(prefix.family, length);
-      const route = this.byKey.get(prefixKey(prefix.family, address, length));
-      if (route) {
-        result.push(route);
-      }
-    }
-    const range = rangeOfPrefix(prefix);
+  /** Position of the first route sorting after every route that starts before `prefix` or contains it. */
+  private firstAtOrInside(prefix: Prefix): number {
     let low = 0;
     let high = this.routes.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      const candidate = (this.routes[middle] as IndexedRoute).range;
+      const candidate = (this.routes[middle] as IndexedRoute).prefix;
       if (
-        candidate.family < range.family ||
-        (candidate.family === range.family && candidate.first < range.first)
+        candidate.family < prefix.family ||
+        (candidate.family === prefix.family &&
+          (candidate.address < prefix.address ||
+            (candidate.address === prefix.address && candidate.prefixLength < prefix.prefixLength)))
       ) {
         low = middle + 1;
       } else {
         high = middle;
       }
     }
-    for (let i = low; i < this.routes.length; i++) {
+    return low;
+  }
+
+  /**
+   * The routes sharing an address with `prefix`: those containing it (broadest first), then
+   * those inside it (itself included) in sorted order.
+   */
+  overlapping(prefix: Prefix): IndexedRoute[] {
+    const start = this.firstAtOrInside(prefix);
+    // Every route containing `prefix` sorts before `start` and encloses the route just before it,
+    // so they all sit on that route's chain of parents.
+    const containing: IndexedRoute[] = [];
+    for (let i = start - 1; i >= 0; i = this.parents[i] as number) {
       const route = this.routes[i] as IndexedRoute;
-      if (route.range.family !== range.family || route.range.first > range.last) {
+      if (prefixContains(route.prefix, prefix)) {
+        containing.push(route);
+      }
+    }
+    const result = containing.reverse();
+    const last = rangeOfPrefix(prefix).last;
+    for (let i = start; i < this.routes.length; i++) {
+      const route = this.routes[i] as IndexedRoute;
+      if (route.prefix.family !== prefix.family || route.prefix.address > last) {
         break;
       }
-      if (route.prefix.prefixLength >= prefix.prefixLength) {
-        result.push(route);
-      }
+      result.push(route);
     }
     return result;
   }

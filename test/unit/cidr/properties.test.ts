@@ -1,9 +1,11 @@
 import fc from "fast-check";
+import ipaddr from "ipaddr.js";
 import { describe, it } from "vitest";
 import {
   ADDRESS_BITS,
   canonicalCidr,
   difference,
+  formatAddress,
   formatPrefix,
   type IpFamily,
   intersection,
@@ -192,6 +194,19 @@ describe("canonical form properties", () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it("prints IPv6 exactly as ipaddr.js's RFC 5952 printer does", ({ expect }) => {
+    // Sparse addresses exercise zero runs of every length and position.
+    const group = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (parts) => {
+        const address = parts.reduce((value, part) => (value << 16n) | BigInt(part), 0n);
+        fc.pre(address >> 32n !== 0xffffn);
+        expect(formatAddress(6, address)).toEqual(new ipaddr.IPv6(parts).toRFC5952String());
+      }),
+      { numRuns: 1000 },
     );
   });
 
