@@ -127,13 +127,13 @@ export async function getObject<K extends Kind>(
   return rows[0] === undefined ? undefined : fromRow<K>(rows[0]);
 }
 
-/** A page of live objects of one kind in creation order, `limit + 1` rows for paging. */
-export async function listObjects<K extends Kind>(
+/** Live objects of one kind in creation order, after `after`, at most `limit` when given. */
+async function selectLive<K extends Kind>(
   db: Db,
   accountId: string,
   kind: K,
   after: CursorPosition | undefined,
-  limit: number,
+  limit: number | undefined,
 ): Promise<StoredObject<K>[]> {
   const position =
     after === undefined
@@ -142,7 +142,7 @@ export async function listObjects<K extends Kind>(
           gt(desiredObjects.createdAtMs, after.atMs),
           and(eq(desiredObjects.createdAtMs, after.atMs), gt(desiredObjects.id, after.id)),
         );
-  const rows = await db
+  const query = db
     .select()
     .from(desiredObjects)
     .where(
@@ -153,9 +153,20 @@ export async function listObjects<K extends Kind>(
         position,
       ),
     )
-    .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id))
-    .limit(limit + 1);
+    .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id));
+  const rows = await (limit === undefined ? query : query.limit(limit));
   return rows.map((row) => fromRow<K>(row));
+}
+
+/** A page of live objects of one kind in creation order, `limit + 1` rows for paging. */
+export function listObjects<K extends Kind>(
+  db: Db,
+  accountId: string,
+  kind: K,
+  after: CursorPosition | undefined,
+  limit: number,
+): Promise<StoredObject<K>[]> {
+  return selectLive(db, accountId, kind, after, limit + 1);
 }
 
 /**
@@ -315,21 +326,10 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
 }
 
 /** Every live object of one kind in the account, in creation order (for reference checks). */
-export async function listAllObjects<K extends Kind>(
+export function listAllObjects<K extends Kind>(
   db: Db,
   accountId: string,
   kind: K,
 ): Promise<StoredObject<K>[]> {
-  const rows = await db
-    .select()
-    .from(desiredObjects)
-    .where(
-      and(
-        eq(desiredObjects.accountId, accountId),
-        eq(desiredObjects.kind, kind),
-        isNull(desiredObjects.deletedAtMs),
-      ),
-    )
-    .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id));
-  return rows.map((row) => fromRow<K>(row));
+  return selectLive(db, accountId, kind, undefined, undefined);
 }

@@ -19,11 +19,19 @@ interface Obj {
 describe("authentication", () => {
   it("refuses every endpoint without the admin key, as problem+json", async ({ expect }) => {
     const { base } = await seedAccount(expect);
-    await expectAuthRequired(expect, "POST", "/v1/accounts", { account_id: "0".repeat(32), name: "x", api_token: "y".repeat(30) });
+    await expectAuthRequired(expect, "POST", "/v1/accounts", {
+      account_id: "0".repeat(32),
+      name: "x",
+      api_token: "y".repeat(30),
+    });
     await expectAuthRequired(expect, "GET", base);
     await expectAuthRequired(expect, "GET", `${base}/routes`);
     await expectAuthRequired(expect, "POST", `${base}/tunnels`, { name: "t" });
-    await expectAuthRequired(expect, "PUT", `${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
+    await expectAuthRequired(expect, "PUT", `${base}/proxy-settings`, {
+      tcp: true,
+      udp: true,
+      icmp: true,
+    });
     await expectAuthRequired(expect, "POST", `${base}/reconcile`);
     expect((await get<{ items: unknown[] }>(`${base}/tunnels`)).body.items).toEqual([]);
   });
@@ -33,15 +41,37 @@ describe("accounts", () => {
   it("never returns the API token and refuses a second registration", async ({ expect }) => {
     const { accountId, base } = await seedAccount(expect);
     const account = await get<Record<string, unknown>>(base);
-    expect(Object.keys(account.body).sort()).toEqual(["account_id", "created_at", "mode", "name", "next_reconcile_at", "reconcile_interval_s", "updated_at", "version"]);
+    expect(Object.keys(account.body).sort()).toEqual([
+      "account_id",
+      "created_at",
+      "mode",
+      "name",
+      "next_reconcile_at",
+      "reconcile_interval_s",
+      "updated_at",
+      "version",
+    ]);
     expect(JSON.stringify(account.body)).not.toContain("test-cloudflare-api-token");
-    const again = await post("/v1/accounts", { account_id: accountId, name: "again", api_token: "another-token-0123456789" });
+    const again = await post("/v1/accounts", {
+      account_id: accountId,
+      name: "again",
+      api_token: "another-token-0123456789",
+    });
     expect(again.status).toBe(409);
-    expect(problemOf(again)).toMatchObject({ type: "https://tunnelplane.dev/problems/account-exists", status: 409 });
+    expect(problemOf(again)).toMatchObject({
+      type: "https://tunnelplane.dev/problems/account-exists",
+      status: 409,
+    });
   });
 
-  it("rejects an account id that is not 32 hex characters, naming the field", async ({ expect }) => {
-    const response = await post("/v1/accounts", { account_id: "ACME", name: "", api_token: "short" });
+  it("rejects an account id that is not 32 hex characters, naming the field", async ({
+    expect,
+  }) => {
+    const response = await post("/v1/accounts", {
+      account_id: "ACME",
+      name: "",
+      api_token: "short",
+    });
     expect(response.status).toBe(422);
     const errors = (response.body as { errors: { pointer: string; code: string }[] }).errors;
     expect(errors.map((e) => [e.pointer, e.code])).toEqual([
@@ -53,11 +83,22 @@ describe("accounts", () => {
 
   it("switches mode with If-Match and refuses a stale version", async ({ expect }) => {
     const { base } = await seedAccount(expect);
-    const stale = await call("PATCH", base, { body: { mode: "observe" }, headers: { "if-match": '"7"' } });
+    const stale = await call("PATCH", base, {
+      body: { mode: "observe" },
+      headers: { "if-match": '"7"' },
+    });
     expect(stale.status).toBe(412);
     expect(stale.headers.get("etag")).toBe('"1"');
-    const ok = await call<{ mode: string; version: number }>("PATCH", base, { body: { mode: "observe" }, headers: { "if-match": '"1"' } });
-    expect([ok.status, ok.body.mode, ok.body.version, ok.headers.get("etag")]).toEqual([200, "observe", 2, '"2"']);
+    const ok = await call<{ mode: string; version: number }>("PATCH", base, {
+      body: { mode: "observe" },
+      headers: { "if-match": '"1"' },
+    });
+    expect([ok.status, ok.body.mode, ok.body.version, ok.headers.get("etag")]).toEqual([
+      200,
+      "observe",
+      2,
+      '"2"',
+    ]);
   });
 });
 
@@ -73,7 +114,13 @@ describe("routes", () => {
       status: 422,
       detail: "The request body has 1 invalid field(s).",
       instance: `${base}/routes`,
-      errors: [{ pointer: "#/network", detail: "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8", code: "cidr-host-bits-set" }],
+      errors: [
+        {
+          pointer: "#/network",
+          detail: "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+          code: "cidr-host-bits-set",
+        },
+      ],
     });
     expect((await get<{ items: unknown[] }>(`${base}/routes`)).body.items).toEqual([]);
   });
@@ -82,31 +129,66 @@ describe("routes", () => {
     const { base } = await seedAccount(expect);
     const tunnel = (await post<Obj>(`${base}/tunnels`, { name: "t1" })).body;
     const v4 = await post<Obj>(`${base}/routes`, { network: "10.128.0.7", tunnel_id: tunnel.id });
-    const v6 = await post<Obj>(`${base}/routes`, { network: "FD00:1234:0:0::/32", tunnel_id: tunnel.id });
-    expect([v4.status, v4.body.network, v6.status, v6.body.network]).toEqual([201, "10.128.0.7/32", 201, "fd00:1234::/32"]);
+    const v6 = await post<Obj>(`${base}/routes`, {
+      network: "FD00:1234:0:0::/32",
+      tunnel_id: tunnel.id,
+    });
+    expect([v4.status, v4.body.network, v6.status, v6.body.network]).toEqual([
+      201,
+      "10.128.0.7/32",
+      201,
+      "fd00:1234::/32",
+    ]);
   });
 
-  it("refuses a route inside a Cloudflare reserved range and one naming an unknown tunnel", async ({ expect }) => {
+  it("refuses a route inside a Cloudflare reserved range and one naming an unknown tunnel", async ({
+    expect,
+  }) => {
     const { base } = await seedAccount(expect);
     const response = await post(`${base}/routes`, { network: "100.96.1.0/24", tunnel_id: "nope" });
     expect(response.status).toBe(422);
     expect((response.body as { errors: unknown[] }).errors).toEqual([
-      { pointer: "#/network", detail: "100.96.1.0/24 is inside Cloudflare's reserved range 100.96.0.0/12 (Device IPs)", code: "reserved-range" },
+      {
+        pointer: "#/network",
+        detail: "100.96.1.0/24 is inside Cloudflare's reserved range 100.96.0.0/12 (Device IPs)",
+        code: "reserved-range",
+      },
     ]);
-    const unknownTunnel = await post(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: "nope" });
+    const unknownTunnel = await post(`${base}/routes`, {
+      network: "10.0.0.0/8",
+      tunnel_id: "nope",
+    });
     expect((unknownTunnel.body as { errors: unknown[] }).errors).toEqual([
-      { pointer: "#/tunnel_id", detail: "no tunnel nope in this account", code: "unknown-reference" },
+      {
+        pointer: "#/tunnel_id",
+        detail: "no tunnel nope in this account",
+        code: "unknown-reference",
+      },
     ]);
   });
 
-  it("answers 409 for the same network twice in one virtual network, and warns about home LANs", async ({ expect }) => {
+  it("answers 409 for the same network twice in one virtual network, and warns about home LANs", async ({
+    expect,
+  }) => {
     const { base } = await seedAccount(expect);
     const tunnel = (await post<Obj>(`${base}/tunnels`, { name: "t1" })).body;
-    const first = await post<Obj>(`${base}/routes`, { network: "192.168.0.0/16", tunnel_id: tunnel.id });
-    expect(first.body.warnings?.map((w) => w.code)).toEqual(["home-lan-overlap", "home-lan-overlap"]);
-    const second = await post(`${base}/routes`, { network: "192.168.0.0/16", tunnel_id: tunnel.id });
+    const first = await post<Obj>(`${base}/routes`, {
+      network: "192.168.0.0/16",
+      tunnel_id: tunnel.id,
+    });
+    expect(first.body.warnings?.map((w) => w.code)).toEqual([
+      "home-lan-overlap",
+      "home-lan-overlap",
+    ]);
+    const second = await post(`${base}/routes`, {
+      network: "192.168.0.0/16",
+      tunnel_id: tunnel.id,
+    });
     expect(second.status).toBe(409);
-    expect(problemOf(second)).toMatchObject({ type: "https://tunnelplane.dev/problems/duplicate-route", detail: "192.168.0.0/16 is already routed in the default virtual network." });
+    expect(problemOf(second)).toMatchObject({
+      type: "https://tunnelplane.dev/problems/duplicate-route",
+      detail: "192.168.0.0/16 is already routed in the default virtual network.",
+    });
   });
 
   it("answers 404 for another account's object", async ({ expect }) => {
@@ -115,21 +197,41 @@ describe("routes", () => {
     const tunnel = (await post<Obj>(`${theirs.base}/tunnels`, { name: "theirs" })).body;
     const response = await get(`${mine.base}/tunnels/${tunnel.id}`);
     expect(response.status).toBe(404);
-    expect(problemOf(response)).toMatchObject({ type: "https://tunnelplane.dev/problems/not-found" });
+    expect(problemOf(response)).toMatchObject({
+      type: "https://tunnelplane.dev/problems/not-found",
+    });
   });
 });
 
 describe("writes", () => {
-  it("honours If-Match on PUT and DELETE, and a deleted object is gone from the API", async ({ expect }) => {
+  it("honours If-Match on PUT and DELETE, and a deleted object is gone from the API", async ({
+    expect,
+  }) => {
     const { base } = await seedAccount(expect);
     const vnet = await post<Obj>(`${base}/virtual-networks`, { name: "prod" });
     expect(vnet.headers.get("etag")).toBe('"1"');
-    const stale = await put(`${base}/virtual-networks/${vnet.body.id}`, { name: "production" }, { "if-match": '"2"' });
+    const stale = await put(
+      `${base}/virtual-networks/${vnet.body.id}`,
+      { name: "production" },
+      { "if-match": '"2"' },
+    );
     expect(stale.status).toBe(412);
-    const renamed = await put<Obj>(`${base}/virtual-networks/${vnet.body.id}`, { name: "production" }, { "if-match": '"1"' });
-    expect([renamed.status, renamed.body.name, renamed.body.version]).toEqual([200, "production", 2]);
-    expect((await del(`${base}/virtual-networks/${vnet.body.id}`, { "if-match": '"1"' })).status).toBe(412);
-    expect((await del(`${base}/virtual-networks/${vnet.body.id}`, { "if-match": '"2"' })).status).toBe(204);
+    const renamed = await put<Obj>(
+      `${base}/virtual-networks/${vnet.body.id}`,
+      { name: "production" },
+      { "if-match": '"1"' },
+    );
+    expect([renamed.status, renamed.body.name, renamed.body.version]).toEqual([
+      200,
+      "production",
+      2,
+    ]);
+    expect(
+      (await del(`${base}/virtual-networks/${vnet.body.id}`, { "if-match": '"1"' })).status,
+    ).toBe(412);
+    expect(
+      (await del(`${base}/virtual-networks/${vnet.body.id}`, { "if-match": '"2"' })).status,
+    ).toBe(204);
     expect((await get(`${base}/virtual-networks/${vnet.body.id}`)).status).toBe(404);
     // The name is free again once the object is deleted.
     expect((await post(`${base}/virtual-networks`, { name: "production" })).status).toBe(201);
@@ -138,29 +240,106 @@ describe("writes", () => {
   it("refuses to delete a tunnel that routes still use", async ({ expect }) => {
     const { base } = await seedAccount(expect);
     const tunnel = (await post<Obj>(`${base}/tunnels`, { name: "t1" })).body;
-    const route = (await post<Obj>(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id })).body;
+    const route = (
+      await post<Obj>(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id })
+    ).body;
     const response = await del(`${base}/tunnels/${tunnel.id}`);
     expect(response.status).toBe(409);
-    expect(problemOf(response)).toMatchObject({ detail: `Routes ${route.id} use this tunnel; delete or move them first.` });
+    expect(problemOf(response)).toMatchObject({
+      detail: `Routes ${route.id} use this tunnel; delete or move them first.`,
+    });
   });
 
   it("refuses malformed JSON with 400", async ({ expect }) => {
     const { base } = await seedAccount(expect);
     const response = await call("POST", `${base}/tunnels`, { body: "{not json" });
     expect(response.status).toBe(400);
-    expect(problemOf(response)).toMatchObject({ type: "https://tunnelplane.dev/problems/malformed-request", status: 400 });
+    expect(problemOf(response)).toMatchObject({
+      type: "https://tunnelplane.dev/problems/malformed-request",
+      status: 400,
+    });
   });
 
-  it("refuses a policy with an email regex Gateway cannot compile, and warns about an unanchored one", async ({ expect }) => {
+  it("refuses a policy with an email regex Gateway cannot compile, and warns about an unanchored one", async ({
+    expect,
+  }) => {
     const { base } = await seedAccount(expect);
-    const bad = await post(`${base}/policies`, { name: "p", action: "allow", precedence: 10, destinations: ["10.0.0.0/8"], email_regex: "(?=x)@example\\.com" });
+    const bad = await post(`${base}/policies`, {
+      name: "p",
+      action: "allow",
+      precedence: 10,
+      destinations: ["10.0.0.0/8"],
+      email_regex: "(?=x)@example\\.com",
+    });
     expect(bad.status).toBe(422);
-    expect((bad.body as { errors: { pointer: string; code: string }[] }).errors.map((e) => [e.pointer, e.code])).toEqual([["#/email_regex", "unsupported-regex-feature"]]);
-    const good = await post<Obj>(`${base}/policies`, { name: "p", action: "allow", precedence: 10, destinations: ["10.0.0.0/8"], email_regex: ".*@example.com" });
+    expect(
+      (bad.body as { errors: { pointer: string; code: string }[] }).errors.map((e) => [
+        e.pointer,
+        e.code,
+      ]),
+    ).toEqual([["#/email_regex", "unsupported-regex-feature"]]);
+    const good = await post<Obj>(`${base}/policies`, {
+      name: "p",
+      action: "allow",
+      precedence: 10,
+      destinations: ["10.0.0.0/8"],
+      email_regex: ".*@example.com",
+    });
     expect(good.status).toBe(201);
     expect(good.body.warnings?.map((w) => w.code)).toContain("unanchored-email-regex");
     const clash = await post(`${base}/policies`, { name: "q", action: "block", precedence: 10 });
     expect(clash.status).toBe(409);
+  });
+});
+
+describe("audit log", () => {
+  it("records every write with who, what, before and after, newest first", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    const vnet = (await post<Obj>(`${base}/virtual-networks`, { name: "prod" })).body;
+    await put(`${base}/virtual-networks/${vnet.id}`, { name: "production", comment: "main" });
+    await put(`${base}/virtual-networks/${vnet.id}`, { name: "stale" }, { "if-match": '"1"' });
+    await del(`${base}/virtual-networks/${vnet.id}`);
+    const log = await get<{ items: Record<string, unknown>[]; next_cursor: string | null }>(
+      `${base}/audit-log?object_id=${vnet.id}`,
+    );
+    expect(log.body.items.map(({ id: _id, at: _at, ...rest }) => rest)).toEqual([
+      {
+        actor: "api-key:admin",
+        action: "delete",
+        kind: "virtual_network",
+        object_id: vnet.id,
+        before: { name: "production", comment: "main", isDefault: false },
+        after: null,
+      },
+      {
+        actor: "api-key:admin",
+        action: "update",
+        kind: "virtual_network",
+        object_id: vnet.id,
+        before: { name: "prod", comment: "", isDefault: false },
+        after: { name: "production", comment: "main", isDefault: false },
+      },
+      {
+        actor: "api-key:admin",
+        action: "create",
+        kind: "virtual_network",
+        object_id: vnet.id,
+        before: null,
+        after: { name: "prod", comment: "", isDefault: false },
+      },
+    ]);
+    expect(log.body.next_cursor).toBe(null);
+    const first = await get<{ items: { action: string }[]; next_cursor: string }>(
+      `${base}/audit-log?object_id=${vnet.id}&limit=2`,
+    );
+    const rest = await get<{ items: { action: string }[]; next_cursor: string | null }>(
+      `${base}/audit-log?object_id=${vnet.id}&limit=2&cursor=${first.body.next_cursor}`,
+    );
+    expect([
+      first.body.items.map((e) => e.action),
+      rest.body.items.map((e) => e.action),
+      rest.body.next_cursor,
+    ]).toEqual([["delete", "update"], ["create"], null]);
   });
 });
 
@@ -171,10 +350,20 @@ describe("lists", () => {
     for (const name of names) {
       await post(`${base}/tunnels`, { name });
     }
-    const first = await get<{ items: Obj[]; next_cursor: string | null }>(`${base}/tunnels?limit=2`);
-    const second = await get<{ items: Obj[]; next_cursor: string | null }>(`${base}/tunnels?limit=2&cursor=${first.body.next_cursor}`);
-    const third = await get<{ items: Obj[]; next_cursor: string | null }>(`${base}/tunnels?limit=2&cursor=${second.body.next_cursor}`);
-    expect([first.body.items, second.body.items, third.body.items].map((page) => page.map((t) => t.name))).toEqual([["a", "b"], ["c", "d"], ["e"]]);
+    const first = await get<{ items: Obj[]; next_cursor: string | null }>(
+      `${base}/tunnels?limit=2`,
+    );
+    const second = await get<{ items: Obj[]; next_cursor: string | null }>(
+      `${base}/tunnels?limit=2&cursor=${first.body.next_cursor}`,
+    );
+    const third = await get<{ items: Obj[]; next_cursor: string | null }>(
+      `${base}/tunnels?limit=2&cursor=${second.body.next_cursor}`,
+    );
+    expect(
+      [first.body.items, second.body.items, third.body.items].map((page) =>
+        page.map((t) => t.name),
+      ),
+    ).toEqual([["a", "b"], ["c", "d"], ["e"]]);
     expect(third.body.next_cursor).toBe(null);
     const foreign = await get(`${base}/tunnels?cursor=bogus`);
     expect(foreign.status).toBe(422);
@@ -183,12 +372,19 @@ describe("lists", () => {
 
 describe("documentation", () => {
   it("serves the OpenAPI 3.1 document and the docs page without a key", async ({ expect }) => {
-    const doc = await call<{ openapi: string; paths: Record<string, unknown> }>("GET", "/openapi.json", { key: null });
+    const doc = await call<{ openapi: string; paths: Record<string, unknown> }>(
+      "GET",
+      "/openapi.json",
+      { key: null },
+    );
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toBe("3.1.0");
     expect(Object.keys(doc.body.paths)).toContain("/v1/accounts/{account_id}/routes/{id}");
     const page = await exports.default.fetch(new Request("http://tunnelplane/docs"));
-    expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=UTF-8"]);
+    expect([page.status, page.headers.get("content-type")]).toEqual([
+      200,
+      "text/html; charset=UTF-8",
+    ]);
     expect(await page.text()).toContain('fetch("/openapi.json")');
   });
 });

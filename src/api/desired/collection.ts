@@ -7,6 +7,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createDb, type Db, isUniqueViolation } from "../../db/client";
 import {
+  type Actor,
   deleteObject,
   getObject,
   insertObject,
@@ -14,8 +15,9 @@ import {
   type StoredObject,
   updateObject,
 } from "../../db/desired-objects.repo";
-import { decodeCursor, toPage } from "../../db/pagination";
-import type { Kind, SpecByKind } from "../../domain/model";
+import { toPage } from "../../db/pagination";
+import type { DesiredObject, Kind, SpecByKind } from "../../domain/model";
+import { type DesiredChange, guardAssertions } from "../assertions/guard";
 import type { AppEnv } from "../context";
 import {
   AccountParams,
@@ -28,9 +30,17 @@ import {
   WarningSchema,
 } from "../contract";
 import { checkIfMatch, etagOf } from "../middleware/etag";
+import { cursorPosition } from "../paging";
 import { ProblemError, type ProblemSlug } from "../problem";
 import { requireAccount } from "./account-guard";
 import { objectEnvelope, toEnvelope } from "./object.schemas";
+
+/** Another object a write changes with it (e.g. a policy renumbered to make room). */
+export interface CompanionWrite<K extends Kind = Kind> {
+  current: StoredObject<K>;
+  spec: SpecByKind[K];
+  naturalKey: string | null;
+}
 
 /** What a handler knows when it maps a request body to a spec. */
 export interface WriteContext {
@@ -38,6 +48,11 @@ export interface WriteContext {
   accountId: string;
   /** The id being written (new for a create). */
   id: string;
+  /**
+   * Writes to other objects `toSpec` asks for, applied in order before the object itself (each
+   * with its own version check and audit entry) once the assertion guard has passed.
+   */
+  companions: CompanionWrite[];
 }
 
 /** A warning returned with a write (the write still happened). */
@@ -75,8 +90,52 @@ export interface CollectionDefinition<
   conflict: { slug: ProblemSlug; detail: (spec: SpecByKind[K]) => string };
   /** Warnings about an accepted spec (overlaps, unanchored regexes...). */
   warnings?(spec: SpecByKind[K], ctx: WriteContext): Promise<WriteWarning[]>;
+  /** True for kinds whose writes cannot break an assertion (assertions themselves). */
+  unguarded?: boolean;
   /** Refuses a delete while other objects depend on this one. */
   checkDelete?(object: StoredObject<K>, ctx: WriteContext): Promise<void>;
+}
+
+/** A desired object about to be created, as the assertion guard sees it. */
+export function newObject<K extends Kind>(kind: K, id: string, spec: SpecByKind[K]): DesiredObject<K> {
+  return {
+    kind,
+    id,
+    version: 1,
+    spec,
+    cloudflareId: null,
+    syncedVersion: null,
+    createRequestedAtMs: null,
+    deletedAtMs: null,
+  };
+}
+
+/** The companion writes of a request as desired-state changes. */
+export function companionChanges(ctx: WriteContext): DesiredChange[] {
+  return ctx.companions.map((w) => ({ op: "put", object: { ...w.current, spec: w.spec } }));
+}
+
+/**
+ * Applies the companion writes in order.
+ * @throws ProblemError version-mismatch (412) when one of them changed since it was read.
+ */
+export async function writeCompanions(ctx: WriteContext, actor: Actor): Promise<void> {
+  for (const w of ctx.companions) {
+    const written = await updateObject(
+      ctx.db,
+      ctx.accountId,
+      w.current,
+      { spec: w.spec, naturalKey: w.naturalKey },
+      actor,
+      Date.now(),
+    );
+    if (written === undefined) {
+      throw new ProblemError(
+        "version-mismatch",
+        `${w.current.kind} ${w.current.id} changed while this write was prepared; retry.`,
+      );
+    }
+  }
 }
 
 /**
@@ -184,6 +243,8 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     },
   });
 
+  const guard = (db: Db, accountId: string, changes: DesiredChange[]) =>
+    def.unguarded === true ? Promise.resolve() : guardAssertions(db, accountId, changes);
   const findOr404 = async (c: Context<AppEnv>, db: Db, accountId: string, id: string) => {
     const object = await getObject(db, accountId, def.kind, id);
     if (object === undefined) {
@@ -192,8 +253,14 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     c.header("ETag", etagOf(object.version));
     return object;
   };
-  const write = async (run: () => Promise<StoredObject<K> | undefined>, spec: SpecByKind[K]) => {
+  const write = async (
+    run: () => Promise<StoredObject<K> | undefined>,
+    spec: SpecByKind[K],
+    ctx: WriteContext,
+    actor: Actor,
+  ) => {
     try {
+      await writeCompanions(ctx, actor);
       return await run();
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -208,12 +275,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     const { cursor, limit } = c.req.valid("query");
     const db = createDb(c.env.DB);
     await requireAccount(db, account_id);
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (cursor !== undefined && after === undefined) {
-      throw new ProblemError("validation-failed", "The cursor is not one this API returned.", {
-        errors: [{ parameter: "cursor", detail: "unknown cursor", code: "invalid_cursor" }],
-      });
-    }
+    const after = cursorPosition(cursor);
     const rows = await listObjects(db, account_id, def.kind, after, limit);
     const page = toPage(rows, limit, (o) => ({ atMs: o.createdAtMs, id: o.id }));
     return c.json(wire({ items: page.items.map(present), next_cursor: page.nextCursor }), 200);
@@ -223,12 +285,24 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     const { account_id } = c.req.valid("param");
     const db = createDb(c.env.DB);
     await requireAccount(db, account_id);
-    const ctx = { db, accountId: account_id, id: crypto.randomUUID() };
+    const ctx: WriteContext = {
+      db,
+      accountId: account_id,
+      id: crypto.randomUUID(),
+      companions: [],
+    };
     const spec = await def.toSpec(c.req.valid("json") as z.output<I>, ctx);
     const input = { kind: def.kind, id: ctx.id, spec, naturalKey: def.naturalKey(spec) };
+    await guard(db, account_id, [
+      ...companionChanges(ctx),
+      { op: "put", object: newObject(def.kind, ctx.id, spec) },
+    ]);
+    const actor = { name: c.get("actor") };
     const created = await write(
-      () => insertObject(db, account_id, input, { name: c.get("actor") }, Date.now()),
+      () => insertObject(db, account_id, input, actor, Date.now()),
       spec,
+      ctx,
+      actor,
     );
     if (created === undefined) {
       throw new Error("insert returned nothing");
@@ -252,8 +326,13 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     await requireAccount(db, account_id);
     const current = await findOr404(c, db, account_id, id);
     checkIfMatch(c.req.valid("header")["if-match"], current.version);
-    const ctx = { db, accountId: account_id, id };
+    const ctx: WriteContext = { db, accountId: account_id, id, companions: [] };
     const spec = await def.toSpec(c.req.valid("json") as z.output<I>, ctx);
+    await guard(db, account_id, [
+      ...companionChanges(ctx),
+      { op: "put", object: { ...current, spec } },
+    ]);
+    const actor = { name: c.get("actor") };
     const updated = await write(
       () =>
         updateObject(
@@ -261,10 +340,12 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
           account_id,
           current,
           { spec, naturalKey: def.naturalKey(spec) },
-          { name: c.get("actor") },
+          actor,
           Date.now(),
         ),
       spec,
+      ctx,
+      actor,
     );
     if (updated === undefined) {
       throw new ProblemError(
@@ -283,7 +364,8 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     await requireAccount(db, account_id);
     const current = await findOr404(c, db, account_id, id);
     checkIfMatch(c.req.valid("header")["if-match"], current.version);
-    await def.checkDelete?.(current, { db, accountId: account_id, id });
+    await def.checkDelete?.(current, { db, accountId: account_id, id, companions: [] });
+    await guard(db, account_id, [{ op: "delete", kind: def.kind, id }]);
     if (!(await deleteObject(db, account_id, current, { name: c.get("actor") }, Date.now()))) {
       throw new ProblemError(
         "version-mismatch",

@@ -1,11 +1,12 @@
 /** Plan, reconcile and run history handlers. */
 import { createDb } from "../../db/client";
-import { decodeCursor, toPage } from "../../db/pagination";
+import { toPage } from "../../db/pagination";
 import { getRun, listRuns } from "../../db/runs.repo";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { planAccountNow, reconcileAccount } from "../../reconciler/reconcile-account";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
+import { cursorPosition } from "../paging";
 import { ProblemError } from "../problem";
 import type * as endpoints from "./runs.endpoints";
 import { toPlanResource, toRunResource } from "./runs.schemas";
@@ -46,12 +47,7 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   const { cursor, limit } = c.req.valid("query");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  const before = cursor === undefined ? undefined : decodeCursor(cursor);
-  if (cursor !== undefined && before === undefined) {
-    throw new ProblemError("validation-failed", "The cursor is not one this API returned.", {
-      errors: [{ parameter: "cursor", detail: "unknown cursor", code: "invalid_cursor" }],
-    });
-  }
+  const before = cursorPosition(cursor);
   const page = toPage(await listRuns(db, account_id, before, limit), limit, (r) => ({
     atMs: r.startedAtMs,
     id: r.id,

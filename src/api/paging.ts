@@ -1,0 +1,20 @@
+/** The `cursor` query parameter, decoded or refused. */
+import { type CursorPosition, decodeCursor } from "../db/pagination";
+import { ProblemError } from "./problem";
+
+/**
+ * The position a `cursor` names, or undefined for the first page.
+ * @throws ProblemError validation-failed (422) for a cursor this API did not return.
+ */
+export function cursorPosition(cursor: string | undefined): CursorPosition | undefined {
+  if (cursor === undefined) {
+    return undefined;
+  }
+  const position = decodeCursor(cursor);
+  if (position === undefined) {
+    throw new ProblemError("validation-failed", "The cursor is not one this API returned.", {
+      errors: [{ parameter: "cursor", detail: "unknown cursor", code: "invalid_cursor" }],
+    });
+  }
+  return position;
+}
