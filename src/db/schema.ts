@@ -94,3 +94,164 @@ export const auditLog = sqliteTable(
   },
   (t) => [index("audit_log_account_at").on(t.accountId, t.atMs, t.id)],
 );
+
+/**
+ * Time-bound access grants. Not a desired kind: a grant has a lifecycle, and only an `active`
+ * grant is reconciled (as a derived allow policy owned by the grant's id).
+ */
+export const grants = sqliteTable(
+  "grants",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    version: integer("version").notNull(),
+    state: text("state", {
+      enum: ["requested", "approved", "active", "expired", "rejected", "cancelled", "revoked"],
+    }).notNull(),
+    ticketSystem: text("ticket_system").notNull(),
+    ticketId: text("ticket_id").notNull(),
+    ticketUrl: text("ticket_url"),
+    subjectEmail: text("subject_email").notNull(),
+    /** JSON array of canonical CIDRs. */
+    destinationsJson: text("destinations_json").notNull(),
+    /** JSON array of { from, to } inclusive port ranges. */
+    portsJson: text("ports_json").notNull(),
+    /** JSON array of tcp/udp/icmp. */
+    protocolsJson: text("protocols_json").notNull(),
+    reason: text("reason").notNull(),
+    startsAtMs: integer("starts_at_ms").notNull(),
+    endsAtMs: integer("ends_at_ms").notNull(),
+    callbackUrl: text("callback_url"),
+    /** The grant this one extends, or null. */
+    extendsGrantId: text("extends_grant_id"),
+    requestedBy: text("requested_by").notNull(),
+    /** Why the grant is in its state (the rule that approved it, the reasons it was rejected). */
+    decisionJson: text("decision_json"),
+    /** JSON of the latest path check ({ phase, checked_at_ms, ok, problems, destinations }). */
+    checkJson: text("check_json"),
+    activatedAtMs: integer("activated_at_ms"),
+    endedAtMs: integer("ended_at_ms"),
+    /** The precedence the grant's policy was last written with. */
+    policyPrecedence: integer("policy_precedence"),
+    policyCloudflareId: text("policy_cloudflare_id"),
+    policySyncState: text("policy_sync_state", {
+      enum: ["none", "pending", "synced", "drifted", "error"],
+    }).notNull(),
+    policySyncedVersion: integer("policy_synced_version"),
+    policyLastError: text("policy_last_error"),
+    createdAtMs: integer("created_at_ms").notNull(),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [
+    uniqueIndex("grants_pk").on(t.accountId, t.id),
+    index("grants_account_created").on(t.accountId, t.createdAtMs, t.id),
+    index("grants_account_state_ends").on(t.accountId, t.state, t.endsAtMs),
+    index("grants_account_subject").on(t.accountId, t.subjectEmail, t.createdAtMs),
+    index("grants_account_ticket").on(t.accountId, t.ticketSystem, t.ticketId),
+  ],
+);
+
+/** The audit trail of each grant: every transition with who, when and why. */
+export const grantEvents = sqliteTable(
+  "grant_events",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    grantId: text("grant_id").notNull(),
+    /** create, approve, reject, cancel, activate, revoke, expire, check. */
+    event: text("event").notNull(),
+    fromState: text("from_state"),
+    toState: text("to_state").notNull(),
+    actor: text("actor").notNull(),
+    reason: text("reason"),
+    atMs: integer("at_ms").notNull(),
+  },
+  (t) => [index("grant_events_grant_at").on(t.accountId, t.grantId, t.atMs, t.id)],
+);
+
+/** Approval rules for grants, per account. */
+export const grantApprovalRules = sqliteTable(
+  "grant_approval_rules",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    version: integer("version").notNull(),
+    name: text("name").notNull(),
+    effect: text("effect", { enum: ["auto_approve", "hard_limit"] }).notNull(),
+    maxDurationS: integer("max_duration_s"),
+    /** JSON array of canonical CIDRs; empty for any. */
+    allowedDestinationsJson: text("allowed_destinations_json").notNull(),
+    /** JSON array of requester systems; empty for any. */
+    allowedSystemsJson: text("allowed_systems_json").notNull(),
+    subjectEmailPattern: text("subject_email_pattern"),
+    createdAtMs: integer("created_at_ms").notNull(),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [
+    uniqueIndex("grant_approval_rules_pk").on(t.accountId, t.id),
+    index("grant_approval_rules_account_created").on(t.accountId, t.createdAtMs, t.id),
+  ],
+);
+
+/** Callback deliveries: one per state change of a grant with a callback URL. */
+export const grantDeliveries = sqliteTable(
+  "grant_deliveries",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    grantId: text("grant_id").notNull(),
+    /** The state the grant entered. */
+    event: text("event").notNull(),
+    url: text("url").notNull(),
+    /** The exact JSON body sent on every attempt. */
+    payloadJson: text("payload_json").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    /** JSON array of { at_ms, status_code, error }. */
+    attemptsJson: text("attempts_json").notNull(),
+    nextAttemptAtMs: integer("next_attempt_at_ms"),
+    deliveredAtMs: integer("delivered_at_ms"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [
+    index("grant_deliveries_grant").on(t.accountId, t.grantId, t.createdAtMs),
+    index("grant_deliveries_due").on(t.accountId, t.status, t.nextAttemptAtMs),
+  ],
+);
+
+/** Per-account grant settings; the callback signing secret is sealed and never returned. */
+export const grantSettings = sqliteTable("grant_settings", {
+  accountId: text("account_id")
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: "cascade" }),
+  /** AES-GCM ciphertext of the HMAC secret, as sealSecret writes it. */
+  callbackSecretCiphertext: text("callback_secret_ciphertext").notNull(),
+  updatedAtMs: integer("updated_at_ms").notNull(),
+});
+
+/**
+ * Idempotency keys of POST requests, scoped by account and route. A key is reserved before the
+ * request runs (`in_progress`), so two concurrent retries cannot both create; the response of a
+ * successful request is stored and replayed for the same key and body.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    accountId: text("account_id").notNull(),
+    /** `POST /v1/accounts/:account_id/grants`: method and route pattern. */
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 (hex) of the canonical JSON body. */
+    requestHash: text("request_hash").notNull(),
+    state: text("state", { enum: ["in_progress", "completed"] }).notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    /** JSON object of the response headers replayed (Location, ETag). */
+    responseHeadersJson: text("response_headers_json"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [uniqueIndex("idempotency_keys_pk").on(t.accountId, t.scope, t.key)],
+);
