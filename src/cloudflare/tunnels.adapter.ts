@@ -51,3 +51,14 @@ export async function applyTunnel(ctx: ApplyContext, action: Action<"tunnel">): 
       return action.cloudflareId;
   }
 }
+
+/** The tunnel's run token (a bare string result: base64 JSON of account, tunnel id, secret). */
+export async function getTunnelToken(
+  client: Cloudflare,
+  accountId: string,
+  tunnelCloudflareId: string,
+): Promise<string> {
+  return client.zeroTrust.tunnels.cloudflared.token.get(tunnelCloudflareId, {
+    account_id: accountId,
+  });
+}

@@ -292,6 +292,35 @@ describe("writes", () => {
   });
 });
 
+describe("tunnel token", () => {
+  it("is refused until the tunnel exists in Cloudflare, then is the token cloudflared runs with", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const tunnel = (await post<Obj>(`${base}/tunnels`, { name: "dc1" })).body;
+    const early = await get(`${base}/tunnels/${tunnel.id}/token`);
+    expect([early.status, problemOf(early).type]).toEqual([
+      409,
+      "https://tunnelplane.dev/problems/tunnel-not-created",
+    ]);
+    await post(`${base}/reconcile`);
+    const synced = (
+      await get<{ status: { cloudflare_id: string } }>(`${base}/tunnels/${tunnel.id}`)
+    ).body;
+    const response = await get<{ token: string; command: string }>(
+      `${base}/tunnels/${tunnel.id}/token`,
+    );
+    expect([response.status, response.headers.get("cache-control")]).toEqual([200, "no-store"]);
+    const decoded = JSON.parse(atob(response.body.token)) as { a: string; t: string; s: string };
+    expect([decoded.a, decoded.t, decoded.s.length > 0]).toEqual([
+      accountId,
+      synced.status.cloudflare_id,
+      true,
+    ]);
+    expect(response.body.command).toBe(`cloudflared tunnel run --token ${response.body.token}`);
+  });
+});
+
 describe("audit log", () => {
   it("records every write with who, what, before and after, newest first", async ({ expect }) => {
     const { base } = await seedAccount(expect);
