@@ -5,10 +5,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { accountsRouter } from "./accounts";
+import { conflictsRouter } from "./conflicts";
 import type { AppEnv } from "./context";
 import { createRouter } from "./context";
 import { mountCollection } from "./desired/collection";
 import { mountSingleton } from "./desired/singleton";
+import { deviceProfiles } from "./device-profiles";
 import { docsPage } from "./docs";
 import { requireApiKey } from "./middleware/auth";
 import { requestId } from "./middleware/request-id";
@@ -17,6 +19,7 @@ import { ProblemError } from "./problem";
 import { proxySettings } from "./proxy-settings";
 import { runsRouter } from "./runs";
 import { splitTunnels } from "./split-tunnels";
+import { profileSplitTunnelRouter } from "./split-tunnels/profile.router";
 import { tunnelRoutes } from "./tunnel-routes";
 import { tunnels } from "./tunnels";
 import { virtualNetworks } from "./virtual-networks";
@@ -59,11 +62,15 @@ export function createApp(): OpenAPIHono<AppEnv> {
   mountCollection(desired, tunnels);
   mountCollection(desired, tunnelRoutes);
   mountCollection(desired, networkPolicies);
+  mountCollection(desired, deviceProfiles);
   mountSingleton(desired, splitTunnels);
   mountSingleton(desired, proxySettings);
 
   app.route("/", accountsRouter);
   app.route("/", desired);
+  // After `desired`: its split-tunnels/default singleton answers `default` (with the same body).
+  app.route("/", profileSplitTunnelRouter);
+  app.route("/", conflictsRouter);
   app.route("/", runsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

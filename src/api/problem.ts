@@ -18,6 +18,10 @@ export const PROBLEMS = {
     title: "The network is already routed in this virtual network",
   },
   "precedence-taken": { status: 409, title: "Another policy has this precedence" },
+  "profile-precedence-taken": {
+    status: 409,
+    title: "Another device profile has this precedence",
+  },
   "default-virtual-network-exists": {
     status: 409,
     title: "Another virtual network is the default",

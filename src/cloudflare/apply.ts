@@ -2,6 +2,7 @@
 import type { Kind } from "../domain/model";
 import type { Action } from "../domain/plan/actions";
 import type { ApplyContext } from "./apply-context";
+import { applyDeviceProfile } from "./device-profiles.adapter";
 import { applyNetworkPolicy } from "./network-policies.adapter";
 import { applyProxySettings } from "./proxy-settings.adapter";
 import { applySplitTunnel } from "./split-tunnels.adapter";
@@ -25,6 +26,8 @@ export function applyAction(ctx: ApplyContext, action: Action): Promise<string> 
       return applyTunnelRoute(ctx, action as Action<"tunnel_route">);
     case "split_tunnel":
       return applySplitTunnel(ctx, action as Action<"split_tunnel">);
+    case "device_profile":
+      return applyDeviceProfile(ctx, action as Action<"device_profile">);
     case "proxy_settings":
       return applyProxySettings(ctx, action as Action<"proxy_settings">);
     case "network_policy":

@@ -10,13 +10,15 @@ import type { ApplyContext } from "./apply-context";
 /** The profile id tunnelplane uses for the default device profile. */
 export const DEFAULT_PROFILE_ID = "default";
 
-interface WireEntry {
+/** A split tunnel entry as Cloudflare lists it. */
+export interface WireEntry {
   address?: string;
   host?: string;
   description?: string;
 }
 
-function fromWire(entries: WireEntry[]): SplitTunnelEntry[] {
+/** Cloudflare's entries -> ours (a missing description is ""; entries with neither are dropped). */
+export function fromWire(entries: WireEntry[]): SplitTunnelEntry[] {
   return entries.flatMap((e): SplitTunnelEntry[] => {
     const description = e.description ?? "";
     if (e.address !== undefined) {
@@ -44,6 +46,15 @@ export async function listSplitTunnels(
   ];
 }
 
+/** Our entries -> the body Cloudflare takes (an empty description is left out, as it lists it). */
+export function toWire(entries: SplitTunnelEntry[]) {
+  return entries.map((e) =>
+    "address" in e
+      ? { address: e.address, ...(e.description === "" ? {} : { description: e.description }) }
+      : { host: e.host, ...(e.description === "" ? {} : { description: e.description }) },
+  );
+}
+
 /** Replaces the profile's list in the desired mode (PUT of the whole list). */
 export async function applySplitTunnel(
   ctx: ApplyContext,
@@ -52,11 +63,7 @@ export async function applySplitTunnel(
   if (action.op === "delete") {
     throw new Error("split tunnel lists are never deleted, only replaced");
   }
-  const body = action.desired.entries.map((e) =>
-    "address" in e
-      ? { address: e.address, ...(e.description === "" ? {} : { description: e.description }) }
-      : { host: e.host, ...(e.description === "" ? {} : { description: e.description }) },
-  );
+  const body = toWire(action.desired.entries);
   const api = ctx.client.zeroTrust.devices.policies.default;
   if (action.desired.mode === "exclude") {
     await api.excludes.update({ account_id: ctx.accountId, body });

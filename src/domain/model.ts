@@ -11,6 +11,7 @@ export const KINDS = [
   "tunnel",
   "tunnel_route",
   "split_tunnel",
+  "device_profile",
   "proxy_settings",
   "network_policy",
 ] as const;
@@ -67,6 +68,30 @@ export interface SplitTunnelProfileSpec {
   entries: SplitTunnelEntry[];
 }
 
+/**
+ * A custom device profile (Cloudflare `devices/policy/{policy_id}`) with its own split tunnel.
+ * WARP applies the first enabled profile, by ascending precedence, whose `match` fits the device;
+ * the default profile (the `split_tunnel` singleton) comes last.
+ */
+export interface DeviceProfileSpec {
+  /** Display name, 1..100 characters. */
+  name: string;
+  /** Free text; tunnelplane appends its ownership marker to it in Cloudflare. */
+  description: string;
+  /** Wirefilter expression over identity, OS and network (Cloudflare's `match`), trimmed. */
+  match: string;
+  /** Ascending order among custom profiles, 1..2^31-1, unique per account. */
+  precedence: number;
+  enabled: boolean;
+  /** The profile's split tunnel: mode, `auto` and the user's entries. */
+  splitTunnel: SplitTunnelProfileSpec;
+  /**
+   * Virtual networks whose routes an `auto` list follows: tunnelplane ids, or `default` for the
+   * account's default virtual network. Null means every virtual network.
+   */
+  virtualNetworkIds: string[] | null;
+}
+
 /** Gateway proxy toggles: TCP/UDP live in device settings, ICMP in connectivity settings. */
 export interface ProxySettingsSpec {
   tcp: boolean;
@@ -109,6 +134,7 @@ export interface SpecByKind {
   tunnel: TunnelSpec;
   tunnel_route: TunnelRouteSpec;
   split_tunnel: SplitTunnelProfileSpec;
+  device_profile: DeviceProfileSpec;
   proxy_settings: ProxySettingsSpec;
   network_policy: NetworkPolicySpec;
 }
@@ -181,6 +207,21 @@ export interface ObservedSplitTunnel {
   entries: SplitTunnelEntry[];
 }
 
+/** A custom device profile as Cloudflare lists it, with its active split tunnel list. */
+export interface ObservedDeviceProfile {
+  /** Cloudflare's `policy_id`. */
+  cloudflareId: string;
+  name: string;
+  /** Raw description, marker included. */
+  description: string;
+  match: string;
+  precedence: number;
+  enabled: boolean;
+  /** The active list's mode: `include` when the profile carries an include list. */
+  mode: SplitTunnelMode;
+  entries: SplitTunnelEntry[];
+}
+
 /** A Gateway rule as Cloudflare lists it. */
 export interface ObservedNetworkPolicy {
   cloudflareId: string;
@@ -202,6 +243,8 @@ export interface ObservedState {
   tunnels: ObservedTunnel[];
   tunnelRoutes: ObservedTunnelRoute[];
   splitTunnels: ObservedSplitTunnel[];
+  /** Custom device profiles (the default profile is in `splitTunnels`). */
+  deviceProfiles: ObservedDeviceProfile[];
   proxySettings: ProxySettingsSpec;
   networkPolicies: ObservedNetworkPolicy[];
 }

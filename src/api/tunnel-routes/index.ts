@@ -1,7 +1,14 @@
-/** `/v1/accounts/{account_id}/routes`: tunnel routes (a CIDR served by a tunnel in a vnet). */
+/**
+ * `/v1/accounts/{account_id}/routes`: tunnel routes (a CIDR served by a tunnel in a vnet). A route
+ * that an `auto` split tunnel would send around WARP (a user Exclude entry covers it) is refused
+ * with 422 at `#/network`, since tunnelplane would be writing the mistake; in a hand-written list
+ * it is a warning, like overlaps with other tunnels' routes and with home LANs.
+ */
 import { z } from "@hono/zod-openapi";
 import { getObject, listAllObjects } from "../../db/desired-objects.repo";
+import { describeConflict } from "../../domain/conflicts/describe";
 import { findRouteConflicts, type RouteConflict } from "../../domain/routes/conflicts";
+import { splitTunnelProblemsOf } from "../conflicts/route-impact";
 import type { CollectionDefinition, WriteWarning } from "../desired/collection";
 import { canonical, RouteNetworkString } from "../fields";
 import { validationProblem } from "../problem";
@@ -99,12 +106,26 @@ export const tunnelRoutes: CollectionDefinition<
     if (errors.length > 0) {
       throw validationProblem("The route refers to objects that do not exist.", errors);
     }
-    return {
+    const spec = {
       network: canonical(body.network),
       tunnelId: body.tunnel_id,
       virtualNetworkId: body.virtual_network_id,
       comment: body.comment,
     };
+    const unreachable = (
+      await splitTunnelProblemsOf(ctx.db, ctx.accountId, { id: ctx.id, ...spec })
+    ).filter((p) => p.severity === "error");
+    if (unreachable.length > 0) {
+      throw validationProblem(
+        "An auto split tunnel would send the route around WARP; change its entries first.",
+        unreachable.map((p) => ({
+          pointer: "#/network",
+          detail: describeConflict(p),
+          code: p.code,
+        })),
+      );
+    }
+    return spec;
   },
   toWire: (spec) => ({
     network: spec.network,
@@ -118,7 +139,7 @@ export const tunnelRoutes: CollectionDefinition<
     detail: (spec) =>
       `${spec.network} is already routed in ${spec.virtualNetworkId === null ? "the default virtual network" : `virtual network ${spec.virtualNetworkId}`}.`,
   },
-  async warnings(_spec, ctx) {
+  async warnings(spec, ctx) {
     const routes = await listAllObjects(ctx.db, ctx.accountId, "tunnel_route");
     const refs = routes.map((r) => ({
       id: r.id,
@@ -126,6 +147,10 @@ export const tunnelRoutes: CollectionDefinition<
       tunnelId: r.spec.tunnelId,
       virtualNetworkId: r.spec.virtualNetworkId,
     }));
-    return findRouteConflicts(refs).flatMap((c) => describe(c, ctx.id) ?? []);
+    const splitTunnel = await splitTunnelProblemsOf(ctx.db, ctx.accountId, { id: ctx.id, ...spec });
+    return [
+      ...findRouteConflicts(refs).flatMap((c) => describe(c, ctx.id) ?? []),
+      ...splitTunnel.map((p) => ({ code: p.code, message: describeConflict(p) })),
+    ];
   },
 };

@@ -53,12 +53,22 @@ export const virtualNetworks: CollectionDefinition<
     detail: (spec) => `A virtual network named ${spec.name} exists.`,
   },
   async checkDelete(object, ctx) {
-    const routes = await listAllObjects(ctx.db, ctx.accountId, "tunnel_route");
+    const [routes, profiles] = await Promise.all([
+      listAllObjects(ctx.db, ctx.accountId, "tunnel_route"),
+      listAllObjects(ctx.db, ctx.accountId, "device_profile"),
+    ]);
     const users = routes.filter((r) => r.spec.virtualNetworkId === object.id);
     if (users.length > 0) {
       throw new ProblemError(
         "in-use",
         `Routes ${users.map((r) => r.id).join(", ")} use this virtual network; delete or move them first.`,
+      );
+    }
+    const followers = profiles.filter((p) => p.spec.virtualNetworkIds?.includes(object.id));
+    if (followers.length > 0) {
+      throw new ProblemError(
+        "in-use",
+        `Device profiles ${followers.map((p) => p.id).join(", ")} follow this virtual network; change their virtual_network_ids first.`,
       );
     }
   },

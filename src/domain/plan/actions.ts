@@ -39,6 +39,20 @@ export interface RenderedSplitTunnel {
   entries: SplitTunnelEntry[];
 }
 
+/** A custom device profile with its split tunnel list, as tunnelplane sends it. */
+export interface RenderedDeviceProfile {
+  name: string;
+  /** Description with the ownership marker. */
+  description: string;
+  /** Whitespace-normalised wirefilter expression. */
+  match: string;
+  precedence: number;
+  enabled: boolean;
+  mode: SplitTunnelMode;
+  /** The effective list in canonical order. */
+  entries: SplitTunnelEntry[];
+}
+
 /**
  * A Gateway network policy as tunnelplane sends it. `action` and `filters` are plain strings so an
  * observed rule of another shape (an `l4_override`, a DNS rule) compares unequal, not mistyped.
@@ -65,6 +79,7 @@ export interface RenderedByKind {
   tunnel: RenderedTunnel;
   tunnel_route: RenderedTunnelRoute;
   split_tunnel: RenderedSplitTunnel;
+  device_profile: RenderedDeviceProfile;
   proxy_settings: ProxySettingsSpec;
   network_policy: RenderedNetworkPolicy;
 }

@@ -21,6 +21,7 @@ import type {
   RenderedByKind,
   UnmanagedObject,
 } from "./actions";
+import { observedDeviceProfile, profileSplitTunnels, renderDeviceProfile } from "./device-profiles";
 import { diffFields } from "./diff";
 import { readMarker } from "./ownership";
 import {
@@ -80,7 +81,10 @@ interface Planner {
  * updated instead of a duplicate being created); counterparts that differ are updated; marked
  * objects whose owner is gone, and duplicates left by lost create responses, are deleted.
  */
-function planMarked<K extends "virtual_network" | "tunnel_route" | "network_policy", O>(
+function planMarked<
+  K extends "virtual_network" | "tunnel_route" | "device_profile" | "network_policy",
+  O,
+>(
   out: Planner,
   kind: K,
   desired: DesiredObject<K>[],
@@ -309,6 +313,7 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
   );
 
   planSplitTunnels(out, desired, observed);
+  const profileIds = planDeviceProfiles(out, desired, observed, desiredDefaultKey);
   planProxySettings(out, desired, observed);
 
   const policyIds = planMarked(
@@ -329,6 +334,7 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
     ...toBindings("virtual_network", vnetIds),
     ...toBindings("tunnel", tunnelIds),
     ...toBindings("tunnel_route", routeIds),
+    ...toBindings("device_profile", profileIds),
     ...toBindings("network_policy", policyIds),
   ];
   return {
@@ -379,6 +385,38 @@ function planSplitTunnels(out: Planner, desired: DesiredState, observed: Observe
       });
     }
   }
+}
+
+/**
+ * Custom device profiles, matched by the marker in their description. Each profile's list follows
+ * the routes of the virtual networks it names; its split tunnel problems become warnings.
+ */
+function planDeviceProfiles(
+  out: Planner,
+  desired: DesiredState,
+  observed: ObservedState,
+  defaultVirtualNetworkKey: string | null,
+): Map<string, string> {
+  const profiles = liveOf(desired, "device_profile");
+  const routes = liveOf(desired, "tunnel_route").map((r) => r.spec);
+  const effective = profileSplitTunnels(profiles, routes, defaultVirtualNetworkKey);
+  for (const [key, list] of effective) {
+    for (const problem of list.problems) {
+      out.warnings.push({
+        code: problem.code,
+        kind: "device_profile",
+        key,
+        message: describeSplitTunnelProblem(problem),
+      });
+    }
+  }
+  return planMarked(out, "device_profile", profiles, observed.deviceProfiles, {
+    cloudflareId: (o) => o.cloudflareId,
+    markedField: (o) => o.description,
+    label: (o) => o.name,
+    render: (d) => renderDeviceProfile(d, effective.get(d.id) ?? { entries: [], problems: [] }),
+    toRendered: observedDeviceProfile,
+  });
 }
 
 /** One sentence about a split tunnel problem, for run records and API warnings. */

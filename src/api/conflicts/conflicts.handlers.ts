@@ -1,0 +1,46 @@
+/** Handlers of the conflict list and the client LAN check. */
+import { createDb } from "../../db/client";
+import { findAccountConflicts } from "../../domain/conflicts/account";
+import { checkClientLan as check } from "../../domain/conflicts/client-lan";
+import type { AppHandler } from "../context";
+import { requireAccount } from "../desired/account-guard";
+import { describeCidrError } from "../fields";
+import { validationProblem } from "../problem";
+import type * as endpoints from "./conflicts.endpoints";
+import { toClientLanResource, toConflictResource } from "./conflicts.schemas";
+import { loadAccountCheckInput } from "./load";
+
+export const list: AppHandler<typeof endpoints.list> = async (c) => {
+  const { account_id } = c.req.valid("param");
+  const db = createDb(c.env.DB);
+  await requireAccount(db, account_id);
+  const input = await loadAccountCheckInput(db, account_id);
+  const conflicts = findAccountConflicts(
+    input.routes,
+    input.profiles,
+    input.defaultVirtualNetworkId,
+  );
+  const errors = conflicts.filter((conflict) => conflict.severity === "error").length;
+  return c.json(
+    {
+      items: conflicts.map(toConflictResource),
+      counts: { errors, warnings: conflicts.length - errors },
+    },
+    200,
+  );
+};
+
+export const checkClientLan: AppHandler<typeof endpoints.checkClientLan> = async (c) => {
+  const { account_id } = c.req.valid("param");
+  const { lan } = c.req.valid("json");
+  const db = createDb(c.env.DB);
+  await requireAccount(db, account_id);
+  const { routes } = await loadAccountCheckInput(db, account_id);
+  const result = check(lan, routes);
+  if (!result.ok) {
+    // The schema already refuses what parseCidr refuses; kept so a divergence is a 422, not a 500.
+    const { message, code } = describeCidrError(result.error);
+    throw validationProblem("The LAN is not valid.", [{ pointer: "#/lan", detail: message, code }]);
+  }
+  return c.json(toClientLanResource(result.value), 200);
+};

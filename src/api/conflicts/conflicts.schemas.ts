@@ -1,0 +1,221 @@
+/** Wire shapes of account conflicts and client LAN checks, and the mappers to them. */
+import { z } from "@hono/zod-openapi";
+import { parseCidr } from "../../domain/cidr/parse";
+import type { AccountConflict } from "../../domain/conflicts/account";
+import type { ClientLanCheck } from "../../domain/conflicts/client-lan";
+import { describeConflict } from "../../domain/conflicts/describe";
+import type { RouteRef } from "../../domain/routes/conflicts";
+import { describeCidrError } from "../fields";
+import { EntryOutput, entryToWire } from "../split-tunnels/split-tunnel.schemas";
+
+const ObjectRef = z
+  .object({
+    kind: z.enum(["tunnel_route", "split_tunnel", "device_profile"]),
+    id: z.string().openapi({ description: "tunnelplane id (`default` for the default profile)." }),
+  })
+  .openapi("ConflictObject");
+
+const common = {
+  severity: z.enum(["error", "warning"]).openapi({
+    description:
+      "error: tunnelplane or Cloudflare refuses it; warning: accepted, but users lose reach.",
+  }),
+  message: z.string().openapi({ description: "One sentence, safe to show." }),
+  objects: z.array(ObjectRef).openapi({ description: "The desired objects involved." }),
+};
+
+const RouteSide = z.object({
+  route_id: z.string(),
+  network: z.string(),
+  tunnel_id: z.string(),
+  virtual_network_id: z.string().nullable(),
+});
+
+const Networks = z.array(z.string()).openapi({ description: "Canonical CIDRs (minimal cover)." });
+
+/** One conflict; `code` is stable and selects the fields that follow. */
+export const Conflict = z
+  .discriminatedUnion("code", [
+    z.object({
+      code: z.literal("duplicate-route"),
+      ...common,
+      virtual_network_id: z.string().nullable(),
+      network: z.string(),
+      route_ids: z.array(z.string()),
+    }),
+    z.object({
+      code: z.literal("route-overlap"),
+      ...common,
+      virtual_network_id: z.string().nullable(),
+      specific: RouteSide,
+      general: RouteSide,
+      winner: z
+        .object({ route_id: z.string(), tunnel_id: z.string(), range: z.string() })
+        .openapi({ description: "The longest prefix wins: which route carries which range." }),
+    }),
+    z.object({
+      code: z.literal("reserved-range"),
+      ...common,
+      route_id: z.string(),
+      network: z.string(),
+      reserved_range: z.string(),
+      purpose: z.string(),
+    }),
+    z.object({
+      code: z.literal("home-lan-overlap"),
+      ...common,
+      route_id: z.string(),
+      network: z.string(),
+      lan_range: z.string(),
+      shadowed: Networks,
+    }),
+    z.object({
+      code: z.literal("route-excluded"),
+      ...common,
+      profile_id: z.string(),
+      route_network: z.string(),
+      route_ids: z.array(z.string()),
+      entry: EntryOutput.openapi({
+        description: "The Exclude entry that sends the route around WARP.",
+      }),
+      unreachable: Networks,
+    }),
+    z.object({
+      code: z.literal("route-not-included"),
+      ...common,
+      profile_id: z.string(),
+      route_network: z.string(),
+      route_ids: z.array(z.string()),
+      unreachable: Networks,
+    }),
+  ])
+  .openapi("Conflict");
+
+export const ConflictList = z
+  .object({
+    items: z.array(Conflict),
+    counts: z.object({ errors: z.number().int(), warnings: z.number().int() }),
+  })
+  .openapi("ConflictList");
+
+/** A LAN as a client reports it: an address or CIDR; host bits may be set. */
+const LanString = z
+  .string()
+  .max(64)
+  .superRefine((value, ctx) => {
+    const parsed = parseCidr(value);
+    if (!parsed.ok && parsed.error.code === "invalid-cidr") {
+      const { message, code } = describeCidrError(parsed.error);
+      ctx.addIssue({ code: "custom", message, params: { code } });
+    }
+  })
+  .openapi({
+    description:
+      "The client's LAN: an address or CIDR, host bits allowed (`192.168.1.23/24` is read as 192.168.1.0/24).",
+    example: "10.0.0.0/24",
+  });
+
+export const ClientLanInput = z.object({ lan: LanString }).openapi("ClientLanInput");
+
+export const ClientLanResult = z
+  .object({
+    lan: z.string().openapi({ description: "The LAN as a canonical CIDR." }),
+    routes: z.array(
+      RouteSide.extend({
+        shadowed: Networks.openapi({
+          description: "The route's addresses the LAN hides from the user (minimal cover).",
+        }),
+        wholly_shadowed: z
+          .boolean()
+          .openapi({ description: "True when the whole route is hidden." }),
+      }),
+    ),
+  })
+  .openapi("ClientLanResult");
+
+function routeSide(route: RouteRef) {
+  return {
+    route_id: route.id,
+    network: route.network,
+    tunnel_id: route.tunnelId,
+    virtual_network_id: route.virtualNetworkId,
+  };
+}
+
+const routeObject = (id: string) => ({ kind: "tunnel_route" as const, id });
+
+/** The wire form of one conflict. */
+export function toConflictResource(conflict: AccountConflict): z.input<typeof Conflict> {
+  const base = { severity: conflict.severity, message: describeConflict(conflict) };
+  switch (conflict.code) {
+    case "duplicate-route":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: conflict.routeIds.map(routeObject),
+        virtual_network_id: conflict.virtualNetworkId,
+        network: conflict.network,
+        route_ids: conflict.routeIds,
+      };
+    case "route-overlap":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [routeObject(conflict.specific.id), routeObject(conflict.general.id)],
+        virtual_network_id: conflict.virtualNetworkId,
+        specific: routeSide(conflict.specific),
+        general: routeSide(conflict.general),
+        winner: {
+          route_id: conflict.winner.routeId,
+          tunnel_id: conflict.winner.tunnelId,
+          range: conflict.winner.range,
+        },
+      };
+    case "reserved-range":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [routeObject(conflict.routeId)],
+        route_id: conflict.routeId,
+        network: conflict.network,
+        reserved_range: conflict.reservedRange,
+        purpose: conflict.purpose,
+      };
+    case "home-lan-overlap":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [routeObject(conflict.routeId)],
+        route_id: conflict.routeId,
+        network: conflict.network,
+        lan_range: conflict.lanRange,
+        shadowed: conflict.shadowed,
+      };
+    case "route-excluded":
+    case "route-not-included": {
+      const shared = {
+        ...base,
+        objects: [conflict.profile, ...conflict.routeIds.map(routeObject)],
+        profile_id: conflict.profile.id,
+        route_network: conflict.routeNetwork,
+        route_ids: conflict.routeIds,
+        unreachable: conflict.unreachable,
+      };
+      return conflict.code === "route-excluded"
+        ? { code: conflict.code, ...shared, entry: entryToWire(conflict.entry) }
+        : { code: conflict.code, ...shared };
+    }
+  }
+}
+
+/** The wire form of a client LAN check. */
+export function toClientLanResource(check: ClientLanCheck): z.input<typeof ClientLanResult> {
+  return {
+    lan: check.lan,
+    routes: check.routes.map((r) => ({
+      ...routeSide(r.route),
+      shadowed: r.shadowed,
+      wholly_shadowed: r.isWhollyShadowed,
+    })),
+  };
+}

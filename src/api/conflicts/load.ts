@@ -1,0 +1,58 @@
+/**
+ * Reads what the account-wide checks need from the desired state: routes, the desired default
+ * virtual network and every profile's split tunnel (the default profile first, then custom
+ * profiles by ascending precedence).
+ */
+import type { Db } from "../../db/client";
+import { getObject, listAllObjects } from "../../db/desired-objects.repo";
+import type { ProfileSplitTunnelRef } from "../../domain/conflicts/account";
+import type { RouteRef } from "../../domain/routes/conflicts";
+
+/** The inputs of `findAccountConflicts` for one account. */
+export interface AccountCheckInput {
+  /** Live routes in creation order. */
+  routes: RouteRef[];
+  profiles: ProfileSplitTunnelRef[];
+  /** tunnelplane id of the desired default virtual network, or null. */
+  defaultVirtualNetworkId: string | null;
+}
+
+/** Loads the account's routes, default virtual network and profiles (4 queries). */
+export async function loadAccountCheckInput(db: Db, accountId: string): Promise<AccountCheckInput> {
+  const [routes, vnets, defaultProfile, customProfiles] = await Promise.all([
+    listAllObjects(db, accountId, "tunnel_route"),
+    listAllObjects(db, accountId, "virtual_network"),
+    getObject(db, accountId, "split_tunnel", "default"),
+    listAllObjects(db, accountId, "device_profile"),
+  ]);
+  const profiles: ProfileSplitTunnelRef[] = [
+    ...(defaultProfile === undefined
+      ? []
+      : [
+          {
+            kind: "split_tunnel" as const,
+            id: defaultProfile.id,
+            spec: defaultProfile.spec,
+            virtualNetworkIds: null,
+          },
+        ]),
+    ...[...customProfiles]
+      .sort((a, b) => a.spec.precedence - b.spec.precedence)
+      .map((p) => ({
+        kind: "device_profile" as const,
+        id: p.id,
+        spec: p.spec.splitTunnel,
+        virtualNetworkIds: p.spec.virtualNetworkIds,
+      })),
+  ];
+  return {
+    routes: routes.map((r) => ({
+      id: r.id,
+      network: r.spec.network,
+      tunnelId: r.spec.tunnelId,
+      virtualNetworkId: r.spec.virtualNetworkId,
+    })),
+    profiles,
+    defaultVirtualNetworkId: vnets.find((v) => v.spec.isDefault)?.id ?? null,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * `/v1/accounts/{account_id}/device-profiles`: custom WARP device profiles, each with its own
+ * split tunnel. WARP applies the first enabled profile (ascending precedence) whose `match` fits;
+ * the default profile (`split-tunnels/default`) comes last. An `auto` list follows the routes of
+ * the virtual networks in `virtual_network_ids` (null: all). A list that would make one of those
+ * routes unreachable is refused (422) when `auto` is on, reported as a warning otherwise.
+ */
+import { z } from "@hono/zod-openapi";
+import { listAllObjects } from "../../db/desired-objects.repo";
+import type { DeviceProfileSpec } from "../../domain/model";
+import { effectiveSplitTunnel } from "../../domain/split-tunnels/effective";
+import {
+  DEFAULT_VIRTUAL_NETWORK,
+  routedNetworksFor,
+} from "../../domain/split-tunnels/profile-routes";
+import type { CollectionDefinition, WriteContext } from "../desired/collection";
+import { type InvalidField, validationProblem } from "../problem";
+import {
+  EntryOutput,
+  entryToWire,
+  refuseSplitTunnelErrors,
+  SplitTunnelInput,
+  splitTunnelWarnings,
+  toSplitTunnelSpec,
+} from "../split-tunnels/split-tunnel.schemas";
+
+const input = z
+  .object({
+    name: z.string().trim().min(1).max(100).openapi({ example: "Engineers" }),
+    description: z.string().max(200).default("").openapi({
+      description: "Free text; tunnelplane appends its ownership marker in Cloudflare.",
+    }),
+    match: z.string().trim().min(1).max(4000).openapi({
+      description:
+        "Cloudflare's wirefilter expression over identity.email, identity.groups.*, os.name, os.version, network… It is sent as written (whitespace normalised) and not checked by tunnelplane.",
+      example: 'any(identity.groups.name[*] in {"engineers"})',
+    }),
+    precedence: z.number().int().min(1).max(2_147_483_647).openapi({
+      description: "Ascending order among device profiles, unique in the account.",
+    }),
+    enabled: z.boolean().default(true),
+    virtual_network_ids: z
+      .array(z.string().min(1).max(64))
+      .max(100)
+      .nullable()
+      .default(null)
+      .openapi({
+        description:
+          "Virtual networks whose routes an auto list follows: tunnelplane ids, or `default` for the account's default virtual network. null: every virtual network.",
+      }),
+    split_tunnel: SplitTunnelInput,
+  })
+  .openapi("DeviceProfileInput");
+
+const output = {
+  name: z.string(),
+  description: z.string(),
+  match: z.string(),
+  precedence: z.number().int(),
+  enabled: z.boolean(),
+  virtual_network_ids: z.array(z.string()).nullable(),
+  split_tunnel: z
+    .object({
+      mode: z.enum(["exclude", "include"]),
+      auto: z.boolean(),
+      entries: z.array(EntryOutput),
+    })
+    .openapi({
+      description: "As written; GET split-tunnels/{id} shows the effective list and its reasons.",
+    }),
+};
+
+async function evaluate(spec: DeviceProfileSpec, ctx: WriteContext) {
+  const [routes, vnets] = await Promise.all([
+    listAllObjects(ctx.db, ctx.accountId, "tunnel_route"),
+    listAllObjects(ctx.db, ctx.accountId, "virtual_network"),
+  ]);
+  const defaultId = vnets.find((v) => v.spec.isDefault)?.id ?? null;
+  const networks = routedNetworksFor(
+    spec.virtualNetworkIds,
+    routes.map((r) => r.spec),
+    defaultId,
+  );
+  return { vnets, effective: effectiveSplitTunnel(spec.splitTunnel, networks) };
+}
+
+export const deviceProfiles: CollectionDefinition<"device_profile", typeof input, typeof output> = {
+  kind: "device_profile",
+  path: "device-profiles",
+  tag: "Device profiles",
+  singular: "DeviceProfile",
+  plural: "DeviceProfiles",
+  input,
+  output,
+  async toSpec(body, ctx) {
+    const spec: DeviceProfileSpec = {
+      name: body.name,
+      description: body.description,
+      match: body.match,
+      precedence: body.precedence,
+      enabled: body.enabled,
+      splitTunnel: toSplitTunnelSpec(body.split_tunnel),
+      virtualNetworkIds:
+        body.virtual_network_ids === null ? null : [...new Set(body.virtual_network_ids)],
+    };
+    const { vnets, effective } = await evaluate(spec, ctx);
+    const known = new Set([DEFAULT_VIRTUAL_NETWORK, ...vnets.map((v) => v.id)]);
+    const unknown: InvalidField[] = (body.virtual_network_ids ?? []).flatMap((id, index) =>
+      known.has(id)
+        ? []
+        : [
+            {
+              pointer: `#/virtual_network_ids/${index}`,
+              detail: `no virtual network ${id} in this account`,
+              code: "unknown-reference",
+            },
+          ],
+    );
+    if (unknown.length > 0) {
+      throw validationProblem("The profile refers to objects that do not exist.", unknown);
+    }
+    refuseSplitTunnelErrors(spec.splitTunnel, effective, "#/split_tunnel/entries");
+    return spec;
+  },
+  toWire: (spec) => ({
+    name: spec.name,
+    description: spec.description,
+    match: spec.match,
+    precedence: spec.precedence,
+    enabled: spec.enabled,
+    virtual_network_ids: spec.virtualNetworkIds,
+    split_tunnel: {
+      mode: spec.splitTunnel.mode,
+      auto: spec.splitTunnel.auto,
+      entries: spec.splitTunnel.entries.map(entryToWire),
+    },
+  }),
+  naturalKey: (spec) => `${spec.precedence}`,
+  conflict: {
+    slug: "profile-precedence-taken",
+    detail: (spec) =>
+      `Another device profile has precedence ${spec.precedence}; precedences are unique.`,
+  },
+  async warnings(spec, ctx) {
+    return splitTunnelWarnings((await evaluate(spec, ctx)).effective);
+  },
+};

@@ -1,0 +1,167 @@
+/**
+ * Wire pieces of a split tunnel, shared by the default profile (`split-tunnels/default`), custom
+ * device profiles and `split-tunnels/{profile}`: the input, the effective list with the reason
+ * for each entry, and the problems, all computed by domain/split-tunnels.
+ */
+import { z } from "@hono/zod-openapi";
+import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../../domain/model";
+import { describeSplitTunnelProblem } from "../../domain/plan/plan";
+import type {
+  EffectiveEntrySource,
+  EffectiveSplitTunnel,
+} from "../../domain/split-tunnels/effective";
+import { CidrString, canonical } from "../fields";
+import { type InvalidField, validationProblem } from "../problem";
+
+const Host = z
+  .string()
+  .max(253)
+  .regex(
+    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
+    "a host name, optionally starting with *.",
+  )
+  .openapi({ example: "*.corp.example.com" });
+
+const Entry = z
+  .object({
+    address: CidrString.optional(),
+    host: Host.optional(),
+    description: z.string().max(100).default(""),
+  })
+  .refine((e) => (e.address === undefined) !== (e.host === undefined), {
+    message: "an entry has exactly one of address or host",
+    params: { code: "address-xor-host" },
+  })
+  .openapi("SplitTunnelEntryInput");
+
+/** Body of a split tunnel: mode, `auto` and the user's entries. */
+export const SplitTunnelInput = z
+  .object({
+    mode: z.enum(["exclude", "include"]).openapi({
+      description: "Exclude: all traffic through WARP but the list. Include: only the list.",
+    }),
+    auto: z
+      .boolean()
+      .default(true)
+      .openapi({ description: "Compute the list from the routes (plus `entries`)." }),
+    entries: z
+      .array(Entry)
+      .max(1000)
+      .default([])
+      .openapi({ description: "The whole list when auto is false; extra entries when true." }),
+  })
+  .openapi("SplitTunnelInput");
+
+/** A split tunnel entry on the wire. */
+export const EntryOutput = z.object({
+  address: z.string().optional(),
+  host: z.string().optional(),
+  description: z.string(),
+});
+
+export const EffectiveEntry = z
+  .object({
+    address: z.string().optional(),
+    host: z.string().optional(),
+    description: z.string(),
+    source: z.record(z.string(), z.unknown()).openapi({
+      description:
+        "Why the entry is there: warp-default, warp-default-remainder (parent, carved_by), route (routes), user.",
+    }),
+  })
+  .openapi("EffectiveSplitTunnelEntry");
+
+export const SplitTunnelProblemSchema = z
+  .object({
+    code: z.string(),
+    severity: z.enum(["error", "warning"]),
+    route_network: z.string(),
+    message: z.string(),
+  })
+  .openapi("SplitTunnelProblem");
+
+/** The parsed input as a spec: addresses canonical, hosts lower case. */
+export function toSplitTunnelSpec(
+  parsed: z.output<typeof SplitTunnelInput>,
+): SplitTunnelProfileSpec {
+  return {
+    mode: parsed.mode,
+    auto: parsed.auto,
+    entries: parsed.entries.map(
+      (e): SplitTunnelEntry =>
+        e.address !== undefined
+          ? { address: canonical(e.address), description: e.description }
+          : { host: (e.host ?? "").toLowerCase(), description: e.description },
+    ),
+  };
+}
+
+/** An entry on the wire. */
+export function entryToWire(entry: SplitTunnelEntry) {
+  return "address" in entry
+    ? { address: entry.address, description: entry.description }
+    : { host: entry.host, description: entry.description };
+}
+
+function sourceToWire(source: EffectiveEntrySource) {
+  switch (source.kind) {
+    case "warp-default":
+    case "user":
+      return { kind: source.kind };
+    case "warp-default-remainder":
+      return { kind: source.kind, parent: source.parent, carved_by: source.carvedBy };
+    case "route":
+      return { kind: source.kind, routes: source.routes };
+  }
+}
+
+/** The spec and its effective list on the wire (the fields every split tunnel read shows). */
+export function presentSplitTunnel(spec: SplitTunnelProfileSpec, effective: EffectiveSplitTunnel) {
+  return {
+    mode: spec.mode,
+    auto: spec.auto,
+    entries: spec.entries.map(entryToWire),
+    effective: effective.entries.map((e) => ({
+      ...entryToWire(e),
+      source: sourceToWire(e.source),
+    })),
+    problems: effective.problems.map((p) => ({
+      code: p.code,
+      severity: p.severity,
+      route_network: p.routeNetwork,
+      message: describeSplitTunnelProblem(p),
+    })),
+  };
+}
+
+/**
+ * Refuses a split tunnel whose list makes a route unreachable while tunnelplane computes it
+ * (`auto`): one error per problem, pointing at the offending entry under `entriesPointer`.
+ * @throws ProblemError validation-failed (422)
+ */
+export function refuseSplitTunnelErrors(
+  spec: SplitTunnelProfileSpec,
+  effective: EffectiveSplitTunnel,
+  entriesPointer: string,
+): void {
+  const errors: InvalidField[] = effective.problems
+    .filter((p) => p.severity === "error")
+    .map((p) => {
+      const index = p.entry === null ? -1 : spec.entries.indexOf(p.entry);
+      return {
+        pointer: index < 0 ? entriesPointer : `${entriesPointer}/${index}`,
+        detail: describeSplitTunnelProblem(p),
+        code: p.code,
+      };
+    });
+  if (errors.length > 0) {
+    throw validationProblem("The split tunnel would make routes unreachable.", errors);
+  }
+}
+
+/** Warnings (not errors) about a split tunnel, for write responses. */
+export function splitTunnelWarnings(effective: EffectiveSplitTunnel) {
+  return effective.problems
+    .filter((p) => p.severity === "warning")
+    .map((p) => ({ code: p.code, message: describeSplitTunnelProblem(p) }));
+}

@@ -1,0 +1,107 @@
+/**
+ * Custom device profiles (`devices/policy/{policy_id}`) and their split tunnel lists. One list
+ * call reads every profile with its active list; writes touch only what differs: PATCH for the
+ * profile's fields, PUT `…/{policy_id}/exclude|include` for the list.
+ * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/devices/subresources/policies/
+ */
+import type Cloudflare from "cloudflare";
+import type {
+  ObservedDeviceProfile,
+  ObservedSplitTunnel,
+  SplitTunnelEntry,
+  SplitTunnelMode,
+} from "../domain/model";
+import type { Action, RenderedDeviceProfile } from "../domain/plan/actions";
+import type { ApplyContext } from "./apply-context";
+import { DEFAULT_PROFILE_ID, fromWire, toWire, type WireEntry } from "./split-tunnels.adapter";
+
+/** What one profile list call shows. */
+export interface ObservedProfiles {
+  /** Custom profiles, by ascending precedence. */
+  custom: ObservedDeviceProfile[];
+  /**
+   * The default profile's list when the list includes the default profile (`default: true`),
+   * else undefined (whether Cloudflare lists it is not documented; the caller then reads it).
+   */
+  defaultSplitTunnel: ObservedSplitTunnel | undefined;
+}
+
+/** A profile carries either an `include` or an `exclude` list; the one present is the mode. */
+function activeList(profile: { include?: unknown; exclude?: unknown }): {
+  mode: SplitTunnelMode;
+  entries: SplitTunnelEntry[];
+} {
+  return profile.include !== undefined
+    ? { mode: "include", entries: fromWire(profile.include as WireEntry[]) }
+    : { mode: "exclude", entries: fromWire((profile.exclude ?? []) as WireEntry[]) };
+}
+
+/** Lists the account's WARP device profiles (a single-page list: one request). */
+export async function listDeviceProfiles(
+  client: Cloudflare,
+  accountId: string,
+): Promise<ObservedProfiles> {
+  const page = await client.zeroTrust.devices.policies.custom.list({ account_id: accountId });
+  const custom: ObservedDeviceProfile[] = [];
+  let defaultSplitTunnel: ObservedSplitTunnel | undefined;
+  for (const profile of page.result) {
+    if (profile.default === true) {
+      defaultSplitTunnel = { profileId: DEFAULT_PROFILE_ID, ...activeList(profile) };
+    } else if (profile.policy_id !== undefined) {
+      custom.push({
+        cloudflareId: profile.policy_id,
+        name: profile.name ?? "",
+        description: profile.description ?? "",
+        match: profile.match ?? "",
+        precedence: profile.precedence ?? 0,
+        enabled: profile.enabled ?? false,
+        ...activeList(profile),
+      });
+    }
+  }
+  return { custom, defaultSplitTunnel };
+}
+
+/** Fields of a profile that PATCH changes (the list has its own endpoints). */
+const PROFILE_FIELDS = ["name", "description", "match", "precedence", "enabled"] as const;
+
+function profileFields(desired: RenderedDeviceProfile) {
+  const { name, description, match, precedence, enabled } = desired;
+  return { name, description, match, precedence, enabled };
+}
+
+/**
+ * Applies one profile action. A create sends the list with the profile (one request); an update
+ * PATCHes the profile fields and/or PUTs the list, whichever differ (one or two requests).
+ * @returns the profile's `policy_id`.
+ */
+export async function applyDeviceProfile(
+  ctx: ApplyContext,
+  action: Action<"device_profile">,
+): Promise<string> {
+  const api = ctx.client.zeroTrust.devices.policies.custom;
+  const account_id = ctx.accountId;
+  if (action.op === "delete") {
+    await api.delete(action.cloudflareId, { account_id });
+    return action.cloudflareId;
+  }
+  const desired = action.desired;
+  const list = toWire(desired.entries);
+  if (action.op === "create") {
+    const created = await api.create({
+      account_id,
+      ...profileFields(desired),
+      ...(desired.mode === "exclude" ? { exclude: list } : { include: list }),
+    });
+    return created?.policy_id ?? "";
+  }
+  const changed = new Set(action.diff.map((d) => d.field));
+  if (PROFILE_FIELDS.some((field) => changed.has(field))) {
+    await api.edit(action.cloudflareId, { account_id, ...profileFields(desired) });
+  }
+  if (changed.has("mode") || changed.has("entries")) {
+    const lists = desired.mode === "exclude" ? api.excludes : api.includes;
+    await lists.update(action.cloudflareId, { account_id, body: list });
+  }
+  return action.cloudflareId;
+}

@@ -1,0 +1,4 @@
+/** Account-wide conflicts (routes and every profile's split tunnel) and client LAN checks. */
+export * from "./account";
+export * from "./client-lan";
+export * from "./describe";

@@ -1,0 +1,675 @@
+/**
+ * Split tunnels for every profile through the REST API: the effective lists and their reasons
+ * (the seed's 172.31.0.0/16 case, the 10.20.0.0/16 case, Include mode), custom device profiles
+ * and the virtual networks they follow, the account-wide conflict list, the client LAN check,
+ * and the 422/409/404 cases with their exact problem bodies.
+ */
+import { describe, it } from "vitest";
+import { del, get, post, put } from "../helpers/api";
+import { expectAuthRequired, problemOf } from "../helpers/problems";
+import { seedAccount } from "../helpers/seed";
+
+interface Obj {
+  id: string;
+  version: number;
+  warnings?: { code: string; message: string }[];
+  [field: string]: unknown;
+}
+
+const PENDING = {
+  state: "pending",
+  cloudflare_id: null,
+  synced_version: null,
+  synced_at: null,
+  last_error: null,
+  observed: null,
+};
+
+const TAIL_DEFAULTS = [
+  ["192.0.0.0/24", ""],
+  ["192.168.0.0/16", ""],
+  ["224.0.0.0/24", ""],
+  ["240.0.0.0/4", ""],
+  ["255.255.255.255/32", "DHCP Broadcast"],
+  ["fe80::/10", "IPv6 Link Local"],
+  ["fd00::/8", ""],
+  ["ff01::/16", ""],
+  ["ff02::/16", ""],
+  ["ff03::/16", ""],
+  ["ff04::/16", ""],
+  ["ff05::/16", ""],
+] as const;
+
+const warpDefault = (address: string, description = "") => ({
+  address,
+  description,
+  source: { kind: "warp-default" },
+});
+
+const remainder = (address: string, parent: string, carvedBy: string[]) => ({
+  address,
+  description: "",
+  source: { kind: "warp-default-remainder", parent, carved_by: carvedBy },
+});
+
+const TEN_MINUS_TEN_TWENTY = [
+  "10.0.0.0/12",
+  "10.16.0.0/14",
+  "10.21.0.0/16",
+  "10.22.0.0/15",
+  "10.24.0.0/13",
+  "10.32.0.0/11",
+  "10.64.0.0/10",
+  "10.128.0.0/9",
+];
+
+async function tunnel(base: string, name: string): Promise<string> {
+  return (await post<Obj>(`${base}/tunnels`, { name })).body.id;
+}
+
+async function route(
+  base: string,
+  network: string,
+  tunnelId: string,
+  virtualNetworkId: string | null = null,
+) {
+  return post<Obj>(`${base}/routes`, {
+    network,
+    tunnel_id: tunnelId,
+    virtual_network_id: virtualNetworkId,
+  });
+}
+
+describe("effective split tunnel lists", () => {
+  it("the default profile carves 172.31.0.0/16 out of 172.16.0.0/12 and drops 10.0.0.0/8, saying why", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "dc1");
+    await route(base, "10.0.0.0/8", t);
+    await route(base, "172.31.0.0/16", t);
+    expect(
+      (await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true })).status,
+    ).toBe(200);
+
+    const expected = {
+      id: "default",
+      version: 1,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      status: PENDING,
+      mode: "exclude",
+      auto: true,
+      entries: [],
+      effective: [
+        warpDefault("100.64.0.0/10"),
+        warpDefault("169.254.0.0/16", "DHCP Unspecified"),
+        remainder("172.16.0.0/13", "172.16.0.0/12", ["172.31.0.0/16"]),
+        remainder("172.24.0.0/14", "172.16.0.0/12", ["172.31.0.0/16"]),
+        remainder("172.28.0.0/15", "172.16.0.0/12", ["172.31.0.0/16"]),
+        remainder("172.30.0.0/16", "172.16.0.0/12", ["172.31.0.0/16"]),
+        ...TAIL_DEFAULTS.map(([address, description]) => warpDefault(address, description)),
+      ],
+      problems: [],
+    };
+    const read = await get(`${base}/split-tunnels/default`);
+    expect([read.status, read.headers.get("etag")]).toEqual([200, '"1"']);
+    expect(read.body).toEqual(expected);
+  });
+
+  it("a device profile following one virtual network carves 10.20.0.0/16 into 8 prefixes and ignores other networks' routes", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "dc1");
+    const lab = (await post<Obj>(`${base}/virtual-networks`, { name: "lab" })).body.id;
+    await route(base, "172.31.0.0/16", t);
+    await route(base, "10.20.0.0/16", t, lab);
+
+    const created = await post<Obj>(`${base}/device-profiles`, {
+      name: "Lab engineers",
+      match: 'any(identity.groups.name[*] in {"lab"})',
+      precedence: 10,
+      virtual_network_ids: [lab],
+      split_tunnel: {
+        mode: "exclude",
+        auto: true,
+        entries: [{ host: "Updates.Example.com", description: "os updates" }],
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("location")).toBe(`${base}/device-profiles/${created.body.id}`);
+    expect(created.body).toEqual({
+      id: expect.any(String),
+      version: 1,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      status: PENDING,
+      name: "Lab engineers",
+      description: "",
+      match: 'any(identity.groups.name[*] in {"lab"})',
+      precedence: 10,
+      enabled: true,
+      virtual_network_ids: [lab],
+      split_tunnel: {
+        mode: "exclude",
+        auto: true,
+        entries: [{ host: "updates.example.com", description: "os updates" }],
+      },
+      warnings: [],
+    });
+
+    const effective = await get<Obj>(`${base}/split-tunnels/${created.body.id}`);
+    expect([effective.status, effective.headers.get("etag")]).toEqual([200, '"1"']);
+    expect(effective.body).toEqual({
+      id: created.body.id,
+      version: 1,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      status: PENDING,
+      mode: "exclude",
+      auto: true,
+      entries: [{ host: "updates.example.com", description: "os updates" }],
+      effective: [
+        ...TEN_MINUS_TEN_TWENTY.map((a) => remainder(a, "10.0.0.0/8", ["10.20.0.0/16"])),
+        warpDefault("100.64.0.0/10"),
+        warpDefault("169.254.0.0/16", "DHCP Unspecified"),
+        warpDefault("172.16.0.0/12"),
+        ...TAIL_DEFAULTS.map(([address, description]) => warpDefault(address, description)),
+        { host: "updates.example.com", description: "os updates", source: { kind: "user" } },
+      ],
+      problems: [],
+    });
+  });
+
+  it("Include mode with auto lists the routed ranges as their minimal cover, naming the routes", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "dc1");
+    await route(base, "10.1.0.0/17", t);
+    await route(base, "10.1.128.0/17", t);
+    await route(base, "fd00:1234::/32", t);
+    const created = await post<Obj>(`${base}/device-profiles`, {
+      name: "Contractors",
+      match: 'identity.email == "c@example.com"',
+      precedence: 5,
+      split_tunnel: {
+        mode: "include",
+        entries: [{ host: "*.corp.example.com" }],
+      },
+    });
+    const effective = await get<Obj>(`${base}/split-tunnels/${created.body.id}`);
+    expect([effective.body.mode, effective.body.auto, effective.body.effective]).toEqual([
+      "include",
+      true,
+      [
+        {
+          address: "10.1.0.0/16",
+          description: "",
+          source: { kind: "route", routes: ["10.1.0.0/17", "10.1.128.0/17"] },
+        },
+        {
+          address: "fd00:1234::/32",
+          description: "",
+          source: { kind: "route", routes: ["fd00:1234::/32"] },
+        },
+        { host: "*.corp.example.com", description: "", source: { kind: "user" } },
+      ],
+    ]);
+  });
+
+  it("answers 404 for a profile that does not exist and 401 without a key", async ({ expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const missing = await get(`${base}/split-tunnels/9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f`);
+    expect([missing.status, problemOf(missing)]).toEqual([
+      404,
+      {
+        type: "https://tunnelplane.dev/problems/not-found",
+        title: "Not found",
+        status: 404,
+        detail: `No device profile 9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f in account ${accountId}.`,
+        instance: `${base}/split-tunnels/9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f`,
+      },
+    ]);
+    await expectAuthRequired(expect, "GET", `${base}/split-tunnels/anything`);
+    await expectAuthRequired(expect, "GET", `${base}/device-profiles`);
+    await expectAuthRequired(expect, "GET", `${base}/conflicts`);
+    await expectAuthRequired(expect, "POST", `${base}/conflicts/check-client-lan`, {
+      lan: "10.0.0.0/24",
+    });
+  });
+});
+
+describe("device profile writes", () => {
+  const profileBody = (precedence: number, splitTunnel: unknown, extra: object = {}) => ({
+    name: "Engineers",
+    match: 'any(identity.groups.name[*] in {"engineers"})',
+    precedence,
+    split_tunnel: splitTunnel,
+    ...extra,
+  });
+
+  it("refuses an auto list whose own entry excludes a route, pointing at the entry", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "dc1");
+    await route(base, "10.20.5.0/24", t);
+    const refused = await post(
+      `${base}/device-profiles`,
+      profileBody(10, {
+        mode: "exclude",
+        auto: true,
+        entries: [{ host: "printer.local" }, { address: "10.20.0.0/16", description: "lab" }],
+      }),
+    );
+    expect([refused.status, problemOf(refused)]).toEqual([
+      422,
+      {
+        type: "https://tunnelplane.dev/problems/validation-failed",
+        title: "The request is not valid",
+        status: 422,
+        detail: "The split tunnel would make routes unreachable.",
+        instance: `${base}/device-profiles`,
+        errors: [
+          {
+            pointer: "#/split_tunnel/entries/1",
+            detail:
+              "route 10.20.5.0/24 is unreachable through WARP: the Exclude entry 10.20.0.0/16 sends 10.20.5.0/24 around it",
+            code: "route-excluded",
+          },
+        ],
+      },
+    ]);
+    expect((await get<{ items: unknown[] }>(`${base}/device-profiles`)).body.items).toEqual([]);
+  });
+
+  it("accepts the same list written by hand, with the problem as a warning", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "dc1");
+    await route(base, "10.20.5.0/24", t);
+    const created = await post<Obj>(
+      `${base}/device-profiles`,
+      profileBody(10, { mode: "exclude", auto: false, entries: [{ address: "10.20.0.0/16" }] }),
+    );
+    expect([created.status, created.body.warnings]).toEqual([
+      201,
+      [
+        {
+          code: "route-excluded",
+          message:
+            "route 10.20.5.0/24 is unreachable through WARP: the Exclude entry 10.20.0.0/16 sends 10.20.5.0/24 around it",
+        },
+      ],
+    ]);
+  });
+
+  it("refuses unknown virtual networks and bad entries with one pointer each", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const unknown = await post(
+      `${base}/device-profiles`,
+      profileBody(10, { mode: "include" }, { virtual_network_ids: ["default", "nope"] }),
+    );
+    expect([unknown.status, problemOf(unknown)]).toEqual([
+      422,
+      {
+        type: "https://tunnelplane.dev/problems/validation-failed",
+        title: "The request is not valid",
+        status: 422,
+        detail: "The profile refers to objects that do not exist.",
+        instance: `${base}/device-profiles`,
+        errors: [
+          {
+            pointer: "#/virtual_network_ids/1",
+            detail: "no virtual network nope in this account",
+            code: "unknown-reference",
+          },
+        ],
+      },
+    ]);
+    const bad = await post(`${base}/device-profiles`, {
+      name: "",
+      match: "",
+      precedence: 0,
+      split_tunnel: {
+        mode: "sideways",
+        entries: [{ address: "10.1.2.3/8" }, { address: "10.0.0.0/8", host: "a.example" }],
+      },
+    });
+    expect(bad.status).toBe(422);
+    expect((bad.body as { errors: unknown[] }).errors).toEqual([
+      { pointer: "#/name", detail: expect.any(String), code: "too_small" },
+      { pointer: "#/match", detail: expect.any(String), code: "too_small" },
+      { pointer: "#/precedence", detail: expect.any(String), code: "too_small" },
+      { pointer: "#/split_tunnel/mode", detail: expect.any(String), code: "invalid_value" },
+      {
+        pointer: "#/split_tunnel/entries/0/address",
+        detail: "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+        code: "cidr-host-bits-set",
+      },
+      {
+        pointer: "#/split_tunnel/entries/1",
+        detail: "an entry has exactly one of address or host",
+        code: "address-xor-host",
+      },
+    ]);
+  });
+
+  it("gives each precedence to one profile (409) and replaces a profile under If-Match", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const first = await post<Obj>(`${base}/device-profiles`, profileBody(10, { mode: "include" }));
+    const clash = await post(`${base}/device-profiles`, profileBody(10, { mode: "exclude" }));
+    expect([clash.status, problemOf(clash)]).toEqual([
+      409,
+      {
+        type: "https://tunnelplane.dev/problems/profile-precedence-taken",
+        title: "Another device profile has this precedence",
+        status: 409,
+        detail: "Another device profile has precedence 10; precedences are unique.",
+        instance: `${base}/device-profiles`,
+      },
+    ]);
+    const path = `${base}/device-profiles/${first.body.id}`;
+    const stale = await put(path, profileBody(20, { mode: "include" }), { "if-match": '"7"' });
+    expect([stale.status, problemOf(stale)]).toEqual([
+      412,
+      {
+        type: "https://tunnelplane.dev/problems/version-mismatch",
+        title: "The object changed since it was read",
+        status: 412,
+        detail: "The current version is 1; re-read and retry.",
+        instance: path,
+      },
+    ]);
+    const replaced = await put<Obj>(
+      path,
+      profileBody(20, { mode: "include" }, { enabled: false, description: "paused" }),
+      { "if-match": '"1"' },
+    );
+    expect([replaced.status, replaced.body.version, replaced.body.precedence]).toEqual([
+      200, 2, 20,
+    ]);
+    expect([replaced.body.enabled, replaced.body.description]).toEqual([false, "paused"]);
+  });
+
+  it("refuses to delete a virtual network a profile follows (409)", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    const lab = (await post<Obj>(`${base}/virtual-networks`, { name: "lab" })).body.id;
+    const profile = await post<Obj>(
+      `${base}/device-profiles`,
+      profileBody(10, { mode: "include" }, { virtual_network_ids: [lab] }),
+    );
+    const refused = await del(`${base}/virtual-networks/${lab}`);
+    expect([refused.status, problemOf(refused)]).toEqual([
+      409,
+      {
+        type: "https://tunnelplane.dev/problems/in-use",
+        title: "The object is still referenced",
+        status: 409,
+        detail: `Device profiles ${profile.body.id} follow this virtual network; change their virtual_network_ids first.`,
+        instance: `${base}/virtual-networks/${lab}`,
+      },
+    ]);
+  });
+});
+
+describe("route writes and split tunnels", () => {
+  it("refuses a route an auto profile's own Exclude entry would send around WARP", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "dc1");
+    await put(`${base}/split-tunnels/default`, {
+      mode: "exclude",
+      auto: true,
+      entries: [{ address: "192.168.0.0/16", description: "home" }],
+    });
+    const refused = await route(base, "192.168.50.0/24", t);
+    expect([refused.status, problemOf(refused)]).toEqual([
+      422,
+      {
+        type: "https://tunnelplane.dev/problems/validation-failed",
+        title: "The request is not valid",
+        status: 422,
+        detail: "An auto split tunnel would send the route around WARP; change its entries first.",
+        instance: `${base}/routes`,
+        errors: [
+          {
+            pointer: "#/network",
+            detail:
+              "In the default device profile, route 192.168.50.0/24 is unreachable through WARP: the Exclude entry 192.168.0.0/16 sends 192.168.50.0/24 around it",
+            code: "route-excluded",
+          },
+        ],
+      },
+    ]);
+    expect((await get<{ items: unknown[] }>(`${base}/routes`)).body.items).toEqual([]);
+  });
+
+  it("returns the problems a route causes in hand-written lists as warnings", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "dc1");
+    await put(`${base}/split-tunnels/default`, {
+      mode: "exclude",
+      auto: false,
+      entries: [{ address: "192.168.0.0/16" }],
+    });
+    const profile = await post<Obj>(`${base}/device-profiles`, {
+      name: "Kiosks",
+      match: 'os.name == "chromeos"',
+      precedence: 30,
+      split_tunnel: { mode: "include", auto: false, entries: [{ address: "192.168.50.0/25" }] },
+    });
+    const created = await route(base, "192.168.50.0/24", t);
+    expect([created.status, created.body.warnings]).toEqual([
+      201,
+      [
+        {
+          code: "route-excluded",
+          message:
+            "In the default device profile, route 192.168.50.0/24 is unreachable through WARP: the Exclude entry 192.168.0.0/16 sends 192.168.50.0/24 around it",
+        },
+        {
+          code: "route-not-included",
+          message: `In device profile ${profile.body.id}, route 192.168.50.0/24 is unreachable through WARP: no Include entry covers 192.168.50.128/25`,
+        },
+      ],
+    ]);
+  });
+});
+
+describe("the conflicts endpoint", () => {
+  it("lists every conflict of a crafted account with stable codes and the objects involved", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t1 = await tunnel(base, "dc1");
+    const t2 = await tunnel(base, "dc2");
+    const lab = (await post<Obj>(`${base}/virtual-networks`, { name: "lab" })).body.id;
+    const wide = await route(base, "10.0.0.0/8", t1);
+    const narrow = await route(base, "10.20.0.0/16", t2);
+    const home = await route(base, "192.168.1.0/24", t1, lab);
+    await put(`${base}/split-tunnels/default`, {
+      mode: "exclude",
+      auto: false,
+      entries: [{ address: "192.168.0.0/16" }],
+    });
+    const profile = await post<Obj>(`${base}/device-profiles`, {
+      name: "Contractors",
+      match: 'identity.email == "c@example.com"',
+      precedence: 10,
+      virtual_network_ids: ["default"],
+      split_tunnel: { mode: "include", auto: false, entries: [{ address: "10.20.0.0/16" }] },
+    });
+    expect(wide.body.warnings).toEqual([
+      {
+        code: "home-lan-overlap",
+        message:
+          "10.0.0.0/8 overlaps the common home LAN 10.0.0.0/24; users on such a LAN cannot reach 10.0.0.0/24",
+      },
+    ]);
+    const wideRef = {
+      route_id: wide.body.id,
+      network: "10.0.0.0/8",
+      tunnel_id: t1,
+      virtual_network_id: null,
+    };
+    const narrowRef = {
+      route_id: narrow.body.id,
+      network: "10.20.0.0/16",
+      tunnel_id: t2,
+      virtual_network_id: null,
+    };
+
+    const conflicts = await get(`${base}/conflicts`);
+    expect(conflicts.status).toBe(200);
+    expect(conflicts.body).toEqual({
+      items: [
+        {
+          code: "route-overlap",
+          severity: "warning",
+          message: `10.20.0.0/16 (tunnel ${t2}) lies inside 10.0.0.0/8 (tunnel ${t1}); the longest prefix wins, so 10.20.0.0/16 goes to tunnel ${t2}`,
+          objects: [
+            { kind: "tunnel_route", id: narrow.body.id },
+            { kind: "tunnel_route", id: wide.body.id },
+          ],
+          virtual_network_id: null,
+          specific: narrowRef,
+          general: wideRef,
+          winner: { route_id: narrow.body.id, tunnel_id: t2, range: "10.20.0.0/16" },
+        },
+        {
+          code: "home-lan-overlap",
+          severity: "warning",
+          message:
+            "10.0.0.0/8 overlaps the common home LAN 10.0.0.0/24; users on such a LAN cannot reach 10.0.0.0/24",
+          objects: [{ kind: "tunnel_route", id: wide.body.id }],
+          route_id: wide.body.id,
+          network: "10.0.0.0/8",
+          lan_range: "10.0.0.0/24",
+          shadowed: ["10.0.0.0/24"],
+        },
+        {
+          code: "home-lan-overlap",
+          severity: "warning",
+          message:
+            "192.168.1.0/24 overlaps the common home LAN 192.168.1.0/24; users on such a LAN cannot reach 192.168.1.0/24",
+          objects: [{ kind: "tunnel_route", id: home.body.id }],
+          route_id: home.body.id,
+          network: "192.168.1.0/24",
+          lan_range: "192.168.1.0/24",
+          shadowed: ["192.168.1.0/24"],
+        },
+        {
+          code: "route-excluded",
+          severity: "warning",
+          message:
+            "In the default device profile, route 192.168.1.0/24 is unreachable through WARP: the Exclude entry 192.168.0.0/16 sends 192.168.1.0/24 around it",
+          objects: [
+            { kind: "split_tunnel", id: "default" },
+            { kind: "tunnel_route", id: home.body.id },
+          ],
+          profile_id: "default",
+          route_network: "192.168.1.0/24",
+          route_ids: [home.body.id],
+          entry: { address: "192.168.0.0/16", description: "" },
+          unreachable: ["192.168.1.0/24"],
+        },
+        {
+          code: "route-not-included",
+          severity: "warning",
+          message: `In device profile ${profile.body.id}, route 10.0.0.0/8 is unreachable through WARP: no Include entry covers ${TEN_MINUS_TEN_TWENTY.join(", ")}`,
+          objects: [
+            { kind: "device_profile", id: profile.body.id },
+            { kind: "tunnel_route", id: wide.body.id },
+          ],
+          profile_id: profile.body.id,
+          route_network: "10.0.0.0/8",
+          route_ids: [wide.body.id],
+          unreachable: TEN_MINUS_TEN_TWENTY,
+        },
+      ],
+      counts: { errors: 0, warnings: 5 },
+    });
+
+    const atHome = await post(`${base}/conflicts/check-client-lan`, { lan: "10.0.0.0/24" });
+    expect([atHome.status, atHome.body]).toEqual([
+      200,
+      {
+        lan: "10.0.0.0/24",
+        routes: [{ ...wideRef, shadowed: ["10.0.0.0/24"], wholly_shadowed: false }],
+      },
+    ]);
+    const wider = await post(`${base}/conflicts/check-client-lan`, { lan: "10.20.7.1/15" });
+    expect(wider.body).toEqual({
+      lan: "10.20.0.0/15",
+      routes: [
+        { ...wideRef, shadowed: ["10.20.0.0/15"], wholly_shadowed: false },
+        { ...narrowRef, shadowed: ["10.20.0.0/16"], wholly_shadowed: true },
+      ],
+    });
+    const lan = await post(`${base}/conflicts/check-client-lan`, { lan: "192.168.1.23/24" });
+    expect(lan.body).toEqual({
+      lan: "192.168.1.0/24",
+      routes: [
+        {
+          route_id: home.body.id,
+          network: "192.168.1.0/24",
+          tunnel_id: t1,
+          virtual_network_id: lab,
+          shadowed: ["192.168.1.0/24"],
+          wholly_shadowed: true,
+        },
+      ],
+    });
+  });
+
+  it("an empty account has no conflicts and its LAN check names no route", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    expect((await get(`${base}/conflicts`)).body).toEqual({
+      items: [],
+      counts: { errors: 0, warnings: 0 },
+    });
+    expect((await post(`${base}/conflicts/check-client-lan`, { lan: "fd00::1" })).body).toEqual({
+      lan: "fd00::1/128",
+      routes: [],
+    });
+  });
+
+  it("refuses a LAN that is not an address or CIDR (422) and an unknown account (404)", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const bad = await post(`${base}/conflicts/check-client-lan`, { lan: "10.0.0.0/33" });
+    expect([bad.status, problemOf(bad)]).toEqual([
+      422,
+      {
+        type: "https://tunnelplane.dev/problems/validation-failed",
+        title: "The request is not valid",
+        status: 422,
+        detail: "The request body has 1 invalid field(s).",
+        instance: `${base}/conflicts/check-client-lan`,
+        errors: [{ pointer: "#/lan", detail: expect.any(String), code: "invalid-cidr" }],
+      },
+    ]);
+    const other = "/v1/accounts/00000000000000000000000000000000/conflicts";
+    const missing = await get(other);
+    expect([missing.status, problemOf(missing)]).toEqual([
+      404,
+      {
+        type: "https://tunnelplane.dev/problems/not-found",
+        title: "Not found",
+        status: 404,
+        detail: "Account 00000000000000000000000000000000 is not registered.",
+        instance: other,
+      },
+    ]);
+  });
+});

@@ -1,0 +1,310 @@
+import { describe, it } from "vitest";
+import { findAccountConflicts } from "../../../src/domain/conflicts/account";
+import { checkClientLan } from "../../../src/domain/conflicts/client-lan";
+import { describeConflict } from "../../../src/domain/conflicts/describe";
+import type { DesiredObject } from "../../../src/domain/model";
+import {
+  observedDeviceProfile,
+  profileSplitTunnels,
+  renderDeviceProfile,
+} from "../../../src/domain/plan/device-profiles";
+import { planAccount } from "../../../src/domain/plan/plan";
+import type { RouteRef } from "../../../src/domain/routes/conflicts";
+import { routedNetworksFor, selectRoutes } from "../../../src/domain/split-tunnels/profile-routes";
+
+const route = (
+  id: string,
+  network: string,
+  tunnelId: string,
+  virtualNetworkId: string | null = null,
+): RouteRef => ({ id, network, tunnelId, virtualNetworkId });
+
+const ROUTES = [
+  route("r-null", "10.1.0.0/16", "t1"),
+  route("r-prod", "10.2.0.0/16", "t1", "prod"),
+  route("r-lab", "10.3.0.0/16", "t1", "lab"),
+];
+
+describe("selectRoutes", () => {
+  it.for<[string, string[] | null, string | null, string[]]>([
+    ["null follows every virtual network", null, "prod", ["r-null", "r-prod", "r-lab"]],
+    ["default names the routes without a virtual network", ["default"], null, ["r-null"]],
+    [
+      "default also names the desired default virtual network",
+      ["default"],
+      "prod",
+      ["r-null", "r-prod"],
+    ],
+    [
+      "the desired default's id also carries the routes without one",
+      ["prod"],
+      "prod",
+      ["r-null", "r-prod"],
+    ],
+    ["a plain id selects its own routes", ["lab"], "prod", ["r-lab"]],
+    ["an unknown id selects nothing", ["gone"], null, []],
+  ])("%s", ([, selection, defaultId, expected], { expect }) => {
+    expect(selectRoutes(selection, ROUTES, defaultId).map((r) => r.id)).toEqual(expected);
+  });
+
+  it("routedNetworksFor gives the networks of the selection in input order", ({ expect }) => {
+    expect(routedNetworksFor(["lab", "default"], ROUTES, null)).toEqual([
+      "10.1.0.0/16",
+      "10.3.0.0/16",
+    ]);
+  });
+});
+
+describe("findAccountConflicts", () => {
+  it("lists route conflicts, then each profile's problems naming its routes", ({ expect }) => {
+    const routes = [
+      route("wide", "10.0.0.0/8", "t1"),
+      route("narrow", "10.20.0.0/16", "t2"),
+      route("twin-a", "172.20.0.0/16", "t1", "lab"),
+      route("twin-b", "172.20.0.0/16", "t2", "lab"),
+      route("reserved", "100.96.1.0/24", "t1", "lab"),
+    ];
+    const conflicts = findAccountConflicts(
+      routes,
+      [
+        {
+          kind: "split_tunnel",
+          id: "default",
+          spec: {
+            mode: "exclude",
+            auto: true,
+            entries: [{ address: "172.20.0.0/14", description: "lab" }],
+          },
+          virtualNetworkIds: null,
+        },
+        {
+          kind: "device_profile",
+          id: "p1",
+          spec: {
+            mode: "include",
+            auto: false,
+            entries: [{ address: "10.20.0.0/16", description: "" }],
+          },
+          virtualNetworkIds: ["default"],
+        },
+      ],
+      null,
+    );
+    expect(conflicts).toEqual([
+      {
+        code: "duplicate-route",
+        severity: "error",
+        virtualNetworkId: "lab",
+        network: "172.20.0.0/16",
+        routeIds: ["twin-a", "twin-b"],
+      },
+      {
+        code: "route-overlap",
+        severity: "warning",
+        virtualNetworkId: null,
+        specific: routes[1],
+        general: routes[0],
+        winner: { routeId: "narrow", tunnelId: "t2", range: "10.20.0.0/16" },
+      },
+      {
+        code: "reserved-range",
+        severity: "error",
+        routeId: "reserved",
+        network: "100.96.1.0/24",
+        reservedRange: "100.96.0.0/12",
+        purpose: "Device IPs",
+      },
+      {
+        code: "home-lan-overlap",
+        severity: "warning",
+        routeId: "wide",
+        network: "10.0.0.0/8",
+        lanRange: "10.0.0.0/24",
+        shadowed: ["10.0.0.0/24"],
+      },
+      {
+        code: "route-excluded",
+        severity: "error",
+        routeNetwork: "172.20.0.0/16",
+        entry: { address: "172.20.0.0/14", description: "lab" },
+        unreachable: ["172.20.0.0/16"],
+        profile: { kind: "split_tunnel", id: "default" },
+        routeIds: ["twin-a", "twin-b"],
+      },
+      {
+        code: "route-not-included",
+        severity: "warning",
+        routeNetwork: "10.0.0.0/8",
+        entry: null,
+        unreachable: [
+          "10.0.0.0/12",
+          "10.16.0.0/14",
+          "10.21.0.0/16",
+          "10.22.0.0/15",
+          "10.24.0.0/13",
+          "10.32.0.0/11",
+          "10.64.0.0/10",
+          "10.128.0.0/9",
+        ],
+        profile: { kind: "device_profile", id: "p1" },
+        routeIds: ["wide"],
+      },
+    ]);
+    expect(conflicts.map(describeConflict)).toEqual([
+      "172.20.0.0/16 is routed 2 times in virtual network lab (routes twin-a, twin-b)",
+      "10.20.0.0/16 (tunnel t2) lies inside 10.0.0.0/8 (tunnel t1); the longest prefix wins, so 10.20.0.0/16 goes to tunnel t2",
+      "100.96.1.0/24 is inside Cloudflare's reserved range 100.96.0.0/12 (Device IPs)",
+      "10.0.0.0/8 overlaps the common home LAN 10.0.0.0/24; users on such a LAN cannot reach 10.0.0.0/24",
+      "In the default device profile, route 172.20.0.0/16 is unreachable through WARP: the Exclude entry 172.20.0.0/14 sends 172.20.0.0/16 around it",
+      "In device profile p1, route 10.0.0.0/8 is unreachable through WARP: no Include entry covers 10.0.0.0/12, 10.16.0.0/14, 10.21.0.0/16, 10.22.0.0/15, 10.24.0.0/13, 10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9",
+    ]);
+  });
+
+  it("an account without routes or profiles has no conflict", ({ expect }) => {
+    expect(findAccountConflicts([], [], null)).toEqual([]);
+  });
+});
+
+describe("checkClientLan", () => {
+  const routes = [
+    route("wide", "10.0.0.0/8", "t1"),
+    route("narrow", "10.20.0.0/16", "t2"),
+    route("lab", "192.168.1.0/24", "t1", "lab"),
+    route("v6", "fd00:1234::/32", "t1"),
+  ];
+
+  it("names each route the LAN shadows and the shadowed part, host bits cleared", ({ expect }) => {
+    expect(checkClientLan("10.20.7.9/15", routes)).toEqual({
+      ok: true,
+      value: {
+        lan: "10.20.0.0/15",
+        routes: [
+          { route: routes[0], shadowed: ["10.20.0.0/15"], isWhollyShadowed: false },
+          { route: routes[1], shadowed: ["10.20.0.0/16"], isWhollyShadowed: true },
+        ],
+      },
+    });
+  });
+
+  it("takes a bare address as a /32 and IPv6 LANs alike", ({ expect }) => {
+    expect(checkClientLan("192.168.1.1", routes)).toEqual({
+      ok: true,
+      value: {
+        lan: "192.168.1.1/32",
+        routes: [{ route: routes[2], shadowed: ["192.168.1.1/32"], isWhollyShadowed: false }],
+      },
+    });
+    expect(checkClientLan("FD00:1234:5::/48", routes)).toEqual({
+      ok: true,
+      value: {
+        lan: "fd00:1234:5::/48",
+        routes: [{ route: routes[3], shadowed: ["fd00:1234:5::/48"], isWhollyShadowed: false }],
+      },
+    });
+  });
+
+  it("a LAN clear of every route shadows nothing", ({ expect }) => {
+    expect(checkClientLan("172.16.0.0/24", routes)).toEqual({
+      ok: true,
+      value: { lan: "172.16.0.0/24", routes: [] },
+    });
+  });
+
+  it("refuses what is not an address or CIDR", ({ expect }) => {
+    const result = checkClientLan("10.0.0.0/33", routes);
+    expect(result.ok ? null : result.error.code).toBe("invalid-cidr");
+  });
+});
+
+const profile = (
+  id: string,
+  overrides: Partial<DesiredObject<"device_profile">["spec"]> = {},
+): DesiredObject<"device_profile"> => ({
+  kind: "device_profile",
+  id,
+  version: 1,
+  cloudflareId: null,
+  syncedVersion: null,
+  createRequestedAtMs: null,
+  deletedAtMs: null,
+  spec: {
+    name: "Engineers",
+    description: "",
+    match: 'any(identity.groups.name[*] in {"engineers"})',
+    precedence: 10,
+    enabled: true,
+    splitTunnel: { mode: "include", auto: true, entries: [] },
+    virtualNetworkIds: null,
+    ...overrides,
+  },
+});
+
+describe("device profiles in the plan", () => {
+  it("renders the marker, the normalised match and the effective list in canonical order", ({
+    expect,
+  }) => {
+    const object = profile("p1", {
+      description: "eng laptops",
+      match: '  any(identity.groups.name[*]   in {"engineers"}) ',
+      splitTunnel: {
+        mode: "include",
+        auto: true,
+        entries: [{ host: "wiki.example.com", description: "wiki" }],
+      },
+      virtualNetworkIds: ["lab"],
+    });
+    const effective = profileSplitTunnels([object], ROUTES, null).get("p1");
+    expect(effective && renderDeviceProfile(object, effective)).toEqual({
+      name: "Engineers",
+      description: "eng laptops tunnelplane:p1",
+      match: 'any(identity.groups.name[*] in {"engineers"})',
+      precedence: 10,
+      enabled: true,
+      mode: "include",
+      entries: [
+        { address: "10.3.0.0/16", description: "" },
+        { host: "wiki.example.com", description: "wiki" },
+      ],
+    });
+  });
+
+  it("an observed profile equal to the desired one plans nothing; an unmarked one is unmanaged", ({
+    expect,
+  }) => {
+    const object = profile("p1");
+    const observed = {
+      cloudflareId: "cf-1",
+      name: "Engineers",
+      description: "tunnelplane:p1",
+      match: 'any(identity.groups.name[*] in {"engineers"})',
+      precedence: 10,
+      enabled: true,
+      mode: "include" as const,
+      entries: [],
+    };
+    expect(observedDeviceProfile(observed)).toEqual(
+      renderDeviceProfile(object, { entries: [], problems: [] }),
+    );
+    const plan = planAccount(
+      { accountId: "a", objects: [object] },
+      {
+        virtualNetworks: [],
+        tunnels: [],
+        tunnelRoutes: [],
+        splitTunnels: [],
+        deviceProfiles: [
+          observed,
+          { ...observed, cloudflareId: "cf-2", description: "hand made", precedence: 20 },
+        ],
+        proxySettings: { tcp: false, udp: false, icmp: false },
+        networkPolicies: [],
+      },
+    );
+    expect(plan).toEqual({
+      actions: [],
+      bindings: [{ kind: "device_profile", key: "p1", cloudflareId: "cf-1" }],
+      unmanaged: [{ kind: "device_profile", cloudflareId: "cf-2", label: "Engineers" }],
+      warnings: [],
+    });
+  });
+});
