@@ -26,9 +26,25 @@ async function bundleEmulator(): Promise<string> {
   return outfile;
 }
 
+// Receives grant callbacks in the tests (bound as CALLBACK_FETCH); bundled like the emulator.
+async function bundleCallbackReceiver(): Promise<string> {
+  const outfile = path.resolve("test/artifacts/callback-receiver.mjs");
+  await build({
+    entryPoints: [path.resolve("test/fixtures/callback-receiver.ts")],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.resolve("migrations"));
   const emulatorScript = await bundleEmulator();
+  const receiverScript = await bundleCallbackReceiver();
   return {
     plugins: [
       cloudflareTest({
@@ -39,7 +55,7 @@ export default defineConfig(async () => {
             ADMIN_API_KEY: TEST_ADMIN_API_KEY,
             TOKEN_ENCRYPTION_KEY: TEST_TOKEN_ENCRYPTION_KEY,
           },
-          serviceBindings: { CLOUDFLARE_API: "emulator" },
+          serviceBindings: { CLOUDFLARE_API: "emulator", CALLBACK_FETCH: "callback-receiver" },
           workers: [
             {
               name: "emulator",
@@ -48,6 +64,12 @@ export default defineConfig(async () => {
               compatibilityDate: "2026-04-26",
               compatibilityFlags: ["nodejs_compat"],
               durableObjects: { STATE: { className: "EmulatorState", useSQLite: true } },
+            },
+            {
+              name: "callback-receiver",
+              modules: true,
+              scriptPath: receiverScript,
+              compatibilityDate: "2026-04-26",
             },
           ],
         },

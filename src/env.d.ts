@@ -6,5 +6,10 @@ declare namespace Cloudflare {
      * requests through it instead of CLOUDFLARE_API_BASE_URL (the tests bind the emulator here).
      */
     CLOUDFLARE_API?: Fetcher;
+    /**
+     * Optional service binding that grant callbacks are sent through instead of the global fetch
+     * (the tests bind a callback receiver Worker here). Unbound in production.
+     */
+    CALLBACK_FETCH?: Fetcher;
   }
 }

@@ -12,6 +12,8 @@ import { mountCollection } from "./desired/collection";
 import { mountSingleton } from "./desired/singleton";
 import { deviceProfiles } from "./device-profiles";
 import { docsPage } from "./docs";
+import { grantApprovalRulesRouter } from "./grant-approval-rules";
+import { grantsRouter } from "./grants";
 import { requireApiKey } from "./middleware/auth";
 import { requestId } from "./middleware/request-id";
 import { networkPolicies } from "./policies";
@@ -72,6 +74,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", profileSplitTunnelRouter);
   app.route("/", conflictsRouter);
   app.route("/", runsRouter);
+  app.route("/", grantsRouter);
+  app.route("/", grantApprovalRulesRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -28,6 +28,15 @@ export const PROBLEMS = {
   },
   "in-use": { status: 409, title: "The object is still referenced" },
   "lease-held": { status: 409, title: "Another reconcile of this account is running" },
+  "idempotency-key-reused": {
+    status: 409,
+    title: "The Idempotency-Key was already used with another request body",
+  },
+  "idempotency-key-in-progress": {
+    status: 409,
+    title: "A request with this Idempotency-Key is still running",
+  },
+  "grant-transition-refused": { status: 409, title: "The grant cannot make this transition" },
   "version-mismatch": { status: 412, title: "The object changed since it was read" },
   "validation-failed": { status: 422, title: "The request is not valid" },
   "upstream-failed": { status: 502, title: "The Cloudflare API call failed" },

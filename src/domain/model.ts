@@ -4,6 +4,7 @@
  * canonical form); Observed* are Cloudflare objects as the list endpoints return them, converted
  * once in src/cloudflare. Neither side carries SDK objects or database rows.
  */
+import type { GrantPolicySource } from "./grants/grant";
 
 /** Every kind of desired object tunnelplane reconciles, in dependency order. */
 export const KINDS = [
@@ -167,6 +168,8 @@ export interface DesiredObject<K extends Kind = Kind> {
 export interface DesiredState {
   accountId: string;
   objects: DesiredObject[];
+  /** Active access grants; each becomes a derived allow policy (see plan/derived-policies). */
+  grants?: GrantPolicySource[];
 }
 
 /** A virtual network as Cloudflare lists it (live ones only). */

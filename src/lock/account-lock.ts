@@ -2,6 +2,9 @@
  * AccountLock: one Durable Object per Cloudflare account (idFromName(accountId)). It hands out the
  * reconcile lease with a fencing token, persisted before it is returned, so at most one run
  * writes to an account at a time and a stale run can detect that it lost the lease.
+ * Its alarm runs the account's grant timers (expiry, activation, callback retries); that work is
+ * the reconciler's, so this module imports it, an exception to lock/'s import rule: the alarm
+ * must run inside the object that holds the lease, using the lease directly rather than by RPC.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -14,8 +17,13 @@ import {
   releaseLease,
   renewLease,
 } from "../domain/lease";
+import { createReconcileDeps } from "../reconciler/deps";
+import { runGrantTimers } from "../reconciler/grant-timers";
+import type { LockClient } from "./lock-client";
 
 const LEASE_KEY = "lease";
+/** The Cloudflare account id this object serves (idFromName cannot be reversed). */
+const ACCOUNT_KEY = "account-id";
 
 export class AccountLock extends DurableObject<Env> {
   private lease: LeaseState = FREE_LEASE;
@@ -54,6 +62,51 @@ export class AccountLock extends DurableObject<Env> {
   /** The current lease, for status pages and tests. */
   state(): LeaseState {
     return this.lease;
+  }
+
+  /**
+   * Makes the alarm fire no later than `atMs` (epoch ms); an earlier alarm already set is kept,
+   * so concurrent callers never push a due timer back. Remembers `accountId` for the alarm.
+   */
+  async armGrantAlarm(accountId: string, atMs: number): Promise<void> {
+    await this.ctx.storage.put(ACCOUNT_KEY, accountId);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || atMs < current) {
+      await this.ctx.storage.setAlarm(atMs);
+    }
+  }
+
+  /**
+   * Grant timers for the account: due grants expire or start, a reconcile removes or creates
+   * their policies (taking the lease through this object directly, so it cannot deadlock on
+   * itself), due callbacks are sent, and the alarm is re-armed for the next timer. Idempotent.
+   * A throw makes the platform retry the alarm with backoff.
+   */
+  override async alarm(): Promise<void> {
+    const accountId = await this.ctx.storage.get<string>(ACCOUNT_KEY);
+    if (accountId === undefined) {
+      return;
+    }
+    const outcome = await runGrantTimers(
+      { ...createReconcileDeps(this.env), lock: this.localLock() },
+      accountId,
+    );
+    if (outcome.nextAtMs === null) {
+      await this.ctx.storage.deleteAlarm();
+    } else {
+      await this.ctx.storage.setAlarm(outcome.nextAtMs);
+    }
+  }
+
+  /** The lease operations of this very object, for work running inside it. */
+  private localLock(): LockClient {
+    return {
+      acquire: (_accountId, holder, ttlMs) => this.acquire(holder, ttlMs),
+      check: async (_accountId, token) => this.check(token),
+      renew: (_accountId, token, ttlMs) => this.renew(token, ttlMs),
+      release: (_accountId, token) => this.release(token),
+      armGrantAlarm: (accountId, atMs) => this.armGrantAlarm(accountId, atMs),
+    };
   }
 
   private async save(next: LeaseState): Promise<void> {

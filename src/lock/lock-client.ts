@@ -11,6 +11,8 @@ export interface LockClient {
   check(accountId: string, token: number): Promise<LeaseCheck>;
   renew(accountId: string, token: number, ttlMs: number): Promise<LeaseCheck>;
   release(accountId: string, token: number): Promise<void>;
+  /** Makes the account's alarm fire no later than `atMs` (epoch ms), for grant timers. */
+  armGrantAlarm(accountId: string, atMs: number): Promise<void>;
 }
 
 /** A LockClient over the ACCOUNT_LOCK namespace. */
@@ -24,5 +26,6 @@ export function createLockClient(namespace: DurableObjectNamespace): LockClient 
     check: (accountId, token) => stub(accountId).check(token),
     renew: (accountId, token, ttlMs) => stub(accountId).renew(token, ttlMs),
     release: (accountId, token) => stub(accountId).release(token),
+    armGrantAlarm: (accountId, atMs) => stub(accountId).armGrantAlarm(accountId, atMs),
   };
 }

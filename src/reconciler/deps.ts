@@ -4,9 +4,14 @@ import { createDb } from "../db/client";
 import { createLockClient } from "../lock/lock-client";
 import type { ReconcileDeps } from "./reconcile-account";
 
-/** Real clock, real sleep, the emulator service binding when bound, else the configured URL. */
+/**
+ * Real clock, real sleep, the emulator service binding when bound, else the configured URL.
+ * Grant callbacks go through the CALLBACK_FETCH service binding when bound (the tests bind a
+ * receiver Worker there), else through the global fetch.
+ */
 export function createReconcileDeps(env: Env): ReconcileDeps {
   const config = readConfig(env as unknown as Record<string, unknown>);
+  const callbacks = env.CALLBACK_FETCH;
   return {
     db: createDb(env.DB),
     config,
@@ -18,5 +23,6 @@ export function createReconcileDeps(env: Env): ReconcileDeps {
     tokenKey: env.TOKEN_ENCRYPTION_KEY,
     nowMs: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    callbackFetch: (request) => (callbacks ? callbacks.fetch(request) : fetch(request)),
   };
 }

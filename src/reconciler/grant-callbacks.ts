@@ -17,7 +17,7 @@ import type { GrantRecord } from "../db/grants.repo";
 import { nextDeliveryAttemptAtMs } from "../domain/grants/delivery";
 import { openSecret } from "../lib/crypto";
 import { hmacSha256Hex } from "../lib/hmac";
-import type { GrantDeps } from "./grant-deps";
+import type { ReconcileDeps } from "./reconcile-account";
 
 /** How long one attempt may take before it counts as failed, ms. */
 const ATTEMPT_TIMEOUT_MS = 5_000;
@@ -53,7 +53,7 @@ export async function signCallback(secret: string, timestampS: number, body: str
   return `sha256=${await hmacSha256Hex(secret, `${timestampS}.${body}`)}`;
 }
 
-async function attempt(deps: GrantDeps, delivery: DeliveryRecord, secret: string | null) {
+async function attempt(deps: ReconcileDeps, delivery: DeliveryRecord, secret: string | null) {
   const atMs = deps.nowMs();
   if (secret === null) {
     return { atMs, statusCode: null, error: "no callback secret is set for the account" };
@@ -91,7 +91,7 @@ async function attempt(deps: GrantDeps, delivery: DeliveryRecord, secret: string
  * outcome (delivered, retry at the backoff time, or failed after the last attempt).
  * @returns the number of deliveries attempted.
  */
-export async function deliverDueCallbacks(deps: GrantDeps, accountId: string): Promise<number> {
+export async function deliverDueCallbacks(deps: ReconcileDeps, accountId: string): Promise<number> {
   const due = await listDueDeliveries(deps.db, accountId, deps.nowMs());
   if (due.length === 0) {
     return 0;

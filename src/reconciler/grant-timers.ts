@@ -7,8 +7,8 @@
 import { listGrantsWithPolicies } from "../db/grants.repo";
 import { nextGrantTimerAtMs } from "./grant-alarm";
 import { deliverDueCallbacks } from "./grant-callbacks";
-import type { GrantDeps } from "./grant-deps";
 import { applyDueClockEvents } from "./grant-transitions";
+import type { ReconcileDeps } from "./reconcile-account";
 import { reconcileAccount } from "./reconcile-account";
 
 /** What one alarm did, and when the next is due (epoch ms, or null). */
@@ -29,8 +29,9 @@ const HELD_RETRY_MS = 5_000;
  * holder's own run already expires due grants before planning).
  */
 export async function runGrantTimers(
-  deps: GrantDeps,
+  deps: ReconcileDeps,
   accountId: string,
+  trigger: "alarm" | "api" = "alarm",
 ): Promise<GrantTimerOutcome> {
   const changed = await applyDueClockEvents(deps.db, accountId, deps.nowMs());
   let reconciled: GrantTimerOutcome["reconciled"] = "skipped";
@@ -40,7 +41,7 @@ export async function runGrantTimers(
     g.state === "active" ? g.policySyncState !== "synced" : g.policyCloudflareId !== null,
   );
   if (policyBehind) {
-    const outcome = await reconcileAccount(deps, accountId, "alarm");
+    const outcome = await reconcileAccount(deps, accountId, trigger);
     reconciled = outcome.status === "held" ? "held" : "done";
     if (outcome.status === "held") {
       heldRetryAtMs = deps.nowMs() + Math.max(outcome.retryAfterMs, HELD_RETRY_MS);

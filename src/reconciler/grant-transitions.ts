@@ -76,7 +76,7 @@ export async function applyGrantEvent(
     grant,
     write,
     {
-      id: crypto.randomUUID(),
+      id: versionedId(grant.id, after.version),
       grantId: grant.id,
       event,
       fromState: grant.state,
@@ -88,7 +88,7 @@ export async function applyGrantEvent(
     grant.callbackUrl === null
       ? null
       : {
-          id: crypto.randomUUID(),
+          id: versionedId(grant.id, after.version),
           event: next.value,
           url: grant.callbackUrl,
           payloadJson: grantCallbackPayload(after, nowMs),
@@ -96,6 +96,15 @@ export async function applyGrantEvent(
     nowMs,
   );
   return updated === undefined ? err({ code: "conflict" }) : ok(updated);
+}
+
+/**
+ * The id of the audit event and the delivery a transition makes: the grant id and the version
+ * it produced, zero-padded, so both sort in the order the transitions happened even within one
+ * millisecond.
+ */
+export function versionedId(grantId: string, version: number): string {
+  return `${grantId}.${String(version).padStart(6, "0")}`;
 }
 
 function isEnd(state: GrantState): boolean {

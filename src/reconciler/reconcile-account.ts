@@ -16,7 +16,7 @@ import { observeAccount } from "../cloudflare/observe";
 import type { Config } from "../config";
 import { getAccount, getSealedApiToken, scheduleAccount } from "../db/accounts.repo";
 import type { Db } from "../db/client";
-import { loadDesiredState } from "../db/desired-objects.repo";
+import { loadDesiredWithGrants } from "../db/grants.repo";
 import { type RunAction, type RunRecord, saveRun } from "../db/runs.repo";
 import { recordCreateRequested, recordSyncUpdates } from "../db/sync-status.repo";
 import type { Kind } from "../domain/model";
@@ -24,6 +24,10 @@ import type { Action, Plan } from "../domain/plan/actions";
 import { planAccount } from "../domain/plan/plan";
 import { openSecret } from "../lib/crypto";
 import type { LockClient } from "../lock/lock-client";
+import { armGrantTimer } from "./grant-alarm";
+import { deliverDueCallbacks } from "./grant-callbacks";
+import { recordGrantRunOutcomes } from "./grant-outcomes";
+import { applyDueClockEvents } from "./grant-transitions";
 import { syncUpdatesFor, toRunAction } from "./outcomes";
 import { defaultRetryPolicy, type RetryPolicy, withRetry } from "./retry";
 
@@ -39,6 +43,8 @@ export interface ReconcileDeps {
   nowMs: () => number;
   /** Waits, for Retry-After and backoff. */
   sleep: (ms: number) => Promise<void>;
+  /** Sends one grant callback request (global fetch in production). */
+  callbackFetch: (request: Request) => Promise<Response>;
 }
 
 /** What became of a reconcile request. */
@@ -75,7 +81,7 @@ export async function planAccountNow(
   const observed = await withRetry(retry, () => observeAccount(client, accountId));
   return {
     status: "planned",
-    plan: planAccount(await loadDesiredState(deps.db, accountId), observed),
+    plan: planAccount(await loadDesiredWithGrants(deps.db, accountId, deps.nowMs()), observed),
   };
 }
 
@@ -161,7 +167,8 @@ async function runPipeline(
   }
   const retry = defaultRetryPolicy(deps.sleep);
   const observed = await withRetry(retry, () => observeAccount(client, accountId));
-  const desired = await loadDesiredState(deps.db, accountId);
+  await applyDueClockEvents(deps.db, accountId, deps.nowMs());
+  const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
   const plan = planAccount(desired, observed);
   run.counts.observed =
     observed.virtualNetworks.length +
@@ -217,6 +224,10 @@ async function runPipeline(
     syncUpdatesFor(desired, plan, run, tunnelHealth),
     deps.nowMs(),
   );
+  await recordGrantRunOutcomes(deps.db, accountId, desired, plan, run, deps.nowMs());
+  // Callbacks of the transitions this run made go out now; the alarm is left for later timers.
+  await deliverDueCallbacks(deps, accountId);
+  await armGrantTimer(deps, accountId);
 }
 
 interface ApplyState {

@@ -9,7 +9,8 @@ import { normalizeSelectors } from "../../domain/policies/selectors";
 import type { CollectionDefinition } from "../desired/collection";
 import { CidrString, canonical } from "../fields";
 
-const PortSpec = z
+/** A port or inclusive port range on the wire. */
+export const PortSpec = z
   .union([
     z.number().int().min(1).max(65535),
     z
@@ -31,7 +32,8 @@ const PortSpec = z
   })
   .openapi({ description: "A port (22) or an inclusive range ('8000-8099').", example: 22 });
 
-function parsePort(value: number | string): [number, number] {
+/** The inclusive range of a value that passed PortSpec. */
+export function parsePort(value: number | string): [number, number] {
   if (typeof value === "number") {
     return [value, value];
   }

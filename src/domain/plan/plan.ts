@@ -22,6 +22,7 @@ import type {
   UnmanagedObject,
 } from "./actions";
 import { observedDeviceProfile, profileSplitTunnels, renderDeviceProfile } from "./device-profiles";
+import { derivedNetworkPolicies } from "./derived-policies";
 import { diffFields } from "./diff";
 import { readMarker } from "./ownership";
 import {
@@ -316,10 +317,12 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
   const profileIds = planDeviceProfiles(out, desired, observed, desiredDefaultKey);
   planProxySettings(out, desired, observed);
 
+  const derived = derivedNetworkPolicies(desired, observed.networkPolicies);
+  out.warnings.push(...derived.warnings);
   const policyIds = planMarked(
     out,
     "network_policy",
-    liveOf(desired, "network_policy"),
+    [...liveOf(desired, "network_policy"), ...derived.objects],
     observed.networkPolicies,
     {
       cloudflareId: (o) => o.cloudflareId,

@@ -1,0 +1,231 @@
+/** Grant handlers: thin; decisions live in domain/grants and reconciler/grant-requests. */
+import type { z } from "@hono/zod-openapi";
+import { createDb, type Db } from "../../db/client";
+import { listGrantDeliveries } from "../../db/grant-deliveries.repo";
+import { getCallbackSecretSetAtMs, putSealedCallbackSecret } from "../../db/grant-settings.repo";
+import { type GrantRecord, getGrant, listGrantEvents, listGrants } from "../../db/grants.repo";
+import { decodeCursor, toPage } from "../../db/pagination";
+import type { GrantEvent as LifecycleEvent } from "../../domain/grants/lifecycle";
+import { sealSecret } from "../../lib/crypto";
+import { createReconcileDeps } from "../../reconciler/deps";
+import { decideGrant, type NewGrant, requestGrant } from "../../reconciler/grant-requests";
+import type { TransitionFailure } from "../../reconciler/grant-transitions";
+import type { AppHandler } from "../context";
+import { requireAccount } from "../desired/account-guard";
+import { canonical } from "../fields";
+import { parsePort } from "../policies";
+import { type InvalidField, ProblemError, validationProblem } from "../problem";
+import type * as endpoints from "./grants.endpoints";
+import {
+  type GrantInput,
+  MAX_GRANT_DURATION_S,
+  toGrantEvent,
+  toGrantResource,
+} from "./grants.schemas";
+
+async function findGrant(db: Db, accountId: string, id: string): Promise<GrantRecord> {
+  const grant = await getGrant(db, accountId, id);
+  if (grant === undefined) {
+    throw new ProblemError("not-found", `No grant ${id} in account ${accountId}.`);
+  }
+  return grant;
+}
+
+async function present(db: Db, grant: GrantRecord) {
+  return toGrantResource(grant, await listGrantDeliveries(db, grant.accountId, grant.id));
+}
+
+/** Rules that need the clock or the store: the window, the extended grant, the secret. */
+async function toNewGrant(
+  db: Db,
+  accountId: string,
+  body: z.output<typeof GrantInput>,
+  nowMs: number,
+): Promise<NewGrant> {
+  const startsAtMs = body.starts_at === undefined ? nowMs : Date.parse(body.starts_at);
+  const endsAtMs =
+    body.ends_at === undefined
+      ? startsAtMs + (body.duration_s ?? 0) * 1000
+      : Date.parse(body.ends_at);
+  const errors: InvalidField[] = [];
+  const field = body.ends_at === undefined ? "#/duration_s" : "#/ends_at";
+  if (endsAtMs <= startsAtMs || endsAtMs - startsAtMs > MAX_GRANT_DURATION_S * 1000) {
+    errors.push({
+      pointer: field,
+      detail: `a grant lasts more than 0 s and at most ${MAX_GRANT_DURATION_S} s`,
+      code: "invalid-window",
+    });
+  } else if (endsAtMs <= nowMs) {
+    errors.push({
+      pointer: field,
+      detail: "the grant would end in the past",
+      code: "ends-in-past",
+    });
+  }
+  if (
+    body.extends_grant_id !== null &&
+    (await getGrant(db, accountId, body.extends_grant_id)) === undefined
+  ) {
+    errors.push({
+      pointer: "#/extends_grant_id",
+      detail: `no grant ${body.extends_grant_id} in this account`,
+      code: "unknown-reference",
+    });
+  }
+  if (body.callback_url !== null && (await getCallbackSecretSetAtMs(db, accountId)) === null) {
+    errors.push({
+      pointer: "#/callback_url",
+      detail: "set the account's callback secret first (PUT grant-settings)",
+      code: "callback-secret-missing",
+    });
+  }
+  if (errors.length > 0) {
+    throw validationProblem("The grant request cannot be accepted.", errors);
+  }
+  return {
+    ticket: body.ticket,
+    subjectEmail: body.subject_email.toLowerCase(),
+    destinations: [...new Set(body.destinations.map(canonical))],
+    ports: body.ports.map((p) => {
+      const [from, to] = parsePort(p);
+      return { from, to };
+    }),
+    protocols: [...new Set(body.protocols)],
+    reason: body.reason,
+    startsAtMs,
+    endsAtMs,
+    callbackUrl: body.callback_url,
+    extendsGrantId: body.extends_grant_id,
+  };
+}
+
+export const create: AppHandler<typeof endpoints.create> = async (c) => {
+  const { account_id } = c.req.valid("param");
+  const db = createDb(c.env.DB);
+  await requireAccount(db, account_id);
+  const input = await toNewGrant(db, account_id, c.req.valid("json"), Date.now());
+  const id = crypto.randomUUID();
+  await requestGrant(createReconcileDeps(c.env), account_id, id, input, c.get("actor"));
+  c.header("Location", `/v1/accounts/${account_id}/grants/${id}`);
+  return c.json(await present(db, await findGrant(db, account_id, id)), 201);
+};
+
+export const list: AppHandler<typeof endpoints.list> = async (c) => {
+  const { account_id } = c.req.valid("param");
+  const query = c.req.valid("query");
+  const db = createDb(c.env.DB);
+  await requireAccount(db, account_id);
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  if (query.cursor !== undefined && after === undefined) {
+    throw validationProblem("The cursor is not one this API returned.", [
+      { parameter: "cursor", detail: "unknown cursor", code: "invalid_cursor" },
+    ]);
+  }
+  const filters = {
+    state: query.state,
+    subjectEmail: query.subject_email?.toLowerCase(),
+    ticketSystem: query.ticket_system?.toLowerCase(),
+    ticketId: query.ticket_id,
+  };
+  const rows = await listGrants(db, account_id, filters, after, query.limit);
+  const page = toPage(rows, query.limit, (g) => ({ atMs: g.createdAtMs, id: g.id }));
+  const items = await Promise.all(page.items.map((g) => present(db, g)));
+  return c.json({ items, next_cursor: page.nextCursor }, 200);
+};
+
+export const get: AppHandler<typeof endpoints.get> = async (c) => {
+  const { account_id, id } = c.req.valid("param");
+  const db = createDb(c.env.DB);
+  await requireAccount(db, account_id);
+  return c.json(await present(db, await findGrant(db, account_id, id)), 200);
+};
+
+export const events: AppHandler<typeof endpoints.events> = async (c) => {
+  const { account_id, id } = c.req.valid("param");
+  const db = createDb(c.env.DB);
+  await requireAccount(db, account_id);
+  await findGrant(db, account_id, id);
+  const items = await listGrantEvents(db, account_id, id);
+  return c.json({ items: items.map(toGrantEvent) }, 200);
+};
+
+function refusal(failure: TransitionFailure, grant: GrantRecord): ProblemError {
+  switch (failure.code) {
+    case "invalid-transition":
+      return new ProblemError(
+        "grant-transition-refused",
+        `A ${failure.from} grant cannot take the ${failure.event} transition.`,
+      );
+    case "forbidden-actor":
+      return new ProblemError("forbidden", `A ${failure.role} may not ${failure.event} a grant.`);
+    case "too-early":
+      return new ProblemError(
+        "grant-transition-refused",
+        `Too early to ${failure.event}: not before ${new Date(failure.atMs).toISOString()}.`,
+      );
+    case "too-late":
+      return new ProblemError(
+        "grant-transition-refused",
+        `Too late to ${failure.event}: the grant ended at ${new Date(failure.endsAtMs).toISOString()}.`,
+      );
+    case "conflict":
+      return new ProblemError(
+        "version-mismatch",
+        `Grant ${grant.id} changed while it was being decided; re-read and retry.`,
+      );
+  }
+}
+
+function decisionHandler(
+  event: Extract<LifecycleEvent, "approve" | "reject" | "revoke" | "cancel">,
+): AppHandler<typeof endpoints.approve> {
+  return async (c) => {
+    const { account_id, id } = c.req.valid("param");
+    const db = createDb(c.env.DB);
+    await requireAccount(db, account_id);
+    const grant = await findGrant(db, account_id, id);
+    const body = (c.req.valid("json") as { reason?: string } | undefined) ?? {};
+    // One admin key today: it acts as an operator, and as the requester when cancelling.
+    const role = event === "cancel" ? "requester" : "operator";
+    const result = await decideGrant(
+      createReconcileDeps(c.env),
+      grant,
+      event,
+      { role, name: c.get("actor") },
+      body.reason ?? null,
+    );
+    if (!result.ok) {
+      throw refusal(result.error, grant);
+    }
+    return c.json(await present(db, await findGrant(db, account_id, id)), 200);
+  };
+}
+
+export const approve = decisionHandler("approve");
+export const reject = decisionHandler("reject");
+export const revoke = decisionHandler("revoke");
+export const cancel = decisionHandler("cancel");
+
+export const getSettings: AppHandler<typeof endpoints.getSettings> = async (c) => {
+  const { account_id } = c.req.valid("param");
+  const db = createDb(c.env.DB);
+  await requireAccount(db, account_id);
+  const atMs = await getCallbackSecretSetAtMs(db, account_id);
+  return c.json(
+    {
+      callback_secret_set: atMs !== null,
+      updated_at: atMs === null ? null : new Date(atMs).toISOString(),
+    },
+    200,
+  );
+};
+
+export const putSettings: AppHandler<typeof endpoints.putSettings> = async (c) => {
+  const { account_id } = c.req.valid("param");
+  const db = createDb(c.env.DB);
+  await requireAccount(db, account_id);
+  const sealed = await sealSecret(c.req.valid("json").callback_secret, c.env.TOKEN_ENCRYPTION_KEY);
+  const nowMs = Date.now();
+  await putSealedCallbackSecret(db, account_id, sealed, nowMs);
+  return c.json({ callback_secret_set: true, updated_at: new Date(nowMs).toISOString() }, 200);
+};

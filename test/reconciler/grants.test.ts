@@ -1,0 +1,325 @@
+/**
+ * Grants end to end: requested over REST by a ticketing system, decided by approval rules, made
+ * into a Gateway allow policy in the emulator by a real reconcile, ended by the account's alarm,
+ * revoked without touching overlapping grants, and reported to a signed callback receiver.
+ */
+import { describe, it } from "vitest";
+import { sdk } from "../emulator/harness";
+import { call, get, post, put } from "../helpers/api";
+import {
+  failNext,
+  fireAlarmAt,
+  hasValidSignature,
+  newHook,
+  receivedOn,
+  setCallbackSecret,
+} from "../helpers/grants";
+import { seedAccount } from "../helpers/seed";
+
+interface Created {
+  id: string;
+}
+
+interface GrantBody {
+  id: string;
+  state: string;
+  ends_at: string;
+  decision: { by: string; rule_id: string | null; reason: string } | null;
+  check: {
+    phase: string;
+    ok: boolean;
+    problems: { code: string; destination: string; message: string }[];
+    destinations: unknown[];
+  } | null;
+  policy: { state: string; precedence: number | null; cloudflare_id: string | null };
+  deliveries: {
+    event: string;
+    status: string;
+    attempts: { status_code: number | null; error: string | null }[];
+  }[];
+}
+
+/** The seed's network: a tunnel, 10.0.0.0/8 and 172.31.0.0/16, auto split tunnel, proxy on, and the block for 10.128.0.7. */
+async function seedNetwork(base: string) {
+  const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+  await post(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id });
+  await post(`${base}/routes`, { network: "172.31.0.0/16", tunnel_id: tunnel.id });
+  await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+  await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
+  const block = (
+    await post<Created>(`${base}/policies`, {
+      name: "Block db for everyone else",
+      action: "block",
+      precedence: 2000,
+      destinations: ["10.128.0.7"],
+    })
+  ).body;
+  const run = await post<{ outcome: string }>(`${base}/reconcile`);
+  if (run.body.outcome !== "succeeded") {
+    throw new Error(`seed reconcile: ${run.body.outcome}`);
+  }
+  return { tunnel, block };
+}
+
+async function contractorRule(base: string) {
+  return (
+    await post<Created>(`${base}/grant-approval-rules`, {
+      name: "Contractors to db",
+      effect: "auto_approve",
+      max_duration_s: 14_400,
+      allowed_destinations: ["10.128.0.0/16"],
+      allowed_systems: ["servicenow"],
+      subject_email_pattern: "[^@]+@example\\.com",
+    })
+  ).body;
+}
+
+const sshGrant = (ticket: string, extra: Record<string, unknown> = {}) => ({
+  ticket: { system: "servicenow", id: ticket },
+  subject_email: "contractor@example.com",
+  destinations: ["10.128.0.7"],
+  ports: [22],
+  protocols: ["tcp"],
+  reason: "Patch the db host",
+  duration_s: 3600,
+  ...extra,
+});
+
+async function rulesOf(accountId: string) {
+  const rules = (await sdk().zeroTrust.gateway.rules.list({ account_id: accountId })).result;
+  return rules.map((r) => ({
+    name: r.name,
+    action: r.action,
+    precedence: r.precedence,
+    traffic: r.traffic,
+    identity: r.identity,
+    description: r.description,
+  }));
+}
+
+const grantPolicy = (grantId: string, precedence: number, ticket: string) => ({
+  name: `Grant servicenow ${ticket}: contractor@example.com`,
+  action: "allow",
+  precedence,
+  traffic: 'net.dst.ip in {10.128.0.7} and net.dst.port in {22} and net.protocol in {"tcp"}',
+  identity: 'identity.email in {"contractor@example.com"}',
+  description: `tunnelplane:${grantId}`,
+});
+
+const blockPolicy = (blockId: string) => ({
+  name: "Block db for everyone else",
+  action: "block",
+  precedence: 2000,
+  traffic: "net.dst.ip in {10.128.0.7}",
+  identity: "",
+  description: `tunnelplane:${blockId}`,
+});
+
+describe("grants end to end", () => {
+  it("the seed's access case: approved by a rule, allowed above the block, gone when the alarm fires at ends_at", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const { tunnel, block } = await seedNetwork(base);
+    await setCallbackSecret(base);
+    const rule = await contractorRule(base);
+    const hook = newHook();
+
+    const created = await call<GrantBody>("POST", `${base}/grants`, {
+      body: sshGrant("CHG0031337", { callback_url: hook.url }),
+      headers: { "idempotency-key": "chg0031337-1" },
+    });
+    expect(created.status).toBe(201);
+    const grant = created.body;
+    const policyName = "Grant servicenow CHG0031337: contractor@example.com";
+    expect(grant).toMatchObject({
+      state: "active",
+      decision: {
+        by: "rule",
+        rule_id: rule.id,
+        reason: 'inside approval rule "Contractors to db"',
+      },
+      policy: { state: "synced", precedence: 1999 },
+      check: {
+        phase: "after-activation",
+        ok: true,
+        problems: [],
+        destinations: [
+          {
+            destination: "10.128.0.7/32",
+            route: { network: "10.0.0.0/8", tunnel_id: tunnel.id },
+            through_warp: true,
+            probe: { ip: "10.128.0.7", port: 22, protocol: "tcp" },
+            decision: "allow",
+            decided_by: { id: grant.id, name: policyName, precedence: 1999 },
+          },
+        ],
+      },
+    });
+    expect(await rulesOf(accountId)).toEqual([
+      grantPolicy(grant.id, 1999, "CHG0031337"),
+      blockPolicy(block.id),
+    ]);
+    const cloudflareRules = (await sdk().zeroTrust.gateway.rules.list({ account_id: accountId }))
+      .result;
+    expect(grant.policy.cloudflare_id).toBe(cloudflareRules[0]?.id);
+
+    const endsAtMs = Date.parse(grant.ends_at);
+    expect(await fireAlarmAt(accountId, endsAtMs + 1000)).toBe(true);
+
+    expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+    const ended = await get<GrantBody>(`${base}/grants/${grant.id}`);
+    expect(ended.body).toMatchObject({
+      state: "expired",
+      policy: { state: "none", precedence: null, cloudflare_id: null },
+    });
+    const received = await receivedOn(hook.name);
+    expect(received.map((r) => JSON.parse(r.body).event)).toEqual([
+      "grant.requested",
+      "grant.approved",
+      "grant.active",
+      "grant.expired",
+    ]);
+    expect(await Promise.all(received.map(hasValidSignature))).toEqual([true, true, true, true]);
+    expect(ended.body.deliveries.map((d) => [d.event, d.status, d.attempts.length])).toEqual([
+      ["requested", "delivered", 1],
+      ["approved", "delivered", 1],
+      ["active", "delivered", 1],
+      ["expired", "delivered", 1],
+    ]);
+    const trail = await get<{ items: { event: string; to_state: string; actor: string }[] }>(
+      `${base}/grants/${grant.id}/events`,
+    );
+    expect(trail.body.items.map((e) => [e.event, e.to_state, e.actor])).toEqual([
+      ["create", "requested", "api-key:admin"],
+      ["approve", "approved", `rule:${rule.id}`],
+      ["activate", "active", "clock"],
+      ["expire", "expired", "clock"],
+    ]);
+
+    // Drift repair never brings an ended grant back.
+    const again = await post<{ actions: unknown[] }>(`${base}/reconcile`);
+    expect(again.body.actions).toEqual([]);
+    expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+  });
+
+  it("two overlapping grants: revoking the first keeps the second's access, revoking the second removes it", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const { block } = await seedNetwork(base);
+    await contractorRule(base);
+    const first = (await post<GrantBody>(`${base}/grants`, sshGrant("CHG1"))).body;
+    const second = (await post<GrantBody>(`${base}/grants`, sshGrant("CHG2"))).body;
+    expect([first.state, second.state]).toEqual(["active", "active"]);
+    expect(await rulesOf(accountId)).toEqual([
+      grantPolicy(second.id, 1998, "CHG2"),
+      grantPolicy(first.id, 1999, "CHG1"),
+      blockPolicy(block.id),
+    ]);
+
+    const revoked = await post<GrantBody>(`${base}/grants/${first.id}/revoke`, {
+      reason: "work done",
+    });
+    expect(revoked.body).toMatchObject({ state: "revoked", policy: { state: "none" } });
+    expect(await rulesOf(accountId)).toEqual([
+      grantPolicy(second.id, 1998, "CHG2"),
+      blockPolicy(block.id),
+    ]);
+    const still = await get<GrantBody>(`${base}/grants/${second.id}`);
+    expect(still.body.policy).toMatchObject({ state: "synced", precedence: 1998 });
+
+    await post(`${base}/grants/${second.id}/revoke`, {});
+    expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+  });
+
+  it("a retried POST with the same Idempotency-Key makes one grant and one policy", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const { block } = await seedNetwork(base);
+    await contractorRule(base);
+    const send = (body: unknown) =>
+      call<GrantBody>("POST", `${base}/grants`, {
+        body,
+        headers: { "idempotency-key": "ticket-CHG77" },
+      });
+    const first = await send(sshGrant("CHG77"));
+    const retry = await send(sshGrant("CHG77"));
+    expect([first.status, retry.status]).toEqual([201, 200]);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(retry.body).toEqual(first.body);
+    const other = await send(sshGrant("CHG78"));
+    expect(other.status).toBe(409);
+    expect(other.body).toMatchObject({
+      type: "https://tunnelplane.dev/problems/idempotency-key-reused",
+    });
+    const list = await get<{ items: GrantBody[] }>(`${base}/grants`);
+    expect(list.body.items.map((g) => g.id)).toEqual([first.body.id]);
+    expect(await rulesOf(accountId)).toEqual([
+      grantPolicy(first.body.id, 1999, "CHG77"),
+      blockPolicy(block.id),
+    ]);
+  });
+
+  it("a grant policy deleted out of band is restored while active and not after expiry", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const { block } = await seedNetwork(base);
+    await contractorRule(base);
+    const grant = (await post<GrantBody>(`${base}/grants`, sshGrant("CHG9"))).body;
+    const cf = sdk();
+    const deleteGrantRule = async () => {
+      const rules = (await cf.zeroTrust.gateway.rules.list({ account_id: accountId })).result;
+      const mine = rules.find((r) => r.description === `tunnelplane:${grant.id}`);
+      await cf.zeroTrust.gateway.rules.delete(mine?.id ?? "", { account_id: accountId });
+    };
+
+    await deleteGrantRule();
+    const repair = await post<{ drift: unknown[] }>(`${base}/reconcile`);
+    expect(repair.body.drift).toEqual([
+      { kind: "network_policy", key: grant.id, reason: "missing in Cloudflare" },
+    ]);
+    expect(await rulesOf(accountId)).toEqual([
+      grantPolicy(grant.id, 1999, "CHG9"),
+      blockPolicy(block.id),
+    ]);
+
+    expect(await fireAlarmAt(accountId, Date.parse(grant.ends_at))).toBe(true);
+    expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+    const after = await post<{ actions: unknown[]; drift: unknown[] }>(`${base}/reconcile`);
+    expect([after.body.actions, after.body.drift]).toEqual([[], []]);
+    expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+  });
+
+  it("a receiver that fails twice gets the callback, signed, once it recovers", async ({
+    expect,
+  }) => {
+    const { base, accountId } = await seedAccount(expect);
+    await seedNetwork(base);
+    await setCallbackSecret(base);
+    const hook = newHook();
+    await failNext(hook.name, 2);
+
+    // No rule: the grant waits for an operator, and its `requested` callback is the first one.
+    const grant = (
+      await post<GrantBody>(`${base}/grants`, sshGrant("CHG5", { callback_url: hook.url }))
+    ).body;
+    expect(grant.state).toBe("requested");
+    expect(
+      grant.deliveries.map((d) => [d.event, d.status, d.attempts.map((a) => a.status_code)]),
+    ).toEqual([["requested", "pending", [503]]]);
+    const firstAtMs = Date.now();
+    expect(await fireAlarmAt(accountId, firstAtMs + 31_000)).toBe(true);
+    expect(await fireAlarmAt(accountId, firstAtMs + 92_000)).toBe(true);
+
+    const after = await get<GrantBody>(`${base}/grants/${grant.id}`);
+    expect(
+      after.body.deliveries.map((d) => [d.event, d.status, d.attempts.map((a) => a.status_code)]),
+    ).toEqual([["requested", "delivered", [503, 503, 204]]]);
+    const received = await receivedOn(hook.name);
+    expect(received.map((r) => JSON.parse(r.body).event)).toEqual(["grant.requested"]);
+    expect(await hasValidSignature(received[0] ?? { headers: {}, body: "" })).toBe(true);
+  });
+});
