@@ -5,6 +5,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { accountsRouter } from "./accounts";
+import { assertions, assertionsRunRouter } from "./assertions";
+import { auditLogRouter } from "./audit-log";
 import { conflictsRouter } from "./conflicts";
 import type { AppEnv } from "./context";
 import { createRouter } from "./context";
@@ -12,6 +14,7 @@ import { mountCollection } from "./desired/collection";
 import { mountSingleton } from "./desired/singleton";
 import { deviceProfiles } from "./device-profiles";
 import { docsPage } from "./docs";
+import { explainRouter } from "./explain";
 import { grantApprovalRulesRouter } from "./grant-approval-rules";
 import { grantsRouter } from "./grants";
 import { requireApiKey } from "./middleware/auth";
@@ -24,6 +27,7 @@ import { splitTunnels } from "./split-tunnels";
 import { profileSplitTunnelRouter } from "./split-tunnels/profile.router";
 import { tunnelRoutes } from "./tunnel-routes";
 import { tunnels } from "./tunnels";
+import { tunnelTokenRouter } from "./tunnels/token";
 import { virtualNetworks } from "./virtual-networks";
 
 /** The OpenAPI document's top-level fields. */
@@ -64,11 +68,14 @@ export function createApp(): OpenAPIHono<AppEnv> {
   mountCollection(desired, tunnels);
   mountCollection(desired, tunnelRoutes);
   mountCollection(desired, networkPolicies);
+  mountCollection(desired, assertions);
   mountCollection(desired, deviceProfiles);
   mountSingleton(desired, splitTunnels);
   mountSingleton(desired, proxySettings);
 
   app.route("/", accountsRouter);
+  app.route("/", assertionsRunRouter);
+  app.route("/", explainRouter);
   app.route("/", desired);
   // After `desired`: its split-tunnels/default singleton answers `default` (with the same body).
   app.route("/", profileSplitTunnelRouter);
@@ -76,6 +83,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", runsRouter);
   app.route("/", grantsRouter);
   app.route("/", grantApprovalRulesRouter);
+  app.route("/", auditLogRouter);
+  app.route("/", tunnelTokenRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -112,6 +121,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
       instance: new URL(c.req.url).pathname,
       request_id: id,
       ...(problem.options.errors === undefined ? {} : { errors: problem.options.errors }),
+      ...problem.options.extensions,
     };
     return new Response(JSON.stringify(body), {
       status: problem.status,

@@ -27,6 +27,7 @@ export const PROBLEMS = {
     title: "Another virtual network is the default",
   },
   "in-use": { status: 409, title: "The object is still referenced" },
+  "tunnel-not-created": { status: 409, title: "The tunnel does not exist in Cloudflare yet" },
   "lease-held": { status: 409, title: "Another reconcile of this account is running" },
   "idempotency-key-reused": {
     status: 409,
@@ -39,6 +40,11 @@ export const PROBLEMS = {
   "grant-transition-refused": { status: 409, title: "The grant cannot make this transition" },
   "version-mismatch": { status: 412, title: "The object changed since it was read" },
   "validation-failed": { status: 422, title: "The request is not valid" },
+  "assertion-failed": { status: 422, title: "The change would break an assertion" },
+  "not-importable": {
+    status: 422,
+    title: "The Cloudflare object cannot be imported without loss",
+  },
   "upstream-failed": { status: 502, title: "The Cloudflare API call failed" },
   "internal-error": { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -60,7 +66,12 @@ export class ProblemError extends Error {
     readonly slug: ProblemSlug,
     /** This occurrence, safe to show to the caller. */
     readonly detail: string,
-    readonly options: { errors?: InvalidField[]; headers?: Record<string, string> } = {},
+    readonly options: {
+      errors?: InvalidField[];
+      headers?: Record<string, string>;
+      /** RFC 9457 extension members added to the body (e.g. the broken assertions). */
+      extensions?: Record<string, unknown>;
+    } = {},
   ) {
     super(detail);
     this.name = "ProblemError";

@@ -3,6 +3,7 @@ import type { Kind } from "../domain/model";
 import type { Action } from "../domain/plan/actions";
 import type { ApplyContext } from "./apply-context";
 import { applyDeviceProfile } from "./device-profiles.adapter";
+import { applyEnrollment } from "./enrollment.adapter";
 import { applyNetworkPolicy } from "./network-policies.adapter";
 import { applyProxySettings } from "./proxy-settings.adapter";
 import { applySplitTunnel } from "./split-tunnels.adapter";
@@ -32,5 +33,11 @@ export function applyAction(ctx: ApplyContext, action: Action): Promise<string> 
       return applyProxySettings(ctx, action as Action<"proxy_settings">);
     case "network_policy":
       return applyNetworkPolicy(ctx, action as Action<"network_policy">);
+    case "enrollment_rule":
+      return applyEnrollment(ctx, action as Action<"enrollment_rule">);
+    case "private_app":
+    case "assertion":
+      // Never planned: private apps are applied as their derived network policies.
+      throw new Error(`${kind} has no Cloudflare object of its own`);
   }
 }

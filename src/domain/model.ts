@@ -15,6 +15,9 @@ export const KINDS = [
   "device_profile",
   "proxy_settings",
   "network_policy",
+  "private_app",
+  "enrollment_rule",
+  "assertion",
 ] as const;
 
 /** One kind of desired object. */
@@ -127,6 +130,72 @@ export interface NetworkPolicySpec {
   emails: string[];
   /** A Gateway `matches` regex over `identity.email` (Rust regex syntax, unanchored). */
   emailRegex: string | null;
+  /** Identity provider group names (case kept); absent or empty means no group selector. */
+  groups?: string[];
+  /** Device posture check ids; the policy needs any one of them passed. Absent or empty: none. */
+  devicePostureIds?: string[];
+  /** Free text kept in Cloudflare's `description` before the ownership marker; absent is "". */
+  description?: string;
+}
+
+/** One destination of a private-network application. */
+export interface PrivateAppDestination {
+  /** Canonical CIDR (a single address is a /32 or /128). */
+  cidr: string;
+  /** Inclusive port ranges; empty means every port. */
+  ports: PortRange[];
+  /** `tcp` or `udp`, or null for both (Access' `l4_protocol`). */
+  protocol: "tcp" | "udp" | null;
+}
+
+/**
+ * A private-network application: who may reach which destinations. It becomes Gateway network
+ * policies, an allow for the listed identities then a block for everyone else, per group of
+ * destinations sharing ports and protocol (see domain/plan/derived-policies.ts).
+ */
+export interface PrivateAppSpec {
+  name: string;
+  /** Precedence of the first derived policy; the app holds `2 * groups` consecutive values. */
+  precedence: number;
+  enabled: boolean;
+  destinations: PrivateAppDestination[];
+  /** Exact user emails, lower case. */
+  emails: string[];
+  /** Email domains, lower case without `@` (`example.com`). */
+  emailDomains: string[];
+  /** A Gateway regex over the email (Rust syntax, unanchored), or null. */
+  emailRegex: string | null;
+  /** Identity provider group names. */
+  groups: string[];
+}
+
+/** Who may enroll a WARP device: becomes a reusable Access policy linked to the `warp` app. */
+export interface EnrollmentRuleSpec {
+  name: string;
+  /** Exact user emails, lower case. */
+  emails: string[];
+  /** Email domains, lower case without `@`. */
+  emailDomains: string[];
+  /** Access group ids (Cloudflare's `group` rule). */
+  groups: string[];
+}
+
+/** A policy test: whether `email` can reach the destination. Has no Cloudflare counterpart. */
+export interface AssertionSpec {
+  /** A short sentence naming what is tested; shown when the assertion breaks. */
+  name: string;
+  /** The user's email, lower case. */
+  email: string;
+  /** The user's identity provider group names. */
+  groups: string[];
+  /** Destination IPv4 or IPv6 address. */
+  destinationIp: string;
+  /** Destination port 1..65535, or null for any / not applicable. */
+  port: number | null;
+  /** `tcp`, `udp` or `icmp`; null means `tcp`. */
+  protocol: NetworkProtocol | null;
+  /** `allow`: the verdict must be `allowed`; `deny`: any other verdict. */
+  expect: "allow" | "deny";
 }
 
 /** Maps each kind to its spec type. */
@@ -138,6 +207,9 @@ export interface SpecByKind {
   device_profile: DeviceProfileSpec;
   proxy_settings: ProxySettingsSpec;
   network_policy: NetworkPolicySpec;
+  private_app: PrivateAppSpec;
+  enrollment_rule: EnrollmentRuleSpec;
+  assertion: AssertionSpec;
 }
 
 /** Reconciliation status of a desired object. */
@@ -250,4 +322,38 @@ export interface ObservedState {
   deviceProfiles: ObservedDeviceProfile[];
   proxySettings: ProxySettingsSpec;
   networkPolicies: ObservedNetworkPolicy[];
+  /**
+   * Device enrollment permissions: the reusable Access policies and the `warp` app. Absent when
+   * the run did not read Access (the account has no enrollment rules, live or deleted).
+   */
+  enrollment?: ObservedEnrollment;
+}
+
+/** A reusable Access policy as Cloudflare lists it. */
+export interface ObservedAccessPolicy {
+  cloudflareId: string;
+  /** Raw name; tunnelplane's marker ends it (Access policies have no description field). */
+  name: string;
+  decision: string;
+  /** Rules as sent, one key each (`{email: {email}}`, `{email_domain: {domain}}`, …). */
+  include: Record<string, unknown>[];
+  exclude: Record<string, unknown>[];
+  require: Record<string, unknown>[];
+}
+
+/** The account's device enrollment app (Access app of `type: "warp"`). */
+export interface ObservedWarpApp {
+  cloudflareId: string;
+  name: string;
+  /** Linked reusable policies in evaluation order. */
+  policyIds: string[];
+  /** Fields kept as they are on a full replace (PUT). */
+  preserved: Record<string, unknown>;
+}
+
+/** Access state read for enrollment rules. */
+export interface ObservedEnrollment {
+  accessPolicies: ObservedAccessPolicy[];
+  /** Null when the account has no `warp` app yet. */
+  warpApp: ObservedWarpApp | null;
 }

@@ -3,6 +3,7 @@ import type { RunAction, RunRecord } from "../db/runs.repo";
 import type { SyncUpdate } from "../db/sync-status.repo";
 import type { DesiredObject, DesiredState } from "../domain/model";
 import type { Action, Plan } from "../domain/plan/actions";
+import { privateAppOf } from "../domain/plan/private-app-policies";
 
 /** The run-record form of an action with its outcome. */
 export function toRunAction(
@@ -49,6 +50,15 @@ function statusOf(
 }
 
 /**
+ * The status keys an action or binding counts for: its own, and for a policy derived from a
+ * private app, the app's as well (the app has no Cloudflare object of its own).
+ */
+function ownersOf(kind: string, key: string): string[] {
+  const app = kind === "network_policy" ? privateAppOf(key) : null;
+  return app === null ? [`${kind}/${key}`] : [`${kind}/${key}`, `private_app/${app}`];
+}
+
+/**
  * Statuses for every desired object after a run: synced when no action was needed or all applied,
  * error when one failed, drifted or pending when actions were only planned or deferred.
  * Tombstones whose Cloudflare object is gone are purged.
@@ -61,10 +71,19 @@ export function syncUpdatesFor(
 ): SyncUpdate[] {
   const actsByKey = new Map<string, RunAction[]>();
   for (const act of run.actions) {
-    const k = `${act.kind}/${act.key}`;
-    actsByKey.set(k, [...(actsByKey.get(k) ?? []), act]);
+    for (const k of ownersOf(act.kind, act.key)) {
+      actsByKey.set(k, [...(actsByKey.get(k) ?? []), act]);
+    }
   }
-  const bound = new Map(plan.bindings.map((b) => [`${b.kind}/${b.key}`, b.cloudflareId]));
+  const bound = new Map<string, string>();
+  for (const b of plan.bindings) {
+    for (const k of ownersOf(b.kind, b.key)) {
+      // A private app reports the Cloudflare id of its first derived policy (its first allow).
+      if (!bound.has(k)) {
+        bound.set(k, b.cloudflareId);
+      }
+    }
+  }
   return desired.objects.map((object) => {
     const k = `${object.kind}/${object.id}`;
     const boundId =

@@ -11,6 +11,7 @@ import {
   createCloudflareClient,
   SubrequestBudget,
 } from "../cloudflare/client";
+import { withEnrollment } from "../cloudflare/enrollment.adapter";
 import { toUpstreamError } from "../cloudflare/errors";
 import { observeAccount } from "../cloudflare/observe";
 import type { Config } from "../config";
@@ -19,7 +20,7 @@ import type { Db } from "../db/client";
 import { loadDesiredWithGrants } from "../db/grants.repo";
 import { type RunAction, type RunRecord, saveRun } from "../db/runs.repo";
 import { recordCreateRequested, recordSyncUpdates } from "../db/sync-status.repo";
-import type { Kind } from "../domain/model";
+import type { DesiredState, Kind, ObservedState } from "../domain/model";
 import type { Action, Plan } from "../domain/plan/actions";
 import { planAccount } from "../domain/plan/plan";
 import { openSecret } from "../lib/crypto";
@@ -55,11 +56,12 @@ export type ReconcileOutcome =
 
 /** The result of a dry run. */
 export type DryRunOutcome =
-  | { status: "planned"; plan: Plan }
+  | { status: "planned"; plan: Plan; desired: DesiredState; observed: ObservedState }
   | { status: "not-found" }
   | { status: "upstream-failed"; message: string };
 
-async function clientFor(deps: ReconcileDeps, accountId: string, budget: SubrequestBudget) {
+/** The SDK client for an account (its token opened from D1), or undefined for no account. */
+export async function clientFor(deps: ReconcileDeps, accountId: string, budget: SubrequestBudget) {
   const sealed = await getSealedApiToken(deps.db, accountId);
   if (sealed === undefined) {
     return undefined;
@@ -78,11 +80,11 @@ export async function planAccountNow(
     return { status: "not-found" };
   }
   const retry = defaultRetryPolicy(deps.sleep);
-  const observed = await withRetry(retry, () => observeAccount(client, accountId));
-  return {
-    status: "planned",
-    plan: planAccount(await loadDesiredWithGrants(deps.db, accountId, deps.nowMs()), observed),
-  };
+  const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
+  const observed = await withRetry(retry, async () =>
+    withEnrollment(client, accountId, desired, await observeAccount(client, accountId)),
+  );
+  return { status: "planned", plan: planAccount(desired, observed), desired, observed };
 }
 
 /**
@@ -169,7 +171,10 @@ async function runPipeline(
   const observed = await withRetry(retry, () => observeAccount(client, accountId));
   await applyDueClockEvents(deps.db, accountId, deps.nowMs());
   const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
-  const plan = planAccount(desired, observed);
+  const withAccess = await withRetry(retry, () =>
+    withEnrollment(client, accountId, desired, observed),
+  );
+  const plan = planAccount(desired, withAccess);
   run.counts.observed =
     observed.virtualNetworks.length +
     observed.tunnels.length +

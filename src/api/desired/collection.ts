@@ -97,7 +97,11 @@ export interface CollectionDefinition<
 }
 
 /** A desired object about to be created, as the assertion guard sees it. */
-export function newObject<K extends Kind>(kind: K, id: string, spec: SpecByKind[K]): DesiredObject<K> {
+export function newObject<K extends Kind>(
+  kind: K,
+  id: string,
+  spec: SpecByKind[K],
+): DesiredObject<K> {
   return {
     kind,
     id,

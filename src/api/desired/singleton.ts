@@ -11,6 +11,7 @@ import {
   updateObject,
 } from "../../db/desired-objects.repo";
 import type { Kind, SpecByKind } from "../../domain/model";
+import { guardAssertions } from "../assertions/guard";
 import type { AppEnv } from "../context";
 import {
   AccountParams,
@@ -22,7 +23,7 @@ import {
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { ProblemError } from "../problem";
 import { requireAccount } from "./account-guard";
-import type { WriteContext, WriteWarning } from "./collection";
+import { newObject, type WriteContext, type WriteWarning } from "./collection";
 import { objectEnvelope, toEnvelope } from "./object.schemas";
 
 /** How one singleton kind plugs in. */
@@ -99,7 +100,12 @@ export function mountSingleton<K extends Kind, O extends z.ZodRawShape>(
     ...toEnvelope(object),
     ...(await def.present(object.spec, ctx)),
   });
-  const context = (db: Db, accountId: string): WriteContext => ({ db, accountId, id: def.id });
+  const context = (db: Db, accountId: string): WriteContext => ({
+    db,
+    accountId,
+    id: def.id,
+    companions: [],
+  });
 
   router.openapi(get, async (c) => {
     const { account_id } = c.req.valid("param");
@@ -123,6 +129,12 @@ export function mountSingleton<K extends Kind, O extends z.ZodRawShape>(
     const ctx = context(db, account_id);
     const spec = await def.toSpec(c.req.valid("json"), ctx);
     const current = await getObject(db, account_id, def.kind, def.id);
+    await guardAssertions(db, account_id, [
+      {
+        op: "put",
+        object: current === undefined ? newObject(def.kind, def.id, spec) : { ...current, spec },
+      },
+    ]);
     const actor = { name: c.get("actor") };
     let written: StoredObject<K> | undefined;
     if (current === undefined) {

@@ -73,6 +73,36 @@ export interface RenderedNetworkPolicy {
   devicePosture: string;
 }
 
+/** A reusable Access policy tunnelplane sends for an enrollment rule. */
+export interface RenderedEnrollmentPolicy {
+  target: "access_policy";
+  /** The rule's name with the ownership marker (Access policies have no description). */
+  name: string;
+  decision: string;
+  /** Access rules, canonical order: emails, then email domains, then groups. */
+  include: Record<string, unknown>[];
+  /** Always empty when tunnelplane writes it; a hand-added rule is drift. */
+  exclude: Record<string, unknown>[];
+  require: Record<string, unknown>[];
+}
+
+/**
+ * The policy links of the account's `warp` app (device enrollment permissions): links to
+ * policies tunnelplane does not own are kept first, as found; then tunnelplane's, by rule key.
+ */
+export interface RenderedWarpApp {
+  target: "warp_app";
+  /** Cloudflare ids of linked policies tunnelplane does not own, in their order. */
+  keptPolicyIds: string[];
+  /** tunnelplane keys of the enrollment rules to link, resolved when applied. */
+  policyKeys: string[];
+  /** The app's other fields as observed, sent back unchanged (PUT replaces the whole app). */
+  preserved: Record<string, unknown>;
+}
+
+/** What an enrollment-rule action writes: one Access policy, or the `warp` app's links. */
+export type RenderedEnrollment = RenderedEnrollmentPolicy | RenderedWarpApp;
+
 /** Maps each kind to its rendered (Cloudflare-shaped) value. */
 export interface RenderedByKind {
   virtual_network: RenderedVirtualNetwork;
@@ -82,6 +112,11 @@ export interface RenderedByKind {
   device_profile: RenderedDeviceProfile;
   proxy_settings: ProxySettingsSpec;
   network_policy: RenderedNetworkPolicy;
+  /** Private apps are planned as the network policies they derive; they have no action. */
+  private_app: never;
+  enrollment_rule: RenderedEnrollment;
+  /** Assertions have no Cloudflare counterpart. */
+  assertion: never;
 }
 
 /** One field that differs between observed and desired. */

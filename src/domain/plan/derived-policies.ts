@@ -1,6 +1,8 @@
 /**
- * Network policies tunnelplane derives from other desired state rather than stores: each active
- * grant becomes one allow policy owned by the grant's id (marker `tunnelplane:<grantId>`). The
+ * Network policies tunnelplane derives from other desired state rather than stores: each private
+ * app becomes allow/block pairs owned by `<appId>-allow-<n>` / `<appId>-block-<n>` (see
+ * private-app-policies.ts), and each active grant becomes one allow policy owned by the grant's
+ * id (marker `tunnelplane:<grantId>`). The
  * planner plans them like stored policies, so a derived policy deleted out of band is re-created
  * and one whose grant ended is deleted; ended grants are never derived, so never re-created.
  */
@@ -8,6 +10,7 @@ import { grantPolicySpec, type PrecedenceHolder, placeGrantPolicies } from "../g
 import type { DesiredObject, DesiredState, ObservedNetworkPolicy } from "../model";
 import type { PlanWarning } from "./actions";
 import { readMarker } from "./ownership";
+import { privateAppPolicies } from "./private-app-policies";
 
 /** Derived policies and the problems met deriving them. */
 export interface DerivedPolicies {
@@ -17,8 +20,9 @@ export interface DerivedPolicies {
 }
 
 /**
- * The allow policies of the account's active grants (`desired.grants`), placed by
- * `placeGrantPolicies` among the stored policies and the Gateway rules observed in Cloudflare
+ * The policy pairs of the live private apps (at the apps' own precedences), then the allow
+ * policies of the account's active grants (`desired.grants`), placed by `placeGrantPolicies`
+ * among the stored policies, the apps' policies and the Gateway rules observed in Cloudflare
  * that these grants do not own.
  */
 export function derivedNetworkPolicies(
@@ -27,10 +31,18 @@ export function derivedNetworkPolicies(
 ): DerivedPolicies {
   const grants = desired.grants ?? [];
   const grantIds = new Set(grants.map((g) => g.id));
-  const stored = desired.objects.filter(
-    (o): o is DesiredObject<"network_policy"> =>
-      o.kind === "network_policy" && o.deletedAtMs === null,
-  );
+  const appPolicies = desired.objects
+    .filter(
+      (o): o is DesiredObject<"private_app"> => o.kind === "private_app" && o.deletedAtMs === null,
+    )
+    .flatMap(privateAppPolicies);
+  const stored = [
+    ...desired.objects.filter(
+      (o): o is DesiredObject<"network_policy"> =>
+        o.kind === "network_policy" && o.deletedAtMs === null,
+    ),
+    ...appPolicies,
+  ];
   const holders: PrecedenceHolder[] = [
     ...stored.map(({ spec }) =>
       spec.action === "block"
@@ -48,7 +60,7 @@ export function derivedNetworkPolicies(
       .map((p) => ({ precedence: p.precedence })),
   ];
   const byId = new Map(grants.map((g) => [g.id, g]));
-  const objects: DesiredObject<"network_policy">[] = [];
+  const objects: DesiredObject<"network_policy">[] = [...appPolicies];
   const warnings: PlanWarning[] = [];
   for (const placement of placeGrantPolicies(grants, holders)) {
     const grant = byId.get(placement.grantId);

@@ -21,9 +21,10 @@ import type {
   RenderedByKind,
   UnmanagedObject,
 } from "./actions";
-import { observedDeviceProfile, profileSplitTunnels, renderDeviceProfile } from "./device-profiles";
 import { derivedNetworkPolicies } from "./derived-policies";
+import { observedDeviceProfile, profileSplitTunnels, renderDeviceProfile } from "./device-profiles";
 import { diffFields } from "./diff";
+import { planEnrollment } from "./enrollment";
 import { readMarker } from "./ownership";
 import {
   canonicalSplitTunnelEntries,
@@ -333,12 +334,15 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
     },
   );
 
+  const enrollmentIds = planEnrollment(out, desired, observed.enrollment);
+
   const bindings: Binding[] = [
     ...toBindings("virtual_network", vnetIds),
     ...toBindings("tunnel", tunnelIds),
     ...toBindings("tunnel_route", routeIds),
     ...toBindings("device_profile", profileIds),
     ...toBindings("network_policy", policyIds),
+    ...toBindings("enrollment_rule", enrollmentIds),
   ];
   return {
     actions: orderActions(out.actions),

@@ -12,7 +12,7 @@ import type {
   ObservedVirtualNetwork,
   SplitTunnelEntry,
 } from "../model";
-import { normalizeExpression, renderNetworkPolicy } from "../policies/render";
+import { normalizeExpression, renderDevicePosture, renderNetworkPolicy } from "../policies/render";
 import type {
   RenderedNetworkPolicy,
   RenderedSplitTunnel,
@@ -74,14 +74,14 @@ export function renderPolicy(object: DesiredObject<"network_policy">): RenderedN
   const { traffic, identity } = renderNetworkPolicy(object.spec);
   return {
     name,
-    description: withMarker("", object.id),
+    description: withMarker(object.spec.description ?? "", object.id),
     action,
     enabled,
     precedence,
     filters: ["l4"],
     traffic: normalizeExpression(traffic),
     identity: normalizeExpression(identity),
-    devicePosture: "",
+    devicePosture: renderDevicePosture(object.spec.devicePostureIds ?? []),
   };
 }
 

@@ -18,7 +18,7 @@ import {
   parseExpression,
   type SetItem,
 } from "./parse";
-import { renderNetworkPolicy } from "./render";
+import { renderDevicePosture, renderNetworkPolicy } from "./render";
 import type { PolicySelectorsInput } from "./selectors";
 
 /** One connection attempt, as a user's device would make it through WARP. */
@@ -35,12 +35,16 @@ export interface PolicyRequest {
   protocol?: string;
   /** Cloudflare id of the virtual network the destination is in. */
   virtualNetworkId?: string;
+  /** Ids of the device posture checks the user's device passes; absent means none. */
+  passedPostureChecks?: readonly string[];
 }
 
-/** The two expressions of a policy as ASTs; null is "no condition" (matches everything). */
+/** The expressions of a policy as ASTs; null is "no condition" (matches everything). */
 export interface PolicyConditions {
   traffic: Expr | null;
   identity: Expr | null;
+  /** The `device_posture` expression; absent is the same as null. */
+  devicePosture?: Expr | null;
 }
 
 /** A network policy as the evaluator sees it. */
@@ -56,7 +60,7 @@ export interface EvaluablePolicy extends PolicyConditions {
 
 /** Why a policy did not match: the first failing clause of which expression. */
 export interface NoMatchReason {
-  part: "traffic" | "identity";
+  part: "traffic" | "identity" | "device_posture";
   /** The failing clause in canonical text, e.g. `net.dst.port in {22}`. */
   clause: string;
 }
@@ -102,7 +106,14 @@ function scalarValue(field: FieldName, request: PolicyRequest): string | number 
 }
 
 function arrayValue(field: FieldName, request: PolicyRequest): readonly string[] | undefined {
-  return field === "identity.groups.name" ? (request.groups ?? []) : undefined;
+  switch (field) {
+    case "identity.groups.name":
+      return request.groups ?? [];
+    case "device_posture.checks.passed":
+      return request.passedPostureChecks ?? [];
+    default:
+      return undefined;
+  }
 }
 
 function ipInItem(address: Prefix, item: SetItem | Literal): boolean {
@@ -236,7 +247,8 @@ export function firstFailingClause(expr: Expr | null, request: PolicyRequest): s
  * Evaluates network policies for one request: ascending `precedence` (ties by `id`, so the
  * order is total), disabled policies skipped, `traffic` and `identity` ANDed, the first match
  * decides; no match means allow. The trace lists each policy up to the deciding one: matched,
- * disabled, or not matched with the first failing clause (traffic is checked first).
+ * disabled, or not matched with the first failing clause (traffic is checked first, then
+ * identity, then device posture).
  * @see https://developers.cloudflare.com/cloudflare-one/policies/gateway/order-of-enforcement/
  */
 export function evaluatePolicies(
@@ -276,6 +288,15 @@ export function evaluatePolicies(
       });
       continue;
     }
+    const postureClause = firstFailingClause(policy.devicePosture ?? null, request);
+    if (postureClause !== null) {
+      trace.push({
+        ...head,
+        outcome: "not-matched",
+        reason: { part: "device_posture", clause: postureClause },
+      });
+      continue;
+    }
     trace.push({ ...head, outcome: "matched" });
     return { decision: policy.action, decidedBy: head, trace };
   }
@@ -306,11 +327,14 @@ export function parseConditions(
  * is evaluated exactly as Gateway will see it. Throws `RangeError` if the rendering does not
  * parse (a broken invariant: `render` and `parse` disagree) or a destination is invalid.
  */
-export function conditionsFromSelectors(selectors: PolicySelectorsInput): PolicyConditions {
+export function conditionsFromSelectors(
+  selectors: PolicySelectorsInput & { devicePostureIds?: readonly string[] },
+): PolicyConditions {
   const { traffic, identity } = renderNetworkPolicy(selectors);
   const parsed = parseConditions(traffic, identity);
-  if (!parsed.ok) {
-    throw new RangeError(`rendered expression does not parse: ${parsed.error.message}`);
+  const posture = parseExpression(renderDevicePosture(selectors.devicePostureIds ?? []));
+  if (!parsed.ok || !posture.ok) {
+    throw new RangeError("a rendered expression does not parse");
   }
-  return parsed.value;
+  return { ...parsed.value, devicePosture: posture.value };
 }

@@ -120,6 +120,19 @@ export function renderNetworkPolicy(spec: PolicySelectorsInput): RenderedExpress
   };
 }
 
+/**
+ * The `device_posture` expression requiring any one of the given posture checks to have passed:
+ * `any(device_posture.checks.passed[*] in {"<id>" …})`, ids sorted and unique, as the dashboard's
+ * "Passed Device Posture Checks in" selector writes it. No ids gives `""` (no condition).
+ * @see https://developers.cloudflare.com/cloudflare-one/policies/gateway/network-policies/#device-posture
+ */
+export function renderDevicePosture(ids: readonly string[]): string {
+  const unique = [...new Set(ids)].sort();
+  return unique.length === 0
+    ? ""
+    : `any(device_posture.checks.passed[*] in ${set(unique.map(quoteString))})`;
+}
+
 const WORD_CHAR = /[A-Za-z0-9_.]/;
 
 /**

@@ -1,0 +1,200 @@
+/** Wire shapes of explain: the request, the step-by-step explanation, and their mappers. */
+import { z } from "@hono/zod-openapi";
+import { parseCidr } from "../../domain/cidr/parse";
+import type { Explanation } from "../../domain/explain/explain";
+import type { PolicyTraceEntry } from "../../domain/policies/evaluate";
+
+/** An IPv4 or IPv6 address without a prefix length. */
+export const IpAddressString = z
+  .string()
+  .max(64)
+  .superRefine((value, ctx) => {
+    if (value.includes("/") || !parseCidr(value).ok) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${value} is not an IPv4 or IPv6 address`,
+        params: { code: "invalid-ip" },
+      });
+    }
+  })
+  .openapi({ description: "An IPv4 or IPv6 address (no prefix length).", example: "10.128.0.7" });
+
+export const ExplainInput = z
+  .object({
+    email: z.email().max(254).openapi({
+      description: "The user's email (case-insensitive).",
+      example: "user@example.com",
+    }),
+    groups: z
+      .array(z.string().min(1).max(256))
+      .max(100)
+      .default([])
+      .openapi({ description: "The user's identity provider group names." }),
+    device_profile: z.string().min(1).max(64).default("default").openapi({
+      description:
+        "Whose split tunnel applies: `default`, or the tunnelplane id of a custom device profile.",
+    }),
+    device_posture_checks: z
+      .array(z.string().min(1).max(64))
+      .max(100)
+      .default([])
+      .openapi({ description: "Ids of the device posture checks the device passes." }),
+    destination_ip: IpAddressString,
+    port: z.number().int().min(1).max(65535).nullable().default(null).openapi({ example: 22 }),
+    protocol: z
+      .enum(["tcp", "udp", "icmp"])
+      .nullable()
+      .default(null)
+      .openapi({ description: "Layer 4 protocol; null or absent means tcp." }),
+  })
+  .openapi("ExplainInput");
+
+export const ExplainQuery = z.object({
+  state: z.enum(["desired", "observed"]).default("desired").openapi({
+    description:
+      "desired: the state tunnelplane will write (default). observed: Cloudflare as it is now (read at once; hand-written policies are parsed).",
+  }),
+});
+
+const Entry = z
+  .object({
+    address: z.string().optional(),
+    host: z.string().optional(),
+    description: z.string(),
+  })
+  .openapi("ExplainSplitTunnelEntry");
+
+const PolicyRef = z.object({
+  id: z
+    .string()
+    .openapi({ description: "tunnelplane id, or `cloudflare:<id>` for an unmanaged rule." }),
+  name: z.string(),
+  action: z.enum(["allow", "block"]),
+  precedence: z.number().int(),
+});
+
+const TraceEntry = PolicyRef.extend({
+  outcome: z.enum(["matched", "not-matched", "disabled"]),
+  reason: z
+    .object({
+      part: z.enum(["traffic", "identity", "device_posture"]),
+      clause: z.string().openapi({ example: "net.dst.port in {22}" }),
+    })
+    .optional()
+    .openapi({ description: "For not-matched: the first clause that fails, in canonical text." }),
+}).openapi("PolicyTraceEntry");
+
+export const ExplanationSchema = z
+  .object({
+    verdict: z.enum([
+      "allowed",
+      "blocked_by_policy",
+      "not_routed",
+      "excluded_from_warp",
+      "proxy_off",
+    ]),
+    summary: z.string(),
+    split_tunnel: z.object({
+      profile: z.string(),
+      mode: z.enum(["exclude", "include"]),
+      through_warp: z.boolean(),
+      entry: Entry.nullable().openapi({
+        description:
+          "The most specific address entry containing the destination (the deciding one).",
+      }),
+      assumed_default: z.boolean().openapi({
+        description:
+          "True when nobody manages the list and Cloudflare's default Exclude list is assumed.",
+      }),
+    }),
+    route: z
+      .object({
+        route_id: z.string(),
+        network: z.string(),
+        tunnel: z.object({
+          id: z.string(),
+          name: z.string(),
+          health: z
+            .string()
+            .openapi({ description: "As last observed; `unknown` before any run." }),
+        }),
+      })
+      .nullable()
+      .openapi({
+        description: "The longest-prefix route in the default virtual network, or null.",
+      }),
+    proxy: z.object({
+      protocol: z.enum(["tcp", "udp", "icmp"]),
+      enabled: z.boolean(),
+      managed: z.boolean(),
+    }),
+    policy: z.object({
+      decision: z.enum(["allow", "block"]),
+      decided_by: PolicyRef.nullable().openapi({
+        description: "The first matching policy; null when none matches (Gateway allows).",
+      }),
+      trace: z.array(TraceEntry).openapi({
+        description: "Every policy up to the deciding one, in precedence order.",
+      }),
+      unevaluable: z.array(
+        z.object({
+          id: z.string(),
+          name: z.string(),
+          precedence: z.number().int(),
+          reason: z.string(),
+        }),
+      ),
+    }),
+  })
+  .openapi("Explanation");
+
+export const ExplainResult = ExplanationSchema.extend({
+  state: z.enum(["desired", "observed"]),
+}).openapi("ExplainResult");
+
+function traceToWire(entry: PolicyTraceEntry) {
+  const head = {
+    id: entry.id,
+    name: entry.name,
+    action: entry.action,
+    precedence: entry.precedence,
+    outcome: entry.outcome,
+  };
+  return entry.outcome === "not-matched" ? { ...head, reason: entry.reason } : head;
+}
+
+/** The wire form of an explanation. */
+export function toExplanationResource(e: Explanation): z.infer<typeof ExplanationSchema> {
+  const entry = e.splitTunnel.entry;
+  return {
+    verdict: e.verdict,
+    summary: e.summary,
+    split_tunnel: {
+      profile: e.splitTunnel.profile,
+      mode: e.splitTunnel.mode,
+      through_warp: e.splitTunnel.throughWarp,
+      entry:
+        entry === null
+          ? null
+          : "address" in entry
+            ? { address: entry.address, description: entry.description }
+            : { host: entry.host, description: entry.description },
+      assumed_default: e.splitTunnel.assumedDefault,
+    },
+    route:
+      e.route.route === null
+        ? null
+        : {
+            route_id: e.route.route.id,
+            network: e.route.route.network,
+            tunnel: e.route.route.tunnel,
+          },
+    proxy: e.proxy,
+    policy: {
+      decision: e.policy.decision,
+      decided_by: e.policy.decidedBy,
+      trace: e.policy.trace.map(traceToWire),
+      unevaluable: e.policy.unevaluable,
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * `POST /v1/accounts/{account_id}/explain`: can this user reach this address, and if not, why?
+ * Works on the desired state by default, on Cloudflare as observed now with `?state=observed`.
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { createDb } from "../../db/client";
+import { explain } from "../../domain/explain/explain";
+import { createRouter } from "../context";
+import { AccountParams, problemResponses, security } from "../contract";
+import { requireAccount } from "../desired/account-guard";
+import {
+  ExplainInput,
+  ExplainQuery,
+  ExplainResult,
+  toExplanationResource,
+} from "./explain.schemas";
+import { desiredNetworkView, observedNetworkView } from "./network";
+
+const explainRoute = createRoute({
+  method: "post",
+  path: "/v1/accounts/{account_id}/explain",
+  operationId: "explainAccess",
+  tags: ["Explain"],
+  security,
+  summary: "Explain whether a user can reach an address: split tunnel, route, proxy, policy",
+  request: {
+    params: AccountParams,
+    query: ExplainQuery,
+    body: { required: true, content: { "application/json": { schema: ExplainInput } } },
+  },
+  responses: {
+    200: {
+      description: "The verdict and every step that led to it",
+      content: { "application/json": { schema: ExplainResult } },
+    },
+    ...problemResponses("malformed-request", "not-found", "validation-failed", "upstream-failed"),
+  },
+});
+
+export const explainRouter = createRouter().openapi(explainRoute, async (c) => {
+  const { account_id } = c.req.valid("param");
+  const { state } = c.req.valid("query");
+  const body = c.req.valid("json");
+  await requireAccount(createDb(c.env.DB), account_id);
+  const view =
+    state === "observed"
+      ? await observedNetworkView(c.env, account_id, body.device_profile)
+      : await desiredNetworkView(createDb(c.env.DB), account_id, body.device_profile);
+  const explanation = explain(view, {
+    email: body.email.toLowerCase(),
+    groups: body.groups,
+    passedPostureChecks: body.device_posture_checks,
+    destinationIp: body.destination_ip,
+    port: body.port,
+    protocol: body.protocol,
+  });
+  return c.json({ state, ...toExplanationResource(explanation) }, 200);
+});

@@ -1,0 +1,78 @@
+/**
+ * Loading the network views explain and assertions work on: the desired state from D1 (with each
+ * tunnel's health as the last run observed it), or Cloudflare observed now.
+ */
+import type { Db } from "../../db/client";
+import { listAllObjects, loadDesiredState } from "../../db/desired-objects.repo";
+import type { UnknownProfileError } from "../../domain/explain/view";
+import { desiredView, type NetworkView, observedView } from "../../domain/explain/view";
+import type { DesiredState } from "../../domain/model";
+import type { Result } from "../../domain/result";
+import { createReconcileDeps } from "../../reconciler/deps";
+import { observeAccountNow } from "../../reconciler/observe-now";
+import { ProblemError, validationProblem } from "../problem";
+
+/** The account's desired state and the health of its tunnels as last observed. */
+export interface DesiredNetwork {
+  desired: DesiredState;
+  /** tunnelplane tunnel id -> Cloudflare health (`healthy`, `down`, …). */
+  tunnelHealth: Map<string, string>;
+}
+
+/** Reads the desired state (tombstones included, as the planner sees it) and tunnel health. */
+export async function loadDesiredNetwork(db: Db, accountId: string): Promise<DesiredNetwork> {
+  const [desired, tunnels] = await Promise.all([
+    loadDesiredState(db, accountId),
+    listAllObjects(db, accountId, "tunnel"),
+  ]);
+  const tunnelHealth = new Map<string, string>();
+  for (const tunnel of tunnels) {
+    const health = tunnel.observed?.health;
+    if (typeof health === "string") {
+      tunnelHealth.set(tunnel.id, health);
+    }
+  }
+  return { desired, tunnelHealth };
+}
+
+/**
+ * The view, or a 422 naming `pointer` when the device profile does not exist.
+ * @throws ProblemError validation-failed
+ */
+export function viewOr422(
+  view: Result<NetworkView, UnknownProfileError>,
+  pointer: string,
+): NetworkView {
+  if (!view.ok) {
+    throw validationProblem("The device profile does not exist.", [
+      {
+        pointer,
+        detail: `no device profile ${view.error.profile} in this account (use default or a device profile id)`,
+        code: "unknown-reference",
+      },
+    ]);
+  }
+  return view.value;
+}
+
+/** The desired view for `profile`. @throws ProblemError (422) for an unknown profile. */
+export async function desiredNetworkView(db: Db, accountId: string, profile: string) {
+  const { desired, tunnelHealth } = await loadDesiredNetwork(db, accountId);
+  return viewOr422(desiredView(desired, profile, tunnelHealth), "#/device_profile");
+}
+
+/**
+ * The view of what Cloudflare holds now for `profile`.
+ * @throws ProblemError not-found, upstream-failed (502), validation-failed (unknown profile).
+ */
+export async function observedNetworkView(env: Env, accountId: string, profile: string) {
+  const outcome = await observeAccountNow(createReconcileDeps(env), accountId);
+  switch (outcome.status) {
+    case "not-found":
+      throw new ProblemError("not-found", `Account ${accountId} is not registered.`);
+    case "upstream-failed":
+      throw new ProblemError("upstream-failed", outcome.message);
+    case "observed":
+      return viewOr422(observedView(outcome.observed, profile), "#/device_profile");
+  }
+}

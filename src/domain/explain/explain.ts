@@ -1,0 +1,185 @@
+/**
+ * "Can this user reach this address, and if not, why?" Walks a connection through every stage
+ * that can stop it, in the order a WARP device meets them: the split tunnel, the route and its
+ * tunnel, the Gateway proxy for the protocol, and the network policies. Every stage is reported;
+ * the verdict is the first stage that stops the connection.
+ */
+
+import { prefixContains } from "../cidr/lookup";
+import { parseKnownCidr } from "../cidr/parse";
+import type { NetworkProtocol, SplitTunnelEntry, SplitTunnelMode } from "../model";
+import { evaluatePolicies, type PolicyEvaluation } from "../policies/evaluate";
+import type { NetworkView, UnevaluablePolicy, ViewRoute } from "./view";
+
+/** The final answer for a connection. */
+export type Verdict =
+  | "allowed"
+  | "blocked_by_policy"
+  | "not_routed"
+  | "excluded_from_warp"
+  | "proxy_off";
+
+/** One connection attempt to explain. */
+export interface ExplainRequest {
+  /** The user's email, lower case. */
+  email: string;
+  /** The user's identity provider group names. */
+  groups: readonly string[];
+  /** Ids of the device posture checks the device passes. */
+  passedPostureChecks: readonly string[];
+  /** Destination IPv4 or IPv6 address (no prefix length). */
+  destinationIp: string;
+  /** Destination port 1..65535, or null when not given (ICMP, or any port). */
+  port: number | null;
+  /** Layer 4 protocol; null means `tcp`. */
+  protocol: NetworkProtocol | null;
+}
+
+/** Whether the split tunnel sends the destination through WARP, and which entry decides. */
+export interface SplitTunnelStep {
+  profile: string;
+  mode: SplitTunnelMode;
+  throughWarp: boolean;
+  /** The most specific address entry containing the destination, or null when none does. */
+  entry: SplitTunnelEntry | null;
+  /** True when the list is Cloudflare's default because nobody manages it. */
+  assumedDefault: boolean;
+}
+
+/** Which route serves the destination (longest prefix in the default virtual network). */
+export interface RouteStep {
+  route: ViewRoute | null;
+}
+
+/** Whether Gateway proxies the protocol. */
+export interface ProxyStep {
+  protocol: NetworkProtocol;
+  enabled: boolean;
+  /** False when tunnelplane does not manage the proxy settings (Cloudflare's default, off). */
+  managed: boolean;
+}
+
+/** The network policy evaluation, and the rules that could not be evaluated. */
+export interface PolicyStep extends PolicyEvaluation {
+  unevaluable: UnevaluablePolicy[];
+}
+
+/** The whole explanation. */
+export interface Explanation {
+  verdict: Verdict;
+  /** One sentence saying what decided the verdict. */
+  summary: string;
+  splitTunnel: SplitTunnelStep;
+  route: RouteStep;
+  proxy: ProxyStep;
+  policy: PolicyStep;
+}
+
+function mostSpecificEntry(entries: readonly SplitTunnelEntry[], address: string) {
+  const target = parseKnownCidr(address);
+  let best: SplitTunnelEntry | null = null;
+  let bestLength = -1;
+  for (const entry of entries) {
+    if (!("address" in entry)) {
+      continue;
+    }
+    const network = parseKnownCidr(entry.address);
+    if (network.prefixLength > bestLength && prefixContains(network, target)) {
+      best = entry;
+      bestLength = network.prefixLength;
+    }
+  }
+  return best;
+}
+
+function mostSpecificRoute(routes: readonly ViewRoute[], address: string): ViewRoute | null {
+  const target = parseKnownCidr(address);
+  let best: ViewRoute | null = null;
+  let bestLength = -1;
+  for (const route of routes) {
+    const network = parseKnownCidr(route.network);
+    if (network.prefixLength > bestLength && prefixContains(network, target)) {
+      best = route;
+      bestLength = network.prefixLength;
+    }
+  }
+  return best;
+}
+
+function entryText(entry: SplitTunnelEntry): string {
+  return "address" in entry ? entry.address : entry.host;
+}
+
+function summarize(explanation: Omit<Explanation, "summary">, destination: string): string {
+  const { splitTunnel, route, proxy, policy } = explanation;
+  switch (explanation.verdict) {
+    case "excluded_from_warp":
+      return splitTunnel.entry === null
+        ? `${destination} is in no Include entry of the ${splitTunnel.profile} profile, so it does not go through WARP`
+        : `the Exclude entry ${entryText(splitTunnel.entry)} of the ${splitTunnel.profile} profile sends ${destination} around WARP`;
+    case "not_routed":
+      return `no route in the default virtual network contains ${destination}`;
+    case "proxy_off":
+      return `the Gateway ${proxy.protocol.toUpperCase()} proxy is off${proxy.managed ? "" : " (not managed by tunnelplane; Cloudflare's default)"}`;
+    case "blocked_by_policy":
+    case "allowed": {
+      const via = `route ${route.route?.network} through tunnel ${route.route?.tunnel.name}`;
+      const by = policy.decidedBy;
+      return by === null
+        ? `allowed: no network policy matches (Gateway's default is allow), ${via}`
+        : `${by.action === "allow" ? "allowed" : "blocked"} by policy "${by.name}" (precedence ${by.precedence}), ${via}`;
+    }
+  }
+}
+
+/**
+ * Explains one connection over a network view. Stages, in order: the split tunnel (Exclude
+ * mode: through WARP unless an address entry contains the destination; Include mode: only when
+ * one does; host entries never match an IP), the route (the most specific route containing the
+ * destination; tunnel health is reported, not judged), the proxy (TCP/UDP/ICMP toggle for the
+ * protocol, `tcp` when none is given), then the policies (ascending precedence, first match,
+ * each earlier policy's reason for not matching). The verdict is the first stage that stops the
+ * connection: `excluded_from_warp`, `not_routed`, `proxy_off`, `blocked_by_policy`, else
+ * `allowed`. Every stage is computed whatever the verdict.
+ *
+ * `destinationIp` must be a valid address (the API validates it); else `RangeError`.
+ * @see https://developers.cloudflare.com/cloudflare-one/policies/gateway/order-of-enforcement/
+ */
+export function explain(view: NetworkView, request: ExplainRequest): Explanation {
+  const { splitTunnel: list } = view;
+  const entry = mostSpecificEntry(list.entries, request.destinationIp);
+  const splitTunnel: SplitTunnelStep = {
+    profile: list.profile,
+    mode: list.mode,
+    throughWarp: list.mode === "exclude" ? entry === null : entry !== null,
+    entry,
+    assumedDefault: list.assumedDefault,
+  };
+  const route: RouteStep = { route: mostSpecificRoute(view.routes, request.destinationIp) };
+  const protocol = request.protocol ?? "tcp";
+  const proxy: ProxyStep = {
+    protocol,
+    enabled: view.proxy?.[protocol] ?? false,
+    managed: view.proxy !== null,
+  };
+  const evaluation = evaluatePolicies(view.policies, {
+    email: request.email,
+    groups: request.groups,
+    passedPostureChecks: request.passedPostureChecks,
+    destinationIp: request.destinationIp,
+    protocol,
+    ...(request.port === null ? {} : { port: request.port }),
+  });
+  const policy: PolicyStep = { ...evaluation, unevaluable: view.unevaluable };
+  const verdict: Verdict = !splitTunnel.throughWarp
+    ? "excluded_from_warp"
+    : route.route === null
+      ? "not_routed"
+      : !proxy.enabled
+        ? "proxy_off"
+        : evaluation.decision === "block"
+          ? "blocked_by_policy"
+          : "allowed";
+  const body = { verdict, splitTunnel, route, proxy, policy };
+  return { ...body, summary: summarize(body, request.destinationIp) };
+}

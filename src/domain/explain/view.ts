@@ -1,0 +1,274 @@
+/**
+ * The network as one user's device sees it: the split tunnel of its device profile, the routes
+ * of the default virtual network with their tunnels, the proxy toggles and the network policies
+ * ready for evaluation. Built either from the desired state (what tunnelplane will write) or from
+ * an observation of Cloudflare (what is there now, hand-written policies parsed).
+ */
+import type {
+  DesiredObject,
+  DesiredState,
+  ObservedState,
+  ProxySettingsSpec,
+  SplitTunnelEntry,
+  SplitTunnelMode,
+} from "../model";
+import { derivedNetworkPolicies } from "../plan/derived-policies";
+import { readMarker } from "../plan/ownership";
+import { conditionsFromSelectors, type EvaluablePolicy } from "../policies/evaluate";
+import { parseExpression } from "../policies/parse";
+import { err, ok, type Result } from "../result";
+import { WARP_DEFAULT_EXCLUDES } from "../split-tunnels/defaults";
+import { effectiveSplitTunnel } from "../split-tunnels/effective";
+import { routedNetworksFor } from "../split-tunnels/profile-routes";
+
+/** The device profile whose split tunnel applies: `default`, or a custom profile's id. */
+export const DEFAULT_PROFILE = "default";
+
+/** The split tunnel list a device applies. */
+export interface ViewSplitTunnel {
+  /** `default` or the tunnelplane id of a custom device profile. */
+  profile: string;
+  mode: SplitTunnelMode;
+  /** The effective entries, as Cloudflare has (or will have) them. */
+  entries: SplitTunnelEntry[];
+  /** True when nobody manages the list and Cloudflare's fresh-account default is assumed. */
+  assumedDefault: boolean;
+}
+
+/** A tunnel as far as reaching a route is concerned. */
+export interface ViewTunnel {
+  /** tunnelplane id, or `cloudflare:<id>` for a tunnel tunnelplane does not own. */
+  id: string;
+  name: string;
+  /** Cloudflare's health as last observed (`healthy`, `degraded`, `down`, `inactive`), or `unknown`. */
+  health: string;
+}
+
+/** A route of the default virtual network. */
+export interface ViewRoute {
+  /** tunnelplane id, or `cloudflare:<id>` for an unmanaged route. */
+  id: string;
+  /** Canonical CIDR. */
+  network: string;
+  tunnel: ViewTunnel;
+}
+
+/** A Gateway rule the evaluator cannot use, and why. */
+export interface UnevaluablePolicy {
+  id: string;
+  name: string;
+  precedence: number;
+  reason: string;
+}
+
+/** Everything explain needs about one account, for one device profile. */
+export interface NetworkView {
+  splitTunnel: ViewSplitTunnel;
+  routes: ViewRoute[];
+  /** The proxy toggles, or null when tunnelplane does not manage them (Cloudflare's default: off). */
+  proxy: ProxySettingsSpec | null;
+  /** Network policies, enabled or not, in any order (the evaluator sorts by precedence). */
+  policies: EvaluablePolicy[];
+  /** Observed rules that are not allow/block l4 rules or do not parse; never evaluated. */
+  unevaluable: UnevaluablePolicy[];
+}
+
+/** Why a view cannot be built: the device profile named does not exist. */
+export interface UnknownProfileError {
+  code: "unknown-profile";
+  profile: string;
+}
+
+function live<K extends DesiredObject["kind"]>(desired: DesiredState, kind: K): DesiredObject<K>[] {
+  return desired.objects.filter(
+    (o): o is DesiredObject<K> => o.kind === kind && o.deletedAtMs === null,
+  );
+}
+
+/** Cloudflare's fresh-account list: Exclude mode with WARP's default entries. */
+function assumedSplitTunnel(profile: string): ViewSplitTunnel {
+  return {
+    profile,
+    mode: "exclude",
+    entries: WARP_DEFAULT_EXCLUDES.map((e) => ({ ...e })),
+    assumedDefault: true,
+  };
+}
+
+/**
+ * The network of the desired state: live routes of the default virtual network (a route with no
+ * virtual network, or the desired default one), the effective split tunnel of `profile` computed
+ * from the routes exactly as the planner does, the proxy settings and every network policy that
+ * will exist, derived ones (private apps, grants) included. A missing default profile is
+ * Cloudflare's default Exclude list. `tunnelHealth` maps tunnelplane tunnel ids to the health
+ * the last run observed.
+ *
+ * Errors: `unknown-profile` when `profile` is neither `default` nor a live device profile id.
+ */
+export function desiredView(
+  desired: DesiredState,
+  profile: string,
+  tunnelHealth: ReadonlyMap<string, string>,
+): Result<NetworkView, UnknownProfileError> {
+  const defaultVnet = live(desired, "virtual_network").find((v) => v.spec.isDefault)?.id ?? null;
+  const allRoutes = live(desired, "tunnel_route");
+  const tunnels = new Map(live(desired, "tunnel").map((t) => [t.id, t.spec.name]));
+  const routes = allRoutes
+    .filter((r) => r.spec.virtualNetworkId === null || r.spec.virtualNetworkId === defaultVnet)
+    .map((r) => ({
+      id: r.id,
+      network: r.spec.network,
+      tunnel: {
+        id: r.spec.tunnelId,
+        name: tunnels.get(r.spec.tunnelId) ?? r.spec.tunnelId,
+        health: tunnelHealth.get(r.spec.tunnelId) ?? "unknown",
+      },
+    }));
+  let splitTunnel: ViewSplitTunnel;
+  if (profile === DEFAULT_PROFILE) {
+    const spec = live(desired, "split_tunnel").find((s) => s.id === DEFAULT_PROFILE)?.spec;
+    splitTunnel =
+      spec === undefined
+        ? assumedSplitTunnel(profile)
+        : {
+            profile,
+            mode: spec.mode,
+            entries: effectiveSplitTunnel(
+              spec,
+              allRoutes.map((r) => r.spec.network),
+            ).entries.map(stripSource),
+            assumedDefault: false,
+          };
+  } else {
+    const custom = live(desired, "device_profile").find((p) => p.id === profile);
+    if (custom === undefined) {
+      return err({ code: "unknown-profile", profile });
+    }
+    const networks = routedNetworksFor(
+      custom.spec.virtualNetworkIds,
+      allRoutes.map((r) => r.spec),
+      defaultVnet,
+    );
+    splitTunnel = {
+      profile,
+      mode: custom.spec.splitTunnel.mode,
+      entries: effectiveSplitTunnel(custom.spec.splitTunnel, networks).entries.map(stripSource),
+      assumedDefault: false,
+    };
+  }
+  const stored = live(desired, "network_policy");
+  const derived = derivedNetworkPolicies(desired, []).objects;
+  return ok({
+    splitTunnel,
+    routes,
+    proxy: live(desired, "proxy_settings")[0]?.spec ?? null,
+    policies: [...stored, ...derived].map(toEvaluable),
+    unevaluable: [],
+  });
+}
+
+function stripSource(entry: SplitTunnelEntry): SplitTunnelEntry {
+  return "address" in entry
+    ? { address: entry.address, description: entry.description }
+    : { host: entry.host, description: entry.description };
+}
+
+/** A desired policy as the evaluator sees it: its rendered expressions, parsed. */
+export function toEvaluable(object: DesiredObject<"network_policy">): EvaluablePolicy {
+  const { name, action, precedence, enabled } = object.spec;
+  return {
+    id: object.id,
+    name,
+    action,
+    precedence,
+    enabled,
+    ...conditionsFromSelectors(object.spec),
+  };
+}
+
+/**
+ * The network Cloudflare has now: the observed split tunnel of `profile` (the default profile,
+ * or the custom profile whose description carries `profile`'s marker), the live routes of the
+ * observed default virtual network with their tunnels' health, the proxy toggles, and every
+ * Gateway l4 rule whose action is allow or block, its three expressions parsed (hand-written
+ * ones included). Rules of another action or that do not parse are listed as unevaluable.
+ * Objects tunnelplane owns carry its id; others `cloudflare:<id>`.
+ *
+ * Errors: `unknown-profile` when no observed custom profile carries `profile`'s marker.
+ */
+export function observedView(
+  observed: ObservedState,
+  profile: string,
+): Result<NetworkView, UnknownProfileError> {
+  let splitTunnel: ViewSplitTunnel;
+  if (profile === DEFAULT_PROFILE) {
+    const list = observed.splitTunnels.find((s) => s.profileId === DEFAULT_PROFILE);
+    splitTunnel =
+      list === undefined
+        ? assumedSplitTunnel(profile)
+        : { profile, mode: list.mode, entries: list.entries, assumedDefault: false };
+  } else {
+    const custom = (observed.deviceProfiles ?? []).find(
+      (p) => readMarker(p.description).ownerId === profile,
+    );
+    if (custom === undefined) {
+      return err({ code: "unknown-profile", profile });
+    }
+    splitTunnel = { profile, mode: custom.mode, entries: custom.entries, assumedDefault: false };
+  }
+  const defaultVnet = observed.virtualNetworks.find((v) => v.isDefault)?.cloudflareId;
+  const tunnels = new Map(observed.tunnels.map((t) => [t.cloudflareId, t]));
+  const routes = observed.tunnelRoutes
+    .filter((r) => r.virtualNetworkCloudflareId === defaultVnet)
+    .map((r) => {
+      const tunnel = tunnels.get(r.tunnelCloudflareId);
+      return {
+        id: readMarker(r.comment).ownerId ?? `cloudflare:${r.cloudflareId}`,
+        network: r.network,
+        tunnel: {
+          id: `cloudflare:${r.tunnelCloudflareId}`,
+          name: tunnel?.name ?? r.tunnelCloudflareId,
+          health: tunnel?.status ?? "unknown",
+        },
+      };
+    });
+  const policies: EvaluablePolicy[] = [];
+  const unevaluable: UnevaluablePolicy[] = [];
+  for (const rule of observed.networkPolicies) {
+    if (!rule.filters.includes("l4")) {
+      continue;
+    }
+    const id = readMarker(rule.description).ownerId ?? `cloudflare:${rule.cloudflareId}`;
+    const head = { id, name: rule.name, precedence: rule.precedence };
+    if (rule.action !== "allow" && rule.action !== "block") {
+      unevaluable.push({ ...head, reason: `action ${rule.action} is not evaluated` });
+      continue;
+    }
+    const traffic = parseExpression(rule.traffic);
+    const identity = parseExpression(rule.identity);
+    const posture = parseExpression(rule.devicePosture);
+    const failed = [traffic, identity, posture].find((r) => !r.ok);
+    if (failed !== undefined && !failed.ok) {
+      unevaluable.push({
+        ...head,
+        reason: `${failed.error.message} at offset ${failed.error.offset}`,
+      });
+      continue;
+    }
+    policies.push({
+      ...head,
+      action: rule.action,
+      enabled: rule.enabled,
+      traffic: traffic.ok ? traffic.value : null,
+      identity: identity.ok ? identity.value : null,
+      devicePosture: posture.ok ? posture.value : null,
+    });
+  }
+  return ok({
+    splitTunnel,
+    routes,
+    proxy: observed.proxySettings,
+    policies,
+    unevaluable,
+  });
+}

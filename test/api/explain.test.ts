@@ -1,0 +1,275 @@
+/**
+ * Explain through the API on the seed scenario: the four verdicts of the issue with their exact
+ * deciding entries, proxy_off, the same answers from the observed state after a reconcile, and
+ * validation.
+ */
+import { describe, it } from "vitest";
+import { WARP_DEFAULT_EXCLUDES } from "../../src/domain/split-tunnels/defaults";
+import { call, post, put } from "../helpers/api";
+import { describeSeedScenario, type SeedIds } from "../helpers/scenario";
+import { seedAccount } from "../helpers/seed";
+
+const ALLOW_TRACE = (ids: SeedIds) => ({
+  id: ids.allow.id,
+  name: "Allow example.com to db",
+  action: "allow",
+  precedence: 1000,
+});
+const BLOCK_TRACE = (ids: SeedIds) => ({
+  id: ids.block.id,
+  name: "Block db for everyone else",
+  action: "block",
+  precedence: 2000,
+});
+
+/** The route step of 10.128.0.7 in the seed scenario. */
+const wideRoute = (ids: SeedIds, tunnelId = ids.tunnel.id, health = "unknown") => ({
+  route_id: ids.wide.id,
+  network: "10.0.0.0/8",
+  tunnel: { id: tunnelId, name: "dc1", health },
+});
+
+const THROUGH_WARP = {
+  profile: "default",
+  mode: "exclude",
+  through_warp: true,
+  entry: null,
+  assumed_default: false,
+};
+const TCP_ON = { protocol: "tcp", enabled: true, managed: true };
+
+describe("explain on the seed scenario", () => {
+  it("user@example.com -> 10.128.0.7:22/tcp is allowed by policy 1", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    const ids = await describeSeedScenario(base);
+    const response = await post(`${base}/explain`, {
+      email: "User@Example.com",
+      destination_ip: "10.128.0.7",
+      port: 22,
+      protocol: "tcp",
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      state: "desired",
+      verdict: "allowed",
+      summary:
+        'allowed by policy "Allow example.com to db" (precedence 1000), route 10.0.0.0/8 through tunnel dc1',
+      split_tunnel: THROUGH_WARP,
+      route: wideRoute(ids),
+      proxy: TCP_ON,
+      policy: {
+        decision: "allow",
+        decided_by: ALLOW_TRACE(ids),
+        trace: [{ ...ALLOW_TRACE(ids), outcome: "matched" }],
+        unevaluable: [],
+      },
+    });
+  });
+
+  it("someone@other.test is blocked_by_policy by policy 2, policy 1 failing on identity", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const ids = await describeSeedScenario(base);
+    const response = await post(`${base}/explain`, {
+      email: "someone@other.test",
+      destination_ip: "10.128.0.7",
+      port: 22,
+    });
+    expect(response.body).toEqual({
+      state: "desired",
+      verdict: "blocked_by_policy",
+      summary:
+        'blocked by policy "Block db for everyone else" (precedence 2000), route 10.0.0.0/8 through tunnel dc1',
+      split_tunnel: THROUGH_WARP,
+      route: wideRoute(ids),
+      proxy: TCP_ON,
+      policy: {
+        decision: "block",
+        decided_by: BLOCK_TRACE(ids),
+        trace: [
+          {
+            ...ALLOW_TRACE(ids),
+            outcome: "not-matched",
+            reason: { part: "identity", clause: 'identity.email matches ".*@example.com"' },
+          },
+          { ...BLOCK_TRACE(ids), outcome: "matched" },
+        ],
+        unevaluable: [],
+      },
+    });
+  });
+
+  it("10.128.0.7 with Exclude mode without auto (the default list) is excluded_from_warp by 10.0.0.0/8", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const ids = await describeSeedScenario(base);
+    const profile = await put(`${base}/split-tunnels/default`, {
+      mode: "exclude",
+      auto: false,
+      entries: WARP_DEFAULT_EXCLUDES,
+    });
+    expect(profile.status).toBe(200);
+    const response = await post(`${base}/explain`, {
+      email: "user@example.com",
+      destination_ip: "10.128.0.7",
+      port: 22,
+      protocol: "tcp",
+    });
+    expect(response.body).toMatchObject({
+      verdict: "excluded_from_warp",
+      summary: "the Exclude entry 10.0.0.0/8 of the default profile sends 10.128.0.7 around WARP",
+      split_tunnel: {
+        profile: "default",
+        mode: "exclude",
+        through_warp: false,
+        entry: { address: "10.0.0.0/8", description: "" },
+        assumed_default: false,
+      },
+      // Every later step is still reported.
+      route: wideRoute(ids),
+      policy: { decision: "allow", decided_by: ALLOW_TRACE(ids) },
+    });
+  });
+
+  it("192.0.2.10 is not_routed: through WARP, but no route contains it", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    const ids = await describeSeedScenario(base);
+    const response = await post(`${base}/explain`, {
+      email: "user@example.com",
+      destination_ip: "192.0.2.10",
+      port: 443,
+    });
+    expect(response.body).toEqual({
+      state: "desired",
+      verdict: "not_routed",
+      summary: "no route in the default virtual network contains 192.0.2.10",
+      split_tunnel: THROUGH_WARP,
+      route: null,
+      proxy: TCP_ON,
+      policy: {
+        decision: "allow",
+        decided_by: null,
+        trace: [
+          {
+            ...ALLOW_TRACE(ids),
+            outcome: "not-matched",
+            reason: { part: "traffic", clause: "net.dst.ip in {10.128.0.7}" },
+          },
+          {
+            ...BLOCK_TRACE(ids),
+            outcome: "not-matched",
+            reason: { part: "traffic", clause: "net.dst.ip in {10.128.0.7}" },
+          },
+        ],
+        unevaluable: [],
+      },
+    });
+  });
+
+  it("UDP with the UDP proxy off is proxy_off", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    await describeSeedScenario(base);
+    await put(`${base}/proxy-settings`, { tcp: true, udp: false, icmp: true });
+    const response = await post(`${base}/explain`, {
+      email: "user@example.com",
+      destination_ip: "10.128.0.7",
+      port: 53,
+      protocol: "udp",
+    });
+    expect(response.body).toMatchObject({
+      verdict: "proxy_off",
+      summary: "the Gateway UDP proxy is off",
+      proxy: { protocol: "udp", enabled: false, managed: true },
+    });
+  });
+
+  it("?state=observed gives the same four verdicts from Cloudflare after a reconcile", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const ids = await describeSeedScenario(base);
+    expect((await post<{ outcome: string }>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    const ask = (email: string, destination_ip: string) =>
+      post<{
+        verdict: string;
+        split_tunnel: unknown;
+        route: { tunnel: { id: string } } | null;
+        policy: { decided_by: unknown };
+      }>(`${base}/explain?state=observed`, { email, destination_ip, port: 22, protocol: "tcp" });
+    const allowed = await ask("user@example.com", "10.128.0.7");
+    expect(allowed.body).toMatchObject({
+      state: "observed",
+      verdict: "allowed",
+      split_tunnel: THROUGH_WARP,
+      route: wideRoute(ids, allowed.body.route?.tunnel.id ?? "", "inactive"),
+      policy: { decided_by: ALLOW_TRACE(ids) },
+    });
+    expect(allowed.body.route?.tunnel.id).toMatch(/^cloudflare:[0-9a-f-]{36}$/);
+    const blocked = await ask("someone@other.test", "10.128.0.7");
+    expect(blocked.body).toMatchObject({
+      verdict: "blocked_by_policy",
+      policy: { decided_by: BLOCK_TRACE(ids) },
+    });
+    expect((await ask("user@example.com", "192.0.2.10")).body.verdict).toBe("not_routed");
+
+    await put(`${base}/split-tunnels/default`, {
+      mode: "exclude",
+      auto: false,
+      entries: WARP_DEFAULT_EXCLUDES,
+    });
+    await post(`${base}/reconcile`);
+    const excluded = await ask("user@example.com", "10.128.0.7");
+    expect(excluded.body).toMatchObject({
+      verdict: "excluded_from_warp",
+      split_tunnel: { through_warp: false, entry: { address: "10.0.0.0/8", description: "" } },
+    });
+  });
+
+  it("refuses a CIDR as destination and an unknown device profile with pointers", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const cidr = await post(`${base}/explain`, {
+      email: "user@example.com",
+      destination_ip: "10.0.0.0/8",
+      protocol: "sctp",
+    });
+    expect(cidr.status).toBe(422);
+    expect(cidr.body).toMatchObject({
+      status: 422,
+      errors: [
+        {
+          pointer: "#/destination_ip",
+          detail: "10.0.0.0/8 is not an IPv4 or IPv6 address",
+          code: "invalid-ip",
+        },
+        { pointer: "#/protocol", code: "invalid_value" },
+      ],
+    });
+    const profile = await post(`${base}/explain`, {
+      email: "user@example.com",
+      destination_ip: "10.0.0.1",
+      device_profile: "no-such-profile",
+    });
+    expect(profile.status).toBe(422);
+    expect(profile.body).toMatchObject({
+      errors: [
+        {
+          pointer: "#/device_profile",
+          detail:
+            "no device profile no-such-profile in this account (use default or a device profile id)",
+          code: "unknown-reference",
+        },
+      ],
+    });
+    const state = await call("POST", `${base}/explain?state=later`, {
+      body: { email: "user@example.com", destination_ip: "10.0.0.1" },
+    });
+    expect(state.body).toMatchObject({
+      status: 422,
+      errors: [{ parameter: "state", code: "invalid_value" }],
+    });
+  });
+});
