@@ -20,6 +20,7 @@ import { grantsRouter } from "./grants";
 import { requireApiKey } from "./middleware/auth";
 import { requestId } from "./middleware/request-id";
 import { networkPolicies } from "./policies";
+import { policyMoveRouter } from "./policies/move";
 import { ProblemError } from "./problem";
 import { proxySettings } from "./proxy-settings";
 import { runsRouter } from "./runs";
@@ -76,6 +77,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", accountsRouter);
   app.route("/", assertionsRunRouter);
   app.route("/", explainRouter);
+  app.route("/", policyMoveRouter);
   app.route("/", desired);
   // After `desired`: its split-tunnels/default singleton answers `default` (with the same body).
   app.route("/", profileSplitTunnelRouter);

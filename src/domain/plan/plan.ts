@@ -26,6 +26,7 @@ import { observedDeviceProfile, profileSplitTunnels, renderDeviceProfile } from 
 import { diffFields } from "./diff";
 import { planEnrollment } from "./enrollment";
 import { readMarker } from "./ownership";
+import { orderPolicyWrites } from "./policy-order";
 import {
   canonicalSplitTunnelEntries,
   observedPolicy,
@@ -345,7 +346,7 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
     ...toBindings("enrollment_rule", enrollmentIds),
   ];
   return {
-    actions: orderActions(out.actions),
+    actions: orderPolicyWrites(orderActions(out.actions), observed.networkPolicies),
     bindings,
     unmanaged: out.unmanaged,
     warnings: out.warnings,
