@@ -21,6 +21,7 @@ import { requireApiKey } from "./middleware/auth";
 import { requestId } from "./middleware/request-id";
 import { networkPolicies } from "./policies";
 import { policyMoveRouter } from "./policies/move";
+import { privateApps } from "./private-apps";
 import { ProblemError } from "./problem";
 import { proxySettings } from "./proxy-settings";
 import { runsRouter } from "./runs";
@@ -70,6 +71,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   mountCollection(desired, tunnelRoutes);
   mountCollection(desired, networkPolicies);
   mountCollection(desired, assertions);
+  mountCollection(desired, privateApps);
   mountCollection(desired, deviceProfiles);
   mountSingleton(desired, splitTunnels);
   mountSingleton(desired, proxySettings);
