@@ -164,10 +164,34 @@ describe("grants end to end", () => {
       .result;
     expect(grant.policy.cloudflare_id).toBe(cloudflareRules[0]?.id);
 
+    const probe = {
+      email: "contractor@example.com",
+      destination_ip: "10.128.0.7",
+      port: 22,
+      protocol: "tcp",
+    };
+    for (const state of ["desired", "observed"]) {
+      const explained = await post<{
+        verdict: string;
+        policy: { decision: string; decided_by: { precedence: number; name: string } | null };
+      }>(`${base}/explain?state=${state}`, probe);
+      expect([state, explained.body.verdict, explained.body.policy.decision]).toEqual([
+        state,
+        "allowed",
+        "allow",
+      ]);
+      expect(explained.body.policy.decided_by).toMatchObject({
+        name: policyName,
+        precedence: 1999,
+      });
+    }
+
     const endsAtMs = Date.parse(grant.ends_at);
     expect(await fireAlarmAt(accountId, endsAtMs + 1000)).toBe(true);
 
     expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+    const denied = await post<{ verdict: string }>(`${base}/explain?state=observed`, probe);
+    expect(denied.body.verdict).toBe("blocked_by_policy");
     const ended = await get<GrantBody>(`${base}/grants/${grant.id}`);
     expect(ended.body).toMatchObject({
       state: "expired",

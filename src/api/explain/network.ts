@@ -3,7 +3,8 @@
  * tunnel's health as the last run observed it), or Cloudflare observed now.
  */
 import type { Db } from "../../db/client";
-import { listAllObjects, loadDesiredState } from "../../db/desired-objects.repo";
+import { listAllObjects } from "../../db/desired-objects.repo";
+import { loadDesiredWithGrants } from "../../db/grants.repo";
 import type { UnknownProfileError } from "../../domain/explain/view";
 import { desiredView, type NetworkView, observedView } from "../../domain/explain/view";
 import type { DesiredState } from "../../domain/model";
@@ -19,10 +20,13 @@ export interface DesiredNetwork {
   tunnelHealth: Map<string, string>;
 }
 
-/** Reads the desired state (tombstones included, as the planner sees it) and tunnel health. */
+/**
+ * Reads the desired state (tombstones included, with the active grants whose policies the
+ * planner derives, as the planner sees it) and tunnel health.
+ */
 export async function loadDesiredNetwork(db: Db, accountId: string): Promise<DesiredNetwork> {
   const [desired, tunnels] = await Promise.all([
-    loadDesiredState(db, accountId),
+    loadDesiredWithGrants(db, accountId, Date.now()),
     listAllObjects(db, accountId, "tunnel"),
   ]);
   const tunnelHealth = new Map<string, string>();
