@@ -3,7 +3,7 @@
  * and lands in one batch with its grant_events row and its callback delivery, so a grant never
  * changes state without a record of who, when and why.
  */
-import { and, asc, eq, gt, inArray, isNotNull, lte, notInArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, notInArray, or, sql } from "drizzle-orm";
 import type { GrantPolicySource, GrantRequest, GrantState } from "../domain/grants/grant";
 import { FINAL_GRANT_STATES } from "../domain/grants/lifecycle";
 import type { GrantPathCheck } from "../domain/grants/path-check";
@@ -437,40 +437,6 @@ export async function recordGrantPolicyUpdates(
   if (first !== undefined) {
     await db.batch([first, ...rest]);
   }
-}
-
-/** Grants by id (for mapping deletes of ended grants' policies). */
-export async function getGrantsByIds(
-  db: Db,
-  accountId: string,
-  ids: string[],
-): Promise<GrantRecord[]> {
-  if (ids.length === 0) {
-    return [];
-  }
-  const rows = await db
-    .select()
-    .from(grants)
-    .where(and(eq(grants.accountId, accountId), inArray(grants.id, ids.slice(0, 90))));
-  return rows.map(fromRow);
-}
-
-/** Whether any live grant's clock event is due at `nowMs`. */
-export async function hasDueClockEvent(db: Db, accountId: string, nowMs: number) {
-  const rows = await db
-    .select({ id: grants.id })
-    .from(grants)
-    .where(
-      and(
-        eq(grants.accountId, accountId),
-        or(
-          and(notInArray(grants.state, [...FINAL_GRANT_STATES]), lte(grants.endsAtMs, nowMs)),
-          and(eq(grants.state, "approved"), lte(grants.startsAtMs, nowMs)),
-        ),
-      ),
-    )
-    .limit(1);
-  return rows.length > 0;
 }
 
 /** The account's desired state with its active grants (what the planner plans from). */
