@@ -14,6 +14,7 @@ import { mountCollection } from "./desired/collection";
 import { mountSingleton } from "./desired/singleton";
 import { deviceProfiles } from "./device-profiles";
 import { docsPage } from "./docs";
+import { enrollmentRules } from "./enrollment-rules";
 import { explainRouter } from "./explain";
 import { grantApprovalRulesRouter } from "./grant-approval-rules";
 import { grantsRouter } from "./grants";
@@ -72,6 +73,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   mountCollection(desired, networkPolicies);
   mountCollection(desired, assertions);
   mountCollection(desired, privateApps);
+  mountCollection(desired, enrollmentRules);
   mountCollection(desired, deviceProfiles);
   mountSingleton(desired, splitTunnels);
   mountSingleton(desired, proxySettings);
