@@ -18,6 +18,7 @@ import { enrollmentRules } from "./enrollment-rules";
 import { explainRouter } from "./explain";
 import { grantApprovalRulesRouter } from "./grant-approval-rules";
 import { grantsRouter } from "./grants";
+import { importRouter } from "./import";
 import { requireApiKey } from "./middleware/auth";
 import { requestId } from "./middleware/request-id";
 import { networkPolicies } from "./policies";
@@ -82,6 +83,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", assertionsRunRouter);
   app.route("/", explainRouter);
   app.route("/", policyMoveRouter);
+  app.route("/", importRouter);
   app.route("/", desired);
   // After `desired`: its split-tunnels/default singleton answers `default` (with the same body).
   app.route("/", profileSplitTunnelRouter);

@@ -27,6 +27,10 @@ export const PROBLEMS = {
     title: "Another virtual network is the default",
   },
   "in-use": { status: 409, title: "The object is still referenced" },
+  "already-managed": {
+    status: 409,
+    title: "The Cloudflare object is already managed by tunnelplane",
+  },
   "tunnel-not-created": { status: 409, title: "The tunnel does not exist in Cloudflare yet" },
   "lease-held": { status: 409, title: "Another reconcile of this account is running" },
   "idempotency-key-reused": {

@@ -1,0 +1,204 @@
+/**
+ * A Gateway rule written by hand in Cloudflare with expressions tunnelplane did not render: it is
+ * parsed and explained from the observed state, imported without loss (the same verdicts before
+ * and after, the marker added, the structured form stored), and the next run writes nothing.
+ */
+import { describe, it } from "vitest";
+import { callsOf, lastSeq, sdk } from "../emulator/harness";
+import { get, post } from "../helpers/api";
+import { describeSeedScenario } from "../helpers/scenario";
+import { seedAccount } from "../helpers/seed";
+
+interface Explained {
+  verdict: string;
+  /** Differs by origin: the tunnel is tunnelplane's id when desired, Cloudflare's when observed. */
+  route: unknown;
+  policy: { decided_by: { id: string; name: string } | null };
+}
+
+const HAND_TRAFFIC = "(net.dst.ip == 10.128.0.7)   &&  net.dst.port in {22 2200..2299}";
+const HAND_IDENTITY =
+  'identity.email == "admin@other.test" || any(identity.groups[*].name in {"SRE"})';
+
+/** Probe requests: who, port; every one is asked before and after the import. */
+const PROBES: [string, string[], number][] = [
+  ["admin@other.test", [], 22],
+  ["admin@other.test", [], 2250],
+  ["admin@other.test", [], 443],
+  ["oncall@other.test", ["SRE"], 2299],
+  ["oncall@other.test", ["DBA"], 22],
+  ["user@example.com", [], 22],
+  ["someone@other.test", [], 22],
+];
+
+describe("import of a hand-written policy", () => {
+  it("is parsed, explained from the observed state and imported without loss", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeSeedScenario(base);
+    expect((await post<{ outcome: string }>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    const cf = sdk();
+    const hand = await cf.zeroTrust.gateway.rules.create({
+      account_id: accountId,
+      name: "SSH for admins",
+      description: "made by hand",
+      action: "allow",
+      enabled: true,
+      filters: ["l4"],
+      precedence: 500,
+      traffic: HAND_TRAFFIC,
+      identity: HAND_IDENTITY,
+    });
+
+    const ask = async (state: string, [email, groups, port]: (typeof PROBES)[number]) =>
+      (
+        await post<Explained>(`${base}/explain?state=${state}`, {
+          email,
+          groups,
+          destination_ip: "10.128.0.7",
+          port,
+        })
+      ).body;
+    const observedAdmin = await ask("observed", PROBES[0] as (typeof PROBES)[number]);
+    expect(observedAdmin).toMatchObject({
+      verdict: "allowed",
+      policy: {
+        decided_by: { id: `cloudflare:${hand.id}`, name: "SSH for admins" },
+        trace: [
+          {
+            id: `cloudflare:${hand.id}`,
+            name: "SSH for admins",
+            action: "allow",
+            precedence: 500,
+            outcome: "matched",
+          },
+        ],
+      },
+    });
+    const before = [];
+    for (const probe of PROBES) {
+      const answer = await ask("observed", probe);
+      before.push([answer.verdict, answer.policy.decided_by?.name ?? null]);
+    }
+    expect(before).toEqual([
+      ["allowed", "SSH for admins"],
+      ["allowed", "SSH for admins"],
+      ["blocked_by_policy", "Block db for everyone else"],
+      ["allowed", "SSH for admins"],
+      ["blocked_by_policy", "Block db for everyone else"],
+      ["allowed", "Allow example.com to db"],
+      ["blocked_by_policy", "Block db for everyone else"],
+    ]);
+    // The desired state does not know the rule yet.
+    expect((await ask("desired", PROBES[0] as (typeof PROBES)[number])).verdict).toBe(
+      "blocked_by_policy",
+    );
+
+    const imported = await post<{
+      cloudflare_id: string;
+      policy: Record<string, unknown> & { id: string };
+      before: unknown;
+    }>(`${base}/import`, { kind: "network_policy", cloudflare_id: hand.id });
+    expect(imported.status).toBe(201);
+    const { id, version, created_at, updated_at, status, ...policy } = imported.body.policy;
+    expect(policy).toEqual({
+      name: "SSH for admins",
+      action: "allow",
+      precedence: 500,
+      enabled: true,
+      destinations: ["10.128.0.7/32"],
+      ports: ["22", "2200-2299"],
+      protocols: [],
+      emails: ["admin@other.test"],
+      email_regex: null,
+      groups: ["SRE"],
+      device_posture_ids: [],
+      description: "made by hand",
+      traffic: "net.dst.ip in {10.128.0.7} and net.dst.port in {22 2200..2299}",
+      identity:
+        '(identity.email in {"admin@other.test"} or any(identity.groups.name[*] in {"SRE"}))',
+      device_posture: "",
+    });
+    // As Cloudflare stored it: whitespace outside strings collapsed.
+    expect(imported.body.before).toEqual({
+      traffic: "(net.dst.ip == 10.128.0.7) && net.dst.port in {22 2200..2299}",
+      identity: HAND_IDENTITY,
+      device_posture: "",
+    });
+    const rule = await cf.zeroTrust.gateway.rules.get(hand.id ?? "", { account_id: accountId });
+    expect([rule.description, rule.traffic, rule.identity, rule.precedence]).toEqual([
+      `made by hand tunnelplane:${id}`,
+      policy.traffic,
+      policy.identity,
+      500,
+    ]);
+
+    const after = [];
+    for (const probe of PROBES) {
+      const desired = await ask("desired", probe);
+      const observed = await ask("observed", probe);
+      expect(observed).toEqual({ ...desired, state: "observed", route: observed.route });
+      after.push([desired.verdict, desired.policy.decided_by?.name ?? null]);
+    }
+    expect(after).toEqual(before);
+
+    const since = await lastSeq(accountId);
+    const run = await post<{ actions: unknown[]; outcome: string }>(`${base}/reconcile`);
+    expect([run.body.outcome, run.body.actions]).toEqual(["succeeded", []]);
+    expect((await callsOf(accountId, since)).filter((c) => c.method !== "GET")).toEqual([]);
+    expect(
+      (await get<{ status: { state: string } }>(`${base}/policies/${id}`)).body.status.state,
+    ).toBe("synced");
+    const again = await post(`${base}/import`, { kind: "network_policy", cloudflare_id: hand.id });
+    expect(again.status).toBe(409);
+  });
+
+  it("refuses a rule the structured form cannot say, which explain still evaluates", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeSeedScenario(base);
+    await post(`${base}/reconcile`);
+    const cf = sdk();
+    const hand = await cf.zeroTrust.gateway.rules.create({
+      account_id: accountId,
+      name: "Everyone but the VPN range",
+      action: "block",
+      enabled: true,
+      filters: ["l4"],
+      precedence: 100,
+      traffic: "not (net.src.ip in {192.168.0.0/16}) and net.dst.ip in {10.128.0.0/16}",
+    });
+    const refused = await post(`${base}/import`, {
+      kind: "network_policy",
+      cloudflare_id: hand.id,
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({
+      type: "https://tunnelplane.dev/problems/not-importable",
+      detail: `Gateway rule ${hand.id} cannot be imported without loss: the traffic expression has no structured form: \`not (net.src.ip in {192.168.0.0/16})\` is not a set membership.`,
+      errors: [
+        {
+          pointer: "#/cloudflare_id",
+          detail:
+            "the traffic expression has no structured form: `not (net.src.ip in {192.168.0.0/16})` is not a set membership",
+          code: "not-importable",
+        },
+      ],
+    });
+    const explained = await post<Explained>(`${base}/explain?state=observed`, {
+      email: "user@example.com",
+      destination_ip: "10.128.0.7",
+      port: 22,
+    });
+    // The request carries no source address, so `net.src.ip in {…}` is false and `not` is true.
+    expect(explained.body).toMatchObject({
+      verdict: "blocked_by_policy",
+      policy: { decided_by: { id: `cloudflare:${hand.id}`, name: "Everyone but the VPN range" } },
+    });
+    expect((await get<{ items: unknown[] }>(`${base}/policies`)).body.items.length).toBe(2);
+    const missing = await post(`${base}/import`, { kind: "network_policy", cloudflare_id: "nope" });
+    expect(missing.status).toBe(404);
+  });
+});
