@@ -22,6 +22,7 @@ import { importRouter } from "./import";
 import { requireApiKey } from "./middleware/auth";
 import { requestId } from "./middleware/request-id";
 import { networkPolicies } from "./policies";
+import { policyAnalysisRouter } from "./policies/analysis";
 import { policyMoveRouter } from "./policies/move";
 import { privateApps } from "./private-apps";
 import { ProblemError } from "./problem";
@@ -83,6 +84,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", assertionsRunRouter);
   app.route("/", explainRouter);
   app.route("/", policyMoveRouter);
+  app.route("/", policyAnalysisRouter);
   app.route("/", importRouter);
   app.route("/", desired);
   // After `desired`: its split-tunnels/default singleton answers `default` (with the same body).

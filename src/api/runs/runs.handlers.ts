@@ -8,6 +8,7 @@ import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { cursorPosition } from "../paging";
 import { ProblemError } from "../problem";
+import { planAccessDelta } from "./access-delta";
 import type * as endpoints from "./runs.endpoints";
 import { toPlanResource, toRunResource } from "./runs.schemas";
 
@@ -21,7 +22,10 @@ export const plan: AppHandler<typeof endpoints.plan> = async (c) => {
     case "upstream-failed":
       throw new ProblemError("upstream-failed", outcome.message);
     case "planned":
-      return c.json(toPlanResource(outcome.plan), 200);
+      return c.json(
+        toPlanResource(outcome.plan, planAccessDelta(outcome.desired, outcome.observed)),
+        200,
+      );
   }
 };
 

@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { RunRecord } from "../../db/runs.repo";
 import type { Plan } from "../../domain/plan/actions";
+import { AccessDeltaSchema } from "./access-delta";
 
 const FieldDiff = z
   .object({ field: z.string(), observed: z.unknown(), desired: z.unknown() })
@@ -27,6 +28,7 @@ export const PlannedAction = z
 export const PlanResult = z
   .object({
     actions: z.array(PlannedAction),
+    access_delta: AccessDeltaSchema,
     unmanaged: z.array(
       z.object({ kind: z.string(), cloudflare_id: z.string(), label: z.string() }),
     ),
@@ -86,8 +88,12 @@ export const Run = z
   .openapi("Run");
 
 /** The wire form of a plan. */
-export function toPlanResource(plan: Plan): z.infer<typeof PlanResult> {
+export function toPlanResource(
+  plan: Plan,
+  accessDelta: z.infer<typeof AccessDeltaSchema>,
+): z.infer<typeof PlanResult> {
   return {
+    access_delta: accessDelta,
     actions: plan.actions.map((a) => ({
       op: a.op,
       kind: a.kind,

@@ -7,6 +7,7 @@
 import type {
   DesiredObject,
   DesiredState,
+  ObservedNetworkPolicy,
   ObservedState,
   ProxySettingsSpec,
   SplitTunnelEntry,
@@ -156,15 +157,24 @@ export function desiredView(
       assumedDefault: false,
     };
   }
-  const stored = live(desired, "network_policy");
-  const derived = derivedNetworkPolicies(desired, []).objects;
   return ok({
     splitTunnel,
     routes,
     proxy: live(desired, "proxy_settings")[0]?.spec ?? null,
-    policies: [...stored, ...derived].map(toEvaluable),
+    policies: desiredPolicies(desired, []).map(toEvaluable),
     unevaluable: [],
   });
+}
+
+/**
+ * Every network policy the desired state makes: stored ones and derived ones (private apps,
+ * grants placed among `observed` rules as the planner places them).
+ */
+export function desiredPolicies(
+  desired: DesiredState,
+  observed: readonly ObservedNetworkPolicy[],
+): DesiredObject<"network_policy">[] {
+  return [...live(desired, "network_policy"), ...derivedNetworkPolicies(desired, observed).objects];
 }
 
 function stripSource(entry: SplitTunnelEntry): SplitTunnelEntry {
