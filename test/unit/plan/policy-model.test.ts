@@ -1,0 +1,443 @@
+/**
+ * Pure pieces of the policy model: collision-free ordering of policy writes, private-app policy
+ * pairs, import without loss, static analysis, the access delta and explain over a view.
+ */
+import { describe, it } from "vitest";
+import { explain } from "../../../src/domain/explain/explain";
+import type { NetworkView } from "../../../src/domain/explain/view";
+import type {
+  DesiredObject,
+  NetworkPolicySpec,
+  ObservedNetworkPolicy,
+} from "../../../src/domain/model";
+import type { Action } from "../../../src/domain/plan/actions";
+import { orderPolicyWrites } from "../../../src/domain/plan/policy-order";
+import {
+  identityRegex,
+  privateAppOf,
+  privateAppPolicies,
+} from "../../../src/domain/plan/private-app-policies";
+import { accessDelta, sampleEmail } from "../../../src/domain/policies/access-delta";
+import { analysePolicies, covers } from "../../../src/domain/policies/analysis";
+import { conditionsFromSelectors } from "../../../src/domain/policies/evaluate";
+import { importNetworkPolicy } from "../../../src/domain/policies/import";
+
+function observedRule(
+  cloudflareId: string,
+  precedence: number,
+  extra: Partial<ObservedNetworkPolicy> = {},
+): ObservedNetworkPolicy {
+  return {
+    cloudflareId,
+    name: cloudflareId,
+    description: "",
+    action: "block",
+    enabled: true,
+    precedence,
+    filters: ["l4"],
+    traffic: "",
+    identity: "",
+    devicePosture: "",
+    ...extra,
+  };
+}
+
+function rendered(precedence: number) {
+  return {
+    name: "p",
+    description: "",
+    action: "block",
+    enabled: true,
+    precedence,
+    filters: ["l4"],
+    traffic: "",
+    identity: "",
+    devicePosture: "",
+  };
+}
+
+const update = (key: string, cloudflareId: string, to: number): Action => ({
+  op: "update",
+  kind: "network_policy",
+  key,
+  cloudflareId,
+  reason: "differs from the desired state",
+  diff: [],
+  desired: rendered(to),
+  isDrift: false,
+});
+
+const create = (key: string, to: number): Action => ({
+  op: "create",
+  kind: "network_policy",
+  key,
+  reason: "missing in Cloudflare",
+  diff: [],
+  desired: rendered(to),
+  isDrift: false,
+});
+
+const remove = (key: string, cloudflareId: string): Action => ({
+  op: "delete",
+  kind: "network_policy",
+  key,
+  cloudflareId,
+  reason: "no longer desired",
+  diff: [],
+  isDrift: false,
+});
+
+const summary = (actions: Action[]) =>
+  actions.map(
+    (a) =>
+      `${a.op} ${a.key}${a.op === "delete" ? "" : `@${(a.desired as { precedence: number }).precedence}`}`,
+  );
+
+describe("orderPolicyWrites", () => {
+  it.for<[string, ObservedNetworkPolicy[], Action[], string[]]>([
+    [
+      "a write waits for the policy leaving its precedence",
+      [observedRule("ca", 1000), observedRule("cb", 2000)],
+      [update("a", "ca", 2000), update("b", "cb", 3000)],
+      ["update b@3000", "update a@2000"],
+    ],
+    [
+      "a delete holding a needed precedence goes first",
+      [observedRule("ca", 1000)],
+      [create("n", 1000), remove("a", "ca")],
+      ["delete a", "create n@1000"],
+    ],
+    [
+      "a swap parks one policy above every value: one extra write",
+      [observedRule("ca", 1000), observedRule("cb", 2000)],
+      [update("a", "ca", 2000), update("b", "cb", 1000)],
+      ["update b@2001", "update a@2000", "update b@1000"],
+    ],
+    [
+      "a create on an unmanaged rule's precedence is left as planned",
+      [observedRule("hand", 1000)],
+      [create("n", 1000)],
+      ["create n@1000"],
+    ],
+  ])("%s", ([_reason, observed, actions, expected], { expect }) => {
+    expect(summary(orderPolicyWrites(actions, observed))).toEqual(expected);
+  });
+});
+
+describe("private app policies", () => {
+  const app: DesiredObject<"private_app"> = {
+    kind: "private_app",
+    id: "0b7e1c52-2f9a-4c1e-9d3b-5a6f7e8d9c01",
+    version: 3,
+    spec: {
+      name: "wiki",
+      precedence: 7000,
+      enabled: true,
+      destinations: [{ cidr: "10.3.0.0/24", ports: [{ from: 443, to: 443 }], protocol: "tcp" }],
+      emails: [],
+      emailDomains: ["example.com", "corp.example.org"],
+      emailRegex: "^admin@",
+      groups: ["Staff"],
+    },
+    cloudflareId: null,
+    syncedVersion: 3,
+    createRequestedAtMs: null,
+    deletedAtMs: null,
+  };
+
+  it("derives one allow/block pair with the app's version and an anchored domain regex", ({
+    expect,
+  }) => {
+    expect(identityRegex(app.spec)).toBe(
+      "(?:^admin@)|^[^@]+@(?:corp\\.example\\.org|example\\.com)$",
+    );
+    const [allow, block] = privateAppPolicies(app);
+    expect([allow?.id, allow?.version, allow?.syncedVersion, allow?.spec]).toEqual([
+      `${app.id}-allow-0`,
+      3,
+      3,
+      {
+        name: "wiki: allow",
+        action: "allow",
+        precedence: 7000,
+        enabled: true,
+        destinations: ["10.3.0.0/24"],
+        ports: [{ from: 443, to: 443 }],
+        protocols: ["tcp"],
+        emails: [],
+        emailRegex: "(?:^admin@)|^[^@]+@(?:corp\\.example\\.org|example\\.com)$",
+        groups: ["Staff"],
+      },
+    ]);
+    expect([block?.id, block?.spec.precedence, block?.spec.action, block?.spec.emailRegex]).toEqual(
+      [`${app.id}-block-0`, 7001, "block", null],
+    );
+    expect([privateAppOf(`${app.id}-block-0`), privateAppOf(app.id)]).toEqual([app.id, null]);
+  });
+});
+
+describe("importNetworkPolicy", () => {
+  it.for<[string, Partial<ObservedNetworkPolicy>, unknown]>([
+    [
+      "reads == and ranges into selectors, posture ids and the description without marker",
+      {
+        action: "allow",
+        traffic: "net.dst.ip == 10.0.0.1 and net.dst.port in {80 8000..8080}",
+        identity: 'identity.email in {"a@x.test"}',
+        devicePosture: 'any(device_posture.checks.passed[*] == "p1")',
+        description: "kept",
+      },
+      {
+        ok: true,
+        value: {
+          name: "r",
+          action: "allow",
+          precedence: 10,
+          enabled: true,
+          destinations: ["10.0.0.1/32"],
+          ports: [
+            { from: 80, to: 80 },
+            { from: 8000, to: 8080 },
+          ],
+          protocols: [],
+          emails: ["a@x.test"],
+          emailRegex: null,
+          groups: [],
+          devicePostureIds: ["p1"],
+          description: "kept",
+        },
+      },
+    ],
+    [
+      "refuses a DNS rule",
+      { filters: ["dns"] },
+      {
+        ok: false,
+        error: { code: "not-importable", reason: 'the rule filters ["dns"], not ["l4"]' },
+      },
+    ],
+    [
+      "refuses an l4_override",
+      { action: "l4_override" },
+      {
+        ok: false,
+        error: {
+          code: "not-importable",
+          reason: "action l4_override has no structured form (allow or block)",
+        },
+      },
+    ],
+    [
+      "refuses a posture expression with all(…)",
+      { devicePosture: 'all(device_posture.checks.passed[*] in {"p1"})' },
+      {
+        ok: false,
+        error: {
+          code: "not-importable",
+          reason:
+            'the device posture expression has no structured form: all(device_posture.checks.passed[*] in {"p1"})',
+        },
+      },
+    ],
+  ])("%s", ([_reason, rule, expected], { expect }) => {
+    expect(importNetworkPolicy(observedRule("r", 10, rule))).toEqual(expected);
+  });
+});
+
+const spec = (extra: Partial<NetworkPolicySpec>): NetworkPolicySpec => ({
+  name: "p",
+  action: "block",
+  precedence: 1,
+  enabled: true,
+  destinations: [],
+  ports: [],
+  protocols: [],
+  emails: [],
+  emailRegex: null,
+  ...extra,
+});
+
+describe("analysis", () => {
+  it.for<[string, Partial<NetworkPolicySpec>, Partial<NetworkPolicySpec>, boolean]>([
+    [
+      "a /8 covers a /32 inside it",
+      { destinations: ["10.0.0.0/8"] },
+      { destinations: ["10.1.2.3/32"] },
+      true,
+    ],
+    [
+      "a /32 does not cover a /8",
+      { destinations: ["10.1.2.3/32"] },
+      { destinations: ["10.0.0.0/8"] },
+      false,
+    ],
+    [
+      "two ranges cover a range across them",
+      {
+        ports: [
+          { from: 1, to: 100 },
+          { from: 101, to: 200 },
+        ],
+      },
+      { ports: [{ from: 50, to: 150 }] },
+      true,
+    ],
+    [
+      "a regex covers the emails it matches",
+      { emailRegex: "@example\\.com$" },
+      { emails: ["a@example.com"] },
+      true,
+    ],
+    [
+      "a regex does not cover another regex",
+      { emailRegex: "@example\\.com$" },
+      { emailRegex: "^a@example\\.com$" },
+      false,
+    ],
+    ["everyone is not covered by a group", { groups: ["G"] }, {}, false],
+    ["posture narrows: no posture covers posture", {}, { devicePostureIds: ["p"] }, true],
+  ])("covers: %s", ([_reason, a, b, expected], { expect }) => {
+    expect(covers(spec(a), spec(b))).toBe(expected);
+  });
+
+  it("reports limit use from 80% and above the limit", ({ expect }) => {
+    expect(
+      analysePolicies(
+        [],
+        [
+          { resource: "network_policies", used: 399, limit: 500 },
+          { resource: "routes", used: 800, limit: 1000 },
+          { resource: "tunnels", used: 1001, limit: 1000 },
+        ],
+      ),
+    ).toEqual([
+      {
+        code: "limit-near",
+        severity: "warning",
+        resource: "routes",
+        used: 800,
+        limit: 1000,
+        message: "800 of Cloudflare's 1000 routes are used",
+      },
+      {
+        code: "limit-exceeded",
+        severity: "error",
+        resource: "tunnels",
+        used: 1001,
+        limit: 1000,
+        message: "1001 tunnels exceed Cloudflare's limit of 1000",
+      },
+    ]);
+  });
+});
+
+describe("access delta", () => {
+  it.for<[string, string | null]>([
+    [".*@example.com", "user@example.com"],
+    ["^[^@]+@example\\.com$", "user@example.com"],
+    ["(?:^admin@)|^[^@]+@(?:example\\.com)$", "admin@"],
+    ["^(a|b)+$", null],
+  ])("samples %s as %s", ([pattern, sample], { expect }) => {
+    expect(sampleEmail(pattern)).toBe(sample);
+  });
+
+  it("a new block for a group takes access from its members only", ({ expect }) => {
+    const policy = (id: string, s: Partial<NetworkPolicySpec>) => {
+      const full = spec(s);
+      return {
+        id,
+        name: id,
+        action: full.action,
+        precedence: full.precedence,
+        enabled: true,
+        ...conditionsFromSelectors(full),
+      };
+    };
+    const allow = policy("allow", { action: "allow", precedence: 2, destinations: ["10.0.0.0/8"] });
+    const block = policy("block-contractors", {
+      precedence: 1,
+      destinations: ["10.5.0.0/16"],
+      groups: ["Contractors"],
+    });
+    const delta = accessDelta([allow], [block, allow]);
+    expect(delta).toEqual({
+      changes: [
+        {
+          subject: {
+            label: "group:Contractors",
+            email: "someone@unlisted.invalid",
+            groups: ["Contractors"],
+          },
+          destination: "10.5.0.0/16",
+          port: null,
+          protocol: "tcp",
+          change: "loses",
+          decidedBy: "block-contractors",
+        },
+      ],
+      probes: 2,
+      truncated: false,
+    });
+  });
+});
+
+describe("explain over a view", () => {
+  const view: NetworkView = {
+    splitTunnel: {
+      profile: "default",
+      mode: "include",
+      entries: [
+        { address: "10.0.0.0/8", description: "" },
+        { address: "10.1.0.0/16", description: "narrower" },
+        { host: "wiki.internal", description: "" },
+      ],
+      assumedDefault: false,
+    },
+    routes: [
+      { id: "r1", network: "10.0.0.0/8", tunnel: { id: "t1", name: "dc1", health: "healthy" } },
+      { id: "r2", network: "10.1.2.0/24", tunnel: { id: "t2", name: "dc2", health: "down" } },
+    ],
+    proxy: { tcp: true, udp: false, icmp: false },
+    policies: [],
+    unevaluable: [],
+  };
+  const request = {
+    email: "a@x.test",
+    groups: [],
+    passedPostureChecks: [],
+    port: 22,
+    protocol: null,
+  };
+
+  it("Include mode: the most specific include entry and route decide; health is reported", ({
+    expect,
+  }) => {
+    const e = explain(view, { ...request, destinationIp: "10.1.2.3" });
+    expect([
+      e.verdict,
+      e.splitTunnel.entry,
+      e.route.route?.id,
+      e.route.route?.tunnel.health,
+    ]).toEqual(["allowed", { address: "10.1.0.0/16", description: "narrower" }, "r2", "down"]);
+  });
+
+  it("Include mode: an address in no include entry is excluded_from_warp with no entry", ({
+    expect,
+  }) => {
+    const e = explain(view, { ...request, destinationIp: "192.168.1.1" });
+    expect([e.verdict, e.splitTunnel.entry, e.summary]).toEqual([
+      "excluded_from_warp",
+      null,
+      "192.168.1.1 is in no Include entry of the default profile, so it does not go through WARP",
+    ]);
+  });
+
+  it("an unmanaged proxy is Cloudflare's default: off", ({ expect }) => {
+    const e = explain({ ...view, proxy: null }, { ...request, destinationIp: "10.1.2.3" });
+    expect([e.verdict, e.proxy, e.summary]).toEqual([
+      "proxy_off",
+      { protocol: "tcp", enabled: false, managed: false },
+      "the Gateway TCP proxy is off (not managed by tunnelplane; Cloudflare's default)",
+    ]);
+  });
+});
