@@ -54,13 +54,20 @@ function ipv4Value(octets: readonly number[]): bigint {
   );
 }
 
+/** An address as read: `groups` holds the eight 16-bit groups of IPv6 written in hex, else null. */
+interface ParsedAddress {
+  family: IpFamily;
+  value: bigint;
+  groups: readonly number[] | null;
+}
+
 /**
  * Reads an address without a prefix length. IPv4 must be four decimal octets without leading
  * zeros: `010.0.0.1` is octal to some parsers and decimal to others, so it is refused rather
  * than guessed. An IPv6 address may end in a dotted quad (RFC 4291 §2.2 form 3); that tail is
  * converted here because ipaddr.js reads `::1.2.3.4` as `::ffff:1.2.3.4`.
  */
-function parseAddressText(text: string): Result<{ family: IpFamily; value: bigint }, string> {
+function parseAddressText(text: string): Result<ParsedAddress, string> {
   if (text.includes(":")) {
     if (text.includes("%")) {
       return err("IPv6 zone identifiers (%...) are not allowed in a network");
@@ -81,12 +88,13 @@ function parseAddressText(text: string): Result<{ family: IpFamily; value: bigin
     if (parts === undefined) {
       return err("not a valid IPv6 address");
     }
-    // Four 32-bit words keep the bigint work to four operations per address.
-    let value = 0n;
-    for (let i = 0; i < 8; i += 2) {
-      value = (value << 32n) | BigInt((((parts[i] ?? 0) << 16) | (parts[i + 1] ?? 0)) >>> 0);
-    }
-    return ok({ family: 6, value });
+    // Three chunks of at most 48 bits (exact in a double) keep the bigint work to seven
+    // operations per address, each of which allocates.
+    const high = ((parts[0] ?? 0) * 65_536 + (parts[1] ?? 0)) * 65_536 + (parts[2] ?? 0);
+    const middle = ((parts[3] ?? 0) * 65_536 + (parts[4] ?? 0)) * 65_536 + (parts[5] ?? 0);
+    const low = (parts[6] ?? 0) * 65_536 + (parts[7] ?? 0);
+    const value = (BigInt(high) << 80n) | (BigInt(middle) << 32n) | BigInt(low);
+    return ok({ family: 6, value, groups: embedded ? null : parts });
   }
   // The same shape ipaddr.IPv4.isValidFourPartDecimal checks, tested first so ipaddr.js reads
   // the text once instead of twice.
@@ -96,7 +104,7 @@ function parseAddressText(text: string): Result<{ family: IpFamily; value: bigin
   if (octets === undefined) {
     return err("not a valid IPv4 address (four decimal octets 0-255, no leading zeros)");
   }
-  return ok({ family: 4, value: ipv4Value(octets) });
+  return ok({ family: 4, value: ipv4Value(octets), groups: null });
 }
 
 /** The value `read` returns, or undefined when it throws (ipaddr.js signals bad text so). */
@@ -135,15 +143,22 @@ export function hostMask(family: IpFamily, prefixLength: number): bigint {
  * @see https://www.rfc-editor.org/rfc/rfc4291#section-2.3 (IPv6 prefix notation)
  */
 export function parseCidr(input: string): Result<Prefix, CidrError> {
+  const read = readCidr(input);
+  return read.ok ? ok(read.value.prefix) : read;
+}
+
+/** `parseCidr`, also telling whether `input` is already the canonical text of the prefix. */
+function readCidr(input: string): Result<{ prefix: Prefix; isCanonical: boolean }, CidrError> {
   const text = input.trim();
   if (text === "") {
     return invalid(input, "empty");
   }
-  const parts = text.split("/");
-  if (parts.length > 2) {
+  const slash = text.indexOf("/");
+  if (slash >= 0 && text.indexOf("/", slash + 1) >= 0) {
     return invalid(input, "more than one '/'");
   }
-  const [addressText = "", lengthText] = parts;
+  const addressText = slash < 0 ? text : text.slice(0, slash);
+  const lengthText = slash < 0 ? undefined : text.slice(slash + 1);
   const address = parseAddressText(addressText);
   if (!address.ok) {
     return invalid(input, address.error);
@@ -173,7 +188,16 @@ export function parseCidr(input: string): Result<Prefix, CidrError> {
     const canonical = formatPrefix({ family, address: value & ~mask, prefixLength });
     return err({ code: "host-bits-set", input, canonical });
   }
-  return ok({ family, address: value, prefixLength });
+  const prefix = { family, address: value, prefixLength };
+  // Stored networks are canonical; recognising that spares printing them again.
+  const groups = address.value.groups;
+  const isCanonical =
+    slash >= 0 &&
+    text.length === input.length &&
+    (family === 4
+      ? groups === null && address.value.family === 4
+      : groups !== null && isCanonicalIpv6(addressText, groups));
+  return ok({ prefix, isCanonical });
 }
 
 /**
@@ -198,29 +222,28 @@ export function formatAddress(family: IpFamily, address: bigint): string {
     const value = Number(address);
     return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
   }
+  return formatIpv6Words([
+    Number(address >> 96n),
+    Number(BigInt.asUintN(32, address >> 64n)),
+    Number(BigInt.asUintN(32, address >> 32n)),
+    Number(BigInt.asUintN(32, address)),
+  ]);
+}
+
+/**
+ * Prints an IPv6 address given as four unsigned 32-bit words, most significant first, in
+ * RFC 5952 form (as `formatAddress`).
+ */
+export function formatIpv6Words(words: readonly number[]): string {
   const groups = [0, 0, 0, 0, 0, 0, 0, 0];
   for (let word = 0; word < 4; word++) {
-    const value = Number((address >> (WORD_SHIFTS[word] as bigint)) & 0xffffffffn);
+    const value = words[word] as number;
     groups[2 * word] = value >>> 16;
     groups[2 * word + 1] = value & 0xffff;
   }
-  // RFC 5952 §4.2: compress the longest run of two or more zero groups, the first on a tie.
-  let bestStart = -1;
-  let bestEnd = -1;
-  let runStart = -1;
-  for (let i = 0; i <= 8; i++) {
-    if (i < 8 && groups[i] === 0) {
-      if (runStart < 0) {
-        runStart = i;
-      }
-    } else if (runStart >= 0) {
-      if (i - runStart > 1 && i - runStart > bestEnd - bestStart) {
-        bestStart = runStart;
-        bestEnd = i;
-      }
-      runStart = -1;
-    }
-  }
+  const run = longestZeroRun(groups);
+  const bestStart = run < 0 ? -1 : run >> 4;
+  const bestEnd = run < 0 ? -1 : run & 15;
   let text = "";
   let i = 0;
   while (i < 8) {
@@ -238,25 +261,136 @@ export function formatAddress(family: IpFamily, address: bigint): string {
   return text;
 }
 
-const WORD_SHIFTS: readonly bigint[] = [96n, 64n, 32n, 0n];
+/**
+ * RFC 5952 §4.2: the longest run of two or more zero groups, the first on a tie, as
+ * `start * 16 + end` (end exclusive; start and end are -1 with no run): packed, as it is asked
+ * for every address printed.
+ */
+function longestZeroRun(groups: readonly number[]): number {
+  let bestStart = -1;
+  let bestEnd = -1;
+  let runStart = -1;
+  for (let i = 0; i <= 8; i++) {
+    if (i < 8 && groups[i] === 0) {
+      if (runStart < 0) {
+        runStart = i;
+      }
+    } else if (runStart >= 0) {
+      if (i - runStart > 1 && i - runStart > bestEnd - bestStart) {
+        bestStart = runStart;
+        bestEnd = i;
+      }
+      runStart = -1;
+    }
+  }
+  return bestStart < 0 ? -1 : bestStart * 16 + bestEnd;
+}
+
+/** The hex digit character codes, lower case, by value. */
+const HEX_DIGIT_CODES: readonly number[] = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+
+/**
+ * Whether `text` is exactly what `formatIpv6Words` prints for `groups`, checked character by
+ * character so no string is built.
+ */
+function isCanonicalIpv6(text: string, groups: readonly number[]): boolean {
+  const run = longestZeroRun(groups);
+  const bestStart = run < 0 ? -1 : run >> 4;
+  const bestEnd = run < 0 ? -1 : run & 15;
+  let position = 0;
+  let i = 0;
+  while (i < 8) {
+    if (i === bestStart) {
+      if (text.charCodeAt(position) !== 58 || text.charCodeAt(position + 1) !== 58) {
+        return false;
+      }
+      position += 2;
+      i = bestEnd;
+      continue;
+    }
+    if (i > 0 && i !== bestEnd) {
+      if (text.charCodeAt(position) !== 58) {
+        return false;
+      }
+      position++;
+    }
+    const group = groups[i] as number;
+    let shift = group >= 0x1000 ? 12 : group >= 0x100 ? 8 : group >= 0x10 ? 4 : 0;
+    for (; shift >= 0; shift -= 4) {
+      if (text.charCodeAt(position) !== HEX_DIGIT_CODES[(group >> shift) & 15]) {
+        return false;
+      }
+      position++;
+    }
+    i++;
+  }
+  return position === text.length;
+}
 
 /** Prints a prefix as `address/prefixLength` in canonical form (see `canonicalCidr`). */
 export function formatPrefix(prefix: Prefix): string {
   return `${formatAddress(prefix.family, prefix.address)}/${prefix.prefixLength}`;
 }
 
+/** A valid CIDR as remembered: its prefix and its canonical text. */
+interface KnownCidr {
+  prefix: Readonly<Prefix>;
+  network: string;
+}
+
+/**
+ * Stored networks are parsed again by every plan, API write and conflict check; parsing is a pure
+ * function of the text, so results are remembered (frozen, bounded: cleared when full).
+ */
+const KNOWN_CIDRS = new Map<string, KnownCidr>();
+const KNOWN_CIDRS_MAX = 100_000;
+
+/**
+ * Forgets every remembered `parseKnownCidr` result. Results never go stale (parsing is pure), so
+ * only measurements need this: to time the first parse of a text rather than a lookup.
+ */
+export function clearKnownCidrCache(): void {
+  KNOWN_CIDRS.clear();
+}
+
+function readKnownCidr(input: string): KnownCidr {
+  const known = KNOWN_CIDRS.get(input);
+  if (known !== undefined) {
+    return known;
+  }
+  const read = readCidr(input);
+  if (read.ok) {
+    if (KNOWN_CIDRS.size >= KNOWN_CIDRS_MAX) {
+      KNOWN_CIDRS.clear();
+    }
+    const { prefix, isCanonical } = read.value;
+    const entry = {
+      prefix: Object.freeze(prefix),
+      network: isCanonical ? input : formatPrefix(prefix),
+    };
+    KNOWN_CIDRS.set(input, entry);
+    return entry;
+  }
+  const detail =
+    read.error.code === "invalid-cidr"
+      ? read.error.reason
+      : `host bits set (canonical ${read.error.canonical})`;
+  throw new RangeError(`not a valid CIDR: ${JSON.stringify(input)}: ${detail}`);
+}
+
 /**
  * Parses a CIDR that is already known to be valid (stored desired state, fixed tables): any
  * failure is a broken invariant, so it throws a `RangeError` naming the input and the reason.
+ * The returned prefix is frozen and may be shared with other callers.
  */
 export function parseKnownCidr(input: string): Prefix {
-  const parsed = parseCidr(input);
-  if (parsed.ok) {
-    return parsed.value;
-  }
-  const detail =
-    parsed.error.code === "invalid-cidr"
-      ? parsed.error.reason
-      : `host bits set (canonical ${parsed.error.canonical})`;
-  throw new RangeError(`not a valid CIDR: ${JSON.stringify(input)}: ${detail}`);
+  return readKnownCidr(input).prefix;
+}
+
+/**
+ * The canonical text of a CIDR already known to be valid (as `canonicalCidr`), remembered with
+ * its parse; canonical input comes back as is. Throws `RangeError` as `parseKnownCidr`.
+ */
+export function canonicalKnownCidr(input: string): string {
+  return readKnownCidr(input).network;
 }

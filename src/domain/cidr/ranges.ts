@@ -3,14 +3,8 @@
  * (IPv4 before IPv6, then by first address), disjoint and never adjacent, so every set has one
  * representation and the operations are linear merges over bigint bounds.
  */
-import {
-  ADDRESS_BITS,
-  formatPrefix,
-  hostMask,
-  type IpFamily,
-  type Prefix,
-  parseKnownCidr,
-} from "./parse";
+import { forEachCoverPrefix, formatWords, valueOfWords } from "./cover";
+import { hostMask, type IpFamily, type Prefix, parseKnownCidr } from "./parse";
 
 /** An inclusive range of addresses of one family: `first` .. `last`, `first <= last`. */
 export interface AddressRange {
@@ -213,36 +207,6 @@ export function isSubset(inner: AddressSetInput, outer: AddressSetInput): boolea
   return difference(inner, outer).length === 0;
 }
 
-// Bit scans work on 32-bit words with Math.clz32: one word for IPv4, at most four for IPv6,
-// far cheaper than printing the bigint in binary.
-
-/** Number of trailing zero bits of `value`, at most `limit` (so 0 gives `limit`). */
-function trailingZeros(value: bigint, limit: number): number {
-  let rest = value;
-  for (let shift = 0; shift < limit; shift += 32) {
-    const word = Number(rest & 0xffffffffn);
-    if (word !== 0) {
-      return Math.min(limit, shift + 31 - Math.clz32(word & -word));
-    }
-    rest >>= 32n;
-  }
-  return limit;
-}
-
-/** Position of the highest set bit (floor of log2); `value` must be positive. */
-function floorLog2(value: bigint): number {
-  let rest = value;
-  let shift = 0;
-  while (rest > 0xffffffffn) {
-    rest >>= 32n;
-    shift += 32;
-  }
-  return shift + 31 - Math.clz32(Number(rest));
-}
-
-/** 2^k as bigints for k = 0..128, so the cover loop does not build them again. */
-const POWERS_OF_TWO: readonly bigint[] = Array.from({ length: 129 }, (_, k) => 1n << BigInt(k));
-
 /**
  * The fewest prefixes whose union is exactly the set, sorted (IPv4 before IPv6, then by
  * address). Each range is split greedily into the largest aligned block that starts at its
@@ -254,18 +218,25 @@ const POWERS_OF_TWO: readonly bigint[] = Array.from({ length: 129 }, (_, k) => 1
 export function minimalCover(set: AddressSetInput): Prefix[] {
   const prefixes: Prefix[] = [];
   for (const range of toAddressSet(set)) {
-    const bits = ADDRESS_BITS[range.family];
-    let address = range.first;
-    while (address <= range.last) {
-      const blockBits = Math.min(
-        trailingZeros(address, bits),
-        floorLog2(range.last - address + 1n),
-      );
-      prefixes.push({ family: range.family, address, prefixLength: bits - blockBits });
-      address += POWERS_OF_TWO[blockBits] as bigint;
-    }
+    forEachCoverPrefix(range, (family, words, prefixLength) => {
+      prefixes.push({ family, address: valueOfWords(family, words), prefixLength });
+    });
   }
   return prefixes;
+}
+
+/**
+ * `minimalCover` as canonical CIDR text, `formatPrefix` of each prefix in the same order; the
+ * text is printed from the cover's words, so no bigint is built for any prefix.
+ */
+export function minimalCoverText(set: AddressSetInput): string[] {
+  const networks: string[] = [];
+  for (const range of toAddressSet(set)) {
+    forEachCoverPrefix(range, (family, words, prefixLength) => {
+      networks.push(formatWords(family, words, prefixLength));
+    });
+  }
+  return networks;
 }
 
 /**
@@ -276,17 +247,15 @@ export function minimalCover(set: AddressSetInput): Prefix[] {
  *   // ["172.16.0.0/13", "172.24.0.0/14", "172.28.0.0/15", "172.30.0.0/16"]
  */
 export function subtractPrefixes(from: readonly string[], remove: readonly string[]): string[] {
-  return minimalCover(difference(from.map(parseKnownCidr), remove.map(parseKnownCidr))).map(
-    formatPrefix,
-  );
+  return minimalCoverText(difference(from.map(parseKnownCidr), remove.map(parseKnownCidr)));
 }
 
 /** The union of CIDRs as the canonical minimal cover. Throws `RangeError` as `subtractPrefixes`. */
 export function unionPrefixes(networks: readonly string[]): string[] {
-  return minimalCover(networks.map(parseKnownCidr)).map(formatPrefix);
+  return minimalCoverText(networks.map(parseKnownCidr));
 }
 
 /** The common addresses of two CIDR lists as the canonical minimal cover. Throws as above. */
 export function intersectPrefixes(a: readonly string[], b: readonly string[]): string[] {
-  return minimalCover(intersection(a.map(parseKnownCidr), b.map(parseKnownCidr))).map(formatPrefix);
+  return minimalCoverText(intersection(a.map(parseKnownCidr), b.map(parseKnownCidr)));
 }

@@ -9,6 +9,7 @@ import {
   formatPrefix,
   intersectRange,
   minimalCover,
+  minimalCoverText,
   parseKnownCidr,
   rangeOfPrefix,
   toAddressSet,
@@ -80,12 +81,10 @@ function carveDefaults(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
     }
     const parentRange = rangeOfPrefix(parent);
     const remainder = difference([parentRange], intersectRange(routes.addressSet, parentRange));
-    for (const prefix of minimalCover(remainder)) {
-      entries.push({
-        address: formatPrefix(prefix),
-        description: fallback.description,
-        source: { kind: "warp-default-remainder", parent: fallback.address, carvedBy },
-      });
+    // One source object for all of a default's remainders: there can be thousands of them.
+    const source = { kind: "warp-default-remainder", parent: fallback.address, carvedBy } as const;
+    for (const address of minimalCoverText(remainder)) {
+      entries.push({ address, description: fallback.description, source });
     }
   }
   return entries;

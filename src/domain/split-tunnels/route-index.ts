@@ -6,12 +6,11 @@
  */
 import {
   type AddressRange,
-  formatPrefix,
+  canonicalKnownCidr,
   type Prefix,
   parseKnownCidr,
   prefixContains,
   rangeOfPrefix,
-  toAddressSet,
 } from "../cidr";
 
 /** A routed network in parsed form. */
@@ -22,11 +21,12 @@ export interface IndexedRoute {
   range: AddressRange;
 }
 
-function comparePrefixes(a: Prefix, b: Prefix): number {
+function compareRoutes(a: IndexedRoute, b: IndexedRoute): number {
+  const x = a.prefix;
+  const y = b.prefix;
   return (
-    a.family - b.family ||
-    (a.address < b.address ? -1 : a.address > b.address ? 1 : 0) ||
-    a.prefixLength - b.prefixLength
+    x.family - y.family ||
+    (x.address < y.address ? -1 : x.address > y.address ? 1 : x.prefixLength - y.prefixLength)
   );
 }
 
@@ -41,29 +41,59 @@ export class RouteIndex {
 
   /** Networks must be valid CIDRs (stored routes are); anything else throws `RangeError`. */
   constructor(networks: readonly string[]) {
-    const prefixes = networks.map(parseKnownCidr).sort(comparePrefixes);
+    const ipv4: IndexedRoute[] = [];
+    const ipv6: IndexedRoute[] = [];
+    for (const network of networks) {
+      const prefix = parseKnownCidr(network);
+      const route = {
+        network: canonicalKnownCidr(network),
+        prefix,
+        range: rangeOfPrefix(prefix),
+      };
+      (prefix.family === 4 ? ipv4 : ipv6).push(route);
+    }
+    // Sorting each family apart spares every comparison the family test.
+    ipv4.sort(compareRoutes);
+    ipv6.sort(compareRoutes);
     const routes: IndexedRoute[] = [];
     const parents: number[] = [];
+    const addressSet: AddressRange[] = [];
     const open: number[] = [];
-    for (const prefix of prefixes) {
-      const previous = routes[routes.length - 1];
-      if (previous && comparePrefixes(previous.prefix, prefix) === 0) {
-        continue;
-      }
-      while (open.length > 0) {
-        const top = routes[open[open.length - 1] as number] as IndexedRoute;
-        if (prefixContains(top.prefix, prefix)) {
-          break;
+    for (const sorted of [ipv4, ipv6]) {
+      open.length = 0;
+      for (const route of sorted) {
+        const previous = routes[routes.length - 1];
+        if (previous !== undefined && compareRoutes(previous, route) === 0) {
+          continue;
         }
-        open.pop();
+        // Sorted and nested-or-disjoint: a route starting inside an open one lies inside it.
+        while (open.length > 0) {
+          const top = routes[open[open.length - 1] as number] as IndexedRoute;
+          if (route.range.first <= top.range.last) {
+            break;
+          }
+          open.pop();
+        }
+        parents.push(open.length > 0 ? (open[open.length - 1] as number) : -1);
+        open.push(routes.length);
+        routes.push(route);
+        const merged = addressSet[addressSet.length - 1];
+        if (
+          merged !== undefined &&
+          merged.family === route.range.family &&
+          route.range.first <= merged.last + 1n
+        ) {
+          if (route.range.last > merged.last) {
+            addressSet[addressSet.length - 1] = { ...merged, last: route.range.last };
+          }
+        } else {
+          addressSet.push(route.range);
+        }
       }
-      parents.push(open.length > 0 ? (open[open.length - 1] as number) : -1);
-      open.push(routes.length);
-      routes.push({ network: formatPrefix(prefix), prefix, range: rangeOfPrefix(prefix) });
     }
     this.routes = routes;
     this.parents = parents;
-    this.addressSet = toAddressSet(routes.map((route) => route.range));
+    this.addressSet = addressSet;
   }
 
   /** Position of the first route sorting after every route that starts before `prefix` or contains it. */
