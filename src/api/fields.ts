@@ -61,3 +61,18 @@ export function canonical(value: string): string {
   }
   return parsed.value;
 }
+
+/** An email domain (`example.com`; a leading `@` is accepted and dropped), lower-cased. */
+export const EmailDomain = z
+  .string()
+  .max(253)
+  .transform((d) => d.replace(/^@/, "").toLowerCase())
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        "a domain such as example.com",
+      ),
+  )
+  .openapi({ example: "example.com" });

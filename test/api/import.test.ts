@@ -4,8 +4,8 @@
  * and after, the marker added, the structured form stored), and the next run writes nothing.
  */
 import { describe, it } from "vitest";
-import { callsOf, lastSeq, sdk } from "../emulator/harness";
 import { get, post } from "../helpers/api";
+import { callsOf, lastSeq, sdk } from "../helpers/emulator";
 import { describeSeedScenario } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
 

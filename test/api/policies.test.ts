@@ -4,8 +4,8 @@
  * with exact write counts in tunnelplane and in Cloudflare.
  */
 import { describe, it } from "vitest";
-import { callsOf, lastSeq, sdk } from "../emulator/harness";
 import { del, get, post, put } from "../helpers/api";
+import { callsOf, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
 
 interface Policy {

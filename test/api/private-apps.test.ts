@@ -4,8 +4,8 @@
  * the app changes and removed with it; explain and precedence uniqueness see them.
  */
 import { describe, it } from "vitest";
-import { callsOf, lastSeq, sdk } from "../emulator/harness";
 import { del, get, post, put } from "../helpers/api";
+import { callsOf, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
 
 interface App {

@@ -10,7 +10,7 @@ import {
   sdk,
   TIMESTAMP,
   UUID,
-} from "./harness";
+} from "../helpers/emulator";
 
 const cf = sdk();
 

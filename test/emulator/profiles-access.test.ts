@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { failureOf, newAccountId, sdk, TIMESTAMP, UUID } from "./harness";
+import { failureOf, newAccountId, sdk, TIMESTAMP, UUID } from "../helpers/emulator";
 
 const cf = sdk();
 

@@ -1,5 +1,5 @@
 /**
- * Test harness for the emulator tests: the real `cloudflare` SDK wired to the emulator service
+ * The emulator as tests use it: the real `cloudflare` SDK wired to the emulator service
  * binding, a fresh random account per test, raw calls, the control API and SDK error summaries.
  */
 import { env } from "cloudflare:workers";

@@ -1,7 +1,7 @@
 /** Accounts for tests: each test registers its own, so tests never share state. */
 import type { ExpectStatic } from "vitest";
-import { newAccountId } from "../emulator/harness";
 import { post } from "./api";
+import { newAccountId } from "./emulator";
 
 /** Registers a fresh account in tunnelplane; returns its id and the account path. */
 export async function seedAccount(

@@ -6,8 +6,8 @@
  * `fd00::/8` and an IPv4 one out of `10.0.0.0/8`.
  */
 import { describe, it } from "vitest";
-import { type Call, callsOf, lastSeq, sdk } from "../emulator/harness";
 import { del, get, post, put } from "../helpers/api";
+import { type Call, callsOf, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
 
 interface Created {

@@ -5,8 +5,8 @@
  */
 import type Cloudflare from "cloudflare";
 import { describe, it } from "vitest";
-import { callsOf, lastSeq, sdk } from "../emulator/harness";
 import { del, post } from "../helpers/api";
+import { callsOf, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
 
 interface RunBody {

@@ -7,8 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
-import { callsOf, control, lastSeq, sdk } from "../emulator/harness";
 import { call, get, post, put } from "../helpers/api";
+import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
 
 interface Created {

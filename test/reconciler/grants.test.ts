@@ -4,8 +4,8 @@
  * revoked without touching overlapping grants, and reported to a signed callback receiver.
  */
 import { describe, it } from "vitest";
-import { sdk } from "../emulator/harness";
 import { call, get, post, put } from "../helpers/api";
+import { sdk } from "../helpers/emulator";
 import {
   failNext,
   fireAlarmAt,

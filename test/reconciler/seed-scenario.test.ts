@@ -13,8 +13,8 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import worker from "../../src/index";
 import type { ReconcileMessage } from "../../src/reconciler/schedule";
-import { callsOf, control, lastSeq, sdk } from "../emulator/harness";
 import { get, post, put } from "../helpers/api";
+import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
 
 interface Created {

@@ -6,20 +6,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { CollectionDefinition } from "../desired/collection";
-
-const Domain = z
-  .string()
-  .max(253)
-  .transform((d) => d.replace(/^@/, "").toLowerCase())
-  .pipe(
-    z
-      .string()
-      .regex(
-        /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
-        "a domain such as example.com",
-      ),
-  )
-  .openapi({ example: "example.com" });
+import { EmailDomain } from "../fields";
 
 const input = z
   .object({
@@ -29,7 +16,7 @@ const input = z
       example: "Employees",
     }),
     emails: z.array(z.email().max(254)).max(1000).default([]),
-    email_domains: z.array(Domain).max(100).default([]),
+    email_domains: z.array(EmailDomain).max(100).default([]),
     groups: z
       .array(z.string().min(1).max(64))
       .max(100)

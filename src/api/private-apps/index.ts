@@ -16,7 +16,7 @@ import {
 import { renderNetworkPolicy } from "../../domain/policies/render";
 import { compareCidrs } from "../../domain/policies/selectors";
 import type { CollectionDefinition, WriteContext } from "../desired/collection";
-import { CidrString, canonical } from "../fields";
+import { CidrString, canonical, EmailDomain } from "../fields";
 import { EmailRegex, PortSpec, parsePort } from "../policies";
 import { bottomPrecedence, loadPrecedenceState } from "../policies/precedence";
 import { ProblemError } from "../problem";
@@ -37,20 +37,6 @@ const Destination = z
   })
   .openapi("PrivateAppDestination");
 
-const Domain = z
-  .string()
-  .max(253)
-  .transform((d) => d.replace(/^@/, "").toLowerCase())
-  .pipe(
-    z
-      .string()
-      .regex(
-        /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
-        "a domain such as example.com",
-      ),
-  )
-  .openapi({ example: "example.com" });
-
 const input = z
   .object({
     name: z.string().trim().min(1).max(MAX_PRIVATE_APP_NAME_LENGTH).openapi({ example: "db-prod" }),
@@ -61,7 +47,7 @@ const input = z
     enabled: z.boolean().default(true),
     destinations: z.array(Destination).min(1).max(50),
     emails: z.array(z.email().max(254)).max(1000).default([]),
-    email_domains: z.array(Domain).max(100).default([]),
+    email_domains: z.array(EmailDomain).max(100).default([]),
     email_regex: EmailRegex.nullable().default(null),
     groups: z.array(z.string().min(1).max(256)).max(100).default([]),
   })

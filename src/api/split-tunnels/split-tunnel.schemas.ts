@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../../domain/model";
-import { describeSplitTunnelProblem } from "../../domain/plan/plan";
+import { describeSplitTunnelProblem } from "../../domain/split-tunnels/describe";
 import type {
   EffectiveEntrySource,
   EffectiveSplitTunnel,

@@ -1,5 +1,5 @@
 /** One sentence per account conflict, for API responses (safe to show; names objects by id). */
-import { describeSplitTunnelProblem } from "../plan/plan";
+import { describeSplitTunnelProblem } from "../split-tunnels/describe";
 import type { AccountConflict } from "./account";
 
 function virtualNetworkText(id: string | null): string {
