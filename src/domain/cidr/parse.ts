@@ -332,44 +332,47 @@ export function formatPrefix(prefix: Prefix): string {
   return `${formatAddress(prefix.family, prefix.address)}/${prefix.prefixLength}`;
 }
 
-/** A valid CIDR as remembered: its prefix and its canonical text. */
-interface KnownCidr {
-  prefix: Readonly<Prefix>;
-  network: string;
-}
-
 /**
  * Stored networks are parsed again by every plan, API write and conflict check; parsing is a pure
- * function of the text, so results are remembered (frozen, bounded: cleared when full).
+ * function of the text, so results are remembered (frozen, bounded: cleared when full). The
+ * canonical text is kept apart and only for input that is not canonical already, which stored
+ * networks are: an object per remembered network would be copied by every young-generation
+ * garbage collection while it survives, and a cold computation over 10,000 routes pays for that.
  */
-const KNOWN_CIDRS = new Map<string, KnownCidr>();
-const KNOWN_CIDRS_MAX = 100_000;
+const KNOWN_PREFIXES = new Map<string, Readonly<Prefix>>();
+const CANONICAL_TEXTS = new Map<string, string>();
+const KNOWN_PREFIXES_MAX = 100_000;
 
 /**
  * Forgets every remembered `parseKnownCidr` result. Results never go stale (parsing is pure), so
  * only measurements need this: to time the first parse of a text rather than a lookup.
  */
 export function clearKnownCidrCache(): void {
-  KNOWN_CIDRS.clear();
+  KNOWN_PREFIXES.clear();
+  CANONICAL_TEXTS.clear();
 }
 
-function readKnownCidr(input: string): KnownCidr {
-  const known = KNOWN_CIDRS.get(input);
+/**
+ * Parses a CIDR that is already known to be valid (stored desired state, fixed tables): any
+ * failure is a broken invariant, so it throws a `RangeError` naming the input and the reason.
+ * The returned prefix is frozen and may be shared with other callers.
+ */
+export function parseKnownCidr(input: string): Prefix {
+  const known = KNOWN_PREFIXES.get(input);
   if (known !== undefined) {
     return known;
   }
   const read = readCidr(input);
   if (read.ok) {
-    if (KNOWN_CIDRS.size >= KNOWN_CIDRS_MAX) {
-      KNOWN_CIDRS.clear();
+    if (KNOWN_PREFIXES.size >= KNOWN_PREFIXES_MAX) {
+      clearKnownCidrCache();
     }
     const { prefix, isCanonical } = read.value;
-    const entry = {
-      prefix: Object.freeze(prefix),
-      network: isCanonical ? input : formatPrefix(prefix),
-    };
-    KNOWN_CIDRS.set(input, entry);
-    return entry;
+    KNOWN_PREFIXES.set(input, Object.freeze(prefix));
+    if (!isCanonical) {
+      CANONICAL_TEXTS.set(input, formatPrefix(prefix));
+    }
+    return prefix;
   }
   const detail =
     read.error.code === "invalid-cidr"
@@ -379,18 +382,10 @@ function readKnownCidr(input: string): KnownCidr {
 }
 
 /**
- * Parses a CIDR that is already known to be valid (stored desired state, fixed tables): any
- * failure is a broken invariant, so it throws a `RangeError` naming the input and the reason.
- * The returned prefix is frozen and may be shared with other callers.
- */
-export function parseKnownCidr(input: string): Prefix {
-  return readKnownCidr(input).prefix;
-}
-
-/**
  * The canonical text of a CIDR already known to be valid (as `canonicalCidr`), remembered with
  * its parse; canonical input comes back as is. Throws `RangeError` as `parseKnownCidr`.
  */
 export function canonicalKnownCidr(input: string): string {
-  return readKnownCidr(input).network;
+  parseKnownCidr(input);
+  return CANONICAL_TEXTS.get(input) ?? input;
 }

@@ -104,6 +104,10 @@ function withUserEntries(
   computed: EffectiveSplitTunnelEntry[],
   user: readonly SplitTunnelEntry[],
 ): EffectiveSplitTunnelEntry[] {
+  if (user.length === 0) {
+    // The computed list can run to thousands of entries; no need to copy it.
+    return computed;
+  }
   const userAddresses = new Set(user.map(canonicalAddressOf));
   // Computed addresses are canonical already; only the user's need parsing.
   return [
