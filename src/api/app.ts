@@ -3,6 +3,7 @@
  * generic 500 whose cause is logged with the request id, never returned.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { accountsRouter } from "./accounts";
 import { assertions, assertionsRunRouter } from "./assertions";
@@ -46,6 +47,9 @@ export const OPENAPI_INFO = {
   },
 };
 
+/** Largest request body accepted, in bytes: far above any valid document, far below a DoS. */
+const MAX_BODY_BYTES = 1_048_576;
+
 function problemFor(error: unknown): ProblemError {
   if (error instanceof ProblemError) {
     return error;
@@ -54,6 +58,12 @@ function problemFor(error: unknown): ProblemError {
     return new ProblemError(
       "malformed-request",
       "The body must be a JSON document (Content-Type: application/json).",
+    );
+  }
+  if (error instanceof HTTPException && error.status === 415) {
+    return new ProblemError(
+      "unsupported-media-type",
+      "Send the body with Content-Type: application/json.",
     );
   }
   return new ProblemError(
@@ -67,6 +77,18 @@ export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestId);
   app.use("/v1/*", requireApiKey);
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ProblemError(
+          "payload-too-large",
+          `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+        );
+      },
+    }),
+  );
 
   const desired = createRouter();
   mountCollection(desired, virtualNetworks);

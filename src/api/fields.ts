@@ -7,18 +7,26 @@ import { z } from "@hono/zod-openapi";
 import { type CidrError, canonicalCidr } from "../domain/cidr/parse";
 import { findReservedRange } from "../domain/cidr/reserved";
 
+/** Longest part of a refused input quoted back in an error message, in characters. */
+const QUOTED_INPUT_MAX = 80;
+
+/** The input as quoted in a message: cut to QUOTED_INPUT_MAX characters. */
+function quoted(input: string): string {
+  return input.length > QUOTED_INPUT_MAX ? `${input.slice(0, QUOTED_INPUT_MAX)}…` : input;
+}
+
 /** A human sentence and a stable code for a CIDR error. */
 export function describeCidrError(error: CidrError): { message: string; code: string } {
   switch (error.code) {
     case "host-bits-set":
       return {
         code: "cidr-host-bits-set",
-        message: `${error.input} has host bits set; the canonical form is ${error.canonical}`,
+        message: `${quoted(error.input)} has host bits set; the canonical form is ${error.canonical}`,
       };
     case "invalid-cidr":
       return {
         code: "invalid-cidr",
-        message: `${error.input} is not an IP address or CIDR (${error.reason})`,
+        message: `${quoted(error.input)} is not an IP address or CIDR (${error.reason})`,
       };
   }
 }

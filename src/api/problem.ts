@@ -8,6 +8,8 @@ import type { z } from "@hono/zod-openapi";
 /** Every problem the API can return: slug -> status and fixed title. */
 export const PROBLEMS = {
   "malformed-request": { status: 400, title: "The request body is not valid JSON" },
+  "payload-too-large": { status: 413, title: "The request body is too large" },
+  "unsupported-media-type": { status: 415, title: "The request body must be application/json" },
   unauthorized: { status: 401, title: "Missing or invalid API key" },
   forbidden: { status: 403, title: "The API key's role does not allow this" },
   "not-found": { status: 404, title: "Not found" },

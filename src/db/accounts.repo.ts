@@ -1,8 +1,8 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
-import { and, asc, eq, lte } from "drizzle-orm";
+import { and, asc, eq, lte, sql } from "drizzle-orm";
 import type { AccountMode } from "../domain/model";
 import type { Db } from "./client";
-import { accounts } from "./schema";
+import { accounts, auditLog } from "./schema";
 
 /** An account as the API and the scheduler see it (no token). */
 export interface AccountRecord {
@@ -32,10 +32,60 @@ export async function insertAccount(
   db: Db,
   account: Omit<AccountRecord, "version" | "updatedAtMs">,
   apiTokenCiphertext: string,
+  actor: string,
 ): Promise<AccountRecord> {
   const row = { ...account, apiTokenCiphertext, version: 1, updatedAtMs: account.createdAtMs };
-  await db.insert(accounts).values(row);
-  return { ...account, version: 1, updatedAtMs: account.createdAtMs };
+  const created = { ...account, version: 1, updatedAtMs: account.createdAtMs };
+  await db.batch([
+    db.insert(accounts).values(row),
+    db
+      .insert(auditLog)
+      .values(
+        auditEntry(
+          account.id,
+          actor,
+          "create",
+          null,
+          auditView(created, true),
+          account.createdAtMs,
+        ),
+      ),
+  ]);
+  return created;
+}
+
+/** What the audit log keeps of an account: its public fields, and only whether a token was set. */
+function auditView(account: AccountRecord, tokenChanged: boolean) {
+  const {
+    id: _id,
+    version: _version,
+    createdAtMs: _c,
+    updatedAtMs: _u,
+    nextReconcileAtMs: _n,
+    ...fields
+  } = account;
+  return tokenChanged ? { ...fields, apiToken: "(set)" } : fields;
+}
+
+function auditEntry(
+  accountId: string,
+  actor: string,
+  action: string,
+  before: unknown,
+  after: unknown,
+  atMs: number,
+) {
+  return {
+    id: crypto.randomUUID(),
+    accountId,
+    actor,
+    action,
+    kind: "account",
+    objectId: accountId,
+    beforeJson: before === null ? null : JSON.stringify(before),
+    afterJson: JSON.stringify(after),
+    atMs,
+  };
 }
 
 /** The account, or undefined. */
@@ -56,18 +106,49 @@ export async function getSealedApiToken(db: Db, accountId: string): Promise<stri
 /** Changes name, mode, interval or token when `version` matches; returns the new record. */
 export async function updateAccount(
   db: Db,
-  accountId: string,
-  version: number,
-  changes: Partial<Pick<AccountRecord, "name" | "mode" | "reconcileIntervalS">> & {
+  current: AccountRecord,
+  changes: Partial<
+    Pick<AccountRecord, "name" | "mode" | "reconcileIntervalS" | "nextReconcileAtMs">
+  > & {
     apiTokenCiphertext?: string;
   },
+  actor: string,
   nowMs: number,
 ): Promise<AccountRecord | undefined> {
-  const rows = await db
-    .update(accounts)
-    .set({ ...changes, version: version + 1, updatedAtMs: nowMs })
-    .where(and(eq(accounts.id, accountId), eq(accounts.version, version)))
-    .returning(publicColumns);
+  const { apiTokenCiphertext, ...visible } = changes;
+  const after = auditView({ ...current, ...visible }, apiTokenCiphertext !== undefined);
+  const entry = auditEntry(current.id, actor, "update", auditView(current, false), after, nowMs);
+  const [rows] = await db.batch([
+    db
+      .update(accounts)
+      .set({ ...changes, version: current.version + 1, updatedAtMs: nowMs })
+      .where(and(eq(accounts.id, current.id), eq(accounts.version, current.version)))
+      .returning(publicColumns),
+    // Lands only if the guarded update did (D1 batches cannot branch): it selects the row at the
+    // version and instant that update wrote.
+    db.insert(auditLog).select(
+      db
+        .select({
+          id: sql`${entry.id}`.as("id"),
+          accountId: sql`${entry.accountId}`.as("account_id"),
+          actor: sql`${entry.actor}`.as("actor"),
+          action: sql`${entry.action}`.as("action"),
+          kind: sql`${entry.kind}`.as("kind"),
+          objectId: sql`${entry.objectId}`.as("object_id"),
+          beforeJson: sql`${entry.beforeJson}`.as("before_json"),
+          afterJson: sql`${entry.afterJson}`.as("after_json"),
+          atMs: sql`${entry.atMs}`.as("at_ms"),
+        })
+        .from(accounts)
+        .where(
+          and(
+            eq(accounts.id, current.id),
+            eq(accounts.version, current.version + 1),
+            eq(accounts.updatedAtMs, nowMs),
+          ),
+        ),
+    ),
+  ]);
   return rows[0];
 }
 

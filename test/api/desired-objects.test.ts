@@ -81,6 +81,61 @@ describe("accounts", () => {
     ]);
   });
 
+  it("audits registration and changes without the token, and a shorter interval applies at once", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect, { reconcileIntervalS: 3600 });
+    const before = await get<{ next_reconcile_at: string }>(base);
+    await post(`${base}/reconcile`);
+    const scheduled = Date.parse(
+      (await get<{ next_reconcile_at: string }>(base)).body.next_reconcile_at,
+    );
+    expect(scheduled - Date.parse(before.body.next_reconcile_at)).toBeGreaterThan(3_500_000);
+    const patched = await call<{ next_reconcile_at: string }>("PATCH", base, {
+      body: { reconcile_interval_s: 60, api_token: "rotated-token-0123456789abcdef" },
+    });
+    expect(Date.parse(patched.body.next_reconcile_at)).toBeLessThanOrEqual(Date.now() + 60_000);
+    const log = await get<{
+      items: { action: string; kind: string; before: unknown; after: unknown }[];
+    }>(`${base}/audit-log?object_id=${accountId}`);
+    expect(
+      log.body.items.map(({ action, kind, before: b, after }) => ({
+        action,
+        kind,
+        before: b,
+        after,
+      })),
+    ).toEqual([
+      {
+        action: "update",
+        kind: "account",
+        before: {
+          name: `test ${accountId.slice(0, 6)}`,
+          mode: "enforce",
+          reconcileIntervalS: 3600,
+        },
+        after: {
+          name: `test ${accountId.slice(0, 6)}`,
+          mode: "enforce",
+          reconcileIntervalS: 60,
+          apiToken: "(set)",
+        },
+      },
+      {
+        action: "create",
+        kind: "account",
+        before: null,
+        after: {
+          name: `test ${accountId.slice(0, 6)}`,
+          mode: "enforce",
+          reconcileIntervalS: 3600,
+          apiToken: "(set)",
+        },
+      },
+    ]);
+    expect(JSON.stringify(log.body)).not.toContain("rotated-token");
+  });
+
   it("switches mode with If-Match and refuses a stale version", async ({ expect }) => {
     const { base } = await seedAccount(expect);
     const stale = await call("PATCH", base, {
@@ -99,6 +154,43 @@ describe("accounts", () => {
       2,
       '"2"',
     ]);
+  });
+});
+
+describe("request bodies", () => {
+  it("answers 415 for a body that is not JSON and 413 for one over 1 MiB, as problems", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const form = await call("POST", `${base}/tunnels`, {
+      body: "name=dc1",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect([form.status, problemOf(form).type]).toEqual([
+      415,
+      "https://tunnelplane.dev/problems/unsupported-media-type",
+    ]);
+    const huge = await call("POST", `${base}/tunnels`, { body: { name: "x".repeat(1_100_000) } });
+    expect([huge.status, problemOf(huge).type]).toEqual([
+      413,
+      "https://tunnelplane.dev/problems/payload-too-large",
+    ]);
+    expect((await get<{ items: unknown[] }>(`${base}/tunnels`)).body.items).toEqual([]);
+  });
+
+  it("quotes at most 80 characters of a refused CIDR back", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    const response = await post(`${base}/routes`, {
+      network: `10.0.0.0/8${"9".repeat(500)}`,
+      tunnel_id: "t",
+    });
+    const details = (response.body as { errors: { pointer: string; detail: string }[] }).errors.map(
+      (e) => e.detail,
+    );
+    expect(details.every((d) => d.length < 200)).toBe(true);
+    expect(details).toContain(
+      `${`10.0.0.0/8${"9".repeat(500)}`.slice(0, 80)}… is not an IP address or CIDR (the prefix length must be a decimal number without leading zeros)`,
+    );
   });
 });
 
@@ -394,6 +486,8 @@ describe("lists", () => {
       ),
     ).toEqual([["a", "b"], ["c", "d"], ["e"]]);
     expect(third.body.next_cursor).toBe(null);
+    const empty = await get<{ items: Obj[] }>(`${base}/tunnels?cursor=&limit=2`);
+    expect(empty.body.items.map((t) => t.name)).toEqual(["a", "b"]);
     const foreign = await get(`${base}/tunnels?cursor=bogus`);
     expect(foreign.status).toBe(422);
   });

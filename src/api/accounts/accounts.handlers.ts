@@ -30,6 +30,7 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
         createdAtMs: nowMs,
       },
       sealed,
+      c.get("actor"),
     );
     c.header("ETag", etagOf(account.version));
     c.header("Location", `/v1/accounts/${account.id}`);
@@ -55,15 +56,25 @@ export const update: AppHandler<typeof endpoints.update> = async (c) => {
   const db = createDb(c.env.DB);
   const current = await requireAccount(db, account_id);
   checkIfMatch(c.req.valid("header")["if-match"], current.version);
+  const nowMs = Date.now();
   const changes = {
     ...(name === undefined ? {} : { name }),
     ...(mode === undefined ? {} : { mode }),
-    ...(reconcile_interval_s === undefined ? {} : { reconcileIntervalS: reconcile_interval_s }),
+    // A shorter interval takes effect now: the next run is not left at the old, later time.
+    ...(reconcile_interval_s === undefined
+      ? {}
+      : {
+          reconcileIntervalS: reconcile_interval_s,
+          nextReconcileAtMs: Math.min(
+            current.nextReconcileAtMs,
+            nowMs + reconcile_interval_s * 1000,
+          ),
+        }),
     ...(api_token === undefined
       ? {}
       : { apiTokenCiphertext: await sealSecret(api_token, c.env.TOKEN_ENCRYPTION_KEY) }),
   };
-  const updated = await updateAccount(db, account_id, current.version, changes, Date.now());
+  const updated = await updateAccount(db, current, changes, c.get("actor"), nowMs);
   if (updated === undefined) {
     const latest = await getAccount(db, account_id);
     throw new ProblemError(

@@ -14,7 +14,8 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
   if (ifMatch === undefined || ifMatch.trim() === "*") {
     return;
   }
-  const tags = ifMatch.split(",").map((t) => t.trim().replace(/^W\//, ""));
+  // If-Match uses the strong comparison (RFC 9110 §13.1.1): a weak tag never matches.
+  const tags = ifMatch.split(",").map((t) => t.trim());
   if (!tags.includes(etagOf(version))) {
     throw new ProblemError(
       "version-mismatch",

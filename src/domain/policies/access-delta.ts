@@ -9,7 +9,7 @@ import { formatAddress, parseKnownCidr } from "../cidr/parse";
 import type { NetworkProtocol } from "../model";
 import { emailMatches } from "./email-regex";
 import { type EvaluablePolicy, evaluatePolicies } from "./evaluate";
-import { type Expr, formatExpression } from "./parse";
+import { type Expr, formatExpression } from "./expression";
 
 /** A person a probe stands for. */
 export interface ProbeSubject {

@@ -15,9 +15,9 @@ import {
   formatExpression,
   type Literal,
   type ParseError,
-  parseExpression,
   type SetItem,
-} from "./parse";
+} from "./expression";
+import { parseExpression } from "./parse";
 import { renderDevicePosture, renderNetworkPolicy } from "./render";
 import type { PolicySelectorsInput } from "./selectors";
 

@@ -6,7 +6,9 @@
 import type { NetworkPolicySpec, ObservedNetworkPolicy } from "../model";
 import { readMarker } from "../plan/ownership";
 import { err, ok, type Result } from "../result";
-import { type Expr, formatExpression, parseExpression, toSelectors } from "./parse";
+import { type Expr, formatExpression } from "./expression";
+import { parseExpression } from "./parse";
+import { toSelectors } from "./read-selectors";
 
 /** Why a rule cannot be imported without loss. */
 export interface ImportError {

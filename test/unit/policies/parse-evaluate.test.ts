@@ -9,12 +9,9 @@ import {
   type PolicyRequest,
   parseConditions,
 } from "../../../src/domain/policies/evaluate";
-import {
-  type Expr,
-  formatExpression,
-  parseExpression,
-  toSelectors,
-} from "../../../src/domain/policies/parse";
+import { type Expr, formatExpression } from "../../../src/domain/policies/expression";
+import { parseExpression } from "../../../src/domain/policies/parse";
+import { toSelectors } from "../../../src/domain/policies/read-selectors";
 import { renderNetworkPolicy } from "../../../src/domain/policies/render";
 import {
   normalizeSelectors,
