@@ -278,4 +278,47 @@ describe("assertions", () => {
     const plan = await post<{ actions: unknown[] }>(`${base}/plan`);
     expect(plan.body.actions).toEqual([]);
   });
+
+  it("a grant that would open what an assertion keeps shut is refused at request and at approval", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    await describeSeedScenario(base);
+    const grant = {
+      ticket: { system: "ServiceNow", id: "CHG7" },
+      subject_email: "someone@other.test",
+      destinations: ["10.128.0.7"],
+      ports: [22],
+      protocols: ["tcp"],
+      reason: "debugging",
+      duration_s: 3600,
+    };
+    const waiting = await post<Stored>(`${base}/grants`, grant);
+    expect(waiting.status).toBe(201);
+    const shut = await post<Stored>(`${base}/assertions`, {
+      name: "outsiders never reach db",
+      email: "someone@other.test",
+      destination_ip: "10.128.0.7",
+      port: 22,
+      expect: "deny",
+    });
+    expect(shut.status).toBe(201);
+
+    const approve = await post(`${base}/grants/${waiting.body.id}/approve`, { reason: "ok" });
+    expect([approve.status, (approve.body as { type: string }).type]).toEqual([
+      422,
+      "https://tunnelplane.dev/problems/assertion-failed",
+    ]);
+    expect((await get<{ state: string }>(`${base}/grants/${waiting.body.id}`)).body.state).toBe(
+      "requested",
+    );
+
+    const again = await post(`${base}/grants`, {
+      ...grant,
+      ticket: { system: "ServiceNow", id: "CHG8" },
+    });
+    expect(again.status).toBe(422);
+    const grants = await get<{ items: { ticket: { id: string } }[] }>(`${base}/grants`);
+    expect(grants.body.items.map((g) => g.ticket.id)).toEqual(["CHG7"]);
+  });
 });

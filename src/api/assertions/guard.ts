@@ -7,6 +7,7 @@
 import type { Db } from "../../db/client";
 import { type AssertionResult, brokenBy, runAssertions } from "../../domain/explain/assertions";
 import { DEFAULT_PROFILE, desiredView } from "../../domain/explain/view";
+import type { GrantPolicySource } from "../../domain/grants/grant";
 import type { DesiredObject, DesiredState, Kind } from "../../domain/model";
 import { toExplanationResource } from "../explain/explain.schemas";
 import { loadDesiredNetwork } from "../explain/network";
@@ -77,19 +78,39 @@ function describe(result: AssertionResult): string {
  * @throws ProblemError assertion-failed (422) with one `errors[]` entry per broken assertion and
  *   the extension `broken_assertions` holding each one's explanation. Nothing is written.
  */
-export async function guardAssertions(
+export function guardAssertions(
   db: Db,
   accountId: string,
   changes: readonly DesiredChange[],
+): Promise<void> {
+  return guardAssertionsOn(db, accountId, (state) => applyChanges(state, changes));
+}
+
+/**
+ * The desired state with `grant` active: its allow policy is derived like any active grant's.
+ * Grant writes are guarded with it, so a grant cannot open what an assertion says stays shut.
+ */
+export function withActiveGrant(grant: GrantPolicySource): (state: DesiredState) => DesiredState {
+  return (state) => ({
+    ...state,
+    grants: [...(state.grants ?? []).filter((g) => g.id !== grant.id), grant],
+  });
+}
+
+/**
+ * Runs the account's assertions on the desired state as it is and as `wouldBe` leaves it.
+ * @throws ProblemError assertion-failed (422), as `guardAssertions`.
+ */
+export async function guardAssertionsOn(
+  db: Db,
+  accountId: string,
+  wouldBe: (state: DesiredState) => DesiredState,
 ): Promise<void> {
   const { desired, tunnelHealth } = await loadDesiredNetwork(db, accountId);
   if (live(desired).length === 0) {
     return;
   }
-  const broken = brokenBy(
-    run(desired, tunnelHealth),
-    run(applyChanges(desired, changes), tunnelHealth),
-  );
+  const broken = brokenBy(run(desired, tunnelHealth), run(wouldBe(desired), tunnelHealth));
   if (broken.length === 0) {
     return;
   }

@@ -1,15 +1,18 @@
 /** Grant handlers: thin; decisions live in domain/grants and reconciler/grant-requests. */
+
 import type { z } from "@hono/zod-openapi";
 import { createDb, type Db } from "../../db/client";
 import { listGrantDeliveries } from "../../db/grant-deliveries.repo";
 import { getCallbackSecretSetAtMs, putSealedCallbackSecret } from "../../db/grant-settings.repo";
 import { type GrantRecord, getGrant, listGrantEvents, listGrants } from "../../db/grants.repo";
 import { decodeCursor, toPage } from "../../db/pagination";
+import type { GrantPolicySource } from "../../domain/grants/grant";
 import type { GrantEvent as LifecycleEvent } from "../../domain/grants/lifecycle";
 import { sealSecret } from "../../lib/crypto";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { decideGrant, type NewGrant, requestGrant } from "../../reconciler/grant-requests";
 import type { TransitionFailure } from "../../reconciler/grant-transitions";
+import { guardAssertionsOn, withActiveGrant } from "../assertions/guard";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { canonical } from "../fields";
@@ -99,12 +102,23 @@ async function toNewGrant(
   };
 }
 
+/** A grant as its policy would be derived once active (assertions see it before it is). */
+function asActive(
+  grant: Pick<
+    GrantPolicySource,
+    "id" | "version" | "ticket" | "subjectEmail" | "destinations" | "ports" | "protocols"
+  >,
+): GrantPolicySource {
+  return { ...grant, activatedAtMs: Date.now(), policyPrecedence: null, policySyncedVersion: null };
+}
+
 export const create: AppHandler<typeof endpoints.create> = async (c) => {
   const { account_id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
   const input = await toNewGrant(db, account_id, c.req.valid("json"), Date.now());
   const id = crypto.randomUUID();
+  await guardAssertionsOn(db, account_id, withActiveGrant(asActive({ ...input, id, version: 1 })));
   await requestGrant(createReconcileDeps(c.env), account_id, id, input, c.get("actor"));
   c.header("Location", `/v1/accounts/${account_id}/grants/${id}`);
   return c.json(await present(db, await findGrant(db, account_id, id)), 201);
@@ -185,6 +199,9 @@ function decisionHandler(
     await requireAccount(db, account_id);
     const grant = await findGrant(db, account_id, id);
     const body = (c.req.valid("json") as { reason?: string } | undefined) ?? {};
+    if (event === "approve") {
+      await guardAssertionsOn(db, account_id, withActiveGrant(asActive(grant)));
+    }
     // One admin key today: it acts as an operator, and as the requester when cancelling.
     const role = event === "cancel" ? "requester" : "operator";
     const result = await decideGrant(
