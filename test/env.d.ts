@@ -8,12 +8,3 @@ declare global {
     }
   }
 }
-
-declare global {
-  namespace Cloudflare {
-    /** Lets `exports.default` (the Worker under test) be typed in tests. */
-    interface GlobalProps {
-      mainModule: typeof import("../src/index");
-    }
-  }
-}

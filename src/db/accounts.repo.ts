@@ -1,6 +1,7 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
-import { and, asc, eq, lte, sql } from "drizzle-orm";
+import { and, asc, eq, lte } from "drizzle-orm";
 import type { AccountMode } from "../domain/model";
+import { auditIfWritten } from "./audit-log.repo";
 import type { Db } from "./client";
 import { accounts, auditLog } from "./schema";
 
@@ -124,29 +125,15 @@ export async function updateAccount(
       .set({ ...changes, version: current.version + 1, updatedAtMs: nowMs })
       .where(and(eq(accounts.id, current.id), eq(accounts.version, current.version)))
       .returning(publicColumns),
-    // Lands only if the guarded update did (D1 batches cannot branch): it selects the row at the
-    // version and instant that update wrote.
-    db.insert(auditLog).select(
-      db
-        .select({
-          id: sql`${entry.id}`.as("id"),
-          accountId: sql`${entry.accountId}`.as("account_id"),
-          actor: sql`${entry.actor}`.as("actor"),
-          action: sql`${entry.action}`.as("action"),
-          kind: sql`${entry.kind}`.as("kind"),
-          objectId: sql`${entry.objectId}`.as("object_id"),
-          beforeJson: sql`${entry.beforeJson}`.as("before_json"),
-          afterJson: sql`${entry.afterJson}`.as("after_json"),
-          atMs: sql`${entry.atMs}`.as("at_ms"),
-        })
-        .from(accounts)
-        .where(
-          and(
-            eq(accounts.id, current.id),
-            eq(accounts.version, current.version + 1),
-            eq(accounts.updatedAtMs, nowMs),
-          ),
-        ),
+    auditIfWritten(
+      db,
+      entry,
+      accounts,
+      and(
+        eq(accounts.id, current.id),
+        eq(accounts.version, current.version + 1),
+        eq(accounts.updatedAtMs, nowMs),
+      ),
     ),
   ]);
   return rows[0];

@@ -3,8 +3,9 @@
  * an audit-log entry in the same D1 batch; updates are conditional on the version read (optimistic
  * concurrency). A delete leaves a tombstone until a run has removed the Cloudflare object.
  */
-import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import type { DesiredObject, DesiredState, Kind, SpecByKind, SyncState } from "../domain/model";
+import { auditIfWritten } from "./audit-log.repo";
 import type { Db } from "./client";
 import type { CursorPosition } from "./pagination";
 import { auditLog, desiredObjects } from "./schema";
@@ -77,11 +78,8 @@ function auditEntry(
   };
 }
 
-/**
- * An audit insert that lands only if the guarded write before it in the same batch did: it
- * selects from the object's row at the version that write produced.
- */
-function auditIfWritten(
+/** The audit insert of a write to the object, landing only if that write did (see auditIfWritten). */
+function auditObjectWrite(
   db: Db,
   accountId: string,
   kind: Kind,
@@ -89,27 +87,15 @@ function auditIfWritten(
   version: number,
   entry: ReturnType<typeof auditEntry>,
 ) {
-  return db.insert(auditLog).select(
-    db
-      .select({
-        id: sql`${entry.id}`.as("id"),
-        accountId: sql`${entry.accountId}`.as("account_id"),
-        actor: sql`${entry.actor}`.as("actor"),
-        action: sql`${entry.action}`.as("action"),
-        kind: sql`${entry.kind}`.as("kind"),
-        objectId: sql`${entry.objectId}`.as("object_id"),
-        beforeJson: sql`${entry.beforeJson}`.as("before_json"),
-        afterJson: sql`${entry.afterJson}`.as("after_json"),
-        atMs: sql`${entry.atMs}`.as("at_ms"),
-      })
-      .from(desiredObjects)
-      .where(
-        and(
-          key(accountId, kind, id),
-          eq(desiredObjects.version, version),
-          eq(desiredObjects.updatedAtMs, entry.atMs),
-        ),
-      ),
+  return auditIfWritten(
+    db,
+    entry,
+    desiredObjects,
+    and(
+      key(accountId, kind, id),
+      eq(desiredObjects.version, version),
+      eq(desiredObjects.updatedAtMs, entry.atMs),
+    ),
   );
 }
 
@@ -240,7 +226,7 @@ export async function updateObject<K extends Kind>(
         ),
       )
       .returning(),
-    auditIfWritten(
+    auditObjectWrite(
       db,
       accountId,
       current.kind,
@@ -294,7 +280,7 @@ export async function deleteObject(
         ),
       )
       .returning({ id: desiredObjects.id }),
-    auditIfWritten(
+    auditObjectWrite(
       db,
       accountId,
       current.kind,

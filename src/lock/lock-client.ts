@@ -16,11 +16,8 @@ export interface LockClient {
 }
 
 /** A LockClient over the ACCOUNT_LOCK namespace. */
-export function createLockClient(namespace: DurableObjectNamespace): LockClient {
-  const stub = (accountId: string) =>
-    (namespace as unknown as DurableObjectNamespace<AccountLock>).get(
-      namespace.idFromName(accountId),
-    );
+export function createLockClient(namespace: DurableObjectNamespace<AccountLock>): LockClient {
+  const stub = (accountId: string) => namespace.get(namespace.idFromName(accountId));
   return {
     acquire: (accountId, holder, ttlMs) => stub(accountId).acquire(holder, ttlMs),
     check: (accountId, token) => stub(accountId).check(token),
