@@ -6,10 +6,7 @@ import { describe, it } from "vitest";
 import { get, post, put } from "../helpers/api";
 import { describeSeedScenario } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
-
-interface Created {
-  id: string;
-}
+import type { Created } from "../helpers/wire";
 
 describe("policy analysis", () => {
   it("finds shadowed policies, allows partly blocked first and a catch-all above other rules", async ({

@@ -7,17 +7,13 @@ import { describe, it } from "vitest";
 import { del, get, post, put } from "../helpers/api";
 import { callsOf, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
+import type { RunBody } from "../helpers/wire";
 
 interface App {
   id: string;
   precedence: number;
   policies: unknown[];
   status: { state: string; cloudflare_id: string | null };
-}
-
-interface RunBody {
-  outcome: string;
-  actions: { op: string; kind: string; key: string; reason: string }[];
 }
 
 const DB_APP = {

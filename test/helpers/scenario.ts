@@ -1,9 +1,6 @@
 /** The seed scenario described over REST, for tests that build on it. */
 import { type ApiResponse, post, put } from "./api";
-
-interface Created {
-  id: string;
-}
+import type { Created } from "./wire";
 
 /** Ids of the seed scenario's objects. */
 export interface SeedIds {

@@ -9,17 +9,7 @@ import { describe, it } from "vitest";
 import { del, get, post, put } from "../helpers/api";
 import { type Call, callsOf, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
-
-interface Created {
-  id: string;
-}
-
-interface RunBody {
-  outcome: string;
-  counts: Record<string, number>;
-  drift: { kind: string; key: string; reason: string }[];
-  actions: { op: string; kind: string; key: string; reason: string; outcome: string }[];
-}
+import type { Created, RunBody } from "../helpers/wire";
 
 interface WireEntry {
   address?: string;

@@ -8,11 +8,7 @@ import { describe, it } from "vitest";
 import { del, post } from "../helpers/api";
 import { callsOf, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
-
-interface RunBody {
-  outcome: string;
-  actions: { op: string; kind: string; key: string; outcome: string }[];
-}
+import type { RunBody } from "../helpers/wire";
 
 async function warpApp(cf: Cloudflare, accountId: string) {
   const apps = await cf.zeroTrust.access.applications.list({ account_id: accountId });

@@ -10,19 +10,7 @@ import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
 import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
-
-interface Created {
-  id: string;
-}
-
-interface RunBody {
-  outcome: string;
-  continued: boolean;
-  counts: Record<string, number>;
-  drift: { kind: string; key: string; reason: string }[];
-  errors: { kind: string | null; key: string | null; message: string; retryable: boolean }[];
-  actions: { op: string; kind: string; key: string; outcome: string; error: string | null }[];
-}
+import type { Created, RunBody } from "../helpers/wire";
 
 async function describeNetwork(base: string) {
   const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;

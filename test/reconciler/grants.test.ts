@@ -15,10 +15,7 @@ import {
   setCallbackSecret,
 } from "../helpers/grants";
 import { seedAccount } from "../helpers/seed";
-
-interface Created {
-  id: string;
-}
+import type { Created } from "../helpers/wire";
 
 interface GrantBody {
   id: string;

@@ -13,21 +13,11 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import worker from "../../src/index";
 import type { ReconcileMessage } from "../../src/reconciler/schedule";
-import { get, post, put } from "../helpers/api";
+import { get, post } from "../helpers/api";
 import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
+import { describeSeedScenario } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
-
-interface Created {
-  id: string;
-}
-
-interface RunBody {
-  id: string;
-  outcome: string;
-  counts: Record<string, number>;
-  drift: { kind: string; key: string; reason: string }[];
-  actions: { op: string; kind: string; key: string; outcome: string }[];
-}
+import type { RunBody } from "../helpers/wire";
 
 const EXPECTED_EXCLUDES = [
   { address: "100.64.0.0/10" },
@@ -52,37 +42,6 @@ const EXPECTED_EXCLUDES = [
 
 const sortByAddress = <T extends object>(list: T[]) =>
   [...list].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-
-/** Describes the seed scenario in tunnelplane; returns the ids. */
-async function describeSeedScenario(base: string) {
-  const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
-  const wide = (
-    await post<Created>(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id })
-  ).body;
-  const narrow = (
-    await post<Created>(`${base}/routes`, { network: "172.31.0.0/16", tunnel_id: tunnel.id })
-  ).body;
-  await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
-  await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
-  const allow = (
-    await post<Created>(`${base}/policies`, {
-      name: "Allow example.com to db",
-      action: "allow",
-      precedence: 1000,
-      destinations: ["10.128.0.7"],
-      email_regex: ".*@example.com",
-    })
-  ).body;
-  const block = (
-    await post<Created>(`${base}/policies`, {
-      name: "Block db for everyone else",
-      action: "block",
-      precedence: 2000,
-      destinations: ["10.128.0.7"],
-    })
-  ).body;
-  return { tunnel, wide, narrow, allow, block };
-}
 
 /** Runs the Cron Trigger as if it fired `aheadMs` from now, then feeds this account's message to the queue consumer. */
 async function runScheduled(accountId: string, aheadMs: number) {
