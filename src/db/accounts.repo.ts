@@ -1,8 +1,8 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
 import { and, asc, eq, lte } from "drizzle-orm";
 import type { AccountMode } from "../domain/model";
-import { auditIfWritten } from "./audit-log.repo";
 import type { Db } from "./client";
+import { insertIfLanded } from "./guarded-insert";
 import { accounts, auditLog } from "./schema";
 
 /** An account as the API and the scheduler see it (no token). */
@@ -125,8 +125,9 @@ export async function updateAccount(
       .set({ ...changes, version: current.version + 1, updatedAtMs: nowMs })
       .where(and(eq(accounts.id, current.id), eq(accounts.version, current.version)))
       .returning(publicColumns),
-    auditIfWritten(
+    insertIfLanded(
       db,
+      auditLog,
       entry,
       accounts,
       and(

@@ -1,6 +1,5 @@
 /** The audit log: every write to desired state (who, what, before, after), newest first. */
-import { and, desc, eq, lt, type SQL, sql } from "drizzle-orm";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import type { CursorPosition } from "./pagination";
 import { auditLog } from "./schema";
@@ -56,37 +55,4 @@ export async function listAuditEntries(
     atMs: row.atMs,
     seq,
   }));
-}
-
-/** An audit row as written. */
-export type AuditRow = typeof auditLog.$inferInsert;
-
-/**
- * An audit insert that lands only if a guarded write placed before it in the same D1 batch did:
- * it selects `entry` from `table` where `written` holds (the row at the version and instant that
- * write produced). D1 batches cannot branch, so this is how a write and its audit entry land
- * together or not at all.
- */
-export function auditIfWritten(
-  db: Db,
-  entry: AuditRow,
-  table: SQLiteTable,
-  written: SQL | undefined,
-) {
-  return db.insert(auditLog).select(
-    db
-      .select({
-        id: sql`${entry.id}`.as("id"),
-        accountId: sql`${entry.accountId}`.as("account_id"),
-        actor: sql`${entry.actor}`.as("actor"),
-        action: sql`${entry.action}`.as("action"),
-        kind: sql`${entry.kind}`.as("kind"),
-        objectId: sql`${entry.objectId}`.as("object_id"),
-        beforeJson: sql`${entry.beforeJson ?? null}`.as("before_json"),
-        afterJson: sql`${entry.afterJson ?? null}`.as("after_json"),
-        atMs: sql`${entry.atMs}`.as("at_ms"),
-      })
-      .from(table)
-      .where(written),
-  );
 }

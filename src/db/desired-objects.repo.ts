@@ -5,8 +5,8 @@
  */
 import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import type { DesiredObject, DesiredState, Kind, SpecByKind, SyncState } from "../domain/model";
-import { auditIfWritten } from "./audit-log.repo";
 import type { Db } from "./client";
+import { insertIfLanded } from "./guarded-insert";
 import type { CursorPosition } from "./pagination";
 import { auditLog, desiredObjects } from "./schema";
 
@@ -78,7 +78,7 @@ function auditEntry(
   };
 }
 
-/** The audit insert of a write to the object, landing only if that write did (see auditIfWritten). */
+/** The audit insert of a write to the object, landing only if that write did. */
 function auditObjectWrite(
   db: Db,
   accountId: string,
@@ -87,8 +87,9 @@ function auditObjectWrite(
   version: number,
   entry: ReturnType<typeof auditEntry>,
 ) {
-  return auditIfWritten(
+  return insertIfLanded(
     db,
+    auditLog,
     entry,
     desiredObjects,
     and(
@@ -196,6 +197,46 @@ export async function insertObject<K extends Kind>(
 }
 
 /**
+ * Writes `changes` as the next version of a live object still at `current.version` (marked
+ * pending), with its audit entry, in one batch.
+ * @returns the written row, or undefined when the object is missing or its version moved on.
+ */
+async function writeNextVersion(
+  db: Db,
+  accountId: string,
+  current: StoredObject,
+  changes: Partial<Row>,
+  audit: { actor: Actor; action: "update" | "delete"; after: unknown },
+  nowMs: number,
+): Promise<Row | undefined> {
+  const entry = auditEntry(
+    accountId,
+    audit.actor,
+    audit.action,
+    current.kind,
+    current.id,
+    current.spec,
+    audit.after,
+    nowMs,
+  );
+  const [rows] = await db.batch([
+    db
+      .update(desiredObjects)
+      .set({ ...changes, version: current.version + 1, syncState: "pending", updatedAtMs: nowMs })
+      .where(
+        and(
+          key(accountId, current.kind, current.id),
+          eq(desiredObjects.version, current.version),
+          isNull(desiredObjects.deletedAtMs),
+        ),
+      )
+      .returning(),
+    auditObjectWrite(db, accountId, current.kind, current.id, current.version + 1, entry),
+  ]);
+  return rows[0];
+}
+
+/**
  * Replaces the spec of a live object whose version is `expectedVersion`.
  * @returns the updated object, or undefined when it is missing or its version moved on.
  * @throws the D1 UNIQUE violation when `naturalKey` is taken by another object.
@@ -208,46 +249,15 @@ export async function updateObject<K extends Kind>(
   actor: Actor,
   nowMs: number,
 ): Promise<StoredObject<K> | undefined> {
-  const [updated] = await db.batch([
-    db
-      .update(desiredObjects)
-      .set({
-        specJson: JSON.stringify(input.spec),
-        naturalKey: input.naturalKey,
-        version: current.version + 1,
-        syncState: "pending",
-        updatedAtMs: nowMs,
-      })
-      .where(
-        and(
-          key(accountId, current.kind, current.id),
-          eq(desiredObjects.version, current.version),
-          isNull(desiredObjects.deletedAtMs),
-        ),
-      )
-      .returning(),
-    auditObjectWrite(
-      db,
-      accountId,
-      current.kind,
-      current.id,
-      current.version + 1,
-      auditEntry(
-        accountId,
-        actor,
-        "update",
-        current.kind,
-        current.id,
-        current.spec,
-        input.spec,
-        nowMs,
-      ),
-    ),
-  ]);
-  if (updated[0] === undefined) {
-    return undefined;
-  }
-  return fromRow<K>(updated[0]);
+  const row = await writeNextVersion(
+    db,
+    accountId,
+    current,
+    { specJson: JSON.stringify(input.spec), naturalKey: input.naturalKey },
+    { actor, action: "update", after: input.spec },
+    nowMs,
+  );
+  return row === undefined ? undefined : fromRow<K>(row);
 }
 
 /**
@@ -262,43 +272,15 @@ export async function deleteObject(
   actor: Actor,
   nowMs: number,
 ): Promise<boolean> {
-  const [rows] = await db.batch([
-    db
-      .update(desiredObjects)
-      .set({
-        deletedAtMs: nowMs,
-        naturalKey: null,
-        version: current.version + 1,
-        syncState: "pending",
-        updatedAtMs: nowMs,
-      })
-      .where(
-        and(
-          key(accountId, current.kind, current.id),
-          eq(desiredObjects.version, current.version),
-          isNull(desiredObjects.deletedAtMs),
-        ),
-      )
-      .returning({ id: desiredObjects.id }),
-    auditObjectWrite(
-      db,
-      accountId,
-      current.kind,
-      current.id,
-      current.version + 1,
-      auditEntry(
-        accountId,
-        actor,
-        "delete",
-        current.kind,
-        current.id,
-        current.spec,
-        undefined,
-        nowMs,
-      ),
-    ),
-  ]);
-  return rows.length > 0;
+  const row = await writeNextVersion(
+    db,
+    accountId,
+    current,
+    { deletedAtMs: nowMs, naturalKey: null },
+    { actor, action: "delete", after: undefined },
+    nowMs,
+  );
+  return row !== undefined;
 }
 
 /** The account's whole desired state, tombstones included, for the planner. */

@@ -3,13 +3,14 @@
  * and lands in one batch with its grant_events row and its callback delivery, so a grant never
  * changes state without a record of who, when and why.
  */
-import { and, asc, eq, gt, isNotNull, notInArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, notInArray, or } from "drizzle-orm";
 import type { GrantPolicySource, GrantRequest, GrantState } from "../domain/grants/grant";
 import { FINAL_GRANT_STATES } from "../domain/grants/lifecycle";
 import type { GrantPathCheck } from "../domain/grants/path-check";
 import type { DesiredState, NetworkProtocol, PortRange } from "../domain/model";
 import type { Db } from "./client";
 import { loadDesiredState } from "./desired-objects.repo";
+import { insertIfLanded } from "./guarded-insert";
 import type { CursorPosition } from "./pagination";
 import { grantDeliveries, grantEvents, grants } from "./schema";
 
@@ -259,21 +260,12 @@ export async function writeGrantTransition(
     eq(grants.version, nextVersion),
     eq(grants.updatedAtMs, nowMs),
   );
-  const eventInsert = db.insert(grantEvents).select(
-    db
-      .select({
-        id: sql`${event.id}`.as("id"),
-        accountId: sql`${current.accountId}`.as("account_id"),
-        grantId: sql`${current.id}`.as("grant_id"),
-        event: sql`${event.event}`.as("event"),
-        fromState: sql`${event.fromState}`.as("from_state"),
-        toState: sql`${event.toState}`.as("to_state"),
-        actor: sql`${event.actor}`.as("actor"),
-        reason: sql`${event.reason}`.as("reason"),
-        atMs: sql`${event.atMs}`.as("at_ms"),
-      })
-      .from(grants)
-      .where(landed),
+  const eventInsert = insertIfLanded(
+    db,
+    grantEvents,
+    { ...event, accountId: current.accountId, grantId: current.id },
+    grants,
+    landed,
   );
   const update = db
     .update(grants)
@@ -293,24 +285,12 @@ export async function writeGrantTransition(
     const [rows] = await db.batch([update, eventInsert]);
     return rows[0] === undefined ? undefined : fromRow(rows[0]);
   }
-  const d = deliveryRow(current.accountId, current.id, delivery, nowMs);
-  const deliveryInsert = db.insert(grantDeliveries).select(
-    db
-      .select({
-        id: sql`${d.id}`.as("id"),
-        accountId: sql`${d.accountId}`.as("account_id"),
-        grantId: sql`${d.grantId}`.as("grant_id"),
-        event: sql`${d.event}`.as("event"),
-        url: sql`${d.url}`.as("url"),
-        payloadJson: sql`${d.payloadJson}`.as("payload_json"),
-        status: sql`${d.status}`.as("status"),
-        attemptsJson: sql`${d.attemptsJson}`.as("attempts_json"),
-        nextAttemptAtMs: sql`${d.nextAttemptAtMs}`.as("next_attempt_at_ms"),
-        deliveredAtMs: sql`${null}`.as("delivered_at_ms"),
-        createdAtMs: sql`${d.createdAtMs}`.as("created_at_ms"),
-      })
-      .from(grants)
-      .where(landed),
+  const deliveryInsert = insertIfLanded(
+    db,
+    grantDeliveries,
+    deliveryRow(current.accountId, current.id, delivery, nowMs),
+    grants,
+    landed,
   );
   const [rows] = await db.batch([update, eventInsert, deliveryInsert]);
   return rows[0] === undefined ? undefined : fromRow(rows[0]);
