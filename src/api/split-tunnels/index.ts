@@ -8,7 +8,10 @@
 import { z } from "@hono/zod-openapi";
 import { listAllObjects } from "../../db/desired-objects.repo";
 import type { SplitTunnelProfileSpec } from "../../domain/model";
-import { effectiveSplitTunnel } from "../../domain/split-tunnels/effective";
+import {
+  type EffectiveSplitTunnel,
+  effectiveSplitTunnel,
+} from "../../domain/split-tunnels/effective";
 import type { WriteContext } from "../desired/collection";
 import type { SingletonDefinition } from "../desired/singleton";
 import {
@@ -22,12 +25,29 @@ import {
   toSplitTunnelSpec,
 } from "./split-tunnel.schemas";
 
-async function evaluate(spec: SplitTunnelProfileSpec, ctx: WriteContext) {
-  const routes = await listAllObjects(ctx.db, ctx.accountId, "tunnel_route");
-  return effectiveSplitTunnel(
-    spec,
-    routes.map((r) => r.spec.network),
+/**
+ * A PUT checks, presents and warns about the same spec against the same routes; the list is
+ * computed once per request (one WriteContext) and spec, not three times.
+ */
+const evaluated = new WeakMap<
+  WriteContext,
+  { specJson: string; result: Promise<EffectiveSplitTunnel> }
+>();
+
+function evaluate(spec: SplitTunnelProfileSpec, ctx: WriteContext): Promise<EffectiveSplitTunnel> {
+  const specJson = JSON.stringify(spec);
+  const cached = evaluated.get(ctx);
+  if (cached?.specJson === specJson) {
+    return cached.result;
+  }
+  const result = listAllObjects(ctx.db, ctx.accountId, "tunnel_route").then((routes) =>
+    effectiveSplitTunnel(
+      spec,
+      routes.map((r) => r.spec.network),
+    ),
   );
+  evaluated.set(ctx, { specJson, result });
+  return result;
 }
 
 /** The fields of a split tunnel read (after the envelope). */
