@@ -1,8 +1,9 @@
 /**
  * Split tunnels for every profile through the REST API: the effective lists and their reasons
  * (the seed's 172.31.0.0/16 case, the 10.20.0.0/16 case, Include mode), custom device profiles
- * and the virtual networks they follow, the account-wide conflict list, the client LAN check,
- * and the 422/409/404 cases with their exact problem bodies.
+ * (their match checked and stored in canonical text) and the virtual networks they follow, the
+ * account-wide conflict list, the client LAN check, and the 422/409/404 cases with their exact
+ * problem bodies.
  */
 import { describe, it } from "vitest";
 import { del, get, post, put } from "../helpers/api";
@@ -355,6 +356,94 @@ describe("device profile writes", () => {
         detail: "an entry has exactly one of address or host",
         code: "address-xor-host",
       },
+    ]);
+  });
+
+  it("refuses an invalid match at #/match with its offset, on create and replace, storing nothing", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const kept = await post<Obj>(`${base}/device-profiles`, profileBody(10, { mode: "include" }));
+    const path = `${base}/device-profiles/${kept.body.id}`;
+    const refusals: [string, string, string][] = [
+      [
+        'os.name == "mac" and net.dst.ip in {10.0.0.0/8}',
+        "not a device profile match expression at offset 21: unknown field `net.dst.ip`",
+        "invalid-expression",
+      ],
+      [
+        'identity.email matches ".*@example.com"',
+        "not a device profile match expression at offset 15: operator `matches` does not apply to `identity.email` (use == or in)",
+        "invalid-expression",
+      ],
+      [
+        '(os.name == "linux"',
+        "not a device profile match expression at offset 19: expected `)`",
+        "invalid-expression",
+      ],
+      [
+        `network=="${"a".repeat(488)}"`,
+        "the expression is 501 characters in canonical form; Cloudflare takes at most 500",
+        "match-too-long",
+      ],
+    ];
+    for (const [match, detail, code] of refusals) {
+      const created = await post(
+        `${base}/device-profiles`,
+        profileBody(20, { mode: "include" }, { match }),
+      );
+      const replaced = await put(path, profileBody(10, { mode: "include" }, { match }), {
+        "if-match": '"1"',
+      });
+      for (const [response, instance] of [
+        [created, `${base}/device-profiles`],
+        [replaced, path],
+      ] as const) {
+        expect([response.status, problemOf(response)]).toEqual([
+          422,
+          {
+            type: "https://tunnelplane.dev/problems/validation-failed",
+            title: "The request is not valid",
+            status: 422,
+            detail: "The request body has 1 invalid field(s).",
+            instance,
+            errors: [{ pointer: "#/match", detail, code }],
+          },
+        ]);
+      }
+    }
+    const items = (await get<{ items: Obj[] }>(`${base}/device-profiles`)).body.items;
+    expect(items.map((p) => [p.id, p.version, p.match])).toEqual([
+      [kept.body.id, 1, 'any(identity.groups.name[*] in {"engineers"})'],
+    ]);
+  });
+
+  it("stores a match in canonical form, which reads back and writes back unchanged", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const canonical = 'os.name == "mac" and any(identity.groups.name[*] in {"eng"})';
+    const created = await post<Obj>(
+      `${base}/device-profiles`,
+      profileBody(
+        10,
+        { mode: "include" },
+        { match: ' os.name=="mac"\n&& any(identity.groups[*].name in {"eng"}) ' },
+      ),
+    );
+    expect([created.status, created.body.match]).toEqual([201, canonical]);
+    const path = `${base}/device-profiles/${created.body.id}`;
+    const read = await get<Obj>(path);
+    expect(read.body.match).toBe(canonical);
+    const rewritten = await put<Obj>(
+      path,
+      profileBody(10, { mode: "include" }, { match: read.body.match }),
+      { "if-match": '"1"' },
+    );
+    expect([rewritten.status, rewritten.body.version, rewritten.body.match]).toEqual([
+      200,
+      2,
+      canonical,
     ]);
   });
 

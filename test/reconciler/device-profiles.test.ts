@@ -2,8 +2,9 @@
  * Custom device profiles end to end: described over REST, reconciled by the real SDK into the
  * emulator's per-profile endpoints with exact call counts, converged runs that write nothing,
  * drift on a profile's list or fields repaired with only the call that differs, a mode switch,
- * deletion, and a profile made by hand left alone. The profile's list carves an IPv6 route out of
- * `fd00::/8` and an IPv4 one out of `10.0.0.0/8`.
+ * deletion, a loosely written match sent in canonical text, and a profile made by hand left
+ * alone. The profile's list carves an IPv6 route out of `fd00::/8` and an IPv4 one out of
+ * `10.0.0.0/8`.
  */
 import { describe, it } from "vitest";
 import { del, get, post, put } from "../helpers/api";
@@ -257,6 +258,27 @@ describe("custom device profiles", () => {
     ]);
     const left = await custom.list({ account_id: accountId });
     expect(left.result.map((p) => [p.default, p.policy_id ?? null])).toEqual([[true, null]]);
+  });
+
+  it("sends a match written loosely in its canonical text and then writes nothing", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const created = await post<Created>(`${base}/device-profiles`, {
+      ...PROFILE,
+      match: 'os.name=="linux"  ||\n(any(identity.groups[*].name in {"ops"}))',
+      split_tunnel: { mode: "include", auto: false, entries: [{ address: "10.9.0.0/16" }] },
+    });
+    await post(`${base}/reconcile`);
+    const policyId = await cloudflareIdOf(accountId, created.body.id);
+    const custom = sdk().zeroTrust.devices.policies.custom;
+    const profile = await custom.get(policyId, { account_id: accountId });
+    expect(profile?.match).toBe('os.name == "linux" or any(identity.groups.name[*] in {"ops"})');
+
+    const since = await lastSeq(accountId);
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect(second.body).toMatchObject({ outcome: "succeeded", actions: [], drift: [] });
+    expect(writes(await callsOf(accountId, since))).toEqual([]);
   });
 
   it("leaves a profile made by hand alone and reports it as unmanaged", async ({ expect }) => {

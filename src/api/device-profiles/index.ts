@@ -1,12 +1,19 @@
 /**
  * `/v1/accounts/{account_id}/device-profiles`: custom WARP device profiles, each with its own
  * split tunnel. WARP applies the first enabled profile (ascending precedence) whose `match` fits;
- * the default profile (`split-tunnels/default`) comes last. An `auto` list follows the routes of
+ * the default profile (`split-tunnels/default`) comes last. `match` is checked and stored in its
+ * canonical text, which is also what Cloudflare gets. An `auto` list follows the routes of
  * the virtual networks in `virtual_network_ids` (null: all). A list that would make one of those
  * routes unreachable is refused (422) when `auto` is on, reported as a warning otherwise.
  */
 import { z } from "@hono/zod-openapi";
 import { listAllObjects } from "../../db/desired-objects.repo";
+import {
+  canonicalDeviceProfileMatch,
+  MATCH_MAX_LENGTH,
+  type MatchError,
+  OS_NAMES,
+} from "../../domain/device-profiles/match";
 import type { DeviceProfileSpec } from "../../domain/model";
 import { effectiveSplitTunnel } from "../../domain/split-tunnels/effective";
 import {
@@ -24,17 +31,49 @@ import {
   toSplitTunnelSpec,
 } from "../split-tunnels/split-tunnel.schemas";
 
+/** A refused `match` as the sentence and code of its `errors[]` entry. */
+function describeMatchError(error: MatchError): { message: string; code: string } {
+  switch (error.code) {
+    case "invalid-expression":
+      return {
+        code: error.code,
+        message: `not a device profile match expression at offset ${error.offset}: ${error.message}`,
+      };
+    case "match-too-long":
+      return {
+        code: error.code,
+        message: `the expression is ${error.length} characters in canonical form; Cloudflare takes at most ${error.maxLength}`,
+      };
+  }
+}
+
+/** `match` as written in, its canonical text out; a refused one is an issue at `#/match`. */
+const MatchExpression = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4000)
+  .transform((value, ctx) => {
+    const canonical = canonicalDeviceProfileMatch(value);
+    if (!canonical.ok) {
+      const { message, code } = describeMatchError(canonical.error);
+      ctx.addIssue({ code: "custom", message, params: { code } });
+      return z.NEVER;
+    }
+    return canonical.value;
+  })
+  .openapi({
+    description: `Cloudflare's wirefilter expression choosing the devices the profile applies to. Fields: identity.email, identity.groups.id / .name / .email (arrays: \`any(identity.groups.name[*] in {"eng"})\`), identity.service_token_uuid, network (a managed network's name), os.name (${OS_NAMES.map((name) => `"${name}"`).join(", ")}) and os.version; operators \`==\` and \`in {…}\` (space-separated strings); and, or, not and parentheses. identity.saml_attributes is refused: Cloudflare documents no single syntax for it. tunnelplane stores and sends the canonical text (single spaces, word operators, parentheses only where needed; at most ${MATCH_MAX_LENGTH} characters, Cloudflare's limit), which responses show; it selects the same devices as the text written. An invalid expression is a 422 naming the offset.`,
+    example: 'any(identity.groups.name[*] in {"engineers"}) and os.name in {"mac" "linux"}',
+  });
+
 const input = z
   .object({
     name: z.string().trim().min(1).max(100).openapi({ example: "Engineers" }),
     description: z.string().max(200).default("").openapi({
       description: "Free text; tunnelplane appends its ownership marker in Cloudflare.",
     }),
-    match: z.string().trim().min(1).max(4000).openapi({
-      description:
-        "Cloudflare's wirefilter expression over identity.email, identity.groups.*, os.name, os.version, network… It is sent as written (whitespace normalised) and not checked by tunnelplane.",
-      example: 'any(identity.groups.name[*] in {"engineers"})',
-    }),
+    match: MatchExpression,
     precedence: z.number().int().min(1).max(2_147_483_647).openapi({
       description: "Ascending order among device profiles, unique in the account.",
     }),
@@ -55,7 +94,7 @@ const input = z
 const output = {
   name: z.string(),
   description: z.string(),
-  match: z.string(),
+  match: z.string().openapi({ description: "Canonical text, as sent to Cloudflare." }),
   precedence: z.number().int(),
   enabled: z.boolean(),
   virtual_network_ids: z.array(z.string()).nullable(),

@@ -3,9 +3,26 @@ import { quoteRegex, quoteString } from "./render";
 /** Value type of a field. */
 export type FieldType = "ip" | "int" | "string" | "bool";
 
+/** How the parser reads one field. Gateway's fields set only `type` and `array`. */
+export interface FieldSpec {
+  /** The type of the field's values. */
+  type: FieldType;
+  /** Whether the field is an array, written `field[*]` inside `any(…)` / `all(…)`. */
+  array: boolean;
+  /** The operators the field takes when fewer than its type allows. */
+  operators?: readonly Predicate["op"][];
+  /** The only values a string field holds (compared exactly, so case matters). */
+  values?: readonly string[];
+  /** Set when expressions may not use the field although it exists: the error message. */
+  refused?: string;
+}
+
+/** The fields an expression is parsed against, by name (wirefilter calls this a scheme). */
+export type FieldTable<F extends string = string> = Readonly<Record<F, FieldSpec>>;
+
 /**
- * The Gateway fields the parser knows, with their value type and whether they are arrays
- * (written `field[*]` inside `any(…)` / `all(…)`).
+ * The Gateway fields the parser knows by default, with their value type and whether they are
+ * arrays (written `field[*]` inside `any(…)` / `all(…)`).
  * @see https://developers.cloudflare.com/cloudflare-one/policies/gateway/network-policies/#selectors
  */
 export const FIELDS = {
@@ -22,7 +39,7 @@ export const FIELDS = {
   "identity.groups.email": { type: "string", array: true },
   "device_posture.checks.passed": { type: "string", array: true },
   "access.private_app": { type: "bool", array: false },
-} as const satisfies Record<string, { type: FieldType; array: boolean }>;
+} as const satisfies FieldTable;
 
 /** A field name from `FIELDS`. */
 export type FieldName = keyof typeof FIELDS;
@@ -54,15 +71,16 @@ export type Predicate =
   | { op: "contains"; value: string };
 
 /**
- * A parsed expression. `and`/`or`/`xor` are n-ary (a chain `a and b and c` is one node);
- * `compare` tests one field (`quantifier` is `any`/`all` for an array field, else null);
- * `flag` is a bare boolean field such as `access.private_app`.
+ * A parsed expression over the fields `F` of its field table (Gateway's by default).
+ * `and`/`or`/`xor` are n-ary (a chain `a and b and c` is one node); `compare` tests one field
+ * (`quantifier` is `any`/`all` for an array field, else null); `flag` is a bare boolean field
+ * such as `access.private_app`.
  */
-export type Expr =
-  | { kind: "and" | "or" | "xor"; operands: Expr[] }
-  | { kind: "not"; operand: Expr }
-  | { kind: "compare"; field: FieldName; quantifier: "any" | "all" | null; predicate: Predicate }
-  | { kind: "flag"; field: FieldName };
+export type Expr<F extends string = FieldName> =
+  | { kind: "and" | "or" | "xor"; operands: Expr<F>[] }
+  | { kind: "not"; operand: Expr<F> }
+  | { kind: "compare"; field: F; quantifier: "any" | "all" | null; predicate: Predicate }
+  | { kind: "flag"; field: F };
 
 /**
  * Why an expression does not parse: `offset` is the UTF-16 index (0-based) in `expression` where
@@ -75,7 +93,8 @@ export interface ParseError {
   message: string;
 }
 
-const OPERATOR_TEXT: Record<Predicate["op"], string> = {
+/** How each operator is printed. */
+export const OPERATOR_TEXT: Record<Predicate["op"], string> = {
   eq: "==",
   ne: "!=",
   lt: "<",
@@ -143,7 +162,7 @@ function formatPredicate(predicate: Predicate): string {
  * parentheses `renderNetworkPolicy` puts around a multi-part identity are not needed on their
  * own and are not printed.
  */
-export function formatExpression(expr: Expr): string {
+export function formatExpression(expr: Expr<string>): string {
   switch (expr.kind) {
     case "and":
     case "or":

@@ -1,21 +1,22 @@
 /**
- * A parser for the subset of Cloudflare's wirefilter language that Gateway network policies use
- * (the AST is in expression.ts).
+ * A parser for the subset of Cloudflare's wirefilter language that Gateway network policies and
+ * device profile matches use, against a table of fields (the AST is in expression.ts).
  */
 import { canonicalCidr, formatAddress, parseCidr } from "../cidr/parse";
 import { err, ok, type Result } from "../result";
 import { checkRegexSyntax } from "./email-regex";
 import type {
   Expr,
-  FieldName,
+  FieldSpec,
+  FieldTable,
   FieldType,
   Literal,
   ParseError,
   Predicate,
   SetItem,
 } from "./expression";
-import { FIELDS } from "./expression";
-import { isRawStringStart, literalEnd } from "./render";
+import { FIELDS, OPERATOR_TEXT } from "./expression";
+import { isRawStringStart, literalEnd, quoteString } from "./render";
 
 class ParseFailure extends Error {
   constructor(
@@ -59,11 +60,12 @@ const OPERATORS_BY_TYPE: Record<FieldType, readonly Predicate["op"][]> = {
   bool: [],
 };
 
-function isField(name: string): name is FieldName {
-  return Object.hasOwn(FIELDS, name);
+/** Operators as an error message lists them: `== or in`. */
+function operatorList(ops: readonly Predicate["op"][]): string {
+  return ops.map((op) => OPERATOR_TEXT[op]).join(" or ");
 }
 
-function combine(kind: "and" | "or" | "xor", operands: Expr[]): Expr {
+function combine(kind: "and" | "or" | "xor", operands: Expr<string>[]): Expr<string> {
   const flat = operands.flatMap((operand) =>
     operand.kind === kind ? operand.operands : [operand],
   );
@@ -73,9 +75,12 @@ function combine(kind: "and" | "or" | "xor", operands: Expr[]): Expr {
 class Parser {
   private pos = 0;
 
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly fields: FieldTable,
+  ) {}
 
-  parse(): Expr {
+  parse(): Expr<string> {
     const expr = this.parseOr();
     this.skipSpace();
     if (this.pos < this.text.length) {
@@ -123,7 +128,7 @@ class Parser {
     }
   }
 
-  private parseOr(): Expr {
+  private parseOr(): Expr<string> {
     const operands = [this.parseXor()];
     while (this.keyword("or") || this.symbol("||")) {
       operands.push(this.parseXor());
@@ -131,7 +136,7 @@ class Parser {
     return combine("or", operands);
   }
 
-  private parseXor(): Expr {
+  private parseXor(): Expr<string> {
     const operands = [this.parseAnd()];
     while (this.keyword("xor") || this.symbol("^^")) {
       operands.push(this.parseAnd());
@@ -139,7 +144,7 @@ class Parser {
     return combine("xor", operands);
   }
 
-  private parseAnd(): Expr {
+  private parseAnd(): Expr<string> {
     const operands = [this.parseUnary()];
     while (this.keyword("and") || this.symbol("&&")) {
       operands.push(this.parseUnary());
@@ -147,7 +152,7 @@ class Parser {
     return combine("and", operands);
   }
 
-  private parseUnary(): Expr {
+  private parseUnary(): Expr<string> {
     this.skipSpace();
     if (this.keyword("not")) {
       return { kind: "not", operand: this.parseUnary() };
@@ -178,7 +183,7 @@ class Parser {
   }
 
   /** `field[*]`, `identity.groups[*].name` (the docs' spelling) or a plain field. */
-  private parseField(): { field: FieldName; star: boolean; offset: number } {
+  private parseField(): { field: string; spec: FieldSpec; star: boolean; offset: number } {
     this.skipSpace();
     const offset = this.pos;
     IDENT.lastIndex = this.pos;
@@ -199,15 +204,19 @@ class Parser {
         this.pos += rest[0].length + 1;
       }
     }
-    if (!isField(name)) {
+    const spec = Object.hasOwn(this.fields, name) ? this.fields[name] : undefined;
+    if (spec === undefined) {
       this.fail(`unknown field \`${name}\``, offset);
     }
-    return { field: name, star, offset };
+    if (spec.refused !== undefined) {
+      this.fail(spec.refused, offset);
+    }
+    return { field: name, spec, star, offset };
   }
 
-  private parseComparison(quantifier: "any" | "all" | null): Expr {
-    const { field, star, offset } = this.parseField();
-    const { type, array } = FIELDS[field];
+  private parseComparison(quantifier: "any" | "all" | null): Expr<string> {
+    const { field, spec, star, offset } = this.parseField();
+    const { type, array } = spec;
     if (array && (!star || quantifier === null)) {
       this.fail(`\`${field}\` is an array: write \`any(${field}[*] …)\``, offset);
     }
@@ -219,14 +228,21 @@ class Parser {
     }
     this.skipSpace();
     const opOffset = this.pos;
-    const op = this.parseOperator();
+    const op = this.parseOperator(spec.operators);
+    if (spec.operators !== undefined && !spec.operators.includes(op)) {
+      this.fail(
+        `operator \`${this.text.slice(opOffset, this.pos)}\` does not apply to \`${field}\` (use ${operatorList(spec.operators)})`,
+        opOffset,
+      );
+    }
     if (!OPERATORS_BY_TYPE[type].includes(op)) {
       this.fail(`operator \`${op}\` does not apply to ${type} field \`${field}\``, opOffset);
     }
-    return { kind: "compare", field, quantifier, predicate: this.parsePredicate(op, type) };
+    return { kind: "compare", field, quantifier, predicate: this.parsePredicate(op, field, spec) };
   }
 
-  private parseOperator(): Predicate["op"] {
+  /** An operator; `restricted` (a field's own operators) narrows what the error lists. */
+  private parseOperator(restricted?: readonly Predicate["op"][]): Predicate["op"] {
     for (const [symbol, op] of SYMBOL_OPERATORS) {
       if (this.text.startsWith(symbol, this.pos)) {
         this.pos += symbol.length;
@@ -241,22 +257,26 @@ class Parser {
     if (this.keyword("wildcard") || this.keyword("strict")) {
       this.fail("the wildcard operators are not supported");
     }
-    return this.fail("expected an operator (==, !=, <, <=, >, >=, in, matches, contains)");
+    return this.fail(
+      restricted === undefined
+        ? "expected an operator (==, !=, <, <=, >, >=, in, matches, contains)"
+        : `expected an operator (${operatorList(restricted)})`,
+    );
   }
 
-  private parsePredicate(op: Predicate["op"], type: FieldType): Predicate {
+  private parsePredicate(op: Predicate["op"], field: string, spec: FieldSpec): Predicate {
     this.skipSpace();
     switch (op) {
       case "eq":
       case "ne":
-        return { op, value: this.parseLiteral(type) };
+        return { op, value: this.parseLiteral(field, spec) };
       case "lt":
       case "le":
       case "gt":
       case "ge":
         return { op, value: this.parseInteger() };
       case "in":
-        return { op, items: this.parseSet(type) };
+        return { op, items: this.parseSet(field, spec) };
       case "matches":
         return { op, pattern: this.parseRegex() };
       case "contains":
@@ -264,7 +284,7 @@ class Parser {
     }
   }
 
-  private parseSet(type: FieldType): SetItem[] {
+  private parseSet(field: string, spec: FieldSpec): SetItem[] {
     if (this.text.startsWith("$", this.pos)) {
       this.fail("Gateway lists (`in $<list id>`) are not supported");
     }
@@ -281,13 +301,14 @@ class Parser {
       if (this.pos >= this.text.length) {
         this.fail("expected `}`");
       }
-      items.push(this.parseSetItem(type));
+      items.push(this.parseSetItem(field, spec));
     }
   }
 
-  private parseSetItem(type: FieldType): SetItem {
+  private parseSetItem(field: string, spec: FieldSpec): SetItem {
+    const { type } = spec;
     if (type === "string") {
-      return { type: "string", value: this.parseString() };
+      return { type: "string", value: this.parseFieldString(field, spec) };
     }
     const offset = this.pos;
     const text = this.parseBare(type);
@@ -325,9 +346,10 @@ class Parser {
     };
   }
 
-  private parseLiteral(type: FieldType): Literal {
+  private parseLiteral(field: string, spec: FieldSpec): Literal {
+    const { type } = spec;
     if (type === "string") {
-      return { type: "string", value: this.parseString() };
+      return { type: "string", value: this.parseFieldString(field, spec) };
     }
     const offset = this.pos;
     const text = this.parseBare(type);
@@ -384,6 +406,19 @@ class Parser {
   private parseInteger(): number {
     const offset = this.pos;
     return this.intValue(this.parseBare("int"), offset);
+  }
+
+  /** A string value of `field`, one of its `values` when the table fixes them. */
+  private parseFieldString(field: string, spec: FieldSpec): string {
+    const offset = this.pos;
+    const value = this.parseString();
+    if (spec.values !== undefined && !spec.values.includes(value)) {
+      this.fail(
+        `${quoteString(value)} is not a value of \`${field}\` (use ${spec.values.map(quoteString).join(", ")})`,
+        offset,
+      );
+    }
+    return value;
   }
 
   /**
@@ -498,28 +533,38 @@ class Parser {
 }
 
 /**
- * Parses a Gateway network policy expression (`traffic`, `identity` or `device_posture`).
- * The empty (or all-whitespace) expression is `ok(null)`: no condition, matches everything.
+ * Parses a wirefilter expression against `fields`: by default Gateway's (`FIELDS`), for a
+ * network policy's `traffic`, `identity` or `device_posture`. The empty (or all-whitespace)
+ * expression is `ok(null)`: no condition, matches everything.
  *
- * Grammar (wirefilter's, restricted to the fields in `FIELDS`): `or`/`||` binds loosest, then
+ * Grammar (wirefilter's, restricted to the fields of the table): `or`/`||` binds loosest, then
  * `xor`/`^^`, then `and`/`&&`; `not`/`!` applies to the term after it; parentheses group.
  * A term is `field op value`, `any(field[*] op value)` / `all(…)` for array fields, or a bare
  * boolean field. Operators: `==`/`eq`, `!=`/`ne`, `<`/`lt`, `<=`/`le`, `>`/`gt`, `>=`/`ge`
  * (integers), `in {…}` (space-separated set; IPs/CIDRs/integers bare, ranges `a..b` inclusive),
  * `matches`/`~` (regex literal, checked with `checkRegexSyntax`), `contains`. Strings are
- * double-quoted with `\"`, `\\`, `\xHH`, `\NNN` escapes, or raw (`r#"…"#`).
+ * double-quoted with `\"`, `\\`, `\xHH`, `\NNN` escapes, or raw (`r#"…"#`). A field's own
+ * `operators`, `values` and `refused` (see `FieldSpec`) narrow this further.
  *
  * Not supported (an `invalid-expression` error saying so): Gateway lists `in $id`, the wildcard
- * operators, functions other than `any`/`all`, fields outside `FIELDS`.
+ * operators, functions other than `any`/`all`, fields outside the table.
  * @see https://developers.cloudflare.com/ruleset-engine/rules-language/operators/
  * @see https://github.com/cloudflare/wirefilter
  */
-export function parseExpression(expression: string): Result<Expr | null, ParseError> {
+export function parseExpression(expression: string): Result<Expr | null, ParseError>;
+export function parseExpression<F extends string>(
+  expression: string,
+  fields: FieldTable<F>,
+): Result<Expr<F> | null, ParseError>;
+export function parseExpression(
+  expression: string,
+  fields: FieldTable = FIELDS,
+): Result<Expr<string> | null, ParseError> {
   if (expression.trim() === "") {
     return ok(null);
   }
   try {
-    return ok(new Parser(expression).parse());
+    return ok(new Parser(expression, fields).parse());
   } catch (error) {
     if (error instanceof ParseFailure) {
       return err({
