@@ -1,52 +1,37 @@
 /**
- * The minimal prefix cover of one address range, worked out on 32-bit words held as numbers: a
- * bigint per step would allocate several times for every prefix, and covers run to thousands of
- * prefixes. The greedy rule is the one `minimalCover` documents.
+ * The minimal prefix cover of one address range, worked out on 32-bit words: a bigint per step
+ * would allocate several times for every prefix, and covers run to thousands of prefixes. Each
+ * range is split greedily into the largest aligned block that starts at its first free address;
+ * `minimalCover` documents why that is the minimum.
  */
-import { formatIpv6Words, type IpFamily } from "./parse";
-import type { AddressRange } from "./ranges";
+import type { IpFamily } from "./parse";
+import type { AddressWords } from "./words";
 
-/** Receives each prefix of a cover: address words (one for IPv4, four for IPv6) and length. */
-export type CoverVisitor = (
-  family: IpFamily,
-  words: readonly number[],
-  prefixLength: number,
-) => void;
+/** Receives each prefix of a cover: its address words (valid only during the call) and length. */
+export type CoverVisitor = (family: IpFamily, words: AddressWords, prefixLength: number) => void;
 
 const TWO_TO_32 = 4_294_967_296;
-
-/** The four 32-bit words of an IPv6 value, most significant first. */
-function wordsOf(value: bigint): number[] {
-  return [
-    Number(value >> 96n),
-    Number(BigInt.asUintN(32, value >> 64n)),
-    Number(BigInt.asUintN(32, value >> 32n)),
-    Number(BigInt.asUintN(32, value)),
-  ];
-}
 
 /** Trailing zero bits of a 32-bit word, 32 for zero. */
 function wordTrailingZeros(word: number): number {
   return word === 0 ? 32 : 31 - Math.clz32(word & -word);
 }
 
-function coverIpv4(range: AddressRange, visit: CoverVisitor): void {
-  const last = Number(range.last);
-  let address = Number(range.first);
-  const words = [0];
+function coverIpv4(first: number, last: number, visit: CoverVisitor): void {
+  let address = first;
+  const words: [number, number, number, number] = [0, 0, 0, 0];
   while (address <= last) {
     const size = last - address + 1;
     const fit = size >= TWO_TO_32 ? 32 : 31 - Math.clz32(size);
     const blockBits = Math.min(fit, wordTrailingZeros(address));
-    words[0] = address;
+    words[3] = address;
     visit(4, words, 32 - blockBits);
     address += 2 ** blockBits;
   }
 }
 
-function coverIpv6(range: AddressRange, visit: CoverVisitor): void {
-  const address = wordsOf(range.first);
-  const last = wordsOf(range.last);
+function coverIpv6(first: AddressWords, last: AddressWords, visit: CoverVisitor): void {
+  const address: [number, number, number, number] = [first[0], first[1], first[2], first[3]];
   const span = [0, 0, 0, 0];
   for (;;) {
     // span = last - address + 1, with `carry` set when it is 2^128 (the whole space).
@@ -101,37 +86,19 @@ function coverIpv6(range: AddressRange, visit: CoverVisitor): void {
   }
 }
 
-/** Calls `visit` for each prefix of the minimal cover of `range`, by ascending address. */
-export function forEachCoverPrefix(range: AddressRange, visit: CoverVisitor): void {
-  if (range.family === 4) {
-    coverIpv4(range, visit);
-  } else {
-    coverIpv6(range, visit);
-  }
-}
-
-/** The value of address words (one for IPv4, four for IPv6). */
-export function valueOfWords(family: IpFamily, words: readonly number[]): bigint {
-  if (family === 4) {
-    return BigInt(words[0] as number);
-  }
-  return (
-    (BigInt(words[0] as number) << 96n) |
-    (BigInt(words[1] as number) << 64n) |
-    (BigInt(words[2] as number) << 32n) |
-    BigInt(words[3] as number)
-  );
-}
-
-/** The canonical text (`address/length`) of a prefix given as address words. */
-export function formatWords(
+/**
+ * Calls `visit` for each prefix of the minimal cover of the inclusive range `first` .. `last`
+ * (same family, `first <= last`), by ascending address.
+ */
+export function forEachCoverPrefix(
   family: IpFamily,
-  words: readonly number[],
-  prefixLength: number,
-): string {
+  first: AddressWords,
+  last: AddressWords,
+  visit: CoverVisitor,
+): void {
   if (family === 4) {
-    const value = words[0] as number;
-    return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}/${prefixLength}`;
+    coverIpv4(first[3], last[3], visit);
+  } else {
+    coverIpv6(first, last, visit);
   }
-  return `${formatIpv6Words(words)}/${prefixLength}`;
 }

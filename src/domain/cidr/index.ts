@@ -1,5 +1,8 @@
 /** CIDR parsing, canonical form, set algebra, lookups and Cloudflare's reserved ranges. */
+export * from "./cover";
+export * from "./known";
 export * from "./lookup";
 export * from "./parse";
 export * from "./ranges";
 export * from "./reserved";
+export * from "./words";

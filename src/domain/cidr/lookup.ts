@@ -2,7 +2,8 @@
  * Containment and longest-prefix lookups between single prefixes. Two prefixes either nest or
  * are disjoint, so containment is one comparison of masked addresses.
  */
-import { hostMask, type Prefix, parseKnownCidr } from "./parse";
+import { parseKnownCidr } from "./known";
+import { hostMask, type Prefix } from "./parse";
 
 /** Whether `outer` contains every address of `inner` (a prefix contains itself). */
 export function prefixContains(outer: Prefix, inner: Prefix): boolean {

@@ -3,8 +3,10 @@
  * (IPv4 before IPv6, then by first address), disjoint and never adjacent, so every set has one
  * representation and the operations are linear merges over bigint bounds.
  */
-import { forEachCoverPrefix, formatWords, valueOfWords } from "./cover";
-import { hostMask, type IpFamily, type Prefix, parseKnownCidr } from "./parse";
+import { forEachCoverPrefix } from "./cover";
+import { parseKnownCidr } from "./known";
+import { formatNetwork, hostMask, type IpFamily, type Prefix } from "./parse";
+import { valueOfWords, wordsOfValue } from "./words";
 
 /** An inclusive range of addresses of one family: `first` .. `last`, `first <= last`. */
 export interface AddressRange {
@@ -218,9 +220,14 @@ export function isSubset(inner: AddressSetInput, outer: AddressSetInput): boolea
 export function minimalCover(set: AddressSetInput): Prefix[] {
   const prefixes: Prefix[] = [];
   for (const range of toAddressSet(set)) {
-    forEachCoverPrefix(range, (family, words, prefixLength) => {
-      prefixes.push({ family, address: valueOfWords(family, words), prefixLength });
-    });
+    forEachCoverPrefix(
+      range.family,
+      wordsOfValue(range.first),
+      wordsOfValue(range.last),
+      (family, words, prefixLength) => {
+        prefixes.push({ family, address: valueOfWords(words), prefixLength });
+      },
+    );
   }
   return prefixes;
 }
@@ -232,9 +239,14 @@ export function minimalCover(set: AddressSetInput): Prefix[] {
 export function minimalCoverText(set: AddressSetInput): string[] {
   const networks: string[] = [];
   for (const range of toAddressSet(set)) {
-    forEachCoverPrefix(range, (family, words, prefixLength) => {
-      networks.push(formatWords(family, words, prefixLength));
-    });
+    forEachCoverPrefix(
+      range.family,
+      wordsOfValue(range.first),
+      wordsOfValue(range.last),
+      (family, words, prefixLength) => {
+        networks.push(formatNetwork(family, words, prefixLength));
+      },
+    );
   }
   return networks;
 }

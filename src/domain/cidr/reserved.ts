@@ -3,8 +3,10 @@
  * fight Cloudflare's own addressing, so tunnelplane refuses it; a broader route that contains
  * one is harmless (the reserved range wins by longest prefix) and is only reported.
  */
+
+import { parseKnownCidr } from "./known";
 import { prefixContains } from "./lookup";
-import { type Prefix, parseKnownCidr } from "./parse";
+import type { Prefix } from "./parse";
 
 /** One reserved range and what Cloudflare uses it for. */
 export interface ReservedRange {

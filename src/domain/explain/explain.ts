@@ -5,8 +5,8 @@
  * the verdict is the first stage that stops the connection.
  */
 
+import { parseKnownCidr } from "../cidr/known";
 import { prefixContains } from "../cidr/lookup";
-import { parseKnownCidr } from "../cidr/parse";
 import type { NetworkProtocol, SplitTunnelEntry, SplitTunnelMode } from "../model";
 import { evaluatePolicies, type PolicyEvaluation } from "../policies/evaluate";
 import type { NetworkView, UnevaluablePolicy, ViewRoute } from "./view";

@@ -4,7 +4,7 @@
  * outside every one of them is rejected with the reasons. Anything else waits for an operator.
  */
 
-import { parseKnownCidr } from "../cidr/parse";
+import { parseKnownCidr } from "../cidr/known";
 import { isSubset } from "../cidr/ranges";
 import { compileRegex } from "../policies/email-regex";
 import type { GrantRequest } from "./grant";

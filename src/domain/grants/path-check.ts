@@ -4,8 +4,10 @@
  * evaluation order let the subject through. A pure function of the desired state, so it can be
  * replaced by the full `explain` when that exists.
  */
+
+import { parseKnownCidr } from "../cidr/known";
 import { longestPrefixMatch } from "../cidr/lookup";
-import { formatAddress, parseKnownCidr } from "../cidr/parse";
+import { formatAddress } from "../cidr/parse";
 import { intersectPrefixes, isSubset } from "../cidr/ranges";
 import type {
   NetworkPolicySpec,

@@ -5,8 +5,8 @@
  * still justifies.
  */
 
+import { parseKnownCidr } from "../cidr/known";
 import { prefixesOverlap } from "../cidr/lookup";
-import { parseKnownCidr } from "../cidr/parse";
 import type { NetworkPolicySpec } from "../model";
 import type { GrantPolicySource } from "./grant";
 

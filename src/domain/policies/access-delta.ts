@@ -5,7 +5,8 @@
  * look-alike of it, a member of each group, everyone else; each destination network, each named port and one port nobody
  * names, each protocol). Every probe whose decision differs is one delta entry.
  */
-import { formatAddress, parseKnownCidr } from "../cidr/parse";
+import { parseKnownCidr } from "../cidr/known";
+import { formatAddress } from "../cidr/parse";
 import type { NetworkProtocol } from "../model";
 import { emailMatches } from "./email-regex";
 import { type EvaluablePolicy, evaluatePolicies } from "./evaluate";

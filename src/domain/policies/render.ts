@@ -3,7 +3,7 @@
  * the forms the Cloudflare dashboard writes. Rendering is deterministic (canonical order, one
  * spelling per value), so a converged account renders byte-for-byte what it rendered last time.
  */
-import { parseKnownCidr } from "../cidr/parse";
+import { parseKnownCidr } from "../cidr/known";
 import type { PortRange } from "../model";
 import { normalizeSelectors, type PolicySelectorsInput } from "./selectors";
 

@@ -3,7 +3,8 @@
  * parsing back and comparing all go through `normalizeSelectors`, so two spellings of the same
  * selectors (order, duplicates, CIDR text) never show up as a difference.
  */
-import { canonicalCidr, parseKnownCidr } from "../cidr/parse";
+import { parseKnownCidr } from "../cidr/known";
+import { canonicalCidr } from "../cidr/parse";
 import type { NetworkPolicySpec, NetworkProtocol, PortRange } from "../model";
 
 /** The protocols a structured policy can name, in the order they are rendered. */

@@ -6,11 +6,12 @@
 import {
   type AddressRange,
   difference,
+  formatNetwork,
   formatPrefix,
   intersectRange,
   minimalCover,
-  minimalCoverText,
   parseKnownCidr,
+  parseKnownNetwork,
   rangeOfPrefix,
   toAddressSet,
 } from "../cidr";
@@ -66,37 +67,41 @@ export interface EffectiveSplitTunnel {
 }
 
 function canonicalAddressOf(entry: SplitTunnelEntry): string | undefined {
-  return "address" in entry ? formatPrefix(parseKnownCidr(entry.address)) : undefined;
+  return "address" in entry ? parseKnownNetwork(entry.address).network : undefined;
 }
 
 /** WARP defaults minus the routed ranges, each default carved into its own minimal cover. */
 function carveDefaults(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
   const entries: EffectiveSplitTunnelEntry[] = [];
   for (const fallback of WARP_DEFAULT_EXCLUDES) {
-    const parent = parseKnownCidr(fallback.address);
+    const parent = parseKnownNetwork(fallback.address);
     const carvedBy = routes.overlapping(parent).map((route) => route.network);
     if (carvedBy.length === 0) {
       entries.push({ ...fallback, source: { kind: "warp-default" } });
       continue;
     }
-    const parentRange = rangeOfPrefix(parent);
-    const remainder = difference([parentRange], intersectRange(routes.addressSet, parentRange));
     // One source object for all of a default's remainders: there can be thousands of them.
     const source = { kind: "warp-default-remainder", parent: fallback.address, carvedBy } as const;
-    for (const address of minimalCoverText(remainder)) {
+    routes.forEachUncoveredPrefix(parent, (family, words, prefixLength) => {
+      const address = formatNetwork(family, words, prefixLength);
       entries.push({ address, description: fallback.description, source });
-    }
+    });
   }
   return entries;
 }
 
 /** The minimal cover of the routed ranges, each prefix naming the routes it carries. */
 function includeRoutes(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
-  return minimalCover(routes.addressSet).map((prefix) => ({
-    address: formatPrefix(prefix),
-    description: "",
-    source: { kind: "route", routes: routes.overlapping(prefix).map((route) => route.network) },
-  }));
+  const entries: EffectiveSplitTunnelEntry[] = [];
+  routes.forEachRoutedPrefix((family, words, prefixLength) => {
+    const carried = routes.overlapping({ family, words, prefixLength });
+    entries.push({
+      address: formatNetwork(family, words, prefixLength),
+      description: "",
+      source: { kind: "route", routes: carried.map((route) => route.network) },
+    });
+  });
+  return entries;
 }
 
 /** Computed entries first, then the user's; a user entry replaces a computed one at its address. */
@@ -126,15 +131,15 @@ function excludedRoutes(
     if (!("address" in entry)) {
       continue;
     }
-    const excluded = parseKnownCidr(entry.address);
+    const excluded = parseKnownNetwork(entry.address);
     for (const route of routes.overlapping(excluded)) {
-      const inner = route.prefix.prefixLength >= excluded.prefixLength ? route.prefix : excluded;
+      const inner = route.prefixLength >= excluded.prefixLength ? route : excluded;
       problems.push({
         code: "route-excluded",
         severity,
         routeNetwork: route.network,
         entry,
-        unreachable: [formatPrefix(inner)],
+        unreachable: [inner.network],
       });
     }
   }
@@ -150,7 +155,8 @@ function uncoveredRoutes(
   );
   const problems: SplitTunnelProblem[] = [];
   for (const route of routes.routes) {
-    const missing = difference([route.range], intersectRange(included, route.range));
+    const range = rangeOfPrefix(route.prefix);
+    const missing = difference([range], intersectRange(included, range));
     if (missing.length > 0) {
       problems.push({
         code: "route-not-included",

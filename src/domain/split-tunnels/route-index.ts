@@ -1,114 +1,230 @@
 /**
  * An index over routed networks that answers "which routes share an address with this prefix"
- * in O(log n + nesting depth + k), so split tunnel computation stays near-linear for thousands of
- * routes. Routes are deduplicated by canonical network. Prefixes overlap only by nesting, so the
- * routes form a forest; each route keeps the index of its nearest enclosing route.
+ * in O(log n + nesting depth + k) and "what of this prefix do no routes cover", so split tunnel
+ * computation stays near-linear for tens of thousands of routes. Routes are deduplicated by
+ * network. Prefixes overlap only by nesting, so the routes form a forest; each route keeps the
+ * position of its nearest enclosing route.
+ *
+ * This is the hot path of every plan over a large account, so addresses live in flat typed
+ * arrays of 32-bit words (`WordTable`) rather than in an object per route: fewer allocations,
+ * and comparisons that read one kind of number.
  */
 import {
-  type AddressRange,
-  canonicalKnownCidr,
-  type Prefix,
-  parseKnownCidr,
-  prefixContains,
-  rangeOfPrefix,
+  type AddressWords,
+  type CoverVisitor,
+  forEachCoverPrefix,
+  type IpFamily,
+  type ParsedNetwork,
+  parseKnownNetwork,
+  prefixBound,
+  stepWords,
 } from "../cidr";
 
-/** A routed network in parsed form. */
-export interface IndexedRoute {
-  /** Canonical CIDR. */
-  network: string;
-  prefix: Prefix;
-  range: AddressRange;
+/** A network as the index reads it: family, address words with host bits clear, length. */
+export interface NetworkWords {
+  family: IpFamily;
+  words: AddressWords;
+  prefixLength: number;
 }
 
-function compareRoutes(a: IndexedRoute, b: IndexedRoute): number {
-  const x = a.prefix;
-  const y = b.prefix;
-  return (
-    x.family - y.family ||
-    (x.address < y.address ? -1 : x.address > y.address ? 1 : x.prefixLength - y.prefixLength)
-  );
+const ALL_ONES = 0xffff_ffff;
+
+/** Addresses stored four words apiece (see `AddressWords`) in one flat array, one row each. */
+class WordTable {
+  readonly words: Float64Array;
+
+  constructor(size: number) {
+    this.words = new Float64Array(4 * size);
+  }
+
+  set(row: number, address: AddressWords): void {
+    const at = 4 * row;
+    this.words[at] = address[0];
+    this.words[at + 1] = address[1];
+    this.words[at + 2] = address[2];
+    this.words[at + 3] = address[3];
+  }
+
+  get(row: number): AddressWords {
+    const at = 4 * row;
+    const w = this.words;
+    return [w[at] as number, w[at + 1] as number, w[at + 2] as number, w[at + 3] as number];
+  }
+
+  /** Copies `other`'s row `from` into row `row`. */
+  copy(row: number, other: WordTable, from: number): void {
+    for (let i = 0; i < 4; i++) {
+      this.words[4 * row + i] = other.words[4 * from + i] as number;
+    }
+  }
+
+  /** Sets row `row` to the last address of the prefix in `other`'s row `from`, with `hostBits` (0..128) host bits. */
+  setLast(row: number, other: WordTable, from: number, hostBits: number): void {
+    for (let i = 3; i >= 0; i--) {
+      const bits = Math.min(32, Math.max(0, hostBits - 32 * (3 - i)));
+      const word = other.words[4 * from + i] as number;
+      // Bitwise operators work on signed 32-bit integers; `>>> 0` reads the result unsigned.
+      this.words[4 * row + i] =
+        bits === 0 ? word : (word | (bits === 32 ? -1 : 2 ** bits - 1)) >>> 0;
+    }
+  }
+
+  /** Negative, zero or positive as the address in `row` is below, equal to or above `address`. */
+  compareTo(row: number, address: AddressWords): number {
+    const at = 4 * row;
+    const w = this.words;
+    return (
+      (w[at] as number) - address[0] ||
+      (w[at + 1] as number) - address[1] ||
+      (w[at + 2] as number) - address[2] ||
+      (w[at + 3] as number) - address[3]
+    );
+  }
+
+  /** `compareTo` against `other`'s row `from` (which may be this table). */
+  compare(row: number, other: WordTable, from: number): number {
+    const w = this.words;
+    const v = other.words;
+    const x = 4 * row;
+    const y = 4 * from;
+    return (
+      (w[x] as number) - (v[y] as number) ||
+      (w[x + 1] as number) - (v[y + 1] as number) ||
+      (w[x + 2] as number) - (v[y + 2] as number) ||
+      (w[x + 3] as number) - (v[y + 3] as number)
+    );
+  }
+
+  /** Whether `other`'s row `from` holds the address in `row` plus one. */
+  isFollowedBy(row: number, other: WordTable, from: number): boolean {
+    for (let i = 3; i >= 0; i--) {
+      const word = this.words[4 * row + i] as number;
+      const next = other.words[4 * from + i] as number;
+      if (word !== ALL_ONES) {
+        if (next !== word + 1) {
+          return false;
+        }
+        for (let j = 0; j < i; j++) {
+          if (other.words[4 * from + j] !== this.words[4 * row + j]) {
+            return false;
+          }
+        }
+        return true;
+      }
+      if (next !== 0) {
+        return false;
+      }
+    }
+    return false;
+  }
 }
 
 /** Routed networks, sorted by family, first address, then prefix length (broadest first). */
 export class RouteIndex {
   /** The distinct routes in sorted order. */
-  readonly routes: readonly IndexedRoute[];
-  /** The union of every route, normalised. */
-  readonly addressSet: readonly AddressRange[];
+  readonly routes: readonly ParsedNetwork[];
+  /** Each route's first and last address, by position in `routes`. */
+  private readonly firsts: WordTable;
+  private readonly lasts: WordTable;
   /** For each route, the position of its nearest enclosing route, or -1. */
-  private readonly parents: readonly number[];
+  private readonly parents: Int32Array;
+  /** The union of every route: sorted, disjoint, never adjacent ranges. */
+  private readonly unionFamilies: IpFamily[] = [];
+  private readonly unionFirsts: WordTable;
+  private readonly unionLasts: WordTable;
 
   /** Networks must be valid CIDRs (stored routes are); anything else throws `RangeError`. */
   constructor(networks: readonly string[]) {
-    const ipv4: IndexedRoute[] = [];
-    const ipv6: IndexedRoute[] = [];
-    for (const network of networks) {
-      const prefix = parseKnownCidr(network);
-      const route = {
-        network: canonicalKnownCidr(network),
-        prefix,
-        range: rangeOfPrefix(prefix),
-      };
-      (prefix.family === 4 ? ipv4 : ipv6).push(route);
+    const parsed = networks.map((network) => parseKnownNetwork(network));
+    const size = parsed.length;
+    // Everything the sort and the build read sits in flat arrays: walking objects in sorted
+    // order would jump all over the heap.
+    const input = new WordTable(size);
+    const families = new Uint8Array(size);
+    const lengths = new Uint8Array(size);
+    for (let row = 0; row < size; row++) {
+      const network = parsed[row] as ParsedNetwork;
+      input.set(row, network.words);
+      families[row] = network.family;
+      lengths[row] = network.prefixLength;
     }
-    // Sorting each family apart spares every comparison the family test.
-    ipv4.sort(compareRoutes);
-    ipv6.sort(compareRoutes);
-    const routes: IndexedRoute[] = [];
-    const parents: number[] = [];
-    const addressSet: AddressRange[] = [];
+    const order = Array.from(parsed, (_, row) => row);
+    order.sort(
+      (a, b) =>
+        (families[a] as number) - (families[b] as number) ||
+        input.compare(a, input, b) ||
+        (lengths[a] as number) - (lengths[b] as number),
+    );
+    const routes: ParsedNetwork[] = [];
+    this.firsts = new WordTable(size);
+    this.lasts = new WordTable(size);
+    this.parents = new Int32Array(size);
+    this.unionFirsts = new WordTable(size);
+    this.unionLasts = new WordTable(size);
     const open: number[] = [];
-    for (const sorted of [ipv4, ipv6]) {
-      open.length = 0;
-      for (const route of sorted) {
-        const previous = routes[routes.length - 1];
-        if (previous !== undefined && compareRoutes(previous, route) === 0) {
-          continue;
-        }
-        // Sorted and nested-or-disjoint: a route starting inside an open one lies inside it.
-        while (open.length > 0) {
-          const top = routes[open[open.length - 1] as number] as IndexedRoute;
-          if (route.range.first <= top.range.last) {
-            break;
-          }
-          open.pop();
-        }
-        parents.push(open.length > 0 ? (open[open.length - 1] as number) : -1);
-        open.push(routes.length);
-        routes.push(route);
-        const merged = addressSet[addressSet.length - 1];
-        if (
-          merged !== undefined &&
-          merged.family === route.range.family &&
-          route.range.first <= merged.last + 1n
-        ) {
-          if (route.range.last > merged.last) {
-            addressSet[addressSet.length - 1] = { ...merged, last: route.range.last };
-          }
-        } else {
-          addressSet.push(route.range);
-        }
+    let previous = -1;
+    for (const row of order) {
+      const family = families[row] as IpFamily;
+      if (previous < 0 || families[previous] !== family) {
+        open.length = 0;
+      } else if (lengths[previous] === lengths[row] && input.compare(previous, input, row) === 0) {
+        continue;
       }
+      previous = row;
+      const position = routes.length;
+      this.firsts.copy(position, input, row);
+      this.lasts.setLast(
+        position,
+        input,
+        row,
+        (family === 4 ? 32 : 128) - (lengths[row] as number),
+      );
+      // Sorted and nested-or-disjoint: a route starting inside an open one lies inside it.
+      while (
+        open.length > 0 &&
+        this.lasts.compare(open[open.length - 1] as number, this.firsts, position) < 0
+      ) {
+        open.pop();
+      }
+      this.parents[position] = open.length > 0 ? (open[open.length - 1] as number) : -1;
+      open.push(position);
+      routes.push(parsed[row] as ParsedNetwork);
+      this.addToUnion(family, position);
     }
     this.routes = routes;
-    this.parents = parents;
-    this.addressSet = addressSet;
   }
 
-  /** Position of the first route sorting after every route that starts before `prefix` or contains it. */
-  private firstAtOrInside(prefix: Prefix): number {
+  /** Adds route `position`, which sorts at or after every route added before it, to the union. */
+  private addToUnion(family: IpFamily, position: number): void {
+    const top = this.unionFamilies.length - 1;
+    if (
+      top >= 0 &&
+      this.unionFamilies[top] === family &&
+      (this.unionLasts.compare(top, this.firsts, position) >= 0 ||
+        this.unionLasts.isFollowedBy(top, this.firsts, position))
+    ) {
+      if (this.unionLasts.compare(top, this.lasts, position) < 0) {
+        this.unionLasts.copy(top, this.lasts, position);
+      }
+      return;
+    }
+    this.unionFamilies.push(family);
+    this.unionFirsts.copy(top + 1, this.firsts, position);
+    this.unionLasts.copy(top + 1, this.lasts, position);
+  }
+
+  /** Position of the first route that does not sort before `network` (family, address, length). */
+  private firstAtOrInside(network: NetworkWords): number {
     let low = 0;
     let high = this.routes.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      const candidate = (this.routes[middle] as IndexedRoute).prefix;
-      if (
-        candidate.family < prefix.family ||
-        (candidate.family === prefix.family &&
-          (candidate.address < prefix.address ||
-            (candidate.address === prefix.address && candidate.prefixLength < prefix.prefixLength)))
-      ) {
+      const route = this.routes[middle] as ParsedNetwork;
+      const order =
+        route.family - network.family ||
+        this.firsts.compareTo(middle, network.words) ||
+        route.prefixLength - network.prefixLength;
+      if (order < 0) {
         low = middle + 1;
       } else {
         high = middle;
@@ -118,29 +234,81 @@ export class RouteIndex {
   }
 
   /**
-   * The routes sharing an address with `prefix`: those containing it (broadest first), then
-   * those inside it (itself included) in sorted order.
+   * The routes sharing an address with `network`: those containing it (broadest first), then
+   * those inside it (itself included) in sorted order. `network` must have its host bits clear.
    */
-  overlapping(prefix: Prefix): IndexedRoute[] {
-    const start = this.firstAtOrInside(prefix);
-    // Every route containing `prefix` sorts before `start` and encloses the route just before it,
-    // so they all sit on that route's chain of parents.
-    const containing: IndexedRoute[] = [];
+  overlapping(network: NetworkWords): ParsedNetwork[] {
+    const start = this.firstAtOrInside(network);
+    // Every route containing `network` sorts before `start` and encloses the route just before
+    // it, so they all sit on that route's chain of parents.
+    const containing: ParsedNetwork[] = [];
     for (let i = start - 1; i >= 0; i = this.parents[i] as number) {
-      const route = this.routes[i] as IndexedRoute;
-      if (prefixContains(route.prefix, prefix)) {
+      const route = this.routes[i] as ParsedNetwork;
+      if (
+        route.family === network.family &&
+        route.prefixLength <= network.prefixLength &&
+        this.lasts.compareTo(i, network.words) >= 0
+      ) {
         containing.push(route);
       }
     }
     const result = containing.reverse();
-    const last = rangeOfPrefix(prefix).last;
+    const last = prefixBound(network.family, network.words, network.prefixLength, true);
     for (let i = start; i < this.routes.length; i++) {
-      const route = this.routes[i] as IndexedRoute;
-      if (route.prefix.family !== prefix.family || route.prefix.address > last) {
+      const route = this.routes[i] as ParsedNetwork;
+      if (route.family !== network.family || this.firsts.compareTo(i, last) > 0) {
         break;
       }
       result.push(route);
     }
     return result;
+  }
+
+  /**
+   * Calls `visit` for each prefix of the minimal cover of the addresses of `network` that no
+   * route covers, by ascending address. `network` must have its host bits clear.
+   */
+  forEachUncoveredPrefix(network: NetworkWords, visit: CoverVisitor): void {
+    const { family } = network;
+    const last = prefixBound(family, network.words, network.prefixLength, true);
+    let cursor = network.words;
+    for (let i = this.firstUnionReaching(family, cursor); i < this.unionFamilies.length; i++) {
+      if (this.unionFamilies[i] !== family || this.unionFirsts.compareTo(i, last) > 0) {
+        break;
+      }
+      if (this.unionFirsts.compareTo(i, cursor) > 0) {
+        forEachCoverPrefix(family, cursor, stepWords(this.unionFirsts.get(i), -1), visit);
+      }
+      if (this.unionLasts.compareTo(i, last) >= 0) {
+        return;
+      }
+      cursor = stepWords(this.unionLasts.get(i), 1);
+    }
+    forEachCoverPrefix(family, cursor, last, visit);
+  }
+
+  /** Calls `visit` for each prefix of the minimal cover of the union of the routes. */
+  forEachRoutedPrefix(visit: CoverVisitor): void {
+    this.unionFamilies.forEach((family, i) => {
+      forEachCoverPrefix(family, this.unionFirsts.get(i), this.unionLasts.get(i), visit);
+    });
+  }
+
+  /** Position of the first union range not wholly before `address` of `family`. */
+  private firstUnionReaching(family: IpFamily, address: AddressWords): number {
+    let low = 0;
+    let high = this.unionFamilies.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const order =
+        (this.unionFamilies[middle] as IpFamily) - family ||
+        this.unionLasts.compareTo(middle, address);
+      if (order < 0) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    return low;
   }
 }

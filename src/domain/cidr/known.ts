@@ -1,0 +1,58 @@
+/**
+ * Networks already known to be valid (stored desired state, fixed tables), parsed once and
+ * remembered. Stored networks are parsed again by every plan, API write and conflict check;
+ * parsing is a pure function of the text, so results never go stale.
+ */
+import { type ParsedNetwork, type Prefix, parseNetwork } from "./parse";
+
+const KNOWN_NETWORKS = new Map<string, ParsedNetwork>();
+const KNOWN_NETWORKS_MAX = 100_000;
+
+/**
+ * Forgets every remembered network. Results never go stale, so only measurements need this: to
+ * time the first parse of a text rather than a lookup.
+ */
+export function clearKnownCidrCache(): void {
+  KNOWN_NETWORKS.clear();
+}
+
+/**
+ * Parses a CIDR (or bare address) that is already known to be valid; remembered (bounded:
+ * cleared when full). Any failure is a broken invariant: throws a `RangeError` naming the input
+ * and the reason. Validate user input with `parseCidr` instead.
+ */
+export function parseKnownNetwork(input: string): ParsedNetwork {
+  const known = KNOWN_NETWORKS.get(input);
+  if (known !== undefined) {
+    return known;
+  }
+  const parsed = parseNetwork(input);
+  if (!parsed.ok) {
+    const detail =
+      parsed.error.code === "invalid-cidr"
+        ? parsed.error.reason
+        : `host bits set (canonical ${parsed.error.canonical})`;
+    throw new RangeError(`not a valid CIDR: ${JSON.stringify(input)}: ${detail}`);
+  }
+  if (KNOWN_NETWORKS.size >= KNOWN_NETWORKS_MAX) {
+    KNOWN_NETWORKS.clear();
+  }
+  KNOWN_NETWORKS.set(input, parsed.value);
+  return parsed.value;
+}
+
+/**
+ * `parseKnownNetwork` as a `Prefix` (frozen, shared with other callers). Throws `RangeError` as
+ * `parseKnownNetwork`.
+ */
+export function parseKnownCidr(input: string): Prefix {
+  return parseKnownNetwork(input).prefix;
+}
+
+/**
+ * The canonical text of a CIDR already known to be valid (as `canonicalCidr`); canonical input
+ * comes back as is. Throws `RangeError` as `parseKnownNetwork`.
+ */
+export function canonicalKnownCidr(input: string): string {
+  return parseKnownNetwork(input).network;
+}
