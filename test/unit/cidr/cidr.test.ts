@@ -1,14 +1,21 @@
 import { describe, it } from "vitest";
 import {
+  type AddressWords,
   canonicalCidr,
+  compareWords,
   difference,
   findReservedRange,
   formatPrefix,
+  hasHostBits,
+  type IpFamily,
   intersectPrefixes,
   isReservedRange,
+  isSuccessor,
   longestPrefixMatch,
   minimalCover,
   parseCidr,
+  prefixBound,
+  stepWords,
   subtractPrefixes,
   union,
   unionPrefixes,
@@ -338,5 +345,49 @@ describe("Cloudflare reserved ranges", () => {
         findReservedRange(n),
       ),
     ).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe("address words", () => {
+  const ONES = 0xffff_ffff;
+  it.for<[string, IpFamily, AddressWords, number, boolean, AddressWords]>([
+    ["the whole IPv4 space ends at 255.255.255.255", 4, [0, 0, 0, 0], 0, true, [0, 0, 0, ONES]],
+    ["the whole IPv6 space ends at all ones", 6, [0, 0, 0, 0], 0, true, [ONES, ONES, ONES, ONES]],
+    ["a host route is its own last address", 6, [1, 2, 3, 4], 128, true, [1, 2, 3, 4]],
+    [
+      "a /33 keeps the top word and one bit",
+      6,
+      [7, ONES, ONES, 9],
+      33,
+      false,
+      [7, 0x8000_0000, 0, 0],
+    ],
+    [
+      "a /20 of IPv4 fills twelve bits",
+      4,
+      [0, 0, 0, 0x0a_10_00_00],
+      20,
+      true,
+      [0, 0, 0, 0x0a_10_0f_ff],
+    ],
+  ])("%s", ([, family, words, prefixLength, fill, bound], { expect }) => {
+    expect(prefixBound(family, words, prefixLength, fill)).toEqual(bound);
+  });
+
+  it("steps and recognises successors across word boundaries", ({ expect }) => {
+    expect(stepWords([0, 0, 0, ONES], 1)).toEqual([0, 0, 1, 0]);
+    expect(stepWords([1, 0, 0, 0], -1)).toEqual([0, ONES, ONES, ONES]);
+    expect(isSuccessor([0, 0, 0, ONES], [0, 0, 1, 0])).toEqual(true);
+    expect(isSuccessor([0, 0, 0, ONES], [0, 1, 1, 0])).toEqual(false);
+    expect(isSuccessor([ONES, ONES, ONES, ONES], [0, 0, 0, 0])).toEqual(false);
+    expect(compareWords([0, 1, 0, 0], [0, 0, ONES, ONES])).toBeGreaterThan(0);
+  });
+
+  it("finds host bits in any word", ({ expect }) => {
+    expect(hasHostBits(6, [0xfd00_0000, 0, 0, 1], 64)).toEqual(true);
+    expect(hasHostBits(6, [0xfd00_0000, 0, 1, 0], 64)).toEqual(true);
+    expect(hasHostBits(6, [0xfd00_0000, 1, 0, 0], 64)).toEqual(false);
+    expect(hasHostBits(4, [0, 0, 0, 0x0a01_0203], 8)).toEqual(true);
+    expect(hasHostBits(4, [0, 0, 0, 0x0a00_0000], 8)).toEqual(false);
   });
 });

@@ -289,3 +289,105 @@ describe("effective split tunnel properties", () => {
     );
   });
 });
+
+describe("split tunnel route index against the bigint algebra", () => {
+  // Routes of any length around the defaults: some inside them, some containing them
+  // (`0.0.0.0/0`, `fc00::/7`), some the same network twice or siblings that merge.
+  const ANCHORS: [IpFamily, bigint][] = [
+    [4, 0x0a000000n],
+    [4, 0xac100000n],
+    [4, 0xa9fe0000n],
+    [4, 0xffffffffn],
+    [6, 0xfdn << 120n],
+    [6, 0xfe8n << 116n],
+  ];
+  const anyRoute = fc
+    .record({
+      anchor: fc.constantFrom(...ANCHORS),
+      prefixLength: fc.integer({ min: 0, max: 128 }),
+      seed: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+      nearby: fc.integer({ min: 0, max: 3 }),
+    })
+    .map(({ anchor: [family, base], prefixLength, seed, nearby }) => {
+      const bits = ADDRESS_BITS[family];
+      const length = Math.min(prefixLength, bits);
+      const hostBits = BigInt(bits - length);
+      // Most routes stay within a few blocks of the anchor, so neighbours meet and merge.
+      const offset = nearby === 0 ? seed % (1n << BigInt(bits)) : BigInt(nearby) << hostBits;
+      const address = (((base + offset) % (1n << BigInt(bits))) >> hostBits) << hostBits;
+      return formatPrefix({ family, address, prefixLength: length });
+    });
+
+  function prefixOf(network: string): Prefix {
+    const parsed = parseCidr(network);
+    if (!parsed.ok) {
+      throw new Error(`not a CIDR: ${network}`);
+    }
+    return parsed.value;
+  }
+
+  /** The distinct routes sharing an address with `network`, in the index's order. */
+  function overlappingOracle(routes: readonly string[], network: string): string[] {
+    const target = rangeOfPrefix(prefixOf(network));
+    return [...new Set(routes)]
+      .map(prefixOf)
+      .filter((route) => {
+        const range = rangeOfPrefix(route);
+        return (
+          range.family === target.family && range.first <= target.last && target.first <= range.last
+        );
+      })
+      .sort(
+        (a, b) =>
+          a.family - b.family ||
+          (a.address < b.address ? -1 : a.address > b.address ? 1 : 0) ||
+          a.prefixLength - b.prefixLength,
+      )
+      .map(formatPrefix);
+  }
+
+  it("Exclude + auto carves every default and names exactly the routes that carve it", ({
+    expect,
+  }) => {
+    fc.assert(
+      fc.property(fc.array(anyRoute, { maxLength: 25 }), (routes) => {
+        const spec = { mode: "exclude" as const, auto: true, entries: [] };
+        const { entries } = effectiveSplitTunnel(spec, routes);
+        const expected = WARP_DEFAULT_EXCLUDES.flatMap((fallback) => {
+          const carvedBy = overlappingOracle(routes, fallback.address);
+          if (carvedBy.length === 0) {
+            return [{ ...fallback, source: { kind: "warp-default" } }];
+          }
+          const source = { kind: "warp-default-remainder", parent: fallback.address, carvedBy };
+          return subtractPrefixes([fallback.address], routes).map((address) => ({
+            address,
+            description: fallback.description,
+            source,
+          }));
+        });
+        expect(entries).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("Include + auto is the union's minimal cover, each entry naming the routes it carries", ({
+    expect,
+  }) => {
+    fc.assert(
+      fc.property(fc.array(anyRoute, { maxLength: 25 }), (routes) => {
+        const spec = { mode: "include" as const, auto: true, entries: [] };
+        const { entries } = effectiveSplitTunnel(spec, routes);
+        const expected = routes.length === 0 ? [] : minimalCover(routes.map(prefixOf));
+        expect(entries).toEqual(
+          expected.map(formatPrefix).map((address) => ({
+            address,
+            description: "",
+            source: { kind: "route", routes: overlappingOracle(routes, address) },
+          })),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
