@@ -6,6 +6,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { accountsRouter } from "./accounts";
+import { allowedMethods } from "./allowed-methods";
 import { assertions, assertionsRunRouter } from "./assertions";
 import { auditLogRouter } from "./audit-log";
 import { conflictsRouter } from "./conflicts";
@@ -127,11 +128,22 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
   app.get("/healthz", (c) => c.json({ ok: true }));
 
+  // Runs after the `/v1/*` middleware, so a caller without a valid key gets 401 before learning
+  // which methods a path has.
+  const methodsOf = allowedMethods(
+    app.openAPIRegistry.definitions.flatMap((d) => (d.type === "route" ? [d.route] : [])),
+  );
   app.notFound((c) => {
-    throw new ProblemError(
-      "not-found",
-      `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}.`,
-    );
+    const path = new URL(c.req.url).pathname;
+    const allowed = methodsOf(path);
+    if (allowed.length > 0) {
+      throw new ProblemError(
+        "method-not-allowed",
+        `${path} does not answer ${c.req.method}; it answers ${allowed.join(", ")}.`,
+        { headers: { Allow: allowed.join(", ") } },
+      );
+    }
+    throw new ProblemError("not-found", `No endpoint ${c.req.method} ${path}.`);
   });
   app.onError((error, c) => {
     const problem = problemFor(error);

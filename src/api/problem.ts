@@ -13,6 +13,7 @@ export const PROBLEMS = {
   unauthorized: { status: 401, title: "Missing or invalid API key" },
   forbidden: { status: 403, title: "The API key's role does not allow this" },
   "not-found": { status: 404, title: "Not found" },
+  "method-not-allowed": { status: 405, title: "The path does not answer this method" },
   "account-exists": { status: 409, title: "The account is already registered" },
   "name-taken": { status: 409, title: "The name is already in use" },
   "duplicate-route": {
@@ -92,16 +93,27 @@ export function toPointer(path: readonly PropertyKey[]): string {
   return `#/${escaped.join("/")}`;
 }
 
-/** Converts zod issues of one request part into `errors[]` entries. */
+/**
+ * Converts zod issues of one request part into `errors[]` entries. A strict object's
+ * `unrecognized_keys` issue becomes one `unknown-field` entry per field, each pointing at the
+ * field itself (`#/split_tunnel/entries/0/adress`), so a misspelt field is named, not dropped.
+ */
 export function zodIssuesToFields(
   issues: readonly z.core.$ZodIssue[],
   target: string,
 ): InvalidField[] {
-  return issues.map((issue) => {
+  const field = (path: readonly PropertyKey[], detail: string, code: string): InvalidField =>
+    target === "json"
+      ? { pointer: toPointer(path), detail, code }
+      : { parameter: String(path[0] ?? target), detail, code };
+  return issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) =>
+        field([...issue.path, key], `unknown field "${key}"`, "unknown-field"),
+      );
+    }
     const code = issue.code === "custom" ? String(issue.params?.code ?? "invalid") : issue.code;
-    return target === "json"
-      ? { pointer: toPointer(issue.path), detail: issue.message, code }
-      : { parameter: String(issue.path[0] ?? target), detail: issue.message, code };
+    return [field(issue.path, issue.message, code)];
   });
 }
 

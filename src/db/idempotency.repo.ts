@@ -1,10 +1,15 @@
 /**
  * Idempotency keys. A key is reserved with an INSERT before the request runs, so of two
  * concurrent requests with one key exactly one proceeds; a completed key stores the response.
+ * Keys older than IDEMPOTENCY_KEY_TTL_MS are dead: dropped when their key is reused, and purged
+ * by the scheduler otherwise.
  */
-import { and, eq, lt } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { idempotencyKeys } from "./schema";
+
+/** How long a key is honoured after its request arrived, ms (24 hours). */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
 
 /** Where a key is scoped: account and `METHOD route`. */
 export interface IdempotencyScope {
@@ -96,4 +101,23 @@ export async function completeIdempotencyKey(
 /** Frees a reservation whose request failed, so a retry can run. */
 export async function releaseIdempotencyKey(db: Db, s: IdempotencyScope): Promise<void> {
   await db.delete(idempotencyKeys).where(and(where(s), eq(idempotencyKeys.state, "in_progress")));
+}
+
+/**
+ * Deletes the keys of every account created before `createdBeforeMs` (exclusive), oldest first
+ * and at most `limit` of them, so one call does bounded work however large the backlog.
+ */
+export async function purgeIdempotencyKeys(
+  db: Db,
+  createdBeforeMs: number,
+  limit: number,
+): Promise<void> {
+  // A key is three columns; SQLite's rowid lets the subquery name the rows it picked.
+  const oldest = db
+    .select({ rowid: sql`rowid` })
+    .from(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAtMs, createdBeforeMs))
+    .orderBy(asc(idempotencyKeys.createdAtMs))
+    .limit(limit);
+  await db.delete(idempotencyKeys).where(inArray(sql`rowid`, oldest));
 }

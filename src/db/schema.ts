@@ -253,5 +253,10 @@ export const idempotencyKeys = sqliteTable(
     responseHeadersJson: text("response_headers_json"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [uniqueIndex("idempotency_keys_pk").on(t.accountId, t.scope, t.key)],
+  (t) => [
+    uniqueIndex("idempotency_keys_pk").on(t.accountId, t.scope, t.key),
+    // Not account-scoped: the scheduler purges expired keys of every account, oldest first, and
+    // this index keeps each purge to the rows it deletes instead of a scan of the table.
+    index("idempotency_keys_created").on(t.createdAtMs),
+  ],
 );

@@ -1,9 +1,11 @@
 /**
  * The Cron Trigger's work: find accounts that are due and hand each to the queue, so thousands of
  * accounts fan out over Queues (with the platform's retries and dead-letter queue). Without a
- * queue binding it reconciles due accounts inline, a few per tick.
+ * queue binding it reconciles due accounts inline, a few per tick. Then it purges a bounded batch
+ * of expired idempotency keys.
  */
 import { listDueAccounts, scheduleAccount } from "../db/accounts.repo";
+import { IDEMPOTENCY_KEY_TTL_MS, purgeIdempotencyKeys } from "../db/idempotency.repo";
 import type { ReconcileDeps } from "./reconcile-account";
 import { reconcileAccount } from "./reconcile-account";
 
@@ -20,12 +22,33 @@ export const MAX_INLINE_ACCOUNTS_PER_TICK = 3;
 const SEND_BATCH_SIZE = 100;
 /** An enqueued account is not handed out again for this long, in ms, unless its run finishes. */
 const ENQUEUED_GRACE_MS = 5 * 60_000;
+/**
+ * Most expired idempotency keys one tick deletes; a larger backlog shrinks by this much a tick
+ * (1.4 million a day at one tick a minute).
+ */
+export const MAX_IDEMPOTENCY_KEYS_PURGED_PER_TICK = 1000;
 
 /**
- * Enqueues (or reconciles inline) the accounts due at `nowMs`.
+ * Enqueues (or reconciles inline) the accounts due at `nowMs`, then deletes at most
+ * MAX_IDEMPOTENCY_KEYS_PURGED_PER_TICK idempotency keys older than IDEMPOTENCY_KEY_TTL_MS.
  * @returns the account ids handed out.
  */
 export async function runScheduledTick(
+  deps: ReconcileDeps,
+  queue: Queue<ReconcileMessage> | undefined,
+  nowMs: number,
+): Promise<string[]> {
+  // Accounts first: housekeeping that fails must not hold back a reconcile.
+  const ids = await handOutDueAccounts(deps, queue, nowMs);
+  await purgeIdempotencyKeys(
+    deps.db,
+    nowMs - IDEMPOTENCY_KEY_TTL_MS,
+    MAX_IDEMPOTENCY_KEYS_PURGED_PER_TICK,
+  );
+  return ids;
+}
+
+async function handOutDueAccounts(
   deps: ReconcileDeps,
   queue: Queue<ReconcileMessage> | undefined,
   nowMs: number,

@@ -178,6 +178,177 @@ describe("request bodies", () => {
     expect((await get<{ items: unknown[] }>(`${base}/tunnels`)).body.items).toEqual([]);
   });
 
+  it("refuses unknown fields at any depth, naming each by its pointer, and stores nothing", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const response = await put(`${base}/split-tunnels/default`, {
+      mode: "exclude",
+      automatic: true,
+      entries: [{ adress: "10.1.0.0/16" }],
+    });
+    expect(response.status).toBe(422);
+    expect(problemOf(response)).toEqual({
+      type: "https://tunnelplane.dev/problems/validation-failed",
+      title: "The request is not valid",
+      status: 422,
+      detail: "The request body has 3 invalid field(s).",
+      instance: `${base}/split-tunnels/default`,
+      errors: [
+        { pointer: "#/entries/0/adress", detail: 'unknown field "adress"', code: "unknown-field" },
+        {
+          pointer: "#/entries/0",
+          detail: "an entry has exactly one of address or host",
+          code: "address-xor-host",
+        },
+        { pointer: "#/automatic", detail: 'unknown field "automatic"', code: "unknown-field" },
+      ],
+    });
+    expect((await get(`${base}/split-tunnels/default`)).status).toBe(404);
+  });
+
+  const grant = {
+    ticket: { system: "jira", id: "OPS-1" },
+    subject_email: "a@example.com",
+    destinations: ["10.0.0.7"],
+    reason: "r",
+    duration_s: 3600,
+  };
+  it.for<[string, string, string, Record<string, unknown>, string]>([
+    ["account update", "PATCH", "", { reconcile_interval: 60 }, "reconcile_interval"],
+    ["virtual network", "POST", "/virtual-networks", { name: "v", default: true }, "default"],
+    ["tunnel", "POST", "/tunnels", { name: "t", comment: "dc1" }, "comment"],
+    [
+      "route",
+      "POST",
+      "/routes",
+      { network: "10.0.0.0/8", tunnel_id: "t", virtual_network: "v" },
+      "virtual_network",
+    ],
+    [
+      "policy",
+      "POST",
+      "/policies",
+      { name: "p", action: "allow", precedence: 10, email: "a@example.com" },
+      "email",
+    ],
+    [
+      "policy position",
+      "POST",
+      "/policies",
+      { name: "p", action: "allow", position: { at: "top", before_id: "x" } },
+      "position/before_id",
+    ],
+    ["policy move", "POST", "/policies/p1/move", { at: "top", position: "top" }, "position"],
+    [
+      "private app destination",
+      "POST",
+      "/private-apps",
+      { name: "db", emails: ["a@example.com"], destinations: [{ cidr: "10.0.0.7", port: 22 }] },
+      "destinations/0/port",
+    ],
+    [
+      "enrollment rule",
+      "POST",
+      "/enrollment-rules",
+      { name: "e", emails: ["a@example.com"], domains: ["example.com"] },
+      "domains",
+    ],
+    [
+      "assertion",
+      "POST",
+      "/assertions",
+      { email: "a@example.com", destination_ip: "10.0.0.7", expect: "allow", expected: "allow" },
+      "expected",
+    ],
+    [
+      "proxy settings",
+      "PUT",
+      "/proxy-settings",
+      { tcp: true, udp: true, icmp: true, dns: true },
+      "dns",
+    ],
+    [
+      "explain",
+      "POST",
+      "/explain",
+      { email: "a@example.com", destination_ip: "10.0.0.7", device: "default" },
+      "device",
+    ],
+    [
+      "client LAN check",
+      "POST",
+      "/conflicts/check-client-lan",
+      { lan: "10.0.0.0/24", cidr: "10.0.0.0/24" },
+      "cidr",
+    ],
+    ["import", "POST", "/import", { kind: "network_policy", cloudflare_id: "r1", id: "r1" }, "id"],
+    [
+      "device profile split tunnel entry",
+      "POST",
+      "/device-profiles",
+      {
+        name: "eng",
+        match: 'any(identity.groups.name[*] in {"eng"})',
+        precedence: 10,
+        split_tunnel: { mode: "exclude", entries: [{ address: "10.1.0.0/16", adress: "x" }] },
+      },
+      "split_tunnel/entries/0/adress",
+    ],
+    [
+      "grant ticket",
+      "POST",
+      "/grants",
+      { ...grant, ticket: { ...grant.ticket, uri: "https://jira.example.com/OPS-1" } },
+      "ticket/uri",
+    ],
+    ["grant decision", "POST", "/grants/g1/approve", { reason: "ok", note: "x" }, "note"],
+    [
+      "grant settings",
+      "PUT",
+      "/grant-settings",
+      { callback_secret: "s".repeat(32), secret: "s".repeat(32) },
+      "secret",
+    ],
+    [
+      "grant approval rule",
+      "POST",
+      "/grant-approval-rules",
+      { name: "r", effect: "auto_approve", auto_aprove: true },
+      "auto_aprove",
+    ],
+  ])(
+    "refuses an unknown field in the %s body and changes nothing",
+    async ([_reason, method, path, body, field], { expect }) => {
+      const { base } = await seedAccount(expect);
+      const name = field.split("/").at(-1);
+      const response = await call(method, `${base}${path}`, { body });
+      expect([response.status, problemOf(response).errors]).toEqual([
+        422,
+        [{ pointer: `#/${field}`, detail: `unknown field "${name}"`, code: "unknown-field" }],
+      ]);
+      const log = await get<{ items: { action: string; kind: string }[] }>(`${base}/audit-log`);
+      expect(log.body.items.map((e) => [e.action, e.kind])).toEqual([["create", "account"]]);
+    },
+  );
+
+  it("refuses an unknown field when registering an account, and registers nothing", async ({
+    expect,
+  }) => {
+    const accountId = "e".repeat(32);
+    const response = await post("/v1/accounts", {
+      account_id: accountId,
+      name: "Acme",
+      api_token: "token-0123456789abcdefghij",
+      interval_s: 60,
+    });
+    expect([response.status, problemOf(response).errors]).toEqual([
+      422,
+      [{ pointer: "#/interval_s", detail: 'unknown field "interval_s"', code: "unknown-field" }],
+    ]);
+    expect((await get(`/v1/accounts/${accountId}`)).status).toBe(404);
+  });
+
   it("quotes at most 80 characters of a refused CIDR back", async ({ expect }) => {
     const { base } = await seedAccount(expect);
     const response = await post(`${base}/routes`, {
@@ -191,6 +362,61 @@ describe("request bodies", () => {
     expect(details).toContain(
       `${`10.0.0.0/8${"9".repeat(500)}`.slice(0, 80)}… is not an IP address or CIDR (the prefix length must be a decimal number without leading zeros)`,
     );
+  });
+});
+
+describe("methods", () => {
+  it("answers 405 with Allow for a method a known path lacks, and 404 for an unknown path", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const refused = await call("PATCH", `${base}/tunnels`, { body: { name: "t" } });
+    expect([
+      refused.status,
+      refused.headers.get("content-type"),
+      refused.headers.get("allow"),
+      problemOf(refused),
+    ]).toEqual([
+      405,
+      "application/problem+json",
+      "GET, HEAD, POST",
+      {
+        type: "https://tunnelplane.dev/problems/method-not-allowed",
+        title: "The path does not answer this method",
+        status: 405,
+        detail: `${base}/tunnels does not answer PATCH; it answers GET, HEAD, POST.`,
+        instance: `${base}/tunnels`,
+      },
+    ]);
+    const allowOf = async (method: string, path: string) => {
+      const response = await call(method, path);
+      return [response.status, response.headers.get("allow")];
+    };
+    expect([
+      await allowOf("DELETE", `${base}/plan`),
+      await allowOf("DELETE", base),
+      await allowOf("POST", `${base}/tunnels/t1`),
+      await allowOf("DELETE", `${base}/split-tunnels/default`),
+      await allowOf("PUT", `${base}/split-tunnels/p1`),
+      await allowOf("GET", `${base}/tunnels/t1/token/extra`),
+      await allowOf("GET", "/v1/nothing-here"),
+    ]).toEqual([
+      [405, "POST"],
+      [405, "GET, HEAD, PATCH"],
+      [405, "DELETE, GET, HEAD, PUT"],
+      [405, "GET, HEAD, PUT"],
+      [405, "GET, HEAD"],
+      [404, null],
+      [404, null],
+    ]);
+    expect((await call("HEAD", `${base}/tunnels`)).status).toBe(200);
+    expect((await get<{ items: unknown[] }>(`${base}/tunnels`)).body.items).toEqual([]);
+  });
+
+  it("asks for the key before telling which methods a path answers", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    await expectAuthRequired(expect, "PATCH", `${base}/tunnels`, { name: "t" });
+    await expectAuthRequired(expect, "DELETE", `${base}/plan`);
   });
 });
 
@@ -509,5 +735,69 @@ describe("documentation", () => {
       "text/html; charset=UTF-8",
     ]);
     expect(await page.text()).toContain('fetch("/openapi.json")');
+  });
+
+  it("closes every object of every request body but the device profile's own fields", async ({
+    expect,
+  }) => {
+    interface Schema {
+      $ref?: string;
+      type?: string | string[];
+      properties?: Record<string, Schema>;
+      additionalProperties?: boolean | Schema;
+      items?: Schema;
+      anyOf?: Schema[];
+      oneOf?: Schema[];
+      allOf?: Schema[];
+    }
+    type Operation = { requestBody?: { content: Record<string, { schema: Schema }> } };
+    const doc = (
+      await call<{
+        paths: Record<string, Record<string, Operation>>;
+        components: { schemas: Record<string, Schema> };
+      }>("GET", "/openapi.json", { key: null })
+    ).body;
+    const open: string[] = [];
+    const visit = (schema: Schema, where: string, seen: Set<string>): void => {
+      if (schema.$ref !== undefined) {
+        const name = schema.$ref.replace("#/components/schemas/", "");
+        const target = doc.components.schemas[name];
+        if (target !== undefined && !seen.has(name)) {
+          visit(target, where, new Set([...seen, name]));
+        }
+        return;
+      }
+      if (schema.properties !== undefined && schema.additionalProperties !== false) {
+        open.push(where);
+      }
+      for (const [field, child] of Object.entries(schema.properties ?? {})) {
+        visit(child, `${where}/${field}`, seen);
+      }
+      for (const child of [
+        ...(schema.items === undefined ? [] : [schema.items]),
+        ...(schema.anyOf ?? []),
+        ...(schema.oneOf ?? []),
+        ...(schema.allOf ?? []),
+      ]) {
+        visit(child, schema.items === child ? `${where}/0` : where, seen);
+      }
+    };
+    let bodies = 0;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const schema = operation.requestBody?.content["application/json"]?.schema;
+        if (schema !== undefined) {
+          bodies += 1;
+          visit(schema, `${method.toUpperCase()} ${path} #`, new Set());
+        }
+      }
+    }
+    expect([bodies, open]).toEqual([
+      32,
+      [
+        "POST /v1/accounts/{account_id}/device-profiles #",
+        "PUT /v1/accounts/{account_id}/device-profiles/{id} #",
+      ],
+    ]);
   });
 });

@@ -13,7 +13,7 @@ const Mode = z
   .openapi({ description: "enforce: apply plans; observe: only record drift." });
 
 export const AccountCreate = z
-  .object({
+  .strictObject({
     account_id: z
       .string()
       .regex(/^[0-9a-f]{32}$/, "32 lower-case hex characters")
@@ -29,7 +29,7 @@ export const AccountCreate = z
   .openapi("AccountCreate");
 
 export const AccountUpdate = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(200).optional(),
     api_token: ApiToken.optional(),
     mode: Mode.optional(),

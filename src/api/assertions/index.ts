@@ -19,7 +19,7 @@ import { loadDesiredNetwork, viewOr422 } from "../explain/network";
 import { toAssertionResultResource } from "./guard";
 
 const input = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(200).optional().openapi({
       description: "What is tested; defaults to `<email> -> <ip>[:<port>] <expect>`.",
       example: "user@example.com can reach db-prod over SSH",

@@ -115,7 +115,7 @@ const LanString = z
     example: "10.0.0.0/24",
   });
 
-export const ClientLanInput = z.object({ lan: LanString }).openapi("ClientLanInput");
+export const ClientLanInput = z.strictObject({ lan: LanString }).openapi("ClientLanInput");
 
 export const ClientLanResult = z
   .object({

@@ -9,7 +9,7 @@ import type { CollectionDefinition } from "../desired/collection";
 import { EmailDomain } from "../fields";
 
 const input = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(150).openapi({
       description:
         "The Access policy's name; tunnelplane appends its ownership marker (Access policies have no description).",

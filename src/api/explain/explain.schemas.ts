@@ -20,7 +20,7 @@ export const IpAddressString = z
   .openapi({ description: "An IPv4 or IPv6 address (no prefix length).", example: "10.128.0.7" });
 
 export const ExplainInput = z
-  .object({
+  .strictObject({
     email: z.email().max(254).openapi({
       description: "The user's email (case-insensitive).",
       example: "user@example.com",

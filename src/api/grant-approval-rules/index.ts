@@ -31,7 +31,7 @@ import { checkIfMatch, etagOf } from "../middleware/etag";
 import { ProblemError, validationProblem } from "../problem";
 
 const Input = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(200).openapi({ example: "Contractors to db, 4 h" }),
     effect: z.enum(["auto_approve", "hard_limit"]).openapi({
       description:

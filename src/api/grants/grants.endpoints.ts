@@ -165,7 +165,7 @@ export const putSettings = createRoute({
       content: {
         "application/json": {
           schema: z
-            .object({
+            .strictObject({
               callback_secret: z.string().min(32).max(256).openapi({
                 description: "Write-only; 32..256 characters.",
               }),

@@ -15,8 +15,8 @@ const Instant = z.iso
   .openapi({ description: "RFC 3339 instant.", example: "2026-05-01T09:00:00Z" });
 
 export const GrantInput = z
-  .object({
-    ticket: z.object({
+  .strictObject({
+    ticket: z.strictObject({
       system: z
         .string()
         .trim()
@@ -75,7 +75,7 @@ export const GrantInput = z
   .openapi("GrantInput");
 
 export const DecisionInput = z
-  .object({ reason: z.string().trim().min(1).max(2000).optional() })
+  .strictObject({ reason: z.string().trim().min(1).max(2000).optional() })
   .openapi("GrantDecisionInput");
 
 const Check = z

@@ -26,7 +26,7 @@ import { holderOf, loadPrecedenceState } from "../policies/precedence";
 import { ProblemError } from "../problem";
 
 const ImportInput = z
-  .object({
+  .strictObject({
     kind: z.enum(["network_policy"]).openapi({ description: "What to import." }),
     cloudflare_id: z.string().min(1).max(64).openapi({ description: "The Gateway rule's id." }),
   })

@@ -3,8 +3,8 @@
  * handler runs, so of concurrent retries exactly one executes; a 2xx response is stored and a
  * retry with the same key and the same body gets it again (status 200, `Idempotent-Replayed:
  * true`); the same key with another body is a 409 `idempotency-key-reused`. A failed request
- * frees its key. Keys are kept 24 hours; a reservation whose request died is taken over after
- * one minute.
+ * frees its key. Keys are honoured 24 hours (then purged by the scheduler); a reservation whose
+ * request died is taken over after one minute.
  * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
  */
 import type { MiddlewareHandler } from "hono";
@@ -12,6 +12,7 @@ import { createDb } from "../../db/client";
 import {
   completeIdempotencyKey,
   getIdempotencyKey,
+  IDEMPOTENCY_KEY_TTL_MS,
   type IdempotencyScope,
   releaseIdempotencyKey,
   reserveIdempotencyKey,
@@ -20,8 +21,6 @@ import { sha256Hex } from "../../lib/hmac";
 import type { AppEnv } from "../context";
 import { ProblemError } from "../problem";
 
-/** How long a completed key is honoured, ms. */
-const KEY_TTL_MS = 24 * 3_600_000;
 /** After this long, ms, a reservation without a response is assumed dead. */
 const RESERVATION_TTL_MS = 60_000;
 /** Response headers replayed with the stored body. */
@@ -77,7 +76,7 @@ export function idempotent(route: string): MiddlewareHandler<AppEnv> {
     };
     const hash = await sha256Hex(canonicalJson(await c.req.text()));
     const nowMs = Date.now();
-    if (!(await reserveIdempotencyKey(db, scope, hash, nowMs, nowMs - KEY_TTL_MS))) {
+    if (!(await reserveIdempotencyKey(db, scope, hash, nowMs, nowMs - IDEMPOTENCY_KEY_TTL_MS))) {
       const stored = await getIdempotencyKey(db, scope);
       if (stored !== undefined && stored.requestHash !== hash) {
         throw new ProblemError(

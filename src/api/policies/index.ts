@@ -76,7 +76,7 @@ export const EmailRegex = z
 
 /** Where to put a policy: right before or after another one, or at the top or bottom. */
 export const PositionSchema = z
-  .object({
+  .strictObject({
     before: z.string().min(1).max(64).optional(),
     after: z.string().min(1).max(64).optional(),
     at: z.enum(["top", "bottom"]).optional(),
@@ -140,7 +140,7 @@ export const selectorFields = {
 };
 
 const input = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(200).openapi({ example: "Allow employees to db-prod" }),
     action: z.enum(["allow", "block"]),
     precedence: z.number().int().min(1).max(2_147_483_647).optional().openapi({

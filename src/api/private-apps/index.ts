@@ -22,7 +22,7 @@ import { bottomPrecedence, loadPrecedenceState } from "../policies/precedence";
 import { ProblemError } from "../problem";
 
 const Destination = z
-  .object({
+  .strictObject({
     cidr: CidrString,
     ports: z
       .array(PortSpec)
@@ -38,7 +38,7 @@ const Destination = z
   .openapi("PrivateAppDestination");
 
 const input = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(MAX_PRIVATE_APP_NAME_LENGTH).openapi({ example: "db-prod" }),
     precedence: z.number().int().min(1).max(2_147_483_000).optional().openapi({
       description:

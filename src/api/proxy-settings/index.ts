@@ -7,7 +7,7 @@ import { z } from "@hono/zod-openapi";
 import type { SingletonDefinition } from "../desired/singleton";
 
 const input = z
-  .object({
+  .strictObject({
     tcp: z
       .boolean()
       .openapi({ description: "Proxy TCP (device settings `gateway_proxy_enabled`)." }),

@@ -23,7 +23,7 @@ const Host = z
   .openapi({ example: "*.corp.example.com" });
 
 const Entry = z
-  .object({
+  .strictObject({
     address: CidrString.optional(),
     host: Host.optional(),
     description: z.string().max(100).default(""),
@@ -36,7 +36,7 @@ const Entry = z
 
 /** Body of a split tunnel: mode, `auto` and the user's entries. */
 export const SplitTunnelInput = z
-  .object({
+  .strictObject({
     mode: z.enum(["exclude", "include"]).openapi({
       description: "Exclude: all traffic through WARP but the list. Include: only the list.",
     }),

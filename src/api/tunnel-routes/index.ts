@@ -14,7 +14,7 @@ import { canonical, RouteNetworkString } from "../fields";
 import { validationProblem } from "../problem";
 
 const input = z
-  .object({
+  .strictObject({
     network: RouteNetworkString,
     tunnel_id: z
       .string()

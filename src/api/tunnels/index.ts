@@ -5,7 +5,7 @@ import type { CollectionDefinition } from "../desired/collection";
 import { ProblemError } from "../problem";
 
 const input = z
-  .object({
+  .strictObject({
     name: z
       .string()
       .trim()

@@ -5,7 +5,7 @@ import type { CollectionDefinition } from "../desired/collection";
 import { ProblemError } from "../problem";
 
 const input = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(256).openapi({ example: "production" }),
     comment: z.string().max(200).default("").openapi({
       description: "Free text; tunnelplane appends its ownership marker in Cloudflare.",
