@@ -19,104 +19,13 @@ import {
   prefixBound,
   stepWords,
 } from "../cidr";
+import { sortRows, WordTable } from "./word-table";
 
 /** A network as the index reads it: family, address words with host bits clear, length. */
 export interface NetworkWords {
   family: IpFamily;
   words: AddressWords;
   prefixLength: number;
-}
-
-const ALL_ONES = 0xffff_ffff;
-
-/** Addresses stored four words apiece (see `AddressWords`) in one flat array, one row each. */
-class WordTable {
-  readonly words: Float64Array;
-
-  constructor(size: number) {
-    this.words = new Float64Array(4 * size);
-  }
-
-  set(row: number, address: AddressWords): void {
-    const at = 4 * row;
-    this.words[at] = address[0];
-    this.words[at + 1] = address[1];
-    this.words[at + 2] = address[2];
-    this.words[at + 3] = address[3];
-  }
-
-  get(row: number): AddressWords {
-    const at = 4 * row;
-    const w = this.words;
-    return [w[at] as number, w[at + 1] as number, w[at + 2] as number, w[at + 3] as number];
-  }
-
-  /** Copies `other`'s row `from` into row `row`. */
-  copy(row: number, other: WordTable, from: number): void {
-    for (let i = 0; i < 4; i++) {
-      this.words[4 * row + i] = other.words[4 * from + i] as number;
-    }
-  }
-
-  /** Sets row `row` to the last address of the prefix in `other`'s row `from`, with `hostBits` (0..128) host bits. */
-  setLast(row: number, other: WordTable, from: number, hostBits: number): void {
-    for (let i = 3; i >= 0; i--) {
-      const bits = Math.min(32, Math.max(0, hostBits - 32 * (3 - i)));
-      const word = other.words[4 * from + i] as number;
-      // Bitwise operators work on signed 32-bit integers; `>>> 0` reads the result unsigned.
-      this.words[4 * row + i] =
-        bits === 0 ? word : (word | (bits === 32 ? -1 : 2 ** bits - 1)) >>> 0;
-    }
-  }
-
-  /** Negative, zero or positive as the address in `row` is below, equal to or above `address`. */
-  compareTo(row: number, address: AddressWords): number {
-    const at = 4 * row;
-    const w = this.words;
-    return (
-      (w[at] as number) - address[0] ||
-      (w[at + 1] as number) - address[1] ||
-      (w[at + 2] as number) - address[2] ||
-      (w[at + 3] as number) - address[3]
-    );
-  }
-
-  /** `compareTo` against `other`'s row `from` (which may be this table). */
-  compare(row: number, other: WordTable, from: number): number {
-    const w = this.words;
-    const v = other.words;
-    const x = 4 * row;
-    const y = 4 * from;
-    return (
-      (w[x] as number) - (v[y] as number) ||
-      (w[x + 1] as number) - (v[y + 1] as number) ||
-      (w[x + 2] as number) - (v[y + 2] as number) ||
-      (w[x + 3] as number) - (v[y + 3] as number)
-    );
-  }
-
-  /** Whether `other`'s row `from` holds the address in `row` plus one. */
-  isFollowedBy(row: number, other: WordTable, from: number): boolean {
-    for (let i = 3; i >= 0; i--) {
-      const word = this.words[4 * row + i] as number;
-      const next = other.words[4 * from + i] as number;
-      if (word !== ALL_ONES) {
-        if (next !== word + 1) {
-          return false;
-        }
-        for (let j = 0; j < i; j++) {
-          if (other.words[4 * from + j] !== this.words[4 * row + j]) {
-            return false;
-          }
-        }
-        return true;
-      }
-      if (next !== 0) {
-        return false;
-      }
-    }
-    return false;
-  }
 }
 
 /** Routed networks, sorted by family, first address, then prefix length (broadest first). */
@@ -148,13 +57,7 @@ export class RouteIndex {
       families[row] = network.family;
       lengths[row] = network.prefixLength;
     }
-    const order = Array.from(parsed, (_, row) => row);
-    order.sort(
-      (a, b) =>
-        (families[a] as number) - (families[b] as number) ||
-        input.compare(a, input, b) ||
-        (lengths[a] as number) - (lengths[b] as number),
-    );
+    const order = sortRows(input, families, lengths);
     const routes: ParsedNetwork[] = [];
     this.firsts = new WordTable(size);
     this.lasts = new WordTable(size);
