@@ -12,6 +12,8 @@ export interface AccountRecord {
   mode: AccountMode;
   reconcileIntervalS: number;
   nextReconcileAtMs: number;
+  /** Zero Trust team domain (`<team>.cloudflareaccess.com`, lower case), or null when unset. */
+  teamDomain: string | null;
   version: number;
   createdAtMs: number;
   updatedAtMs: number;
@@ -23,6 +25,7 @@ const publicColumns = {
   mode: accounts.mode,
   reconcileIntervalS: accounts.reconcileIntervalS,
   nextReconcileAtMs: accounts.nextReconcileAtMs,
+  teamDomain: accounts.teamDomain,
   version: accounts.version,
   createdAtMs: accounts.createdAtMs,
   updatedAtMs: accounts.updatedAtMs,
@@ -104,12 +107,15 @@ export async function getSealedApiToken(db: Db, accountId: string): Promise<stri
   return rows[0]?.sealed;
 }
 
-/** Changes name, mode, interval or token when `version` matches; returns the new record. */
+/**
+ * Changes name, mode, interval, team domain or token when `version` matches; returns the new
+ * record.
+ */
 export async function updateAccount(
   db: Db,
   current: AccountRecord,
   changes: Partial<
-    Pick<AccountRecord, "name" | "mode" | "reconcileIntervalS" | "nextReconcileAtMs">
+    Pick<AccountRecord, "name" | "mode" | "reconcileIntervalS" | "nextReconcileAtMs" | "teamDomain">
   > & {
     apiTokenCiphertext?: string;
   },

@@ -8,7 +8,7 @@ import type { DesiredObject, DesiredState, Kind, SpecByKind, SyncState } from ".
 import type { Db } from "./client";
 import { insertIfLanded } from "./guarded-insert";
 import type { CursorPosition } from "./pagination";
-import { auditLog, desiredObjects } from "./schema";
+import { accounts, auditLog, desiredObjects } from "./schema";
 
 /** A stored desired object with its reconciliation status. */
 export interface StoredObject<K extends Kind = Kind> extends DesiredObject<K> {
@@ -283,14 +283,24 @@ export async function deleteObject(
   return row !== undefined;
 }
 
-/** The account's whole desired state, tombstones included, for the planner. */
+/**
+ * The account's whole desired state, tombstones included, with its team domain (null when the
+ * account has none or does not exist), for the planner.
+ */
 export async function loadDesiredState(db: Db, accountId: string): Promise<DesiredState> {
-  const rows = await db
-    .select()
-    .from(desiredObjects)
-    .where(eq(desiredObjects.accountId, accountId))
-    .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id));
-  return { accountId, objects: rows.map((row) => fromRow(row)) };
+  const [rows, account] = await Promise.all([
+    db
+      .select()
+      .from(desiredObjects)
+      .where(eq(desiredObjects.accountId, accountId))
+      .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id)),
+    db.select({ teamDomain: accounts.teamDomain }).from(accounts).where(eq(accounts.id, accountId)),
+  ]);
+  return {
+    accountId,
+    objects: rows.map((row) => fromRow(row)),
+    teamDomain: account[0]?.teamDomain ?? null,
+  };
 }
 
 /** Every live object of one kind in the account, in creation order (for reference checks). */

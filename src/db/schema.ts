@@ -15,6 +15,8 @@ export const accounts = sqliteTable("accounts", {
   apiTokenCiphertext: text("api_token_ciphertext").notNull(),
   reconcileIntervalS: integer("reconcile_interval_s").notNull(),
   nextReconcileAtMs: integer("next_reconcile_at_ms").notNull(),
+  /** Zero Trust team domain (`<team>.cloudflareaccess.com`, lower case), or null when unset. */
+  teamDomain: text("team_domain"),
   version: integer("version").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
   updatedAtMs: integer("updated_at_ms").notNull(),

@@ -240,6 +240,11 @@ export interface DesiredObject<K extends Kind = Kind> {
 export interface DesiredState {
   accountId: string;
   objects: DesiredObject[];
+  /**
+   * The account's Zero Trust team domain (`<team>.cloudflareaccess.com`, lower case), which
+   * Include-mode split tunnels carry; null or absent when the account has none set.
+   */
+  teamDomain?: string | null;
   /** Active access grants; each becomes a derived allow policy (see plan/derived-policies). */
   grants?: GrantPolicySource[];
 }

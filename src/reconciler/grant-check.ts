@@ -53,6 +53,7 @@ export function checkGrantInDesired(
       tunnelId: r.spec.tunnelId,
     })),
     splitTunnel: liveOf(desired, "split_tunnel").find((s) => s.id === "default")?.spec ?? null,
+    teamDomain: desired.teamDomain ?? null,
     proxySettings: liveOf(desired, "proxy_settings")[0]?.spec ?? null,
     policies: [...liveOf(desired, "network_policy"), ...derived].map((p) => ({
       id: p.id,

@@ -6,7 +6,7 @@
  * problem bodies.
  */
 import { describe, it } from "vitest";
-import { del, get, post, put } from "../helpers/api";
+import { call, del, get, post, put } from "../helpers/api";
 import { expectAuthRequired, problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
 
@@ -63,6 +63,9 @@ const TEN_MINUS_TEN_TWENTY = [
   "10.64.0.0/10",
   "10.128.0.0/9",
 ];
+
+const TEAM_DOMAIN_UNKNOWN =
+  "Include mode needs the team domain (<team>.cloudflareaccess.com) in the list: set team_domain on the account so tunnelplane can add or check it";
 
 async function tunnel(base: string, name: string): Promise<string> {
   return (await post<Obj>(`${base}/tunnels`, { name })).body.id;
@@ -239,6 +242,158 @@ describe("effective split tunnel lists", () => {
     await expectAuthRequired(expect, "POST", `${base}/conflicts/check-client-lan`, {
       lan: "10.0.0.0/24",
     });
+  });
+});
+
+describe("the account's team domain", () => {
+  const invalid = (instance: string) => ({
+    type: "https://tunnelplane.dev/problems/validation-failed",
+    title: "The request is not valid",
+    status: 422,
+    detail: "The request body has 1 invalid field(s).",
+    instance,
+    errors: [
+      {
+        pointer: "#/team_domain",
+        detail: "a team domain: <team-name>.cloudflareaccess.com",
+        code: "invalid_format",
+      },
+    ],
+  });
+
+  it("takes <team>.cloudflareaccess.com in lower case, refuses anything else at #/team_domain and changes nothing", async ({
+    expect,
+  }) => {
+    const refusedCreate = await post("/v1/accounts", {
+      account_id: "5".repeat(32),
+      name: "Acme",
+      api_token: "test-cloudflare-api-token-0123456789",
+      team_domain: "acme.example.com",
+    });
+    expect([refusedCreate.status, problemOf(refusedCreate)]).toEqual([
+      422,
+      invalid("/v1/accounts"),
+    ]);
+    expect((await get(`/v1/accounts/${"5".repeat(32)}`)).status).toBe(404);
+
+    const { base } = await seedAccount(expect, { teamDomain: "Acme.CloudflareAccess.com" });
+    const created = await get<Obj>(base);
+    expect([created.body.team_domain, created.body.version]).toEqual([
+      "acme.cloudflareaccess.com",
+      1,
+    ]);
+    for (const teamDomain of [
+      "cloudflareaccess.com",
+      "a.b.cloudflareaccess.com",
+      "-acme.cloudflareaccess.com",
+      "acme.cloudflareaccess.com.evil.test",
+      "*.cloudflareaccess.com",
+    ]) {
+      const refused = await call("PATCH", base, { body: { team_domain: teamDomain } });
+      expect([teamDomain, refused.status, problemOf(refused)]).toEqual([
+        teamDomain,
+        422,
+        invalid(base),
+      ]);
+    }
+    const unchanged = await get<Obj>(base);
+    expect([unchanged.body.team_domain, unchanged.body.version]).toEqual([
+      "acme.cloudflareaccess.com",
+      1,
+    ]);
+    const cleared = await call<Obj>("PATCH", base, { body: { team_domain: null } });
+    expect([cleared.status, cleared.body.team_domain, cleared.body.version]).toEqual([
+      200,
+      null,
+      2,
+    ]);
+    const renamed = await call<Obj>("PATCH", base, {
+      body: { team_domain: " globex.cloudflareaccess.com " },
+    });
+    expect([renamed.status, renamed.body.team_domain]).toEqual([
+      200,
+      "globex.cloudflareaccess.com",
+    ]);
+  });
+
+  it("an Include + auto profile carries the team domain after its routes, and GET says why", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect, { teamDomain: "acme.cloudflareaccess.com" });
+    const t = await tunnel(base, "dc1");
+    expect((await route(base, "10.1.0.0/16", t)).status).toBe(201);
+    const created = await post<Obj>(`${base}/device-profiles`, {
+      name: "Contractors",
+      match: 'identity.email == "c@example.com"',
+      precedence: 5,
+      split_tunnel: { mode: "include", entries: [{ host: "*.corp.example.com" }] },
+    });
+    expect([created.status, created.body.warnings]).toEqual([201, []]);
+    const effective = await get<Obj>(`${base}/split-tunnels/${created.body.id}`);
+    expect([effective.status, effective.body.effective, effective.body.problems]).toEqual([
+      200,
+      [
+        {
+          address: "10.1.0.0/16",
+          description: "",
+          source: { kind: "route", routes: ["10.1.0.0/16"] },
+        },
+        {
+          host: "acme.cloudflareaccess.com",
+          description: "Zero Trust team domain: enrolment, posture and Access sessions",
+          source: { kind: "team-domain" },
+        },
+        { host: "*.corp.example.com", description: "", source: { kind: "user" } },
+      ],
+      [],
+    ]);
+
+    const notIncluded =
+      "the team domain acme.cloudflareaccess.com is not in the Include list: device enrolment, posture checks and Access sessions need it to go through WARP";
+    const manual = await put<Obj>(`${base}/split-tunnels/default`, {
+      mode: "include",
+      auto: false,
+      entries: [{ address: "10.1.0.0/16" }],
+    });
+    expect([manual.status, manual.body.warnings, manual.body.problems]).toEqual([
+      200,
+      [{ code: "team-domain-not-included", message: notIncluded }],
+      [
+        {
+          code: "team-domain-not-included",
+          severity: "warning",
+          team_domain: "acme.cloudflareaccess.com",
+          message: notIncluded,
+        },
+      ],
+    ]);
+    expect((await get(`${base}/conflicts`)).body).toEqual({
+      items: [
+        {
+          code: "team-domain-not-included",
+          severity: "warning",
+          message: `In the default device profile, ${notIncluded}`,
+          objects: [{ kind: "split_tunnel", id: "default" }],
+          profile_id: "default",
+          team_domain: "acme.cloudflareaccess.com",
+        },
+      ],
+      counts: { errors: 0, warnings: 1 },
+    });
+
+    await call("PATCH", base, { body: { team_domain: null } });
+    const unknown = await get<Obj>(`${base}/split-tunnels/${created.body.id}`);
+    expect([unknown.body.effective, unknown.body.problems]).toEqual([
+      [
+        {
+          address: "10.1.0.0/16",
+          description: "",
+          source: { kind: "route", routes: ["10.1.0.0/16"] },
+        },
+        { host: "*.corp.example.com", description: "", source: { kind: "user" } },
+      ],
+      [{ code: "team-domain-unknown", severity: "warning", message: TEAM_DOMAIN_UNKNOWN }],
+    ]);
   });
 });
 
@@ -684,8 +839,15 @@ describe("the conflicts endpoint", () => {
           route_ids: [wide.body.id],
           unreachable: TEN_MINUS_TEN_TWENTY,
         },
+        {
+          code: "team-domain-unknown",
+          severity: "warning",
+          message: `In device profile ${profile.body.id}, ${TEAM_DOMAIN_UNKNOWN}`,
+          objects: [{ kind: "device_profile", id: profile.body.id }],
+          profile_id: profile.body.id,
+        },
       ],
-      counts: { errors: 0, warnings: 5 },
+      counts: { errors: 0, warnings: 6 },
     });
 
     const atHome = await post(`${base}/conflicts/check-client-lan`, { lan: "10.0.0.0/24" });

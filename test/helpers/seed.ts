@@ -6,7 +6,7 @@ import { newAccountId } from "./emulator";
 /** Registers a fresh account in tunnelplane; returns its id and the account path. */
 export async function seedAccount(
   expect: ExpectStatic,
-  options: { mode?: "enforce" | "observe"; reconcileIntervalS?: number } = {},
+  options: { mode?: "enforce" | "observe"; reconcileIntervalS?: number; teamDomain?: string } = {},
 ): Promise<{ accountId: string; base: string }> {
   const accountId = newAccountId();
   const response = await post("/v1/accounts", {
@@ -17,6 +17,7 @@ export async function seedAccount(
     ...(options.reconcileIntervalS === undefined
       ? {}
       : { reconcile_interval_s: options.reconcileIntervalS }),
+    ...(options.teamDomain === undefined ? {} : { team_domain: options.teamDomain }),
   });
   expect(response.status).toBe(201);
   return { accountId, base: `/v1/accounts/${accountId}` };

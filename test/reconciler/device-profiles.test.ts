@@ -2,8 +2,8 @@
  * Custom device profiles end to end: described over REST, reconciled by the real SDK into the
  * emulator's per-profile endpoints with exact call counts, converged runs that write nothing,
  * drift on a profile's list or fields repaired with only the call that differs, a mode switch,
- * deletion, a loosely written match sent in canonical text, and a profile made by hand left
- * alone. The profile's list carves an IPv6 route out of `fd00::/8` and an IPv4 one out of
+ * deletion, Include lists carrying the account's team domain, a loosely written match sent in
+ * canonical text, and a profile made by hand left alone. The profile's list carves an IPv6 route out of `fd00::/8` and an IPv4 one out of
  * `10.0.0.0/8`.
  */
 import { describe, it } from "vitest";
@@ -258,6 +258,58 @@ describe("custom device profiles", () => {
     ]);
     const left = await custom.list({ account_id: accountId });
     expect(left.result.map((p) => [p.default, p.policy_id ?? null])).toEqual([[true, null]]);
+  });
+
+  it("sends Include lists with the routes' cover and the team domain host, then converges", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect, {
+      teamDomain: "acme.cloudflareaccess.com",
+    });
+    const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+    for (const network of ["10.20.0.0/16", "10.21.0.0/16", "fd00:1234::/32"]) {
+      await post(`${base}/routes`, { network, tunnel_id: tunnel.id });
+    }
+    await put(`${base}/split-tunnels/default`, { mode: "include", auto: true });
+    const created = await post<Created>(`${base}/device-profiles`, {
+      ...PROFILE,
+      split_tunnel: { mode: "include", auto: true, entries: [{ host: "wiki.example.com" }] },
+    });
+    const since = await lastSeq(accountId);
+    const run = await post<RunBody>(`${base}/reconcile`);
+    const prefix = `/client/v4/accounts/${accountId}`;
+    expect([run.body.outcome, writes(await callsOf(accountId, since))]).toEqual([
+      "succeeded",
+      [
+        `POST ${prefix}/cfd_tunnel`,
+        `POST ${prefix}/teamnet/routes`,
+        `POST ${prefix}/teamnet/routes`,
+        `POST ${prefix}/teamnet/routes`,
+        `PUT ${prefix}/devices/policy/include`,
+        `POST ${prefix}/devices/policy`,
+      ],
+    ]);
+    const routesAndTeam = [
+      { address: "10.20.0.0/15" },
+      { address: "fd00:1234::/32" },
+      {
+        host: "acme.cloudflareaccess.com",
+        description: "Zero Trust team domain: enrolment, posture and Access sessions",
+      },
+    ];
+    const policies = sdk().zeroTrust.devices.policies;
+    const defaultIncludes = await policies.default.includes.get({ account_id: accountId });
+    expect(defaultIncludes.result).toEqual(routesAndTeam);
+    const policyId = await cloudflareIdOf(accountId, created.body.id);
+    const customIncludes = await policies.custom.includes.get(policyId, {
+      account_id: accountId,
+    });
+    expect(customIncludes.result).toEqual([...routesAndTeam, { host: "wiki.example.com" }]);
+
+    const quiet = await lastSeq(accountId);
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect(second.body).toMatchObject({ outcome: "succeeded", actions: [], drift: [] });
+    expect(writes(await callsOf(accountId, quiet))).toEqual([]);
   });
 
   it("sends a match written loosely in its canonical text and then writes nothing", async ({

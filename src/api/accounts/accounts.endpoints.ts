@@ -43,7 +43,7 @@ export const update = createRoute({
   operationId: "updateAccount",
   tags,
   security,
-  summary: "Change an account's name, mode, interval or API token",
+  summary: "Change an account's name, mode, interval, team domain or API token",
   request: {
     params: AccountParams,
     headers: IfMatchHeaders,

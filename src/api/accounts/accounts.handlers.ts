@@ -27,6 +27,7 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
         mode: body.mode,
         reconcileIntervalS: interval,
         nextReconcileAtMs: nowMs,
+        teamDomain: body.team_domain ?? null,
         createdAtMs: nowMs,
       },
       sealed,
@@ -52,7 +53,7 @@ export const get: AppHandler<typeof endpoints.get> = async (c) => {
 
 export const update: AppHandler<typeof endpoints.update> = async (c) => {
   const { account_id } = c.req.valid("param");
-  const { api_token, name, mode, reconcile_interval_s } = c.req.valid("json");
+  const { api_token, name, mode, reconcile_interval_s, team_domain } = c.req.valid("json");
   const db = createDb(c.env.DB);
   const current = await requireAccount(db, account_id);
   checkIfMatch(c.req.valid("header")["if-match"], current.version);
@@ -60,6 +61,7 @@ export const update: AppHandler<typeof endpoints.update> = async (c) => {
   const changes = {
     ...(name === undefined ? {} : { name }),
     ...(mode === undefined ? {} : { mode }),
+    ...(team_domain === undefined ? {} : { teamDomain: team_domain }),
     // A shorter interval takes effect now: the next run is not left at the old, later time.
     ...(reconcile_interval_s === undefined
       ? {}

@@ -8,6 +8,21 @@ const ApiToken = z.string().min(20).max(400).regex(/^\S+$/, "no whitespace").ope
   example: "cf-api-token-with-zero-trust-edit-rights",
 });
 
+/** The one label before `.cloudflareaccess.com`: Cloudflare's team name. */
+const TEAM_DOMAIN_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.cloudflareaccess\.com$/;
+
+const TeamDomain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(TEAM_DOMAIN_PATTERN, "a team domain: <team-name>.cloudflareaccess.com")
+  .nullable()
+  .openapi({
+    description:
+      "The Zero Trust team domain, stored in lower case. Include-mode split tunnels need it: with auto it is added to the list, otherwise its absence is a warning. null: not set, and a PATCH with null clears it (Include-mode profiles then warn).",
+    example: "acme.cloudflareaccess.com",
+  });
+
 const Mode = z
   .enum(["enforce", "observe"])
   .openapi({ description: "enforce: apply plans; observe: only record drift." });
@@ -25,6 +40,7 @@ export const AccountCreate = z
       description:
         "Seconds between scheduled reconciles (default from DEFAULT_RECONCILE_INTERVAL_S).",
     }),
+    team_domain: TeamDomain.optional(),
   })
   .openapi("AccountCreate");
 
@@ -34,6 +50,7 @@ export const AccountUpdate = z
     api_token: ApiToken.optional(),
     mode: Mode.optional(),
     reconcile_interval_s: z.number().int().min(30).max(86_400).optional(),
+    team_domain: TeamDomain.optional(),
   })
   .openapi("AccountUpdate");
 
@@ -46,6 +63,7 @@ export const Account = z
     next_reconcile_at: z
       .string()
       .openapi({ description: "When the scheduler next reconciles, RFC 3339." }),
+    team_domain: z.string().nullable(),
     version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -60,6 +78,7 @@ export function toAccountResource(account: AccountRecord): z.infer<typeof Accoun
     mode: account.mode,
     reconcile_interval_s: account.reconcileIntervalS,
     next_reconcile_at: new Date(account.nextReconcileAtMs).toISOString(),
+    team_domain: account.teamDomain,
     version: account.version,
     created_at: new Date(account.createdAtMs).toISOString(),
     updated_at: new Date(account.updatedAtMs).toISOString(),

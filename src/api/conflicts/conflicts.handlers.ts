@@ -19,6 +19,7 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
     input.routes,
     input.profiles,
     input.defaultVirtualNetworkId,
+    input.account,
   );
   const errors = conflicts.filter((conflict) => conflict.severity === "error").length;
   return c.json(

@@ -88,6 +88,17 @@ export const Conflict = z
       route_ids: z.array(z.string()),
       unreachable: Networks,
     }),
+    z.object({
+      code: z.literal("team-domain-not-included"),
+      ...common,
+      profile_id: z.string(),
+      team_domain: z.string().openapi({ description: "The team domain no Include entry covers." }),
+    }),
+    z.object({
+      code: z.literal("team-domain-unknown"),
+      ...common,
+      profile_id: z.string(),
+    }),
   ])
   .openapi("Conflict");
 
@@ -205,6 +216,21 @@ export function toConflictResource(conflict: AccountConflict): z.input<typeof Co
         ? { code: conflict.code, ...shared, entry: entryToWire(conflict.entry) }
         : { code: conflict.code, ...shared };
     }
+    case "team-domain-not-included":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [conflict.profile],
+        profile_id: conflict.profile.id,
+        team_domain: conflict.teamDomain,
+      };
+    case "team-domain-unknown":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [conflict.profile],
+        profile_id: conflict.profile.id,
+      };
   }
 }
 

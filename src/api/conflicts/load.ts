@@ -1,12 +1,14 @@
 /**
  * Reads what the account-wide checks need from the desired state: routes, the desired default
- * virtual network and every profile's split tunnel (the default profile first, then custom
- * profiles by ascending precedence).
+ * virtual network, every profile's split tunnel (the default profile first, then custom
+ * profiles by ascending precedence) and the account's team domain.
  */
+import { getAccount } from "../../db/accounts.repo";
 import type { Db } from "../../db/client";
 import { getObject, listAllObjects } from "../../db/desired-objects.repo";
 import type { ProfileSplitTunnelRef } from "../../domain/conflicts/account";
 import type { RouteRef } from "../../domain/routes/conflicts";
+import type { SplitTunnelAccountSettings } from "../../domain/split-tunnels/effective";
 
 /** The inputs of `findAccountConflicts` for one account. */
 export interface AccountCheckInput {
@@ -15,15 +17,18 @@ export interface AccountCheckInput {
   profiles: ProfileSplitTunnelRef[];
   /** tunnelplane id of the desired default virtual network, or null. */
   defaultVirtualNetworkId: string | null;
+  /** What the account adds to every profile's list: its team domain, or null. */
+  account: SplitTunnelAccountSettings;
 }
 
-/** Loads the account's routes, default virtual network and profiles (4 queries). */
+/** Loads the account's routes, default virtual network, profiles and team domain (5 queries). */
 export async function loadAccountCheckInput(db: Db, accountId: string): Promise<AccountCheckInput> {
-  const [routes, vnets, defaultProfile, customProfiles] = await Promise.all([
+  const [routes, vnets, defaultProfile, customProfiles, account] = await Promise.all([
     listAllObjects(db, accountId, "tunnel_route"),
     listAllObjects(db, accountId, "virtual_network"),
     getObject(db, accountId, "split_tunnel", "default"),
     listAllObjects(db, accountId, "device_profile"),
+    getAccount(db, accountId),
   ]);
   const profiles: ProfileSplitTunnelRef[] = [
     ...(defaultProfile === undefined
@@ -54,5 +59,6 @@ export async function loadAccountCheckInput(db: Db, accountId: string): Promise<
     })),
     profiles,
     defaultVirtualNetworkId: vnets.find((v) => v.spec.isDefault)?.id ?? null,
+    account: { teamDomain: account?.teamDomain ?? null },
   };
 }

@@ -27,7 +27,7 @@ export async function splitTunnelProblemsOf(
 ): Promise<ProfileProblem[]> {
   const input = await loadAccountCheckInput(db, accountId);
   const routes = [...input.routes.filter((r) => r.id !== route.id), route];
-  return findAccountConflicts(routes, input.profiles, input.defaultVirtualNetworkId)
+  return findAccountConflicts(routes, input.profiles, input.defaultVirtualNetworkId, input.account)
     .filter(isProfileProblem)
     .filter((problem) => problem.routeIds.includes(route.id));
 }

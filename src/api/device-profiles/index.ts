@@ -7,6 +7,7 @@
  * routes unreachable is refused (422) when `auto` is on, reported as a warning otherwise.
  */
 import { z } from "@hono/zod-openapi";
+import { getAccount } from "../../db/accounts.repo";
 import { listAllObjects } from "../../db/desired-objects.repo";
 import {
   canonicalDeviceProfileMatch,
@@ -110,9 +111,10 @@ const output = {
 };
 
 async function evaluate(spec: DeviceProfileSpec, ctx: WriteContext) {
-  const [routes, vnets] = await Promise.all([
+  const [routes, vnets, account] = await Promise.all([
     listAllObjects(ctx.db, ctx.accountId, "tunnel_route"),
     listAllObjects(ctx.db, ctx.accountId, "virtual_network"),
+    getAccount(ctx.db, ctx.accountId),
   ]);
   const defaultId = vnets.find((v) => v.spec.isDefault)?.id ?? null;
   const networks = routedNetworksFor(
@@ -120,7 +122,10 @@ async function evaluate(spec: DeviceProfileSpec, ctx: WriteContext) {
     routes.map((r) => r.spec),
     defaultId,
   );
-  return { vnets, effective: effectiveSplitTunnel(spec.splitTunnel, networks) };
+  const effective = effectiveSplitTunnel(spec.splitTunnel, networks, {
+    teamDomain: account?.teamDomain ?? null,
+  });
+  return { vnets, effective };
 }
 
 export const deviceProfiles: CollectionDefinition<"device_profile", typeof input, typeof output> = {

@@ -1,11 +1,12 @@
 /**
  * `/v1/accounts/{account_id}/split-tunnels/default`: the default device profile's split tunnel.
- * With `auto`, tunnelplane computes the list from the routes of every virtual network (DESIGN §1);
- * GET shows the effective list with the reason for each entry. A route the list would make
- * unreachable is a 422 in `auto` mode (tunnelplane would be writing the mistake) and a warning
- * otherwise.
+ * With `auto`, tunnelplane computes the list from the routes of every virtual network (DESIGN §1),
+ * in Include mode with the account's team domain; GET shows the effective list with the reason
+ * for each entry. A route the list would make unreachable is a 422 in `auto` mode (tunnelplane
+ * would be writing the mistake) and a warning otherwise.
  */
 import { z } from "@hono/zod-openapi";
+import { getAccount } from "../../db/accounts.repo";
 import { listAllObjects } from "../../db/desired-objects.repo";
 import type { SplitTunnelProfileSpec } from "../../domain/model";
 import {
@@ -40,10 +41,14 @@ function evaluate(spec: SplitTunnelProfileSpec, ctx: WriteContext): Promise<Effe
   if (cached?.specJson === specJson) {
     return cached.result;
   }
-  const result = listAllObjects(ctx.db, ctx.accountId, "tunnel_route").then((routes) =>
+  const result = Promise.all([
+    listAllObjects(ctx.db, ctx.accountId, "tunnel_route"),
+    getAccount(ctx.db, ctx.accountId),
+  ]).then(([routes, account]) =>
     effectiveSplitTunnel(
       spec,
       routes.map((r) => r.spec.network),
+      { teamDomain: account?.teamDomain ?? null },
     ),
   );
   evaluated.set(ctx, { specJson, result });

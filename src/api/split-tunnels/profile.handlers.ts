@@ -19,7 +19,7 @@ export const getProfileSplitTunnel: AppHandler<typeof endpoints.getProfileSplitT
 ) => {
   const { account_id, profile } = c.req.valid("param");
   const db = createDb(c.env.DB);
-  await requireAccount(db, account_id);
+  const account = await requireAccount(db, account_id);
   const found = await getObject(db, account_id, "device_profile", profile);
   if (found === undefined) {
     throw new ProblemError("not-found", `No device profile ${profile} in account ${account_id}.`);
@@ -34,9 +34,7 @@ export const getProfileSplitTunnel: AppHandler<typeof endpoints.getProfileSplitT
     vnets.find((v) => v.spec.isDefault)?.id ?? null,
   );
   const spec = found.spec.splitTunnel;
+  const effective = effectiveSplitTunnel(spec, networks, { teamDomain: account.teamDomain });
   c.header("ETag", etagOf(found.version));
-  return c.json(
-    { ...toEnvelope(found), ...presentSplitTunnel(spec, effectiveSplitTunnel(spec, networks)) },
-    200,
-  );
+  return c.json({ ...toEnvelope(found), ...presentSplitTunnel(spec, effective) }, 200);
 };

@@ -9,6 +9,7 @@ import { describeSplitTunnelProblem } from "../../domain/split-tunnels/describe"
 import type {
   EffectiveEntrySource,
   EffectiveSplitTunnel,
+  SplitTunnelProblem,
 } from "../../domain/split-tunnels/effective";
 import { CidrString, canonical } from "../fields";
 import { type InvalidField, validationProblem } from "../problem";
@@ -66,16 +67,23 @@ export const EffectiveEntry = z
     description: z.string(),
     source: z.record(z.string(), z.unknown()).openapi({
       description:
-        "Why the entry is there: warp-default, warp-default-remainder (parent, carved_by), route (routes), user.",
+        "Why the entry is there: warp-default, warp-default-remainder (parent, carved_by), route (routes), team-domain (the account's team_domain, which Include mode needs for device enrolment, posture checks and Access sessions), user.",
     }),
   })
   .openapi("EffectiveSplitTunnelEntry");
 
 export const SplitTunnelProblemSchema = z
   .object({
-    code: z.string(),
+    code: z.string().openapi({
+      description:
+        "route-excluded, route-not-included, team-domain-not-included or team-domain-unknown.",
+    }),
     severity: z.enum(["error", "warning"]),
-    route_network: z.string(),
+    route_network: z.string().optional().openapi({ description: "The route, for route codes." }),
+    team_domain: z
+      .string()
+      .optional()
+      .openapi({ description: "The missing team domain, for team-domain-not-included." }),
     message: z.string(),
   })
   .openapi("SplitTunnelProblem");
@@ -106,6 +114,7 @@ export function entryToWire(entry: SplitTunnelEntry) {
 function sourceToWire(source: EffectiveEntrySource) {
   switch (source.kind) {
     case "warp-default":
+    case "team-domain":
     case "user":
       return { kind: source.kind };
     case "warp-default-remainder":
@@ -125,13 +134,22 @@ export function presentSplitTunnel(spec: SplitTunnelProfileSpec, effective: Effe
       ...entryToWire(e),
       source: sourceToWire(e.source),
     })),
-    problems: effective.problems.map((p) => ({
-      code: p.code,
-      severity: p.severity,
-      route_network: p.routeNetwork,
-      message: describeSplitTunnelProblem(p),
-    })),
+    problems: effective.problems.map(problemToWire),
   };
+}
+
+function problemToWire(problem: SplitTunnelProblem) {
+  const { code, severity } = problem;
+  const message = describeSplitTunnelProblem(problem);
+  switch (problem.code) {
+    case "route-excluded":
+    case "route-not-included":
+      return { code, severity, route_network: problem.routeNetwork, message };
+    case "team-domain-not-included":
+      return { code, severity, team_domain: problem.teamDomain, message };
+    case "team-domain-unknown":
+      return { code, severity, message };
+  }
 }
 
 /**
@@ -147,7 +165,7 @@ export function refuseSplitTunnelErrors(
   const errors: InvalidField[] = effective.problems
     .filter((p) => p.severity === "error")
     .map((p) => {
-      const index = p.entry === null ? -1 : spec.entries.indexOf(p.entry);
+      const index = "entry" in p && p.entry !== null ? spec.entries.indexOf(p.entry) : -1;
       return {
         pointer: index < 0 ? entriesPointer : `${entriesPointer}/${index}`,
         detail: describeSplitTunnelProblem(p),

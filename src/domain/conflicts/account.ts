@@ -5,7 +5,11 @@
  */
 import type { SplitTunnelProfileSpec } from "../model";
 import { findRouteConflicts, type RouteConflict, type RouteRef } from "../routes/conflicts";
-import { effectiveSplitTunnel, type SplitTunnelProblem } from "../split-tunnels/effective";
+import {
+  effectiveSplitTunnel,
+  type SplitTunnelAccountSettings,
+  type SplitTunnelProblem,
+} from "../split-tunnels/effective";
 import { selectRoutes } from "../split-tunnels/profile-routes";
 
 /** A device profile's split tunnel as the account check sees it. */
@@ -22,7 +26,10 @@ export interface ProfileSplitTunnelRef {
 /** A split tunnel problem of one profile, with the routes (ids) that announce its network. */
 export type ProfileProblem = SplitTunnelProblem & {
   profile: { kind: ProfileSplitTunnelRef["kind"]; id: string };
-  /** tunnelplane ids of the profile's routes with network `routeNetwork`, in input order. */
+  /**
+   * tunnelplane ids of the profile's routes with network `routeNetwork`, in input order; empty
+   * for team domain problems.
+   */
   routeIds: string[];
 };
 
@@ -33,13 +40,15 @@ export type AccountConflict = RouteConflict | ProfileProblem;
  * Every conflict in the account: first `findRouteConflicts(routes)` in its order, then each
  * profile's split tunnel problems (`effectiveSplitTunnel` over the routes the profile follows)
  * in profile order, each problem in the order `effectiveSplitTunnel` gives.
- * `defaultVirtualNetworkId` is the desired default virtual network's id, or null.
+ * `defaultVirtualNetworkId` is the desired default virtual network's id, or null; `account`
+ * carries the team domain Include-mode profiles need.
  * Networks must be canonical CIDRs (stored state is); anything else throws `RangeError`.
  */
 export function findAccountConflicts(
   routes: readonly RouteRef[],
   profiles: readonly ProfileSplitTunnelRef[],
   defaultVirtualNetworkId: string | null,
+  account: SplitTunnelAccountSettings,
 ): AccountConflict[] {
   const conflicts: AccountConflict[] = findRouteConflicts(routes);
   for (const profile of profiles) {
@@ -47,14 +56,18 @@ export function findAccountConflicts(
     const { problems } = effectiveSplitTunnel(
       profile.spec,
       followed.map((route) => route.network),
+      account,
     );
     for (const problem of problems) {
       conflicts.push({
         ...problem,
         profile: { kind: profile.kind, id: profile.id },
-        routeIds: followed
-          .filter((route) => route.network === problem.routeNetwork)
-          .map((route) => route.id),
+        routeIds:
+          "routeNetwork" in problem
+            ? followed
+                .filter((route) => route.network === problem.routeNetwork)
+                .map((route) => route.id)
+            : [],
       });
     }
   }

@@ -18,7 +18,9 @@ export function describeConflict(conflict: AccountConflict): string {
     case "home-lan-overlap":
       return `${conflict.network} overlaps the common home LAN ${conflict.lanRange}; users on such a LAN cannot reach ${conflict.shadowed.join(", ")}`;
     case "route-excluded":
-    case "route-not-included": {
+    case "route-not-included":
+    case "team-domain-not-included":
+    case "team-domain-unknown": {
       const profile =
         conflict.profile.kind === "split_tunnel"
           ? "the default device profile"

@@ -99,9 +99,9 @@ function assumedSplitTunnel(profile: string): ViewSplitTunnel {
 /**
  * The network of the desired state: live routes of the default virtual network (a route with no
  * virtual network, or the desired default one), the effective split tunnel of `profile` computed
- * from the routes exactly as the planner does, the proxy settings and every network policy that
- * will exist, derived ones (private apps, grants) included. A missing default profile is
- * Cloudflare's default Exclude list. `tunnelHealth` maps tunnelplane tunnel ids to the health
+ * from the routes and the team domain exactly as the planner does, the proxy settings and every
+ * network policy that will exist, derived ones (private apps, grants) included. A missing default
+ * profile is Cloudflare's default Exclude list. `tunnelHealth` maps tunnelplane tunnel ids to the health
  * the last run observed.
  *
  * Errors: `unknown-profile` when `profile` is neither `default` nor a live device profile id.
@@ -113,6 +113,7 @@ export function desiredView(
 ): Result<NetworkView, UnknownProfileError> {
   const defaultVnet = live(desired, "virtual_network").find((v) => v.spec.isDefault)?.id ?? null;
   const allRoutes = live(desired, "tunnel_route");
+  const account = { teamDomain: desired.teamDomain ?? null };
   const tunnels = new Map(live(desired, "tunnel").map((t) => [t.id, t.spec.name]));
   const routes = allRoutes
     .filter((r) => r.spec.virtualNetworkId === null || r.spec.virtualNetworkId === defaultVnet)
@@ -137,6 +138,7 @@ export function desiredView(
             entries: effectiveSplitTunnel(
               spec,
               allRoutes.map((r) => r.spec.network),
+              account,
             ).entries.map(stripSource),
             assumedDefault: false,
           };
@@ -153,7 +155,9 @@ export function desiredView(
     splitTunnel = {
       profile,
       mode: custom.spec.splitTunnel.mode,
-      entries: effectiveSplitTunnel(custom.spec.splitTunnel, networks).entries.map(stripSource),
+      entries: effectiveSplitTunnel(custom.spec.splitTunnel, networks, account).entries.map(
+        stripSource,
+      ),
       assumedDefault: false,
     };
   }

@@ -38,6 +38,8 @@ export interface PathCheckNetwork {
   routes: { network: string; tunnelId: string }[];
   /** The default device profile's split tunnel, or null when tunnelplane does not manage it. */
   splitTunnel: SplitTunnelProfileSpec | null;
+  /** The account's team domain, or null: the list is computed as the planner computes it. */
+  teamDomain: string | null;
   /** Proxy toggles, or null when tunnelplane does not manage them. */
   proxySettings: ProxySettingsSpec | null;
   /** Every network policy Gateway will evaluate, the grant's own allow policy included. */
@@ -84,10 +86,11 @@ function splitTunnelProblem(
   destination: string,
   splitTunnel: SplitTunnelProfileSpec,
   routedNetworks: string[],
+  teamDomain: string | null,
 ): PathProblem | null {
-  const addresses = effectiveSplitTunnel(splitTunnel, routedNetworks).entries.flatMap((e) =>
-    "address" in e ? [e.address] : [],
-  );
+  const addresses = effectiveSplitTunnel(splitTunnel, routedNetworks, {
+    teamDomain,
+  }).entries.flatMap((e) => ("address" in e ? [e.address] : []));
   if (splitTunnel.mode === "exclude") {
     const excluded = intersectPrefixes([destination], addresses);
     return excluded.length === 0
@@ -128,7 +131,7 @@ export function checkGrantPath(grant: PathCheckGrant, network: PathCheckNetwork)
     const split =
       network.splitTunnel === null
         ? null
-        : splitTunnelProblem(destination, network.splitTunnel, routedNetworks);
+        : splitTunnelProblem(destination, network.splitTunnel, routedNetworks, network.teamDomain);
     if (split !== null) {
       problems.push(split);
     }

@@ -6,7 +6,11 @@
  */
 import type { DesiredObject, ObservedDeviceProfile } from "../model";
 import { normalizeExpression } from "../policies/render";
-import { type EffectiveSplitTunnel, effectiveSplitTunnel } from "../split-tunnels/effective";
+import {
+  type EffectiveSplitTunnel,
+  effectiveSplitTunnel,
+  type SplitTunnelAccountSettings,
+} from "../split-tunnels/effective";
 import { routedNetworksFor, type SelectableRoute } from "../split-tunnels/profile-routes";
 import type { RenderedDeviceProfile } from "./actions";
 import { withMarker } from "./ownership";
@@ -14,12 +18,13 @@ import { canonicalSplitTunnelEntries } from "./render";
 
 /**
  * The effective split tunnel of every profile, by profile id. `defaultVirtualNetworkId` is the
- * desired default virtual network's id, or null.
+ * desired default virtual network's id, or null; `account` carries the team domain.
  */
 export function profileSplitTunnels(
   profiles: readonly DesiredObject<"device_profile">[],
   routes: readonly SelectableRoute[],
   defaultVirtualNetworkId: string | null,
+  account: SplitTunnelAccountSettings,
 ): Map<string, EffectiveSplitTunnel> {
   return new Map(
     profiles.map((profile) => [
@@ -27,6 +32,7 @@ export function profileSplitTunnels(
       effectiveSplitTunnel(
         profile.spec.splitTunnel,
         routedNetworksFor(profile.spec.virtualNetworkIds, routes, defaultVirtualNetworkId),
+        account,
       ),
     ]),
   );

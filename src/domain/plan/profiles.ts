@@ -9,13 +9,15 @@ import { isDrift, liveOf, type Planner } from "./planner";
 import { canonicalSplitTunnelEntries, observedSplitTunnel } from "./render";
 
 /**
- * Plans the default profile's split tunnel: its effective list (computed from the routes when
- * `auto`) against the observed one, compared as canonical sets; problems become warnings.
+ * Plans the default profile's split tunnel: its effective list (computed from the routes and the
+ * account's team domain when `auto`) against the observed one, compared as canonical sets;
+ * problems become warnings.
  */
 export function planSplitTunnels(out: Planner, desired: DesiredState, observed: ObservedState) {
   const routed = liveOf(desired, "tunnel_route").map((r) => r.spec.network);
+  const account = { teamDomain: desired.teamDomain ?? null };
   for (const d of liveOf(desired, "split_tunnel")) {
-    const effective = effectiveSplitTunnel(d.spec, routed);
+    const effective = effectiveSplitTunnel(d.spec, routed, account);
     for (const problem of effective.problems) {
       out.warnings.push({
         code: problem.code,
@@ -66,7 +68,9 @@ export function planDeviceProfiles(
 ): Map<string, string> {
   const profiles = liveOf(desired, "device_profile");
   const routes = liveOf(desired, "tunnel_route").map((r) => r.spec);
-  const effective = profileSplitTunnels(profiles, routes, defaultVirtualNetworkKey);
+  const effective = profileSplitTunnels(profiles, routes, defaultVirtualNetworkKey, {
+    teamDomain: desired.teamDomain ?? null,
+  });
   for (const [key, list] of effective) {
     for (const problem of list.problems) {
       out.warnings.push({

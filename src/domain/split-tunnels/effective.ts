@@ -1,7 +1,8 @@
 /**
- * The split tunnel list a device profile should carry, computed from the profile spec and the
- * routed networks, and the routes that list leaves unreachable. Pure and deterministic: the same
- * spec and routes (in any order) give the same entries in the same order.
+ * The split tunnel list a device profile should carry, computed from the profile spec, the
+ * routed networks and the account's team domain, and the routes (and team domain) that list
+ * leaves out. Pure and deterministic: the same spec and routes (in any order) give the same
+ * entries in the same order.
  */
 import {
   type AddressRange,
@@ -19,6 +20,9 @@ import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../model";
 import { WARP_DEFAULT_EXCLUDES } from "./defaults";
 import { RouteIndex } from "./route-index";
 
+/** The description of the team domain entry: Cloudflare shows it in the WARP client. */
+const TEAM_DOMAIN_DESCRIPTION = "Zero Trust team domain: enrolment, posture and Access sessions";
+
 /** Why an entry is in the effective list. */
 export type EffectiveEntrySource =
   /** A WARP default Exclude entry that no route touches, kept as is. */
@@ -27,6 +31,8 @@ export type EffectiveEntrySource =
   | { kind: "warp-default-remainder"; parent: string; carvedBy: string[] }
   /** Include mode with `auto`: covers the routed networks in `routes` (canonical, sorted). */
   | { kind: "route"; routes: string[] }
+  /** Include mode with `auto`: the account's team domain, which Include mode must carry. */
+  | { kind: "team-domain" }
   /** Listed by the user in the profile spec. */
   | { kind: "user" };
 
@@ -41,7 +47,7 @@ export type EffectiveSplitTunnelEntry = SplitTunnelEntry & { source: EffectiveEn
  * - `route-not-included`: Include mode without `auto`, and no include entry covers `unreachable`
  *   (the minimal cover of the route's uncovered part); `entry` is null.
  */
-export type SplitTunnelProblem =
+export type RouteProblem =
   | {
       code: "route-excluded";
       severity: "error" | "warning";
@@ -59,6 +65,26 @@ export type SplitTunnelProblem =
       entry: null;
       unreachable: string[];
     };
+
+/**
+ * An Include list without the team domain, whose traffic must go through WARP for device
+ * enrolment, posture checks and Access sessions. Always a warning. (An Exclude entry sending the
+ * team domain around WARP is harmless and not reported.)
+ * - `team-domain-not-included`: no host entry covers `teamDomain` (Include mode without `auto`).
+ * - `team-domain-unknown`: the account has no team domain, so it can be neither added nor checked.
+ */
+export type TeamDomainProblem =
+  | { code: "team-domain-not-included"; severity: "warning"; teamDomain: string }
+  | { code: "team-domain-unknown"; severity: "warning" };
+
+/** Anything wrong with an effective list; `code` tells them apart. */
+export type SplitTunnelProblem = RouteProblem | TeamDomainProblem;
+
+/** What the account, rather than the profile, adds to a profile's list. */
+export interface SplitTunnelAccountSettings {
+  /** The Zero Trust team domain, `<team>.cloudflareaccess.com` in lower case, or null. */
+  teamDomain: string | null;
+}
 
 /** The effective list and the problems found with it. */
 export interface EffectiveSplitTunnel {
@@ -104,6 +130,39 @@ function includeRoutes(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
   return entries;
 }
 
+/** Whether a host entry of `entries` covers `domain`: itself, or `*.` and a parent of it. */
+function coversHost(entries: readonly SplitTunnelEntry[], domain: string): boolean {
+  return entries.some(
+    (entry) =>
+      "host" in entry &&
+      (entry.host === domain ||
+        (entry.host.startsWith("*.") && domain.endsWith(entry.host.slice(1)))),
+  );
+}
+
+/** The team domain as a computed entry, unless it is unknown or a user entry covers it. */
+function includeTeamDomain(
+  teamDomain: string | null,
+  user: readonly SplitTunnelEntry[],
+): EffectiveSplitTunnelEntry[] {
+  return teamDomain === null || coversHost(user, teamDomain)
+    ? []
+    : [{ host: teamDomain, description: TEAM_DOMAIN_DESCRIPTION, source: { kind: "team-domain" } }];
+}
+
+/** What an Include list (`includes`, the final one) lacks about the team domain. */
+function teamDomainProblems(
+  includes: readonly SplitTunnelEntry[],
+  teamDomain: string | null,
+): TeamDomainProblem[] {
+  if (teamDomain === null) {
+    return [{ code: "team-domain-unknown", severity: "warning" }];
+  }
+  return coversHost(includes, teamDomain)
+    ? []
+    : [{ code: "team-domain-not-included", severity: "warning", teamDomain }];
+}
+
 /** Computed entries first, then the user's; a user entry replaces a computed one at its address. */
 function withUserEntries(
   computed: EffectiveSplitTunnelEntry[],
@@ -125,8 +184,8 @@ function excludedRoutes(
   excludes: readonly SplitTunnelEntry[],
   routes: RouteIndex,
   severity: "error" | "warning",
-): SplitTunnelProblem[] {
-  const problems: SplitTunnelProblem[] = [];
+): RouteProblem[] {
+  const problems: RouteProblem[] = [];
   for (const entry of excludes) {
     if (!("address" in entry)) {
       continue;
@@ -149,11 +208,11 @@ function excludedRoutes(
 function uncoveredRoutes(
   includes: readonly SplitTunnelEntry[],
   routes: RouteIndex,
-): SplitTunnelProblem[] {
+): RouteProblem[] {
   const included: AddressRange[] = toAddressSet(
     includes.flatMap((entry) => ("address" in entry ? [parseKnownCidr(entry.address)] : [])),
   );
-  const problems: SplitTunnelProblem[] = [];
+  const problems: RouteProblem[] = [];
   for (const route of routes.routes) {
     const range = rangeOfPrefix(route.prefix);
     const missing = difference([range], intersectRange(included, range));
@@ -176,40 +235,58 @@ function uncoveredRoutes(
  * - Exclude + `auto`: every WARP default (`WARP_DEFAULT_EXCLUDES`) minus every routed range,
  *   each default replaced by the minimal cover of what is left of it (remainders keep the
  *   default's description), then the user's entries. A user exclude overlapping a route: error.
- * - Include + `auto`: the minimal cover of the union of the routed ranges, then the user's
- *   entries. No problem can arise.
+ * - Include + `auto`: the minimal cover of the union of the routed ranges, then the account's
+ *   team domain as a host entry (left out when a user entry covers it), then the user's entries.
  * - `auto` false: exactly the user's entries. An exclude overlapping a route is a warning; in
- *   Include mode, a route not fully covered by the include entries is a warning.
+ *   Include mode, a route not fully covered by the include entries is a warning, and so is a team
+ *   domain no host entry covers.
+ * - Include mode and `account.teamDomain` null (also when `account` is left out): a
+ *   `team-domain-unknown` warning.
+ *
+ * Cloudflare: in Include mode, `<team>.cloudflareaccess.com` must be in the list for device
+ * posture, WARP sessions and enrolment to work; a host `example.com` matches only that name,
+ * `*.example.com` every subdomain (at any depth) but not `example.com` itself. The same page also
+ * asks for the IdP's domains and the protected apps, which tunnelplane does not know.
  *
  * Order: computed entries (defaults in table order, each default's remainders by ascending
- * address; include prefixes IPv4 before IPv6 by address), then user entries as listed. A user
- * address entry replaces the computed entry with the same network. Problems are ordered by user
- * entry then route (Exclude), or by route (Include); routes sort IPv4 first, by address, broadest
- * first. Host entries are kept but never checked (they resolve on the client).
+ * address; include prefixes IPv4 before IPv6 by address, then the team domain), then user entries
+ * as listed. A user address entry replaces the computed entry with the same network. Problems
+ * are ordered by user entry then route (Exclude), or by route then the team domain (Include);
+ * routes sort IPv4 first, by address, broadest first. Other host entries are kept but never
+ * checked (they resolve on the client).
  *
  * `routedNetworks` and address entries must be valid CIDRs (desired state is stored canonical);
- * anything else is a broken invariant and throws `RangeError`.
- * @see https://developers.cloudflare.com/cloudflare-one/connections/connect-devices/warp/configure-warp/route-traffic/split-tunnels/
+ * anything else is a broken invariant and throws `RangeError`. Hosts are compared as given
+ * (stored lower case).
+ * @see https://developers.cloudflare.com/cloudflare-one/connections/connect-devices/warp/configure-warp/route-traffic/split-tunnels/#cloudflare-zero-trust-domains
+ * @see https://developers.cloudflare.com/cloudflare-one/connections/connect-devices/warp/configure-warp/route-traffic/split-tunnels/#valid-domains
  */
 export function effectiveSplitTunnel(
   spec: SplitTunnelProfileSpec,
   routedNetworks: readonly string[],
+  account: SplitTunnelAccountSettings = { teamDomain: null },
 ): EffectiveSplitTunnel {
   const routes = new RouteIndex(routedNetworks);
-  if (!spec.auto) {
-    return {
-      entries: withUserEntries([], spec.entries),
-      problems:
-        spec.mode === "exclude"
-          ? excludedRoutes(spec.entries, routes, "warning")
-          : uncoveredRoutes(spec.entries, routes),
-    };
+  if (spec.mode === "exclude") {
+    return spec.auto
+      ? {
+          entries: withUserEntries(carveDefaults(routes), spec.entries),
+          problems: excludedRoutes(spec.entries, routes, "error"),
+        }
+      : {
+          entries: withUserEntries([], spec.entries),
+          problems: excludedRoutes(spec.entries, routes, "warning"),
+        };
   }
-  if (spec.mode === "include") {
-    return { entries: withUserEntries(includeRoutes(routes), spec.entries), problems: [] };
-  }
+  const computed = spec.auto
+    ? [...includeRoutes(routes), ...includeTeamDomain(account.teamDomain, spec.entries)]
+    : [];
+  const entries = withUserEntries(computed, spec.entries);
   return {
-    entries: withUserEntries(carveDefaults(routes), spec.entries),
-    problems: excludedRoutes(spec.entries, routes, "error"),
+    entries,
+    problems: [
+      ...(spec.auto ? [] : uncoveredRoutes(spec.entries, routes)),
+      ...teamDomainProblems(entries, account.teamDomain),
+    ],
   };
 }

@@ -89,6 +89,7 @@ describe("findAccountConflicts", () => {
         },
       ],
       null,
+      { teamDomain: "acme.cloudflareaccess.com" },
     );
     expect(conflicts).toEqual([
       {
@@ -149,6 +150,13 @@ describe("findAccountConflicts", () => {
         profile: { kind: "device_profile", id: "p1" },
         routeIds: ["wide"],
       },
+      {
+        code: "team-domain-not-included",
+        severity: "warning",
+        teamDomain: "acme.cloudflareaccess.com",
+        profile: { kind: "device_profile", id: "p1" },
+        routeIds: [],
+      },
     ]);
     expect(conflicts.map(describeConflict)).toEqual([
       "172.20.0.0/16 is routed 2 times in virtual network lab (routes twin-a, twin-b)",
@@ -157,11 +165,12 @@ describe("findAccountConflicts", () => {
       "10.0.0.0/8 overlaps the common home LAN 10.0.0.0/24; users on such a LAN cannot reach 10.0.0.0/24",
       "In the default device profile, route 172.20.0.0/16 is unreachable through WARP: the Exclude entry 172.20.0.0/14 sends 172.20.0.0/16 around it",
       "In device profile p1, route 10.0.0.0/8 is unreachable through WARP: no Include entry covers 10.0.0.0/12, 10.16.0.0/14, 10.21.0.0/16, 10.22.0.0/15, 10.24.0.0/13, 10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9",
+      "In device profile p1, the team domain acme.cloudflareaccess.com is not in the Include list: device enrolment, posture checks and Access sessions need it to go through WARP",
     ]);
   });
 
   it("an account without routes or profiles has no conflict", ({ expect }) => {
-    expect(findAccountConflicts([], [], null)).toEqual([]);
+    expect(findAccountConflicts([], [], null, { teamDomain: null })).toEqual([]);
   });
 });
 
@@ -253,7 +262,9 @@ describe("device profiles in the plan", () => {
       },
       virtualNetworkIds: ["lab"],
     });
-    const effective = profileSplitTunnels([object], ROUTES, null).get("p1");
+    const effective = profileSplitTunnels([object], ROUTES, null, {
+      teamDomain: "acme.cloudflareaccess.com",
+    }).get("p1");
     expect(effective && renderDeviceProfile(object, effective)).toEqual({
       name: "Engineers",
       description: "eng laptops tunnelplane:p1",
@@ -263,6 +274,10 @@ describe("device profiles in the plan", () => {
       mode: "include",
       entries: [
         { address: "10.3.0.0/16", description: "" },
+        {
+          host: "acme.cloudflareaccess.com",
+          description: "Zero Trust team domain: enrolment, posture and Access sessions",
+        },
         { host: "wiki.example.com", description: "wiki" },
       ],
     });
@@ -304,7 +319,15 @@ describe("device profiles in the plan", () => {
       actions: [],
       bindings: [{ kind: "device_profile", key: "p1", cloudflareId: "cf-1" }],
       unmanaged: [{ kind: "device_profile", cloudflareId: "cf-2", label: "Engineers" }],
-      warnings: [],
+      warnings: [
+        {
+          code: "team-domain-unknown",
+          kind: "device_profile",
+          key: "p1",
+          message:
+            "Include mode needs the team domain (<team>.cloudflareaccess.com) in the list: set team_domain on the account so tunnelplane can add or check it",
+        },
+      ],
     });
   });
 });

@@ -191,6 +191,7 @@ describe("checkGrantPath", () => {
       { network: "10.128.0.0/16", tunnelId: "t2" },
     ],
     splitTunnel: { mode: "exclude" as const, auto: true, entries: [] },
+    teamDomain: null,
     proxySettings: { tcp: true, udp: false, icmp: true },
     policies: [
       {

@@ -194,13 +194,11 @@ describe("effectiveSplitTunnel in every mode", () => {
   it("Include + auto lists the union of the routes, then the user's entries", ({ expect }) => {
     const teamDomain = { host: "corp.cloudflareaccess.com", description: "team domain" };
     expect(
-      effectiveSplitTunnel({ mode: "include", auto: true, entries: [teamDomain] }, [
-        "fd00:1::/48",
-        "10.0.0.128/25",
-        "10.1.0.0/16",
-        "10.0.0.0/25",
-        "10.1.0.0/16",
-      ]),
+      effectiveSplitTunnel(
+        { mode: "include", auto: true, entries: [teamDomain] },
+        ["fd00:1::/48", "10.0.0.128/25", "10.1.0.0/16", "10.0.0.0/25", "10.1.0.0/16"],
+        { teamDomain: "corp.cloudflareaccess.com" },
+      ),
     ).toEqual({
       entries: [
         {
@@ -285,6 +283,7 @@ describe("effectiveSplitTunnel in every mode", () => {
           entry: null,
           unreachable: ["fd00::/64"],
         },
+        { code: "team-domain-unknown", severity: "warning" },
       ],
     });
   });
@@ -293,6 +292,113 @@ describe("effectiveSplitTunnel in every mode", () => {
     expect(() => effectiveSplitTunnel(excludeAuto, ["10.1.2.3/8"])).toThrow(
       'not a valid CIDR: "10.1.2.3/8": host bits set (canonical 10.0.0.0/8)',
     );
+  });
+});
+
+describe("effectiveSplitTunnel and the team domain", () => {
+  const user = { kind: "user" };
+  const acme = { teamDomain: "acme.cloudflareaccess.com" };
+  const generated = {
+    host: "acme.cloudflareaccess.com",
+    description: "Zero Trust team domain: enrolment, posture and Access sessions",
+    source: { kind: "team-domain" },
+  };
+  const wiki = { host: "wiki.example.com", description: "wiki" };
+  const routes = ["10.20.0.0/16", "fd00:20::/48"];
+  const routeEntries = [
+    {
+      address: "10.20.0.0/16",
+      description: "",
+      source: { kind: "route", routes: ["10.20.0.0/16"] },
+    },
+    {
+      address: "fd00:20::/48",
+      description: "",
+      source: { kind: "route", routes: ["fd00:20::/48"] },
+    },
+  ];
+  const unknown = { code: "team-domain-unknown", severity: "warning" };
+
+  it("Include + auto puts the team domain after the routes and before the user's entries", ({
+    expect,
+  }) => {
+    expect(
+      effectiveSplitTunnel({ mode: "include", auto: true, entries: [wiki] }, routes, acme),
+    ).toEqual({
+      entries: [...routeEntries, generated, { ...wiki, source: user }],
+      problems: [],
+    });
+  });
+
+  it("Include + auto without a team domain lists the routes and warns", ({ expect }) => {
+    expect(
+      effectiveSplitTunnel({ mode: "include", auto: true, entries: [wiki] }, routes, {
+        teamDomain: null,
+      }),
+    ).toEqual({ entries: [...routeEntries, { ...wiki, source: user }], problems: [unknown] });
+    expect(effectiveSplitTunnel({ mode: "include", auto: true, entries: [] }, [])).toEqual({
+      entries: [],
+      problems: [unknown],
+    });
+  });
+
+  it("Include + auto leaves the team domain to a user entry that covers it", ({ expect }) => {
+    const exact = { host: "acme.cloudflareaccess.com", description: "ours" };
+    const wildcard = { host: "*.cloudflareaccess.com", description: "all teams" };
+    const deeper = { host: "*.acme.cloudflareaccess.com", description: "not the apex" };
+    const listed = (entries: { host: string; description: string }[]) =>
+      effectiveSplitTunnel({ mode: "include", auto: true, entries }, routes, acme);
+    expect(listed([exact])).toEqual({
+      entries: [...routeEntries, { ...exact, source: user }],
+      problems: [],
+    });
+    expect(listed([wildcard])).toEqual({
+      entries: [...routeEntries, { ...wildcard, source: user }],
+      problems: [],
+    });
+    expect(listed([deeper])).toEqual({
+      entries: [...routeEntries, generated, { ...deeper, source: user }],
+      problems: [],
+    });
+  });
+
+  it("Include without auto warns when no host entry covers the team domain", ({ expect }) => {
+    const ten = { address: "10.20.0.0/16", description: "" };
+    const deeper = { host: "*.acme.cloudflareaccess.com", description: "" };
+    const wildcard = { host: "*.cloudflareaccess.com", description: "" };
+    const manual = (entries: SplitTunnelProfileSpec["entries"], teamDomain: string | null) =>
+      effectiveSplitTunnel({ mode: "include", auto: false, entries }, ["10.20.0.0/16"], {
+        teamDomain,
+      }).problems;
+    expect(manual([ten, deeper], "acme.cloudflareaccess.com")).toEqual([
+      {
+        code: "team-domain-not-included",
+        severity: "warning",
+        teamDomain: "acme.cloudflareaccess.com",
+      },
+    ]);
+    expect(manual([ten, wildcard], "acme.cloudflareaccess.com")).toEqual([]);
+    expect(manual([ten, wildcard], null)).toEqual([unknown]);
+    expect(manual([wildcard], "acme.cloudflareaccess.com")).toEqual([
+      {
+        code: "route-not-included",
+        severity: "warning",
+        routeNetwork: "10.20.0.0/16",
+        entry: null,
+        unreachable: ["10.20.0.0/16"],
+      },
+    ]);
+  });
+
+  it("Exclude mode ignores the team domain, even an entry that excludes it", ({ expect }) => {
+    const excluded = { host: "acme.cloudflareaccess.com", description: "" };
+    for (const auto of [true, false]) {
+      const spec: SplitTunnelProfileSpec = { mode: "exclude", auto, entries: [excluded] };
+      expect(effectiveSplitTunnel(spec, routes, acme)).toEqual(
+        effectiveSplitTunnel(spec, routes, { teamDomain: null }),
+      );
+      expect(effectiveSplitTunnel(spec, routes, acme).problems).toEqual([]);
+    }
   });
 });
 
