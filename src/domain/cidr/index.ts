@@ -1,5 +1,6 @@
 /** CIDR parsing, canonical form, set algebra, lookups and Cloudflare's reserved ranges. */
 export * from "./cover";
+export * from "./decode";
 export * from "./known";
 export * from "./lookup";
 export * from "./parse";

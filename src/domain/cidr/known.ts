@@ -3,6 +3,7 @@
  * remembered. Stored networks are parsed again by every plan, API write and conflict check;
  * parsing is a pure function of the text, so results never go stale.
  */
+import { decodeCanonicalNetwork } from "./decode";
 import { type ParsedNetwork, type Prefix, parseNetwork } from "./parse";
 
 const KNOWN_NETWORKS = new Map<string, ParsedNetwork>();
@@ -18,13 +19,19 @@ export function clearKnownCidrCache(): void {
 
 /**
  * Parses a CIDR (or bare address) that is already known to be valid; remembered (bounded:
- * cleared when full). Any failure is a broken invariant: throws a `RangeError` naming the input
- * and the reason. Validate user input with `parseCidr` instead.
+ * cleared when full). Canonical text, as stored, is decoded quickly (`decodeCanonicalNetwork`);
+ * anything else goes through the strict parser. Any failure is a broken invariant: throws a
+ * `RangeError` naming the input and the reason. Validate user input with `parseCidr` instead.
  */
 export function parseKnownNetwork(input: string): ParsedNetwork {
   const known = KNOWN_NETWORKS.get(input);
   if (known !== undefined) {
     return known;
+  }
+  const decoded = decodeCanonicalNetwork(input);
+  if (decoded !== undefined) {
+    remember(input, decoded);
+    return decoded;
   }
   const parsed = parseNetwork(input);
   if (!parsed.ok) {
@@ -34,11 +41,15 @@ export function parseKnownNetwork(input: string): ParsedNetwork {
         : `host bits set (canonical ${parsed.error.canonical})`;
     throw new RangeError(`not a valid CIDR: ${JSON.stringify(input)}: ${detail}`);
   }
+  remember(input, parsed.value);
+  return parsed.value;
+}
+
+function remember(input: string, network: ParsedNetwork): void {
   if (KNOWN_NETWORKS.size >= KNOWN_NETWORKS_MAX) {
     KNOWN_NETWORKS.clear();
   }
-  KNOWN_NETWORKS.set(input, parsed.value);
-  return parsed.value;
+  KNOWN_NETWORKS.set(input, network);
 }
 
 /**

@@ -116,10 +116,10 @@ function parseAddressText(text: string): ParsedAddress | string {
 }
 
 /**
- * The prefix length written after the slash: decimal, no leading zeros, no sign, at most three
- * digits; -1 for anything else.
+ * The prefix length written in `text` from `start` to its end: decimal, no leading zeros, no
+ * sign, at most three digits; -1 for anything else. The caller checks the family's maximum.
  */
-function readPrefixLength(text: string, start: number): number {
+export function readPrefixLength(text: string, start: number): number {
   const digits = text.length - start;
   if (digits < 1 || digits > 3 || (digits > 1 && text.charCodeAt(start) === 48)) {
     return -1;

@@ -118,16 +118,22 @@ export function valueOfWords(words: AddressWords): bigint {
   );
 }
 
+/** Scratch space for `wordsOfValue`: a DataView splits a bigint into words with one bigint step. */
+const SPLIT_VIEW = new DataView(new ArrayBuffer(16));
+
 /** The words of a bigint address value (0 .. 2^128-1). */
 export function wordsOfValue(value: bigint): AddressWords {
   if (value < 4_294_967_296n) {
     return [0, 0, 0, Number(value)];
   }
+  // setBigUint64 keeps the low 64 bits of what it is given.
+  SPLIT_VIEW.setBigUint64(0, value >> 64n);
+  SPLIT_VIEW.setBigUint64(8, value);
   return [
-    Number(value >> 96n),
-    Number(BigInt.asUintN(32, value >> 64n)),
-    Number(BigInt.asUintN(32, value >> 32n)),
-    Number(BigInt.asUintN(32, value)),
+    SPLIT_VIEW.getUint32(0),
+    SPLIT_VIEW.getUint32(4),
+    SPLIT_VIEW.getUint32(8),
+    SPLIT_VIEW.getUint32(12),
   ];
 }
 
@@ -163,8 +169,8 @@ export function formatWords(family: IpFamily, words: AddressWords): string {
   return text;
 }
 
-/** The eight 16-bit groups of IPv6 words. */
-function groupsOfWords(words: AddressWords): number[] {
+/** The eight 16-bit groups of IPv6 words, most significant first. */
+export function groupsOfWords(words: AddressWords): number[] {
   const groups = [0, 0, 0, 0, 0, 0, 0, 0];
   for (let word = 0; word < 4; word++) {
     const value = words[word] as number;

@@ -9,10 +9,10 @@ const ALL_ONES = 0xffff_ffff;
 
 /** Addresses stored four words apiece (see `AddressWords`) in one flat array, one row each. */
 export class WordTable {
-  readonly words: Float64Array;
+  readonly words: Uint32Array;
 
   constructor(size: number) {
-    this.words = new Float64Array(4 * size);
+    this.words = new Uint32Array(4 * size);
   }
 
   set(row: number, address: AddressWords): void {

@@ -4,6 +4,7 @@ import { describe, it } from "vitest";
 import {
   ADDRESS_BITS,
   canonicalCidr,
+  decodeCanonicalNetwork,
   difference,
   formatAddress,
   formatPrefix,
@@ -12,6 +13,7 @@ import {
   minimalCover,
   type Prefix,
   parseCidr,
+  parseNetwork,
   rangeOfPrefix,
   subtractPrefixes,
   union,
@@ -388,6 +390,74 @@ describe("split tunnel route index against the bigint algebra", () => {
         );
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("decoding stored canonical networks", () => {
+  // Any prefix of either family, so every zero-run shape and word boundary comes up.
+  const anyPrefix = fc
+    .record({
+      family: fc.constantFrom<IpFamily>(4, 6),
+      value: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+      zeroGroups: fc.nat(0xff),
+      length: fc.nat(128),
+    })
+    .map(({ family, value, zeroGroups, length }): Prefix => {
+      const bits = ADDRESS_BITS[family];
+      let address = value % (1n << BigInt(bits));
+      for (let group = 0; group < 8; group++) {
+        if (zeroGroups & (1 << group)) {
+          address &= ~(0xffffn << BigInt(16 * group));
+        }
+      }
+      const prefixLength = length % (bits + 1);
+      const hostBits = BigInt(bits - prefixLength);
+      return { family, address: (address >> hostBits) << hostBits, prefixLength };
+    });
+  const canonicalText = fc.oneof(smallPrefix, anyPrefix).map(formatPrefix);
+  // Text near the canonical form: one character replaced, inserted or dropped, or upper case.
+  const nearCanonical = fc
+    .tuple(canonicalText, fc.nat(), fc.constantFrom(..."0123456789abcdefABCDEF:./% "), fc.nat(3))
+    .map(([text, at, char, edit]) => {
+      const i = at % (text.length + 1);
+      return [
+        text.slice(0, i) + char + text.slice(i + 1),
+        text.slice(0, i) + char + text.slice(i),
+        text.slice(0, i) + text.slice(i + 1),
+        text.toUpperCase(),
+      ][edit] as string;
+    });
+  // IPv4-mapped IPv6 text, which tunnelplane stores as the IPv4 network it maps.
+  const mappedText = fc
+    .tuple(fc.nat(0xffff_ffff), fc.integer({ min: 96, max: 128 }))
+    .map(([value, length]) => {
+      const hostBits = 128 - length;
+      const kept =
+        hostBits >= 32 ? 0 : Number((BigInt(value) >> BigInt(hostBits)) << BigInt(hostBits));
+      return `::ffff:${(kept >>> 16).toString(16)}:${(kept & 0xffff).toString(16)}/${length}`;
+    });
+  const noise = fc.string({ unit: fc.constantFrom(..."0123456789abcdef:./"), maxLength: 24 });
+
+  it("decodes exactly what the strict parser reads, and declines anything not canonical", ({
+    expect,
+  }) => {
+    fc.assert(
+      fc.property(fc.oneof(canonicalText, nearCanonical, noise, mappedText), (text) => {
+        const decoded = decodeCanonicalNetwork(text);
+        const strict = parseNetwork(text);
+        const isCanonical = strict.ok && strict.value.network === text;
+        expect(decoded !== undefined).toEqual(isCanonical);
+        if (decoded !== undefined && strict.ok) {
+          expect([decoded.family, decoded.words, decoded.prefixLength, decoded.network]).toEqual([
+            strict.value.family,
+            strict.value.words,
+            strict.value.prefixLength,
+            text,
+          ]);
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 });
