@@ -82,7 +82,10 @@ export interface DeviceProfileSpec {
   name: string;
   /** Free text; tunnelplane appends its ownership marker to it in Cloudflare. */
   description: string;
-  /** Wirefilter expression over identity, OS and network (Cloudflare's `match`), trimmed. */
+  /**
+   * Wirefilter expression over identity, OS and network (Cloudflare's `match`), in the canonical
+   * text `canonicalDeviceProfileMatch` prints (profiles written before that check: as written).
+   */
   match: string;
   /** Ascending order among custom profiles, 1..2^31-1, unique per account. */
   precedence: number;

@@ -69,7 +69,7 @@ const MatchExpression = z
   });
 
 const input = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(100).openapi({ example: "Engineers" }),
     description: z.string().max(200).default("").openapi({
       description: "Free text; tunnelplane appends its ownership marker in Cloudflare.",
