@@ -3,17 +3,13 @@
  * emulator, converged runs that write nothing, drift repaired by the scheduled run, unmanaged
  * objects left alone, and one reconcile at a time per account.
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  getQueueResult,
-} from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import worker from "../../src/index";
 import type { ReconcileMessage } from "../../src/reconciler/schedule";
 import { get, post } from "../helpers/api";
+import { runCronTick } from "../helpers/cron";
 import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
 import { describeSeedScenario } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
@@ -45,20 +41,7 @@ const sortByAddress = <T extends object>(list: T[]) =>
 
 /** Runs the Cron Trigger as if it fired `aheadMs` from now, then feeds this account's message to the queue consumer. */
 async function runScheduled(accountId: string, aheadMs: number) {
-  const sent: ReconcileMessage[] = [];
-  const recordingQueue = {
-    send: async (body: ReconcileMessage) => void sent.push(body),
-    sendBatch: async (messages: Iterable<{ body: ReconcileMessage }>) => {
-      for (const m of messages) {
-        sent.push(m.body);
-      }
-    },
-  };
-  const scheduledEnv = { ...env, RECONCILE_QUEUE: recordingQueue as unknown as Queue };
-  await worker.scheduled(
-    createScheduledController({ scheduledTime: Date.now() + aheadMs, cron: "* * * * *" }),
-    scheduledEnv,
-  );
+  const sent = await runCronTick(Date.now() + aheadMs);
   const mine = sent.filter((m) => m.account_id === accountId);
   const batch = createMessageBatch<ReconcileMessage>(
     "tunnelplane-reconcile",
