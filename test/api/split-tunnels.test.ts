@@ -729,6 +729,98 @@ describe("route writes and split tunnels", () => {
   });
 });
 
+describe("routes that carve the local WARP defaults", () => {
+  it("a route of 0.0.0.0/0 under an auto Exclude list warns about DHCP, link-local and local multicast, and conflicts lists it", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "egress");
+    expect(
+      (await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true })).status,
+    ).toBe(200);
+    const homeLan = (lan: string) =>
+      `0.0.0.0/0 overlaps the common home LAN ${lan}; users on such a LAN cannot reach ${lan}`;
+    const local = [
+      {
+        address: "169.254.0.0/16",
+        description: "DHCP Unspecified",
+        purpose: "IPv4 link-local addresses, which a device takes when DHCP gives it none",
+      },
+      {
+        address: "224.0.0.0/24",
+        description: "",
+        purpose: "local network multicast: mDNS, LLMNR, routing protocols",
+      },
+      {
+        address: "255.255.255.255/32",
+        description: "DHCP Broadcast",
+        purpose: "limited broadcast: DHCP discovery",
+      },
+    ];
+    const sentence = (d: (typeof local)[number]) =>
+      `route 0.0.0.0/0 sends ${d.address} through WARP instead of the device's own link: it carves ${d.address} (${d.purpose}) out of the WARP default Exclude list`;
+    const lans = ["10.0.0.0/24", "192.168.0.0/24", "192.168.1.0/24", "172.16.0.0/24"];
+
+    const created = await route(base, "0.0.0.0/0", t);
+    expect([created.status, created.body.warnings]).toEqual([
+      201,
+      [
+        ...lans.map((lan) => ({ code: "home-lan-overlap", message: homeLan(lan) })),
+        ...local.map((d) => ({
+          code: "local-default-routed",
+          message: `In the default device profile, ${sentence(d)}`,
+        })),
+      ],
+    ]);
+
+    const view = await get<Obj>(`${base}/split-tunnels/default`);
+    expect(view.body.problems).toEqual(
+      local.map((d) => ({
+        code: "local-default-routed",
+        severity: "warning",
+        route_network: "0.0.0.0/0",
+        message: sentence(d),
+      })),
+    );
+
+    const routeId = created.body.id;
+    const conflicts = await get(`${base}/conflicts`);
+    expect([conflicts.status, conflicts.body]).toEqual([
+      200,
+      {
+        items: [
+          ...lans.map((lan) => ({
+            code: "home-lan-overlap",
+            severity: "warning",
+            message: homeLan(lan),
+            objects: [{ kind: "tunnel_route", id: routeId }],
+            route_id: routeId,
+            network: "0.0.0.0/0",
+            lan_range: lan,
+            shadowed: [lan],
+          })),
+          ...local.map((d) => ({
+            code: "local-default-routed",
+            severity: "warning",
+            message: `In the default device profile, ${sentence(d)}`,
+            objects: [
+              { kind: "split_tunnel", id: "default" },
+              { kind: "tunnel_route", id: routeId },
+            ],
+            profile_id: "default",
+            route_network: "0.0.0.0/0",
+            route_ids: [routeId],
+            entry: { address: d.address, description: d.description },
+            purpose: d.purpose,
+            unreachable: [d.address],
+          })),
+        ],
+        counts: { errors: 0, warnings: 7 },
+      },
+    ]);
+  });
+});
+
 describe("the conflicts endpoint", () => {
   it("lists every conflict of a crafted account with stable codes and the objects involved", async ({
     expect,

@@ -89,6 +89,24 @@ export const Conflict = z
       unreachable: Networks,
     }),
     z.object({
+      code: z.literal("local-default-routed"),
+      ...common,
+      profile_id: z.string(),
+      route_network: z.string(),
+      route_ids: z.array(z.string()),
+      entry: EntryOutput.openapi({
+        description:
+          "The WARP default Exclude entry the route carves: one that keeps the device's own link traffic (DHCP, link-local, local multicast) off WARP.",
+      }),
+      purpose: z
+        .string()
+        .openapi({ description: "What a device uses the default's addresses for." }),
+      unreachable: Networks.openapi({
+        description:
+          "The default's addresses that now go through WARP instead of the device's link (canonical CIDRs).",
+      }),
+    }),
+    z.object({
       code: z.literal("team-domain-not-included"),
       ...common,
       profile_id: z.string(),
@@ -216,6 +234,18 @@ export function toConflictResource(conflict: AccountConflict): z.input<typeof Co
         ? { code: conflict.code, ...shared, entry: entryToWire(conflict.entry) }
         : { code: conflict.code, ...shared };
     }
+    case "local-default-routed":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [conflict.profile, ...conflict.routeIds.map(routeObject)],
+        profile_id: conflict.profile.id,
+        route_network: conflict.routeNetwork,
+        route_ids: conflict.routeIds,
+        entry: entryToWire(conflict.entry),
+        purpose: conflict.purpose,
+        unreachable: conflict.unreachable,
+      };
     case "team-domain-not-included":
       return {
         code: conflict.code,

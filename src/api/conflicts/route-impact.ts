@@ -1,7 +1,8 @@
 /**
  * What one route write does to the split tunnels: the problems the route has in every profile
  * that follows its virtual network, once written. Route writes refuse the errors (an `auto` list
- * would send the route around WARP) and return the rest as warnings.
+ * would send the route around WARP) and return the rest as warnings (among them a route that
+ * carves a local WARP default out of an `auto` Exclude list).
  */
 import type { Db } from "../../db/client";
 import {
@@ -13,7 +14,11 @@ import type { RouteRef } from "../../domain/routes/conflicts";
 import { loadAccountCheckInput } from "./load";
 
 function isProfileProblem(conflict: AccountConflict): conflict is ProfileProblem {
-  return conflict.code === "route-excluded" || conflict.code === "route-not-included";
+  return (
+    conflict.code === "route-excluded" ||
+    conflict.code === "route-not-included" ||
+    conflict.code === "local-default-routed"
+  );
 }
 
 /**

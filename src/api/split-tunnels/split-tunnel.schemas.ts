@@ -76,7 +76,7 @@ export const SplitTunnelProblemSchema = z
   .object({
     code: z.string().openapi({
       description:
-        "route-excluded, route-not-included, team-domain-not-included or team-domain-unknown.",
+        "route-excluded, route-not-included, local-default-routed (a route carves a WARP default that keeps the device's own link traffic off WARP), team-domain-not-included or team-domain-unknown.",
     }),
     severity: z.enum(["error", "warning"]),
     route_network: z.string().optional().openapi({ description: "The route, for route codes." }),
@@ -144,6 +144,7 @@ function problemToWire(problem: SplitTunnelProblem) {
   switch (problem.code) {
     case "route-excluded":
     case "route-not-included":
+    case "local-default-routed":
       return { code, severity, route_network: problem.routeNetwork, message };
     case "team-domain-not-included":
       return { code, severity, team_domain: problem.teamDomain, message };

@@ -2,7 +2,8 @@
  * `/v1/accounts/{account_id}/routes`: tunnel routes (a CIDR served by a tunnel in a vnet). A route
  * that an `auto` split tunnel would send around WARP (a user Exclude entry covers it) is refused
  * with 422 at `#/network`, since tunnelplane would be writing the mistake; in a hand-written list
- * it is a warning, like overlaps with other tunnels' routes and with home LANs.
+ * it is a warning, like overlaps with other tunnels' routes and with home LANs, and like a route
+ * that carves a local WARP default (DHCP, link-local, local multicast) out of an `auto` list.
  */
 import { z } from "@hono/zod-openapi";
 import { getObject, listAllObjects } from "../../db/desired-objects.repo";

@@ -19,6 +19,7 @@ export function describeConflict(conflict: AccountConflict): string {
       return `${conflict.network} overlaps the common home LAN ${conflict.lanRange}; users on such a LAN cannot reach ${conflict.shadowed.join(", ")}`;
     case "route-excluded":
     case "route-not-included":
+    case "local-default-routed":
     case "team-domain-not-included":
     case "team-domain-unknown": {
       const profile =

@@ -8,6 +8,8 @@ export function describeSplitTunnelProblem(problem: SplitTunnelProblem): string 
       return `route ${problem.routeNetwork} is unreachable through WARP: the Exclude entry ${"address" in problem.entry ? problem.entry.address : problem.entry.host} sends ${problem.unreachable.join(", ")} around it`;
     case "route-not-included":
       return `route ${problem.routeNetwork} is unreachable through WARP: no Include entry covers ${problem.unreachable.join(", ")}`;
+    case "local-default-routed":
+      return `route ${problem.routeNetwork} sends ${problem.unreachable.join(", ")} through WARP instead of the device's own link: it carves ${problem.entry.address} (${problem.purpose}) out of the WARP default Exclude list`;
     case "team-domain-not-included":
       return `the team domain ${problem.teamDomain} is not in the Include list: device enrolment, posture checks and Access sessions need it to go through WARP`;
     case "team-domain-unknown":

@@ -17,7 +17,11 @@ import {
   toAddressSet,
 } from "../cidr";
 import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../model";
-import { WARP_DEFAULT_EXCLUDES } from "./defaults";
+import {
+  LOCAL_DEFAULT_EXCLUDES,
+  type SplitTunnelAddressEntry,
+  WARP_DEFAULT_EXCLUDES,
+} from "./defaults";
 import { RouteIndex } from "./route-index";
 
 /** The description of the team domain entry: Cloudflare shows it in the WARP client. */
@@ -40,12 +44,16 @@ export type EffectiveEntrySource =
 export type EffectiveSplitTunnelEntry = SplitTunnelEntry & { source: EffectiveEntrySource };
 
 /**
- * A routed network the list makes (partly) unreachable. `severity` is `error` when tunnelplane
- * computes the list (`auto`) and the user's own entry defeats a route, `warning` otherwise.
+ * A routed network the list makes (partly) unreachable, or that makes local addresses
+ * unreachable. `severity` is `error` when tunnelplane computes the list (`auto`) and the user's
+ * own entry defeats a route, `warning` otherwise.
  * - `route-excluded`: an Exclude entry shares addresses with the route; `unreachable` is that
  *   overlap (the more specific of the two prefixes).
  * - `route-not-included`: Include mode without `auto`, and no include entry covers `unreachable`
  *   (the minimal cover of the route's uncovered part); `entry` is null.
+ * - `local-default-routed`: Exclude mode with `auto`, and the route carves a local WARP default
+ *   (`LOCAL_DEFAULT_EXCLUDES`) out of the list; `unreachable` is their overlap (the more specific
+ *   of the two prefixes), which now goes through WARP instead of the device's link.
  */
 export type RouteProblem =
   | {
@@ -63,6 +71,17 @@ export type RouteProblem =
       severity: "warning";
       routeNetwork: string;
       entry: null;
+      unreachable: string[];
+    }
+  | {
+      code: "local-default-routed";
+      severity: "warning";
+      routeNetwork: string;
+      /** The WARP default Exclude entry the route carves, as in `WARP_DEFAULT_EXCLUDES`. */
+      entry: SplitTunnelAddressEntry;
+      /** What the device uses the default's addresses for (`LOCAL_DEFAULT_EXCLUDES`). */
+      purpose: string;
+      /** Canonical CIDRs of the default's addresses that now go through WARP. */
       unreachable: string[];
     };
 
@@ -114,6 +133,35 @@ function carveDefaults(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
     });
   }
   return entries;
+}
+
+/** `LOCAL_DEFAULT_EXCLUDES` purposes by address. */
+const LOCAL_PURPOSES = new Map(
+  LOCAL_DEFAULT_EXCLUDES.map((local) => [local.address, local.purpose]),
+);
+
+/** One warning per (local default, route) pair sharing addresses, by default then route. */
+function routedLocalDefaults(routes: RouteIndex): RouteProblem[] {
+  const problems: RouteProblem[] = [];
+  for (const entry of WARP_DEFAULT_EXCLUDES) {
+    const purpose = LOCAL_PURPOSES.get(entry.address);
+    if (purpose === undefined) {
+      continue;
+    }
+    const local = parseKnownNetwork(entry.address);
+    for (const route of routes.overlapping(local)) {
+      const inner = route.prefixLength >= local.prefixLength ? route : local;
+      problems.push({
+        code: "local-default-routed",
+        severity: "warning",
+        routeNetwork: route.network,
+        entry,
+        purpose,
+        unreachable: [inner.network],
+      });
+    }
+  }
+  return problems;
 }
 
 /** The minimal cover of the routed ranges, each prefix naming the routes it carries. */
@@ -235,6 +283,8 @@ function uncoveredRoutes(
  * - Exclude + `auto`: every WARP default (`WARP_DEFAULT_EXCLUDES`) minus every routed range,
  *   each default replaced by the minimal cover of what is left of it (remainders keep the
  *   default's description), then the user's entries. A user exclude overlapping a route: error.
+ *   A route carving a local default (`LOCAL_DEFAULT_EXCLUDES`: DHCP, link-local, local
+ *   multicast) is a `local-default-routed` warning; the other defaults are there to be carved.
  * - Include + `auto`: the minimal cover of the union of the routed ranges, then the account's
  *   team domain as a host entry (left out when a user entry covers it), then the user's entries.
  * - `auto` false: exactly the user's entries. An exclude overlapping a route is a warning; in
@@ -251,7 +301,8 @@ function uncoveredRoutes(
  * Order: computed entries (defaults in table order, each default's remainders by ascending
  * address; include prefixes IPv4 before IPv6 by address, then the team domain), then user entries
  * as listed. A user address entry replaces the computed entry with the same network. Problems
- * are ordered by user entry then route (Exclude), or by route then the team domain (Include);
+ * are ordered by user entry then route (Exclude), then local default (table order) then route
+ * (Exclude + `auto`), or by route then the team domain (Include);
  * routes sort IPv4 first, by address, broadest first. Other host entries are kept but never
  * checked (they resolve on the client).
  *
@@ -271,7 +322,10 @@ export function effectiveSplitTunnel(
     return spec.auto
       ? {
           entries: withUserEntries(carveDefaults(routes), spec.entries),
-          problems: excludedRoutes(spec.entries, routes, "error"),
+          problems: [
+            ...excludedRoutes(spec.entries, routes, "error"),
+            ...routedLocalDefaults(routes),
+          ],
         }
       : {
           entries: withUserEntries([], spec.entries),

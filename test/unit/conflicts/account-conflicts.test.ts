@@ -2,7 +2,7 @@ import { describe, it } from "vitest";
 import { findAccountConflicts } from "../../../src/domain/conflicts/account";
 import { checkClientLan } from "../../../src/domain/conflicts/client-lan";
 import { describeConflict } from "../../../src/domain/conflicts/describe";
-import type { DesiredObject } from "../../../src/domain/model";
+import type { DesiredObject, SplitTunnelProfileSpec } from "../../../src/domain/model";
 import {
   observedDeviceProfile,
   profileSplitTunnels,
@@ -166,6 +166,45 @@ describe("findAccountConflicts", () => {
       "In the default device profile, route 172.20.0.0/16 is unreachable through WARP: the Exclude entry 172.20.0.0/14 sends 172.20.0.0/16 around it",
       "In device profile p1, route 10.0.0.0/8 is unreachable through WARP: no Include entry covers 10.0.0.0/12, 10.16.0.0/14, 10.21.0.0/16, 10.22.0.0/15, 10.24.0.0/13, 10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9",
       "In device profile p1, the team domain acme.cloudflareaccess.com is not in the Include list: device enrolment, posture checks and Access sessions need it to go through WARP",
+    ]);
+  });
+
+  it("names every route that carves a local WARP default out of an auto Exclude list", ({
+    expect,
+  }) => {
+    const exclude: SplitTunnelProfileSpec = { mode: "exclude", auto: true, entries: [] };
+    const conflicts = findAccountConflicts(
+      [
+        route("link-lab", "fe80::/10", "t1", "lab"),
+        route("corp", "10.20.0.0/16", "t1"),
+        route("link-default", "fe80::/10", "t2"),
+      ],
+      [
+        { kind: "split_tunnel", id: "default", spec: exclude, virtualNetworkIds: null },
+        { kind: "device_profile", id: "p1", spec: exclude, virtualNetworkIds: ["lab"] },
+      ],
+      null,
+      { teamDomain: null },
+    );
+    const linkLocal = {
+      code: "local-default-routed",
+      severity: "warning",
+      routeNetwork: "fe80::/10",
+      entry: { address: "fe80::/10", description: "IPv6 Link Local" },
+      purpose: "IPv6 link-local addresses: neighbour discovery, router advertisements",
+      unreachable: ["fe80::/10"],
+    };
+    expect(conflicts).toEqual([
+      {
+        ...linkLocal,
+        profile: { kind: "split_tunnel", id: "default" },
+        routeIds: ["link-lab", "link-default"],
+      },
+      { ...linkLocal, profile: { kind: "device_profile", id: "p1" }, routeIds: ["link-lab"] },
+    ]);
+    expect(conflicts.map(describeConflict)).toEqual([
+      "In the default device profile, route fe80::/10 sends fe80::/10 through WARP instead of the device's own link: it carves fe80::/10 (IPv6 link-local addresses: neighbour discovery, router advertisements) out of the WARP default Exclude list",
+      "In device profile p1, route fe80::/10 sends fe80::/10 through WARP instead of the device's own link: it carves fe80::/10 (IPv6 link-local addresses: neighbour discovery, router advertisements) out of the WARP default Exclude list",
     ]);
   });
 

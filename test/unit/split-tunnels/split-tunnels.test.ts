@@ -6,10 +6,32 @@ import {
   effectiveSplitTunnel,
   HOME_LAN_RANGES,
   homeLanOverlaps,
+  LOCAL_DEFAULT_EXCLUDES,
   WARP_DEFAULT_EXCLUDES,
 } from "../../../src/domain/split-tunnels";
 
 const excludeAuto: SplitTunnelProfileSpec = { mode: "exclude", auto: true, entries: [] };
+
+const LINK_LOCAL = "IPv4 link-local addresses, which a device takes when DHCP gives it none";
+const LOCAL_MULTICAST = "local network multicast: mDNS, LLMNR, routing protocols";
+const BROADCAST = "limited broadcast: DHCP discovery";
+const IPV6_LINK_LOCAL = "IPv6 link-local addresses: neighbour discovery, router advertisements";
+
+/** A `local-default-routed` problem: `route` carves the WARP default `address`. */
+const localRouted = (
+  route: string,
+  address: string,
+  description: string,
+  purpose: string,
+  unreachable: string,
+) => ({
+  code: "local-default-routed",
+  severity: "warning",
+  routeNetwork: route,
+  entry: { address, description },
+  purpose,
+  unreachable: [unreachable],
+});
 
 describe("WARP default excludes", () => {
   it("lists Cloudflare's 16 defaults in the table's order", ({ expect }) => {
@@ -30,6 +52,22 @@ describe("WARP default excludes", () => {
       { address: "ff03::/16", description: "" },
       { address: "ff04::/16", description: "" },
       { address: "ff05::/16", description: "" },
+    ]);
+  });
+
+  it("marks DHCP, link-local and local multicast defaults as local, with what uses them", ({
+    expect,
+  }) => {
+    expect(LOCAL_DEFAULT_EXCLUDES).toEqual([
+      { address: "169.254.0.0/16", purpose: LINK_LOCAL },
+      { address: "224.0.0.0/24", purpose: LOCAL_MULTICAST },
+      { address: "255.255.255.255/32", purpose: BROADCAST },
+      { address: "fe80::/10", purpose: IPV6_LINK_LOCAL },
+      { address: "ff01::/16", purpose: "interface-local multicast" },
+      { address: "ff02::/16", purpose: "link-local multicast: neighbour discovery, DHCPv6, mDNS" },
+      { address: "ff03::/16", purpose: "realm-local multicast" },
+      { address: "ff04::/16", purpose: "admin-local multicast" },
+      { address: "ff05::/16", purpose: "site-local multicast: DHCPv6 servers, SSDP" },
     ]);
   });
 });
@@ -179,16 +217,15 @@ describe("effectiveSplitTunnel in every mode", () => {
       { address: "172.16.0.0/12", description: "", source: kept },
     ]);
     expect(result.entries.length).toEqual(22);
-    expect(result.problems).toEqual([]);
-  });
-
-  it("Exclude + auto drops every IPv4 default when the whole IPv4 space is routed", ({
-    expect,
-  }) => {
-    expect(effectiveSplitTunnel(excludeAuto, ["0.0.0.0/0"])).toEqual({
-      entries: WARP_DEFAULT_EXCLUDES.slice(9).map((entry) => ({ ...entry, source: kept })),
-      problems: [],
-    });
+    expect(result.problems).toEqual([
+      localRouted(
+        "169.254.0.0/17",
+        "169.254.0.0/16",
+        "DHCP Unspecified",
+        LINK_LOCAL,
+        "169.254.0.0/17",
+      ),
+    ]);
   });
 
   it("Include + auto lists the union of the routes, then the user's entries", ({ expect }) => {
@@ -292,6 +329,196 @@ describe("effectiveSplitTunnel in every mode", () => {
     expect(() => effectiveSplitTunnel(excludeAuto, ["10.1.2.3/8"])).toThrow(
       'not a valid CIDR: "10.1.2.3/8": host bits set (canonical 10.0.0.0/8)',
     );
+  });
+});
+
+describe("effectiveSplitTunnel and the local WARP defaults", () => {
+  const kept = { kind: "warp-default" };
+  const ipv6Defaults = [
+    { address: "fe80::/10", description: "IPv6 Link Local", source: kept },
+    { address: "fd00::/8", description: "", source: kept },
+    { address: "ff01::/16", description: "", source: kept },
+    { address: "ff02::/16", description: "", source: kept },
+    { address: "ff03::/16", description: "", source: kept },
+    { address: "ff04::/16", description: "", source: kept },
+    { address: "ff05::/16", description: "", source: kept },
+  ];
+
+  it("routing 0.0.0.0/0 drops every IPv4 default and warns for DHCP, link-local and local multicast", ({
+    expect,
+  }) => {
+    expect(effectiveSplitTunnel(excludeAuto, ["0.0.0.0/0"])).toEqual({
+      entries: ipv6Defaults,
+      problems: [
+        localRouted(
+          "0.0.0.0/0",
+          "169.254.0.0/16",
+          "DHCP Unspecified",
+          LINK_LOCAL,
+          "169.254.0.0/16",
+        ),
+        localRouted("0.0.0.0/0", "224.0.0.0/24", "", LOCAL_MULTICAST, "224.0.0.0/24"),
+        localRouted(
+          "0.0.0.0/0",
+          "255.255.255.255/32",
+          "DHCP Broadcast",
+          BROADCAST,
+          "255.255.255.255/32",
+        ),
+      ],
+    });
+  });
+
+  it("a route inside 169.254.0.0/16 warns about that route alone and carves the rest around it", ({
+    expect,
+  }) => {
+    const carved = {
+      kind: "warp-default-remainder",
+      parent: "169.254.0.0/16",
+      carvedBy: ["169.254.10.0/24"],
+    };
+    const remainder = (address: string) => ({
+      address,
+      description: "DHCP Unspecified",
+      source: carved,
+    });
+    expect(effectiveSplitTunnel(excludeAuto, ["169.254.10.0/24"])).toEqual({
+      entries: [
+        { address: "10.0.0.0/8", description: "", source: kept },
+        { address: "100.64.0.0/10", description: "", source: kept },
+        remainder("169.254.0.0/21"),
+        remainder("169.254.8.0/23"),
+        remainder("169.254.11.0/24"),
+        remainder("169.254.12.0/22"),
+        remainder("169.254.16.0/20"),
+        remainder("169.254.32.0/19"),
+        remainder("169.254.64.0/18"),
+        remainder("169.254.128.0/17"),
+        { address: "172.16.0.0/12", description: "", source: kept },
+        { address: "192.0.0.0/24", description: "", source: kept },
+        { address: "192.168.0.0/16", description: "", source: kept },
+        { address: "224.0.0.0/24", description: "", source: kept },
+        { address: "240.0.0.0/4", description: "", source: kept },
+        { address: "255.255.255.255/32", description: "DHCP Broadcast", source: kept },
+        ...ipv6Defaults,
+      ],
+      problems: [
+        localRouted(
+          "169.254.10.0/24",
+          "169.254.0.0/16",
+          "DHCP Unspecified",
+          LINK_LOCAL,
+          "169.254.10.0/24",
+        ),
+      ],
+    });
+  });
+
+  it("routing ::/0 drops every IPv6 default and warns for link-local and each multicast scope, not fd00::/8", ({
+    expect,
+  }) => {
+    const scope = (address: string, purpose: string) =>
+      localRouted("::/0", address, "", purpose, address);
+    expect(effectiveSplitTunnel(excludeAuto, ["::/0"])).toEqual({
+      entries: WARP_DEFAULT_EXCLUDES.slice(0, 9).map((entry) => ({ ...entry, source: kept })),
+      problems: [
+        localRouted("::/0", "fe80::/10", "IPv6 Link Local", IPV6_LINK_LOCAL, "fe80::/10"),
+        scope("ff01::/16", "interface-local multicast"),
+        scope("ff02::/16", "link-local multicast: neighbour discovery, DHCPv6, mDNS"),
+        scope("ff03::/16", "realm-local multicast"),
+        scope("ff04::/16", "admin-local multicast"),
+        scope("ff05::/16", "site-local multicast: DHCPv6 servers, SSDP"),
+      ],
+    });
+  });
+
+  it("orders the warnings by default, then by route broadest first", ({ expect }) => {
+    const problems = effectiveSplitTunnel(excludeAuto, [
+      "ff02::/16",
+      "224.0.0.0/28",
+      "fe00::/7",
+      "224.0.0.0/4",
+    ]).problems;
+    const multicast = "link-local multicast: neighbour discovery, DHCPv6, mDNS";
+    expect(problems).toEqual([
+      localRouted("224.0.0.0/4", "224.0.0.0/24", "", LOCAL_MULTICAST, "224.0.0.0/24"),
+      localRouted("224.0.0.0/28", "224.0.0.0/24", "", LOCAL_MULTICAST, "224.0.0.0/28"),
+      localRouted("fe00::/7", "fe80::/10", "IPv6 Link Local", IPV6_LINK_LOCAL, "fe80::/10"),
+      localRouted("fe00::/7", "ff01::/16", "", "interface-local multicast", "ff01::/16"),
+      localRouted("fe00::/7", "ff02::/16", "", multicast, "ff02::/16"),
+      localRouted("ff02::/16", "ff02::/16", "", multicast, "ff02::/16"),
+      localRouted("fe00::/7", "ff03::/16", "", "realm-local multicast", "ff03::/16"),
+      localRouted("fe00::/7", "ff04::/16", "", "admin-local multicast", "ff04::/16"),
+      localRouted(
+        "fe00::/7",
+        "ff05::/16",
+        "",
+        "site-local multicast: DHCPv6 servers, SSDP",
+        "ff05::/16",
+      ),
+    ]);
+  });
+
+  it("routes carving only the private-space defaults raise no warning", ({ expect }) => {
+    const carvable = [
+      "10.0.0.0/8",
+      "100.64.0.0/10",
+      "172.16.0.0/12",
+      "192.0.0.0/24",
+      "192.168.0.0/16",
+      "240.0.0.0/5",
+      "fd00::/8",
+    ];
+    expect(effectiveSplitTunnel(excludeAuto, carvable)).toEqual({
+      entries: [
+        { address: "169.254.0.0/16", description: "DHCP Unspecified", source: kept },
+        { address: "224.0.0.0/24", description: "", source: kept },
+        {
+          address: "248.0.0.0/5",
+          description: "",
+          source: {
+            kind: "warp-default-remainder",
+            parent: "240.0.0.0/4",
+            carvedBy: ["240.0.0.0/5"],
+          },
+        },
+        { address: "255.255.255.255/32", description: "DHCP Broadcast", source: kept },
+        ...ipv6Defaults.filter((entry) => entry.address !== "fd00::/8"),
+      ],
+      problems: [],
+    });
+  });
+
+  it("routing the whole of 240.0.0.0/4 takes the DHCP broadcast address with it", ({ expect }) => {
+    expect(effectiveSplitTunnel(excludeAuto, ["240.0.0.0/4"]).problems).toEqual([
+      localRouted(
+        "240.0.0.0/4",
+        "255.255.255.255/32",
+        "DHCP Broadcast",
+        BROADCAST,
+        "255.255.255.255/32",
+      ),
+    ]);
+  });
+
+  it("Include mode and Exclude without auto never warn about local defaults", ({ expect }) => {
+    const routes = ["0.0.0.0/0", "::/0"];
+    const problemsOf = (spec: SplitTunnelProfileSpec) =>
+      effectiveSplitTunnel(spec, routes, { teamDomain: "acme.cloudflareaccess.com" }).problems;
+    const teamDomain = { host: "acme.cloudflareaccess.com", description: "" };
+    expect(problemsOf({ mode: "include", auto: true, entries: [] })).toEqual([]);
+    expect(
+      problemsOf({
+        mode: "include",
+        auto: false,
+        entries: [
+          { address: "0.0.0.0/0", description: "" },
+          { address: "::/0", description: "" },
+          teamDomain,
+        ],
+      }),
+    ).toEqual([]);
+    expect(problemsOf({ mode: "exclude", auto: false, entries: [] })).toEqual([]);
   });
 });
 
