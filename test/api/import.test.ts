@@ -201,4 +201,53 @@ describe("import of a hand-written policy", () => {
     const missing = await post(`${base}/import`, { kind: "network_policy", cloudflare_id: "nope" });
     expect(missing.status).toBe(404);
   });
+
+  it("answers plan, explain and import about a rule nested 6,000 deep without falling over", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeSeedScenario(base);
+    await post(`${base}/reconcile`);
+    const traffic = `${"(".repeat(6_000)}net.dst.ip in {10.20.1.1}${")".repeat(6_000)}`;
+    const hand = await sdk().zeroTrust.gateway.rules.create({
+      account_id: accountId,
+      name: "Nested by a script",
+      action: "block",
+      enabled: true,
+      filters: ["l4"],
+      precedence: 100,
+      traffic,
+    });
+    const plan = await post<{ actions: unknown[] }>(`${base}/plan`);
+    expect([plan.status, plan.body.actions]).toEqual([200, []]);
+    const explained = await post<{ verdict: string; policy: { unevaluable: unknown[] } }>(
+      `${base}/explain?state=observed`,
+      { email: "user@example.com", destination_ip: "10.20.1.1", port: 22 },
+    );
+    expect([explained.status, explained.body.policy.unevaluable]).toEqual([
+      200,
+      [
+        {
+          id: `cloudflare:${hand.id}`,
+          name: "Nested by a script",
+          precedence: 100,
+          reason: "nested more than 64 levels deep (each `not` counts two) at offset 64",
+        },
+      ],
+    ]);
+    const imported = await post(`${base}/import`, {
+      kind: "network_policy",
+      cloudflare_id: hand.id,
+    });
+    expect([imported.status, (imported.body as { errors: unknown[] }).errors]).toEqual([
+      422,
+      [
+        {
+          pointer: "#/cloudflare_id",
+          detail: `the expression ${JSON.stringify("(".repeat(60))}… does not parse at offset 64: nested more than 64 levels deep (each \`not\` counts two)`,
+          code: "not-importable",
+        },
+      ],
+    ]);
+  });
 });

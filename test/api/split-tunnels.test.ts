@@ -541,6 +541,11 @@ describe("device profile writes", () => {
         "the expression is 501 characters in canonical form; Cloudflare takes at most 500",
         "match-too-long",
       ],
+      [
+        `${"(".repeat(1_985)}identity.email == "a"${")".repeat(1_985)}`,
+        "not a device profile match expression at offset 64: nested more than 64 levels deep (each `not` counts two)",
+        "invalid-expression",
+      ],
     ];
     for (const [match, detail, code] of refusals) {
       const created = await post(

@@ -43,6 +43,15 @@ function postureIds(expr: Expr | null): string[] | null {
   return ids.every((id): id is string => id !== null) ? [...new Set(ids)].sort() : null;
 }
 
+/** How much of a refused expression a reason quotes: rules made by scripts can be huge. */
+const QUOTED_EXPRESSION_MAX = 60;
+
+function quoteStart(expression: string): string {
+  return expression.length > QUOTED_EXPRESSION_MAX
+    ? `${JSON.stringify(expression.slice(0, QUOTED_EXPRESSION_MAX))}…`
+    : JSON.stringify(expression);
+}
+
 /**
  * The structured policy equivalent to an observed Gateway rule. Requires an l4 rule with action
  * allow or block whose `traffic` and `identity` map onto selectors exactly (see `toSelectors`)
@@ -67,7 +76,7 @@ export function importNetworkPolicy(
     const e = selectors.error;
     return refuse(
       e.code === "invalid-expression"
-        ? `the expression ${JSON.stringify(e.expression)} does not parse at offset ${e.offset}: ${e.message}`
+        ? `the expression ${quoteStart(e.expression)} does not parse at offset ${e.offset}: ${e.message}`
         : `the ${e.part} expression has no structured form: ${e.reason}`,
     );
   }

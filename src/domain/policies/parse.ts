@@ -72,8 +72,19 @@ function combine(kind: "and" | "or" | "xor", operands: Expr<string>[]): Expr<str
   return flat.length === 1 && flat[0] !== undefined ? flat[0] : { kind, operands: flat };
 }
 
+/**
+ * How deep parentheses and `not` may nest, a `not` counting two levels since it prints as
+ * `not (…)`: so whatever parses, prints as text that parses again. Far beyond any rule a person
+ * writes, and well inside a Worker's call stack: the parser, printer and evaluator all recurse
+ * once per level, and rules made in the dashboard reach them too.
+ */
+export const MAX_EXPRESSION_NESTING = 64;
+
+const NESTING_MESSAGE = `nested more than ${MAX_EXPRESSION_NESTING} levels deep (each \`not\` counts two)`;
+
 class Parser {
   private pos = 0;
+  private depth = 0;
 
   constructor(
     private readonly text: string,
@@ -152,17 +163,34 @@ class Parser {
     return combine("and", operands);
   }
 
+  /**
+   * Runs `read` `levels` nesting levels deeper; past `MAX_EXPRESSION_NESTING` fails at `start`,
+   * where the level opens.
+   */
+  private nested<T>(start: number, levels: 1 | 2, read: () => T): T {
+    if (this.depth + levels > MAX_EXPRESSION_NESTING) {
+      this.fail(NESTING_MESSAGE, start);
+    }
+    this.depth += levels;
+    try {
+      return read();
+    } finally {
+      this.depth -= levels;
+    }
+  }
+
   private parseUnary(): Expr<string> {
     this.skipSpace();
+    const start = this.pos;
     if (this.keyword("not")) {
-      return { kind: "not", operand: this.parseUnary() };
+      return { kind: "not", operand: this.nested(start, 2, () => this.parseUnary()) };
     }
     if (this.text.startsWith("!", this.pos) && !this.text.startsWith("!=", this.pos)) {
       this.pos++;
-      return { kind: "not", operand: this.parseUnary() };
+      return { kind: "not", operand: this.nested(start, 2, () => this.parseUnary()) };
     }
     if (this.symbol("(")) {
-      const inner = this.parseOr();
+      const inner = this.nested(start, 1, () => this.parseOr());
       this.expect(")");
       return inner;
     }
@@ -547,7 +575,8 @@ class Parser {
  * `operators`, `values` and `refused` (see `FieldSpec`) narrow this further.
  *
  * Not supported (an `invalid-expression` error saying so): Gateway lists `in $id`, the wildcard
- * operators, functions other than `any`/`all`, fields outside the table.
+ * operators, functions other than `any`/`all`, fields outside the table, nesting deeper than
+ * `MAX_EXPRESSION_NESTING`.
  * @see https://developers.cloudflare.com/ruleset-engine/rules-language/operators/
  * @see https://github.com/cloudflare/wirefilter
  */

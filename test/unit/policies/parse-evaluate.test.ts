@@ -250,6 +250,28 @@ describe("parseExpression", () => {
     },
   );
 
+  it("parses 64 levels of nesting, a `not` counting two, and refuses the next where it opens", ({
+    expect,
+  }) => {
+    const leaf = "net.dst.port == 22";
+    const message = "nested more than 64 levels deep (each `not` counts two)";
+    const deepest = `${"(".repeat(32)}${"not ".repeat(16)}${leaf}${")".repeat(32)}`;
+    const parsed = parseExpression(deepest);
+    const printed = `${"not (".repeat(16)}${leaf}${")".repeat(16)}`;
+    expect(parsed.ok && formatExpression(parsed.value as Expr)).toEqual(printed);
+    expect(parseExpression(printed)).toEqual(parsed);
+    const tooDeep = `${"(".repeat(5_000)}${leaf}${")".repeat(5_000)}`;
+    expect(parseExpression(tooDeep)).toEqual({
+      ok: false,
+      error: { code: "invalid-expression", expression: tooDeep, offset: 64, message },
+    });
+    const tooManyNots = `${"!".repeat(33)}${leaf}`;
+    expect(parseExpression(tooManyNots)).toEqual({
+      ok: false,
+      error: { code: "invalid-expression", expression: tooManyNots, offset: 32, message },
+    });
+  });
+
   it("prints what it parses so that the printed text parses to the same tree", ({ expect }) => {
     const texts = [
       "net.dst.ip in {10.0.0.0/8} and not (net.dst.port == 22)",
