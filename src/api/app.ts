@@ -23,6 +23,7 @@ import { grantsRouter } from "./grants";
 import { importRouter } from "./import";
 import { requireApiKey } from "./middleware/auth";
 import { requestId } from "./middleware/request-id";
+import { requireWellFormedText } from "./middleware/well-formed-text";
 import { networkPolicies } from "./policies";
 import { policyAnalysisRouter } from "./policies/analysis";
 import { policyMoveRouter } from "./policies/move";
@@ -90,6 +91,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
       },
     }),
   );
+  app.use("/v1/*", requireWellFormedText);
 
   const desired = createRouter();
   mountCollection(desired, virtualNetworks);

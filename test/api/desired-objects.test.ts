@@ -211,6 +211,43 @@ describe("request bodies", () => {
     expect((await get(`${base}/split-tunnels/default`)).status).toBe(404);
   });
 
+  it("refuses text that is not valid Unicode, naming each string and key, and stores nothing", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const tunnel = await post<{ id: string }>(`${base}/tunnels`, { name: "dc1" });
+    const response = await post(`${base}/routes`, {
+      network: "10.1.0.0/16",
+      tunnel_id: tunnel.body.id,
+      comment: "bad \ud800 text",
+      "\udc00": "x",
+    });
+    expect([response.status, problemOf(response).detail, problemOf(response).errors]).toEqual([
+      422,
+      "Text in the body must be valid Unicode.",
+      [
+        {
+          pointer: "#/comment",
+          detail: "not valid Unicode: holds a lone UTF-16 surrogate",
+          code: "invalid-unicode",
+        },
+        {
+          pointer: "#/\udc00",
+          detail: "not valid Unicode: holds a lone UTF-16 surrogate",
+          code: "invalid-unicode",
+        },
+      ],
+    ]);
+    const paired = await post(`${base}/routes`, {
+      network: "10.1.0.0/16",
+      tunnel_id: tunnel.body.id,
+      comment: "paired \ud83d\ude00 is fine",
+    });
+    expect(paired.status).toBe(201);
+    const routes = await get<{ items: { comment: string }[] }>(`${base}/routes`);
+    expect(routes.body.items.map((route) => route.comment)).toEqual(["paired 😀 is fine"]);
+  });
+
   const grant = {
     ticket: { system: "jira", id: "OPS-1" },
     subject_email: "a@example.com",
