@@ -492,7 +492,11 @@ describe("device profile writes", () => {
       precedence: 0,
       split_tunnel: {
         mode: "sideways",
-        entries: [{ address: "10.1.2.3/8" }, { address: "10.0.0.0/8", host: "a.example" }],
+        entries: [
+          { address: "10.1.2.3/8" },
+          { address: "10.0.0.0/8", host: "a.example" },
+          { host: "10.0.0.1" },
+        ],
       },
     });
     expect(bad.status).toBe(422);
@@ -510,6 +514,11 @@ describe("device profile writes", () => {
         pointer: "#/split_tunnel/entries/1",
         detail: "an entry has exactly one of address or host",
         code: "address-xor-host",
+      },
+      {
+        pointer: "#/split_tunnel/entries/2/host",
+        detail: "an IP address goes in address, not host",
+        code: "host-is-address",
       },
     ]);
   });

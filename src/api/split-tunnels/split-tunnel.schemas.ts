@@ -21,6 +21,12 @@ const Host = z
     /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
     "a host name, optionally starting with *.",
   )
+  // A top-level domain is never all digits (RFC 3696 §2), so `10.0.0.1` here is an address that
+  // WARP would try to resolve as a name and never match.
+  .refine((host) => !/(^|\.)[0-9]+$/.test(host), {
+    message: "an IP address goes in address, not host",
+    params: { code: "host-is-address" },
+  })
   .openapi({ example: "*.corp.example.com" });
 
 const Entry = z
