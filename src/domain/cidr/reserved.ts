@@ -1,7 +1,7 @@
 /**
  * Cloudflare's reserved ranges for WARP and Gateway. A tunnel route inside one of them would
  * fight Cloudflare's own addressing, so tunnelplane refuses it; a broader route that contains
- * one is harmless (the reserved range wins by longest prefix) and is only reported.
+ * one is harmless (the reserved range wins by longest prefix) and is accepted without a word.
  */
 
 import { parseKnownCidr } from "./known";
