@@ -221,7 +221,8 @@ export function toConflictResource(conflict: AccountConflict): z.input<typeof Co
         shadowed: conflict.shadowed,
       };
     case "route-excluded":
-    case "route-not-included": {
+    case "route-not-included":
+    case "local-default-routed": {
       const shared = {
         ...base,
         objects: [conflict.profile, ...conflict.routeIds.map(routeObject)],
@@ -230,22 +231,14 @@ export function toConflictResource(conflict: AccountConflict): z.input<typeof Co
         route_ids: conflict.routeIds,
         unreachable: conflict.unreachable,
       };
+      if (conflict.code === "route-not-included") {
+        return { code: conflict.code, ...shared };
+      }
+      const entry = entryToWire(conflict.entry);
       return conflict.code === "route-excluded"
-        ? { code: conflict.code, ...shared, entry: entryToWire(conflict.entry) }
-        : { code: conflict.code, ...shared };
+        ? { code: conflict.code, ...shared, entry }
+        : { code: conflict.code, ...shared, entry, purpose: conflict.purpose };
     }
-    case "local-default-routed":
-      return {
-        code: conflict.code,
-        ...base,
-        objects: [conflict.profile, ...conflict.routeIds.map(routeObject)],
-        profile_id: conflict.profile.id,
-        route_network: conflict.routeNetwork,
-        route_ids: conflict.routeIds,
-        entry: entryToWire(conflict.entry),
-        purpose: conflict.purpose,
-        unreachable: conflict.unreachable,
-      };
     case "team-domain-not-included":
       return {
         code: conflict.code,
