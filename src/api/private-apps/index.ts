@@ -15,7 +15,7 @@ import {
 } from "../../domain/plan/private-app-policies";
 import { renderNetworkPolicy } from "../../domain/policies/render";
 import { compareCidrs } from "../../domain/policies/selectors";
-import type { CollectionDefinition, WriteContext } from "../desired/collection";
+import { type CollectionDefinition, newObject, type WriteContext } from "../desired/collection";
 import { CidrString, canonical, EmailDomain } from "../fields";
 import { EmailRegex, PortSpec, parsePort } from "../policies";
 import { bottomPrecedence, loadPrecedenceState } from "../policies/precedence";
@@ -162,16 +162,7 @@ export const privateApps: CollectionDefinition<
     return { ...spec, precedence: await precedenceFor(body, spec, ctx) };
   },
   toWire(spec) {
-    const policies = privateAppPolicies({
-      kind: "private_app",
-      id: "<app>",
-      version: 1,
-      spec,
-      cloudflareId: null,
-      syncedVersion: null,
-      createRequestedAtMs: null,
-      deletedAtMs: null,
-    });
+    const policies = privateAppPolicies(newObject("private_app", "<app>", spec));
     return {
       name: spec.name,
       precedence: spec.precedence,

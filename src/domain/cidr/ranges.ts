@@ -3,7 +3,7 @@
  * (IPv4 before IPv6, then by first address), disjoint and never adjacent, so every set has one
  * representation and the operations are linear merges over bigint bounds.
  */
-import { forEachCoverPrefix } from "./cover";
+import { type CoverVisitor, forEachCoverPrefix } from "./cover";
 import { parseKnownCidr } from "./known";
 import { formatNetwork, hostMask, type IpFamily, type Prefix } from "./parse";
 import { valueOfWords, wordsOfValue } from "./words";
@@ -219,17 +219,17 @@ export function isSubset(inner: AddressSetInput, outer: AddressSetInput): boolea
  */
 export function minimalCover(set: AddressSetInput): Prefix[] {
   const prefixes: Prefix[] = [];
-  for (const range of toAddressSet(set)) {
-    forEachCoverPrefix(
-      range.family,
-      wordsOfValue(range.first),
-      wordsOfValue(range.last),
-      (family, words, prefixLength) => {
-        prefixes.push({ family, address: valueOfWords(words), prefixLength });
-      },
-    );
-  }
+  forEachSetCoverPrefix(set, (family, words, prefixLength) => {
+    prefixes.push({ family, address: valueOfWords(words), prefixLength });
+  });
   return prefixes;
+}
+
+/** Calls `visit` for each prefix of `minimalCover(set)`, in its order, as address words. */
+function forEachSetCoverPrefix(set: AddressSetInput, visit: CoverVisitor): void {
+  for (const range of toAddressSet(set)) {
+    forEachCoverPrefix(range.family, wordsOfValue(range.first), wordsOfValue(range.last), visit);
+  }
 }
 
 /**
@@ -238,16 +238,9 @@ export function minimalCover(set: AddressSetInput): Prefix[] {
  */
 export function minimalCoverText(set: AddressSetInput): string[] {
   const networks: string[] = [];
-  for (const range of toAddressSet(set)) {
-    forEachCoverPrefix(
-      range.family,
-      wordsOfValue(range.first),
-      wordsOfValue(range.last),
-      (family, words, prefixLength) => {
-        networks.push(formatNetwork(family, words, prefixLength));
-      },
-    );
-  }
+  forEachSetCoverPrefix(set, (family, words, prefixLength) => {
+    networks.push(formatNetwork(family, words, prefixLength));
+  });
   return networks;
 }
 

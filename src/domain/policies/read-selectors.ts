@@ -6,8 +6,8 @@ import { formatPrefix, parseCidr } from "../cidr/parse";
 import { minimalCover } from "../cidr/ranges";
 import type { NetworkProtocol, PortRange } from "../model";
 import { err, ok, type Result } from "../result";
+import { parseConditions } from "./evaluate";
 import { type Expr, formatExpression, type ParseError, type SetItem } from "./expression";
-import { parseExpression } from "./parse";
 import { NETWORK_PROTOCOLS, normalizeSelectors, type PolicySelectors } from "./selectors";
 
 /**
@@ -188,19 +188,15 @@ export function toSelectors(
   traffic: string,
   identity: string,
 ): Result<PolicySelectors, ParseError | NotStructuredError> {
-  const trafficExpr = parseExpression(traffic);
-  if (!trafficExpr.ok) {
-    return trafficExpr;
+  const conditions = parseConditions(traffic, identity);
+  if (!conditions.ok) {
+    return conditions;
   }
-  const identityExpr = parseExpression(identity);
-  if (!identityExpr.ok) {
-    return identityExpr;
-  }
-  const trafficPart = trafficSelectors(trafficExpr.value);
+  const trafficPart = trafficSelectors(conditions.value.traffic);
   if (!trafficPart.ok) {
     return trafficPart;
   }
-  const identityPart = identitySelectors(identityExpr.value);
+  const identityPart = identitySelectors(conditions.value.identity);
   if (!identityPart.ok) {
     return identityPart;
   }
