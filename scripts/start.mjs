@@ -8,9 +8,14 @@
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { seedDemo } from "./demo.mjs";
+import { quietInspector } from "./quiet-inspector.mjs";
 
 const API_PORT = 8787;
 const EMULATOR_PORT = 8788;
+const API_INSPECTOR_PORT = 9229;
+const EMULATOR_INSPECTOR_PORT = 9230;
+/** `TUNNELPLANE_DEVTOOLS=1` leaves the inspectors free for Chrome DevTools (and unquieted). */
+const DEVTOOLS = process.env.TUNNELPLANE_DEVTOOLS === "1";
 const CRON_EVERY_MS = 30_000;
 const API = `http://127.0.0.1:${API_PORT}`;
 const EMULATOR = `http://127.0.0.1:${EMULATOR_PORT}`;
@@ -76,7 +81,7 @@ start("emulator", [
   "--port",
   `${EMULATOR_PORT}`,
   "--inspector-port",
-  "9230",
+  `${EMULATOR_INSPECTOR_PORT}`,
 ]);
 start("api", [
   "dev",
@@ -85,7 +90,7 @@ start("api", [
   "--port",
   `${API_PORT}`,
   "--inspector-port",
-  "9229",
+  `${API_INSPECTOR_PORT}`,
   "--test-scheduled",
   "--var",
   `CLOUDFLARE_API_BASE_URL:${EMULATOR}/client/v4`,
@@ -119,6 +124,10 @@ try {
     waitFor(`${EMULATOR}/__emulator/calls?since=0`, "emulator"),
     waitFor(`${API}/healthz`, "control plane"),
   ]);
+  if (!DEVTOOLS) {
+    quietInspector(API_INSPECTOR_PORT);
+    quietInspector(EMULATOR_INSPECTOR_PORT);
+  }
   const demo = await seedDemo(API, "dev-admin-key");
   console.log(`
 tunnelplane is running.
@@ -126,6 +135,7 @@ tunnelplane is running.
   Docs           ${API}/docs        OpenAPI: ${API}/openapi.json
   Emulator       ${EMULATOR}/client/v4   (calls: ${EMULATOR}/__emulator/calls)
   Cron           fired every ${CRON_EVERY_MS / 1000} s; by hand: curl "${API}/__scheduled?cron=*+*+*+*+*"
+  DevTools       ${DEVTOOLS ? `chrome://inspect on 127.0.0.1:${API_INSPECTOR_PORT}` : "TUNNELPLANE_DEVTOOLS=1 npm start frees the inspector for Chrome DevTools"}
   Demo account   ${demo.accountId}  (${demo.note})
 Ctrl-C stops everything.
 `);
