@@ -1,7 +1,8 @@
 /** Runs every benchmark in bench/ (`npm run bench`). Numbers are printed, never asserted. */
+import { runMemoryBench } from "./memory.bench";
 import { runSplitTunnelBench } from "./split-tunnels.bench";
 
-const benchmarks: Array<() => void> = [runSplitTunnelBench];
+const benchmarks: Array<() => void> = [runSplitTunnelBench, runMemoryBench];
 
 for (const benchmark of benchmarks) {
   benchmark();

@@ -1,0 +1,269 @@
+#!/usr/bin/env node
+/**
+ * Soak benchmark (`npm run bench:soak`): 5,000 mixed writes and reads against the control plane
+ * that `npm start` runs on 127.0.0.1:8787, in a soak account of its own. It prints the memory of
+ * the workerd process that runs the control plane every 500 requests, then once more after the
+ * isolate has been idle and fully collected, and exits 1 when any request failed or when that
+ * last figure exceeds the first by more than 64 MB.
+ *
+ * Memory is the process's resident set (RSS, from /proc, so Linux only) and the control plane
+ * isolate's V8 heap (from the inspector workerd exposes on loopback). Bounded: at most
+ * `--requests` requests (default 5,000) and `--minutes` minutes (default 30); loopback only.
+ *
+ * Usage: node bench/soak.mjs [--requests N] [--minutes M] [--concurrency C]
+ */
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: "string", default: "5000" },
+    minutes: { type: "string", default: "30" },
+    concurrency: { type: "string", default: "4" },
+  },
+});
+const REQUESTS = Number(args.requests);
+const DEADLINE_MS = Date.now() + Number(args.minutes) * 60_000;
+const CONCURRENCY = Number(args.concurrency);
+const REPORT_EVERY = 500;
+const MAX_GROWTH_MB = 64;
+
+const API = "http://127.0.0.1:8787";
+const AUTH = { authorization: "Bearer dev-admin-key", "content-type": "application/json" };
+const ACCOUNT = "50a650a650a650a650a650a650a650a6";
+const BASE = `${API}/v1/accounts/${ACCOUNT}`;
+
+/** Socket inodes of a process by descriptor number. */
+function socketInodes(pid) {
+  const inodes = new Map();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) {
+        inodes.set(match[1], Number(fd));
+      }
+    } catch {
+      // the descriptor closed meanwhile
+    }
+  }
+  return inodes;
+}
+
+/** Listening TCP sockets as `{ port, inode }`, from /proc/net/tcp (state 0A is LISTEN). */
+function listeningSockets() {
+  const sockets = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === "0A") {
+        sockets.push({ port: Number.parseInt(cols[1].split(":")[1], 16), inode: cols[9] });
+      }
+    }
+  }
+  return sockets;
+}
+
+const parentOf = (pid) =>
+  Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+
+/**
+ * The two workerd processes of the control plane's `wrangler dev`: the one that serves port 8787
+ * (wrangler's proxy and inspector proxy) and its sibling that runs the Worker, with the Worker's
+ * inspector URL. workerd opens its inspector socket before its other listeners, so it is the
+ * sibling's lowest-numbered listening descriptor; only that port is asked (an HTTP request on
+ * workerd's other ports, its control channel among them, would break it).
+ */
+function findControlPlane() {
+  const listening = listeningSockets();
+  const workerd = readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd\0serve");
+      } catch {
+        return false;
+      }
+    });
+  const proxy = workerd.find((pid) => {
+    const inodes = socketInodes(pid);
+    return listening.some((s) => s.port === 8787 && inodes.has(s.inode));
+  });
+  if (proxy === undefined) {
+    throw new Error("no workerd serves port 8787: is `npm start` running?");
+  }
+  const worker = workerd.find((pid) => pid !== proxy && parentOf(pid) === parentOf(proxy));
+  if (worker === undefined) {
+    throw new Error("the control plane's Worker process was not found");
+  }
+  const inodes = socketInodes(worker);
+  const [inspector] = listening
+    .filter((s) => inodes.has(s.inode))
+    .sort((a, b) => inodes.get(a.inode) - inodes.get(b.inode));
+  return {
+    proxyPid: proxy,
+    workerPid: worker,
+    inspector: `ws://127.0.0.1:${inspector.port}/core:user:tunnelplane`,
+  };
+}
+
+const rssMb = (pid) => {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+  return Number(line[1]) / 1024;
+};
+
+/**
+ * Sends one inspector command and waits for its answer. `HeapProfiler.takeHeapSnapshot` makes V8
+ * run a full, compacting collection first (the chunks are discarded): that is what the isolate
+ * would do under the memory pressure of a deployed 128 MB Worker.
+ */
+function inspect(url, method) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.on("open", () => socket.send(JSON.stringify({ id: 1, method })));
+    socket.on("message", (data) => {
+      const message = JSON.parse(String(data));
+      if (message.id === 1 && ("result" in message || "error" in message)) {
+        socket.close();
+        resolve(message.result);
+      }
+    });
+    socket.on("error", () => reject(new Error(`inspector ${url} failed`)));
+  });
+}
+
+async function heapMb(url) {
+  const usage = await inspect(url, "Runtime.getHeapUsage");
+  return usage.usedSize / 1024 / 1024;
+}
+
+async function call(method, path, body) {
+  const response = await fetch(`${API}${path}`, {
+    method,
+    headers: AUTH,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === "" ? null : JSON.parse(text) };
+}
+
+/** The soak account, its tunnel and default profile (created once; reused on later runs). */
+async function prepare() {
+  const existing = await call("GET", `/v1/accounts/${ACCOUNT}`);
+  if (existing.status === 404) {
+    await call("POST", "/v1/accounts", {
+      account_id: ACCOUNT,
+      name: "Soak",
+      api_token: "token-for-the-emulator-000000",
+      mode: "observe",
+      reconcile_interval_s: 300,
+    });
+  }
+  const name = `soak-${Date.now()}`;
+  const tunnel = await call("POST", `${BASE}/tunnels`.slice(API.length), { name });
+  await call("PUT", `${BASE}/split-tunnels/default`.slice(API.length), {
+    mode: "exclude",
+    auto: true,
+  });
+  return { tunnelId: tunnel.body.id, stamp: Date.now() % 1_000_000 };
+}
+
+/** Request `i` of the mix: 40% route creates, 20% policy writes, 10% virtual networks, 30% reads. */
+function request(i, ctx) {
+  const path = (p) => `/v1/accounts/${ACCOUNT}${p}`;
+  const slot = i % 10;
+  if (slot < 4) {
+    const n = ctx.stamp * 8 + i;
+    const network = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}/32`;
+    return ["POST", path("/routes"), { network, tunnel_id: ctx.tunnelId }, 201];
+  }
+  if (slot < 6) {
+    return [
+      "POST",
+      path("/policies"),
+      {
+        name: `soak ${ctx.stamp}-${i}`,
+        action: "allow",
+        precedence: 100_000 + ((ctx.stamp * 10 + i) % 900_000),
+        destinations: [`10.250.${(i >> 8) & 255}.${i & 255}`],
+        emails: [`user${i}@example.com`],
+      },
+      201,
+    ];
+  }
+  if (slot === 6) {
+    return ["POST", path("/virtual-networks"), { name: `soak-${ctx.stamp}-${i}` }, 201];
+  }
+  if (slot === 7) {
+    return ["GET", path("/routes?limit=50"), undefined, 200];
+  }
+  if (slot === 8) {
+    return ["GET", path("/policies?limit=50"), undefined, 200];
+  }
+  return ["GET", path("/split-tunnels/default"), undefined, 200];
+}
+
+const health = await fetch(`${API}/healthz`).catch(() => null);
+if (health?.status !== 200) {
+  console.error(`the control plane does not answer on ${API}: run \`npm start\` first`);
+  process.exit(2);
+}
+const target = findControlPlane();
+/** Both processes' RSS and the Worker isolate's heap, in MB. */
+async function memory() {
+  return {
+    proxy: rssMb(target.proxyPid),
+    worker: rssMb(target.workerPid),
+    heap: await heapMb(target.inspector),
+  };
+}
+const show = (m) =>
+  `port-8787 process ${m.proxy.toFixed(0)} MB  Worker process ${m.worker.toFixed(0)} MB  Worker heap ${m.heap.toFixed(1)} MB`;
+await inspect(target.inspector, "HeapProfiler.takeHeapSnapshot");
+const before = await memory();
+console.log(`workerd pids: port 8787 ${target.proxyPid}, Worker ${target.workerPid}`);
+console.log(`start        ${show(before)}`);
+
+const ctx = await prepare();
+let sent = 0;
+let failed = 0;
+const startedAt = Date.now();
+async function worker() {
+  while (sent < REQUESTS && Date.now() < DEADLINE_MS) {
+    const i = sent++;
+    const [method, path, body, expected] = request(i, ctx);
+    const answer = await call(method, path, body).catch((error) => ({
+      status: 0,
+      body: String(error),
+    }));
+    if (answer.status !== expected) {
+      failed++;
+      if (failed <= 5) {
+        console.log(
+          `  ${method} ${path} -> ${answer.status} ${JSON.stringify(answer.body).slice(0, 160)}`,
+        );
+      }
+    }
+    if ((i + 1) % REPORT_EVERY === 0) {
+      const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
+      console.log(
+        `${String(i + 1).padStart(5)}        ${show(await memory())}  ${seconds} s  failed ${failed}`,
+      );
+    }
+  }
+}
+await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+
+const busy = await memory();
+await new Promise((resolve) => setTimeout(resolve, 10_000));
+await inspect(target.inspector, "HeapProfiler.takeHeapSnapshot");
+const idle = await memory();
+console.log(`end (busy)   ${show(busy)}`);
+console.log(`end (idle)   ${show(idle)}  (10 s idle, then a full collection)`);
+const growth = { proxy: idle.proxy - before.proxy, worker: idle.worker - before.worker };
+console.log(
+  `${sent} requests in ${((Date.now() - startedAt) / 1000).toFixed(0)} s, ${failed} failed; growth: port-8787 process ${growth.proxy.toFixed(0)} MB, Worker process ${growth.worker.toFixed(0)} MB, Worker heap ${(idle.heap - before.heap).toFixed(1)} MB (limit ${MAX_GROWTH_MB} MB a process)`,
+);
+const passed = failed === 0 && growth.proxy <= MAX_GROWTH_MB && growth.worker <= MAX_GROWTH_MB;
+console.log(passed ? "PASS" : "FAIL");
+process.exit(passed ? 0 : 1);
