@@ -166,7 +166,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
       detail: problem.detail,
       instance: new URL(c.req.url).pathname,
       request_id: id,
-      ...(problem.options.errors === undefined ? {} : { errors: problem.options.errors }),
+      ...(problem.errors === undefined ? {} : { errors: problem.errors }),
       ...problem.options.extensions,
     };
     return new Response(JSON.stringify(body), {

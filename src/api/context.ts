@@ -27,11 +27,12 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const errors = zodIssuesToFields(result.error.issues, result.target);
+        const { errors, total } = zodIssuesToFields(result.error.issues, result.target);
         const where = result.target === "json" ? "body" : result.target;
+        const listed = total > errors.length ? `; the first ${errors.length} are listed` : "";
         throw new ProblemError(
           "validation-failed",
-          `The request ${where} has ${errors.length} invalid field(s).`,
+          `The request ${where} has ${total} invalid field(s)${listed}.`,
           { errors },
         );
       }

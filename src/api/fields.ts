@@ -6,14 +6,7 @@
 import { z } from "@hono/zod-openapi";
 import { type CidrError, canonicalCidr } from "../domain/cidr/parse";
 import { findReservedRange } from "../domain/cidr/reserved";
-
-/** Longest part of a refused input quoted back in an error message, in characters. */
-const QUOTED_INPUT_MAX = 80;
-
-/** The input as quoted in a message: cut to QUOTED_INPUT_MAX characters. */
-function quoted(input: string): string {
-  return input.length > QUOTED_INPUT_MAX ? `${input.slice(0, QUOTED_INPUT_MAX)}…` : input;
-}
+import { quoteInput } from "./problem";
 
 /** A human sentence and a stable code for a CIDR error. */
 export function describeCidrError(error: CidrError): { message: string; code: string } {
@@ -21,12 +14,12 @@ export function describeCidrError(error: CidrError): { message: string; code: st
     case "host-bits-set":
       return {
         code: "cidr-host-bits-set",
-        message: `${quoted(error.input)} has host bits set; the canonical form is ${error.canonical}`,
+        message: `${quoteInput(error.input)} has host bits set; the canonical form is ${error.canonical}`,
       };
     case "invalid-cidr":
       return {
         code: "invalid-cidr",
-        message: `${quoted(error.input)} is not an IP address or CIDR (${error.reason})`,
+        message: `${quoteInput(error.input)} is not an IP address or CIDR (${error.reason})`,
       };
   }
 }
@@ -34,7 +27,7 @@ export function describeCidrError(error: CidrError): { message: string; code: st
 /** An IPv4/IPv6 address or CIDR; a bare address means /32 or /128; host bits must be clear. */
 export const CidrString = z
   .string()
-  .max(64)
+  .max(64, { abort: true })
   .superRefine((value, ctx) => {
     const parsed = canonicalCidr(value);
     if (!parsed.ok) {

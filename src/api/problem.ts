@@ -56,6 +56,17 @@ export const PROBLEMS = {
   "internal-error": { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
+/** Most `errors[]` entries one answer lists; the detail says how many there were in all. */
+export const MAX_REPORTED_ERRORS = 100;
+
+/** Longest part of an input (a value, a key) quoted back in an answer, in characters. */
+export const QUOTED_INPUT_MAX = 80;
+
+/** The input as quoted in an answer: cut to QUOTED_INPUT_MAX characters, `…` marking the cut. */
+export function quoteInput(input: string): string {
+  return input.length > QUOTED_INPUT_MAX ? `${input.slice(0, QUOTED_INPUT_MAX)}…` : input;
+}
+
 /** A problem slug. */
 export type ProblemSlug = keyof typeof PROBLEMS;
 
@@ -64,10 +75,14 @@ export type InvalidField =
   | { pointer: string; detail: string; code: string }
   | { parameter: string; detail: string; code: string };
 
-/** An error the API renders as application/problem+json. */
+/**
+ * An error the API renders as application/problem+json. `options.errors` is cut to the first
+ * MAX_REPORTED_ERRORS entries, so no input can make the answer grow without bound.
+ */
 export class ProblemError extends Error {
   readonly status: number;
   readonly title: string;
+  readonly errors: InvalidField[] | undefined;
 
   constructor(
     readonly slug: ProblemSlug,
@@ -84,37 +99,52 @@ export class ProblemError extends Error {
     this.name = "ProblemError";
     this.status = PROBLEMS[slug].status;
     this.title = PROBLEMS[slug].title;
+    this.errors = options.errors?.slice(0, MAX_REPORTED_ERRORS);
   }
 }
 
-/** RFC 6901 pointer for a zod issue path, as a URI fragment (`#/destinations/0`). */
+/**
+ * RFC 6901 pointer for a zod issue path, as a URI fragment (`#/destinations/0`). A key longer
+ * than QUOTED_INPUT_MAX is cut (`…` marks it), so a 1 MB key is never echoed whole.
+ */
 export function toPointer(path: readonly PropertyKey[]): string {
-  const escaped = path.map((p) => String(p).replace(/~/g, "~0").replace(/\//g, "~1"));
+  const escaped = path.map((p) => quoteInput(String(p)).replace(/~/g, "~0").replace(/\//g, "~1"));
   return `#/${escaped.join("/")}`;
 }
 
 /**
- * Converts zod issues of one request part into `errors[]` entries. A strict object's
+ * Converts zod issues of one request part into `errors[]` entries: the first
+ * MAX_REPORTED_ERRORS of them, and how many there were in all (`total`). A strict object's
  * `unrecognized_keys` issue becomes one `unknown-field` entry per field, each pointing at the
- * field itself (`#/split_tunnel/entries/0/adress`), so a misspelt field is named, not dropped.
+ * field itself (`#/split_tunnel/entries/0/adress`), so a misspelt field is named, not dropped;
+ * keys are quoted at most QUOTED_INPUT_MAX characters long.
  */
 export function zodIssuesToFields(
   issues: readonly z.core.$ZodIssue[],
   target: string,
-): InvalidField[] {
+): { errors: InvalidField[]; total: number } {
   const field = (path: readonly PropertyKey[], detail: string, code: string): InvalidField =>
     target === "json"
       ? { pointer: toPointer(path), detail, code }
-      : { parameter: String(path[0] ?? target), detail, code };
-  return issues.flatMap((issue) => {
+      : { parameter: quoteInput(String(path[0] ?? target)), detail, code };
+  const errors: InvalidField[] = [];
+  let total = 0;
+  for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) =>
-        field([...issue.path, key], `unknown field "${key}"`, "unknown-field"),
-      );
+      total += issue.keys.length;
+      for (const key of issue.keys.slice(0, MAX_REPORTED_ERRORS - errors.length)) {
+        const detail = `unknown field ${JSON.stringify(quoteInput(key))}`;
+        errors.push(field([...issue.path, key], detail, "unknown-field"));
+      }
+      continue;
     }
-    const code = issue.code === "custom" ? String(issue.params?.code ?? "invalid") : issue.code;
-    return [field(issue.path, issue.message, code)];
-  });
+    total += 1;
+    if (errors.length < MAX_REPORTED_ERRORS) {
+      const code = issue.code === "custom" ? String(issue.params?.code ?? "invalid") : issue.code;
+      errors.push(field(issue.path, issue.message, code));
+    }
+  }
+  return { errors, total };
 }
 
 /** A 422 for domain rule violations found after schema validation. */

@@ -130,7 +130,7 @@ export const ConflictList = z
 /** A LAN as a client reports it: an address or CIDR; host bits may be set. */
 const LanString = z
   .string()
-  .max(64)
+  .max(64, { abort: true })
   .superRefine((value, ctx) => {
     const parsed = parseCidr(value);
     if (!parsed.ok && parsed.error.code === "invalid-cidr") {

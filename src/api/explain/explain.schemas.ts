@@ -7,7 +7,7 @@ import type { PolicyTraceEntry } from "../../domain/policies/evaluate";
 /** An IPv4 or IPv6 address without a prefix length. */
 export const IpAddressString = z
   .string()
-  .max(64)
+  .max(64, { abort: true })
   .superRefine((value, ctx) => {
     if (value.includes("/") || !parseCidr(value).ok) {
       ctx.addIssue({

@@ -57,7 +57,7 @@ const Input = z
     subject_email_pattern: z
       .string()
       .min(1)
-      .max(1024)
+      .max(1024, { abort: true })
       .superRefine((value, ctx) => {
         const checked = checkRegexSyntax(value);
         if (!checked.ok) {

@@ -57,7 +57,7 @@ export function parsePort(value: number | string): [number, number] {
 /** A Gateway email regex, checked against Gateway's syntax. */
 export const EmailRegex = z
   .string()
-  .max(1024)
+  .max(1024, { abort: true })
   .superRefine((value, ctx) => {
     const checked = checkEmailRegex(value);
     if (!checked.ok) {

@@ -8,6 +8,7 @@
 import { LRUCache } from "lru-cache";
 import { RE2JS } from "re2js";
 import { err, ok, type Result } from "../result";
+import { expandedRegexSize, MAX_REGEX_EXPANDED_SIZE } from "./regex-size";
 
 /** A syntax feature Gateway's regex engine does not have. */
 export type UnsupportedRegexFeature =
@@ -23,9 +24,13 @@ export type UnsupportedRegexFeature =
  * - `unsupported-regex-feature`: the pattern uses `feature` at UTF-16 offset `index`
  *   (look-around `(?=` `(?!` `(?<=` `(?<!`, backreferences `\1` `\k<n>`, Unicode classes `\p{…}`
  *   `\pL` `\P…` which need Unicode mode, or `\Q…\E`, which Rust's syntax lacks).
+ * - `regex-too-complex`: unrolling the counted repetitions gives more than
+ *   `MAX_REGEX_EXPANDED_SIZE` atoms (`size` is the estimate, cut short past the bound); refused
+ *   before compiling, which would cost seconds.
  */
 export type EmailRegexError =
   | { code: "invalid-regex"; pattern: string; message: string }
+  | { code: "regex-too-complex"; pattern: string; size: number; message: string }
   | {
       code: "unsupported-regex-feature";
       pattern: string;
@@ -250,6 +255,15 @@ export function checkRegexSyntax(pattern: string): Result<void, EmailRegexError>
       message: FEATURE_MESSAGES[unsupported.feature],
     });
   }
+  const size = expandedRegexSize(pattern);
+  if (size > MAX_REGEX_EXPANDED_SIZE) {
+    return err({
+      code: "regex-too-complex",
+      pattern,
+      size,
+      message: `the pattern unrolls to more than ${MAX_REGEX_EXPANDED_SIZE} atoms once its counted repetitions ({n}, {n,m}) are expanded; use smaller counts or *, +`,
+    });
+  }
   try {
     RE2JS.compile(pattern);
   } catch (error) {
@@ -269,7 +283,8 @@ export function checkRegexSyntax(pattern: string): Result<void, EmailRegexError>
  * `^(?:…)$` when it has a top-level `|`) and, for an anchored pattern, `unescaped-dot-in-domain`.
  *
  * Errors: `invalid-regex` (empty, or re2js cannot compile it: syntax errors, repetition counts
- * above 1000, invalid escapes), `unsupported-regex-feature` (look-around, backreferences, `\p`
+ * above 1000, invalid escapes), `regex-too-complex` (see `MAX_REGEX_EXPANDED_SIZE`),
+ * `unsupported-regex-feature` (look-around, backreferences, `\p`
  * and `\P` Unicode classes, `\Q…\E`). Rust-only syntax that RE2 lacks (class set operations
  * `&&`, `--`; verbose mode `(?x)`) is refused as `invalid-regex`: the safe side.
  * @see https://developers.cloudflare.com/cloudflare-one/policies/gateway/network-policies/#regex
