@@ -48,6 +48,7 @@ export const PROBLEMS = {
   "version-mismatch": { status: 412, title: "The object changed since it was read" },
   "validation-failed": { status: 422, title: "The request is not valid" },
   "assertion-failed": { status: 422, title: "The change would break an assertion" },
+  "limit-exceeded": { status: 422, title: "The account's quota does not allow this" },
   "not-importable": {
     status: 422,
     title: "The Cloudflare object cannot be imported without loss",

@@ -1,6 +1,7 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
 import { and, asc, eq, lte } from "drizzle-orm";
 import type { AccountMode } from "../domain/model";
+import type { QuotaOverrides } from "../domain/quotas";
 import type { Db } from "./client";
 import { insertIfLanded } from "./guarded-insert";
 import { accounts, auditLog } from "./schema";
@@ -14,22 +15,38 @@ export interface AccountRecord {
   nextReconcileAtMs: number;
   /** Zero Trust team domain (`<team>.cloudflareaccess.com`, lower case), or null when unset. */
   teamDomain: string | null;
+  /** Quotas raised or lowered for this account; null keeps every default. */
+  limits: QuotaOverrides | null;
   version: number;
   createdAtMs: number;
   updatedAtMs: number;
 }
 
-const publicColumns = {
+const columns = {
   id: accounts.id,
   name: accounts.name,
   mode: accounts.mode,
   reconcileIntervalS: accounts.reconcileIntervalS,
   nextReconcileAtMs: accounts.nextReconcileAtMs,
   teamDomain: accounts.teamDomain,
+  limitsJson: accounts.limitsJson,
   version: accounts.version,
   createdAtMs: accounts.createdAtMs,
   updatedAtMs: accounts.updatedAtMs,
 };
+
+type AccountRow = Omit<AccountRecord, "limits"> & { limitsJson: string | null };
+
+function fromRow({ limitsJson, ...row }: AccountRow): AccountRecord {
+  return {
+    ...row,
+    limits: limitsJson === null ? null : (JSON.parse(limitsJson) as QuotaOverrides),
+  };
+}
+
+function limitsColumn(limits: QuotaOverrides | null): string | null {
+  return limits === null ? null : JSON.stringify(limits);
+}
 
 /** Inserts an account; throws a UNIQUE violation when the id exists. */
 export async function insertAccount(
@@ -38,7 +55,14 @@ export async function insertAccount(
   apiTokenCiphertext: string,
   actor: string,
 ): Promise<AccountRecord> {
-  const row = { ...account, apiTokenCiphertext, version: 1, updatedAtMs: account.createdAtMs };
+  const { limits, ...fields } = account;
+  const row = {
+    ...fields,
+    limitsJson: limitsColumn(limits),
+    apiTokenCiphertext,
+    version: 1,
+    updatedAtMs: account.createdAtMs,
+  };
   const created = { ...account, version: 1, updatedAtMs: account.createdAtMs };
   await db.batch([
     db.insert(accounts).values(row),
@@ -94,8 +118,8 @@ function auditEntry(
 
 /** The account, or undefined. */
 export async function getAccount(db: Db, accountId: string): Promise<AccountRecord | undefined> {
-  const rows = await db.select(publicColumns).from(accounts).where(eq(accounts.id, accountId));
-  return rows[0];
+  const rows = await db.select(columns).from(accounts).where(eq(accounts.id, accountId));
+  return rows[0] === undefined ? undefined : fromRow(rows[0]);
 }
 
 /** The sealed API token of the account, or undefined. */
@@ -108,14 +132,17 @@ export async function getSealedApiToken(db: Db, accountId: string): Promise<stri
 }
 
 /**
- * Changes name, mode, interval, team domain or token when `version` matches; returns the new
- * record.
+ * Changes name, mode, interval, team domain, limits or token when `version` matches; returns the
+ * new record.
  */
 export async function updateAccount(
   db: Db,
   current: AccountRecord,
   changes: Partial<
-    Pick<AccountRecord, "name" | "mode" | "reconcileIntervalS" | "nextReconcileAtMs" | "teamDomain">
+    Pick<
+      AccountRecord,
+      "name" | "mode" | "reconcileIntervalS" | "nextReconcileAtMs" | "teamDomain" | "limits"
+    >
   > & {
     apiTokenCiphertext?: string;
   },
@@ -125,12 +152,14 @@ export async function updateAccount(
   const { apiTokenCiphertext, ...visible } = changes;
   const after = auditView({ ...current, ...visible }, apiTokenCiphertext !== undefined);
   const entry = auditEntry(current.id, actor, "update", auditView(current, false), after, nowMs);
+  const { limits, ...others } = changes;
+  const set = limits === undefined ? others : { ...others, limitsJson: limitsColumn(limits) };
   const [rows] = await db.batch([
     db
       .update(accounts)
-      .set({ ...changes, version: current.version + 1, updatedAtMs: nowMs })
+      .set({ ...set, version: current.version + 1, updatedAtMs: nowMs })
       .where(and(eq(accounts.id, current.id), eq(accounts.version, current.version)))
-      .returning(publicColumns),
+      .returning(columns),
     insertIfLanded(
       db,
       auditLog,
@@ -143,17 +172,22 @@ export async function updateAccount(
       ),
     ),
   ]);
-  return rows[0];
+  return rows[0] === undefined ? undefined : fromRow(rows[0]);
 }
 
 /** Accounts whose next reconcile is due at `nowMs`, oldest first, at most `limit`. */
-export function listDueAccounts(db: Db, nowMs: number, limit: number): Promise<AccountRecord[]> {
-  return db
-    .select(publicColumns)
+export async function listDueAccounts(
+  db: Db,
+  nowMs: number,
+  limit: number,
+): Promise<AccountRecord[]> {
+  const rows = await db
+    .select(columns)
     .from(accounts)
     .where(lte(accounts.nextReconcileAtMs, nowMs))
     .orderBy(asc(accounts.nextReconcileAtMs), asc(accounts.id))
     .limit(limit);
+  return rows.map(fromRow);
 }
 
 /** Sets when the account is next due. */

@@ -3,7 +3,7 @@
  * an audit-log entry in the same D1 batch; updates are conditional on the version read (optimistic
  * concurrency). A delete leaves a tombstone until a run has removed the Cloudflare object.
  */
-import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, asc, count, eq, gt, isNull, or } from "drizzle-orm";
 import type { DesiredObject, DesiredState, Kind, SpecByKind, SyncState } from "../domain/model";
 import type { Db } from "./client";
 import { insertIfLanded } from "./guarded-insert";
@@ -143,6 +143,21 @@ async function selectLive<K extends Kind>(
     .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id));
   const rows = await (limit === undefined ? query : query.limit(limit));
   return rows.map((row) => fromRow<K>(row));
+}
+
+/** How many live objects of one kind the account holds. */
+export async function countObjects(db: Db, accountId: string, kind: Kind): Promise<number> {
+  const rows = await db
+    .select({ n: count() })
+    .from(desiredObjects)
+    .where(
+      and(
+        eq(desiredObjects.accountId, accountId),
+        eq(desiredObjects.kind, kind),
+        isNull(desiredObjects.deletedAtMs),
+      ),
+    );
+  return rows[0]?.n ?? 0;
 }
 
 /** A page of live objects of one kind in creation order, `limit + 1` rows for paging. */

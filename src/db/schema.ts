@@ -17,6 +17,8 @@ export const accounts = sqliteTable("accounts", {
   nextReconcileAtMs: integer("next_reconcile_at_ms").notNull(),
   /** Zero Trust team domain (`<team>.cloudflareaccess.com`, lower case), or null when unset. */
   teamDomain: text("team_domain"),
+  /** Raised or lowered quotas as JSON (`{"routes":5000}`), or null for the defaults. */
+  limitsJson: text("limits_json"),
   version: integer("version").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
   updatedAtMs: integer("updated_at_ms").notNull(),

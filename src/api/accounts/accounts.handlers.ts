@@ -28,6 +28,7 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
         reconcileIntervalS: interval,
         nextReconcileAtMs: nowMs,
         teamDomain: body.team_domain ?? null,
+        limits: body.limits ?? null,
         createdAtMs: nowMs,
       },
       sealed,
@@ -53,7 +54,7 @@ export const get: AppHandler<typeof endpoints.get> = async (c) => {
 
 export const update: AppHandler<typeof endpoints.update> = async (c) => {
   const { account_id } = c.req.valid("param");
-  const { api_token, name, mode, reconcile_interval_s, team_domain } = c.req.valid("json");
+  const { api_token, name, mode, reconcile_interval_s, team_domain, limits } = c.req.valid("json");
   const db = createDb(c.env.DB);
   const current = await requireAccount(db, account_id);
   checkIfMatch(c.req.valid("header")["if-match"], current.version);
@@ -62,6 +63,7 @@ export const update: AppHandler<typeof endpoints.update> = async (c) => {
     ...(name === undefined ? {} : { name }),
     ...(mode === undefined ? {} : { mode }),
     ...(team_domain === undefined ? {} : { teamDomain: team_domain }),
+    ...(limits === undefined ? {} : { limits: limits && { ...current.limits, ...limits } }),
     // A shorter interval takes effect now: the next run is not left at the old, later time.
     ...(reconcile_interval_s === undefined
       ? {}

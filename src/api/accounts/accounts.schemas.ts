@@ -1,6 +1,55 @@
 /** Wire shapes of accounts. The API token is write-only: no response ever carries it. */
 import { z } from "@hono/zod-openapi";
 import type { AccountRecord } from "../../db/accounts.repo";
+import { DEFAULT_QUOTAS, effectiveQuotas, QUOTA_NAMES, type QuotaName } from "../../domain/quotas";
+
+/** Highest value a quota can be raised to: far above Cloudflare's highest raised limits. */
+const MAX_QUOTA = 100_000_000;
+
+const QUOTA_DESCRIPTIONS: Record<QuotaName, string> = {
+  routes: "Tunnel routes in the account.",
+  network_policies: "Gateway network policies in the account.",
+  private_apps: "Private network applications (Access applications) in the account.",
+  tunnels: "Tunnels in the account.",
+  virtual_networks: "Virtual networks in the account.",
+  split_tunnel_entries: "Entries in one split tunnel list.",
+  selector_units:
+    "Selector units of all policies and private apps together: 1 per policy plus 1 per destination, port, email, group and regex.",
+  work_units:
+    "Work one request may cost (plan, explain, policies/analysis, assertion runs): selector units evaluated.",
+};
+
+const quotaField = (name: QuotaName) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_QUOTA)
+    .openapi({ description: QUOTA_DESCRIPTIONS[name], example: DEFAULT_QUOTAS[name] });
+
+/** Quotas to raise or lower; names left out keep their value. */
+export const LimitsUpdate = z
+  .strictObject(
+    Object.fromEntries(QUOTA_NAMES.map((name) => [name, quotaField(name).optional()])) as Record<
+      QuotaName,
+      z.ZodOptional<z.ZodNumber>
+    >,
+  )
+  .openapi("AccountLimitsUpdate", {
+    description:
+      'Quotas raised (or lowered) for this account, e.g. {"routes": 5000} after Cloudflare raised the account\'s route limit. Writes past a quota are refused with 422 limit-exceeded.',
+    example: { routes: 5000 },
+  });
+
+/** Every quota of the account, defaults included. */
+export const Limits = z
+  .object(
+    Object.fromEntries(QUOTA_NAMES.map((name) => [name, quotaField(name)])) as Record<
+      QuotaName,
+      z.ZodNumber
+    >,
+  )
+  .openapi("AccountLimits");
 
 const ApiToken = z.string().min(20).max(400).regex(/^\S+$/, "no whitespace").openapi({
   description:
@@ -41,6 +90,7 @@ export const AccountCreate = z
         "Seconds between scheduled reconciles (default from DEFAULT_RECONCILE_INTERVAL_S).",
     }),
     team_domain: TeamDomain.optional(),
+    limits: LimitsUpdate.optional(),
   })
   .openapi("AccountCreate");
 
@@ -51,6 +101,10 @@ export const AccountUpdate = z
     mode: Mode.optional(),
     reconcile_interval_s: z.number().int().min(30).max(86_400).optional(),
     team_domain: TeamDomain.optional(),
+    limits: LimitsUpdate.nullable().optional().openapi({
+      description:
+        "Merged into the account's raised quotas; null returns every quota to its default.",
+    }),
   })
   .openapi("AccountUpdate");
 
@@ -64,6 +118,7 @@ export const Account = z
       .string()
       .openapi({ description: "When the scheduler next reconciles, RFC 3339." }),
     team_domain: z.string().nullable(),
+    limits: Limits,
     version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -79,6 +134,7 @@ export function toAccountResource(account: AccountRecord): z.infer<typeof Accoun
     reconcile_interval_s: account.reconcileIntervalS,
     next_reconcile_at: new Date(account.nextReconcileAtMs).toISOString(),
     team_domain: account.teamDomain,
+    limits: effectiveQuotas(account.limits),
     version: account.version,
     created_at: new Date(account.createdAtMs).toISOString(),
     updated_at: new Date(account.updatedAtMs).toISOString(),

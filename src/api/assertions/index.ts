@@ -5,17 +5,21 @@
  * them.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import type { AccountRecord } from "../../db/accounts.repo";
 import { createDb } from "../../db/client";
 import { listAllObjects } from "../../db/desired-objects.repo";
 import { runAssertions } from "../../domain/explain/assertions";
 import { DEFAULT_PROFILE, desiredView } from "../../domain/explain/view";
 import type { AssertionSpec } from "../../domain/model";
+import { evaluationUnits } from "../../domain/policies/access-delta";
+import { requestWork } from "../../domain/quotas";
 import { createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import type { CollectionDefinition, WriteContext } from "../desired/collection";
 import { ExplanationSchema, IpAddressString } from "../explain/explain.schemas";
 import { loadDesiredNetwork, viewOr422 } from "../explain/network";
+import { enforceWorkBudget } from "../quotas";
 import { toAssertionResultResource } from "./guard";
 
 const input = z
@@ -54,10 +58,19 @@ const AssertionResult = z
   })
   .openapi("AssertionResult");
 
-async function resultsNow(ctx: Pick<WriteContext, "db" | "accountId">) {
+/**
+ * Runs every assertion on the desired state; with `account`, first refuses the run when it would
+ * cost more than the account's work budget.
+ * @throws ProblemError limit-exceeded
+ */
+async function resultsNow(ctx: Pick<WriteContext, "db" | "accountId">, account?: AccountRecord) {
   const { desired, tunnelHealth } = await loadDesiredNetwork(ctx.db, ctx.accountId);
   const view = viewOr422(desiredView(desired, DEFAULT_PROFILE, tunnelHealth), "#");
   const assertions = await listAllObjects(ctx.db, ctx.accountId, "assertion");
+  if (account !== undefined) {
+    const units = evaluationUnits(view.policies);
+    enforceWorkBudget(account, requestWork("assertions", units, 0, assertions.length));
+  }
   return runAssertions(view, assertions);
 }
 
@@ -156,7 +169,7 @@ const runRoute = createRoute({
         },
       },
     },
-    ...problemResponses("not-found", "validation-failed"),
+    ...problemResponses("not-found", "validation-failed", "limit-exceeded"),
   },
 });
 
@@ -164,8 +177,8 @@ const runRoute = createRoute({
 export const assertionsRunRouter = createRouter().openapi(runRoute, async (c) => {
   const { account_id } = c.req.valid("param");
   const db = createDb(c.env.DB);
-  await requireAccount(db, account_id);
-  const results = await resultsNow({ db, accountId: account_id });
+  const account = await requireAccount(db, account_id);
+  const results = await resultsNow({ db, accountId: account_id }, account);
   const passed = results.filter((r) => r.passed).length;
   return c.json(
     {

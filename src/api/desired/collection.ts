@@ -32,6 +32,7 @@ import {
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { cursorPosition } from "../paging";
 import { ProblemError, type ProblemSlug } from "../problem";
+import { enforceObjectQuota, enforceSelectorQuota } from "../quotas";
 import { requireAccount } from "./account-guard";
 import { objectEnvelope, toEnvelope } from "./object.schemas";
 
@@ -288,7 +289,8 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
   router.openapi(create, async (c) => {
     const { account_id } = c.req.valid("param");
     const db = createDb(c.env.DB);
-    await requireAccount(db, account_id);
+    const account = await requireAccount(db, account_id);
+    await enforceObjectQuota(db, account, def.kind);
     const ctx: WriteContext = {
       db,
       accountId: account_id,
@@ -296,6 +298,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
       companions: [],
     };
     const spec = await def.toSpec(c.req.valid("json") as z.output<I>, ctx);
+    await enforceSelectorQuota(db, account, def.kind, ctx.id, spec);
     const input = { kind: def.kind, id: ctx.id, spec, naturalKey: def.naturalKey(spec) };
     await guard(db, account_id, [
       ...companionChanges(ctx),
@@ -327,11 +330,12 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
   router.openapi(replace, async (c) => {
     const { account_id, id } = c.req.valid("param");
     const db = createDb(c.env.DB);
-    await requireAccount(db, account_id);
+    const account = await requireAccount(db, account_id);
     const current = await findOr404(c, db, account_id, id);
     checkIfMatch(c.req.valid("header")["if-match"], current.version);
     const ctx: WriteContext = { db, accountId: account_id, id, companions: [] };
     const spec = await def.toSpec(c.req.valid("json") as z.output<I>, ctx);
+    await enforceSelectorQuota(db, account, def.kind, id, spec);
     await guard(db, account_id, [
       ...companionChanges(ctx),
       { op: "put", object: { ...current, spec } },

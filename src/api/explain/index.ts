@@ -5,9 +5,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createDb } from "../../db/client";
 import { explain } from "../../domain/explain/explain";
+import { evaluationUnits } from "../../domain/policies/access-delta";
+import { requestWork } from "../../domain/quotas";
 import { createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
+import { enforceWorkBudget } from "../quotas";
 import {
   ExplainInput,
   ExplainQuery,
@@ -33,7 +36,13 @@ const explainRoute = createRoute({
       description: "The verdict and every step that led to it",
       content: { "application/json": { schema: ExplainResult } },
     },
-    ...problemResponses("malformed-request", "not-found", "validation-failed", "upstream-failed"),
+    ...problemResponses(
+      "malformed-request",
+      "not-found",
+      "validation-failed",
+      "limit-exceeded",
+      "upstream-failed",
+    ),
   },
 });
 
@@ -41,11 +50,12 @@ export const explainRouter = createRouter().openapi(explainRoute, async (c) => {
   const { account_id } = c.req.valid("param");
   const { state } = c.req.valid("query");
   const body = c.req.valid("json");
-  await requireAccount(createDb(c.env.DB), account_id);
+  const account = await requireAccount(createDb(c.env.DB), account_id);
   const view =
     state === "observed"
       ? await observedNetworkView(c.env, account_id, body.device_profile)
       : await desiredNetworkView(createDb(c.env.DB), account_id, body.device_profile);
+  enforceWorkBudget(account, requestWork("explain", evaluationUnits(view.policies), 1));
   const explanation = explain(view, {
     email: body.email.toLowerCase(),
     groups: body.groups,

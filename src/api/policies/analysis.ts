@@ -13,10 +13,12 @@ import {
   type Finding,
   type LimitUse,
 } from "../../domain/policies/analysis";
+import { policySelectorUnits, requestWork } from "../../domain/quotas";
 import { createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { loadDesiredNetwork } from "../explain/network";
+import { enforceWorkBudget } from "../quotas";
 
 const FindingSchema = z
   .object({
@@ -64,7 +66,7 @@ const analysisRoute = createRoute({
       description: "Findings in precedence order, then limits",
       content: { "application/json": { schema: AnalysisResult } },
     },
-    ...problemResponses("not-found", "validation-failed"),
+    ...problemResponses("not-found", "validation-failed", "limit-exceeded"),
   },
 });
 
@@ -102,9 +104,11 @@ function toFindingWire(f: Finding): z.infer<typeof FindingSchema> {
 export const policyAnalysisRouter = createRouter().openapi(analysisRoute, async (c) => {
   const { account_id } = c.req.valid("param");
   const db = createDb(c.env.DB);
-  await requireAccount(db, account_id);
+  const account = await requireAccount(db, account_id);
   const { desired } = await loadDesiredNetwork(db, account_id);
   const policies = desiredPolicies(desired, []);
+  const units = policies.reduce((sum, p) => sum + policySelectorUnits(p.spec), 0);
+  enforceWorkBudget(account, requestWork("analysis", units, policies.length));
   const limits = limitsOf(desired, policies.length);
   const findings = analysePolicies(
     policies.map((p) => ({ id: p.id, spec: p.spec })),

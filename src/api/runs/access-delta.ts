@@ -6,7 +6,8 @@
 import { z } from "@hono/zod-openapi";
 import { desiredPolicies, observedView, toEvaluable } from "../../domain/explain/view";
 import type { DesiredState, ObservedState } from "../../domain/model";
-import { accessDelta } from "../../domain/policies/access-delta";
+import { accessDelta, evaluationUnits } from "../../domain/policies/access-delta";
+import { probeBudget } from "../../domain/quotas";
 
 export const AccessDeltaSchema = z
   .object({
@@ -34,17 +35,25 @@ export const AccessDeltaSchema = z
       }),
     ),
     probes: z.number().int().openapi({ description: "Probe connections evaluated." }),
-    truncated: z.boolean(),
+    truncated: z.boolean().openapi({
+      description:
+        "True when not every probe was evaluated: past 5,000 probes, or past the account's work_units budget.",
+    }),
   })
   .openapi("AccessDelta", {
     description:
       "Connections whose outcome the plan changes, probed from what the changed policies name.",
   });
 
-/** The wire form of the access delta between `observed` and `desired`. */
+/**
+ * The wire form of the access delta between `observed` and `desired`, evaluating at most
+ * `workUnits` selector units in all (the probes are cut, and the delta marked `truncated`, past
+ * them).
+ */
 export function planAccessDelta(
   desired: DesiredState,
   observed: ObservedState,
+  workUnits: number,
 ): z.infer<typeof AccessDeltaSchema> {
   const view = observedView(observed, "default");
   const before = view.ok ? view.value.policies : [];
@@ -53,7 +62,8 @@ export function planAccessDelta(
     ...desiredPolicies(desired, observed.networkPolicies).map(toEvaluable),
     ...unmanaged,
   ];
-  const delta = accessDelta(before, after);
+  const unitsPerProbe = evaluationUnits(before) + evaluationUnits(after);
+  const delta = accessDelta(before, after, probeBudget(workUnits, unitsPerProbe));
   return {
     changes: delta.changes.map((c) => ({
       subject: c.subject.label,

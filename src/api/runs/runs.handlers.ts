@@ -2,6 +2,7 @@
 import { createDb } from "../../db/client";
 import { toPage } from "../../db/pagination";
 import { getRun, listRuns } from "../../db/runs.repo";
+import { effectiveQuotas } from "../../domain/quotas";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { planAccountNow, reconcileAccount } from "../../reconciler/reconcile-account";
 import type { AppHandler } from "../context";
@@ -14,8 +15,9 @@ import { toPlanResource, toRunResource } from "./runs.schemas";
 
 export const plan: AppHandler<typeof endpoints.plan> = async (c) => {
   const { account_id } = c.req.valid("param");
-  await requireAccount(createDb(c.env.DB), account_id);
+  const account = await requireAccount(createDb(c.env.DB), account_id);
   const outcome = await planAccountNow(createReconcileDeps(c.env), account_id);
+  const workUnits = effectiveQuotas(account.limits).work_units;
   switch (outcome.status) {
     case "not-found":
       throw new ProblemError("not-found", `Account ${account_id} is not registered.`);
@@ -23,7 +25,7 @@ export const plan: AppHandler<typeof endpoints.plan> = async (c) => {
       throw new ProblemError("upstream-failed", outcome.message);
     case "planned":
       return c.json(
-        toPlanResource(outcome.plan, planAccessDelta(outcome.desired, outcome.observed)),
+        toPlanResource(outcome.plan, planAccessDelta(outcome.desired, outcome.observed, workUnits)),
         200,
       );
   }

@@ -38,7 +38,7 @@ export interface AccessDelta {
   changes: AccessChange[];
   /** Probe connections evaluated. */
   probes: number;
-  /** True when the probe set was cut at `MAX_PROBES`. */
+  /** True when the probe set was cut (at `MAX_PROBES`, or at the work budget's share). */
   truncated: boolean;
 }
 
@@ -128,6 +128,40 @@ export function sampleEmail(pattern: string): string | null {
   return emailMatches(pattern, guess) ? guess : null;
 }
 
+function expressionSize(expr: Expr | null | undefined): number {
+  if (expr === null || expr === undefined) {
+    return 0;
+  }
+  switch (expr.kind) {
+    case "and":
+    case "or":
+    case "xor":
+      return expr.operands.reduce((sum, operand) => sum + expressionSize(operand), 1);
+    case "not":
+      return 1 + expressionSize(expr.operand);
+    case "flag":
+      return 1;
+    case "compare":
+      return 1 + (expr.predicate.op === "in" ? expr.predicate.items.length : 0);
+  }
+}
+
+/**
+ * The selector units one evaluation of `policies` costs: 1 per policy plus 1 per operator and
+ * list item of its expressions (each destination, port, email, group, regex).
+ */
+export function evaluationUnits(policies: readonly EvaluablePolicy[]): number {
+  return policies.reduce(
+    (sum, p) =>
+      sum +
+      1 +
+      expressionSize(p.traffic) +
+      expressionSize(p.identity) +
+      expressionSize(p.devicePosture),
+    0,
+  );
+}
+
 function fingerprint(p: EvaluablePolicy): string {
   return JSON.stringify([
     p.action,
@@ -143,11 +177,15 @@ function fingerprint(p: EvaluablePolicy): string {
  * The access delta between the policies in force now (`before`) and after the plan (`after`).
  * Policies are matched by id; those added, removed or changed name the probes. No change means
  * no probes and an empty delta. Entries are ordered by subject, destination, port, protocol.
+ * At most `maxProbes` probes are evaluated (default and ceiling `MAX_PROBES`); past them the
+ * delta is `truncated`.
  */
 export function accessDelta(
   before: readonly EvaluablePolicy[],
   after: readonly EvaluablePolicy[],
+  maxProbes: number = MAX_PROBES,
 ): AccessDelta {
+  const probeLimit = Math.min(MAX_PROBES, maxProbes);
   const beforeById = new Map(before.map((p) => [p.id, fingerprint(p)]));
   const afterById = new Map(after.map((p) => [p.id, fingerprint(p)]));
   const changed = [
@@ -214,7 +252,7 @@ export function accessDelta(
       const address = formatAddress(prefix.family, prefix.address);
       for (const port of ports) {
         for (const protocol of protocols) {
-          if (probes >= MAX_PROBES) {
+          if (probes >= probeLimit) {
             truncated = true;
             break outer;
           }

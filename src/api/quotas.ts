@@ -1,0 +1,115 @@
+/**
+ * Enforces the account's quotas (src/domain/quotas.ts) before a write is stored or a costly
+ * request runs: a refusal is a 422 `limit-exceeded` that names the quota, the account's current
+ * use, its maximum and how to raise it.
+ */
+import type { AccountRecord } from "../db/accounts.repo";
+import type { Db } from "../db/client";
+import { countObjects, listAllObjects } from "../db/desired-objects.repo";
+import type { Kind, SpecByKind } from "../domain/model";
+import {
+  appSelectorUnits,
+  checkQuota,
+  effectiveQuotas,
+  policySelectorUnits,
+  QUOTA_OF_KIND,
+  type QuotaExceeded,
+} from "../domain/quotas";
+import { ProblemError } from "./problem";
+
+/** The 422 for a quota a write or request would pass. */
+export function quotaProblem(accountId: string, exceeded: QuotaExceeded): ProblemError {
+  const raise = `an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"${exceeded.quota}": ${exceeded.requested}}}`;
+  return new ProblemError(
+    "limit-exceeded",
+    `This needs ${exceeded.requested} ${exceeded.quota} and the account's limit is ${exceeded.maximum} (${exceeded.current} in use); ${raise}.`,
+    {
+      extensions: {
+        limit: exceeded.quota,
+        maximum: exceeded.maximum,
+        current: exceeded.current,
+        requested: exceeded.requested,
+      },
+    },
+  );
+}
+
+/**
+ * Refuses creating one more object of `kind` past its count quota (routes, network policies,
+ * private apps, tunnels, virtual networks); other kinds pass.
+ * @throws ProblemError limit-exceeded
+ */
+export async function enforceObjectQuota(
+  db: Db,
+  account: AccountRecord,
+  kind: Kind,
+): Promise<void> {
+  const quota = QUOTA_OF_KIND[kind];
+  if (quota === undefined) {
+    return;
+  }
+  const current = await countObjects(db, account.id, kind);
+  const checked = checkQuota(effectiveQuotas(account.limits), quota, current, current + 1);
+  if (!checked.ok) {
+    throw quotaProblem(account.id, checked.error);
+  }
+}
+
+/**
+ * The selector units of the account's network policies and private apps, leaving out the object
+ * `exceptId` (the one being replaced).
+ */
+export async function accountSelectorUnits(
+  db: Db,
+  accountId: string,
+  exceptId?: string,
+): Promise<number> {
+  const [policies, apps] = await Promise.all([
+    listAllObjects(db, accountId, "network_policy"),
+    listAllObjects(db, accountId, "private_app"),
+  ]);
+  const units = [
+    ...policies.filter((p) => p.id !== exceptId).map((p) => policySelectorUnits(p.spec)),
+    ...apps.filter((a) => a.id !== exceptId).map((a) => appSelectorUnits(a.spec)),
+  ];
+  return units.reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * Refuses writing a network policy or private app (`id`, new or replaced) whose selectors would
+ * take the account past its `selector_units` quota; other kinds pass.
+ * @throws ProblemError limit-exceeded
+ */
+export async function enforceSelectorQuota<K extends Kind>(
+  db: Db,
+  account: AccountRecord,
+  kind: K,
+  id: string,
+  spec: SpecByKind[K],
+): Promise<void> {
+  let units: number;
+  if (kind === "network_policy") {
+    units = policySelectorUnits(spec as SpecByKind["network_policy"]);
+  } else if (kind === "private_app") {
+    units = appSelectorUnits(spec as SpecByKind["private_app"]);
+  } else {
+    return;
+  }
+  const current = await accountSelectorUnits(db, account.id, id);
+  const quotas = effectiveQuotas(account.limits);
+  const checked = checkQuota(quotas, "selector_units", current, current + units);
+  if (!checked.ok) {
+    throw quotaProblem(account.id, checked.error);
+  }
+}
+
+/**
+ * Refuses a request whose estimated work (see `requestWork`) is past the account's `work_units`.
+ * @throws ProblemError limit-exceeded
+ */
+export function enforceWorkBudget(account: AccountRecord, work: number): void {
+  const checked = checkQuota(effectiveQuotas(account.limits), "work_units", 0, work);
+  if (!checked.ok) {
+    throw quotaProblem(account.id, checked.error);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Per-account quotas: how many objects of each kind an account may hold (Cloudflare's own account
+ * limits by default, raisable per account), how large its policies' selectors may grow in all,
+ * and how much evaluation work one request may cost. Checked before anything is stored or run,
+ * so no combination of accepted inputs makes a request run for minutes.
+ * @see https://developers.cloudflare.com/cloudflare-one/account-limits/
+ */
+import type { Kind, NetworkPolicySpec, PrivateAppSpec } from "./model";
+import { err, ok, type Result } from "./result";
+
+/** Every quota an account has, by its wire name. */
+export const QUOTA_NAMES = [
+  "routes",
+  "network_policies",
+  "private_apps",
+  "tunnels",
+  "virtual_networks",
+  "split_tunnel_entries",
+  "selector_units",
+  "work_units",
+] as const;
+
+/** One quota's name. */
+export type QuotaName = (typeof QUOTA_NAMES)[number];
+
+/** Quota values by name; a count of objects, of selector units, or of work units per request. */
+export type Quotas = Record<QuotaName, number>;
+
+/** An account's raised (or lowered) quotas; names left out keep their default. */
+export type QuotaOverrides = Partial<Quotas>;
+
+/**
+ * Defaults: Cloudflare's account limits (1,000 routes, 500 Gateway network policies, 500 Access
+ * applications, 1,000 tunnels and virtual networks, 1,000 split tunnel entries per profile), and
+ * tunnelplane's own budgets: 25,000 selector units per account (see `selectorUnits`), 4,000,000
+ * work units per request (see `requestWork`), which `bench/hostile.bench.ts` measures at about a
+ * second of CPU.
+ */
+export const DEFAULT_QUOTAS: Quotas = {
+  routes: 1000,
+  network_policies: 500,
+  private_apps: 500,
+  tunnels: 1000,
+  virtual_networks: 1000,
+  split_tunnel_entries: 1000,
+  selector_units: 25_000,
+  work_units: 4_000_000,
+};
+
+/** The quota that counts the objects of a kind, for the kinds that have one. */
+export const QUOTA_OF_KIND: Partial<Record<Kind, QuotaName>> = {
+  tunnel_route: "routes",
+  network_policy: "network_policies",
+  private_app: "private_apps",
+  tunnel: "tunnels",
+  virtual_network: "virtual_networks",
+};
+
+/** The account's quotas: the defaults with its overrides applied. */
+export function effectiveQuotas(overrides: QuotaOverrides | null): Quotas {
+  return { ...DEFAULT_QUOTAS, ...overrides };
+}
+
+/**
+ * A quota a write or a request would pass: `current` is what the account holds (or the work the
+ * request would cost) before it, `requested` what it would hold after, `maximum` the quota.
+ */
+export interface QuotaExceeded {
+  code: "limit-exceeded";
+  quota: QuotaName;
+  maximum: number;
+  current: number;
+  requested: number;
+}
+
+/** `ok` while `requested` stays within the quota (inclusive), else `limit-exceeded`. */
+export function checkQuota(
+  quotas: Quotas,
+  quota: QuotaName,
+  current: number,
+  requested: number,
+): Result<void, QuotaExceeded> {
+  const maximum = quotas[quota];
+  return requested <= maximum
+    ? ok(undefined)
+    : err({ code: "limit-exceeded", quota, maximum, current, requested });
+}
+
+/** The selectors of a network policy or private app, as far as their size goes. */
+export interface SelectorCounts {
+  destinations: number;
+  ports: number;
+  emails: number;
+  groups: number;
+  hasRegex: boolean;
+}
+
+/**
+ * A policy's selector units: 1 for the policy, plus 1 per destination, port, email, group and
+ * regex. Evaluating a connection against a policy costs about this many comparisons.
+ */
+export function selectorUnits(counts: SelectorCounts): number {
+  return (
+    1 +
+    counts.destinations +
+    counts.ports +
+    counts.emails +
+    counts.groups +
+    (counts.hasRegex ? 1 : 0)
+  );
+}
+
+/** A network policy's selector units. */
+export function policySelectorUnits(spec: NetworkPolicySpec): number {
+  return selectorUnits({
+    destinations: spec.destinations.length,
+    ports: spec.ports.length,
+    emails: spec.emails.length,
+    groups: spec.groups?.length ?? 0,
+    hasRegex: spec.emailRegex !== null,
+  });
+}
+
+/**
+ * A private app's selector units: it becomes two Gateway policies (an allow, then a block) over
+ * the same destinations, so twice its selectors.
+ */
+export function appSelectorUnits(spec: PrivateAppSpec): number {
+  const destinations = spec.destinations.length;
+  const ports = spec.destinations.reduce((sum, d) => sum + d.ports.length, 0);
+  const allow = selectorUnits({
+    destinations,
+    ports,
+    emails: spec.emails.length + spec.emailDomains.length,
+    groups: spec.groups.length,
+    hasRegex: spec.emailRegex !== null,
+  });
+  return allow + selectorUnits({ destinations, ports, emails: 0, groups: 0, hasRegex: false });
+}
+
+/**
+ * The work units a request costs, for `units` selector units in `policies` policies:
+ * - `explain`: one evaluation of every policy per device profile (`evaluations`);
+ * - `assertions`: one evaluation per assertion (`evaluations`);
+ * - `analysis`: every policy compared with every earlier one, `policies × units`.
+ * The plan's access delta is bounded by cutting its probes instead (see `probeBudget`).
+ */
+export function requestWork(
+  request: "explain" | "assertions" | "analysis",
+  units: number,
+  policies: number,
+  evaluations = 1,
+): number {
+  return request === "analysis" ? policies * units : evaluations * units;
+}
+
+/**
+ * How many probe connections an access delta may evaluate within `workUnits`, when one probe
+ * evaluates `unitsPerProbe` selector units (before and after the change together); at least 1.
+ */
+export function probeBudget(workUnits: number, unitsPerProbe: number): number {
+  return Math.max(1, Math.floor(workUnits / Math.max(1, unitsPerProbe)));
+}
