@@ -1,8 +1,9 @@
 /** Runs every benchmark in bench/ (`npm run bench`). Numbers are printed, never asserted. */
+import { runHostileBench } from "./hostile.bench";
 import { runMemoryBench } from "./memory.bench";
 import { runSplitTunnelBench } from "./split-tunnels.bench";
 
-const benchmarks: Array<() => void> = [runSplitTunnelBench, runMemoryBench];
+const benchmarks: Array<() => void> = [runSplitTunnelBench, runMemoryBench, runHostileBench];
 
 for (const benchmark of benchmarks) {
   benchmark();

@@ -139,19 +139,35 @@ export function appSelectorUnits(spec: PrivateAppSpec): number {
 }
 
 /**
+ * Work units per selector unit for the requests that walk every policy with a full trace:
+ * `explain` and each assertion build a trace of every policy, and `plan` renders and diffs every
+ * policy; both cost about 40 times a bare evaluation (`bench/hostile.bench.ts`: 150 policies at
+ * the selector limits, 180,150 units, take 1.5 s to explain and 2.2 s to plan).
+ */
+export const TRACED_WORK_PER_UNIT = 40;
+
+/**
  * The work units a request costs, for `units` selector units in `policies` policies:
- * - `explain`: one evaluation of every policy per device profile (`evaluations`);
- * - `assertions`: one evaluation per assertion (`evaluations`);
+ * - `plan`, `explain`: `TRACED_WORK_PER_UNIT × units`;
+ * - `assertions`: that once per assertion (`evaluations`);
  * - `analysis`: every policy compared with every earlier one, `policies × units`.
- * The plan's access delta is bounded by cutting its probes instead (see `probeBudget`).
+ * The plan's access delta is bounded apart, by cutting its probes (see `probeBudget`).
  */
 export function requestWork(
-  request: "explain" | "assertions" | "analysis",
+  request: "plan" | "explain" | "assertions" | "analysis",
   units: number,
   policies: number,
   evaluations = 1,
 ): number {
-  return request === "analysis" ? policies * units : evaluations * units;
+  switch (request) {
+    case "analysis":
+      return policies * units;
+    case "assertions":
+      return TRACED_WORK_PER_UNIT * units * evaluations;
+    case "plan":
+    case "explain":
+      return TRACED_WORK_PER_UNIT * units;
+  }
 }
 
 /**

@@ -26,7 +26,7 @@ export const plan = createRoute({
   request: { params: AccountParams },
   responses: {
     200: json(PlanResult, "The plan; nothing was written"),
-    ...problemResponses("not-found", "validation-failed", "upstream-failed"),
+    ...problemResponses("not-found", "validation-failed", "limit-exceeded", "upstream-failed"),
   },
 });
 

@@ -2,20 +2,24 @@
 import { createDb } from "../../db/client";
 import { toPage } from "../../db/pagination";
 import { getRun, listRuns } from "../../db/runs.repo";
-import { effectiveQuotas } from "../../domain/quotas";
+import { effectiveQuotas, requestWork } from "../../domain/quotas";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { planAccountNow, reconcileAccount } from "../../reconciler/reconcile-account";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { cursorPosition } from "../paging";
 import { ProblemError } from "../problem";
+import { accountSelectorUnits, enforceWorkBudget } from "../quotas";
 import { planAccessDelta } from "./access-delta";
 import type * as endpoints from "./runs.endpoints";
 import { toPlanResource, toRunResource } from "./runs.schemas";
 
 export const plan: AppHandler<typeof endpoints.plan> = async (c) => {
   const { account_id } = c.req.valid("param");
-  const account = await requireAccount(createDb(c.env.DB), account_id);
+  const db = createDb(c.env.DB);
+  const account = await requireAccount(db, account_id);
+  const units = await accountSelectorUnits(db, account_id);
+  enforceWorkBudget(account, requestWork("plan", units, 0));
   const outcome = await planAccountNow(createReconcileDeps(c.env), account_id);
   const workUnits = effectiveQuotas(account.limits).work_units;
   switch (outcome.status) {

@@ -37,7 +37,8 @@ function countedRepetition(
     return undefined;
   }
   const min = Number(match[1]);
-  const max = match[3] === undefined || match[3] === "" ? min + 1 : Number(match[3]);
+  // `{n}` repeats n times, `{n,}` is n copies and a star, `{n,m}` m copies.
+  const max = match[2] === undefined ? min : match[3] === "" ? min + 1 : Number(match[3]);
   return { multiplier: Math.max(min, max, 1), end: index + match[0].length };
 }
 

@@ -1,0 +1,136 @@
+/**
+ * What hostile inputs cost: the regex checks at and past their bounds, and 150 network policies
+ * at the selector limits (1,000 destinations, 100 ports, 100 groups each) through the domain
+ * steps behind `plan`, `explain` and `policies/analysis`, with and without the work budget.
+ */
+import { RE2JS } from "re2js";
+import { explain } from "../src/domain/explain/explain";
+import { desiredPolicies, desiredView, toEvaluable } from "../src/domain/explain/view";
+import type {
+  DesiredObject,
+  DesiredState,
+  NetworkPolicySpec,
+  ObservedState,
+} from "../src/domain/model";
+import { planAccount } from "../src/domain/plan/plan";
+import { accessDelta, evaluationUnits } from "../src/domain/policies/access-delta";
+import { checkEmailRegex } from "../src/domain/policies/email-regex";
+import {
+  DEFAULT_QUOTAS,
+  policySelectorUnits,
+  probeBudget,
+  requestWork,
+} from "../src/domain/quotas";
+
+function timeMs<T>(run: () => T): { ms: number; value: T } {
+  const start = performance.now();
+  const value = run();
+  return { ms: performance.now() - start, value };
+}
+
+/** A policy at every selector limit. */
+export function policyAtLimits(index: number): NetworkPolicySpec {
+  return {
+    name: `wide ${index}`,
+    action: index % 2 === 0 ? "allow" : "block",
+    precedence: 1000 + index,
+    enabled: true,
+    destinations: Array.from(
+      { length: 1000 },
+      (_, i) => `10.${index}.${i >> 2}.${(i & 3) * 64}/26`,
+    ),
+    ports: Array.from({ length: 100 }, (_, i) => ({ from: 2000 + i * 10, to: 2000 + i * 10 })),
+    protocols: [],
+    emails: [],
+    emailRegex: null,
+    groups: Array.from({ length: 100 }, (_, i) => `group-${i}`),
+  };
+}
+
+function runRegexBench(): void {
+  console.log("\n== hostile regexes (checkEmailRegex; wall ms) ==");
+  const cases: [string, string][] = [
+    [
+      "1 MB pattern (refused by the schema's length check before this)",
+      `(${"a".repeat(1_000_000)}`,
+    ],
+    ["(ab|cd){1000} x78, 1,014 chars: refused unrolled", "(ab|cd){1000}".repeat(78)],
+    ["a{1000} x146, 1,022 chars: refused unrolled", "a{1000}".repeat(146)],
+    ["(ab|cd){200}: at the 1,000-atom bound", "(ab|cd){200}"],
+    ["a{0,1000}: at the bound", "a{0,1000}"],
+    ["\\w{500}\\W{499}: at the bound", "\\w{500}\\W{499}"],
+    ["strict email pattern (780 atoms)", "^[^@]{1,64}@(?:[a-z0-9-]{1,63}\\.){1,10}[a-z]{2,63}$"],
+  ];
+  for (const [label, pattern] of cases) {
+    const { ms, value } = timeMs(() => checkEmailRegex(pattern));
+    console.log(`${label}: ${ms.toFixed(1)} ms -> ${value.ok ? "accepted" : value.error.code}`);
+  }
+  const raw = timeMs(() => RE2JS.compile("(ab|cd){1000}".repeat(78)));
+  console.log(
+    `for comparison, re2js compiling (ab|cd){1000} x78 unchecked: ${raw.ms.toFixed(0)} ms`,
+  );
+}
+
+function runPolicyBench(): void {
+  console.log("\n== 150 policies at the selector limits (wall ms) ==");
+  const objects: DesiredObject[] = Array.from({ length: 150 }, (_, i) => ({
+    kind: "network_policy",
+    id: `p${i}`,
+    version: 1,
+    spec: policyAtLimits(i),
+    cloudflareId: null,
+    syncedVersion: null,
+    createRequestedAtMs: null,
+    deletedAtMs: null,
+  }));
+  const desired: DesiredState = { accountId: "0".repeat(32), objects };
+  const observed: ObservedState = {
+    virtualNetworks: [],
+    tunnels: [],
+    tunnelRoutes: [],
+    splitTunnels: [],
+    deviceProfiles: [],
+    proxySettings: { tcp: false, udp: false, icmp: false },
+    networkPolicies: [],
+  };
+  const plan = timeMs(() => planAccount(desired, observed));
+  console.log(`planAccount (150 creates): ${plan.ms.toFixed(0)} ms`);
+  const after = desiredPolicies(desired, []).map(toEvaluable);
+  const units = evaluationUnits(after);
+  const budget = probeBudget(DEFAULT_QUOTAS.work_units, units);
+  const cut = timeMs(() => accessDelta([], after, budget));
+  console.log(
+    `access delta within ${DEFAULT_QUOTAS.work_units} work units: ${cut.value.probes} probes, ${cut.ms.toFixed(0)} ms`,
+  );
+  const hundred = timeMs(() => accessDelta([], after, 100));
+  console.log(
+    `access delta at 100 probes (old cap 5,000 would be 50x): ${hundred.ms.toFixed(0)} ms`,
+  );
+  const view = desiredView(desired, "default", new Map());
+  if (view.ok) {
+    const request = {
+      email: "alice@example.com",
+      groups: [],
+      passedPostureChecks: [],
+      destinationIp: "10.3.0.1",
+      port: 2010,
+      protocol: "tcp" as const,
+    };
+    const explained = timeMs(() => explain(view.value, request));
+    console.log(`explain, one request: ${explained.ms.toFixed(0)} ms`);
+  }
+  const specUnits = desiredPolicies(desired, []).reduce(
+    (s, p) => s + policySelectorUnits(p.spec),
+    0,
+  );
+  const work = requestWork("analysis", specUnits, 150);
+  console.log(
+    `policies/analysis: ${work} work units > ${DEFAULT_QUOTAS.work_units}: refused with 422 limit-exceeded before it runs`,
+  );
+}
+
+/** Prints the regex and policy measurements. */
+export function runHostileBench(): void {
+  runRegexBench();
+  runPolicyBench();
+}
