@@ -1,6 +1,7 @@
 import { describe, it } from "vitest";
 import type { NetworkPolicySpec } from "../../../src/domain/model";
 import { checkEmailRegex, emailMatches } from "../../../src/domain/policies/email-regex";
+import { expandedRegexSize } from "../../../src/domain/policies/regex-size";
 import {
   normalizeExpression,
   quoteRegex,
@@ -370,17 +371,41 @@ describe("checkEmailRegex", () => {
       "a**",
       "error parsing regexp: invalid nested repetition operator: `**`",
     ],
-    [
-      "a repetition count above 1000",
-      "a{1001}",
-      "error parsing regexp: invalid repeat count: `{1001}`",
-    ],
     ["an empty pattern", "", "the pattern is empty"],
   ])("refuses %s as invalid-regex", ([_reason, pattern, message], { expect }) => {
     expect(checkEmailRegex(pattern)).toEqual({
       ok: false,
       error: { code: "invalid-regex", pattern, message },
     });
+  });
+});
+
+describe("expandedRegexSize", () => {
+  it.for<[string, string, number]>([
+    ["literals count one each", "^ab@c$", 6],
+    ["a counted repetition multiplies its atom", "a{10}", 10],
+    ["{n,} counts n + 1", "a{10,}", 11],
+    ["{n,m} counts m", "[a-z]{2,63}", 63],
+    ["a group multiplies its alternatives and bars", "(ab|cd){200}", 1000],
+    ["nested repetitions multiply (the `:` of `(?:` counts one)", "(?:a{10}){10}", 110],
+    ["a strict email pattern", "^[^@]{1,64}@(?:[a-z0-9-]{1,63}\\.){1,10}[a-z]{2,63}$", 780],
+    ["stars and pluses add nothing", ".*@x+", 3],
+  ])("%s: %s is %i", ([_reason, pattern, size], { expect }) => {
+    expect(expandedRegexSize(pattern)).toBe(size);
+  });
+
+  it("stops counting past the limit, and treats very deep nesting as past it", ({ expect }) => {
+    expect(expandedRegexSize("a{1000}".repeat(146), 1000)).toBe(1001);
+    expect(expandedRegexSize("(".repeat(2000), 1000)).toBe(1001);
+  });
+
+  it.for<[string, string]>([
+    ["a repetition count above the bound", "a{1001}"],
+    ["a 1,022-character run of a{1000}", "a{1000}".repeat(146)],
+    ["(ab|cd){1000} repeated", "(ab|cd){1000}".repeat(78)],
+  ])("refuses %s as regex-too-complex before compiling", ([_reason, pattern], { expect }) => {
+    const checked = checkEmailRegex(pattern);
+    expect(checked.ok ? "accepted" : checked.error.code).toBe("regex-too-complex");
   });
 });
 
