@@ -4,6 +4,7 @@
  * steps behind `plan`, `explain` and `policies/analysis`, with and without the work budget.
  */
 import { RE2JS } from "re2js";
+import { createApp } from "../src/api/app";
 import { explain } from "../src/domain/explain/explain";
 import { desiredPolicies, desiredView, toEvaluable } from "../src/domain/explain/view";
 import type {
@@ -120,17 +121,89 @@ function runPolicyBench(): void {
     console.log(`explain, one request: ${explained.ms.toFixed(0)} ms`);
   }
   const specUnits = desiredPolicies(desired, []).reduce(
-    (s, p) => s + policySelectorUnits(p.spec),
+    (sum, p) => sum + policySelectorUnits(p.spec),
     0,
   );
-  const work = requestWork("analysis", specUnits, 150);
+  for (const request of ["plan", "explain", "analysis"] as const) {
+    const work = requestWork(request, specUnits, 150);
+    const verdict = work > DEFAULT_QUOTAS.work_units ? "refused (422 limit-exceeded)" : "runs";
+    console.log(`${request}: ${work} work units of ${DEFAULT_QUOTAS.work_units}: ${verdict}`);
+  }
+}
+
+const BENCH_KEY = "bench-admin-key";
+const ACCOUNT = `/v1/accounts/${"0".repeat(32)}`;
+
+/** The hostile bodies: each is refused by validation before any storage is read. */
+function hostileRequests(): [string, string, string][] {
+  const manyKeys: Record<string, unknown> = { name: "k", action: "allow" };
+  for (let i = 0; i < 90_000; i++) {
+    manyKeys[`k${i}`] = 0;
+  }
+  return [
+    [
+      "1 MB email_regex",
+      `${ACCOUNT}/policies`,
+      JSON.stringify({ name: "r", action: "allow", email_regex: "a".repeat(1_000_000) }),
+    ],
+    ["90,000 unknown keys", `${ACCOUNT}/policies`, JSON.stringify(manyKeys)],
+    [
+      "1 MB destination_ip",
+      `${ACCOUNT}/explain`,
+      JSON.stringify({ email: "a@example.com", destination_ip: "1".repeat(1_000_000) }),
+    ],
+    [
+      "1 MB unknown key",
+      `${ACCOUNT}/policies`,
+      JSON.stringify({ name: "r", action: "allow", ["x".repeat(1_000_000)]: 1 }),
+    ],
+  ];
+}
+
+/**
+ * The API in this process (Node, one thread like a Worker isolate): the time to refuse each
+ * hostile body, and how long `/healthz` waits when it arrives together with all four.
+ */
+async function runHttpBench(): Promise<void> {
+  console.log("\n== hostile requests through createApp() in-process (wall ms) ==");
+  const app = createApp();
+  const env = { ADMIN_API_KEY: BENCH_KEY } as unknown as Env;
+  const send = async (path: string, body?: string): Promise<Response> =>
+    await app.fetch(
+      new Request(`http://tunnelplane${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        headers: { authorization: `Bearer ${BENCH_KEY}`, "content-type": "application/json" },
+        body,
+      }),
+      env,
+    );
+  const requests = hostileRequests();
+  await send("/healthz");
+  for (const [label, path, body] of requests) {
+    const start = performance.now();
+    const response = await send(path, body);
+    const size = (await response.text()).length;
+    const ms = performance.now() - start;
+    console.log(`${label}: ${response.status} in ${ms.toFixed(0)} ms, answer ${size} bytes`);
+  }
+  const start = performance.now();
+  let healthzMs = 0;
+  await Promise.all([
+    ...requests.map(([, path, body]) => send(path, body).then((r) => r.text())),
+    send("/healthz").then(async (r) => {
+      await r.text();
+      healthzMs = performance.now() - start;
+    }),
+  ]);
+  const allMs = performance.now() - start;
   console.log(
-    `policies/analysis: ${work} work units > ${DEFAULT_QUOTAS.work_units}: refused with 422 limit-exceeded before it runs`,
+    `/healthz sent with all four: answered after ${healthzMs.toFixed(0)} ms (all five done in ${allMs.toFixed(0)} ms)`,
   );
 }
 
-/** Prints the regex and policy measurements. */
-export function runHostileBench(): void {
+/** Prints the regex, policy and in-process HTTP measurements. */
+export async function runHostileBench(): Promise<void> {
   runRegexBench();
   runPolicyBench();
+  await runHttpBench();
 }

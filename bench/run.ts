@@ -3,8 +3,12 @@ import { runHostileBench } from "./hostile.bench";
 import { runMemoryBench } from "./memory.bench";
 import { runSplitTunnelBench } from "./split-tunnels.bench";
 
-const benchmarks: Array<() => void> = [runSplitTunnelBench, runMemoryBench, runHostileBench];
+const benchmarks: Array<() => void | Promise<void>> = [
+  runSplitTunnelBench,
+  runMemoryBench,
+  runHostileBench,
+];
 
 for (const benchmark of benchmarks) {
-  benchmark();
+  await benchmark();
 }
