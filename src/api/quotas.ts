@@ -20,9 +20,11 @@ import { ProblemError } from "./problem";
 /** The 422 for a quota a write or request would pass. */
 export function quotaProblem(accountId: string, exceeded: QuotaExceeded): ProblemError {
   const raise = `an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"${exceeded.quota}": ${exceeded.requested}}}`;
+  // Work units are per request: nothing is "in use" before it.
+  const inUse = exceeded.quota === "work_units" ? "" : ` (${exceeded.current} in use)`;
   return new ProblemError(
     "limit-exceeded",
-    `This needs ${exceeded.requested} ${exceeded.quota} and the account's limit is ${exceeded.maximum} (${exceeded.current} in use); ${raise}.`,
+    `This needs ${exceeded.requested} ${exceeded.quota} and the account's limit is ${exceeded.maximum}${inUse}; ${raise}.`,
     {
       extensions: {
         limit: exceeded.quota,
