@@ -8,6 +8,7 @@
 import { parseNetwork } from "../cidr";
 import { defaultExcludes, defaultProfileSettings } from "../defaults";
 import { ApiFailure, Fields, type JsonObject, objectBody } from "../http";
+import { assertBelowLimit } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { DeviceProfile, SplitTunnelEntry, SplitTunnelMode } from "../types";
@@ -218,6 +219,7 @@ function createCustom(context: Context) {
     throw fields.failure("precedence is required");
   }
   assertPrecedenceFree(account, precedence);
+  assertBelowLimit(account, "device_profiles", account.collections.profile.size);
   const now = context.clock.next();
   const blank: DeviceProfile = {
     policy_id: crypto.randomUUID(),
