@@ -23,6 +23,8 @@ export interface ObjectLimits {
   access_apps: number | null;
   /** Reusable Access policies. */
   access_policies: number | null;
+  /** Split tunnel entries plus local domain fallback entries of one device profile. */
+  split_tunnel_entries: number | null;
 }
 
 /** The limit names, as `PUT /__emulator/limits` accepts them. */
@@ -30,8 +32,9 @@ export type LimitName = keyof ObjectLimits;
 
 /**
  * Cloudflare One account limits page (dated 2026-06-25): tunnels, routes, virtual networks 1,000;
- * network (and DNS, HTTP) policies 500 per type; Access applications and reusable policies 500.
- * Device settings profiles have no documented limit, so none is enforced unless one is set.
+ * network (and DNS, HTTP) policies 500 per type; Access applications and reusable policies 500;
+ * 1,000 split tunnel and local domain fallback entries per device profile. Device settings
+ * profiles have no documented limit, so none is enforced unless one is set.
  */
 export const DEFAULT_LIMITS: Readonly<ObjectLimits> = {
   tunnels: 1000,
@@ -41,6 +44,7 @@ export const DEFAULT_LIMITS: Readonly<ObjectLimits> = {
   device_profiles: null,
   access_apps: 500,
   access_policies: 500,
+  split_tunnel_entries: 1000,
 };
 
 /** Largest value `PUT /__emulator/limits` accepts for one limit (inclusive). */
@@ -48,29 +52,31 @@ export const MAX_LIMIT = 10_000_000;
 
 /** The refusal of each kind: HTTP 400 with an emulator-chosen code (see emulator/README.md). */
 const REFUSALS: Record<LimitName, { code: number; noun: string }> = {
-  tunnels: { code: 1018, noun: "tunnels" },
-  routes: { code: 1019, noun: "routes" },
-  virtual_networks: { code: 1020, noun: "virtual networks" },
-  gateway_rules: { code: 2004, noun: "rules of this filter type" },
-  device_profiles: { code: 2104, noun: "device settings profiles" },
-  access_apps: { code: 12006, noun: "Access applications" },
-  access_policies: { code: 12007, noun: "reusable Access policies" },
+  tunnels: { code: 1018, noun: "tunnels in this account" },
+  routes: { code: 1019, noun: "routes in this account" },
+  virtual_networks: { code: 1020, noun: "virtual networks in this account" },
+  gateway_rules: { code: 2004, noun: "rules of one filter type in this account" },
+  device_profiles: { code: 2104, noun: "device settings profiles in this account" },
+  access_apps: { code: 12006, noun: "Access applications in this account" },
+  access_policies: { code: 12007, noun: "reusable Access policies in this account" },
+  split_tunnel_entries: {
+    code: 2105,
+    noun: "split tunnel and local domain fallback entries in one device profile",
+  },
 };
 
-/**
- * Throws 400 (code per kind) when the account already holds `count` objects of the kind and the
- * limit is `count` or lower, so the create about to happen would exceed it.
- */
-export function assertBelowLimit(account: AccountState, name: LimitName, count: number): void {
+/** Throws 400 (code per kind) when `total` objects of the kind would be more than the limit. */
+export function assertWithinLimit(account: AccountState, name: LimitName, total: number): void {
   const limit = account.limits()[name];
-  if (limit !== null && count >= limit) {
+  if (limit !== null && total > limit) {
     const { code, noun } = REFUSALS[name];
-    throw new ApiFailure(
-      400,
-      code,
-      `Account limit reached: at most ${limit} ${noun} are allowed in this account`,
-    );
+    throw new ApiFailure(400, code, `Account limit reached: at most ${limit} ${noun} are allowed`);
   }
+}
+
+/** Throws as `assertWithinLimit` when one more object than the `count` held would be too many. */
+export function assertBelowLimit(account: AccountState, name: LimitName, count: number): void {
+  assertWithinLimit(account, name, count + 1);
 }
 
 /** Counts the live objects of a collection that pass `keep`. */

@@ -1276,6 +1276,7 @@ describe("account limits", () => {
         device_profiles: null,
         access_apps: 500,
         access_policies: 500,
+        split_tunnel_entries: 1000,
       },
     });
     const lowered = {
@@ -1286,6 +1287,7 @@ describe("account limits", () => {
       device_profiles: 1,
       access_apps: 1,
       access_policies: 1,
+      split_tunnel_entries: 1000,
     };
     expect(await control("/limits", "PUT", { account_id: accountId, limits: lowered })).toEqual({
       account_id: accountId,
@@ -1324,14 +1326,14 @@ describe("account limits", () => {
       type: "BadRequestError",
       status: 400,
       errors: [
-        { code, message: `Account limit reached: at most ${what} are allowed in this account` },
+        { code, message: `Account limit reached: at most ${what} in this account are allowed` },
       ],
     });
     expect(refusals).toEqual([
       refusal(1018, "1 tunnels"),
       refusal(1019, "1 routes"),
       refusal(1020, "2 virtual networks"),
-      refusal(2004, "1 rules of this filter type"),
+      refusal(2004, "1 rules of one filter type"),
       refusal(2104, "1 device settings profiles"),
       refusal(12006, "1 Access applications"),
       refusal(12007, "1 reusable Access policies"),
@@ -1342,6 +1344,36 @@ describe("account limits", () => {
     await createTunnel(accountId, "second");
     const limits = (await control(`/limits?account_id=${accountId}`)) as { limits: object };
     expect(limits.limits).toEqual({ ...lowered, tunnels: null });
+  });
+
+  it("holds one profile's split tunnel and fallback entries to the limit", async ({ expect }) => {
+    const accountId = newAccountId();
+    const account_id = accountId;
+    await control("/limits", "PUT", { account_id, limits: { split_tunnel_entries: 17 } });
+    const entries = (count: number) =>
+      Array.from({ length: count }, (_, index) => ({ address: `10.0.${index}.0/24` }));
+    const excludes = cf.zeroTrust.devices.policies.default.excludes;
+    const tooMany = await failureOf(excludes.update({ account_id, body: entries(18) }));
+    expect((await excludes.update({ account_id, body: entries(17) })).result).toHaveLength(17);
+    const fallback = await failureOf(
+      cf.zeroTrust.devices.policies.default.edit({
+        account_id,
+        fallback_domains: [{ suffix: "corp.example" }],
+      } as Parameters<typeof cf.zeroTrust.devices.policies.default.edit>[0]),
+    );
+    const refusal = {
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        {
+          code: 2105,
+          message:
+            "Account limit reached: at most 17 split tunnel and local domain fallback entries in one device profile are allowed",
+        },
+      ],
+    };
+    expect([tooMany, fallback]).toEqual([refusal, refusal]);
+    expect((await excludes.get({ account_id })).result).toHaveLength(17);
   });
 
   it("refuses malformed limits", async ({ expect }) => {

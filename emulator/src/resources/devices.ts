@@ -8,7 +8,7 @@
 import { parseNetwork } from "../cidr";
 import { defaultExcludes, defaultProfileSettings } from "../defaults";
 import { ApiFailure, Fields, type JsonObject, objectBody } from "../http";
-import { assertBelowLimit } from "../limits";
+import { assertBelowLimit, assertWithinLimit } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { DeviceProfile, SplitTunnelEntry, SplitTunnelMode } from "../types";
@@ -117,7 +117,11 @@ function findProfile(account: AccountState, policyId: string): DeviceProfile {
   return profile;
 }
 
+/** Stores a profile whose split tunnel and fallback entries fit the account's limit. */
 function saveProfile(account: AccountState, profile: DeviceProfile): void {
+  const fallback = profile.settings.fallback_domains;
+  const fallbackCount = Array.isArray(fallback) ? fallback.length : 0;
+  assertWithinLimit(account, "split_tunnel_entries", profile.entries.length + fallbackCount);
   if (profile.policy_id === null) {
     account.set("default_profile", profile);
   } else {
