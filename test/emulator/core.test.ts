@@ -1251,13 +1251,19 @@ describe("rate limit", () => {
     );
     expect(refusals.map(([status]) => status)).toEqual([400, 400, 400, 400, 400]);
     await control("/rate-limit", "PUT", { limit: 7, window_s: 2.5 });
-    await limited(`/accounts/${newAccountId()}/cfd_tunnel`, "rl-reset");
+    const accountId = newAccountId();
+    await control("/limits", "PUT", { account_id: accountId, limits: { routes: 5000 } });
+    await limited(`/accounts/${accountId}/cfd_tunnel`, "rl-reset");
     expect(((await control("/rate-limit")) as RateLimitReport).tokens.length).toBe(1);
     await control("/reset", "POST");
     expect(await control("/rate-limit")).toEqual({
       config: { limit: 1200, window_s: 300, lockout_s: 300, omit_retry_after: false },
       tokens: [],
     });
+    const limits = (await control(`/limits?account_id=${accountId}`)) as {
+      limits: { routes: number };
+    };
+    expect(limits.limits.routes).toBe(1000);
   });
 });
 
