@@ -1,9 +1,12 @@
 /**
  * Test controls under `/__emulator/` (not part of the Cloudflare API): the call log, fault
- * injection, reset and tunnel health. They need no token and are never logged as calls.
+ * injection, reset, tunnel health, and (in limit-controls.ts) the rate-limit model and the
+ * account limits. They need no token and are never logged or counted as calls.
  */
 import type { Clock } from "./clock";
 import { ApiFailure, failureResponse, type JsonObject, jsonResponse } from "./http";
+import { serveLimitControls } from "./limit-controls";
+import type { RateLimiter } from "./rate-limit";
 import { setTunnelStatus, TUNNEL_STATUSES } from "./resources/tunnels";
 import type { Store } from "./store";
 import type { TunnelStatus } from "./types";
@@ -221,6 +224,7 @@ export class Controls {
     private readonly calls: CallLog,
     private readonly faults: FaultBook,
     private readonly clock: Clock,
+    private readonly limiter: RateLimiter,
   ) {}
 
   async handle(request: Request, url: URL): Promise<Response> {
@@ -253,6 +257,7 @@ export class Controls {
       this.calls.clear(accountId);
       if (accountId === undefined) {
         this.faults.clear();
+        this.limiter.reset();
       }
       return jsonResponse(200, { ok: true });
     }
@@ -267,6 +272,10 @@ export class Controls {
         this.faults.clear();
         return jsonResponse(200, { faults: [] });
       }
+    }
+    const limits = serveLimitControls(method, path, url, body, this.limiter, this.store);
+    if (limits !== undefined) {
+      return limits;
     }
     const status = /^\/__emulator\/tunnels\/([^/]+)\/status$/.exec(path);
     if (status?.[1] !== undefined && method === "POST") {

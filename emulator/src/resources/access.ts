@@ -8,6 +8,7 @@
  */
 import { parseNetwork } from "../cidr";
 import { ApiFailure, Fields, type JsonObject, objectBody, paginate } from "../http";
+import { assertBelowLimit } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { AccessApp, AccessPolicy, PolicyLink } from "../types";
@@ -173,10 +174,12 @@ function readPolicy(body: unknown) {
 }
 
 function createPolicy(context: Context) {
+  const input = readPolicy(context.body);
+  assertBelowLimit(context.account, "access_policies", context.account.collections.policy.size);
   const now = context.clock.next();
   const policy: AccessPolicy = {
     id: crypto.randomUUID(),
-    ...readPolicy(context.body),
+    ...input,
     created_at: now,
     updated_at: now,
   };
@@ -412,11 +415,13 @@ function randomAud(): string {
 }
 
 function createApp(context: Context) {
+  const input = readApp(context.account, context.body);
+  assertBelowLimit(context.account, "access_apps", context.account.collections.app.size);
   const now = context.clock.next();
   const app: AccessApp = {
     id: crypto.randomUUID(),
     aud: randomAud(),
-    ...readApp(context.account, context.body),
+    ...input,
     created_at: now,
     updated_at: now,
   };

@@ -8,6 +8,7 @@
 import { parseNetwork } from "../cidr";
 import { defaultExcludes, defaultProfileSettings } from "../defaults";
 import { ApiFailure, Fields, type JsonObject, objectBody } from "../http";
+import { assertBelowLimit, assertWithinLimit } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { DeviceProfile, SplitTunnelEntry, SplitTunnelMode } from "../types";
@@ -116,7 +117,11 @@ function findProfile(account: AccountState, policyId: string): DeviceProfile {
   return profile;
 }
 
+/** Stores a profile whose split tunnel and fallback entries fit the account's limit. */
 function saveProfile(account: AccountState, profile: DeviceProfile): void {
+  const fallback = profile.settings.fallback_domains;
+  const fallbackCount = Array.isArray(fallback) ? fallback.length : 0;
+  assertWithinLimit(account, "split_tunnel_entries", profile.entries.length + fallbackCount);
   if (profile.policy_id === null) {
     account.set("default_profile", profile);
   } else {
@@ -218,6 +223,7 @@ function createCustom(context: Context) {
     throw fields.failure("precedence is required");
   }
   assertPrecedenceFree(account, precedence);
+  assertBelowLimit(account, "device_profiles", account.collections.profile.size);
   const now = context.clock.next();
   const blank: DeviceProfile = {
     policy_id: crypto.randomUUID(),

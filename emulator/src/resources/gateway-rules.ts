@@ -6,6 +6,7 @@
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/gateway/subresources/rules/
  */
 import { ApiFailure, Fields, type JsonObject, objectBody } from "../http";
+import { assertBelowLimit, countLive } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { GatewayRule } from "../types";
@@ -168,6 +169,12 @@ function create(context: Context) {
   const input = readRule(context.body);
   const precedence = input.precedence ?? nextPrecedence(account);
   assertPrecedenceFree(account, precedence);
+  const filter = input.filters[0];
+  assertBelowLimit(
+    account,
+    "gateway_rules",
+    countLive(account.collections.rule.values(), (rule) => rule.filters[0] === filter),
+  );
   const now = context.clock.next();
   const rule: GatewayRule = {
     id: crypto.randomUUID(),

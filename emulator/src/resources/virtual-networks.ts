@@ -4,6 +4,7 @@
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/networks/subresources/virtual_networks/
  */
 import { ApiFailure, Fields, objectBody } from "../http";
+import { assertBelowLimit, countLive } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { VirtualNetwork } from "../types";
@@ -57,6 +58,11 @@ function create(context: Context) {
   const comment = fields.string("comment") ?? "";
   const isDefault = defaultFlag(fields) ?? false;
   assertNameFree(context.account, name);
+  assertBelowLimit(
+    context.account,
+    "virtual_networks",
+    countLive(context.account.collections.vnet.values(), (vnet) => vnet.deleted_at === null),
+  );
   const vnet: VirtualNetwork = {
     id: crypto.randomUUID(),
     name,
