@@ -11,7 +11,7 @@ export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   mode: text("mode", { enum: ["enforce", "observe"] }).notNull(),
-  /** AES-GCM ciphertext of the API token, base64url, with its 12-byte IV prepended. */
+  /** The API token, sealed (lib/key-ring: `<key version>:<base64url(iv || ciphertext)>`). */
   apiTokenCiphertext: text("api_token_ciphertext").notNull(),
   reconcileIntervalS: integer("reconcile_interval_s").notNull(),
   nextReconcileAtMs: integer("next_reconcile_at_ms").notNull(),
@@ -229,8 +229,14 @@ export const grantSettings = sqliteTable("grant_settings", {
   accountId: text("account_id")
     .primaryKey()
     .references(() => accounts.id, { onDelete: "cascade" }),
-  /** AES-GCM ciphertext of the HMAC secret, as sealSecret writes it. */
+  /** The current HMAC secret, sealed (lib/key-ring: `<key version>:<base64url>`). */
   callbackSecretCiphertext: text("callback_secret_ciphertext").notNull(),
+  /** The secret it replaced, sealed; still signs (beside the current one) until the time below. */
+  previousCallbackSecretCiphertext: text("previous_callback_secret_ciphertext"),
+  /** When the previous secret stops signing, epoch ms; null when there is none. */
+  previousCallbackSecretUntilMs: integer("previous_callback_secret_until_ms"),
+  /** JSON array of ports other than 443 that callback URLs of the account may use. */
+  callbackAllowedPortsJson: text("callback_allowed_ports_json").notNull().default("[]"),
   updatedAtMs: integer("updated_at_ms").notNull(),
 });
 

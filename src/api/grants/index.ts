@@ -1,6 +1,7 @@
 /** Router of grants, their decisions, audit trail and callback settings. */
 import { createRouter } from "../context";
 import { idempotent } from "../middleware/idempotency";
+import * as settings from "./grant-settings.handlers";
 import * as endpoints from "./grants.endpoints";
 import * as handlers from "./grants.handlers";
 
@@ -17,5 +18,5 @@ grantsRouter
   .openapi(endpoints.reject, handlers.reject)
   .openapi(endpoints.revoke, handlers.revoke)
   .openapi(endpoints.cancel, handlers.cancel)
-  .openapi(endpoints.getSettings, handlers.getSettings)
-  .openapi(endpoints.putSettings, handlers.putSettings);
+  .openapi(endpoints.getSettings, settings.getSettings)
+  .openapi(endpoints.putSettings, settings.putSettings);

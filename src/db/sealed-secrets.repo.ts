@@ -1,0 +1,114 @@
+/**
+ * Every sealed secret in D1, for re-sealing after a key rotation: account API tokens and the
+ * current and previous callback secrets. Replacing is compare-and-set on the old sealed text,
+ * so a value changed meanwhile (a new token, a rotation) is never overwritten by a stale one.
+ */
+import { and, eq, isNotNull, not, or, like } from "drizzle-orm";
+import type { Db } from "./client";
+import { accounts, grantSettings } from "./schema";
+
+/** Which column holds a sealed value. */
+export type SealedColumn = "api-token" | "callback-secret" | "previous-callback-secret";
+
+/** One sealed value and where it lives. */
+export interface SealedValue {
+  accountId: string;
+  column: SealedColumn;
+  sealed: string;
+}
+
+/**
+ * Up to `limit` sealed values not sealed under key `version` (API tokens first), in a stable
+ * order so repeated calls make progress.
+ */
+export async function listSealedNotUnder(
+  db: Db,
+  version: string,
+  limit: number,
+): Promise<SealedValue[]> {
+  const prefix = `${version}:%`;
+  const tokens = await db
+    .select({ accountId: accounts.id, sealed: accounts.apiTokenCiphertext })
+    .from(accounts)
+    .where(not(like(accounts.apiTokenCiphertext, prefix)))
+    .orderBy(accounts.id)
+    .limit(limit);
+  const out: SealedValue[] = tokens.map((t) => ({ ...t, column: "api-token" }));
+  if (out.length >= limit) {
+    return out;
+  }
+  const settings = await db
+    .select({
+      accountId: grantSettings.accountId,
+      current: grantSettings.callbackSecretCiphertext,
+      previous: grantSettings.previousCallbackSecretCiphertext,
+    })
+    .from(grantSettings)
+    .where(
+      or(
+        not(like(grantSettings.callbackSecretCiphertext, prefix)),
+        and(
+          isNotNull(grantSettings.previousCallbackSecretCiphertext),
+          not(like(grantSettings.previousCallbackSecretCiphertext, prefix)),
+        ),
+      ),
+    )
+    .orderBy(grantSettings.accountId)
+    .limit(limit - out.length);
+  for (const row of settings) {
+    if (!row.current.startsWith(version.concat(":"))) {
+      out.push({ accountId: row.accountId, column: "callback-secret", sealed: row.current });
+    }
+    if (row.previous !== null && !row.previous.startsWith(version.concat(":"))) {
+      out.push({
+        accountId: row.accountId,
+        column: "previous-callback-secret",
+        sealed: row.previous,
+      });
+    }
+  }
+  return out.slice(0, limit);
+}
+
+/**
+ * Replaces `value.sealed` with `resealed` if the column still holds `value.sealed`.
+ * @returns whether it was replaced.
+ */
+export async function replaceSealed(db: Db, value: SealedValue, resealed: string): Promise<boolean> {
+  switch (value.column) {
+    case "api-token": {
+      const rows = await db
+        .update(accounts)
+        .set({ apiTokenCiphertext: resealed })
+        .where(and(eq(accounts.id, value.accountId), eq(accounts.apiTokenCiphertext, value.sealed)))
+        .returning({ id: accounts.id });
+      return rows.length > 0;
+    }
+    case "callback-secret": {
+      const rows = await db
+        .update(grantSettings)
+        .set({ callbackSecretCiphertext: resealed })
+        .where(
+          and(
+            eq(grantSettings.accountId, value.accountId),
+            eq(grantSettings.callbackSecretCiphertext, value.sealed),
+          ),
+        )
+        .returning({ id: grantSettings.accountId });
+      return rows.length > 0;
+    }
+    case "previous-callback-secret": {
+      const rows = await db
+        .update(grantSettings)
+        .set({ previousCallbackSecretCiphertext: resealed })
+        .where(
+          and(
+            eq(grantSettings.accountId, value.accountId),
+            eq(grantSettings.previousCallbackSecretCiphertext, value.sealed),
+          ),
+        )
+        .returning({ id: grantSettings.accountId });
+      return rows.length > 0;
+    }
+  }
+}
