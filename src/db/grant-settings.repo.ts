@@ -95,7 +95,10 @@ export async function putGrantSettings(
   if (secret === undefined) {
     const rows = await db
       .update(grantSettings)
-      .set({ updatedAtMs: nowMs, ...(ports === undefined ? {} : { callbackAllowedPortsJson: ports }) })
+      .set({
+        updatedAtMs: nowMs,
+        ...(ports === undefined ? {} : { callbackAllowedPortsJson: ports }),
+      })
       .where(eq(grantSettings.accountId, accountId))
       .returning({ accountId: grantSettings.accountId });
     return rows.length > 0;

@@ -3,7 +3,7 @@
  * current and previous callback secrets. Replacing is compare-and-set on the old sealed text,
  * so a value changed meanwhile (a new token, a rotation) is never overwritten by a stale one.
  */
-import { and, eq, isNotNull, not, or, like } from "drizzle-orm";
+import { and, eq, isNotNull, like, not, or } from "drizzle-orm";
 import type { Db } from "./client";
 import { accounts, grantSettings } from "./schema";
 
@@ -74,7 +74,11 @@ export async function listSealedNotUnder(
  * Replaces `value.sealed` with `resealed` if the column still holds `value.sealed`.
  * @returns whether it was replaced.
  */
-export async function replaceSealed(db: Db, value: SealedValue, resealed: string): Promise<boolean> {
+export async function replaceSealed(
+  db: Db,
+  value: SealedValue,
+  resealed: string,
+): Promise<boolean> {
   switch (value.column) {
     case "api-token": {
       const rows = await db

@@ -124,7 +124,11 @@ export async function sealSecret(
 
 async function decrypt(key: CryptoKey, bytes: Uint8Array, additionalData?: Uint8Array) {
   const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: bytes.slice(0, IV_BYTES), ...(additionalData ? { additionalData } : {}) },
+    {
+      name: "AES-GCM",
+      iv: bytes.slice(0, IV_BYTES),
+      ...(additionalData ? { additionalData } : {}),
+    },
     key,
     bytes.slice(IV_BYTES),
   );

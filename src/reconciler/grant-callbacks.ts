@@ -85,7 +85,12 @@ async function attempt(
 ): Promise<AttemptResult> {
   const atMs = deps.nowMs();
   if (secrets === null) {
-    return { atMs, statusCode: null, error: "no callback secret is set for the account", final: false };
+    return {
+      atMs,
+      statusCode: null,
+      error: "no callback secret is set for the account",
+      final: false,
+    };
   }
   const target = checkCallbackUrl(delivery.url, allowedPorts);
   if (!target.ok) {

@@ -80,7 +80,10 @@ async function verifies(secret: string, mac: string, content: string): Promise<b
  * For each secret, whether one of the callback's `v1=` signatures verifies under it, the way a
  * receiver checks: HMAC-SHA256 over `<timestamp>.<delivery id>.<event>.<raw body>`.
  */
-export async function signedUnder(callback: ReceivedCallback, secrets: string[]): Promise<boolean[]> {
+export async function signedUnder(
+  callback: ReceivedCallback,
+  secrets: string[],
+): Promise<boolean[]> {
   const h = callback.headers;
   const content = `${h["x-tunnelplane-timestamp"]}.${h["x-tunnelplane-delivery"]}.${h["x-tunnelplane-event"]}.${callback.body}`;
   const macs = (h["x-tunnelplane-signature"] ?? "")

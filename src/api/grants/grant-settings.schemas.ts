@@ -59,7 +59,8 @@ export function toGrantSettingsResource(
   return {
     callback_secret_set: view !== undefined,
     updated_at: view === undefined ? null : new Date(view.updatedAtMs).toISOString(),
-    previous_secret_valid_until: until === null || until <= nowMs ? null : new Date(until).toISOString(),
+    previous_secret_valid_until:
+      until === null || until <= nowMs ? null : new Date(until).toISOString(),
     callback_allowed_ports: view?.callbackAllowedPorts ?? [],
   };
 }

@@ -69,13 +69,11 @@ export const GrantInput = z
       .optional()
       .openapi({ description: "Length in seconds; give this or ends_at." }),
     ends_at: Instant.optional().openapi({ description: "Exclusive end; give this or duration_s." }),
-    callback_url: CallbackUrl.nullable()
-      .default(null)
-      .openapi({
-        description:
-          "Receives every state change, signed (see README): https to a public host, port 443 unless the account's grant-settings allow another.",
-        example: "https://tickets.example.com/hooks/tunnelplane",
-      }),
+    callback_url: CallbackUrl.nullable().default(null).openapi({
+      description:
+        "Receives every state change, signed (see README): https to a public host, port 443 unless the account's grant-settings allow another.",
+      example: "https://tickets.example.com/hooks/tunnelplane",
+    }),
     extends_grant_id: z
       .string()
       .min(1)

@@ -17,7 +17,16 @@ export const HTTPS_PORT = 443;
  * RFC 6762 (`local`), RFC 7686 (`onion`), RFC 8375 (`home.arpa`), ICANN's `internal`, RFC 9476
  * (`alt`), and reverse-lookup names under `arpa`.
  */
-const NON_PUBLIC_SUFFIXES = ["localhost", "invalid", "test", "local", "onion", "internal", "alt", "arpa"];
+const NON_PUBLIC_SUFFIXES = [
+  "localhost",
+  "invalid",
+  "test",
+  "local",
+  "onion",
+  "internal",
+  "alt",
+  "arpa",
+];
 
 /** Why a callback URL is refused. */
 export type CallbackUrlError =
