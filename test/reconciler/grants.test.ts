@@ -354,9 +354,7 @@ describe("grants end to end", () => {
     expect(secondRetryAtMs - (firstRetryAtMs ?? 0)).toBeGreaterThanOrEqual(60_000);
     expect(await fireAlarmAt(accountId, secondRetryAtMs + 1_000)).toBe(true);
 
-    expect(await attemptsOf()).toEqual([
-      ["requested", "delivered", [failed, failed, [204, null]]],
-    ]);
+    expect(await attemptsOf()).toEqual([["requested", "delivered", [failed, failed, [204, null]]]]);
     const received = await receivedOn(hook.name);
     expect(received.map((r) => JSON.parse(r.body).event)).toEqual(["grant.requested"]);
     expect(await hasValidSignature(received[0] ?? { headers: {}, body: "" })).toBe(true);
