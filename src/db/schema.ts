@@ -4,7 +4,14 @@
  * tunnel's name) lets SQLite reject duplicates without a read-then-write race.
  * This file must not import from `cloudflare:*` (drizzle-kit loads it in Node).
  */
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 export const accounts = sqliteTable("accounts", {
   /** Cloudflare account id, 32 hex characters. */
@@ -239,6 +246,30 @@ export const grantSettings = sqliteTable("grant_settings", {
   callbackAllowedPortsJson: text("callback_allowed_ports_json").notNull().default("[]"),
   updatedAtMs: integer("updated_at_ms").notNull(),
 });
+
+/**
+ * One callback receiver per ticket system: its own signing secret, so one ticketing system can
+ * neither verify nor forge another's callbacks. Grants of a system without a row are signed with
+ * the account's secret in grant_settings.
+ */
+export const callbackReceivers = sqliteTable(
+  "callback_receivers",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** The grants' `ticket.system` this receiver takes. */
+    ticketSystem: text("ticket_system").notNull(),
+    /** The current HMAC secret, sealed (lib/key-ring). */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    /** The secret it replaced, sealed; still signs until the time below. */
+    previousSecretCiphertext: text("previous_secret_ciphertext"),
+    /** When the previous secret stops signing, epoch ms; null when there is none. */
+    previousSecretUntilMs: integer("previous_secret_until_ms"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.ticketSystem] })],
+);
 
 /**
  * Idempotency keys of POST requests, scoped by account and route. A key is reserved before the

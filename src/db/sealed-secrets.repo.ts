@@ -1,21 +1,30 @@
 /**
  * Every sealed secret in D1, for re-sealing after a key rotation: account API tokens and the
- * current and previous callback secrets. Replacing is compare-and-set on the old sealed text,
+ * current and previous callback secrets of accounts and of their receivers. Replacing is compare-and-set on the old sealed text,
  * so a value changed meanwhile (a new token, a rotation) is never overwritten by a stale one.
  */
 import { and, eq, isNotNull, like, not, or } from "drizzle-orm";
 import type { Db } from "./client";
-import { accounts, grantSettings } from "./schema";
+import { accounts, callbackReceivers, grantSettings } from "./schema";
 
 /** Which column holds a sealed value. */
-export type SealedColumn = "api-token" | "callback-secret" | "previous-callback-secret";
+export type SealedColumn =
+  | "api-token"
+  | "callback-secret"
+  | "previous-callback-secret"
+  | "receiver-secret"
+  | "previous-receiver-secret";
 
 /** One sealed value and where it lives. */
 export interface SealedValue {
   accountId: string;
+  /** The receiver's ticket system, for receiver secrets; else null. */
+  ticketSystem: string | null;
   column: SealedColumn;
   sealed: string;
 }
+
+const isUnder = (sealed: string, version: string) => sealed.startsWith(`${version}:`);
 
 /**
  * Up to `limit` sealed values not sealed under key `version` (API tokens first), in a stable
@@ -33,7 +42,7 @@ export async function listSealedNotUnder(
     .where(not(like(accounts.apiTokenCiphertext, prefix)))
     .orderBy(accounts.id)
     .limit(limit);
-  const out: SealedValue[] = tokens.map((t) => ({ ...t, column: "api-token" }));
+  const out: SealedValue[] = tokens.map((t) => ({ ...t, ticketSystem: null, column: "api-token" }));
   if (out.length >= limit) {
     return out;
   }
@@ -56,15 +65,43 @@ export async function listSealedNotUnder(
     .orderBy(grantSettings.accountId)
     .limit(limit - out.length);
   for (const row of settings) {
-    if (!row.current.startsWith(version.concat(":"))) {
-      out.push({ accountId: row.accountId, column: "callback-secret", sealed: row.current });
+    const base = { accountId: row.accountId, ticketSystem: null };
+    if (!isUnder(row.current, version)) {
+      out.push({ ...base, column: "callback-secret", sealed: row.current });
     }
-    if (row.previous !== null && !row.previous.startsWith(version.concat(":"))) {
-      out.push({
-        accountId: row.accountId,
-        column: "previous-callback-secret",
-        sealed: row.previous,
-      });
+    if (row.previous !== null && !isUnder(row.previous, version)) {
+      out.push({ ...base, column: "previous-callback-secret", sealed: row.previous });
+    }
+  }
+  if (out.length >= limit) {
+    return out.slice(0, limit);
+  }
+  const receivers = await db
+    .select({
+      accountId: callbackReceivers.accountId,
+      ticketSystem: callbackReceivers.ticketSystem,
+      current: callbackReceivers.secretCiphertext,
+      previous: callbackReceivers.previousSecretCiphertext,
+    })
+    .from(callbackReceivers)
+    .where(
+      or(
+        not(like(callbackReceivers.secretCiphertext, prefix)),
+        and(
+          isNotNull(callbackReceivers.previousSecretCiphertext),
+          not(like(callbackReceivers.previousSecretCiphertext, prefix)),
+        ),
+      ),
+    )
+    .orderBy(callbackReceivers.accountId, callbackReceivers.ticketSystem)
+    .limit(limit - out.length);
+  for (const row of receivers) {
+    const base = { accountId: row.accountId, ticketSystem: row.ticketSystem };
+    if (!isUnder(row.current, version)) {
+      out.push({ ...base, column: "receiver-secret", sealed: row.current });
+    }
+    if (row.previous !== null && !isUnder(row.previous, version)) {
+      out.push({ ...base, column: "previous-receiver-secret", sealed: row.previous });
     }
   }
   return out.slice(0, limit);
@@ -112,6 +149,29 @@ export async function replaceSealed(
           ),
         )
         .returning({ id: grantSettings.accountId });
+      return rows.length > 0;
+    }
+    case "receiver-secret":
+    case "previous-receiver-secret": {
+      const column =
+        value.column === "receiver-secret"
+          ? callbackReceivers.secretCiphertext
+          : callbackReceivers.previousSecretCiphertext;
+      const rows = await db
+        .update(callbackReceivers)
+        .set(
+          value.column === "receiver-secret"
+            ? { secretCiphertext: resealed }
+            : { previousSecretCiphertext: resealed },
+        )
+        .where(
+          and(
+            eq(callbackReceivers.accountId, value.accountId),
+            eq(callbackReceivers.ticketSystem, value.ticketSystem ?? ""),
+            eq(column, value.sealed),
+          ),
+        )
+        .returning({ id: callbackReceivers.accountId });
       return rows.length > 0;
     }
   }

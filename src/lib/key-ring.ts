@@ -20,6 +20,8 @@ export interface SealContext {
   /** The Cloudflare account id the secret belongs to. */
   accountId: string;
   purpose: SealPurpose;
+  /** A narrower owner inside the account (a callback receiver's ticket system), if any. */
+  scope?: string;
 }
 
 /** Parsed keys in the order listed; the first seals. */
@@ -97,7 +99,8 @@ async function buildRing(spec: string): Promise<KeyRing> {
 }
 
 function associatedData(context: SealContext): Uint8Array {
-  return new TextEncoder().encode(`tunnelplane/${context.purpose}/${context.accountId}`);
+  const scope = context.scope === undefined ? "" : `/${context.scope}`;
+  return new TextEncoder().encode(`tunnelplane/${context.purpose}/${context.accountId}${scope}`);
 }
 
 /** Seals `plaintext` under the newest key, bound to `context`; a fresh 96-bit IV each time. */

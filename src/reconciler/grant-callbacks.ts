@@ -1,8 +1,9 @@
 /**
  * Grant callbacks: every state change is POSTed to the grant's `callback_url`, signed with
- * HMAC-SHA256 under the account's callback secret over `<timestamp>.<delivery id>.<event>.<body>`:
+ * HMAC-SHA256 over `<timestamp>.<delivery id>.<event>.<body>`:
  *   X-Tunnelplane-Timestamp: <unix seconds>
  *   X-Tunnelplane-Signature: v1=<hex>[,v1=<hex>]   (two while a replaced secret still overlaps)
+ * under the secret of the grant's receiver (its ticket system), else the account's secret.
  * Sent only by the account's alarm, never inside an API request. The URL is checked again before
  * each attempt; redirects are not followed (a 3xx is a failed attempt); an attempt that takes
  * longer than CALLBACK_ATTEMPT_TIMEOUT_MS fails. The record keeps the status code, never the
@@ -10,6 +11,8 @@
  * domain/grants/delivery). Deliveries of one grant may arrive out of order after retries; the
  * payload's `grant.version` orders them.
  */
+
+import { getSealedReceiverSecrets } from "../db/callback-receivers.repo";
 import {
   type DeliveryAttempt,
   type DeliveryRecord,
@@ -133,16 +136,33 @@ async function attempt(
   return { atMs, statusCode: status, error, final: false };
 }
 
+/** The ticket system of the grant a delivery reports on, from its stored payload. */
+function ticketSystemOf(delivery: DeliveryRecord): string {
+  return (JSON.parse(delivery.payloadJson) as { grant: { ticket: { system: string } } }).grant
+    .ticket.system;
+}
+
+/**
+ * The secrets that sign for a ticket system now: its receiver's when it has one, else the
+ * account's; null when neither is set.
+ */
 async function openSecrets(
   deps: ReconcileDeps,
   accountId: string,
+  ticketSystem: string,
   ring: KeyRing,
 ): Promise<string[] | null> {
-  const sealed = await getSealedCallbackSecrets(deps.db, accountId, deps.nowMs());
+  const nowMs = deps.nowMs();
+  const receiver = await getSealedReceiverSecrets(deps.db, accountId, ticketSystem, nowMs);
+  const sealed = receiver ?? (await getSealedCallbackSecrets(deps.db, accountId, nowMs));
   if (sealed === undefined) {
     return null;
   }
-  const context = { accountId, purpose: "callback-secret" } as const;
+  const context = {
+    accountId,
+    purpose: "callback-secret",
+    ...(receiver === undefined ? {} : { scope: ticketSystem }),
+  } as const;
   const current = await openSecret(ring, sealed.current, context);
   return sealed.previous === null
     ? [current]
@@ -160,11 +180,18 @@ export async function deliverDueCallbacks(deps: ReconcileDeps, accountId: string
   if (due.length === 0) {
     return 0;
   }
-  const [secrets, settings] = await Promise.all([
-    openSecrets(deps, accountId, await deps.keyRing()),
+  const [ring, settings] = await Promise.all([
+    deps.keyRing(),
     getGrantSettings(deps.db, accountId),
   ]);
+  const secretsBySystem = new Map<string, string[] | null>();
   for (const delivery of due) {
+    const system = ticketSystemOf(delivery);
+    let secrets = secretsBySystem.get(system);
+    if (secrets === undefined) {
+      secrets = await openSecrets(deps, accountId, system, ring);
+      secretsBySystem.set(system, secrets);
+    }
     const { final, ...result } = await attempt(
       deps,
       delivery,

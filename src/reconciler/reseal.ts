@@ -23,6 +23,7 @@ function contextOf(value: SealedValue): SealContext {
   return {
     accountId: value.accountId,
     purpose: value.column === "api-token" ? "api-token" : "callback-secret",
+    ...(value.ticketSystem === null ? {} : { scope: value.ticketSystem }),
   };
 }
 

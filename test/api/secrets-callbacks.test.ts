@@ -80,8 +80,12 @@ async function newAccount(expect: ExpectStatic) {
 }
 
 /** A grant an hour from now: approving it records a transition and nothing else. */
-const laterGrant = (callbackUrl: string | null, ticketUrl: string | null = null) => ({
-  ticket: { system: "servicenow", id: "CHG42", url: ticketUrl },
+const laterGrant = (
+  callbackUrl: string | null,
+  ticketUrl: string | null = null,
+  system = "servicenow",
+) => ({
+  ticket: { system, id: "CHG42", url: ticketUrl },
   subject_email: "contractor@example.com",
   destinations: ["10.128.0.7"],
   reason: "Patch the db host",
@@ -323,6 +327,48 @@ describe("callback URLs", () => {
       true,
     ]);
   });
+
+  it("each ticket system with a receiver has its own secret; the others use the account's", async ({
+    expect,
+  }) => {
+    const { base } = await newAccount(expect);
+    const put = await send("PUT", `${base}/grant-settings/receivers/servicenow`, {
+      callback_secret: SECRET_B,
+    });
+    expect([put.status, put.body]).toEqual([
+      200,
+      {
+        ticket_system: "servicenow",
+        updated_at: expect.any(String),
+        previous_secret_valid_until: null,
+      },
+    ]);
+    const hooks = [newHook(), newHook()];
+    await send("POST", `${base}/grants`, laterGrant(hooks[0]?.url ?? "", null, "servicenow"));
+    await send("POST", `${base}/grants`, laterGrant(hooks[1]?.url ?? "", null, "jira"));
+    const signed = [];
+    for (const hook of hooks) {
+      const [callback] = await eventually(
+        () => receivedOn(hook.name),
+        (r) => r.length === 1,
+      );
+      signed.push(
+        callback === undefined ? [] : await signedUnder(callback, [CALLBACK_SECRET, SECRET_B]),
+      );
+    }
+    expect(signed).toEqual([
+      [false, true],
+      [true, false],
+    ]);
+    const list = await send<{ items: { ticket_system: string }[] }>(
+      "GET",
+      `${base}/grant-settings/receivers`,
+    );
+    expect(list.body.items.map((r) => r.ticket_system)).toEqual(["servicenow"]);
+    const gone = await send("DELETE", `${base}/grant-settings/receivers/servicenow`);
+    const again = await send("DELETE", `${base}/grant-settings/receivers/servicenow`);
+    expect([gone.status, again.status]).toEqual([204, 404]);
+  });
 });
 
 describe("sealed secrets", () => {
@@ -373,6 +419,7 @@ describe("sealed secrets", () => {
     expect,
   }) => {
     const first = await newAccount(expect);
+    await send("PUT", `${first.base}/grant-settings/receivers/jira`, { callback_secret: SECRET_C });
     const legacy = await newAccount(expect);
     const lost = await newAccount(expect);
     // An account sealed the way tunnelplane did before key versions: no prefix, no associated data.
@@ -422,7 +469,10 @@ describe("sealed secrets", () => {
         v: string;
       }>();
       const secrets = await env.DB.prepare(
-        "SELECT callback_secret_ciphertext AS v FROM grant_settings UNION ALL SELECT previous_callback_secret_ciphertext FROM grant_settings WHERE previous_callback_secret_ciphertext IS NOT NULL",
+        `SELECT callback_secret_ciphertext AS v FROM grant_settings
+         UNION ALL SELECT previous_callback_secret_ciphertext FROM grant_settings WHERE previous_callback_secret_ciphertext IS NOT NULL
+         UNION ALL SELECT secret_ciphertext FROM callback_receivers
+         UNION ALL SELECT previous_secret_ciphertext FROM callback_receivers WHERE previous_secret_ciphertext IS NOT NULL`,
       ).all<{ v: string }>();
       return [...tokens.results, ...secrets.results].map((r) => r.v);
     };
@@ -455,6 +505,18 @@ describe("sealed secrets", () => {
     await expect(openSecret(oldRing, row?.token ?? "", asFirst)).rejects.toThrow(
       "key v2 is not in the key ring",
     );
+    const receiver = await env.DB.prepare(
+      "SELECT secret_ciphertext AS v FROM callback_receivers WHERE account_id = ? AND ticket_system = 'jira'",
+    )
+      .bind(first.accountId)
+      .first<{ v: string }>();
+    expect(
+      await openSecret(rotatedRing, receiver?.v ?? "", {
+        ...asFirst,
+        purpose: "callback-secret",
+        scope: "jira",
+      }),
+    ).toBe(SECRET_C);
     // Bound to account and purpose: the same ciphertext does not open for another account or column.
     await expect(
       openSecret(rotatedRing, row?.token ?? "", {

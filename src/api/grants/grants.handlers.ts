@@ -1,6 +1,7 @@
 /** Grant handlers: thin; decisions live in domain/grants and reconciler/grant-requests. */
 
 import type { z } from "@hono/zod-openapi";
+import { listCallbackReceivers } from "../../db/callback-receivers.repo";
 import { createDb, type Db } from "../../db/client";
 import { listGrantDeliveries } from "../../db/grant-deliveries.repo";
 import { getGrantSettings } from "../../db/grant-settings.repo";
@@ -76,17 +77,23 @@ async function toNewGrant(
     });
   }
   const settings = body.callback_url === null ? undefined : await getGrantSettings(db, accountId);
-  if (body.callback_url !== null && settings === undefined) {
+  const hasSecret =
+    settings !== undefined ||
+    (body.callback_url !== null &&
+      (await listCallbackReceivers(db, accountId)).some(
+        (r) => r.ticketSystem === body.ticket.system,
+      ));
+  if (body.callback_url !== null && !hasSecret) {
     errors.push({
       pointer: "#/callback_url",
-      detail: "set the account's callback secret first (PUT grant-settings)",
+      detail: "set a callback secret first (PUT grant-settings, or its receivers/{ticket_system})",
       code: "callback-secret-missing",
     });
   }
   const target =
-    body.callback_url === null || settings === undefined
+    body.callback_url === null || !hasSecret
       ? undefined
-      : checkCallbackUrl(body.callback_url, settings.callbackAllowedPorts);
+      : checkCallbackUrl(body.callback_url, settings?.callbackAllowedPorts ?? []);
   if (target?.ok === false) {
     errors.push({
       pointer: "#/callback_url",

@@ -4,6 +4,8 @@ import { idempotent } from "../middleware/idempotency";
 import * as settings from "./grant-settings.handlers";
 import * as endpoints from "./grants.endpoints";
 import * as handlers from "./grants.handlers";
+import * as receiverEndpoints from "./receivers.endpoints";
+import * as receivers from "./receivers.handlers";
 
 const GRANTS_ROUTE = "/v1/accounts/:account_id/grants";
 
@@ -19,4 +21,7 @@ grantsRouter
   .openapi(endpoints.revoke, handlers.revoke)
   .openapi(endpoints.cancel, handlers.cancel)
   .openapi(endpoints.getSettings, settings.getSettings)
-  .openapi(endpoints.putSettings, settings.putSettings);
+  .openapi(endpoints.putSettings, settings.putSettings)
+  .openapi(receiverEndpoints.listReceivers, receivers.listReceivers)
+  .openapi(receiverEndpoints.putReceiver, receivers.putReceiver)
+  .openapi(receiverEndpoints.deleteReceiver, receivers.deleteReceiver);
