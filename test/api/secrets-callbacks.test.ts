@@ -231,7 +231,14 @@ describe("callback URLs", () => {
 
     const startedAtMs = Date.now();
     const approved = await send<GrantBody>("POST", `${base}/grants/${grant.id}/approve`, {});
-    print(`approve with a receiver that never answers: ${Date.now() - startedAtMs} ms`);
+    const neverAnswersMs = Date.now() - startedAtMs;
+    // The same approval without a callback: what the request costs whatever the receiver does.
+    const plain = (await send<GrantBody>("POST", `${base}/grants`, laterGrant(null))).body;
+    const plainStartedAtMs = Date.now();
+    await send("POST", `${base}/grants/${plain.id}/approve`, {});
+    print(
+      `approve: ${neverAnswersMs} ms with a receiver that never answers, ${Date.now() - plainStartedAtMs} ms without a callback`,
+    );
     expect(approved.status).toBe(200);
     expect(approved.body.deliveries.map((d) => [d.event, d.status, d.attempts])).toEqual([
       [
@@ -412,6 +419,35 @@ describe("sealed secrets", () => {
         0,
       ],
       [422, [{ pointer: "#/api_token", detail: "at least 40 characters", code: "too_small" }], 0],
+    ]);
+  });
+
+  it("a malformed key ring is refused with a message that never holds a key", async ({
+    expect,
+  }) => {
+    const key = env.TOKEN_ENCRYPTION_KEY;
+    const rings = [
+      {},
+      { TOKEN_ENCRYPTION_KEYS: key },
+      { TOKEN_ENCRYPTION_KEYS: `v2:${key.slice(0, 20)}` },
+      { TOKEN_ENCRYPTION_KEYS: `v2:${key},v2:${NEW_KEY}` },
+      { TOKEN_ENCRYPTION_KEYS: `v2:%%%` },
+    ];
+    const messages = [];
+    for (const ring of rings) {
+      messages.push(
+        await loadKeyRing(ring).then(
+          () => "loaded",
+          (error: Error) => `${error.name}: ${error.message}`,
+        ),
+      );
+    }
+    expect(messages).toEqual([
+      "KeyRingError: set TOKEN_ENCRYPTION_KEYS (or TOKEN_ENCRYPTION_KEY)",
+      "KeyRingError: key 1: write it as v<number>:<base64 key>",
+      "KeyRingError: key v2: must be 32 bytes, base64-encoded",
+      "KeyRingError: a key version is listed twice",
+      "KeyRingError: key v2: not base64",
     ]);
   });
 
