@@ -844,6 +844,6 @@ describe("documentation", () => {
         }
       }
     }
-    expect([bodies, open]).toEqual([32, []]);
+    expect([bodies, open]).toEqual([33, []]);
   });
 });

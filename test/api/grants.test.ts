@@ -95,7 +95,7 @@ describe("POST grants", () => {
       },
       {
         pointer: "#/callback_url",
-        detail: "set the account's callback secret first (PUT grant-settings)",
+        detail: "set a callback secret first (PUT grant-settings, or its receivers/{ticket_system})",
         code: "callback-secret-missing",
       },
     ]);

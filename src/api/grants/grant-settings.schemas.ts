@@ -18,6 +18,7 @@ const SecretOverlap = z.number().int().min(0).max(MAX_SECRET_OVERLAP_S).default(
     "When callback_secret replaces a secret: seconds during which callbacks carry a signature under both (0: the old one stops at once).",
 });
 
+/** `PUT grant-settings`: every field optional; the secret is required only the first time. */
 export const GrantSettingsInput = z
   .strictObject({
     callback_secret: CallbackSecret.optional().openapi({
@@ -37,6 +38,7 @@ export const GrantSettingsInput = z
   })
   .openapi("GrantSettingsInput");
 
+/** `PUT grant-settings/receivers/{ticket_system}`: a ticket system's own secret. */
 export const CallbackReceiverInput = z
   .strictObject({
     callback_secret: CallbackSecret.openapi({
@@ -47,6 +49,7 @@ export const CallbackReceiverInput = z
   })
   .openapi("CallbackReceiverInput");
 
+/** Path parameters of one receiver: the account and the ticket system (as grants spell it). */
 export const ReceiverParams = z.object({
   account_id: AccountIdParam,
   ticket_system: z
@@ -55,6 +58,7 @@ export const ReceiverParams = z.object({
     .openapi({ param: { name: "ticket_system", in: "path" }, example: "servicenow" }),
 });
 
+/** A receiver as the API shows it: never its secret. */
 export const CallbackReceiver = z
   .object({
     ticket_system: z.string(),
@@ -79,6 +83,7 @@ export function toCallbackReceiverResource(
   };
 }
 
+/** The account's callback settings as the API shows them: never a secret. */
 export const GrantSettings = z
   .object({
     callback_secret_set: z.boolean(),
