@@ -95,7 +95,8 @@ describe("POST grants", () => {
       },
       {
         pointer: "#/callback_url",
-        detail: "set a callback secret first (PUT grant-settings, or its receivers/{ticket_system})",
+        detail:
+          "set a callback secret first (PUT grant-settings, or its receivers/{ticket_system})",
         code: "callback-secret-missing",
       },
     ]);
