@@ -54,6 +54,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             ADMIN_API_KEY: TEST_ADMIN_API_KEY,
             TOKEN_ENCRYPTION_KEY: TEST_TOKEN_ENCRYPTION_KEY,
+            // Short, so a receiver that never answers costs the tests a quarter of a second.
+            CALLBACK_ATTEMPT_TIMEOUT_MS: "250",
           },
           serviceBindings: { CLOUDFLARE_API: "emulator", CALLBACK_FETCH: "callback-receiver" },
           workers: [

@@ -6,6 +6,7 @@ const ConfigSchema = z.object({
   MAX_SUBREQUESTS_PER_RUN: z.coerce.number().int().min(20).max(10_000).default(900),
   LEASE_TTL_MS: z.coerce.number().int().min(1_000).default(120_000),
   DEFAULT_RECONCILE_INTERVAL_S: z.coerce.number().int().min(30).default(300),
+  CALLBACK_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(5_000),
 });
 
 /** Parsed configuration. */
@@ -18,6 +19,8 @@ export interface Config {
   leaseTtlMs: number;
   /** Reconcile interval for new accounts, s. */
   defaultReconcileIntervalS: number;
+  /** How long one grant callback attempt may take before it counts as failed, ms. */
+  callbackAttemptTimeoutMs: number;
 }
 
 /**
@@ -31,5 +34,6 @@ export function readConfig(env: Record<string, unknown>): Config {
     maxSubrequestsPerRun: vars.MAX_SUBREQUESTS_PER_RUN,
     leaseTtlMs: vars.LEASE_TTL_MS,
     defaultReconcileIntervalS: vars.DEFAULT_RECONCILE_INTERVAL_S,
+    callbackAttemptTimeoutMs: vars.CALLBACK_ATTEMPT_TIMEOUT_MS,
   };
 }

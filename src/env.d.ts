@@ -11,5 +11,11 @@ declare namespace Cloudflare {
      * (the tests bind a callback receiver Worker here). Unbound in production.
      */
     CALLBACK_FETCH?: Fetcher;
+    /**
+     * Versioned key ring that seals API tokens and callback secrets: `v2:<base64>,v1:<base64>`
+     * (32-byte keys; the highest version seals, every listed one opens). When unset, the single
+     * TOKEN_ENCRYPTION_KEY is the ring's `v1`.
+     */
+    TOKEN_ENCRYPTION_KEYS?: string;
   }
 }

@@ -1,6 +1,7 @@
 /** Builds a run's dependencies from the Worker environment. */
 import { readConfig } from "../config";
 import { createDb } from "../db/client";
+import { loadKeyRing } from "../lib/key-ring";
 import { createLockClient } from "../lock/lock-client";
 import type { ReconcileDeps } from "./reconcile-account";
 
@@ -20,7 +21,7 @@ export function createReconcileDeps(env: Env): ReconcileDeps {
       fetcher: env.CLOUDFLARE_API,
     },
     lock: createLockClient(env.ACCOUNT_LOCK),
-    tokenKey: env.TOKEN_ENCRYPTION_KEY,
+    keyRing: () => loadKeyRing(env),
     nowMs: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     callbackFetch: (request) => (callbacks ? callbacks.fetch(request) : fetch(request)),

@@ -2,7 +2,8 @@
  * What happens when a grant is requested or decided through the API: approval rules and the
  * path check decide a new request; operators approve, reject, revoke, cancel; then the grant is
  * settled at once (a started grant's policy is created and an ended one's removed by a reconcile
- * run, callbacks are sent) rather than at the next cron tick.
+ * run) rather than at the next cron tick. Callbacks are only recorded here: the account's alarm,
+ * armed for now, sends them after the response.
  */
 import { listAllApprovalRules } from "../db/grant-approval-rules.repo";
 import {
@@ -34,8 +35,8 @@ export interface NewGrant extends GrantRequest {
 }
 
 /**
- * Activates what is due, reconciles when a grant's policy is behind its state, sends due
- * callbacks and arms the account's alarm for the next grant timer.
+ * Activates what is due, reconciles when a grant's policy is behind its state, and arms the
+ * account's alarm for the next grant timer (now, when a callback is due).
  */
 export async function settleGrants(deps: ReconcileDeps, accountId: string): Promise<void> {
   const outcome = await runGrantTimers(deps, accountId, "api");

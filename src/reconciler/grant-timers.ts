@@ -1,7 +1,7 @@
 /**
  * The work of an account's grant alarm (AccountLock.alarm): make the clock's due transitions,
  * reconcile when a grant started or ended (so its policy appears or goes within seconds), send
- * due callbacks, and say when to fire next. Idempotent: an early or repeated fire does nothing
+ * due callbacks (only when the alarm runs it), and say when to fire next. Idempotent: an early or repeated fire does nothing
  * that has not come due.
  */
 import { listGrantsWithPolicies } from "../db/grants.repo";
@@ -47,7 +47,9 @@ export async function runGrantTimers(
       heldRetryAtMs = deps.nowMs() + Math.max(outcome.retryAfterMs, HELD_RETRY_MS);
     }
   }
-  const deliveries = await deliverDueCallbacks(deps, accountId);
+  // An API request only records its deliveries: the alarm it arms sends them, so a slow
+  // receiver never holds up the request.
+  const deliveries = trigger === "alarm" ? await deliverDueCallbacks(deps, accountId) : 0;
   const next = await nextGrantTimerAtMs(deps.db, accountId, deps.nowMs());
   const nextAtMs =
     heldRetryAtMs === null ? next : next === null ? heldRetryAtMs : Math.min(next, heldRetryAtMs);

@@ -9,7 +9,7 @@ import { toUpstreamError } from "../cloudflare/errors";
 import { observeAccount } from "../cloudflare/observe";
 import { getSealedApiToken } from "../db/accounts.repo";
 import type { ObservedState } from "../domain/model";
-import { openSecret } from "../lib/crypto";
+import { openSecret } from "../lib/key-ring";
 import type { ReconcileDeps } from "./reconcile-account";
 import { defaultRetryPolicy, withRetry } from "./retry";
 
@@ -34,7 +34,7 @@ export async function observeAccountNow(
   }
   const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
   const client = createCloudflareClient(
-    await openSecret(sealed, deps.tokenKey),
+    await openSecret(await deps.keyRing(), sealed, { accountId, purpose: "api-token" }),
     deps.endpoint,
     budget,
   );

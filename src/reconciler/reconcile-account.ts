@@ -23,10 +23,9 @@ import { recordCreateRequested, recordSyncUpdates } from "../db/sync-status.repo
 import type { DesiredState, Kind, ObservedState } from "../domain/model";
 import type { Action, Plan } from "../domain/plan/actions";
 import { planAccount } from "../domain/plan/plan";
-import { openSecret } from "../lib/crypto";
+import { type KeyRing, openSecret } from "../lib/key-ring";
 import type { LockClient } from "../lock/lock-client";
 import { armGrantTimer } from "./grant-alarm";
-import { deliverDueCallbacks } from "./grant-callbacks";
 import { recordGrantRunOutcomes } from "./grant-outcomes";
 import { applyDueClockEvents } from "./grant-transitions";
 import { syncUpdatesFor, toRunAction } from "./outcomes";
@@ -38,8 +37,8 @@ export interface ReconcileDeps {
   config: Config;
   endpoint: CloudflareEndpoint;
   lock: LockClient;
-  /** TOKEN_ENCRYPTION_KEY, base64. */
-  tokenKey: string;
+  /** The key ring that opens sealed API tokens and callback secrets (see lib/key-ring). */
+  keyRing: () => Promise<KeyRing>;
   /** The clock, epoch ms. */
   nowMs: () => number;
   /** Waits, for Retry-After and backoff. */
@@ -66,7 +65,8 @@ export async function clientFor(deps: ReconcileDeps, accountId: string, budget: 
   if (sealed === undefined) {
     return undefined;
   }
-  return createCloudflareClient(await openSecret(sealed, deps.tokenKey), deps.endpoint, budget);
+  const token = await openSecret(await deps.keyRing(), sealed, { accountId, purpose: "api-token" });
+  return createCloudflareClient(token, deps.endpoint, budget);
 }
 
 /** Observes and plans without the lease and without writing anything. */
@@ -230,8 +230,7 @@ async function runPipeline(
     deps.nowMs(),
   );
   await recordGrantRunOutcomes(deps.db, accountId, desired, plan, run, deps.nowMs());
-  // Callbacks of the transitions this run made go out now; the alarm is left for later timers.
-  await deliverDueCallbacks(deps, accountId);
+  // Callbacks of the transitions this run made are sent by the alarm this arms, never inline.
   await armGrantTimer(deps, accountId);
 }
 

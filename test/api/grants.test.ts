@@ -95,7 +95,8 @@ describe("POST grants", () => {
       },
       {
         pointer: "#/callback_url",
-        detail: "set the account's callback secret first (PUT grant-settings)",
+        detail:
+          "set a callback secret first (PUT grant-settings, or its receivers/{ticket_system})",
         code: "callback-secret-missing",
       },
     ]);
@@ -242,11 +243,22 @@ describe("grant settings and approval rules", () => {
     expect((await get(`${base}/grant-settings`)).body).toEqual({
       callback_secret_set: false,
       updated_at: null,
+      previous_secret_valid_until: null,
+      callback_allowed_ports: [],
     });
     await setCallbackSecret(base);
     const settings = await get<Record<string, unknown>>(`${base}/grant-settings`);
-    expect(Object.keys(settings.body).sort()).toEqual(["callback_secret_set", "updated_at"]);
-    expect(settings.body.callback_secret_set).toBe(true);
+    expect(Object.keys(settings.body).sort()).toEqual([
+      "callback_allowed_ports",
+      "callback_secret_set",
+      "previous_secret_valid_until",
+      "updated_at",
+    ]);
+    expect(settings.body).toMatchObject({
+      callback_secret_set: true,
+      previous_secret_valid_until: null,
+      callback_allowed_ports: [],
+    });
     const short = await put(`${base}/grant-settings`, { callback_secret: "short" });
     expect(short.status).toBe(422);
   });

@@ -267,7 +267,7 @@ describe("the account's team domain", () => {
     const refusedCreate = await post("/v1/accounts", {
       account_id: "5".repeat(32),
       name: "Acme",
-      api_token: "test-cloudflare-api-token-0123456789",
+      api_token: "test-cloudflare-api-token-0123456789abcdef",
       team_domain: "acme.example.com",
     });
     expect([refusedCreate.status, problemOf(refusedCreate)]).toEqual([

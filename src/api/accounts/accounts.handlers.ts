@@ -2,7 +2,7 @@
 import { readConfig } from "../../config";
 import { getAccount, insertAccount, updateAccount } from "../../db/accounts.repo";
 import { createDb, isUniqueViolation } from "../../db/client";
-import { sealSecret } from "../../lib/crypto";
+import { loadKeyRing, sealSecret } from "../../lib/key-ring";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { checkIfMatch, etagOf } from "../middleware/etag";
@@ -14,7 +14,10 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
   const body = c.req.valid("json");
   const db = createDb(c.env.DB);
   const nowMs = Date.now();
-  const sealed = await sealSecret(body.api_token, c.env.TOKEN_ENCRYPTION_KEY);
+  const sealed = await sealSecret(await loadKeyRing(c.env), body.api_token, {
+    accountId: body.account_id,
+    purpose: "api-token",
+  });
   const interval =
     body.reconcile_interval_s ??
     readConfig(c.env as unknown as Record<string, unknown>).defaultReconcileIntervalS;
@@ -74,7 +77,12 @@ export const update: AppHandler<typeof endpoints.update> = async (c) => {
         }),
     ...(api_token === undefined
       ? {}
-      : { apiTokenCiphertext: await sealSecret(api_token, c.env.TOKEN_ENCRYPTION_KEY) }),
+      : {
+          apiTokenCiphertext: await sealSecret(await loadKeyRing(c.env), api_token, {
+            accountId: account_id,
+            purpose: "api-token",
+          }),
+        }),
   };
   const updated = await updateAccount(db, current, changes, c.get("actor"), nowMs);
   if (updated === undefined) {

@@ -1,14 +1,15 @@
 /** Grant handlers: thin; decisions live in domain/grants and reconciler/grant-requests. */
 
 import type { z } from "@hono/zod-openapi";
+import { listCallbackReceivers } from "../../db/callback-receivers.repo";
 import { createDb, type Db } from "../../db/client";
 import { listGrantDeliveries } from "../../db/grant-deliveries.repo";
-import { getCallbackSecretSetAtMs, putSealedCallbackSecret } from "../../db/grant-settings.repo";
+import { getGrantSettings } from "../../db/grant-settings.repo";
 import { type GrantRecord, getGrant, listGrantEvents, listGrants } from "../../db/grants.repo";
 import { decodeCursor, toPage } from "../../db/pagination";
+import { checkCallbackUrl, describeCallbackUrlError } from "../../domain/grants/callback-url";
 import type { GrantPolicySource } from "../../domain/grants/grant";
 import type { GrantEvent as LifecycleEvent } from "../../domain/grants/lifecycle";
-import { sealSecret } from "../../lib/crypto";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { decideGrant, type NewGrant, requestGrant } from "../../reconciler/grant-requests";
 import type { TransitionFailure } from "../../reconciler/grant-transitions";
@@ -75,11 +76,29 @@ async function toNewGrant(
       code: "unknown-reference",
     });
   }
-  if (body.callback_url !== null && (await getCallbackSecretSetAtMs(db, accountId)) === null) {
+  const settings = body.callback_url === null ? undefined : await getGrantSettings(db, accountId);
+  const hasSecret =
+    settings !== undefined ||
+    (body.callback_url !== null &&
+      (await listCallbackReceivers(db, accountId)).some(
+        (r) => r.ticketSystem === body.ticket.system,
+      ));
+  if (body.callback_url !== null && !hasSecret) {
     errors.push({
       pointer: "#/callback_url",
-      detail: "set the account's callback secret first (PUT grant-settings)",
+      detail: "set a callback secret first (PUT grant-settings, or its receivers/{ticket_system})",
       code: "callback-secret-missing",
+    });
+  }
+  const target =
+    body.callback_url === null || !hasSecret
+      ? undefined
+      : checkCallbackUrl(body.callback_url, settings?.callbackAllowedPorts ?? []);
+  if (target?.ok === false) {
+    errors.push({
+      pointer: "#/callback_url",
+      detail: describeCallbackUrlError(target.error),
+      code: target.error.code,
     });
   }
   if (errors.length > 0) {
@@ -222,27 +241,3 @@ export const approve = decisionHandler("approve");
 export const reject = decisionHandler("reject");
 export const revoke = decisionHandler("revoke");
 export const cancel = decisionHandler("cancel");
-
-export const getSettings: AppHandler<typeof endpoints.getSettings> = async (c) => {
-  const { account_id } = c.req.valid("param");
-  const db = createDb(c.env.DB);
-  await requireAccount(db, account_id);
-  const atMs = await getCallbackSecretSetAtMs(db, account_id);
-  return c.json(
-    {
-      callback_secret_set: atMs !== null,
-      updated_at: atMs === null ? null : new Date(atMs).toISOString(),
-    },
-    200,
-  );
-};
-
-export const putSettings: AppHandler<typeof endpoints.putSettings> = async (c) => {
-  const { account_id } = c.req.valid("param");
-  const db = createDb(c.env.DB);
-  await requireAccount(db, account_id);
-  const sealed = await sealSecret(c.req.valid("json").callback_secret, c.env.TOKEN_ENCRYPTION_KEY);
-  const nowMs = Date.now();
-  await putSealedCallbackSecret(db, account_id, sealed, nowMs);
-  return c.json({ callback_secret_set: true, updated_at: new Date(nowMs).toISOString() }, 200);
-};
