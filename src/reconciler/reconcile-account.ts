@@ -81,10 +81,15 @@ export async function planAccountNow(
   }
   const retry = defaultRetryPolicy(deps.sleep);
   const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
-  const observed = await withRetry(retry, async () =>
-    withEnrollment(client, accountId, desired, await observeAccount(client, accountId)),
-  );
-  return { status: "planned", plan: planAccount(desired, observed), desired, observed };
+  try {
+    const observed = await withRetry(retry, async () =>
+      withEnrollment(client, accountId, desired, await observeAccount(client, accountId)),
+    );
+    return { status: "planned", plan: planAccount(desired, observed), desired, observed };
+  } catch (error) {
+    // Cloudflare kept failing (or the budget ran out): the caller answers 502, not 500.
+    return { status: "upstream-failed", message: toUpstreamError(error).message };
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
 import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
+import { problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
 
@@ -159,6 +160,34 @@ describe("faults during a run", () => {
     expect(
       (await writesOf(accountId, since)).map((w) => w.replace(/rules\/\S+/, "rules/{id}")),
     ).toEqual(["PUT /gateway/rules/{id} 503", "PUT /gateway/rules/{id} 200"]);
+  });
+});
+
+describe("plan when Cloudflare fails", () => {
+  it("answers 502 upstream-failed naming Cloudflare's error when observing fails", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    // A Retry-After longer than one wait may last is not waited out: the observation fails.
+    await control("/faults", "POST", {
+      method: "GET",
+      path_prefix: `/client/v4/accounts/${accountId}/gateway/rules`,
+      status: 429,
+      retry_after: 120,
+      times: 1,
+    });
+    const planned = await post(`${base}/plan`);
+    expect([planned.status, planned.headers.get("content-type")]).toEqual([
+      502,
+      "application/problem+json",
+    ]);
+    expect(problemOf(planned)).toEqual({
+      type: "https://tunnelplane.dev/problems/upstream-failed",
+      title: "The Cloudflare API call failed",
+      status: 502,
+      detail: "Cloudflare answered 429 (971: Please wait and consider throttling your request speed)",
+      instance: `/v1/accounts/${accountId}/plan`,
+    });
   });
 });
 
