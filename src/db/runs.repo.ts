@@ -1,4 +1,4 @@
-/** Run records: one per reconcile or plan, written at start and finished in a `finally`. */
+/** Run records: one per reconcile, written once when the run ends, in the run's record batch. */
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import type { Db } from "./client";
 import type { CursorPosition } from "./pagination";
@@ -91,10 +91,10 @@ function fromRow(row: Row): RunRecord {
   };
 }
 
-/** Inserts or replaces a run record. */
-export async function saveRun(db: Db, run: RunRecord): Promise<void> {
+/** The statement that inserts or replaces a run record, for a batch with the run's other writes. */
+export function saveRunStatement(db: Db, run: RunRecord) {
   const row = toRow(run);
-  await db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: row });
+  return db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: row });
 }
 
 /** One run of the account, or undefined. */

@@ -34,14 +34,14 @@ const whereAt = (accountId: string, u: SyncUpdate) =>
     eq(desiredObjects.version, u.version),
   );
 
-/** Writes the updates in one batch. `nowMs` stamps `synced_at_ms`. */
-export async function recordSyncUpdates(
+/** The statements that write the updates, for one batch. `nowMs` stamps `synced_at_ms`. */
+export function syncUpdateStatements(
   db: Db,
   accountId: string,
   updates: SyncUpdate[],
   nowMs: number,
-): Promise<void> {
-  const statements = updates.map((u) =>
+) {
+  return updates.map((u) =>
     u.purge
       ? db
           .delete(desiredObjects)
@@ -62,10 +62,6 @@ export async function recordSyncUpdates(
           })
           .where(whereAt(accountId, u)),
   );
-  const [first, ...rest] = statements;
-  if (first !== undefined) {
-    await db.batch([first, ...rest]);
-  }
 }
 
 /** Stamps that a create of the object is about to be sent (epoch ms), whatever its version. */

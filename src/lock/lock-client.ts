@@ -1,9 +1,19 @@
 /**
- * What callers use to reach an account's AccountLock. The only place that calls idFromName, and
- * it imports the class as a type only so src/api never loads `cloudflare:workers`.
+ * What callers use to reach an account's AccountLock. The only place that calls idFromName. It
+ * names the object's RPC methods in an interface of its own (the class implements it), so it
+ * imports nothing of the entry module and src/api never loads `cloudflare:workers`.
  */
-import type { AcquireResult, LeaseCheck } from "../domain/lease";
-import type { AccountLock } from "./account-lock";
+import type { AcquireResult, LeaseCheck, LeaseState } from "../domain/lease";
+
+/** The AccountLock Durable Object's RPC methods (see src/account-lock.ts). */
+export interface AccountLockRpc extends Rpc.DurableObjectBranded {
+  acquire(holder: string, ttlMs: number): Promise<AcquireResult>;
+  check(token: number): LeaseCheck;
+  renew(token: number, ttlMs: number): Promise<LeaseCheck>;
+  release(token: number): Promise<void>;
+  state(): LeaseState;
+  armGrantAlarm(accountId: string, atMs: number): Promise<void>;
+}
 
 /** Lease operations on one account's lock. */
 export interface LockClient {
@@ -16,7 +26,9 @@ export interface LockClient {
 }
 
 /** A LockClient over the ACCOUNT_LOCK namespace. */
-export function createLockClient(namespace: DurableObjectNamespace<AccountLock>): LockClient {
+export function createLockClient<T extends AccountLockRpc>(
+  namespace: DurableObjectNamespace<T>,
+): LockClient {
   const stub = (accountId: string) => namespace.get(namespace.idFromName(accountId));
   return {
     acquire: (accountId, holder, ttlMs) => stub(accountId).acquire(holder, ttlMs),

@@ -17,7 +17,7 @@ import type { GrantRecord } from "../db/grants.repo";
 import { nextDeliveryAttemptAtMs } from "../domain/grants/delivery";
 import { openSecret } from "../lib/crypto";
 import { hmacSha256Hex } from "../lib/hmac";
-import type { ReconcileDeps } from "./reconcile-account";
+import type { ReconcileDeps } from "./deps";
 
 /** How long one attempt may take before it counts as failed, ms. */
 const ATTEMPT_TIMEOUT_MS = 5_000;

@@ -5,10 +5,10 @@
  * that has not come due.
  */
 import { listGrantsWithPolicies } from "../db/grants.repo";
+import type { ReconcileDeps } from "./deps";
 import { nextGrantTimerAtMs } from "./grant-alarm";
 import { deliverDueCallbacks } from "./grant-callbacks";
 import { applyDueClockEvents } from "./grant-transitions";
-import type { ReconcileDeps } from "./reconcile-account";
 import { reconcileAccount } from "./reconcile-account";
 
 /** What one alarm did, and when the next is due (epoch ms, or null). */

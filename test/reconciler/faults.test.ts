@@ -185,7 +185,8 @@ describe("plan when Cloudflare fails", () => {
       type: "https://tunnelplane.dev/problems/upstream-failed",
       title: "The Cloudflare API call failed",
       status: 502,
-      detail: "Cloudflare answered 429 (971: Please wait and consider throttling your request speed)",
+      detail:
+        "Cloudflare answered 429 (971: Please wait and consider throttling your request speed)",
       instance: `/v1/accounts/${accountId}/plan`,
     });
   });

@@ -1,10 +1,9 @@
 /**
- * AccountLock: one Durable Object per Cloudflare account (idFromName(accountId)). It hands out the
- * reconcile lease with a fencing token, persisted before it is returned, so at most one run
- * writes to an account at a time and a stale run can detect that it lost the lease.
- * Its alarm runs the account's grant timers (expiry, activation, callback retries); that work is
- * the reconciler's, so this module imports it, an exception to lock/'s import rule: the alarm
- * must run inside the object that holds the lease, using the lease directly rather than by RPC.
+ * AccountLock, an entry module beside src/index.ts: one Durable Object per Cloudflare account
+ * (idFromName(accountId)). It hands out the reconcile lease with a fencing token, persisted before
+ * it is returned, so at most one run writes to an account at a time and a stale run can detect
+ * that it lost the lease. Its alarm runs the account's grant timers inside the object that holds
+ * the lease; being an entry module, it may wire the reconciler in without an import cycle.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -16,16 +15,16 @@ import {
   type LeaseState,
   releaseLease,
   renewLease,
-} from "../domain/lease";
-import { createReconcileDeps } from "../reconciler/deps";
-import { runGrantTimers } from "../reconciler/grant-timers";
-import type { LockClient } from "./lock-client";
+} from "./domain/lease";
+import type { AccountLockRpc, LockClient } from "./lock/lock-client";
+import { createReconcileDeps } from "./reconciler/deps";
+import { runGrantTimers } from "./reconciler/grant-timers";
 
 const LEASE_KEY = "lease";
 /** The Cloudflare account id this object serves (idFromName cannot be reversed). */
 const ACCOUNT_KEY = "account-id";
 
-export class AccountLock extends DurableObject<Env> {
+export class AccountLock extends DurableObject<Env> implements AccountLockRpc {
   private lease: LeaseState = FREE_LEASE;
 
   constructor(ctx: DurableObjectState, env: Env) {

@@ -1,0 +1,107 @@
+/**
+ * The apply step of a run: sends the chosen actions in plan order through the adapter registry.
+ * Before each batch (a run of actions of one kind and direction) the fencing token is checked, so
+ * a run that lost its lease stops before its next write. The results come back as a value.
+ */
+import type Cloudflare from "cloudflare";
+import type { ApplyContext } from "../cloudflare/apply-context";
+import { BudgetExhaustedError } from "../cloudflare/client";
+import { toUpstreamError } from "../cloudflare/errors";
+import { applyAction, isManagedAction } from "../cloudflare/registry";
+import { recordCreateRequested } from "../db/sync-status.repo";
+import type { Kind } from "../domain/model";
+import type { Action, Binding } from "../domain/plan/actions";
+import type { ReconcileDeps } from "./deps";
+import { type RetryPolicy, withRetry } from "./retry";
+
+/** What became of one sent action. */
+export interface AppliedAction {
+  outcome: "applied" | "failed";
+  /** The Cloudflare id created, changed or deleted; null when the action failed. */
+  cloudflareId: string | null;
+  /** Cloudflare's error, or null. */
+  error: string | null;
+}
+
+/** Why the apply step stopped: all actions sent, the lease lost, or the budget spent. */
+export type ApplyStop = "completed" | "lease-lost" | "budget-spent";
+
+/** The apply step's value: the result of each action sent (the rest were not sent). */
+export interface ApplyResult {
+  results: Map<Action, AppliedAction>;
+  stop: ApplyStop;
+}
+
+/** The run's hold on the account and its Cloudflare client. */
+export interface ApplyTarget {
+  client: Cloudflare;
+  accountId: string;
+  /** The run's fencing token. */
+  token: number;
+  retry: RetryPolicy;
+  /** Ids of objects already in Cloudflare, from the plan. */
+  bindings: Binding[];
+  /** The account's default virtual network as observed, if any. */
+  defaultVirtualNetworkId: string | undefined;
+}
+
+function batchOf(action: Action): string {
+  return `${action.op === "delete" ? "delete" : "write"}/${action.kind}`;
+}
+
+/**
+ * Sends `actions` in order. A failed create leaves its dependants failing too (their reference
+ * cannot be resolved); the next run retries them. Creates are not retried on 5xx (the response
+ * may be lost; the next run finds the object by its marker instead of duplicating it).
+ */
+export async function applyPlan(
+  deps: ReconcileDeps,
+  target: ApplyTarget,
+  actions: Action[],
+): Promise<ApplyResult> {
+  const ids = new Map(target.bindings.map((b) => [`${b.kind}/${b.key}`, b.cloudflareId]));
+  const ctx: ApplyContext = {
+    client: target.client,
+    accountId: target.accountId,
+    defaultVirtualNetworkId: target.defaultVirtualNetworkId,
+    resolve(kind: Kind, key: string) {
+      const id = ids.get(`${kind}/${key}`);
+      if (id === undefined) {
+        throw new Error(`${kind} ${key} does not exist in Cloudflare yet`);
+      }
+      return id;
+    },
+  };
+  const results = new Map<Action, AppliedAction>();
+  let batch: string | undefined;
+  for (const action of actions) {
+    if (batchOf(action) !== batch) {
+      batch = batchOf(action);
+      const lease = await deps.lock.check(target.accountId, target.token);
+      if (lease.status === "lost") {
+        return { results, stop: "lease-lost" };
+      }
+    }
+    if (!isManagedAction(action)) {
+      throw new Error(`${action.kind} has no Cloudflare object of its own`);
+    }
+    if (action.op === "create" && action.kind === "tunnel") {
+      // Recorded before the call: if the response is lost, the next run adopts the tunnel by name.
+      await recordCreateRequested(deps.db, target.accountId, action.kind, action.key, deps.nowMs());
+    }
+    try {
+      const policy =
+        action.op === "create" ? { ...target.retry, retryServerErrors: false } : target.retry;
+      const cloudflareId = await withRetry(policy, () => applyAction(ctx, action));
+      ids.set(`${action.kind}/${action.key}`, cloudflareId);
+      results.set(action, { outcome: "applied", cloudflareId, error: null });
+    } catch (error) {
+      const failure = toUpstreamError(error);
+      if (failure instanceof BudgetExhaustedError) {
+        return { results, stop: "budget-spent" };
+      }
+      results.set(action, { outcome: "failed", cloudflareId: null, error: failure.message });
+    }
+  }
+  return { results, stop: "completed" };
+}

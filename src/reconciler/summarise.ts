@@ -1,0 +1,133 @@
+/**
+ * The summarise step of a run, pure: the run record built from the values the steps before it
+ * returned (the plan, what was sent and what came back, or the failure that ended the run).
+ */
+import type { RunRecord } from "../db/runs.repo";
+import type { ObservedState } from "../domain/model";
+import type { Action, Plan } from "../domain/plan/actions";
+import { OBSERVE_MODE_WRITE_REASON } from "../domain/plan/mode";
+import type { ApplyResult } from "./apply-plan";
+import { toRunAction } from "./outcomes";
+
+/** What every run record carries whatever happened. */
+export type RunHeader = Pick<
+  RunRecord,
+  "id" | "accountId" | "trigger" | "mode" | "fencingToken" | "startedAtMs"
+>;
+
+/** What the run's steps produced: a plan and its apply, or the error that stopped them. */
+export type StepsOutcome =
+  | {
+      status: "planned";
+      observed: ObservedState;
+      plan: Plan;
+      /** The actions chosen to be sent (all in enforce mode). */
+      sent: Action[];
+      applied: ApplyResult;
+    }
+  | {
+      status: "failed";
+      message: string;
+      /** True when the next run may succeed (Cloudflare failing, the budget spent). */
+      retryable: boolean;
+      /** True when the run stopped at its subrequest budget. */
+      budgetSpent: boolean;
+    };
+
+function observedCount(observed: ObservedState): number {
+  return (
+    observed.virtualNetworks.length +
+    observed.tunnels.length +
+    observed.tunnelRoutes.length +
+    observed.deviceProfiles.length +
+    observed.networkPolicies.length
+  );
+}
+
+const NO_COUNTS: RunRecord["counts"] = {
+  observed: 0,
+  planned: 0,
+  applied: 0,
+  failed: 0,
+  deferred: 0,
+  unmanaged: 0,
+  subrequests: 0,
+};
+
+/**
+ * Builds the finished run record.
+ * @param finishedAtMs epoch ms the run ended; @param subrequests requests the run sent.
+ */
+export function summariseRun(
+  header: RunHeader,
+  steps: StepsOutcome,
+  finishedAtMs: number,
+  subrequests: number,
+): RunRecord {
+  const base = { ...header, finishedAtMs };
+  if (steps.status === "failed") {
+    return {
+      ...base,
+      outcome: "failed",
+      counts: { ...NO_COUNTS, subrequests },
+      actions: [],
+      drift: [],
+      errors: [{ kind: null, key: null, message: steps.message, retryable: steps.retryable }],
+      continued: steps.budgetSpent,
+    };
+  }
+  const { plan, applied } = steps;
+  const sent = new Set(steps.sent);
+  const enforcing = header.mode === "enforce";
+  const actions = plan.actions.map((action) => {
+    const result = applied.results.get(action);
+    if (result === undefined) {
+      return toRunAction(action, sent.has(action) ? "deferred" : "planned", null, null);
+    }
+    const recorded = enforcing
+      ? action
+      : { ...action, reason: `${action.reason}; ${OBSERVE_MODE_WRITE_REASON}` };
+    return toRunAction(recorded, result.outcome, result.cloudflareId, result.error);
+  });
+  const count = (outcome: string) => actions.filter((a) => a.outcome === outcome).length;
+  const deferred = count("deferred");
+  const failed = actions.filter((a) => a.outcome === "failed");
+  const leaseLost =
+    applied.stop === "lease-lost"
+      ? [
+          {
+            kind: null,
+            key: null,
+            message: `the lease (fencing token ${header.fencingToken}) was lost; remaining actions left to the next run`,
+            retryable: true,
+          },
+        ]
+      : [];
+  return {
+    ...base,
+    outcome: failed.length > 0 || deferred > 0 ? "partial" : "succeeded",
+    counts: {
+      observed: observedCount(steps.observed),
+      planned: plan.actions.length,
+      applied: count("applied"),
+      failed: failed.length,
+      deferred,
+      unmanaged: plan.unmanaged.length,
+      subrequests,
+    },
+    actions,
+    drift: plan.actions
+      .filter((a) => a.isDrift)
+      .map((a) => ({ kind: a.kind, key: a.key, reason: a.reason })),
+    errors: [
+      ...leaseLost,
+      ...failed.map((a) => ({
+        kind: a.kind,
+        key: a.key,
+        message: a.error ?? "failed",
+        retryable: false,
+      })),
+    ],
+    continued: deferred > 0,
+  };
+}
