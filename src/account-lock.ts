@@ -16,22 +16,57 @@ import {
   releaseLease,
   renewLease,
 } from "./domain/lease";
+import {
+  FRESH_BUDGET,
+  holdCalls,
+  type Lane,
+  type RateBudgetConfig,
+  type RateBudgetState,
+  type Reservation,
+  refundCalls,
+  reserveCalls,
+} from "./domain/rate-budget";
 import type { AccountLockRpc, LockClient } from "./lock/lock-client";
 import { createReconcileDeps } from "./reconciler/deps";
 import { runGrantTimers } from "./reconciler/grant-timers";
 
 const LEASE_KEY = "lease";
+const BUDGET_KEY = "rate-budget";
 /** The Cloudflare account id this object serves (idFromName cannot be reversed). */
 const ACCOUNT_KEY = "account-id";
 
 export class AccountLock extends DurableObject<Env> implements AccountLockRpc {
   private lease: LeaseState = FREE_LEASE;
+  private budget: RateBudgetState = FRESH_BUDGET;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.lease = (await ctx.storage.get<LeaseState>(LEASE_KEY)) ?? FREE_LEASE;
+      this.budget = (await ctx.storage.get<RateBudgetState>(BUDGET_KEY)) ?? FRESH_BUDGET;
     });
+  }
+
+  /** Grants up to `wanted` Cloudflare API calls to `lane` under the account's budget. */
+  async reserveCalls(lane: Lane, wanted: number, config: RateBudgetConfig): Promise<Reservation> {
+    const { next, result } = reserveCalls(this.budget, config, lane, wanted, Date.now());
+    await this.saveBudget(next);
+    return result;
+  }
+
+  /** Gives back `calls` granted but not sent. */
+  async refundCalls(calls: number): Promise<void> {
+    await this.saveBudget(refundCalls(this.budget, calls));
+  }
+
+  /** Stops every call of the account until `untilMs` (epoch ms), for `reason`. */
+  async holdCalls(untilMs: number, reason: string): Promise<void> {
+    await this.saveBudget(holdCalls(this.budget, untilMs, reason));
+  }
+
+  /** The budget as stored, for tests and status pages. */
+  budgetState(): RateBudgetState {
+    return this.budget;
   }
 
   /** Takes the lease for `holder` (a run id) for `ttlMs` milliseconds. */
@@ -105,7 +140,18 @@ export class AccountLock extends DurableObject<Env> implements AccountLockRpc {
       renew: (_accountId, token, ttlMs) => this.renew(token, ttlMs),
       release: (_accountId, token) => this.release(token),
       armGrantAlarm: (accountId, atMs) => this.armGrantAlarm(accountId, atMs),
+      reserveCalls: (_accountId, lane, wanted, config) => this.reserveCalls(lane, wanted, config),
+      refundCalls: (_accountId, calls) => this.refundCalls(calls),
+      holdCalls: (_accountId, untilMs, reason) => this.holdCalls(untilMs, reason),
     };
+  }
+
+  private async saveBudget(next: RateBudgetState): Promise<void> {
+    if (next === this.budget) {
+      return;
+    }
+    await this.ctx.storage.put(BUDGET_KEY, next);
+    this.budget = next;
   }
 
   private async save(next: LeaseState): Promise<void> {

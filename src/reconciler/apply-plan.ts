@@ -5,7 +5,7 @@
  */
 import type Cloudflare from "cloudflare";
 import type { ApplyContext } from "../cloudflare/apply-context";
-import { BudgetExhaustedError } from "../cloudflare/client";
+import { BudgetExhaustedError, CallsHeldError } from "../cloudflare/client";
 import { toUpstreamError } from "../cloudflare/errors";
 import { applyAction, isManagedAction } from "../cloudflare/registry";
 import { recordCreateRequested } from "../db/sync-status.repo";
@@ -23,13 +23,18 @@ export interface AppliedAction {
   error: string | null;
 }
 
-/** Why the apply step stopped: all actions sent, the lease lost, or the budget spent. */
-export type ApplyStop = "completed" | "lease-lost" | "budget-spent";
+/**
+ * Why the apply step stopped: all actions sent, the lease lost, the subrequest budget spent, or
+ * the account's calls held (a 429, the API budget share spent).
+ */
+export type ApplyStop = "completed" | "lease-lost" | "budget-spent" | "held";
 
 /** The apply step's value: the result of each action sent (the rest were not sent). */
 export interface ApplyResult {
   results: Map<Action, AppliedAction>;
   stop: ApplyStop;
+  /** When stop is `held`: when calls may go out again (epoch ms) and why; else null. */
+  hold: { retryAtMs: number; reason: string } | null;
 }
 
 /** The run's hold on the account and its Cloudflare client. */
@@ -79,7 +84,7 @@ export async function applyPlan(
       batch = batchOf(action);
       const lease = await deps.lock.check(target.accountId, target.token);
       if (lease.status === "lost") {
-        return { results, stop: "lease-lost" };
+        return { results, stop: "lease-lost", hold: null };
       }
     }
     if (!isManagedAction(action)) {
@@ -98,10 +103,17 @@ export async function applyPlan(
     } catch (error) {
       const failure = toUpstreamError(error);
       if (failure instanceof BudgetExhaustedError) {
-        return { results, stop: "budget-spent" };
+        return { results, stop: "budget-spent", hold: null };
+      }
+      if (failure instanceof CallsHeldError) {
+        return {
+          results,
+          stop: "held",
+          hold: { retryAtMs: failure.retryAtMs, reason: failure.message },
+        };
       }
       results.set(action, { outcome: "failed", cloudflareId: null, error: failure.message });
     }
   }
-  return { results, stop: "completed" };
+  return { results, stop: "completed", hold: null };
 }

@@ -11,6 +11,7 @@ import { getSealedApiToken } from "../db/accounts.repo";
 import type { ObservedState } from "../domain/model";
 import { openSecret } from "../lib/crypto";
 import type { ReconcileDeps } from "./deps";
+import { createRunGate } from "./rate-gate";
 import { defaultRetryPolicy, withRetry } from "./retry";
 
 /** What an observation gave. */
@@ -32,10 +33,12 @@ export async function observeAccountNow(
     return { status: "not-found" };
   }
   const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
+  const gate = createRunGate(deps, accountId, "requested");
   const client = createCloudflareClient(
     await openSecret(sealed, deps.tokenKey),
     deps.endpoint,
     budget,
+    gate,
   );
   try {
     const observed = await withRetry(defaultRetryPolicy(deps.sleep), () =>
@@ -44,5 +47,7 @@ export async function observeAccountNow(
     return { status: "observed", observed };
   } catch (error) {
     return { status: "upstream-failed", message: toUpstreamError(error).message };
+  } finally {
+    await gate.close();
   }
 }

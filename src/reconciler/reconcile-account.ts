@@ -7,6 +7,8 @@
 import type Cloudflare from "cloudflare";
 import {
   BudgetExhaustedError,
+  type CallGate,
+  CallsHeldError,
   createCloudflareClient,
   SubrequestBudget,
 } from "../cloudflare/client";
@@ -25,6 +27,7 @@ import type { DesiredState, ObservedState } from "../domain/model";
 import type { Plan } from "../domain/plan/actions";
 import { actionsToSend } from "../domain/plan/mode";
 import { planAccount } from "../domain/plan/plan";
+import type { Lane } from "../domain/rate-budget";
 import { openSecret } from "../lib/crypto";
 import { applyPlan } from "./apply-plan";
 import type { ReconcileDeps } from "./deps";
@@ -33,8 +36,9 @@ import { deliverDueCallbacks } from "./grant-callbacks";
 import { recordGrantRunOutcomes } from "./grant-outcomes";
 import { applyDueClockEvents } from "./grant-transitions";
 import { syncUpdatesFor } from "./outcomes";
+import { createRunGate } from "./rate-gate";
 import { defaultRetryPolicy, withRetry } from "./retry";
-import { type RunHeader, type StepsOutcome, summariseRun } from "./summarise";
+import { continueAtOf, type RunHeader, type StepsOutcome, summariseRun } from "./summarise";
 
 /** What became of a reconcile request. */
 export type ReconcileOutcome =
@@ -53,12 +57,31 @@ export async function clientFor(
   deps: ReconcileDeps,
   accountId: string,
   budget: SubrequestBudget,
+  gate?: CallGate,
 ): Promise<Cloudflare | undefined> {
   const sealed = await getSealedApiToken(deps.db, accountId);
   if (sealed === undefined) {
     return undefined;
   }
-  return createCloudflareClient(await openSecret(sealed, deps.tokenKey), deps.endpoint, budget);
+  return createCloudflareClient(
+    await openSecret(sealed, deps.tokenKey),
+    deps.endpoint,
+    budget,
+    gate,
+  );
+}
+
+/** The budget lane of a trigger: grant timers (expiry) first, then asked-for runs, then sweeps. */
+function laneOf(trigger: RunRecord["trigger"]): Lane {
+  switch (trigger) {
+    case "alarm":
+      return "revocation";
+    case "api":
+      return "requested";
+    case "cron":
+    case "queue":
+      return "sweep";
+  }
 }
 
 /** Observes and plans without the lease and without writing anything. */
@@ -67,7 +90,8 @@ export async function planAccountNow(
   accountId: string,
 ): Promise<DryRunOutcome> {
   const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
-  const client = await clientFor(deps, accountId, budget);
+  const gate = createRunGate(deps, accountId, "requested");
+  const client = await clientFor(deps, accountId, budget, gate);
   if (client === undefined) {
     return { status: "not-found" };
   }
@@ -80,6 +104,8 @@ export async function planAccountNow(
   } catch (error) {
     // Cloudflare kept failing (or the budget ran out): the caller answers 502, not 500.
     return { status: "upstream-failed", message: toUpstreamError(error).message };
+  } finally {
+    await gate.close();
   }
 }
 
@@ -114,13 +140,16 @@ export async function reconcileAccount(
     const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
     await applyDueClockEvents(deps.db, accountId, deps.nowMs());
     const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
-    const steps = await observePlanApply(deps, account, lease.token, desired, budget);
+    const gate = createRunGate(deps, accountId, laneOf(trigger));
+    const steps = await observePlanApply(deps, account, lease.token, desired, budget, gate).finally(
+      () => gate.close(),
+    );
     const run = summariseRun(header, steps, deps.nowMs(), budget.used);
     const syncUpdates =
       steps.status === "planned"
         ? syncUpdatesFor(desired, steps.plan, run, tunnelHealthOf(steps.observed))
         : [];
-    await recordRun(deps, account, run, syncUpdates);
+    await recordRun(deps, account, run, syncUpdates, continueAtOf(steps));
     if (steps.status === "planned") {
       await recordGrantRunOutcomes(deps.db, accountId, desired, steps.plan, run, deps.nowMs());
     }
@@ -143,10 +172,11 @@ async function observePlanApply(
   token: number,
   desired: DesiredState,
   budget: SubrequestBudget,
+  gate: CallGate,
 ): Promise<StepsOutcome> {
   const retry = defaultRetryPolicy(deps.sleep);
   try {
-    const client = await clientFor(deps, account.id, budget);
+    const client = await clientFor(deps, account.id, budget, gate);
     if (client === undefined) {
       throw new Error("account disappeared during the run");
     }
@@ -168,12 +198,21 @@ async function observePlanApply(
     return { status: "planned", observed, plan, sent, applied };
   } catch (error) {
     const failure = toUpstreamError(error);
-    const budgetSpent = failure instanceof BudgetExhaustedError;
+    if (failure instanceof CallsHeldError || failure instanceof BudgetExhaustedError) {
+      return {
+        status: "failed",
+        message: failure.message,
+        retryable: true,
+        continued: true,
+        continueAtMs: failure instanceof CallsHeldError ? failure.retryAtMs : null,
+      };
+    }
     return {
       status: "failed",
       message: failure.message,
-      retryable: budgetSpent || failure.retryable,
-      budgetSpent,
+      retryable: failure.retryable,
+      continued: false,
+      continueAtMs: null,
     };
   }
 }
@@ -191,15 +230,21 @@ function tunnelHealthOf(observed: ObservedState): Map<string, string> {
   return new Map(observed.tunnels.map((t) => [t.cloudflareId, t.status]));
 }
 
-/** The run record, the objects' statuses and the next due time, in one D1 batch. */
+/**
+ * The run record, the objects' statuses and the next due time, in one D1 batch. Work left over
+ * is due again at once, or when the hold on the account's calls ends (`continueAtMs`).
+ */
 async function recordRun(
   deps: ReconcileDeps,
   account: AccountRecord,
   run: RunRecord,
   syncUpdates: SyncUpdate[],
+  continueAtMs: number | null,
 ): Promise<void> {
-  const nextAtMs =
-    (run.finishedAtMs ?? deps.nowMs()) + (run.continued ? 0 : account.reconcileIntervalS * 1000);
+  const finishedAtMs = run.finishedAtMs ?? deps.nowMs();
+  const nextAtMs = run.continued
+    ? Math.max(finishedAtMs, continueAtMs ?? finishedAtMs)
+    : finishedAtMs + account.reconcileIntervalS * 1000;
   await deps.db.batch([
     saveRunStatement(deps.db, run),
     ...syncUpdateStatements(deps.db, account.id, syncUpdates, deps.nowMs()),

@@ -30,8 +30,10 @@ export type StepsOutcome =
       message: string;
       /** True when the next run may succeed (Cloudflare failing, the budget spent). */
       retryable: boolean;
-      /** True when the run stopped at its subrequest budget. */
-      budgetSpent: boolean;
+      /** True when the run stopped at its subrequest budget or while the account's calls are held. */
+      continued: boolean;
+      /** When a hold ends (epoch ms), the earliest the run may continue; null when not held. */
+      continueAtMs: number | null;
     };
 
 function observedCount(observed: ObservedState): number {
@@ -54,6 +56,11 @@ const NO_COUNTS: RunRecord["counts"] = {
   subrequests: 0,
 };
 
+/** The earliest instant the work left by a run may continue (epoch ms), or null: no hold. */
+export function continueAtOf(steps: StepsOutcome): number | null {
+  return steps.status === "failed" ? steps.continueAtMs : (steps.applied.hold?.retryAtMs ?? null);
+}
+
 /**
  * Builds the finished run record.
  * @param finishedAtMs epoch ms the run ended; @param subrequests requests the run sent.
@@ -73,7 +80,7 @@ export function summariseRun(
       actions: [],
       drift: [],
       errors: [{ kind: null, key: null, message: steps.message, retryable: steps.retryable }],
-      continued: steps.budgetSpent,
+      continued: steps.continued,
     };
   }
   const { plan, applied } = steps;
@@ -92,7 +99,7 @@ export function summariseRun(
   const count = (outcome: string) => actions.filter((a) => a.outcome === outcome).length;
   const deferred = count("deferred");
   const failed = actions.filter((a) => a.outcome === "failed");
-  const leaseLost =
+  const stopped =
     applied.stop === "lease-lost"
       ? [
           {
@@ -102,7 +109,9 @@ export function summariseRun(
             retryable: true,
           },
         ]
-      : [];
+      : applied.hold !== null
+        ? [{ kind: null, key: null, message: applied.hold.reason, retryable: true }]
+        : [];
   return {
     ...base,
     outcome: failed.length > 0 || deferred > 0 ? "partial" : "succeeded",
@@ -120,7 +129,7 @@ export function summariseRun(
       .filter((a) => a.isDrift)
       .map((a) => ({ kind: a.kind, key: a.key, reason: a.reason })),
     errors: [
-      ...leaseLost,
+      ...stopped,
       ...failed.map((a) => ({
         kind: a.kind,
         key: a.key,

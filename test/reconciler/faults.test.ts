@@ -163,6 +163,75 @@ describe("faults during a run", () => {
   });
 });
 
+describe("the account's Cloudflare API budget", () => {
+  it("a 429 without Retry-After holds every call of the account: the run ends continued and the next run sends nothing", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: `/client/v4/accounts/${accountId}/teamnet/routes`,
+      status: 429,
+      times: 1,
+    });
+    const deps = createReconcileDeps(env);
+    const first = await reconcileAccount(deps, accountId, "api");
+    if (first.status !== "done") {
+      throw new Error(first.status);
+    }
+    const holdEnd = new Date(first.run.startedAtMs + 300_000);
+    expect([first.run.outcome, first.run.continued, first.run.counts.applied]).toEqual([
+      "partial",
+      true,
+      1,
+    ]);
+    const reason = first.run.errors[0]?.message ?? "";
+    expect(reason).toMatch(/^Cloudflare answered 429; no call before \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    const heldUntilMs = Date.parse(reason.slice(reason.lastIndexOf(" ") + 1));
+    expect(heldUntilMs - holdEnd.getTime()).toBeGreaterThanOrEqual(0);
+    expect(await writesOf(accountId, 0)).toEqual([
+      "POST /cfd_tunnel 200",
+      "POST /teamnet/routes 429",
+    ]);
+    const since = await lastSeq(accountId);
+
+    const second = await reconcileAccount(deps, accountId, "cron");
+    if (second.status !== "done") {
+      throw new Error(second.status);
+    }
+    expect([second.run.outcome, second.run.continued, second.run.errors]).toEqual([
+      "failed",
+      true,
+      [{ kind: null, key: null, message: reason, retryable: true }],
+    ]);
+    expect(await callsOf(accountId, since)).toEqual([]);
+    const account = await get<{ next_reconcile_at: string }>(base);
+    expect(Date.parse(account.body.next_reconcile_at)).toBe(heldUntilMs);
+  });
+
+  it("a run stops at the account's share of the rate limit and says when it continues", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    const deps = createReconcileDeps(env);
+    // 20 calls per window at a 50% share: 10 for tunnelplane, 9 of them for a requested run.
+    const small = { ...deps, config: { ...deps.config, apiRateLimit: 20 } };
+    const outcome = await reconcileAccount(small, accountId, "api");
+    if (outcome.status !== "done") {
+      throw new Error(outcome.status);
+    }
+    expect([
+      outcome.run.outcome,
+      outcome.run.continued,
+      outcome.run.counts.subrequests,
+      outcome.run.errors.map((e) => e.message),
+    ]).toEqual(["partial", true, 9, ["the requested share of 10 calls per 300 s is spent"]]);
+    expect((await callsOf(accountId)).length).toBe(9);
+  });
+});
+
 describe("plan when Cloudflare fails", () => {
   it("answers 502 upstream-failed naming Cloudflare's error when observing fails", async ({
     expect,
