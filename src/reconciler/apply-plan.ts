@@ -1,7 +1,8 @@
 /**
  * The apply step of a run: sends the chosen actions in plan order through the adapter registry.
- * Before each batch (a run of actions of one kind and direction) the fencing token is checked, so
- * a run that lost its lease stops before its next write. The results come back as a value.
+ * The lease is renewed while it works (see leaseKeeper) and its fencing token checked before each
+ * batch (a run of actions of one kind and direction), so a run that lost its lease stops before
+ * its next write. The results come back as a value.
  */
 import type Cloudflare from "cloudflare";
 import type { ApplyContext } from "../cloudflare/apply-context";
@@ -55,6 +56,25 @@ function batchOf(action: Action): string {
 }
 
 /**
+ * The lease heartbeat: renews the run's lease (which also checks its fencing token) at the start
+ * of every write batch, and within a batch once a third of the TTL has passed since the last
+ * renewal, so a long batch never outlives its lease.
+ * @returns a function answering whether the run still holds the lease.
+ */
+function leaseKeeper(deps: ReconcileDeps, target: ApplyTarget) {
+  let renewedAtMs = Number.NEGATIVE_INFINITY;
+  return async (force: boolean): Promise<boolean> => {
+    const nowMs = deps.nowMs();
+    if (!force && nowMs - renewedAtMs < deps.config.leaseTtlMs / 3) {
+      return true;
+    }
+    const lease = await deps.lock.renew(target.accountId, target.token, deps.config.leaseTtlMs);
+    renewedAtMs = nowMs;
+    return lease.status === "valid";
+  };
+}
+
+/**
  * Sends `actions` in order. A failed create leaves its dependants failing too (their reference
  * cannot be resolved); the next run retries them. Creates are not retried on 5xx (the response
  * may be lost; the next run finds the object by its marker instead of duplicating it).
@@ -78,14 +98,13 @@ export async function applyPlan(
     },
   };
   const results = new Map<Action, AppliedAction>();
+  const holdsLease = leaseKeeper(deps, target);
   let batch: string | undefined;
   for (const action of actions) {
-    if (batchOf(action) !== batch) {
-      batch = batchOf(action);
-      const lease = await deps.lock.check(target.accountId, target.token);
-      if (lease.status === "lost") {
-        return { results, stop: "lease-lost", hold: null };
-      }
+    const newBatch = batchOf(action) !== batch;
+    batch = batchOf(action);
+    if (!(await holdsLease(newBatch))) {
+      return { results, stop: "lease-lost", hold: null };
     }
     if (!isManagedAction(action)) {
       throw new Error(`${action.kind} has no Cloudflare object of its own`);

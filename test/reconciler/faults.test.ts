@@ -314,6 +314,42 @@ describe("budget and lease", () => {
     expect(Date.parse(account.body.next_reconcile_at)).toBeGreaterThan(Date.now());
   });
 
+  it("a run that outlasts its lease TTL several times keeps it by heartbeat: a second run is held, not overlapping", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    // Each of the 3 creates takes 400 ms against a 500 ms lease: about 2.5 TTLs of writing.
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: `/client/v4/accounts/${accountId}/`,
+      delay_ms: 400,
+      times: 3,
+    });
+    const deps = createReconcileDeps(env);
+    const short = { ...deps, config: { ...deps.config, leaseTtlMs: 500 } };
+    const first = reconcileAccount(short, accountId, "api");
+    const seconds = [];
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      seconds.push((await reconcileAccount(short, accountId, "api")).status);
+    }
+    const done = await first;
+    if (done.status !== "done") {
+      throw new Error(done.status);
+    }
+    expect([seconds, done.run.outcome, done.run.counts.applied]).toEqual([
+      ["held", "held", "held"],
+      "succeeded",
+      3,
+    ]);
+    expect(await writesOf(accountId, 0)).toEqual([
+      "POST /cfd_tunnel 200",
+      "POST /teamnet/routes 200",
+      "POST /teamnet/routes 200",
+    ]);
+  });
+
   it("a run whose lease expired before it writes sends no write and records why", async ({
     expect,
   }) => {
