@@ -22,7 +22,7 @@ import {
 } from "../db/accounts.repo";
 import { listGrantsWithPolicies, loadDesiredWithGrants } from "../db/grants.repo";
 import { type RunRecord, saveRunStatement } from "../db/runs.repo";
-import { type SyncUpdate, syncUpdateStatements } from "../db/sync-status.repo";
+import { changedSyncUpdates, type SyncUpdate, syncUpdateStatements } from "../db/sync-status.repo";
 import type { DesiredState, ObservedState } from "../domain/model";
 import type { Plan } from "../domain/plan/actions";
 import { actionsToSend } from "../domain/plan/mode";
@@ -147,7 +147,11 @@ export async function reconcileAccount(
     const run = summariseRun(header, steps, deps.nowMs(), budget.used);
     const syncUpdates =
       steps.status === "planned"
-        ? syncUpdatesFor(desired, steps.plan, run, tunnelHealthOf(steps.observed))
+        ? await changedSyncUpdates(
+            deps.db,
+            accountId,
+            syncUpdatesFor(desired, steps.plan, run, tunnelHealthOf(steps.observed)),
+          )
         : [];
     await recordRun(deps, account, run, syncUpdates, continueAtOf(steps));
     if (steps.status === "planned") {

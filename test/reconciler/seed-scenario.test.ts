@@ -133,9 +133,16 @@ describe("the seed scenario", () => {
     await describeSeedScenario(base);
     expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
     const since = await lastSeq(accountId);
+    const statuses = async () =>
+      (await get<{ items: { status: unknown }[] }>(`${base}/routes`)).body.items.map(
+        (r) => r.status,
+      );
+    const before = await statuses();
 
     const second = await post<RunBody>(`${base}/reconcile`);
     expect(second.body).toMatchObject({ outcome: "succeeded", actions: [], drift: [] });
+    // Nothing changed, so no status row was written: each still says when it was first synced.
+    expect(await statuses()).toEqual(before);
     const calls = await callsOf(accountId, since);
     expect(calls.filter((c) => c.method !== "GET")).toEqual([]);
     // Observation: vnets, tunnels (a page and the empty page after it), routes (same), the
