@@ -2,9 +2,9 @@
  * The summarise step of a run, pure: the run record built from the values the steps before it
  * returned (the plan, what was sent and what came back, or the failure that ended the run).
  */
-import type { RunRecord } from "../db/runs.repo";
+import type { RunAction, RunRecord } from "../db/runs.repo";
 import type { ObservedState } from "../domain/model";
-import type { Action, Plan } from "../domain/plan/actions";
+import type { Action, FieldDiff, Plan } from "../domain/plan/actions";
 import { OBSERVE_MODE_WRITE_REASON } from "../domain/plan/mode";
 import type { ApplyResult } from "./apply-plan";
 import { toRunAction } from "./outcomes";
@@ -56,6 +56,60 @@ const NO_COUNTS: RunRecord["counts"] = {
   subrequests: 0,
 };
 
+/** Actions not sent (deferred or only planned) a run record lists; the rest are only counted. */
+export const UNSENT_ACTIONS_RECORDED = 100;
+/** Longest list a recorded diff shows whole; longer ones are summarised. */
+const DIFF_LIST_RECORDED = 10;
+
+/**
+ * Summarises a field diff between two long lists (a split tunnel's entries): counts of entries
+ * added and removed, and the first DIFF_LIST_RECORDED of each.
+ */
+function summariseDiff(diff: FieldDiff): FieldDiff {
+  const { observed, desired } = diff;
+  if (
+    !Array.isArray(observed) ||
+    !Array.isArray(desired) ||
+    Math.max(observed.length, desired.length) <= DIFF_LIST_RECORDED
+  ) {
+    return diff;
+  }
+  const key = (entry: unknown) => JSON.stringify(entry);
+  const had = new Set(observed.map(key));
+  const wants = new Set(desired.map(key));
+  const added = desired.filter((e) => !had.has(key(e)));
+  const removed = observed.filter((e) => !wants.has(key(e)));
+  return {
+    field: diff.field,
+    observed: {
+      count: observed.length,
+      removed: removed.length,
+      first_removed: removed.slice(0, DIFF_LIST_RECORDED),
+    },
+    desired: {
+      count: desired.length,
+      added: added.length,
+      first_added: added.slice(0, DIFF_LIST_RECORDED),
+    },
+  };
+}
+
+/**
+ * What a run record keeps of its actions: every action sent (applied or failed), the first
+ * UNSENT_ACTIONS_RECORDED of the rest, long list diffs summarised; the counts say how many there
+ * were, so a record stays small at any number of objects.
+ */
+function boundActions(actions: RunAction[]): RunAction[] {
+  let unsent = 0;
+  return actions.flatMap((a) => {
+    const sent = a.outcome === "applied" || a.outcome === "failed";
+    if (!sent && ++unsent > UNSENT_ACTIONS_RECORDED) {
+      return [];
+    }
+    return [{ ...a, diff: a.diff.map(summariseDiff) }];
+  });
+}
+
 /** The earliest instant the work left by a run may continue (epoch ms), or null: no hold. */
 export function continueAtOf(steps: StepsOutcome): number | null {
   return steps.status === "failed" ? steps.continueAtMs : (steps.applied.hold?.retryAtMs ?? null);
@@ -99,6 +153,7 @@ export function summariseRun(
   const count = (outcome: string) => actions.filter((a) => a.outcome === outcome).length;
   const deferred = count("deferred");
   const failed = actions.filter((a) => a.outcome === "failed");
+  const recorded = boundActions(actions);
   const stopped =
     applied.stop === "lease-lost"
       ? [
@@ -124,7 +179,7 @@ export function summariseRun(
       unmanaged: plan.unmanaged.length,
       subrequests,
     },
-    actions,
+    actions: recorded,
     drift: plan.actions
       .filter((a) => a.isDrift)
       .map((a) => ({ kind: a.kind, key: a.key, reason: a.reason })),

@@ -1,8 +1,10 @@
 /**
- * The account's Cloudflare API budget: slots of a tenth of the window counted whole, lanes that
- * leave headroom for revocations, holds that stop every call, and Cloudflare's Ratelimit header.
+ * What keeps a run within limits: the account's Cloudflare API budget (slots of a tenth of the
+ * window counted whole, lanes that leave headroom for revocations, holds that stop every call,
+ * Cloudflare's Ratelimit header) and the run record's bounded size.
  */
 import { describe, it } from "vitest";
+import type { Action } from "../../src/domain/plan/actions";
 import {
   FRESH_BUDGET,
   holdCalls,
@@ -12,6 +14,8 @@ import {
   refundCalls,
   reserveCalls,
 } from "../../src/domain/rate-budget";
+import type { AppliedAction } from "../../src/reconciler/apply-plan";
+import { summariseRun } from "../../src/reconciler/summarise";
 
 /** 20 calls per 100 s: slots of 10 s. */
 const CONFIG = { callsPerWindow: 20, windowMs: 100_000 };
@@ -132,5 +136,90 @@ describe("parseRatelimitHeader", () => {
     ["absent", null, null],
   ])("%s", ([, value, expected], { expect }) => {
     expect(parseRatelimitHeader(value)).toEqual(expected);
+  });
+});
+
+describe("summariseRun", () => {
+  const header = {
+    id: "run-1",
+    accountId: "acc",
+    trigger: "cron" as const,
+    mode: "enforce" as const,
+    fencingToken: 7,
+    startedAtMs: 1_000,
+  };
+  const routeCreate = (i: number): Action => ({
+    op: "create",
+    kind: "tunnel_route",
+    key: `r${i}`,
+    reason: "missing in Cloudflare",
+    diff: [],
+    isDrift: false,
+    desired: { network: `10.${i}.0.0/16`, tunnelKey: "t", virtualNetworkKey: null, comment: "" },
+  });
+  const entries = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => ({
+      address: `10.${from + i}.0.0/16`,
+      description: "",
+    }));
+  const splitTunnel: Action = {
+    op: "update",
+    kind: "split_tunnel",
+    key: "default",
+    cloudflareId: "default",
+    reason: "differs from the desired state",
+    diff: [{ field: "entries", observed: entries(0, 40), desired: entries(5, 55) }],
+    isDrift: false,
+    desired: { profileId: "default", mode: "exclude", entries: entries(5, 55) },
+  };
+
+  it("keeps the actions sent, the first 100 of the rest and a split tunnel diff as counts", ({
+    expect,
+  }) => {
+    const actions = [splitTunnel, ...Array.from({ length: 150 }, (_, i) => routeCreate(i))];
+    const results = new Map<Action, AppliedAction>(
+      actions.slice(0, 21).map((a) => [a, { outcome: "applied", cloudflareId: "cf", error: null }]),
+    );
+    const run = summariseRun(
+      header,
+      {
+        status: "planned",
+        observed: {
+          virtualNetworks: [],
+          tunnels: [],
+          tunnelRoutes: [],
+          splitTunnels: [],
+          deviceProfiles: [],
+          proxySettings: { tcp: false, udp: false, icmp: false },
+          networkPolicies: [],
+        },
+        plan: { actions, bindings: [], unmanaged: [], warnings: [] },
+        sent: actions,
+        applied: { results, stop: "budget-spent", hold: null },
+      },
+      2_000,
+      900,
+    );
+    expect([run.counts, run.continued, run.actions.length]).toEqual([
+      {
+        observed: 0,
+        planned: 151,
+        applied: 21,
+        failed: 0,
+        deferred: 130,
+        unmanaged: 0,
+        subrequests: 900,
+      },
+      true,
+      121,
+    ]);
+    expect(run.actions.map((a) => a.key).slice(-2)).toEqual(["r118", "r119"]);
+    expect(run.actions[0]?.diff).toEqual([
+      {
+        field: "entries",
+        observed: { count: 40, removed: 5, first_removed: entries(0, 5) },
+        desired: { count: 50, added: 15, first_added: entries(40, 50) },
+      },
+    ]);
   });
 });
