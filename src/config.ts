@@ -10,6 +10,8 @@ const ConfigSchema = z.object({
   CLOUDFLARE_API_RATE_WINDOW_S: z.coerce.number().positive().default(300),
   CLOUDFLARE_API_BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   CLOUDFLARE_API_DEFAULT_RETRY_AFTER_S: z.coerce.number().positive().default(300),
+  RUN_RETENTION_DAYS: z.coerce.number().positive().default(90),
+  RUN_RETENTION_PER_ACCOUNT: z.coerce.number().int().min(1).default(1000),
 });
 
 /** Parsed configuration. */
@@ -30,6 +32,10 @@ export interface Config {
   apiBudgetShare: number;
   /** How long a 429 without Retry-After holds every call of the account, ms (default 300,000). */
   defaultRetryAfterMs: number;
+  /** Run records older than this are deleted, ms (default 90 days). */
+  runRetentionMs: number;
+  /** Run records kept per account, newest first (default 1,000). */
+  runsKeptPerAccount: number;
 }
 
 /**
@@ -47,5 +53,7 @@ export function readConfig(env: Record<string, unknown>): Config {
     apiRateWindowMs: Math.round(vars.CLOUDFLARE_API_RATE_WINDOW_S * 1000),
     apiBudgetShare: vars.CLOUDFLARE_API_BUDGET_SHARE,
     defaultRetryAfterMs: Math.round(vars.CLOUDFLARE_API_DEFAULT_RETRY_AFTER_S * 1000),
+    runRetentionMs: Math.round(vars.RUN_RETENTION_DAYS * 86_400_000),
+    runsKeptPerAccount: vars.RUN_RETENTION_PER_ACCOUNT,
   };
 }

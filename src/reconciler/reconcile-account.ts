@@ -21,7 +21,7 @@ import {
   scheduleAccountStatement,
 } from "../db/accounts.repo";
 import { listGrantsWithPolicies, loadDesiredWithGrants } from "../db/grants.repo";
-import { type RunRecord, saveRunStatement } from "../db/runs.repo";
+import { type RunRecord, saveRunStatement, trimRunsStatement } from "../db/runs.repo";
 import { changedSyncUpdates, type SyncUpdate, syncUpdateStatements } from "../db/sync-status.repo";
 import type { DesiredState, ObservedState } from "../domain/model";
 import type { Plan } from "../domain/plan/actions";
@@ -235,8 +235,9 @@ function tunnelHealthOf(observed: ObservedState): Map<string, string> {
 }
 
 /**
- * The run record, the objects' statuses and the next due time, in one D1 batch. Work left over
- * is due again at once, or when the hold on the account's calls ends (`continueAtMs`).
+ * The run record, the objects' statuses, the next due time and the trim of the account's run
+ * history, in one D1 batch. Work left over is due again at once, or when the hold on the
+ * account's calls ends (`continueAtMs`).
  */
 async function recordRun(
   deps: ReconcileDeps,
@@ -253,5 +254,11 @@ async function recordRun(
     saveRunStatement(deps.db, run),
     ...syncUpdateStatements(deps.db, account.id, syncUpdates, deps.nowMs()),
     scheduleAccountStatement(deps.db, account.id, nextAtMs),
+    trimRunsStatement(
+      deps.db,
+      account.id,
+      run.startedAtMs - deps.config.runRetentionMs,
+      deps.config.runsKeptPerAccount,
+    ),
   ]);
 }

@@ -377,6 +377,28 @@ describe("budget and lease", () => {
   });
 });
 
+describe("run history", () => {
+  it("keeps the newest runs per account and drops runs past the retention age", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const deps = createReconcileDeps(env);
+    const keepTwo = { ...deps, config: { ...deps.config, runsKeptPerAccount: 2 } };
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      const outcome = await reconcileAccount(keepTwo, accountId, "cron");
+      ids.push(outcome.status === "done" ? outcome.run.id : outcome.status);
+    }
+    const listed = async () =>
+      (await get<{ items: { id: string }[] }>(`${base}/runs`)).body.items.map((r) => r.id);
+    expect(await listed()).toEqual([ids[2], ids[1]]);
+
+    const young = { ...deps, config: { ...deps.config, runRetentionMs: 1 } };
+    const last = await reconcileAccount(young, accountId, "cron");
+    expect(await listed()).toEqual([last.status === "done" ? last.run.id : last.status]);
+  });
+});
+
 describe("observe mode", () => {
   it("records drift without writing, and marks the object drifted", async ({ expect }) => {
     const { accountId, base } = await seedAccount(expect);
