@@ -12,6 +12,7 @@ import type {
 } from "../domain/plan/actions";
 import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
+import { listAllPages } from "./paging";
 
 /** App fields sent back unchanged when tunnelplane replaces the `warp` app's links. */
 const PRESERVED_APP_FIELDS = [
@@ -33,32 +34,52 @@ interface WireApp {
   [field: string]: unknown;
 }
 
+/** Largest page the Access policy and application lists accept. */
+const ACCESS_PER_PAGE = 1000;
+
 /**
  * Lists every reusable Access policy and finds the `warp` app (both lists paged, 1000 a page:
- * 4 requests for an account with fewer than 1000 of each).
+ * 2 requests for an account with at most 1000 of each).
  */
 async function listEnrollment(client: Cloudflare, accountId: string): Promise<ObservedEnrollment> {
-  const accessPolicies: ObservedEnrollment["accessPolicies"] = [];
-  for await (const p of client.zeroTrust.access.policies.list({
-    account_id: accountId,
-    per_page: 1000,
-  })) {
-    if (p.id !== undefined) {
-      accessPolicies.push({
-        cloudflareId: p.id,
-        name: p.name ?? "",
-        decision: p.decision ?? "",
-        include: (p.include ?? []) as unknown as Rules,
-        exclude: (p.exclude ?? []) as unknown as Rules,
-        require: (p.require ?? []) as unknown as Rules,
-      });
-    }
-  }
+  const [policies, apps] = await Promise.all([
+    listAllPages(
+      ACCESS_PER_PAGE,
+      (page) =>
+        client.zeroTrust.access.policies.list({
+          account_id: accountId,
+          per_page: ACCESS_PER_PAGE,
+          page,
+        }),
+      (p) => p.id,
+    ),
+    listAllPages(
+      ACCESS_PER_PAGE,
+      (page) =>
+        client.zeroTrust.access.applications.list({
+          account_id: accountId,
+          per_page: ACCESS_PER_PAGE,
+          page,
+        }),
+      (a) => (a as { id?: string }).id,
+    ),
+  ]);
+  const accessPolicies: ObservedEnrollment["accessPolicies"] = policies.flatMap((p) =>
+    p.id === undefined
+      ? []
+      : [
+          {
+            cloudflareId: p.id,
+            name: p.name ?? "",
+            decision: p.decision ?? "",
+            include: (p.include ?? []) as unknown as Rules,
+            exclude: (p.exclude ?? []) as unknown as Rules,
+            require: (p.require ?? []) as unknown as Rules,
+          },
+        ],
+  );
   let warpApp: ObservedEnrollment["warpApp"] = null;
-  for await (const raw of client.zeroTrust.access.applications.list({
-    account_id: accountId,
-    per_page: 1000,
-  })) {
+  for (const raw of apps) {
     const app = raw as unknown as WireApp;
     if (app.type === "warp" && app.id !== undefined && warpApp === null) {
       const preserved: Record<string, unknown> = {};

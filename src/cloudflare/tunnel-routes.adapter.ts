@@ -4,30 +4,38 @@ import type { ObservedTunnelRoute } from "../domain/model";
 import type { RenderedTunnelRoute } from "../domain/plan/actions";
 import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
+import { listAllPages } from "./paging";
 import { MAX_PER_PAGE } from "./tunnels.adapter";
 
-/** Lists the account's live tunnel routes, every page. */
+/** Lists the account's live tunnel routes, every page (ceil(n / MAX_PER_PAGE) calls). */
 async function listTunnelRoutes(
   client: Cloudflare,
   accountId: string,
 ): Promise<ObservedTunnelRoute[]> {
-  const routes: ObservedTunnelRoute[] = [];
-  for await (const r of client.zeroTrust.networks.routes.list({
-    account_id: accountId,
-    is_deleted: false,
-    per_page: MAX_PER_PAGE,
-  })) {
-    if (r.id !== undefined && r.network !== undefined) {
-      routes.push({
-        cloudflareId: r.id,
-        network: r.network,
-        tunnelCloudflareId: r.tunnel_id ?? "",
-        virtualNetworkCloudflareId: r.virtual_network_id ?? "",
-        comment: r.comment ?? "",
-      });
-    }
-  }
-  return routes;
+  const items = await listAllPages(
+    MAX_PER_PAGE,
+    (page) =>
+      client.zeroTrust.networks.routes.list({
+        account_id: accountId,
+        is_deleted: false,
+        per_page: MAX_PER_PAGE,
+        page,
+      }),
+    (r) => r.id,
+  );
+  return items.flatMap((r) =>
+    r.id === undefined || r.network === undefined
+      ? []
+      : [
+          {
+            cloudflareId: r.id,
+            network: r.network,
+            tunnelCloudflareId: r.tunnel_id ?? "",
+            virtualNetworkCloudflareId: r.virtual_network_id ?? "",
+            comment: r.comment ?? "",
+          },
+        ],
+  );
 }
 
 /** The body of a create or edit; a null virtual network means the account's default. */

@@ -2,28 +2,36 @@
 import type Cloudflare from "cloudflare";
 import type { ObservedTunnel } from "../domain/model";
 import type { KindAdapter } from "./adapter";
+import { listAllPages } from "./paging";
 
 /** Largest page the tunnel and route lists accept. */
 export const MAX_PER_PAGE = 1000;
 
-/** Lists the account's live cloudflared tunnels, every page. */
+/** Lists the account's live cloudflared tunnels, every page (ceil(n / MAX_PER_PAGE) calls). */
 async function listTunnels(client: Cloudflare, accountId: string): Promise<ObservedTunnel[]> {
-  const tunnels: ObservedTunnel[] = [];
-  for await (const t of client.zeroTrust.tunnels.cloudflared.list({
-    account_id: accountId,
-    is_deleted: false,
-    per_page: MAX_PER_PAGE,
-  })) {
-    if (t.id !== undefined && t.name !== undefined) {
-      tunnels.push({
-        cloudflareId: t.id,
-        name: t.name,
-        status: t.status ?? "inactive",
-        createdAtMs: t.created_at === undefined ? 0 : Date.parse(t.created_at),
-      });
-    }
-  }
-  return tunnels;
+  const items = await listAllPages(
+    MAX_PER_PAGE,
+    (page) =>
+      client.zeroTrust.tunnels.cloudflared.list({
+        account_id: accountId,
+        is_deleted: false,
+        per_page: MAX_PER_PAGE,
+        page,
+      }),
+    (t) => t.id,
+  );
+  return items.flatMap((t) =>
+    t.id === undefined || t.name === undefined
+      ? []
+      : [
+          {
+            cloudflareId: t.id,
+            name: t.name,
+            status: t.status ?? "inactive",
+            createdAtMs: t.created_at === undefined ? 0 : Date.parse(t.created_at),
+          },
+        ],
+  );
 }
 
 /** Tunnels: listed by pages of MAX_PER_PAGE; remotely managed (`config_src: cloudflare`). */

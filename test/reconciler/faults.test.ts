@@ -283,8 +283,8 @@ describe("budget and lease", () => {
       destinations: ["10.128.0.7"],
     });
     const deps = createReconcileDeps(env);
-    // Observation costs 7 requests on an empty account and 9 once tunnels and routes exist (the
-    // SDK asks for the empty page after a non-empty one). Run 1 has room for 5 writes: tunnel,
+    // Observation costs 7 requests, one per list (its totals say when to stop) and the two proxy
+    // settings. Run 1 has room for 5 writes: tunnel,
     // 2 routes, split tunnel, then the proxy settings' first PATCH; its second is refused, so the
     // proxy action and both policies wait. Run 2 writes ICMP and the 2 policies in its 3.
     const small = { ...deps, config: { ...deps.config, maxSubrequestsPerRun: 12 } };
@@ -307,8 +307,8 @@ describe("budget and lease", () => {
       ]),
     ).toEqual([
       ["partial", true, 4, 3, 12],
-      ["succeeded", false, 3, 0, 12],
-      ["succeeded", false, 0, 0, 9],
+      ["succeeded", false, 3, 0, 10],
+      ["succeeded", false, 0, 0, 7],
     ]);
     const account = await get<{ next_reconcile_at: string }>(base);
     expect(Date.parse(account.body.next_reconcile_at)).toBeGreaterThan(Date.now());

@@ -1,9 +1,11 @@
 /**
  * What keeps a run within limits: the account's Cloudflare API budget (slots of a tenth of the
  * window counted whole, lanes that leave headroom for revocations, holds that stop every call,
- * Cloudflare's Ratelimit header) and the run record's bounded size.
+ * Cloudflare's Ratelimit header), list paging that stops on the totals, and the run record's
+ * bounded size.
  */
 import { describe, it } from "vitest";
+import { listAllPages } from "../../src/cloudflare/paging";
 import type { Action } from "../../src/domain/plan/actions";
 import {
   FRESH_BUDGET,
@@ -221,5 +223,43 @@ describe("summariseRun", () => {
         desired: { count: 50, added: 15, first_added: entries(40, 50) },
       },
     ]);
+  });
+});
+
+describe("listAllPages", () => {
+  const pages = (perPage: number, total: number, withTotals: boolean) => {
+    const asked: number[] = [];
+    const fetchPage = async (page: number) => {
+      asked.push(page);
+      const result = Array.from(
+        { length: Math.max(0, Math.min(perPage, total - (page - 1) * perPage)) },
+        (_, i) => ({ id: `o${(page - 1) * perPage + i}` }),
+      );
+      return {
+        result,
+        result_info: withTotals
+          ? { page, per_page: perPage, total_count: total, total_pages: Math.ceil(total / perPage) }
+          : { page, per_page: perPage },
+      };
+    };
+    return { asked, fetchPage };
+  };
+
+  it.for<[string, number, boolean, number[]]>([
+    ["stops on total_pages: no empty page after a full one", 2000, true, [1, 2]],
+    ["one call for an empty list", 0, true, [1]],
+    ["without totals, a full last page costs one empty page", 2000, false, [1, 2, 3]],
+    ["without totals, a short page is the last", 1500, false, [1, 2]],
+  ])("%s", async ([, total, withTotals, expected], { expect }) => {
+    const { asked, fetchPage } = pages(1000, total, withTotals);
+    const items = await listAllPages(1000, fetchPage, (o) => o.id);
+    expect([items.length, asked]).toEqual([total, expected]);
+  });
+
+  it("fails on a page that repeats the previous one instead of looping", async ({ expect }) => {
+    const stuck = async () => ({ result: [{ id: "a" }, { id: "b" }], result_info: {} });
+    await expect(listAllPages(2, stuck, (o) => o.id)).rejects.toThrow(
+      "page 2 of a Cloudflare list repeats page 1; listing stopped",
+    );
   });
 });
