@@ -72,7 +72,7 @@ export async function clientFor(
 }
 
 /** The budget lane of a trigger: grant timers (expiry) first, then asked-for runs, then sweeps. */
-function laneOf(trigger: RunRecord["trigger"]): Lane {
+export function laneOf(trigger: RunRecord["trigger"]): Lane {
   switch (trigger) {
     case "alarm":
       return "revocation";
@@ -110,7 +110,8 @@ export async function planAccountNow(
 }
 
 /**
- * Reconciles one account under its lease.
+ * Reconciles one account under its lease, its Cloudflare calls in `lane` of the account's budget
+ * (by default the trigger's: see laneOf).
  * @returns `held` (with the ms until the lease ends) when another run holds it, `not-found` for
  *   an unknown account, else the recorded run.
  */
@@ -118,6 +119,7 @@ export async function reconcileAccount(
   deps: ReconcileDeps,
   accountId: string,
   trigger: RunRecord["trigger"],
+  lane: Lane = laneOf(trigger),
 ): Promise<ReconcileOutcome> {
   const account = await getAccount(deps.db, accountId);
   if (account === undefined) {
@@ -140,7 +142,7 @@ export async function reconcileAccount(
     const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
     await applyDueClockEvents(deps.db, accountId, deps.nowMs());
     const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
-    const gate = createRunGate(deps, accountId, laneOf(trigger));
+    const gate = createRunGate(deps, accountId, lane);
     const steps = await observePlanApply(deps, account, lease.token, desired, budget, gate).finally(
       () => gate.close(),
     );
