@@ -158,5 +158,10 @@ export function listDueAccounts(db: Db, nowMs: number, limit: number): Promise<A
 
 /** Sets when the account is next due. */
 export async function scheduleAccount(db: Db, accountId: string, atMs: number): Promise<void> {
-  await db.update(accounts).set({ nextReconcileAtMs: atMs }).where(eq(accounts.id, accountId));
+  await scheduleAccountStatement(db, accountId, atMs);
+}
+
+/** The statement scheduleAccount runs, for a batch with other writes. */
+export function scheduleAccountStatement(db: Db, accountId: string, atMs: number) {
+  return db.update(accounts).set({ nextReconcileAtMs: atMs }).where(eq(accounts.id, accountId));
 }

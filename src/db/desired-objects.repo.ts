@@ -163,7 +163,14 @@ export function listObjects<K extends Kind>(
 export async function insertObject<K extends Kind>(
   db: Db,
   accountId: string,
-  input: { kind: K; id: string; spec: SpecByKind[K]; naturalKey: string | null },
+  input: {
+    kind: K;
+    id: string;
+    spec: SpecByKind[K];
+    naturalKey: string | null;
+    /** The Cloudflare object it adopts (import), whose marker the next run adds. */
+    cloudflareId?: string;
+  },
   actor: Actor,
   nowMs: number,
 ): Promise<StoredObject<K>> {
@@ -175,7 +182,7 @@ export async function insertObject<K extends Kind>(
     specJson: JSON.stringify(input.spec),
     version: 1,
     syncState: "pending",
-    cloudflareId: null,
+    cloudflareId: input.cloudflareId ?? null,
     lastError: null,
     syncedVersion: null,
     syncedAtMs: null,

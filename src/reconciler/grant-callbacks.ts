@@ -25,7 +25,7 @@ import { checkCallbackUrl, describeCallbackUrlError } from "../domain/grants/cal
 import { nextDeliveryAttemptAtMs } from "../domain/grants/delivery";
 import { hmacSha256Hex } from "../lib/hmac";
 import { type KeyRing, openSecret } from "../lib/key-ring";
-import type { ReconcileDeps } from "./reconcile-account";
+import type { ReconcileDeps } from "./deps";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

@@ -17,6 +17,7 @@ import type { GrantRequest } from "../domain/grants/grant";
 import type { GrantEvent } from "../domain/grants/lifecycle";
 import { describePathProblem } from "../domain/grants/path-check";
 import type { Result } from "../domain/result";
+import type { ReconcileDeps } from "./deps";
 import { grantCallbackPayload } from "./grant-callbacks";
 import { checkGrantInDesired } from "./grant-check";
 import { runGrantTimers } from "./grant-timers";
@@ -26,7 +27,6 @@ import {
   type TransitionFailure,
   versionedId,
 } from "./grant-transitions";
-import type { ReconcileDeps } from "./reconcile-account";
 
 /** A new request as the API validated it. */
 export interface NewGrant extends GrantRequest {

@@ -5,11 +5,11 @@
  * that has not come due.
  */
 import { listGrantsWithPolicies } from "../db/grants.repo";
+import type { ReconcileDeps } from "./deps";
 import { nextGrantTimerAtMs } from "./grant-alarm";
 import { deliverDueCallbacks } from "./grant-callbacks";
 import { applyDueClockEvents } from "./grant-transitions";
-import type { ReconcileDeps } from "./reconcile-account";
-import { reconcileAccount } from "./reconcile-account";
+import { laneOf, reconcileAccount } from "./reconcile-account";
 
 /** What one alarm did, and when the next is due (epoch ms, or null). */
 export interface GrantTimerOutcome {
@@ -37,11 +37,16 @@ export async function runGrantTimers(
   let reconciled: GrantTimerOutcome["reconciled"] = "skipped";
   let heldRetryAtMs: number | null = null;
   const withPolicies = await listGrantsWithPolicies(deps.db, accountId);
-  const policyBehind = withPolicies.some((g) =>
-    g.state === "active" ? g.policySyncState !== "synced" : g.policyCloudflareId !== null,
+  const activeBehind = withPolicies.some(
+    (g) => g.state === "active" && g.policySyncState !== "synced",
   );
-  if (policyBehind) {
-    const outcome = await reconcileAccount(deps, accountId, trigger);
+  const endedBehind = withPolicies.some(
+    (g) => g.state !== "active" && g.policyCloudflareId !== null,
+  );
+  if (activeBehind || endedBehind) {
+    // Removing an ended grant's access goes first in the account's budget, asked or not.
+    const lane = endedBehind ? "revocation" : laneOf(trigger);
+    const outcome = await reconcileAccount(deps, accountId, trigger, lane);
     reconciled = outcome.status === "held" ? "held" : "done";
     if (outcome.status === "held") {
       heldRetryAtMs = deps.nowMs() + Math.max(outcome.retryAfterMs, HELD_RETRY_MS);

@@ -6,7 +6,7 @@
  */
 import { listDueAccounts, scheduleAccount } from "../db/accounts.repo";
 import { IDEMPOTENCY_KEY_TTL_MS, purgeIdempotencyKeys } from "../db/idempotency.repo";
-import type { ReconcileDeps } from "./reconcile-account";
+import type { ReconcileDeps } from "./deps";
 import { reconcileAccount } from "./reconcile-account";
 import { resealStaleSecrets } from "./reseal";
 

@@ -261,6 +261,48 @@ describe("grants end to end", () => {
     expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
   });
 
+  it("a grant activated in enforce mode, then the account switched to observe, then revoked: its allow policy is gone from the emulator", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const { block } = await seedNetwork(base);
+    await contractorRule(base);
+    const grant = (await post<GrantBody>(`${base}/grants`, sshGrant("CHG7"))).body;
+    expect(await rulesOf(accountId)).toEqual([
+      grantPolicy(grant.id, 1999, "CHG7"),
+      blockPolicy(block.id),
+    ]);
+    await call("PATCH", base, { body: { mode: "observe" } });
+
+    await post(`${base}/grants/${grant.id}/revoke`, { reason: "access no longer needed" });
+    expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+    const runs = await get<{
+      items: {
+        mode: string;
+        actions: { op: string; key: string; reason: string; outcome: string }[];
+      }[];
+    }>(`${base}/runs?limit=1`);
+    expect(
+      runs.body.items.map((r) => [
+        r.mode,
+        r.actions.map(({ op, key, reason, outcome }) => ({ op, key, reason, outcome })),
+      ]),
+    ).toEqual([
+      [
+        "observe",
+        [
+          {
+            op: "delete",
+            key: grant.id,
+            reason:
+              "no longer desired; written in observe mode: removing an ended grant's own allow policy only narrows access",
+            outcome: "applied",
+          },
+        ],
+      ],
+    ]);
+  });
+
   it("a retried POST with the same Idempotency-Key makes one grant and one policy", async ({
     expect,
   }) => {
