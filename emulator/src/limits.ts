@@ -5,7 +5,6 @@
  * @see https://developers.cloudflare.com/cloudflare-one/account-limits/
  */
 import { ApiFailure } from "./http";
-import type { AccountState } from "./store";
 
 /** Limit per object kind; null means no limit. */
 export interface ObjectLimits {
@@ -65,8 +64,13 @@ const REFUSALS: Record<LimitName, { code: number; noun: string }> = {
   },
 };
 
+/** What the checks need of an account (its state lives in store.ts, which imports this module). */
+export interface LimitedAccount {
+  limits(): ObjectLimits;
+}
+
 /** Throws 400 (code per kind) when `total` objects of the kind would be more than the limit. */
-export function assertWithinLimit(account: AccountState, name: LimitName, total: number): void {
+export function assertWithinLimit(account: LimitedAccount, name: LimitName, total: number): void {
   const limit = account.limits()[name];
   if (limit !== null && total > limit) {
     const { code, noun } = REFUSALS[name];
@@ -75,7 +79,7 @@ export function assertWithinLimit(account: AccountState, name: LimitName, total:
 }
 
 /** Throws as `assertWithinLimit` when one more object than the `count` held would be too many. */
-export function assertBelowLimit(account: AccountState, name: LimitName, count: number): void {
+export function assertBelowLimit(account: LimitedAccount, name: LimitName, count: number): void {
   assertWithinLimit(account, name, count + 1);
 }
 
