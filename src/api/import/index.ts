@@ -16,7 +16,7 @@ import { importNetworkPolicy } from "../../domain/policies/import";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { observeAccountNow } from "../../reconciler/observe-now";
 import { guardAssertions } from "../assertions/guard";
-import { createRouter } from "../context";
+import { actorOf, createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { newObject } from "../desired/collection";
@@ -121,7 +121,7 @@ export const importRouter = createRouter().openapi(importRoute, async (c) => {
   await guardAssertions(db, account_id, [
     { op: "put", object: newObject("network_policy", id, spec) },
   ]);
-  const actor = { name: c.get("actor") };
+  const actor = actorOf(c);
   let stored = await insertObject(
     db,
     account_id,
