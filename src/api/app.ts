@@ -7,6 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { accountsRouter } from "./accounts";
 import { allowedMethods } from "./allowed-methods";
+import { apiKeysRouter } from "./api-keys";
 import { assertions, assertionsRunRouter } from "./assertions";
 import { auditLogRouter } from "./audit-log";
 import { createOperationLookup, type OperationLookup } from "./authz/lookup";
@@ -115,6 +116,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   mountSingleton(desired, splitTunnels);
   mountSingleton(desired, proxySettings);
 
+  app.route("/", apiKeysRouter);
   app.route("/", accountsRouter);
   app.route("/", assertionsRunRouter);
   app.route("/", explainRouter);

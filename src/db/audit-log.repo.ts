@@ -6,7 +6,7 @@
  * only on the previous hash and the entry), so two sealers racing write the same values.
  */
 import { and, asc, desc, eq, gt, gte, isNotNull, isNull, lt, sql } from "drizzle-orm";
-import { sha256Hex } from "../lib/digest";
+import { sha256Hex } from "../lib/hmac";
 import type { Db } from "./client";
 import type { CursorPosition } from "./pagination";
 import { auditLog } from "./schema";

@@ -10,7 +10,7 @@ import { findAccessRoleBinding } from "../../db/access-role-bindings.repo";
 import { findUsableApiKey } from "../../db/api-keys.repo";
 import { createDb } from "../../db/client";
 import { timingSafeEqual } from "../../lib/crypto";
-import { sha256Hex } from "../../lib/digest";
+import { sha256Hex } from "../../lib/hmac";
 import type { AppEnv } from "../context";
 import { verifyAccessJwt } from "../identity/access-jwt";
 import { BOOTSTRAP_ADMIN, type Identity } from "../identity/identity";
