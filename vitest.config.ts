@@ -26,11 +26,16 @@ async function bundleEmulator(): Promise<string> {
   return outfile;
 }
 
-// Receives grant callbacks in the tests (bound as CALLBACK_FETCH); bundled like the emulator.
-async function bundleCallbackReceiver(): Promise<string> {
-  const outfile = path.resolve("test/artifacts/callback-receiver.mjs");
+/** Cloudflare Access settings of the tests; the signing keys come from test/fixtures/access-certs.ts. */
+export const TEST_ACCESS_TEAM_DOMAIN = "tunnelplane-test.cloudflareaccess.com";
+export const TEST_ACCESS_AUD = "tunnelplane-test-aud";
+
+// Test fixtures served as Workers (the callback receiver, bound as CALLBACK_FETCH; the Access
+// certs, bound as ACCESS_CERTS_FETCH); bundled like the emulator.
+async function bundleFixture(name: string): Promise<string> {
+  const outfile = path.resolve(`test/artifacts/${name}.mjs`);
   await build({
-    entryPoints: [path.resolve("test/fixtures/callback-receiver.ts")],
+    entryPoints: [path.resolve(`test/fixtures/${name}.ts`)],
     outfile,
     bundle: true,
     format: "esm",
@@ -44,7 +49,8 @@ async function bundleCallbackReceiver(): Promise<string> {
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.resolve("migrations"));
   const emulatorScript = await bundleEmulator();
-  const receiverScript = await bundleCallbackReceiver();
+  const receiverScript = await bundleFixture("callback-receiver");
+  const accessCertsScript = await bundleFixture("access-certs");
   return {
     plugins: [
       cloudflareTest({
@@ -54,8 +60,14 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             ADMIN_API_KEY: TEST_ADMIN_API_KEY,
             TOKEN_ENCRYPTION_KEY: TEST_TOKEN_ENCRYPTION_KEY,
+            ACCESS_TEAM_DOMAIN: TEST_ACCESS_TEAM_DOMAIN,
+            ACCESS_AUD: TEST_ACCESS_AUD,
           },
-          serviceBindings: { CLOUDFLARE_API: "emulator", CALLBACK_FETCH: "callback-receiver" },
+          serviceBindings: {
+            CLOUDFLARE_API: "emulator",
+            CALLBACK_FETCH: "callback-receiver",
+            ACCESS_CERTS_FETCH: "access-certs",
+          },
           workers: [
             {
               name: "emulator",
@@ -69,6 +81,12 @@ export default defineConfig(async () => {
               name: "callback-receiver",
               modules: true,
               scriptPath: receiverScript,
+              compatibilityDate: "2026-04-26",
+            },
+            {
+              name: "access-certs",
+              modules: true,
+              scriptPath: accessCertsScript,
               compatibilityDate: "2026-04-26",
             },
           ],
