@@ -3,8 +3,12 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { build } from "esbuild";
 import { defineConfig } from "vitest/config";
 
+
 /** Test-only secrets: the admin key the helpers send and a fixed AES-256 key (base64). */
 export const TEST_ADMIN_API_KEY = "tp_test_admin_key";
+/** Cloudflare Access settings; the certs Worker (test/fixtures/access-certs.ts) holds the keys. */
+const TEST_ACCESS_TEAM_DOMAIN = "tunnelplane-test.cloudflareaccess.com";
+const TEST_ACCESS_AUD = "tunnelplane-test-aud";
 const TEST_TOKEN_ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 // The emulator is a separate Worker; it is bundled when the config loads so the tests always run
@@ -25,10 +29,6 @@ async function bundleEmulator(): Promise<string> {
   });
   return outfile;
 }
-
-/** Cloudflare Access settings of the tests; the signing keys come from test/fixtures/access-certs.ts. */
-export const TEST_ACCESS_TEAM_DOMAIN = "tunnelplane-test.cloudflareaccess.com";
-export const TEST_ACCESS_AUD = "tunnelplane-test-aud";
 
 // Test fixtures served as Workers (the callback receiver, bound as CALLBACK_FETCH; the Access
 // certs, bound as ACCESS_CERTS_FETCH); bundled like the emulator.
