@@ -610,7 +610,7 @@ describe("audit log", () => {
       [operator.actor, "planAccount", "plan", accountId, requestIds[4]],
     ]);
     const approval = log.body.items[1];
-    expect([approval?.before, (approval?.after as { state: string }).state]).toEqual([
+    expect([approval?.before, (approval?.after as { state: string } | undefined)?.state]).toEqual([
       { state: "requested", version: 1 },
       "active",
     ]);
@@ -618,7 +618,7 @@ describe("audit log", () => {
 
     const keys = await get<{ items: Entry[] }>("/v1/audit-log?limit=200");
     const minted = keys.body.items.find((e) => e.object_id === operator.id);
-    expect([minted?.action, (minted?.after as { secret: string }).secret]).toEqual([
+    expect([minted?.action, (minted?.after as { secret: string } | undefined)?.secret]).toEqual([
       "createApiKey",
       "(redacted)",
     ]);
