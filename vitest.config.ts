@@ -3,7 +3,6 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { build } from "esbuild";
 import { defineConfig } from "vitest/config";
 
-
 /** Test-only secrets: the admin key the helpers send and a fixed AES-256 key (base64). */
 export const TEST_ADMIN_API_KEY = "tp_test_admin_key";
 /** Cloudflare Access settings; the certs Worker (test/fixtures/access-certs.ts) holds the keys. */
