@@ -17,5 +17,16 @@ declare namespace Cloudflare {
      * TOKEN_ENCRYPTION_KEY is the ring's `v1`.
      */
     TOKEN_ENCRYPTION_KEYS?: string;
+    /**
+     * Cloudflare Access login: the team domain (`<team>.cloudflareaccess.com`) and the
+     * application's AUD tag. Both set: a `Cf-Access-Jwt-Assertion` header is accepted.
+     */
+    ACCESS_TEAM_DOMAIN?: string;
+    ACCESS_AUD?: string;
+    /**
+     * Optional service binding the Access signing keys are fetched through instead of the
+     * global fetch (the tests bind a Worker serving a generated key set). Unbound in production.
+     */
+    ACCESS_CERTS_FETCH?: Fetcher;
   }
 }

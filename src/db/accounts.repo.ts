@@ -1,6 +1,7 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
 import { and, asc, eq, lte } from "drizzle-orm";
 import type { AccountMode } from "../domain/model";
+import { type Actor, newAuditRow } from "./audit-log.repo";
 import type { Db } from "./client";
 import { insertIfLanded } from "./guarded-insert";
 import { accounts, auditLog } from "./schema";
@@ -36,7 +37,7 @@ export async function insertAccount(
   db: Db,
   account: Omit<AccountRecord, "version" | "updatedAtMs">,
   apiTokenCiphertext: string,
-  actor: string,
+  actor: Actor,
 ): Promise<AccountRecord> {
   const row = { ...account, apiTokenCiphertext, version: 1, updatedAtMs: account.createdAtMs };
   const created = { ...account, version: 1, updatedAtMs: account.createdAtMs };
@@ -73,23 +74,22 @@ function auditView(account: AccountRecord, tokenChanged: boolean) {
 
 function auditEntry(
   accountId: string,
-  actor: string,
+  actor: Actor,
   action: string,
   before: unknown,
   after: unknown,
   atMs: number,
 ) {
-  return {
-    id: crypto.randomUUID(),
-    accountId,
+  return newAuditRow({
+    scope: accountId,
     actor,
     action,
     kind: "account",
     objectId: accountId,
-    beforeJson: before === null ? null : JSON.stringify(before),
-    afterJson: JSON.stringify(after),
+    before,
+    after,
     atMs,
-  };
+  });
 }
 
 /** The account, or undefined. */
@@ -119,7 +119,7 @@ export async function updateAccount(
   > & {
     apiTokenCiphertext?: string;
   },
-  actor: string,
+  actor: Actor,
   nowMs: number,
 ): Promise<AccountRecord | undefined> {
   const { apiTokenCiphertext, ...visible } = changes;

@@ -5,6 +5,7 @@
  */
 import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import type { DesiredObject, DesiredState, Kind, SpecByKind, SyncState } from "../domain/model";
+import { type Actor, newAuditRow } from "./audit-log.repo";
 import type { Db } from "./client";
 import { insertIfLanded } from "./guarded-insert";
 import type { CursorPosition } from "./pagination";
@@ -21,11 +22,7 @@ export interface StoredObject<K extends Kind = Kind> extends DesiredObject<K> {
   updatedAtMs: number;
 }
 
-/** Who made a change, for the audit log. */
-export interface Actor {
-  /** e.g. `api-key:admin`, `reconciler`. */
-  name: string;
-}
+export type { Actor } from "./audit-log.repo";
 
 type Row = typeof desiredObjects.$inferSelect;
 
@@ -65,17 +62,16 @@ function auditEntry(
   after: unknown,
   nowMs: number,
 ) {
-  return {
-    id: crypto.randomUUID(),
-    accountId,
-    actor: actor.name,
+  return newAuditRow({
+    scope: accountId,
+    actor,
     action,
     kind,
     objectId,
-    beforeJson: before === undefined ? null : JSON.stringify(before),
-    afterJson: after === undefined ? null : JSON.stringify(after),
+    before,
+    after,
     atMs: nowMs,
-  };
+  });
 }
 
 /** The audit insert of a write to the object, landing only if that write did. */

@@ -13,6 +13,8 @@ import {
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
 
+export { accessRoleBindings, apiKeys } from "./schema/identity";
+
 export const accounts = sqliteTable("accounts", {
   /** Cloudflare account id, 32 hex characters. */
   id: text("id").primaryKey(),
@@ -88,12 +90,24 @@ export const runs = sqliteTable(
   (t) => [index("runs_account_started").on(t.accountId, t.startedAtMs, t.id)],
 );
 
+/**
+ * Audit entries, hash-chained per scope (`account_id`, or `*` for identity writes): in insertion
+ * order each entry stores the previous entry's hash and its own, filled by the sealer right after
+ * the write (see audit-log.repo.ts).
+ */
 export const auditLog = sqliteTable(
   "audit_log",
   {
     id: text("id").primaryKey(),
     accountId: text("account_id").notNull(),
+    /** Key name (`key:<name>`), Access email (`access:<email>`) or `bootstrap-admin`. */
     actor: text("actor").notNull(),
+    /** The request that made the write, or null for background work. */
+    requestId: text("request_id"),
+    /** SHA-256 hex of the previous entry of the scope; null until sealed. */
+    prevHash: text("prev_hash"),
+    /** SHA-256 hex of prev_hash and this entry's fields; null until sealed. */
+    hash: text("hash"),
     action: text("action").notNull(),
     kind: text("kind").notNull(),
     objectId: text("object_id").notNull(),
@@ -101,7 +115,10 @@ export const auditLog = sqliteTable(
     afterJson: text("after_json"),
     atMs: integer("at_ms").notNull(),
   },
-  (t) => [index("audit_log_account_at").on(t.accountId, t.atMs, t.id)],
+  (t) => [
+    index("audit_log_account_at").on(t.accountId, t.atMs, t.id),
+    index("audit_log_account_hash").on(t.accountId, t.hash),
+  ],
 );
 
 /**

@@ -219,7 +219,7 @@ describe("grants end to end", () => {
       `${base}/grants/${grant.id}/events`,
     );
     expect(trail.body.items.map((e) => [e.event, e.to_state, e.actor])).toEqual([
-      ["create", "requested", "api-key:admin"],
+      ["create", "requested", "bootstrap-admin"],
       ["approve", "approved", `rule:${rule.id}`],
       ["activate", "active", "clock"],
       ["expire", "expired", "clock"],

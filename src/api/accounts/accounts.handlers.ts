@@ -3,7 +3,7 @@ import { readConfig } from "../../config";
 import { getAccount, insertAccount, updateAccount } from "../../db/accounts.repo";
 import { createDb, isUniqueViolation } from "../../db/client";
 import { loadKeyRing, sealSecret } from "../../lib/key-ring";
-import type { AppHandler } from "../context";
+import { type AppHandler, actorOf } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { ProblemError } from "../problem";
@@ -34,7 +34,7 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
         createdAtMs: nowMs,
       },
       sealed,
-      c.get("actor"),
+      actorOf(c),
     );
     c.header("ETag", etagOf(account.version));
     c.header("Location", `/v1/accounts/${account.id}`);
@@ -84,7 +84,7 @@ export const update: AppHandler<typeof endpoints.update> = async (c) => {
           }),
         }),
   };
-  const updated = await updateAccount(db, current, changes, c.get("actor"), nowMs);
+  const updated = await updateAccount(db, current, changes, actorOf(c), nowMs);
   if (updated === undefined) {
     const latest = await getAccount(db, account_id);
     throw new ProblemError(

@@ -17,6 +17,7 @@ import { guardAssertionsOn, withActiveGrant } from "../assertions/guard";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { canonical } from "../fields";
+import type { Identity } from "../identity/identity";
 import { parsePort } from "../policies";
 import { type InvalidField, ProblemError, validationProblem } from "../problem";
 import type * as endpoints from "./grants.endpoints";
@@ -27,12 +28,33 @@ import {
   toGrantResource,
 } from "./grants.schemas";
 
-async function findGrant(db: Db, accountId: string, id: string): Promise<GrantRecord> {
+/**
+ * The grant, or a 404 problem; also 404 when a ticketing caller asks for another system's grant
+ * (it may not learn that the grant exists).
+ */
+async function findGrant(
+  db: Db,
+  accountId: string,
+  id: string,
+  identity?: Identity,
+): Promise<GrantRecord> {
   const grant = await getGrant(db, accountId, id);
-  if (grant === undefined) {
+  if (grant === undefined || !isOwnSystem(identity, grant.ticket.system)) {
     throw new ProblemError("not-found", `No grant ${id} in account ${accountId}.`);
   }
   return grant;
+}
+
+/** Whether `system` is one the caller may see: a ticketing identity sees only its own. */
+function isOwnSystem(identity: Identity | undefined, system: string): boolean {
+  return identity?.role !== "ticketing" || identity.ticketSystem === system;
+}
+
+/** The body's ticket, with the system of a ticketing caller in place of what the body says. */
+function boundTicket(identity: Identity, ticket: z.output<typeof GrantInput>["ticket"]) {
+  return identity.role === "ticketing" && identity.ticketSystem !== null
+    ? { ...ticket, system: identity.ticketSystem }
+    : ticket;
 }
 
 async function present(db: Db, grant: GrantRecord) {
@@ -135,7 +157,9 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
   const { account_id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  const input = await toNewGrant(db, account_id, c.req.valid("json"), Date.now());
+  const body = c.req.valid("json");
+  const ticket = boundTicket(c.get("identity"), body.ticket);
+  const input = await toNewGrant(db, account_id, { ...body, ticket }, Date.now());
   const id = crypto.randomUUID();
   await guardAssertionsOn(db, account_id, withActiveGrant(asActive({ ...input, id, version: 1 })));
   await requestGrant(createReconcileDeps(c.env), account_id, id, input, c.get("actor"));
@@ -157,7 +181,10 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   const filters = {
     state: query.state,
     subjectEmail: query.subject_email?.toLowerCase(),
-    ticketSystem: query.ticket_system?.toLowerCase(),
+    ticketSystem:
+      c.get("identity").role === "ticketing"
+        ? (c.get("identity").ticketSystem ?? "")
+        : query.ticket_system?.toLowerCase(),
     ticketId: query.ticket_id,
   };
   const rows = await listGrants(db, account_id, filters, after, query.limit);
@@ -170,14 +197,14 @@ export const get: AppHandler<typeof endpoints.get> = async (c) => {
   const { account_id, id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  return c.json(await present(db, await findGrant(db, account_id, id)), 200);
+  return c.json(await present(db, await findGrant(db, account_id, id, c.get("identity"))), 200);
 };
 
 export const events: AppHandler<typeof endpoints.events> = async (c) => {
   const { account_id, id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  await findGrant(db, account_id, id);
+  await findGrant(db, account_id, id, c.get("identity"));
   const items = await listGrantEvents(db, account_id, id);
   return c.json({ items: items.map(toGrantEvent) }, 200);
 };
@@ -216,12 +243,20 @@ function decisionHandler(
     const { account_id, id } = c.req.valid("param");
     const db = createDb(c.env.DB);
     await requireAccount(db, account_id);
-    const grant = await findGrant(db, account_id, id);
+    const grant = await findGrant(db, account_id, id, c.get("identity"));
     const body = (c.req.valid("json") as { reason?: string } | undefined) ?? {};
+    if (event === "approve" && grant.requestedBy === c.get("actor")) {
+      throw new ProblemError(
+        "grant-self-approval",
+        `${grant.requestedBy} requested grant ${id}; another identity must approve it.`,
+      );
+    }
+    c.set("auditBefore", { state: grant.state, version: grant.version });
     if (event === "approve") {
       await guardAssertionsOn(db, account_id, withActiveGrant(asActive(grant)));
     }
-    // One admin key today: it acts as an operator, and as the requester when cancelling.
+    // The role table lets only operators and admins approve, reject and revoke; a cancel comes
+    // from the requesting side.
     const role = event === "cancel" ? "requester" : "operator";
     const result = await decideGrant(
       createReconcileDeps(c.env),

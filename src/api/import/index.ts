@@ -15,7 +15,7 @@ import { createReconcileDeps } from "../../reconciler/deps";
 import { observeAccountNow } from "../../reconciler/observe-now";
 import { requestRun } from "../../reconciler/request-run";
 import { guardAssertions } from "../assertions/guard";
-import { createRouter } from "../context";
+import { actorOf, createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { newObject } from "../desired/collection";
@@ -121,7 +121,7 @@ export const importRouter = createRouter().openapi(importRoute, async (c) => {
   await guardAssertions(db, account_id, [
     { op: "put", object: newObject("network_policy", id, spec) },
   ]);
-  const actor = { name: c.get("actor") };
+  const actor = actorOf(c);
   const stored = await insertObject(
     db,
     account_id,
