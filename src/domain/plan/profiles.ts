@@ -85,7 +85,7 @@ export function planDeviceProfiles(
     cloudflareId: (o) => o.cloudflareId,
     markedField: (o) => o.description,
     label: (o) => o.name,
-    render: (d) => renderDeviceProfile(d, effective.get(d.id) ?? { entries: [], problems: [] }),
+    render: (d) => renderDeviceProfile(d, effective.get(d.id) ?? { entries: [] }),
     toRendered: observedDeviceProfile,
   });
 }

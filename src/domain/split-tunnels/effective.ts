@@ -18,6 +18,14 @@ import {
 } from "../cidr";
 import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../model";
 import {
+  type BudgetNetwork,
+  DEFAULT_MAX_ENTRIES,
+  fitExcludes,
+  type ListCost,
+  networkText,
+} from "./budget";
+import { fitIncludes } from "./budget-include";
+import {
   LOCAL_DEFAULT_EXCLUDES,
   type SplitTunnelAddressEntry,
   WARP_DEFAULT_EXCLUDES,
@@ -105,24 +113,43 @@ export interface SplitTunnelAccountSettings {
   teamDomain: string | null;
 }
 
-/** The effective list and the problems found with it. */
+/** An `auto` list cut to fit the profile's `max_entries`, and what the cut costs. */
+export interface SplitTunnelFit {
+  /** Entries of the exact list, before the cut (more than `max_entries`). */
+  exactEntries: number;
+  cost: ListCost;
+}
+
+/**
+ * The effective list and the problems found with it; `fit` only when the exact list was longer
+ * than the profile's `max_entries` and was cut (the list is then at most that long).
+ */
 export interface EffectiveSplitTunnel {
   entries: EffectiveSplitTunnelEntry[];
   problems: SplitTunnelProblem[];
+  fit?: SplitTunnelFit;
 }
 
 function canonicalAddressOf(entry: SplitTunnelEntry): string | undefined {
   return "address" in entry ? parseKnownNetwork(entry.address).network : undefined;
 }
 
+/** Computed entries with the networks they hold, position by position. */
+interface Computed {
+  entries: EffectiveSplitTunnelEntry[];
+  networks: BudgetNetwork[];
+}
+
 /** WARP defaults minus the routed ranges, each default carved into its own minimal cover. */
-function carveDefaults(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
+function carveDefaults(routes: RouteIndex): Computed {
   const entries: EffectiveSplitTunnelEntry[] = [];
+  const networks: BudgetNetwork[] = [];
   for (const fallback of WARP_DEFAULT_EXCLUDES) {
     const parent = parseKnownNetwork(fallback.address);
     const carvedBy = routes.overlapping(parent).map((route) => route.network);
     if (carvedBy.length === 0) {
       entries.push({ ...fallback, source: { kind: "warp-default" } });
+      networks.push(parent);
       continue;
     }
     // One source object for all of a default's remainders: there can be thousands of them.
@@ -130,9 +157,10 @@ function carveDefaults(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
     routes.forEachUncoveredPrefix(parent, (family, words, prefixLength) => {
       const address = formatNetwork(family, words, prefixLength);
       entries.push({ address, description: fallback.description, source });
+      networks.push({ family, words: [words[0], words[1], words[2], words[3]], prefixLength });
     });
   }
-  return entries;
+  return { entries, networks };
 }
 
 /** `LOCAL_DEFAULT_EXCLUDES` purposes by address. */
@@ -164,18 +192,24 @@ function routedLocalDefaults(routes: RouteIndex): RouteProblem[] {
   return problems;
 }
 
-/** The minimal cover of the routed ranges, each prefix naming the routes it carries. */
-function includeRoutes(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
-  const entries: EffectiveSplitTunnelEntry[] = [];
+/** The minimal cover of the routed ranges. */
+function routedCover(routes: RouteIndex): BudgetNetwork[] {
+  const networks: BudgetNetwork[] = [];
   routes.forEachRoutedPrefix((family, words, prefixLength) => {
-    const carried = routes.overlapping({ family, words, prefixLength });
-    entries.push({
-      address: formatNetwork(family, words, prefixLength),
-      description: "",
-      source: { kind: "route", routes: carried.map((route) => route.network) },
-    });
+    networks.push({ family, words: [words[0], words[1], words[2], words[3]], prefixLength });
   });
-  return entries;
+  return networks;
+}
+
+/** Include entries for `networks`, each naming the routes it carries. */
+function includeRoutes(routes: RouteIndex, networks: readonly BudgetNetwork[]) {
+  return networks.map(
+    (network): EffectiveSplitTunnelEntry => ({
+      address: formatNetwork(network.family, network.words, network.prefixLength),
+      description: "",
+      source: { kind: "route", routes: routes.overlapping(network).map((r) => r.network) },
+    }),
+  );
 }
 
 /** Whether a host entry of `entries` covers `domain`: itself, or `*.` and a parent of it. */
@@ -226,6 +260,23 @@ function withUserEntries(
     ...computed.filter((entry) => !("address" in entry && userAddresses.has(entry.address))),
     ...user.map((entry) => ({ ...entry, source: { kind: "user" } as const })),
   ];
+}
+
+/** The `fit` field of a result: present only when the list was cut. */
+function fitOf(isCut: boolean, cost: ListCost, exactEntries: () => number) {
+  return isCut ? { fit: { exactEntries: exactEntries(), cost } } : {};
+}
+
+/** How many entries `withUserEntries(computed, user)` holds. */
+function countWithUserEntries(
+  computed: readonly ({ address: string } | { host: string })[],
+  user: readonly SplitTunnelEntry[],
+): number {
+  const userAddresses = new Set(user.map(canonicalAddressOf));
+  return (
+    computed.filter((entry) => !("address" in entry && userAddresses.has(entry.address))).length +
+    user.length
+  );
 }
 
 function excludedRoutes(
@@ -318,29 +369,50 @@ export function effectiveSplitTunnel(
   account: SplitTunnelAccountSettings = { teamDomain: null },
 ): EffectiveSplitTunnel {
   const routes = new RouteIndex(routedNetworks);
-  if (spec.mode === "exclude") {
-    return spec.auto
-      ? {
-          entries: withUserEntries(carveDefaults(routes), spec.entries),
-          problems: [
-            ...excludedRoutes(spec.entries, routes, "error"),
-            ...routedLocalDefaults(routes),
-          ],
-        }
-      : {
-          entries: withUserEntries([], spec.entries),
-          problems: excludedRoutes(spec.entries, routes, "warning"),
-        };
+  const maxEntries = spec.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  if (!spec.auto) {
+    return {
+      entries: withUserEntries([], spec.entries),
+      problems:
+        spec.mode === "exclude"
+          ? excludedRoutes(spec.entries, routes, "warning")
+          : [
+              ...uncoveredRoutes(spec.entries, routes),
+              ...teamDomainProblems(spec.entries, account.teamDomain),
+            ],
+    };
   }
-  const computed = spec.auto
-    ? [...includeRoutes(routes), ...includeTeamDomain(account.teamDomain, spec.entries)]
-    : [];
-  const entries = withUserEntries(computed, spec.entries);
+  if (spec.mode === "exclude") {
+    const exact = carveDefaults(routes);
+    const room = Math.max(0, maxEntries - spec.entries.length);
+    const fit = fitExcludes(exact.networks, room);
+    const kept =
+      fit.kept.length === exact.entries.length
+        ? exact.entries
+        : fit.kept.map((i) => exact.entries[i] as EffectiveSplitTunnelEntry);
+    return {
+      entries: withUserEntries(kept, spec.entries),
+      problems: [...excludedRoutes(spec.entries, routes, "error"), ...routedLocalDefaults(routes)],
+      ...fitOf(fit.kept.length < exact.entries.length, fit.cost, () =>
+        countWithUserEntries(exact.entries, spec.entries),
+      ),
+    };
+  }
+  const teamDomain = includeTeamDomain(account.teamDomain, spec.entries);
+  const cover = routedCover(routes);
+  const fit = fitIncludes(cover, maxEntries - spec.entries.length - teamDomain.length);
+  const entries = withUserEntries(
+    [...includeRoutes(routes, fit.entries), ...teamDomain],
+    spec.entries,
+  );
   return {
     entries,
-    problems: [
-      ...(spec.auto ? [] : uncoveredRoutes(spec.entries, routes)),
-      ...teamDomainProblems(entries, account.teamDomain),
-    ],
+    problems: teamDomainProblems(entries, account.teamDomain),
+    ...fitOf(fit.entries.length < cover.length, fit.cost, () =>
+      countWithUserEntries(
+        [...cover.map((n) => ({ address: networkText(n) })), ...teamDomain],
+        spec.entries,
+      ),
+    ),
   };
 }
