@@ -3,18 +3,21 @@
  * addresses pulled into WARP by merging routed prefixes into covering ones, by dynamic
  * programming over the prefix trie of the routed ranges. Every routed address stays included.
  */
-import { type AddressRange, difference, type IpFamily, prefixBound } from "../cidr";
+import {
+  type AddressWords,
+  compareWords,
+  forEachCoverPrefix,
+  type IpFamily,
+  prefixBound,
+  stepWords,
+} from "../cidr";
 import {
   type BudgetNetwork,
-  costOf,
   hostBitsOf,
   type ListCost,
   NO_COST,
   PROTECTED_RANGES,
-  prefixOf,
-  protectedCount,
-  protectedPrefixes,
-  rangesOf,
+  ProtectedSet,
 } from "./budget";
 
 /**
@@ -35,12 +38,16 @@ function isLess(p: number, o: number, q: number, r: number): boolean {
   return p < q || (p === q && o < r);
 }
 
+// Every leaf has the same table (no prefix: impossible; one: free), so leaves share one.
+const LEAF_COST = Float64Array.of(Number.POSITIVE_INFINITY, 0);
+const LEAF_CHOICE = Int32Array.of(0, 0);
+
 function leafTable(network: BudgetNetwork): Table {
   return {
     network,
-    protectedCost: Float64Array.of(Number.POSITIVE_INFINITY, 0),
-    otherCost: Float64Array.of(Number.POSITIVE_INFINITY, 0),
-    choice: Int32Array.of(0, 0),
+    protectedCost: LEAF_COST,
+    otherCost: LEAF_COST,
+    choice: LEAF_CHOICE,
     left: null,
     right: null,
   };
@@ -116,7 +123,7 @@ interface Build {
   leaves: readonly BudgetNetwork[];
   /** `common[i]`: common leading bits of leaves i and i + 1 (same family). */
   common: Int32Array;
-  protectedSet: ReturnType<typeof protectedPrefixes>;
+  protectedSet: ProtectedSet;
   /** Per leaf: routed and protected addresses, as numbers (exact below 2^53). */
   leafSizes: Float64Array;
   leafProtected: Float64Array;
@@ -150,7 +157,7 @@ function buildNode(build: Build, lo: number, hi: number): [Table, number, number
   };
   const routed = routedLeft + routedRight;
   const routedProtected = protectedLeft + protectedRight;
-  const inNode = Number(protectedCount(prefixOf(network), build.protectedSet));
+  const inNode = Number(build.protectedSet.count(network));
   const whole: [number, number] = [inNode - routedProtected, 2 ** hostBitsOf(network) - routed];
   return [mergeTables(left, right, network, whole, build.budget), routed, routedProtected];
 }
@@ -203,7 +210,7 @@ export function fitIncludes(
   if (routed.length <= maxEntries) {
     return { entries: [...routed], cost: NO_COST };
   }
-  const protectedSet = protectedPrefixes(protectedRanges);
+  const protectedSet = new ProtectedSet(protectedRanges);
   const common = new Int32Array(routed.length);
   const leafSizes = new Float64Array(routed.length);
   const leafProtected = new Float64Array(routed.length);
@@ -211,7 +218,7 @@ export function fitIncludes(
     const next = routed[i + 1];
     common[i] = next?.family === leaf.family ? commonBits(leaf.family, leaf, next) : -1;
     leafSizes[i] = 2 ** hostBitsOf(leaf);
-    leafProtected[i] = Number(protectedCount(prefixOf(leaf), protectedSet));
+    leafProtected[i] = Number(protectedSet.count(leaf));
   });
   const families = routed.some((r) => r.family === 4) && routed.some((r) => r.family === 6);
   const budget = Math.max(maxEntries, families ? 2 : 1);
@@ -226,9 +233,49 @@ export function fitIncludes(
       ? (roots[0] as Table)
       : mergeTables(roots[0] as Table, roots[1] as Table, null, null, budget);
   const entries = chosen(root, root.choice.length - 1);
-  const extra: AddressRange[] = difference(
-    rangesOf(entries.map(prefixOf)),
-    rangesOf(routed.map(prefixOf)),
-  );
-  return { entries, cost: costOf(extra, protectedRanges) };
+  return { entries, cost: includeCost(entries, routed, protectedSet) };
+}
+
+/**
+ * What `entries` (sorted, each holding whole routed prefixes) add to `routed`: the gaps inside
+ * each entry, as their minimal cover, by a merge of the two sorted lists on words.
+ */
+function includeCost(
+  entries: readonly BudgetNetwork[],
+  routed: readonly BudgetNetwork[],
+  protectedSet: ProtectedSet,
+): ListCost {
+  const extraRanges: BudgetNetwork[] = [];
+  let extraAddresses = 0n;
+  let protectedAddresses = 0n;
+  const visit = (family: IpFamily, words: AddressWords, prefixLength: number) => {
+    const network = {
+      family,
+      words: [words[0], words[1], words[2], words[3]] as const,
+      prefixLength,
+    };
+    extraRanges.push(network);
+    extraAddresses += 1n << BigInt(hostBitsOf(network));
+    protectedAddresses += protectedSet.count(network);
+  };
+  let leaf = 0;
+  for (const entry of entries) {
+    const last = prefixBound(entry.family, entry.words, entry.prefixLength, true);
+    let cursor: AddressWords | null = entry.words;
+    for (; leaf < routed.length; leaf++) {
+      const inner = routed[leaf] as BudgetNetwork;
+      if (inner.family !== entry.family || compareWords(inner.words, last) > 0) {
+        break;
+      }
+      if (cursor !== null && compareWords(inner.words, cursor) > 0) {
+        forEachCoverPrefix(entry.family, cursor, stepWords(inner.words, -1), visit);
+      }
+      const innerLast = prefixBound(inner.family, inner.words, inner.prefixLength, true);
+      cursor = compareWords(innerLast, last) === 0 ? null : stepWords(innerLast, 1);
+    }
+    if (cursor !== null) {
+      forEachCoverPrefix(entry.family, cursor, last, visit);
+    }
+  }
+  return { extraAddresses, protectedAddresses, extraRanges };
 }

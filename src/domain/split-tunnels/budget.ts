@@ -5,21 +5,17 @@
  * breaks access, while an unrouted address inside WARP only takes a longer path.
  */
 import {
-  type AddressRange,
   type AddressWords,
   compareWords,
   formatNetwork,
   type IpFamily,
-  intersection,
-  minimalCoverText,
   type Prefix,
   parseKnownCidr,
-  prefixBound,
   unionPrefixes,
   valueOfWords,
 } from "../cidr";
 import { HOME_LAN_RANGES, LOCAL_DEFAULT_EXCLUDES } from "./defaults";
-import { sortRows, WordTable } from "./word-table";
+import { RouteIndex } from "./route-index";
 
 /** A profile's `max_entries` when it sets none. */
 export const DEFAULT_MAX_ENTRIES = 1_000;
@@ -50,8 +46,11 @@ export interface ListCost {
   extraAddresses: bigint;
   /** How many of those lie in `PROTECTED_RANGES` (0 unless the budget cannot avoid them). */
   protectedAddresses: bigint;
-  /** Those addresses as their minimal cover: canonical CIDRs, IPv4 first, ascending. */
-  extraRanges: string[];
+  /**
+   * Disjoint networks holding exactly those addresses, IPv4 first, ascending (`networkText`
+   * prints one; there can be tens of thousands, so none is printed until asked for).
+   */
+  extraRanges: BudgetNetwork[];
 }
 
 /** A cost of nothing: the list is the exact one. */
@@ -66,58 +65,62 @@ export function prefixOf(network: BudgetNetwork): Prefix {
   };
 }
 
-/** `ranges` as a cost: their size, their protected part and their minimal cover. */
-export function costOf(ranges: readonly AddressRange[], protectedRanges: readonly string[]) {
-  let extraAddresses = 0n;
-  for (const range of ranges) {
-    extraAddresses += range.last - range.first + 1n;
+/** Protected ranges, for counting how many of a network's addresses lie in them. */
+export class ProtectedSet {
+  private readonly prefixes: Prefix[];
+  private readonly index: RouteIndex;
+
+  /** `ranges`: valid CIDRs, in any order, overlapping or not. */
+  constructor(ranges: readonly string[]) {
+    const disjoint = unionPrefixes(ranges);
+    this.prefixes = disjoint.map(parseKnownCidr);
+    this.index = new RouteIndex(disjoint);
   }
-  let protectedAddresses = 0n;
-  for (const range of intersection(ranges, protectedRanges.map(parseKnownCidr))) {
-    protectedAddresses += range.last - range.first + 1n;
+
+  /** How many addresses of `network` are protected. */
+  count(network: BudgetNetwork): bigint {
+    if (this.prefixes.length === 0 || this.index.overlapping(network).length === 0) {
+      return 0n;
+    }
+    const bits = network.family === 4 ? 32 : 128;
+    const own = prefixOf(network);
+    let count = 0n;
+    for (const range of this.prefixes) {
+      const shorter = Math.min(range.prefixLength, own.prefixLength);
+      const shift = BigInt(bits - shorter);
+      if (range.family === own.family && range.address >> shift === own.address >> shift) {
+        count += 1n << BigInt(bits - Math.max(range.prefixLength, own.prefixLength));
+      }
+    }
+    return count;
   }
-  return { extraAddresses, protectedAddresses, extraRanges: minimalCoverText(ranges) };
 }
 
-/** The protected ranges as disjoint bigint prefixes, for counting what a network holds of them. */
-export function protectedPrefixes(protectedRanges: readonly string[]): Prefix[] {
-  return unionPrefixes(protectedRanges).map(parseKnownCidr);
-}
-
-/** How many addresses of `network` lie in `protectedSet` (disjoint prefixes). */
-export function protectedCount(network: Prefix, protectedSet: readonly Prefix[]): bigint {
-  const bits = network.family === 4 ? 32 : 128;
-  let count = 0n;
-  for (const range of protectedSet) {
-    if (range.family !== network.family) {
-      continue;
-    }
-    const shorter = Math.min(range.prefixLength, network.prefixLength);
-    const shift = BigInt(bits - shorter);
-    if (range.address >> shift === network.address >> shift) {
-      count += 1n << BigInt(bits - Math.max(range.prefixLength, network.prefixLength));
-    }
-  }
-  return count;
+/**
+ * Positions of `networks` by family, address, then prefix length, ties in list order. The lists
+ * read here are runs already in order (each default's cover is), which the engine's merge sort
+ * takes in close to linear time.
+ */
+function sortedPositions(networks: readonly BudgetNetwork[]): number[] {
+  return networks
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = networks[a] as BudgetNetwork;
+      const y = networks[b] as BudgetNetwork;
+      return (
+        x.family - y.family || compareWords(x.words, y.words) || x.prefixLength - y.prefixLength
+      );
+    });
 }
 
 /**
  * For each network, the position of its nearest enclosing network (an equal one earlier in the
- * list counts as enclosing), or -1. O(n) after a radix sort.
+ * list counts as enclosing), or -1. O(n) after the sort.
  */
 function enclosingPositions(networks: readonly BudgetNetwork[]): Int32Array {
-  const size = networks.length;
-  const words = new WordTable(size);
-  const families = new Uint8Array(size);
-  const lengths = new Uint8Array(size);
-  networks.forEach((network, i) => {
-    words.set(i, network.words);
-    families[i] = network.family;
-    lengths[i] = network.prefixLength;
-  });
-  const parents = new Int32Array(size).fill(-1);
+  const parents = new Int32Array(networks.length).fill(-1);
   const open: number[] = [];
-  for (const i of sortRows(words, families, lengths)) {
+  for (const i of sortedPositions(networks)) {
     const network = networks[i] as BudgetNetwork;
     while (open.length > 0 && !contains(networks[open[open.length - 1] as number], network)) {
       open.pop();
@@ -129,17 +132,51 @@ function enclosingPositions(networks: readonly BudgetNetwork[]): Int32Array {
 }
 
 function contains(outer: BudgetNetwork | undefined, inner: BudgetNetwork): boolean {
-  return (
-    outer !== undefined &&
-    outer.family === inner.family &&
-    outer.prefixLength <= inner.prefixLength &&
-    compareWords(prefixBound(inner.family, inner.words, outer.prefixLength, false), outer.words) ===
-      0
-  );
+  if (
+    outer === undefined ||
+    outer.family !== inner.family ||
+    outer.prefixLength > inner.prefixLength
+  ) {
+    return false;
+  }
+  const hostBits = (outer.family === 4 ? 32 : 128) - outer.prefixLength;
+  for (let i = 0; i < 4; i++) {
+    const bits = Math.min(32, Math.max(0, hostBits - 32 * (3 - i)));
+    // The network bits of word i: all of it (bits 0) down to none (bits 32).
+    const mask = bits === 32 ? 0 : bits === 0 ? -1 : ~(2 ** bits - 1);
+    if ((((outer.words[i] as number) ^ (inner.words[i] as number)) & mask) !== 0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function compareBigints(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Positions of `candidates` by protected addresses (`weights`), then size, then position: the few
+ * with protected addresses by comparison, the rest bucketed by host bits (size by host bits, not
+ * prefix length: an IPv6 /64 holds more addresses than all of IPv4).
+ */
+function heaviestFirst(candidates: readonly BudgetNetwork[], weights: readonly bigint[]): number[] {
+  const weighted: number[] = [];
+  const buckets: number[][] = Array.from({ length: 129 }, () => []);
+  candidates.forEach((candidate, i) => {
+    if ((weights[i] as bigint) > 0n) {
+      weighted.push(i);
+    } else {
+      (buckets[hostBitsOf(candidate)] as number[]).push(i);
+    }
+  });
+  weighted.sort(
+    (a, b) =>
+      compareBigints(weights[b] as bigint, weights[a] as bigint) ||
+      hostBitsOf(candidates[b] as BudgetNetwork) - hostBitsOf(candidates[a] as BudgetNetwork) ||
+      a - b,
+  );
+  return [...weighted, ...buckets.reverse().flat()];
 }
 
 /** The result of fitting an Exclude list: which entries stay, and what dropping the rest costs. */
@@ -171,18 +208,10 @@ export function fitExcludes(
   if (candidates.length <= maxEntries) {
     return { kept: all, cost: NO_COST };
   }
-  const protectedSet = protectedPrefixes(protectedRanges);
-  const weights = candidates.map((c) =>
-    protectedSet.length === 0 ? 0n : protectedCount(prefixOf(c), protectedSet),
-  );
+  const protectedSet = new ProtectedSet(protectedRanges);
+  const weights = candidates.map((c) => protectedSet.count(c));
   const parents = enclosingPositions(candidates);
-  // By host bits, not prefix length: an IPv6 /64 holds more addresses than all of IPv4.
-  const order = [...all].sort(
-    (a, b) =>
-      compareBigints(weights[b] as bigint, weights[a] as bigint) ||
-      hostBitsOf(candidates[b] as BudgetNetwork) - hostBitsOf(candidates[a] as BudgetNetwork) ||
-      a - b,
-  );
+  const order = heaviestFirst(candidates, weights);
   const covered = new Uint8Array(candidates.length);
   const isKept = new Uint8Array(candidates.length);
   let slots = maxEntries;
@@ -195,33 +224,28 @@ export function fitExcludes(
       slots--;
     }
   }
-  const dropped: Prefix[] = [];
-  for (let i = 0; i < candidates.length; i++) {
-    // A dropped candidate inside another candidate is counted with that one.
-    if (isKept[i] === 0 && covered[i] === 0 && (parents[i] as number) < 0) {
-      dropped.push(prefixOf(candidates[i] as BudgetNetwork));
-    }
+  // The dropped candidates outside every other candidate hold all the cost, and are disjoint.
+  const dropped = all.filter((i) => isKept[i] === 0 && (parents[i] as number) < 0);
+  let extraAddresses = 0n;
+  let protectedAddresses = 0n;
+  for (const i of dropped) {
+    extraAddresses += 1n << BigInt(hostBitsOf(candidates[i] as BudgetNetwork));
+    protectedAddresses += weights[i] as bigint;
   }
+  const byAddress = sortedPositions(dropped.map((i) => candidates[i] as BudgetNetwork));
   return {
-    kept: all.filter((i) => isKept[i] === 1).sort((a, b) => a - b),
-    cost: costOf(rangesOf(dropped), protectedRanges),
+    kept: all.filter((i) => isKept[i] === 1),
+    cost: {
+      extraAddresses,
+      protectedAddresses,
+      extraRanges: byAddress.map((j) => candidates[dropped[j] as number] as BudgetNetwork),
+    },
   };
 }
 
 /** Host bits of a network: its size is 2 to that power. */
 export function hostBitsOf(network: BudgetNetwork): number {
   return (network.family === 4 ? 32 : 128) - network.prefixLength;
-}
-
-/** Disjoint prefixes as sorted ranges. */
-export function rangesOf(prefixes: readonly Prefix[]): AddressRange[] {
-  return prefixes
-    .map((p) => ({
-      family: p.family,
-      first: p.address,
-      last: p.address | ((1n << BigInt((p.family === 4 ? 32 : 128) - p.prefixLength)) - 1n),
-    }))
-    .sort((a, b) => a.family - b.family || (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
 }
 
 /** A network's canonical text. */

@@ -134,33 +134,61 @@ function canonicalAddressOf(entry: SplitTunnelEntry): string | undefined {
   return "address" in entry ? parseKnownNetwork(entry.address).network : undefined;
 }
 
-/** Computed entries with the networks they hold, position by position. */
-interface Computed {
-  entries: EffectiveSplitTunnelEntry[];
+/** The exact Exclude list as networks, each with the WARP default it comes from. */
+interface CarvedDefaults {
   networks: BudgetNetwork[];
+  /** Per network: its position in `WARP_DEFAULT_EXCLUDES`. */
+  defaults: number[];
+  /** Per default: the routes that carve it (canonical), empty when none do. */
+  carvedBy: string[][];
 }
 
 /** WARP defaults minus the routed ranges, each default carved into its own minimal cover. */
-function carveDefaults(routes: RouteIndex): Computed {
-  const entries: EffectiveSplitTunnelEntry[] = [];
-  const networks: BudgetNetwork[] = [];
-  for (const fallback of WARP_DEFAULT_EXCLUDES) {
+function carveDefaults(routes: RouteIndex): CarvedDefaults {
+  const carved: CarvedDefaults = { networks: [], defaults: [], carvedBy: [] };
+  WARP_DEFAULT_EXCLUDES.forEach((fallback, position) => {
     const parent = parseKnownNetwork(fallback.address);
     const carvedBy = routes.overlapping(parent).map((route) => route.network);
+    carved.carvedBy.push(carvedBy);
     if (carvedBy.length === 0) {
-      entries.push({ ...fallback, source: { kind: "warp-default" } });
-      networks.push(parent);
-      continue;
+      carved.networks.push(parent);
+      carved.defaults.push(position);
+      return;
     }
-    // One source object for all of a default's remainders: there can be thousands of them.
-    const source = { kind: "warp-default-remainder", parent: fallback.address, carvedBy } as const;
     routes.forEachUncoveredPrefix(parent, (family, words, prefixLength) => {
-      const address = formatNetwork(family, words, prefixLength);
-      entries.push({ address, description: fallback.description, source });
-      networks.push({ family, words: [words[0], words[1], words[2], words[3]], prefixLength });
+      carved.networks.push({
+        family,
+        words: [words[0], words[1], words[2], words[3]],
+        prefixLength,
+      });
+      carved.defaults.push(position);
     });
-  }
-  return { entries, networks };
+  });
+  return carved;
+}
+
+/** The entries of `carved` at `positions` (ascending), each naming its default. */
+function carvedEntries(carved: CarvedDefaults, positions: readonly number[]) {
+  // One source object per default for all its remainders: there can be thousands of them.
+  const sources = WARP_DEFAULT_EXCLUDES.map((fallback, i): EffectiveEntrySource => {
+    const carvedBy = carved.carvedBy[i] as string[];
+    return carvedBy.length === 0
+      ? { kind: "warp-default" }
+      : { kind: "warp-default-remainder", parent: fallback.address, carvedBy };
+  });
+  return positions.map((i): EffectiveSplitTunnelEntry => {
+    const fallback = carved.defaults[i] as number;
+    const network = carved.networks[i] as BudgetNetwork;
+    const source = sources[fallback] as EffectiveEntrySource;
+    return {
+      address:
+        source.kind === "warp-default"
+          ? (WARP_DEFAULT_EXCLUDES[fallback] as SplitTunnelAddressEntry).address
+          : networkText(network),
+      description: (WARP_DEFAULT_EXCLUDES[fallback] as SplitTunnelAddressEntry).description,
+      source,
+    };
+  });
 }
 
 /** `LOCAL_DEFAULT_EXCLUDES` purposes by address. */
@@ -386,15 +414,21 @@ export function effectiveSplitTunnel(
     const exact = carveDefaults(routes);
     const room = Math.max(0, maxEntries - spec.entries.length);
     const fit = fitExcludes(exact.networks, room);
-    const kept =
-      fit.kept.length === exact.entries.length
-        ? exact.entries
-        : fit.kept.map((i) => exact.entries[i] as EffectiveSplitTunnelEntry);
+    const isCut = fit.kept.length < exact.networks.length;
     return {
-      entries: withUserEntries(kept, spec.entries),
+      entries: withUserEntries(carvedEntries(exact, fit.kept), spec.entries),
       problems: [...excludedRoutes(spec.entries, routes, "error"), ...routedLocalDefaults(routes)],
-      ...fitOf(fit.kept.length < exact.entries.length, fit.cost, () =>
-        countWithUserEntries(exact.entries, spec.entries),
+      ...fitOf(isCut, fit.cost, () =>
+        // Only a user address entry can replace a computed one; most lists have none.
+        spec.entries.some((entry) => "address" in entry)
+          ? countWithUserEntries(
+              carvedEntries(
+                exact,
+                exact.networks.map((_, i) => i),
+              ),
+              spec.entries,
+            )
+          : exact.networks.length + spec.entries.length,
       ),
     };
   }
