@@ -125,6 +125,8 @@ function sourceToWire(source: EffectiveEntrySource) {
       return { kind: source.kind };
     case "warp-default-remainder":
       return { kind: source.kind, parent: source.parent, carved_by: source.carvedBy };
+    case "warp-defaults-joined":
+      return { kind: source.kind, parents: source.parents };
     case "route":
       return { kind: source.kind, routes: source.routes };
   }

@@ -7,10 +7,13 @@
 import {
   type AddressWords,
   compareWords,
+  forEachCoverPrefix,
   formatNetwork,
   type IpFamily,
+  isSuccessor,
   type Prefix,
   parseKnownCidr,
+  prefixBound,
   unionPrefixes,
   valueOfWords,
 } from "../cidr";
@@ -113,42 +116,65 @@ function sortedPositions(networks: readonly BudgetNetwork[]): number[] {
     });
 }
 
-/**
- * For each network, the position of its nearest enclosing network (an equal one earlier in the
- * list counts as enclosing), or -1. O(n) after the sort.
- */
-function enclosingPositions(networks: readonly BudgetNetwork[]): Int32Array {
-  const parents = new Int32Array(networks.length).fill(-1);
-  const open: number[] = [];
-  for (const i of sortedPositions(networks)) {
-    const network = networks[i] as BudgetNetwork;
-    while (open.length > 0 && !contains(networks[open[open.length - 1] as number], network)) {
-      open.pop();
-    }
-    parents[i] = open.length > 0 ? (open[open.length - 1] as number) : -1;
-    open.push(i);
-  }
-  return parents;
+/** A prefix of the union of the candidates, and the candidates inside it. */
+export interface ExcludeGroup {
+  network: BudgetNetwork;
+  /** Positions in `candidates` of the candidates inside `network`, by address. */
+  members: number[];
 }
 
-function contains(outer: BudgetNetwork | undefined, inner: BudgetNetwork): boolean {
-  if (
-    outer === undefined ||
-    outer.family !== inner.family ||
-    outer.prefixLength > inner.prefixLength
-  ) {
-    return false;
-  }
-  const hostBits = (outer.family === 4 ? 32 : 128) - outer.prefixLength;
-  for (let i = 0; i < 4; i++) {
-    const bits = Math.min(32, Math.max(0, hostBits - 32 * (3 - i)));
-    // The network bits of word i: all of it (bits 0) down to none (bits 32).
-    const mask = bits === 32 ? 0 : bits === 0 ? -1 : ~(2 ** bits - 1);
-    if ((((outer.words[i] as number) ^ (inner.words[i] as number)) & mask) !== 0) {
-      return false;
+/**
+ * The minimal cover of the union of `networks` (its maximal prefixes: buddies joined, nested
+ * ones gone), by address, each with the networks inside it.
+ */
+function maximalPrefixes(networks: readonly BudgetNetwork[]): ExcludeGroup[] {
+  const groups: ExcludeGroup[] = [];
+  let run: { family: IpFamily; first: AddressWords; last: AddressWords; members: number[] } | null =
+    null;
+  const flush = () => {
+    if (run === null) {
+      return;
     }
+    const { members } = run;
+    let next = 0;
+    forEachCoverPrefix(run.family, run.first, run.last, (family, words, prefixLength) => {
+      const network = {
+        family,
+        words: [words[0], words[1], words[2], words[3]] as const,
+        prefixLength,
+      };
+      const last = prefixBound(family, words, prefixLength, true);
+      const inside: number[] = [];
+      while (next < members.length) {
+        const member = networks[members[next] as number] as BudgetNetwork;
+        if (compareWords(member.words, last) > 0) {
+          break;
+        }
+        inside.push(members[next] as number);
+        next++;
+      }
+      groups.push({ network, members: inside });
+    });
+  };
+  for (const i of sortedPositions(networks)) {
+    const network = networks[i] as BudgetNetwork;
+    const last = prefixBound(network.family, network.words, network.prefixLength, true);
+    if (
+      run !== null &&
+      run.family === network.family &&
+      (compareWords(network.words, run.last) <= 0 || isSuccessor(run.last, network.words))
+    ) {
+      if (compareWords(last, run.last) > 0) {
+        run.last = last;
+      }
+      run.members.push(i);
+      continue;
+    }
+    flush();
+    run = { family: network.family, first: network.words, last, members: [i] };
   }
-  return true;
+  flush();
+  return groups;
 }
 
 function compareBigints(a: bigint, b: bigint): number {
@@ -179,68 +205,61 @@ function heaviestFirst(candidates: readonly BudgetNetwork[], weights: readonly b
   return [...weighted, ...buckets.reverse().flat()];
 }
 
-/** The result of fitting an Exclude list: which entries stay, and what dropping the rest costs. */
+/** The result of fitting an Exclude list: the entries that stay, and what the cut costs. */
 export interface ExcludeFit {
-  /** Positions (ascending) of the `candidates` kept. */
-  kept: number[];
+  /**
+   * The list: each candidate alone when they fit; otherwise prefixes of their union, ordered by
+   * their first candidate's position.
+   */
+  kept: ExcludeGroup[];
   cost: ListCost;
 }
 
 /**
- * The Exclude list of at most `maxEntries` networks, drawn from `candidates` (the exact list: no
- * routed address, possibly nested, e.g. `255.255.255.255/32` inside `240.0.0.0/4`), that keeps
- * the most unrouted addresses out of WARP, addresses in `protectedRanges` first.
+ * The Exclude list of at most `maxEntries` networks inside the union of `candidates` (the exact
+ * list: no routed address; nested or adjacent entries allowed, e.g. `255.255.255.255/32` inside
+ * `240.0.0.0/4`, or `ff02::/16` next to `ff03::/16`) that keeps the most unrouted addresses out
+ * of WARP, addresses in `protectedRanges` first. When the candidates fit, they are the list.
  *
  * Exact, not a heuristic: an Exclude entry may hold no routed address and no address outside the
- * defaults, so every entry of any valid list lies inside one candidate, and a candidate covers at
- * least as much as any set of entries inside it while using one slot. The best list therefore
- * keeps whole candidates, and the cost (protected addresses through WARP, then other addresses)
- * is a sum of independent weights, minimised by keeping the heaviest: by protected addresses,
- * then size, then list position (a nested candidate after the one holding it, and skipped when
- * that one is kept, as it adds nothing). A fit of the exact list costs nothing and keeps all.
+ * candidates, so every entry of any valid list lies inside one maximal prefix of their union, and
+ * that prefix covers at least as much with one slot. The best list therefore takes whole maximal
+ * prefixes, which are disjoint, so the cost (protected addresses through WARP, then the others) is
+ * a sum of independent weights, minimised by keeping the heaviest: by protected addresses, then
+ * size, then address.
  */
 export function fitExcludes(
   candidates: readonly BudgetNetwork[],
   maxEntries: number,
   protectedRanges: readonly string[] = PROTECTED_RANGES,
 ): ExcludeFit {
-  const all = candidates.map((_, i) => i);
   if (candidates.length <= maxEntries) {
-    return { kept: all, cost: NO_COST };
+    return { kept: candidates.map((network, i) => ({ network, members: [i] })), cost: NO_COST };
   }
   const protectedSet = new ProtectedSet(protectedRanges);
-  const weights = candidates.map((c) => protectedSet.count(c));
-  const parents = enclosingPositions(candidates);
-  const order = heaviestFirst(candidates, weights);
-  const covered = new Uint8Array(candidates.length);
-  const isKept = new Uint8Array(candidates.length);
-  let slots = maxEntries;
-  for (const i of order) {
-    const parent = parents[i] as number;
-    if (parent >= 0 && (isKept[parent] === 1 || covered[parent] === 1)) {
-      covered[i] = 1;
-    } else if (slots > 0) {
-      isKept[i] = 1;
-      slots--;
-    }
+  const groups = maximalPrefixes(candidates);
+  const weights = groups.map((group) => protectedSet.count(group.network));
+  const isKept = new Uint8Array(groups.length);
+  for (const i of heaviestFirst(
+    groups.map((group) => group.network),
+    weights,
+  ).slice(0, maxEntries)) {
+    isKept[i] = 1;
   }
-  // The dropped candidates outside every other candidate hold all the cost, and are disjoint.
-  const dropped = all.filter((i) => isKept[i] === 0 && (parents[i] as number) < 0);
   let extraAddresses = 0n;
   let protectedAddresses = 0n;
-  for (const i of dropped) {
-    extraAddresses += 1n << BigInt(hostBitsOf(candidates[i] as BudgetNetwork));
-    protectedAddresses += weights[i] as bigint;
-  }
-  const byAddress = sortedPositions(dropped.map((i) => candidates[i] as BudgetNetwork));
-  return {
-    kept: all.filter((i) => isKept[i] === 1),
-    cost: {
-      extraAddresses,
-      protectedAddresses,
-      extraRanges: byAddress.map((j) => candidates[dropped[j] as number] as BudgetNetwork),
-    },
-  };
+  const extraRanges: BudgetNetwork[] = [];
+  groups.forEach((group, i) => {
+    if (isKept[i] === 0) {
+      extraAddresses += 1n << BigInt(hostBitsOf(group.network));
+      protectedAddresses += weights[i] as bigint;
+      extraRanges.push(group.network);
+    }
+  });
+  const kept = groups
+    .filter((_, i) => isKept[i] === 1)
+    .sort((a, b) => Math.min(...a.members) - Math.min(...b.members));
+  return { kept, cost: { extraAddresses, protectedAddresses, extraRanges } };
 }
 
 /** Host bits of a network: its size is 2 to that power. */

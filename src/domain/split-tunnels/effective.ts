@@ -20,6 +20,7 @@ import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../model";
 import {
   type BudgetNetwork,
   DEFAULT_MAX_ENTRIES,
+  type ExcludeGroup,
   fitExcludes,
   type ListCost,
   networkText,
@@ -41,6 +42,11 @@ export type EffectiveEntrySource =
   | { kind: "warp-default" }
   /** Part of WARP default `parent` left after removing the routes in `carvedBy` (canonical). */
   | { kind: "warp-default-remainder"; parent: string; carvedBy: string[] }
+  /**
+   * Only in a list cut to `max_entries`: a prefix joining what is left of the WARP defaults in
+   * `parents` (canonical, table order), e.g. `ff02::/15` for `ff02::/16` and `ff03::/16`.
+   */
+  | { kind: "warp-defaults-joined"; parents: string[] }
   /** Include mode with `auto`: covers the routed networks in `routes` (canonical, sorted). */
   | { kind: "route"; routes: string[] }
   /** Include mode with `auto`: the account's team domain, which Include mode must carry. */
@@ -167,8 +173,11 @@ function carveDefaults(routes: RouteIndex): CarvedDefaults {
   return carved;
 }
 
-/** The entries of `carved` at `positions` (ascending), each naming its default. */
-function carvedEntries(carved: CarvedDefaults, positions: readonly number[]) {
+/**
+ * The entries of `carved` for the kept groups, each naming its default: a group that is one of
+ * the carved networks keeps that network's entry; one that joins several names their defaults.
+ */
+function carvedEntries(carved: CarvedDefaults, kept: readonly ExcludeGroup[]) {
   // One source object per default for all its remainders: there can be thousands of them.
   const sources = WARP_DEFAULT_EXCLUDES.map((fallback, i): EffectiveEntrySource => {
     const carvedBy = carved.carvedBy[i] as string[];
@@ -176,17 +185,33 @@ function carvedEntries(carved: CarvedDefaults, positions: readonly number[]) {
       ? { kind: "warp-default" }
       : { kind: "warp-default-remainder", parent: fallback.address, carvedBy };
   });
-  return positions.map((i): EffectiveSplitTunnelEntry => {
-    const fallback = carved.defaults[i] as number;
-    const network = carved.networks[i] as BudgetNetwork;
-    const source = sources[fallback] as EffectiveEntrySource;
+  const entryAt = (i: number): EffectiveSplitTunnelEntry => {
+    const fallback = WARP_DEFAULT_EXCLUDES[carved.defaults[i] as number] as SplitTunnelAddressEntry;
+    const source = sources[carved.defaults[i] as number] as EffectiveEntrySource;
     return {
       address:
         source.kind === "warp-default"
-          ? (WARP_DEFAULT_EXCLUDES[fallback] as SplitTunnelAddressEntry).address
-          : networkText(network),
-      description: (WARP_DEFAULT_EXCLUDES[fallback] as SplitTunnelAddressEntry).description,
+          ? fallback.address
+          : networkText(carved.networks[i] as BudgetNetwork),
+      description: fallback.description,
       source,
+    };
+  };
+  return kept.map(({ network, members }): EffectiveSplitTunnelEntry => {
+    const same = members.find(
+      (i) => (carved.networks[i] as BudgetNetwork).prefixLength === network.prefixLength,
+    );
+    if (same !== undefined) {
+      return entryAt(same);
+    }
+    const parents = [...new Set(members.map((i) => carved.defaults[i] as number))].map(
+      (d) => WARP_DEFAULT_EXCLUDES[d] as SplitTunnelAddressEntry,
+    );
+    const descriptions = new Set(parents.map((parent) => parent.description));
+    return {
+      address: networkText(network),
+      description: descriptions.size === 1 ? (parents[0]?.description ?? "") : "",
+      source: { kind: "warp-defaults-joined", parents: parents.map((parent) => parent.address) },
     };
   });
 }
@@ -424,7 +449,7 @@ export function effectiveSplitTunnel(
           ? countWithUserEntries(
               carvedEntries(
                 exact,
-                exact.networks.map((_, i) => i),
+                exact.networks.map((network, i) => ({ network, members: [i] })),
               ),
               spec.entries,
             )
