@@ -8,6 +8,11 @@ import {
   wordsOfValue,
 } from "../../../src/domain/cidr";
 import type { SplitTunnelProfileSpec } from "../../../src/domain/model";
+import {
+  summariseEntriesDiff,
+  summariseListChange,
+  summariseRendered,
+} from "../../../src/domain/plan/list-change";
 import { findRouteConflicts, type RouteRef } from "../../../src/domain/routes";
 import {
   type BudgetNetwork,
@@ -962,6 +967,55 @@ describe("lists that fit max_entries", () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe("list changes in plans and run records", () => {
+  const entry = (address: string, description = "") => ({ address, description });
+  const before = Array.from({ length: 30 }, (_, i) => entry(`10.${i}.0.0/16`));
+  const after = [
+    ...before.slice(6),
+    ...Array.from({ length: 12 }, (_, i) => entry(`172.${16 + i}.0.0/16`)),
+    entry("10.5.0.0/16", "renamed"),
+  ];
+
+  it("tells a change as counts and the first added and removed entries", ({ expect }) => {
+    expect(summariseListChange(before, after, 3)).toEqual({
+      beforeCount: 30,
+      afterCount: 37,
+      addedCount: 13,
+      firstAdded: [entry("172.16.0.0/16"), entry("172.17.0.0/16"), entry("172.18.0.0/16")],
+      removedCount: 6,
+      firstRemoved: [entry("10.0.0.0/16"), entry("10.1.0.0/16"), entry("10.2.0.0/16")],
+    });
+  });
+
+  it("shortens the entries field of a diff and leaves the others alone", ({ expect }) => {
+    const mode = { field: "mode", observed: "include", desired: "exclude" };
+    const [first, second] = summariseEntriesDiff([
+      mode,
+      { field: "entries", observed: before, desired: after },
+    ]);
+    expect(first).toEqual(mode);
+    expect(second).toEqual({
+      field: "entries",
+      observed: { count: 30 },
+      desired: summariseListChange(before, after, 10),
+    });
+    expect(JSON.stringify(second).length).toBeLessThan(JSON.stringify(after).length);
+  });
+
+  it("shows a long rendered list by its count and first entries", ({ expect }) => {
+    expect(
+      summariseRendered({ profileId: "default", mode: "exclude", entries: before }, 2),
+    ).toEqual({
+      profileId: "default",
+      mode: "exclude",
+      entries: [entry("10.0.0.0/16"), entry("10.1.0.0/16")],
+      entriesCount: 30,
+    });
+    const short = { profileId: "default", mode: "exclude", entries: before.slice(0, 2) };
+    expect(summariseRendered(short, 2)).toBe(short);
   });
 });
 
