@@ -42,6 +42,17 @@ function isLess(p: number, o: number, q: number, r: number): boolean {
 const LEAF_COST = Float64Array.of(Number.POSITIVE_INFINITY, 0);
 const LEAF_CHOICE = Int32Array.of(0, 0);
 
+/** Whether no list of `table` for one or more prefixes pulls in a protected address. */
+function isUnprotected(table: Table): boolean {
+  const costs = table.protectedCost;
+  for (let k = 1; k < costs.length; k++) {
+    if (costs[k] !== 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 function leafTable(network: BudgetNetwork): Table {
   return {
     network,
@@ -74,18 +85,34 @@ function mergeTables(
   const lo = left.otherCost;
   const rp = right.protectedCost;
   const ro = right.otherCost;
-  for (let i = 1; i <= ml && i < m; i++) {
-    const pi = lp[i] as number;
-    const oi = lo[i] as number;
-    const top = Math.min(mr, m - i);
-    for (let j = 1; j <= top; j++) {
-      const k = i + j;
-      const p = pi + (rp[j] as number);
-      const o = oi + (ro[j] as number);
-      if (isLess(p, o, protectedCost[k] as number, otherCost[k] as number)) {
-        protectedCost[k] = p;
-        otherCost[k] = o;
-        choice[k] = i;
+  if (isUnprotected(left) && isUnprotected(right)) {
+    // Most of the trie holds no protected address: compare one cost instead of two.
+    protectedCost.fill(0, 2);
+    for (let i = 1; i <= ml && i < m; i++) {
+      const oi = lo[i] as number;
+      const top = Math.min(mr, m - i);
+      for (let j = 1; j <= top; j++) {
+        const o = oi + (ro[j] as number);
+        if (o < (otherCost[i + j] as number)) {
+          otherCost[i + j] = o;
+          choice[i + j] = i;
+        }
+      }
+    }
+  } else {
+    for (let i = 1; i <= ml && i < m; i++) {
+      const pi = lp[i] as number;
+      const oi = lo[i] as number;
+      const top = Math.min(mr, m - i);
+      for (let j = 1; j <= top; j++) {
+        const k = i + j;
+        const p = pi + (rp[j] as number);
+        const o = oi + (ro[j] as number);
+        if (isLess(p, o, protectedCost[k] as number, otherCost[k] as number)) {
+          protectedCost[k] = p;
+          otherCost[k] = o;
+          choice[k] = i;
+        }
       }
     }
   }
