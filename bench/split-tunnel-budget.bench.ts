@@ -68,8 +68,10 @@ function retainedBytes(work: () => unknown): number | undefined {
     return undefined;
   }
   collectGarbage();
+  collectGarbage();
   const before = heapUsed().heapUsed;
   const kept = work();
+  collectGarbage();
   collectGarbage();
   const after = heapUsed().heapUsed;
   return kept === undefined ? undefined : after - before;

@@ -7,7 +7,6 @@
 import {
   type AddressRange,
   difference,
-  formatNetwork,
   formatPrefix,
   intersectRange,
   minimalCover,
@@ -17,15 +16,9 @@ import {
   toAddressSet,
 } from "../cidr";
 import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../model";
-import {
-  type BudgetNetwork,
-  DEFAULT_MAX_ENTRIES,
-  type ExcludeGroup,
-  fitExcludes,
-  type ListCost,
-  networkText,
-} from "./budget";
+import { DEFAULT_MAX_ENTRIES, fitExcludes, type ListCost, networkText } from "./budget";
 import { fitIncludes } from "./budget-include";
+import { carveDefaults, carvedEntries, includeRoutes, routedCover } from "./carve";
 import {
   LOCAL_DEFAULT_EXCLUDES,
   type SplitTunnelAddressEntry,
@@ -140,82 +133,6 @@ function canonicalAddressOf(entry: SplitTunnelEntry): string | undefined {
   return "address" in entry ? parseKnownNetwork(entry.address).network : undefined;
 }
 
-/** The exact Exclude list as networks, each with the WARP default it comes from. */
-interface CarvedDefaults {
-  networks: BudgetNetwork[];
-  /** Per network: its position in `WARP_DEFAULT_EXCLUDES`. */
-  defaults: number[];
-  /** Per default: the routes that carve it (canonical), empty when none do. */
-  carvedBy: string[][];
-}
-
-/** WARP defaults minus the routed ranges, each default carved into its own minimal cover. */
-function carveDefaults(routes: RouteIndex): CarvedDefaults {
-  const carved: CarvedDefaults = { networks: [], defaults: [], carvedBy: [] };
-  WARP_DEFAULT_EXCLUDES.forEach((fallback, position) => {
-    const parent = parseKnownNetwork(fallback.address);
-    const carvedBy = routes.overlapping(parent).map((route) => route.network);
-    carved.carvedBy.push(carvedBy);
-    if (carvedBy.length === 0) {
-      carved.networks.push(parent);
-      carved.defaults.push(position);
-      return;
-    }
-    routes.forEachUncoveredPrefix(parent, (family, words, prefixLength) => {
-      carved.networks.push({
-        family,
-        words: [words[0], words[1], words[2], words[3]],
-        prefixLength,
-      });
-      carved.defaults.push(position);
-    });
-  });
-  return carved;
-}
-
-/**
- * The entries of `carved` for the kept groups, each naming its default: a group that is one of
- * the carved networks keeps that network's entry; one that joins several names their defaults.
- */
-function carvedEntries(carved: CarvedDefaults, kept: readonly ExcludeGroup[]) {
-  // One source object per default for all its remainders: there can be thousands of them.
-  const sources = WARP_DEFAULT_EXCLUDES.map((fallback, i): EffectiveEntrySource => {
-    const carvedBy = carved.carvedBy[i] as string[];
-    return carvedBy.length === 0
-      ? { kind: "warp-default" }
-      : { kind: "warp-default-remainder", parent: fallback.address, carvedBy };
-  });
-  const entryAt = (i: number): EffectiveSplitTunnelEntry => {
-    const fallback = WARP_DEFAULT_EXCLUDES[carved.defaults[i] as number] as SplitTunnelAddressEntry;
-    const source = sources[carved.defaults[i] as number] as EffectiveEntrySource;
-    return {
-      address:
-        source.kind === "warp-default"
-          ? fallback.address
-          : networkText(carved.networks[i] as BudgetNetwork),
-      description: fallback.description,
-      source,
-    };
-  };
-  return kept.map(({ network, members }): EffectiveSplitTunnelEntry => {
-    const same = members.find(
-      (i) => (carved.networks[i] as BudgetNetwork).prefixLength === network.prefixLength,
-    );
-    if (same !== undefined) {
-      return entryAt(same);
-    }
-    const parents = [...new Set(members.map((i) => carved.defaults[i] as number))].map(
-      (d) => WARP_DEFAULT_EXCLUDES[d] as SplitTunnelAddressEntry,
-    );
-    const descriptions = new Set(parents.map((parent) => parent.description));
-    return {
-      address: networkText(network),
-      description: descriptions.size === 1 ? (parents[0]?.description ?? "") : "",
-      source: { kind: "warp-defaults-joined", parents: parents.map((parent) => parent.address) },
-    };
-  });
-}
-
 /** `LOCAL_DEFAULT_EXCLUDES` purposes by address. */
 const LOCAL_PURPOSES = new Map(
   LOCAL_DEFAULT_EXCLUDES.map((local) => [local.address, local.purpose]),
@@ -243,26 +160,6 @@ function routedLocalDefaults(routes: RouteIndex): RouteProblem[] {
     }
   }
   return problems;
-}
-
-/** The minimal cover of the routed ranges. */
-function routedCover(routes: RouteIndex): BudgetNetwork[] {
-  const networks: BudgetNetwork[] = [];
-  routes.forEachRoutedPrefix((family, words, prefixLength) => {
-    networks.push({ family, words: [words[0], words[1], words[2], words[3]], prefixLength });
-  });
-  return networks;
-}
-
-/** Include entries for `networks`, each naming the routes it carries. */
-function includeRoutes(routes: RouteIndex, networks: readonly BudgetNetwork[]) {
-  return networks.map(
-    (network): EffectiveSplitTunnelEntry => ({
-      address: formatNetwork(network.family, network.words, network.prefixLength),
-      description: "",
-      source: { kind: "route", routes: routes.overlapping(network).map((r) => r.network) },
-    }),
-  );
 }
 
 /** Whether a host entry of `entries` covers `domain`: itself, or `*.` and a parent of it. */
@@ -396,6 +293,10 @@ function uncoveredRoutes(
  *   domain no host entry covers.
  * - Include mode and `account.teamDomain` null (also when `account` is left out): a
  *   `team-domain-unknown` warning.
+ * - `auto` and an exact list longer than `spec.maxEntries` (default `DEFAULT_MAX_ENTRIES`, user
+ *   entries and the team domain entry counted): the computed part is cut to fit by `fitExcludes`
+ *   or `fitIncludes` (every routed address stays in WARP), and `fit` reports the exact length and
+ *   the cost. A cut Exclude list keeps the order of the exact one; a list that fits is unchanged.
  *
  * Cloudflare: in Include mode, `<team>.cloudflareaccess.com` must be in the list for device
  * posture, WARP sessions and enrolment to work; a host `example.com` matches only that name,
