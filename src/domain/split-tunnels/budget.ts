@@ -12,13 +12,12 @@ import {
   type IpFamily,
   isSuccessor,
   type Prefix,
-  parseKnownCidr,
+  parseKnownNetwork,
   prefixBound,
   unionPrefixes,
   valueOfWords,
 } from "../cidr";
 import { HOME_LAN_RANGES, LOCAL_DEFAULT_EXCLUDES } from "./defaults";
-import { RouteIndex } from "./route-index";
 
 /** A profile's `max_entries` when it sets none. */
 export const DEFAULT_MAX_ENTRIES = 1_000;
@@ -70,33 +69,45 @@ export function prefixOf(network: BudgetNetwork): Prefix {
 
 /** Protected ranges, for counting how many of a network's addresses lie in them. */
 export class ProtectedSet {
-  private readonly prefixes: Prefix[];
-  private readonly index: RouteIndex;
+  private readonly networks: BudgetNetwork[];
 
   /** `ranges`: valid CIDRs, in any order, overlapping or not. */
   constructor(ranges: readonly string[]) {
-    const disjoint = unionPrefixes(ranges);
-    this.prefixes = disjoint.map(parseKnownCidr);
-    this.index = new RouteIndex(disjoint);
+    this.networks = unionPrefixes(ranges).map((text) => parseKnownNetwork(text));
   }
 
-  /** How many addresses of `network` are protected. */
+  /** How many addresses of `network` are protected (the set is a handful of disjoint prefixes). */
   count(network: BudgetNetwork): bigint {
-    if (this.prefixes.length === 0 || this.index.overlapping(network).length === 0) {
-      return 0n;
-    }
-    const bits = network.family === 4 ? 32 : 128;
-    const own = prefixOf(network);
     let count = 0n;
-    for (const range of this.prefixes) {
-      const shorter = Math.min(range.prefixLength, own.prefixLength);
-      const shift = BigInt(bits - shorter);
-      if (range.family === own.family && range.address >> shift === own.address >> shift) {
-        count += 1n << BigInt(bits - Math.max(range.prefixLength, own.prefixLength));
+    for (const range of this.networks) {
+      if (overlaps(range, network)) {
+        count += 1n << BigInt(Math.min(hostBitsOf(range), hostBitsOf(network)));
       }
     }
     return count;
   }
+}
+
+/** Whether `outer` holds `inner`, on words without allocating (the hot path of a cut). */
+function contains(outer: BudgetNetwork, inner: BudgetNetwork): boolean {
+  if (outer.family !== inner.family || outer.prefixLength > inner.prefixLength) {
+    return false;
+  }
+  const hostBits = hostBitsOf(outer);
+  for (let i = 0; i < 4; i++) {
+    const bits = Math.min(32, Math.max(0, hostBits - 32 * (3 - i)));
+    // The network bits of word i: all of it (bits 0) down to none (bits 32).
+    const mask = bits === 32 ? 0 : bits === 0 ? -1 : ~(2 ** bits - 1);
+    if ((((outer.words[i] as number) ^ (inner.words[i] as number)) & mask) !== 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Whether two prefixes share an address (prefixes nest or are disjoint). */
+function overlaps(a: BudgetNetwork, b: BudgetNetwork): boolean {
+  return a.prefixLength <= b.prefixLength ? contains(a, b) : contains(b, a);
 }
 
 /**
