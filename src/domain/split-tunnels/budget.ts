@@ -95,10 +95,13 @@ function contains(outer: BudgetNetwork, inner: BudgetNetwork): boolean {
   }
   const hostBits = hostBitsOf(outer);
   for (let i = 0; i < 4; i++) {
-    const bits = Math.min(32, Math.max(0, hostBits - 32 * (3 - i)));
-    // The network bits of word i: all of it (bits 0) down to none (bits 32).
-    const mask = bits === 32 ? 0 : bits === 0 ? -1 : ~(2 ** bits - 1);
-    if ((((outer.words[i] as number) ^ (inner.words[i] as number)) & mask) !== 0) {
+    // Host bits in word i; from the first word that is all host bits on, nothing is compared.
+    const bits = hostBits - 32 * (3 - i);
+    if (bits >= 32) {
+      return true;
+    }
+    const xor = ((outer.words[i] as number) ^ (inner.words[i] as number)) >>> 0;
+    if ((bits <= 0 ? xor : xor >>> bits) !== 0) {
       return false;
     }
   }
