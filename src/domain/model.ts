@@ -73,6 +73,11 @@ export interface SplitTunnelProfileSpec {
   auto: boolean;
   /** Entries the user lists: the whole list when `auto` is false, extra entries otherwise. */
   entries: SplitTunnelEntry[];
+  /**
+   * Most entries an `auto` list may hold, user entries included (absent: `DEFAULT_MAX_ENTRIES`,
+   * 1,000). A longer exact list is cut to fit, keeping every routed address in WARP.
+   */
+  maxEntries?: number;
 }
 
 /**

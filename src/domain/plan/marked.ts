@@ -1,6 +1,6 @@
 /** Planning for kinds whose Cloudflare objects carry the ownership marker in a text field. */
 import type { DesiredObject } from "../model";
-import type { Action, RenderedByKind } from "./actions";
+import type { Action, FieldDiff, RenderedByKind } from "./actions";
 import { diffFields } from "./diff";
 import { byOwner, isDrift, type Planner } from "./planner";
 
@@ -25,6 +25,8 @@ export function planMarked<
     render: (d: DesiredObject<K>) => RenderedByKind[K];
     toRendered: (o: O) => RenderedByKind[K];
     sameIdentity?: (a: RenderedByKind[K], b: RenderedByKind[K]) => boolean;
+    /** Shortens a diff for plans and run records (a long list told as counts). */
+    summarise?: (diff: FieldDiff[]) => FieldDiff[];
   },
 ): Map<string, string> {
   const { owned, unmarked } = byOwner(observed, access.markedField);
@@ -72,7 +74,8 @@ export function planMarked<
     }
     const cloudflareId = access.cloudflareId(counterpart);
     keyToCloudflareId.set(d.id, cloudflareId);
-    const diff = diffFields(access.toRendered(counterpart) as object, want as object);
+    const fullDiff = diffFields(access.toRendered(counterpart) as object, want as object);
+    const diff = access.summarise?.(fullDiff) ?? fullDiff;
     if (diff.length > 0) {
       const reason = imported
         ? "imported: the ownership marker is added"
