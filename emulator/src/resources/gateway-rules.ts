@@ -5,6 +5,9 @@
  * space), so callers must normalise both sides before comparing.
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/gateway/subresources/rules/
  */
+
+import type { ExpressionSlot } from "../expressions/fields";
+import { checkL4Expression } from "../expressions/parser";
 import { ApiFailure, Fields, type JsonObject, objectBody } from "../http";
 import { assertBelowLimit, countLive } from "../limits";
 import type { Context, RouteDefinition } from "../router";
@@ -92,8 +95,17 @@ function findRule(account: AccountState, id: string): GatewayRule {
   return rule;
 }
 
-function expression(fields: Fields, name: string): string {
+function expression(fields: Fields, name: ExpressionSlot, filter: string): string {
   const text = fields.string(name) ?? "";
+  if (filter === "l4") {
+    const check = checkL4Expression(name, text);
+    if (!check.ok) {
+      throw fields.failure(
+        `${name}: Filter parsing error (1:${check.offset + 1}): ${check.message}`,
+      );
+    }
+    return check.formatted;
+  }
   const normalised = normaliseExpression(text);
   if (normalised === undefined) {
     throw fields.failure(`${name} is not a valid expression: unbalanced quotes or brackets`);
@@ -128,15 +140,16 @@ function readRule(body: unknown) {
   ) {
     throw fields.failure(`filters must hold exactly one of ${GATEWAY_FILTERS.join(", ")}`);
   }
+  const filter = filters[0] as string;
   return {
     name,
     action,
     filters: filters as string[],
     description: fields.string("description") ?? "",
     enabled: fields.boolean("enabled") ?? false,
-    traffic: expression(fields, "traffic"),
-    identity: expression(fields, "identity"),
-    device_posture: expression(fields, "device_posture"),
+    traffic: expression(fields, "traffic", filter),
+    identity: expression(fields, "identity", filter),
+    device_posture: expression(fields, "device_posture", filter),
     precedence: fields.integer("precedence", 0, MAX_PRECEDENCE),
     rule_settings: objectField(fields, "rule_settings") ?? {},
     schedule: objectField(fields, "schedule") ?? null,
