@@ -8,9 +8,11 @@ import type { DesiredState, ObservedEnrollment, ObservedState } from "../domain/
 import type { Action } from "../domain/plan/actions";
 import type { ApplyContext } from "./apply-context";
 
-/** App fields sent back unchanged when tunnelplane replaces the `warp` app's links. */
+/**
+ * App fields sent back unchanged when tunnelplane replaces the `warp` app's links: those of the
+ * SDK's `DeviceEnrollmentPermissionsApplication` params (the app's `name` is not one of them).
+ */
 const PRESERVED_APP_FIELDS = [
-  "name",
   "allowed_idps",
   "auto_redirect_to_identity",
   "session_duration",

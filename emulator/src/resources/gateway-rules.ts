@@ -21,6 +21,8 @@ const CODE_INVALID = 2001;
 const PRECEDENCE_STEP = 1000;
 /** Largest precedence accepted (inclusive): a signed 32-bit integer. */
 const MAX_PRECEDENCE = 2_147_483_647;
+/** `source_account` of a shared rule when the control names none. */
+const PARENT_ACCOUNT = "0123456789abcdef0123456789abcdef";
 
 /** Rule actions Cloudflare accepts. */
 export const GATEWAY_ACTIONS = [
@@ -124,6 +126,53 @@ function objectField(fields: Fields, name: string): JsonObject | undefined {
   return value as JsonObject;
 }
 
+/**
+ * `rule_settings` keys an `l4` rule may set, with the action each needs (null: any action), from
+ * the "Settable only for …" notes of the SDK's `RuleSetting` type (cloudflare 7.x,
+ * `resources/zero-trust/gateway/rules.d.ts`).
+ */
+const L4_SETTINGS: Record<string, string | null> = {
+  allow_child_bypass: null,
+  bypass_parent_rule: null,
+  audit_ssh: "audit_ssh",
+  block_reason: "block",
+  check_session: "allow",
+  l4override: "l4_override",
+  notification_settings: "block",
+};
+
+/** `rule_settings` with null values dropped; an `l4` rule may set only `L4_SETTINGS`. */
+function ruleSettings(fields: Fields, filter: string, action: string): JsonObject {
+  const settings = Object.fromEntries(
+    Object.entries(objectField(fields, "rule_settings") ?? {}).filter(([, v]) => v !== null),
+  );
+  if (filter === "l4") {
+    for (const key of Object.keys(settings)) {
+      const needs = L4_SETTINGS[key];
+      if (needs === undefined || (needs !== null && needs !== action)) {
+        throw fields.failure(
+          `rule_settings.${key} is not settable on l4 rules${needs === undefined ? "" : ` with action ${action}`}`,
+        );
+      }
+    }
+  }
+  return settings;
+}
+
+/** `schedule` (dns, dns_resolver) or `expiration` (dns), null on every other filter type. */
+function dnsOnly(
+  fields: Fields,
+  name: string,
+  filter: string,
+  allowed: string[],
+): JsonObject | null {
+  const value = objectField(fields, name) ?? null;
+  if (value !== null && !allowed.includes(filter)) {
+    throw fields.failure(`${name} is settable only on ${allowed.join(" and ")} rules`);
+  }
+  return value;
+}
+
 /** Validates a create/PUT body; fields left out take their defaults. */
 function readRule(body: unknown) {
   const fields = new Fields(objectBody(body), CODE_INVALID);
@@ -151,15 +200,16 @@ function readRule(body: unknown) {
     identity: expression(fields, "identity", filter),
     device_posture: expression(fields, "device_posture", filter),
     precedence: fields.integer("precedence", 0, MAX_PRECEDENCE),
-    rule_settings: objectField(fields, "rule_settings") ?? {},
-    schedule: objectField(fields, "schedule") ?? null,
-    expiration: objectField(fields, "expiration") ?? null,
+    rule_settings: ruleSettings(fields, filter, action),
+    schedule: dnsOnly(fields, "schedule", filter, ["dns", "dns_resolver"]),
+    expiration: dnsOnly(fields, "expiration", filter, ["dns"]),
+    sharable: fields.boolean("sharable") ?? false,
   };
 }
 
 function assertPrecedenceFree(account: AccountState, precedence: number, exceptId?: string) {
   for (const rule of account.collections.rule.values()) {
-    if (rule.precedence === precedence && rule.id !== exceptId) {
+    if (rule.precedence === precedence && rule.id !== exceptId && !rule.read_only) {
       throw new ApiFailure(
         400,
         2003,
@@ -169,9 +219,25 @@ function assertPrecedenceFree(account: AccountState, precedence: number, exceptI
   }
 }
 
+/** The account's own rules (shared ones have the parent's precedences and count there). */
+function ownedRules(account: AccountState): GatewayRule[] {
+  return [...account.collections.rule.values()].filter((rule) => !rule.read_only);
+}
+
+/** Throws 403 / 2005 on a rule shared from a parent account. */
+function assertWritable(rule: GatewayRule): void {
+  if (rule.read_only) {
+    throw new ApiFailure(
+      403,
+      2005,
+      `Rule ${rule.id} is shared from account ${rule.source_account} and is read-only`,
+    );
+  }
+}
+
 function nextPrecedence(account: AccountState): number {
   let max: number | undefined;
-  for (const rule of account.collections.rule.values()) {
+  for (const rule of ownedRules(account)) {
     max = max === undefined ? rule.precedence : Math.max(max, rule.precedence);
   }
   return max === undefined ? PRECEDENCE_STEP : max + PRECEDENCE_STEP;
@@ -186,13 +252,16 @@ function create(context: Context) {
   assertBelowLimit(
     account,
     "gateway_rules",
-    countLive(account.collections.rule.values(), (rule) => rule.filters[0] === filter),
+    countLive(ownedRules(account), (rule) => rule.filters[0] === filter),
   );
   const now = context.clock.next();
   const rule: GatewayRule = {
     id: crypto.randomUUID(),
     ...input,
     precedence,
+    read_only: false,
+    source_account: account.accountId,
+    warning_status: null,
     version: 1,
     created_at: now,
     updated_at: now,
@@ -217,6 +286,7 @@ function get(context: Context) {
 function update(context: Context) {
   const { account } = context;
   const rule = findRule(account, param(context.params, "rule_id"));
+  assertWritable(rule);
   const input = readRule(context.body);
   const precedence = input.precedence ?? rule.precedence;
   assertPrecedenceFree(account, precedence, rule.id);
@@ -233,8 +303,34 @@ function update(context: Context) {
 
 function remove(context: Context) {
   const rule = findRule(context.account, param(context.params, "rule_id"));
+  assertWritable(rule);
   context.account.remove("rule", rule.id);
   return { result: {} };
+}
+
+/**
+ * Adds a rule shared from a parent account (`POST /__emulator/shared-rules`): validated like a
+ * create, stored `read_only`, `sharable`, with `source_account` (default: a fixed parent tag)
+ * and `warning_status` as given. Its precedence is the parent's and clashes with nothing here.
+ */
+export function addSharedRule(account: AccountState, body: unknown, now: string): GatewayRule {
+  const input = readRule(body);
+  const extra = new Fields(objectBody(body), CODE_INVALID);
+  const rule: GatewayRule = {
+    id: crypto.randomUUID(),
+    ...input,
+    precedence: input.precedence ?? 0,
+    read_only: true,
+    sharable: true,
+    source_account: extra.string("source_account") ?? PARENT_ACCOUNT,
+    warning_status: extra.string("warning_status") ?? null,
+    version: 1,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  };
+  account.put("rule", rule.id, rule);
+  return rule;
 }
 
 /** Endpoints of `gateway/rules`. */
