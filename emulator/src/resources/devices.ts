@@ -197,11 +197,11 @@ function applyBody(
 
 /**
  * Cloudflare answered HTTP 500 to a PATCH that moved a profile from its exclude list to an
- * include list (cloudflare/terraform-provider-cloudflare issue, see emulator/README.md); the
- * emulator refuses a mode change by PATCH in either direction the same way. PUT the new list.
+ * include list (public provider report, see emulator/README.md); the emulator does the same.
+ * The other direction is not reported and stays allowed. Switching by PUT of the list works.
  */
 function assertNoSwap(profile: DeviceProfile, swapsTo: SplitTunnelMode | undefined): void {
-  if (swapsTo !== undefined && swapsTo !== profile.mode) {
+  if (swapsTo === "include" && profile.mode === "exclude") {
     throw new ApiFailure(500, 1000, "Internal server error");
   }
 }
