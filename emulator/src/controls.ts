@@ -1,17 +1,15 @@
 /**
  * Test controls under `/__emulator/` (not part of the Cloudflare API): the call log, fault
  * injection, reset, tunnel health, and (in limit-controls.ts) the rate-limit model and the
- * account limits. They need no token and are never logged or counted as calls.
+ * account limits, and (in account-controls.ts) answer styles, tokens and shared rules. They
+ * need no token and are never logged or counted as calls.
  */
-
-import { readBehaviour } from "./behaviour";
+import { grantToken, serveAccountControls } from "./account-controls";
 import type { Clock } from "./clock";
 import { ApiFailure, failureResponse, type JsonObject, jsonResponse } from "./http";
 import { serveLimitControls } from "./limit-controls";
-import { readTokenGrant, type TokenBook } from "./permissions";
+import type { TokenBook } from "./permissions";
 import type { RateLimiter } from "./rate-limit";
-import { hashCredential } from "./rate-limit";
-import { addSharedRule } from "./resources/gateway-rules";
 import { setTunnelStatus, TUNNEL_STATUSES } from "./resources/tunnels";
 import type { Store } from "./store";
 import type { TunnelStatus } from "./types";
@@ -237,7 +235,7 @@ export class Controls {
     try {
       const body = request.method === "GET" ? undefined : await readJson(request);
       if (url.pathname === "/__emulator/tokens") {
-        return await this.grantToken(request.method, body);
+        return await grantToken(request.method, body, this.tokens);
       }
       return this.route(request.method, url, body);
     } catch (error) {
@@ -287,56 +285,15 @@ export class Controls {
     if (limits !== undefined) {
       return limits;
     }
-    if (path === "/__emulator/shared-rules" && method === "POST") {
-      const input = (typeof body === "object" && body !== null ? body : {}) as JsonObject;
-      const accountId = input.account_id;
-      if (typeof accountId !== "string" || !/^[0-9a-f]{32}$/.test(accountId)) {
-        throw new ApiFailure(400, 1001, "account_id must be a 32-character lower-case hex id");
-      }
-      const account = this.store.account(accountId);
-      return jsonResponse(200, { rule: addSharedRule(account, input.rule, this.clock.next()) });
-    }
-    if (path === "/__emulator/behaviour") {
-      return this.behaviour(method, url, body);
+    const account = serveAccountControls(method, url, body, this.store, this.clock);
+    if (account !== undefined) {
+      return account;
     }
     const status = /^\/__emulator\/tunnels\/([^/]+)\/status$/.exec(path);
     if (status?.[1] !== undefined && method === "POST") {
       return this.setStatus(status[1], body);
     }
     throw new ApiFailure(404, 7003, "No route for the URI");
-  }
-
-  /** `PUT` registers a token with its permission groups; `DELETE` forgets every token. */
-  private async grantToken(method: string, body: unknown): Promise<Response> {
-    if (method === "DELETE") {
-      this.tokens.clear();
-      return jsonResponse(200, { ok: true });
-    }
-    if (method !== "PUT") {
-      throw new ApiFailure(405, 10405, "Method not allowed for this route");
-    }
-    const { token, groups } = readTokenGrant(body);
-    this.tokens.set(await hashCredential(token), groups);
-    return jsonResponse(200, {
-      token_hash: await hashCredential(token),
-      permission_groups: groups,
-    });
-  }
-
-  /** `GET ?account_id=` answers an account's answer styles; `PUT {account_id, behaviour}` sets some. */
-  private behaviour(method: string, url: URL, body: unknown): Response {
-    const input = (typeof body === "object" && body !== null ? body : {}) as JsonObject;
-    const accountId = method === "GET" ? url.searchParams.get("account_id") : input.account_id;
-    if (typeof accountId !== "string" || !/^[0-9a-f]{32}$/.test(accountId)) {
-      throw new ApiFailure(400, 1001, "account_id must be a 32-character lower-case hex id");
-    }
-    const account = this.store.account(accountId);
-    if (method === "PUT") {
-      account.setBehaviour(readBehaviour(input.behaviour));
-    } else if (method !== "GET") {
-      throw new ApiFailure(405, 10405, "Method not allowed for this route");
-    }
-    return jsonResponse(200, { account_id: accountId, behaviour: account.behaviour() });
   }
 
   private setStatus(tunnelId: string, body: unknown): Response {
