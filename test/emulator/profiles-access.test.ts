@@ -601,6 +601,8 @@ describe("answer styles and strictness like Cloudflare", () => {
       ),
     ).toEqual(readOnly);
     expect(await failureOf(rules.delete(shared.id, { account_id: accountId }))).toEqual(readOnly);
+    const tenant = await rules.listTenant({ account_id: accountId });
+    expect(tenant.result.map((rule) => rule.id)).toEqual([shared.id]);
   });
 
   it("holds l4 rules, vnets, tunnels and Access payloads to the schema", async ({ expect }) => {

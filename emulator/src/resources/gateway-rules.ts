@@ -221,6 +221,11 @@ function list(context: Context) {
   return { result };
 }
 
+/** `GET gateway/rules/tenant`: the rules shared from the parent account, by precedence. */
+function listTenant(context: Context) {
+  return { result: list(context).result.filter((rule) => rule.read_only) };
+}
+
 function get(context: Context) {
   return { result: findRule(context.account, param(context.params, "rule_id")) };
 }
@@ -280,6 +285,7 @@ export function addSharedRule(account: AccountState, body: unknown, now: string)
 export const gatewayRuleRoutes: RouteDefinition[] = [
   { method: "POST", path: BASE, handler: create },
   { method: "GET", path: BASE, handler: list },
+  { method: "GET", path: `${BASE}/tenant`, handler: listTenant },
   { method: "GET", path: `${BASE}/:rule_id`, handler: get },
   { method: "PUT", path: `${BASE}/:rule_id`, handler: update },
   { method: "DELETE", path: `${BASE}/:rule_id`, handler: remove },
