@@ -1,6 +1,6 @@
 /**
  * The emulator's own reading of Gateway `l4` expressions (wirefilter syntax as Gateway uses it):
- * `or`/`||` < `xor`/`^^` < `and`/`&&` < `not`/`!`, parentheses, `field op value`,
+ * `and` `or` `xor` (`&&` `||` `^^`), `not`/`!`, parentheses (any depth), `field op value`,
  * `any(field[*] op value)` / `all(…)` for array fields, bare boolean fields. Operators by type:
  * ip `== != in`; int `== != < <= > >= in` (word forms `eq ne lt le gt ge` too); string
  * `== != in matches ~ contains`. Sets `{a b c}` are space-separated; ips take addresses, CIDRs
@@ -10,6 +10,7 @@
  */
 import { parseAddress, parseNetwork } from "../cidr";
 import { type ExpressionSlot, type FieldSpec, type FieldType, L4_FIELDS, slotOf } from "./fields";
+import { Failure, LiteralReader } from "./literals";
 
 /** Outcome of checking one expression. */
 export type ExpressionCheck =
@@ -36,31 +37,14 @@ const BY_TYPE: Record<FieldType, readonly Op[]> = {
 };
 const NAME = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*/y;
 const BARE = /[0-9A-Fa-f:./]+/y;
-const MAX_DEPTH = 64;
 const MAX_INT = 2 ** 53 - 1;
 
-class Failure extends Error {
+class Reader extends LiteralReader {
   constructor(
-    readonly offset: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-class Reader {
-  pos = 0;
-  depth = 0;
-  /** `[start, end)` of every string or regex literal, kept byte for byte when formatting. */
-  readonly literals: [number, number][] = [];
-
-  constructor(
-    readonly text: string,
+    text: string,
     readonly slot: ExpressionSlot,
-  ) {}
-
-  fail(message: string, offset = this.pos): never {
-    throw new Failure(offset, message);
+  ) {
+    super(text);
   }
 
   space(): void {
@@ -88,53 +72,54 @@ class Reader {
     return false;
   }
 
-  or(): void {
-    this.xor();
-    while (this.word("or") || this.symbol("||")) {
-      this.xor();
-    }
-  }
-
-  xor(): void {
-    this.and();
-    while (this.word("xor") || this.symbol("^^")) {
-      this.and();
-    }
-  }
-
-  and(): void {
-    this.unary();
-    while (this.word("and") || this.symbol("&&")) {
-      this.unary();
-    }
-  }
-
-  deeper(read: () => void): void {
-    if (++this.depth > MAX_DEPTH) {
-      this.fail(`nested more than ${MAX_DEPTH} levels deep`);
-    }
-    read();
-    this.depth--;
-  }
-
-  unary(): void {
-    this.space();
-    if (
-      this.word("not") ||
-      (this.text.startsWith("!", this.pos) &&
-        !this.text.startsWith("!=", this.pos) &&
-        this.symbol("!"))
-    ) {
-      this.deeper(() => this.unary());
-      return;
-    }
-    if (this.symbol("(")) {
-      this.deeper(() => this.or());
-      if (!this.symbol(")")) {
+  /**
+   * The whole boolean structure, without recursion (rules nested thousands deep exist): before
+   * each operand any number of `not`/`!` and `(`; after it any `)` that closes an open one,
+   * then a connective or the end. Precedence does not change what is valid, so it is not built.
+   */
+  expression(): void {
+    let open = 0;
+    for (;;) {
+      this.space();
+      while (this.prefix()) {
+        if (this.text.charAt(this.pos - 1) === "(") {
+          open++;
+        }
+        this.space();
+      }
+      this.operand();
+      while (open > 0 && this.symbol(")")) {
+        open--;
+      }
+      if (this.connective()) {
+        continue;
+      }
+      this.space();
+      if (open > 0) {
         this.fail("expected `)`");
+      }
+      if (this.pos < this.text.length) {
+        this.fail("expected `and`, `or`, `xor` or the end of the expression");
       }
       return;
     }
+  }
+
+  /** Reads one `not`, `!` or `(` before an operand. */
+  prefix(): boolean {
+    const bang = this.text.startsWith("!", this.pos) && !this.text.startsWith("!=", this.pos);
+    return this.word("not") || (bang && this.symbol("!")) || this.symbol("(");
+  }
+
+  connective(): boolean {
+    return (
+      ["and", "or", "xor"].some((word) => this.word(word)) ||
+      ["&&", "||", "^^"].some((symbol) => this.symbol(symbol))
+    );
+  }
+
+  /** `any(…)` / `all(…)` over an array field, or a comparison. */
+  operand(): void {
     for (const quantifier of ["any", "all"]) {
       const start = this.pos;
       if (this.word(quantifier) && this.symbol("(")) {
@@ -158,11 +143,18 @@ class Reader {
       this.fail("expected a field, `not`, `any(` or `(`");
     }
     this.pos += match[0].length;
+    let name = match[0];
     const star = this.text.startsWith("[*]", this.pos);
     if (star) {
       this.pos += 3;
+      // The docs' spelling `identity.groups[*].name` names `identity.groups.name[*]`.
+      NAME.lastIndex = this.pos + 1;
+      const rest = this.text.charAt(this.pos) === "." ? NAME.exec(this.text) : null;
+      if (rest !== null) {
+        name = `${name}.${rest[0]}`;
+        this.pos += rest[0].length + 1;
+      }
     }
-    const name = match[0];
     const spec = L4_FIELDS[this.slot][name];
     if (spec === undefined) {
       const other = slotOf(name);
@@ -318,117 +310,6 @@ class Reader {
     this.pos += match?.[0].length ?? 0;
     this.int(match?.[0] ?? "", offset);
   }
-
-  /** A quoted string (`\"`, `\\`, `\xHH`, `\NNN`) or a raw `r#"…"#` string; its value. */
-  string(): string {
-    const start = this.pos;
-    if (this.raw()) {
-      return this.text.slice(start, this.pos);
-    }
-    if (this.text.charAt(start) !== '"') {
-      this.fail('expected a string in double quotes ("…")');
-    }
-    let value = "";
-    for (let i = start + 1; i < this.text.length; ) {
-      const c = this.text.charAt(i);
-      if (c === '"') {
-        this.pos = i + 1;
-        this.literals.push([start, this.pos]);
-        return value;
-      }
-      if (c !== "\\") {
-        value += c;
-        i++;
-        continue;
-      }
-      const rest = this.text.slice(i + 1, i + 4);
-      if (rest.startsWith('"') || rest.startsWith("\\")) {
-        value += rest.charAt(0);
-        i += 2;
-      } else if (/^x[0-9A-Fa-f]{2}$/.test(rest)) {
-        value += String.fromCharCode(Number.parseInt(rest.slice(1), 16));
-        i += 4;
-      } else if (/^[0-7]{3}$/.test(rest) && Number.parseInt(rest, 8) <= 255) {
-        value += String.fromCharCode(Number.parseInt(rest, 8));
-        i += 4;
-      } else {
-        this.fail(`invalid escape \`\\${rest.charAt(0)}\``, i);
-      }
-    }
-    return this.fail("missing closing quote", start);
-  }
-
-  /** Reads a raw string `r"…"` / `r#"…"#` when one starts here. */
-  raw(): boolean {
-    const start = this.pos;
-    const open = /^r(#*)"/.exec(this.text.slice(start));
-    if (open === null) {
-      return false;
-    }
-    const close = `"${open[1]}`;
-    const end = this.text.indexOf(close, start + open[0].length);
-    if (end < 0) {
-      this.fail("missing closing quote of the raw string", start);
-    }
-    this.pos = end + close.length;
-    this.literals.push([start, this.pos]);
-    return true;
-  }
-
-  /** A regex literal: escapes reach the regex engine as written; `"` inside `[…]` is literal. */
-  regex(): void {
-    const start = this.pos;
-    let pattern = "";
-    if (this.raw()) {
-      pattern = this.text.slice(start, this.pos).replace(/^r#*"|"#*$/g, "");
-    } else {
-      if (this.text.charAt(start) !== '"') {
-        this.fail('expected a regex in double quotes ("…")');
-      }
-      let inClass = false;
-      let i = start + 1;
-      for (; ; i++) {
-        const c = this.text.charAt(i);
-        if (i >= this.text.length) {
-          this.fail("missing closing quote", start);
-        }
-        if (c === "\\") {
-          pattern +=
-            this.text.charAt(i + 1) === '"' && !inClass ? '"' : c + this.text.charAt(i + 1);
-          i++;
-          continue;
-        }
-        if (c === '"' && !inClass) {
-          break;
-        }
-        inClass = c === "[" ? true : c === "]" ? false : inClass;
-        pattern += c;
-      }
-      this.pos = i + 1;
-      this.literals.push([start, this.pos]);
-    }
-    const problem = regexProblem(pattern);
-    if (problem !== undefined) {
-      this.fail(`invalid regex: ${problem}`, start);
-    }
-  }
-}
-
-/**
- * Why a pattern is not a regex Gateway's engine (Rust `regex`) compiles, or undefined. Look-around
- * and back-references do not exist there; the rest is checked by compiling it as a JS regex once
- * leading inline flags `(?i)` are set aside.
- */
-function regexProblem(pattern: string): string | undefined {
-  if (/\(\?<?[=!]/.test(pattern) || /\\[1-9]/.test(pattern)) {
-    return "look-around and back-references are not supported";
-  }
-  try {
-    new RegExp(pattern.replace(/^\(\?[imsUux]+\)/, ""));
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : "does not compile";
-  }
 }
 
 /** Trims, and collapses every whitespace run outside the literals to one space. */
@@ -453,11 +334,7 @@ export function checkL4Expression(slot: ExpressionSlot, text: string): Expressio
   }
   const reader = new Reader(text, slot);
   try {
-    reader.or();
-    reader.space();
-    if (reader.pos < text.length) {
-      reader.fail("expected `and`, `or`, `xor` or the end of the expression");
-    }
+    reader.expression();
     return { ok: true, formatted: format(text, reader.literals) };
   } catch (error) {
     if (error instanceof Failure) {
