@@ -73,6 +73,12 @@ export const ACCEPTED: ExpressionCase[] = [
     tunnelplane: true,
   },
   {
+    slot: "identity",
+    text: 'any(identity.groups[*].name in {"SRE"}) || identity.email == "a@x.com"',
+    emulator: { stored: 'any(identity.groups[*].name in {"SRE"}) || identity.email == "a@x.com"' },
+    tunnelplane: true,
+  },
+  {
     slot: "device_posture",
     text: `any(device_posture.checks.passed[*] in {"${POSTURE_ID}"})`,
     emulator: { stored: `any(device_posture.checks.passed[*] in {"${POSTURE_ID}"})` },
@@ -142,7 +148,8 @@ export const MALFORMED: ExpressionCase[] = [
 /**
  * Where the two differ on purpose: Cloudflare's field tables tie each field to one slot and know
  * selectors tunnelplane never writes; tunnelplane's parser (for imports and analysis) reads every
- * Gateway field it knows in any slot and no others.
+ * Gateway field it knows in any slot and no others, and no nesting deeper than 64 levels (the
+ * emulator reads any depth, as rules made by scripts exist).
  */
 export const DIVERGENT: ExpressionCase[] = [
   {
@@ -153,6 +160,12 @@ export const DIVERGENT: ExpressionCase[] = [
         "traffic: Filter parsing error (1:1): field `identity.email` belongs in `identity`, not in `traffic`",
     },
     tunnelplane: true,
+  },
+  {
+    slot: "traffic",
+    text: `${"(".repeat(100)}net.dst.ip in {10.20.1.1}${")".repeat(100)}`,
+    emulator: { stored: `${"(".repeat(100)}net.dst.ip in {10.20.1.1}${")".repeat(100)}` },
+    tunnelplane: false,
   },
   {
     slot: "traffic",
