@@ -1,11 +1,14 @@
 /**
  * Test controls under `/__emulator/` (not part of the Cloudflare API): the call log, fault
  * injection, reset, tunnel health, and (in limit-controls.ts) the rate-limit model and the
- * account limits. They need no token and are never logged or counted as calls.
+ * account limits, and (in account-controls.ts) answer styles, tokens and shared rules. They
+ * need no token and are never logged or counted as calls.
  */
+import { grantToken, serveAccountControls } from "./account-controls";
 import type { Clock } from "./clock";
 import { ApiFailure, failureResponse, type JsonObject, jsonResponse } from "./http";
 import { serveLimitControls } from "./limit-controls";
+import type { TokenBook } from "./permissions";
 import type { RateLimiter } from "./rate-limit";
 import { setTunnelStatus, TUNNEL_STATUSES } from "./resources/tunnels";
 import type { Store } from "./store";
@@ -225,11 +228,15 @@ export class Controls {
     private readonly faults: FaultBook,
     private readonly clock: Clock,
     private readonly limiter: RateLimiter,
+    private readonly tokens: TokenBook,
   ) {}
 
   async handle(request: Request, url: URL): Promise<Response> {
     try {
       const body = request.method === "GET" ? undefined : await readJson(request);
+      if (url.pathname === "/__emulator/tokens") {
+        return await grantToken(request.method, body, this.tokens);
+      }
       return this.route(request.method, url, body);
     } catch (error) {
       if (error instanceof ApiFailure) {
@@ -258,6 +265,7 @@ export class Controls {
       if (accountId === undefined) {
         this.faults.clear();
         this.limiter.reset();
+        this.tokens.clear();
       }
       return jsonResponse(200, { ok: true });
     }
@@ -276,6 +284,10 @@ export class Controls {
     const limits = serveLimitControls(method, path, url, body, this.limiter, this.store);
     if (limits !== undefined) {
       return limits;
+    }
+    const account = serveAccountControls(method, url, body, this.store, this.clock);
+    if (account !== undefined) {
+      return account;
     }
     const status = /^\/__emulator\/tunnels\/([^/]+)\/status$/.exec(path);
     if (status?.[1] !== undefined && method === "POST") {

@@ -3,9 +3,12 @@
  * faults, auth, routing, the handler, the envelope, and the call log. Handlers are synchronous,
  * so one call is applied atomically inside the Durable Object.
  */
+
+import type { PAGED_LISTS } from "./behaviour";
 import { Clock } from "./clock";
 import { CallLog, Controls, FaultBook, faultResponse } from "./controls";
 import { ApiFailure, failureResponse, Query, successResponse } from "./http";
+import { TokenBook } from "./permissions";
 import {
   createRateLimitSchema,
   credentialOf,
@@ -47,6 +50,7 @@ export class Emulator {
   private readonly faults: FaultBook;
   private readonly controls: Controls;
   private readonly limiter: RateLimiter;
+  private readonly tokens: TokenBook;
   private readonly router = new Router(ROUTES);
   private readonly hashes = new Map<string, string>();
 
@@ -58,7 +62,15 @@ export class Emulator {
     this.calls = new CallLog(sql);
     this.faults = new FaultBook(sql);
     this.limiter = new RateLimiter(sql, rateLimit);
-    this.controls = new Controls(this.store, this.calls, this.faults, this.clock, this.limiter);
+    this.tokens = new TokenBook(sql);
+    this.controls = new Controls(
+      this.store,
+      this.calls,
+      this.faults,
+      this.clock,
+      this.limiter,
+      this.tokens,
+    );
   }
 
   async handle(request: Request): Promise<Response> {
@@ -103,10 +115,10 @@ export class Emulator {
       await new Promise((resolve) => setTimeout(resolve, fault.delay_ms));
     }
     if (fault?.status == null) {
-      return this.serve(headers, bodyText, url, method);
+      return this.serve(headers, bodyText, url, method, tokenHash);
     }
     if (fault.after_apply) {
-      this.serve(headers, bodyText, url, method);
+      this.serve(headers, bodyText, url, method, tokenHash);
     }
     if (fault.status === 429 && tokenHash !== undefined) {
       this.limiter.notePendingRetry(tokenHash, Date.now(), fault.retry_after);
@@ -128,7 +140,13 @@ export class Emulator {
     return hash;
   }
 
-  private serve(headers: Headers, bodyText: string, url: URL, method: string): Response {
+  private serve(
+    headers: Headers,
+    bodyText: string,
+    url: URL,
+    method: string,
+    tokenHash: string | undefined,
+  ): Response {
     try {
       assertAuthenticated(headers);
       if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
@@ -142,12 +160,18 @@ export class Emulator {
       if (match.kind === "not-found" || accountId === undefined || !ACCOUNT_ID.test(accountId)) {
         throw new ApiFailure(404, 7003, "No route for the URI");
       }
+      const rest = url.pathname.slice(`${API_PREFIX}/accounts/${accountId}/`.length);
+      this.tokens.assertAllowed(tokenHash, method, rest);
       const body = parseBody(bodyText);
+      const account = this.store.account(accountId);
+      const ignorePage =
+        method === "GET" &&
+        account.behaviour().ignore_page.includes(rest as (typeof PAGED_LISTS)[number]);
       return successResponse(
         match.handler({
-          account: this.store.account(accountId),
+          account,
           params: match.params,
-          query: new Query(url.searchParams),
+          query: new Query(url.searchParams, ignorePage),
           body,
           clock: this.clock,
         }),

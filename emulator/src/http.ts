@@ -95,7 +95,11 @@ export const MAX_PER_PAGE = 1000;
 
 /** Reads query parameters the way Cloudflare's v4 API accepts them. */
 export class Query {
-  constructor(private readonly params: URLSearchParams) {}
+  /** `ignorePage`: answer the first page whatever `page` asks (a per-account behaviour). */
+  constructor(
+    private readonly params: URLSearchParams,
+    readonly ignorePage = false,
+  ) {}
 
   /** The last value of a scalar parameter; an empty value counts as absent. */
   string(name: string): string | undefined {
@@ -147,7 +151,8 @@ export class Query {
 export function paginate<T>(items: T[], query: Query): { page: T[]; resultInfo: ResultInfo } {
   const page = query.integer("page", 1, Number.MAX_SAFE_INTEGER) ?? 1;
   const perPage = query.integer("per_page", 1, MAX_PER_PAGE) ?? DEFAULT_PER_PAGE;
-  const slice = items.slice((page - 1) * perPage, page * perPage);
+  const first = query.ignorePage ? 0 : (page - 1) * perPage;
+  const slice = items.slice(first, first + perPage);
   return {
     page: slice,
     resultInfo: {

@@ -3,6 +3,8 @@
  * is a JSON row keyed by (account_id, kind, id); an account's rows are loaded into memory the
  * first time it is touched and every write goes through to SQLite, so state survives restarts.
  */
+
+import { type Behaviour, DEFAULT_BEHAVIOUR } from "./behaviour";
 import type { Clock } from "./clock";
 import {
   defaultConnectivitySettings,
@@ -53,6 +55,8 @@ const COLLECTION_KINDS: readonly (keyof Collections)[] = [
 
 /** Row kind (and id) of an account's limit overrides in `objects`. */
 const LIMITS_KIND = "limits";
+/** Row kind (and id) of an account's answer styles in `objects`. */
+const BEHAVIOUR_KIND = "behaviour";
 
 /** Creates the tables; safe to run on every start. */
 export function createSchema(sql: SqlStorage): void {
@@ -80,6 +84,8 @@ export class AccountState {
   private readonly singletons: Partial<Singletons> = {};
   /** Limits raised or lowered through `/__emulator/limits`; the rest are Cloudflare's defaults. */
   private limitOverrides: Partial<ObjectLimits> = {};
+  /** Answer styles set through `/__emulator/behaviour`. */
+  private behaviourOverrides: Partial<Behaviour> = {};
 
   constructor(
     /** 32-hex Cloudflare account id. */
@@ -128,11 +134,24 @@ export class AccountState {
     this.write(LIMITS_KIND, LIMITS_KIND, this.limitOverrides);
   }
 
+  /** The account's answer styles (see behaviour.ts). */
+  behaviour(): Behaviour {
+    return { ...DEFAULT_BEHAVIOUR, ...this.behaviourOverrides };
+  }
+
+  /** Merges answer-style changes and stores them. */
+  setBehaviour(change: Partial<Behaviour>): void {
+    this.behaviourOverrides = { ...this.behaviourOverrides, ...change };
+    this.write(BEHAVIOUR_KIND, BEHAVIOUR_KIND, this.behaviourOverrides);
+  }
+
   /** Fills the in-memory maps from a stored row. */
   load(kind: string, id: string, body: string): void {
     const value: unknown = JSON.parse(body);
     if (kind === LIMITS_KIND) {
       this.limitOverrides = value as Partial<ObjectLimits>;
+    } else if (kind === BEHAVIOUR_KIND) {
+      this.behaviourOverrides = value as Partial<Behaviour>;
     } else if (kind === "singleton") {
       (this.singletons as Record<string, unknown>)[id] = value;
     } else if ((COLLECTION_KINDS as readonly string[]).includes(kind)) {

@@ -14,9 +14,11 @@ import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 import { listAllPages } from "./paging";
 
-/** App fields sent back unchanged when tunnelplane replaces the `warp` app's links. */
+/**
+ * App fields sent back unchanged when tunnelplane replaces the `warp` app's links: those of the
+ * SDK's `DeviceEnrollmentPermissionsApplication` params (the app's `name` is not one of them).
+ */
 const PRESERVED_APP_FIELDS = [
-  "name",
   "allowed_idps",
   "auto_redirect_to_identity",
   "session_duration",

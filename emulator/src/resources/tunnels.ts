@@ -120,18 +120,9 @@ function create(context: Context) {
     connector_id: null,
   };
   context.account.put("tunnel", tunnel.id, tunnel);
-  return {
-    result: {
-      ...toTunnelResource(tunnel),
-      token: tunnelToken(tunnel),
-      credentials_file: {
-        AccountTag: tunnel.account_tag,
-        TunnelID: tunnel.id,
-        TunnelName: tunnel.name,
-        TunnelSecret: tunnel.secret,
-      },
-    },
-  };
+  // No `token` or `credentials_file`: no schema of the create response has them; the token
+  // comes from `GET …/{id}/token`.
+  return { result: toTunnelResource(tunnel) };
 }
 
 function list(context: Context) {

@@ -14,6 +14,8 @@ const BASE = "/accounts/:account_id/teamnet/virtual_networks";
 const CODE_INVALID = 1001;
 /** Name maximum (inclusive), from the `Teamnet.virtual_network_name` schema. */
 const MAX_NAME_LENGTH = 256;
+/** Comment maximum (inclusive): `maxLength: 256` of the vnet `comment` schema. */
+const MAX_COMMENT_LENGTH = 256;
 
 /** Finds a vnet by id, soft-deleted ones included; 404/1004 when unknown. */
 export function findVnet(account: AccountState, id: string): VirtualNetwork {
@@ -55,7 +57,7 @@ function defaultFlag(fields: Fields): boolean | undefined {
 function create(context: Context) {
   const fields = new Fields(objectBody(context.body), CODE_INVALID);
   const name = fields.requiredString("name", MAX_NAME_LENGTH);
-  const comment = fields.string("comment") ?? "";
+  const comment = fields.string("comment", MAX_COMMENT_LENGTH) ?? "";
   const isDefault = defaultFlag(fields) ?? false;
   assertNameFree(context.account, name);
   assertBelowLimit(
@@ -102,8 +104,11 @@ function edit(context: Context) {
   const vnet = findLiveVnet(context.account, param(context.params, "vnet_id"));
   const fields = new Fields(objectBody(context.body), CODE_INVALID);
   const name = fields.has("name") ? fields.requiredString("name", MAX_NAME_LENGTH) : vnet.name;
-  const comment = fields.string("comment") ?? vnet.comment;
-  const isDefault = defaultFlag(fields);
+  const comment = fields.string("comment", MAX_COMMENT_LENGTH) ?? vnet.comment;
+  if (fields.has("is_default")) {
+    throw fields.failure("is_default is not a field of this request; use is_default_network");
+  }
+  const isDefault = fields.boolean("is_default_network");
   if (isDefault === false && vnet.is_default_network) {
     throw new ApiFailure(
       400,
