@@ -5,7 +5,7 @@
 import { formatNetwork, parseKnownNetwork } from "../cidr";
 import { type BudgetNetwork, type ExcludeGroup, networkText } from "./budget";
 import { type SplitTunnelAddressEntry, WARP_DEFAULT_EXCLUDES } from "./defaults";
-import type { EffectiveEntrySource, EffectiveSplitTunnelEntry } from "./effective";
+import type { EffectiveEntrySource, EffectiveSplitTunnelEntry } from "./entry";
 import type { RouteIndex } from "./route-index";
 
 /** The exact Exclude list as networks, each with the WARP default it comes from. */

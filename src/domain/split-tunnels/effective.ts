@@ -24,31 +24,13 @@ import {
   type SplitTunnelAddressEntry,
   WARP_DEFAULT_EXCLUDES,
 } from "./defaults";
+import type { EffectiveSplitTunnelEntry } from "./entry";
 import { RouteIndex } from "./route-index";
 
 /** The description of the team domain entry: Cloudflare shows it in the WARP client. */
 const TEAM_DOMAIN_DESCRIPTION = "Zero Trust team domain: enrolment, posture and Access sessions";
 
-/** Why an entry is in the effective list. */
-export type EffectiveEntrySource =
-  /** A WARP default Exclude entry that no route touches, kept as is. */
-  | { kind: "warp-default" }
-  /** Part of WARP default `parent` left after removing the routes in `carvedBy` (canonical). */
-  | { kind: "warp-default-remainder"; parent: string; carvedBy: string[] }
-  /**
-   * Only in a list cut to `max_entries`: a prefix joining what is left of the WARP defaults in
-   * `parents` (canonical, table order), e.g. `ff02::/15` for `ff02::/16` and `ff03::/16`.
-   */
-  | { kind: "warp-defaults-joined"; parents: string[] }
-  /** Include mode with `auto`: covers the routed networks in `routes` (canonical, sorted). */
-  | { kind: "route"; routes: string[] }
-  /** Include mode with `auto`: the account's team domain, which Include mode must carry. */
-  | { kind: "team-domain" }
-  /** Listed by the user in the profile spec. */
-  | { kind: "user" };
-
-/** A split tunnel entry as it will be written, with the reason it is there. */
-export type EffectiveSplitTunnelEntry = SplitTunnelEntry & { source: EffectiveEntrySource };
+export type { EffectiveEntrySource, EffectiveSplitTunnelEntry } from "./entry";
 
 /**
  * A routed network the list makes (partly) unreachable, or that makes local addresses
