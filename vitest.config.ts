@@ -5,6 +5,9 @@ import { defineConfig } from "vitest/config";
 
 /** Test-only secrets: the admin key the helpers send and a fixed AES-256 key (base64). */
 export const TEST_ADMIN_API_KEY = "tp_test_admin_key";
+/** Cloudflare Access settings; the certs Worker (test/fixtures/access-certs.ts) holds the keys. */
+const TEST_ACCESS_TEAM_DOMAIN = "tunnelplane-test.cloudflareaccess.com";
+const TEST_ACCESS_AUD = "tunnelplane-test-aud";
 const TEST_TOKEN_ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 // The emulator is a separate Worker; it is bundled when the config loads so the tests always run
@@ -26,11 +29,12 @@ async function bundleEmulator(): Promise<string> {
   return outfile;
 }
 
-// Receives grant callbacks in the tests (bound as CALLBACK_FETCH); bundled like the emulator.
-async function bundleCallbackReceiver(): Promise<string> {
-  const outfile = path.resolve("test/artifacts/callback-receiver.mjs");
+// Test fixtures served as Workers (the callback receiver, bound as CALLBACK_FETCH; the Access
+// certs, bound as ACCESS_CERTS_FETCH); bundled like the emulator.
+async function bundleFixture(name: string): Promise<string> {
+  const outfile = path.resolve(`test/artifacts/${name}.mjs`);
   await build({
-    entryPoints: [path.resolve("test/fixtures/callback-receiver.ts")],
+    entryPoints: [path.resolve(`test/fixtures/${name}.ts`)],
     outfile,
     bundle: true,
     format: "esm",
@@ -44,7 +48,8 @@ async function bundleCallbackReceiver(): Promise<string> {
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.resolve("migrations"));
   const emulatorScript = await bundleEmulator();
-  const receiverScript = await bundleCallbackReceiver();
+  const receiverScript = await bundleFixture("callback-receiver");
+  const accessCertsScript = await bundleFixture("access-certs");
   return {
     plugins: [
       cloudflareTest({
@@ -54,8 +59,16 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             ADMIN_API_KEY: TEST_ADMIN_API_KEY,
             TOKEN_ENCRYPTION_KEY: TEST_TOKEN_ENCRYPTION_KEY,
+            // Short, so a receiver that never answers costs the tests a quarter of a second.
+            CALLBACK_ATTEMPT_TIMEOUT_MS: "250",
+            ACCESS_TEAM_DOMAIN: TEST_ACCESS_TEAM_DOMAIN,
+            ACCESS_AUD: TEST_ACCESS_AUD,
           },
-          serviceBindings: { CLOUDFLARE_API: "emulator", CALLBACK_FETCH: "callback-receiver" },
+          serviceBindings: {
+            CLOUDFLARE_API: "emulator",
+            CALLBACK_FETCH: "callback-receiver",
+            ACCESS_CERTS_FETCH: "access-certs",
+          },
           workers: [
             {
               name: "emulator",
@@ -69,6 +82,12 @@ export default defineConfig(async () => {
               name: "callback-receiver",
               modules: true,
               scriptPath: receiverScript,
+              compatibilityDate: "2026-04-26",
+            },
+            {
+              name: "access-certs",
+              modules: true,
+              scriptPath: accessCertsScript,
               compatibilityDate: "2026-04-26",
             },
           ],

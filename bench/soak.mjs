@@ -2,11 +2,12 @@
 /**
  * Soak benchmark (`npm run bench:soak`): 5,000 mixed writes and reads against the control plane
  * that `npm start` runs on 127.0.0.1:8787, in a soak account of its own. It prints the memory of
- * the workerd process that runs the control plane every 500 requests, then once more after the
- * isolate has been idle and fully collected, and exits 1 when any request failed or when that
- * last figure exceeds the first by more than 64 MB.
+ * the two workerd processes of the control plane's `wrangler dev` (the one serving port 8787 and
+ * the one running the Worker) every 500 requests, then once more after 10 s idle and a full
+ * collection of every isolate, and exits 1 when any request failed or when either process ends
+ * more than 64 MB above where it started.
  *
- * Memory is the process's resident set (RSS, from /proc, so Linux only) and the control plane
+ * Memory is each process's resident set (RSS, from /proc, so Linux only) and the control plane
  * isolate's V8 heap (from the inspector workerd exposes on loopback). Bounded: at most
  * `--requests` requests (default 5,000) and `--minutes` minutes (default 30); loopback only.
  *
@@ -103,6 +104,7 @@ function findControlPlane() {
   return {
     proxyPid: proxy,
     workerPid: worker,
+    inspectorPort: inspector.port,
     inspector: `ws://127.0.0.1:${inspector.port}/core:user:tunnelplane`,
   };
 }
@@ -123,13 +125,25 @@ function inspect(url, method) {
     socket.on("open", () => socket.send(JSON.stringify({ id: 1, method })));
     socket.on("message", (data) => {
       const message = JSON.parse(String(data));
-      if (message.id === 1 && ("result" in message || "error" in message)) {
+      // workerd answers takeHeapSnapshot by echoing the command, after the last chunk.
+      if (message.id === 1) {
         socket.close();
         resolve(message.result);
       }
     });
     socket.on("error", () => reject(new Error(`inspector ${url} failed`)));
   });
+}
+
+/**
+ * A full collection of every isolate in the Worker's process: the control plane's and those of
+ * the local runtime (the D1 simulator's above all, which holds each query's garbage).
+ */
+async function collectAll() {
+  const isolates = await (await fetch(`http://127.0.0.1:${target.inspectorPort}/json/list`)).json();
+  for (const isolate of isolates) {
+    await inspect(isolate.webSocketDebuggerUrl, "HeapProfiler.takeHeapSnapshot");
+  }
 }
 
 async function heapMb(url) {
@@ -219,7 +233,7 @@ async function memory() {
 }
 const show = (m) =>
   `port-8787 process ${m.proxy.toFixed(0)} MB  Worker process ${m.worker.toFixed(0)} MB  Worker heap ${m.heap.toFixed(1)} MB`;
-await inspect(target.inspector, "HeapProfiler.takeHeapSnapshot");
+await collectAll();
 const before = await memory();
 console.log(`workerd pids: port 8787 ${target.proxyPid}, Worker ${target.workerPid}`);
 console.log(`start        ${show(before)}`);
@@ -256,10 +270,10 @@ await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
 const busy = await memory();
 await new Promise((resolve) => setTimeout(resolve, 10_000));
-await inspect(target.inspector, "HeapProfiler.takeHeapSnapshot");
+await collectAll();
 const idle = await memory();
 console.log(`end (busy)   ${show(busy)}`);
-console.log(`end (idle)   ${show(idle)}  (10 s idle, then a full collection)`);
+console.log(`end (idle)   ${show(idle)}  (10 s idle, then a full collection of every isolate)`);
 const growth = { proxy: idle.proxy - before.proxy, worker: idle.worker - before.worker };
 console.log(
   `${sent} requests in ${((Date.now() - startedAt) / 1000).toFixed(0)} s, ${failed} failed; growth: port-8787 process ${growth.proxy.toFixed(0)} MB, Worker process ${growth.worker.toFixed(0)} MB, Worker heap ${(idle.heap - before.heap).toFixed(1)} MB (limit ${MAX_GROWTH_MB} MB a process)`,

@@ -28,7 +28,7 @@ export async function seedDemo(api, adminKey) {
   await call("POST", "/v1/accounts", {
     account_id: DEMO_ACCOUNT_ID,
     name: "Demo",
-    api_token: "demo-token-for-the-local-emulator",
+    api_token: "demo-token-for-the-local-emulator-0123456789",
     mode: "enforce",
     reconcile_interval_s: 60,
   });

@@ -3,7 +3,8 @@
  * `npm start`: the whole control plane on this machine. Applies D1 migrations locally, starts the
  * Cloudflare API emulator (port 8788) and the control plane (port 8787) with `wrangler dev`, seeds
  * a demo account, and fires the Cron Trigger every 30 s (wrangler dev never fires schedules by
- * itself). Ctrl-C stops everything.
+ * itself). RATE_LIMIT_CALLS (and RATE_LIMIT_WINDOW_S, RATE_LIMIT_LOCKOUT_S) lower the emulated
+ * Cloudflare rate limit. Ctrl-C stops everything.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
@@ -72,6 +73,12 @@ function shutdown(code) {
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
+// RATE_LIMIT_CALLS, RATE_LIMIT_WINDOW_S and RATE_LIMIT_LOCKOUT_S in this environment lower the
+// emulator's rate limit (default Cloudflare's: 1200 calls per 300 s, 300 s lockout).
+const rateLimitVars = ["RATE_LIMIT_CALLS", "RATE_LIMIT_WINDOW_S", "RATE_LIMIT_LOCKOUT_S"]
+  .filter((name) => (process.env[name] ?? "") !== "")
+  .flatMap((name) => ["--var", `${name}:${process.env[name]}`]);
+
 start("emulator", [
   "dev",
   "--config",
@@ -82,6 +89,7 @@ start("emulator", [
   `${EMULATOR_PORT}`,
   "--inspector-port",
   `${EMULATOR_INSPECTOR_PORT}`,
+  ...rateLimitVars,
 ]);
 start("api", [
   "dev",

@@ -11,5 +11,22 @@ declare namespace Cloudflare {
      * (the tests bind a callback receiver Worker here). Unbound in production.
      */
     CALLBACK_FETCH?: Fetcher;
+    /**
+     * Versioned key ring that seals API tokens and callback secrets: `v2:<base64>,v1:<base64>`
+     * (32-byte keys; the highest version seals, every listed one opens). When unset, the single
+     * TOKEN_ENCRYPTION_KEY is the ring's `v1`.
+     */
+    TOKEN_ENCRYPTION_KEYS?: string;
+    /**
+     * Cloudflare Access login: the team domain (`<team>.cloudflareaccess.com`) and the
+     * application's AUD tag. Both set: a `Cf-Access-Jwt-Assertion` header is accepted.
+     */
+    ACCESS_TEAM_DOMAIN?: string;
+    ACCESS_AUD?: string;
+    /**
+     * Optional service binding the Access signing keys are fetched through instead of the
+     * global fetch (the tests bind a Worker serving a generated key set). Unbound in production.
+     */
+    ACCESS_CERTS_FETCH?: Fetcher;
   }
 }

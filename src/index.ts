@@ -4,7 +4,7 @@ import { consumeReconcileBatch } from "./reconciler/consume";
 import { createReconcileDeps } from "./reconciler/deps";
 import { type ReconcileMessage, runScheduledTick } from "./reconciler/schedule";
 
-export { AccountLock } from "./lock/account-lock";
+export { AccountLock } from "./account-lock";
 
 const app = createApp();
 

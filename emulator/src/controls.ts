@@ -1,9 +1,15 @@
 /**
  * Test controls under `/__emulator/` (not part of the Cloudflare API): the call log, fault
- * injection, reset and tunnel health. They need no token and are never logged as calls.
+ * injection, reset, tunnel health, and (in limit-controls.ts) the rate-limit model and the
+ * account limits, and (in account-controls.ts) answer styles, tokens and shared rules. They
+ * need no token and are never logged or counted as calls.
  */
+import { grantToken, serveAccountControls } from "./account-controls";
 import type { Clock } from "./clock";
 import { ApiFailure, failureResponse, type JsonObject, jsonResponse } from "./http";
+import { serveLimitControls } from "./limit-controls";
+import type { TokenBook } from "./permissions";
+import type { RateLimiter } from "./rate-limit";
 import { setTunnelStatus, TUNNEL_STATUSES } from "./resources/tunnels";
 import type { Store } from "./store";
 import type { TunnelStatus } from "./types";
@@ -221,11 +227,16 @@ export class Controls {
     private readonly calls: CallLog,
     private readonly faults: FaultBook,
     private readonly clock: Clock,
+    private readonly limiter: RateLimiter,
+    private readonly tokens: TokenBook,
   ) {}
 
   async handle(request: Request, url: URL): Promise<Response> {
     try {
       const body = request.method === "GET" ? undefined : await readJson(request);
+      if (url.pathname === "/__emulator/tokens") {
+        return await grantToken(request.method, body, this.tokens);
+      }
       return this.route(request.method, url, body);
     } catch (error) {
       if (error instanceof ApiFailure) {
@@ -253,6 +264,8 @@ export class Controls {
       this.calls.clear(accountId);
       if (accountId === undefined) {
         this.faults.clear();
+        this.limiter.reset();
+        this.tokens.clear();
       }
       return jsonResponse(200, { ok: true });
     }
@@ -267,6 +280,14 @@ export class Controls {
         this.faults.clear();
         return jsonResponse(200, { faults: [] });
       }
+    }
+    const limits = serveLimitControls(method, path, url, body, this.limiter, this.store);
+    if (limits !== undefined) {
+      return limits;
+    }
+    const account = serveAccountControls(method, url, body, this.store, this.clock);
+    if (account !== undefined) {
+      return account;
     }
     const status = /^\/__emulator\/tunnels\/([^/]+)\/status$/.exec(path);
     if (status?.[1] !== undefined && method === "POST") {

@@ -1,11 +1,21 @@
 /**
- * The request pipeline of the emulated `https://api.cloudflare.com/client/v4`: faults, auth,
- * routing, the handler, the envelope, and the call log. Handlers are synchronous, so one call
- * is applied atomically inside the Durable Object.
+ * The request pipeline of the emulated `https://api.cloudflare.com/client/v4`: the rate limit,
+ * faults, auth, routing, the handler, the envelope, and the call log. Handlers are synchronous,
+ * so one call is applied atomically inside the Durable Object.
  */
+
+import type { PAGED_LISTS } from "./behaviour";
 import { Clock } from "./clock";
 import { CallLog, Controls, FaultBook, faultResponse } from "./controls";
 import { ApiFailure, failureResponse, Query, successResponse } from "./http";
+import { TokenBook } from "./permissions";
+import {
+  createRateLimitSchema,
+  credentialOf,
+  hashCredential,
+  type RateLimitConfig,
+  RateLimiter,
+} from "./rate-limit";
 import { accessRoutes } from "./resources/access";
 import { deviceProfileRoutes } from "./resources/devices";
 import { gatewayRuleRoutes } from "./resources/gateway-rules";
@@ -39,14 +49,28 @@ export class Emulator {
   private readonly calls: CallLog;
   private readonly faults: FaultBook;
   private readonly controls: Controls;
+  private readonly limiter: RateLimiter;
+  private readonly tokens: TokenBook;
   private readonly router = new Router(ROUTES);
+  private readonly hashes = new Map<string, string>();
 
-  constructor(sql: SqlStorage) {
+  /** `rateLimit`: the model's settings after a reset (Cloudflare's unless the vars change them). */
+  constructor(sql: SqlStorage, rateLimit: RateLimitConfig) {
     createSchema(sql);
+    createRateLimitSchema(sql);
     this.store = new Store(sql, this.clock);
     this.calls = new CallLog(sql);
     this.faults = new FaultBook(sql);
-    this.controls = new Controls(this.store, this.calls, this.faults, this.clock);
+    this.limiter = new RateLimiter(sql, rateLimit);
+    this.tokens = new TokenBook(sql);
+    this.controls = new Controls(
+      this.store,
+      this.calls,
+      this.faults,
+      this.clock,
+      this.limiter,
+      this.tokens,
+    );
   }
 
   async handle(request: Request): Promise<Response> {
@@ -58,18 +82,15 @@ export class Emulator {
     // Read the body before any early answer: workerd faults when a request stream is left
     // unread after the response has been sent.
     const bodyText = method === "GET" || method === "HEAD" ? "" : await request.text();
-    const fault = this.faults.take(method, url.pathname);
-    if (fault !== undefined && fault.delay_ms > 0) {
-      await new Promise((resolve) => setTimeout(resolve, fault.delay_ms));
-    }
-    let response: Response;
-    if (fault?.status != null && !fault.after_apply) {
-      response = faultResponse(fault);
-    } else {
-      response = this.serve(request.headers, bodyText, url, method);
-      if (fault?.status != null) {
-        response = faultResponse(fault);
-      }
+    const tokenHash = await this.tokenHash(request.headers);
+    // The limit sits in front of everything: a refused call reaches no fault and no handler.
+    const admission =
+      tokenHash === undefined ? undefined : this.limiter.admit(tokenHash, Date.now());
+    const response =
+      admission?.refusal ??
+      (await this.faultOrServe(request.headers, bodyText, url, method, tokenHash));
+    for (const [name, value] of Object.entries(admission?.headers ?? {})) {
+      response.headers.set(name, value);
     }
     this.calls.record({
       method,
@@ -81,7 +102,51 @@ export class Emulator {
     return response;
   }
 
-  private serve(headers: Headers, bodyText: string, url: URL, method: string): Response {
+  /** The injected fault's answer (its delay first), or the served call. */
+  private async faultOrServe(
+    headers: Headers,
+    bodyText: string,
+    url: URL,
+    method: string,
+    tokenHash: string | undefined,
+  ): Promise<Response> {
+    const fault = this.faults.take(method, url.pathname);
+    if (fault !== undefined && fault.delay_ms > 0) {
+      await new Promise((resolve) => setTimeout(resolve, fault.delay_ms));
+    }
+    if (fault?.status == null) {
+      return this.serve(headers, bodyText, url, method, tokenHash);
+    }
+    if (fault.after_apply) {
+      this.serve(headers, bodyText, url, method, tokenHash);
+    }
+    if (fault.status === 429 && tokenHash !== undefined) {
+      this.limiter.notePendingRetry(tokenHash, Date.now(), fault.retry_after);
+    }
+    return faultResponse(fault);
+  }
+
+  /** Hex SHA-256 of the call's credential, remembered per credential; undefined without one. */
+  private async tokenHash(headers: Headers): Promise<string | undefined> {
+    const credential = credentialOf(headers);
+    if (credential === undefined || credential.trim() === "") {
+      return undefined;
+    }
+    let hash = this.hashes.get(credential);
+    if (hash === undefined) {
+      hash = await hashCredential(credential);
+      this.hashes.set(credential, hash);
+    }
+    return hash;
+  }
+
+  private serve(
+    headers: Headers,
+    bodyText: string,
+    url: URL,
+    method: string,
+    tokenHash: string | undefined,
+  ): Response {
     try {
       assertAuthenticated(headers);
       if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
@@ -95,12 +160,18 @@ export class Emulator {
       if (match.kind === "not-found" || accountId === undefined || !ACCOUNT_ID.test(accountId)) {
         throw new ApiFailure(404, 7003, "No route for the URI");
       }
+      const rest = url.pathname.slice(`${API_PREFIX}/accounts/${accountId}/`.length);
+      this.tokens.assertAllowed(tokenHash, method, rest);
       const body = parseBody(bodyText);
+      const account = this.store.account(accountId);
+      const ignorePage =
+        method === "GET" &&
+        account.behaviour().ignore_page.includes(rest as (typeof PAGED_LISTS)[number]);
       return successResponse(
         match.handler({
-          account: this.store.account(accountId),
+          account,
           params: match.params,
-          query: new Query(url.searchParams),
+          query: new Query(url.searchParams, ignorePage),
           body,
           clock: this.clock,
         }),

@@ -27,13 +27,16 @@ export class ApiFailure extends Error {
   }
 }
 
-/** `result_info` of a paged list. `count` is the number of items on this page. */
+/**
+ * `result_info` of a paged list, the `tunnel_result_info` / `access_result_info` schemas:
+ * `count` is the number of items on this page, `total_count` the number of matching items.
+ * Those schemas have no `total_pages` (only the API-wide common schema has one), so it is not sent.
+ */
 export interface ResultInfo {
   page: number;
   per_page: number;
   count: number;
   total_count: number;
-  total_pages: number;
 }
 
 /** What a handler returns on success (status 200 unless stated). */
@@ -84,12 +87,19 @@ export function failureResponse(failure: ApiFailure): Response {
 
 /** Default `per_page` of the paged lists (tunnels, routes, Access apps and policies). */
 export const DEFAULT_PER_PAGE = 20;
-/** Largest `per_page` accepted (inclusive); Cloudflare documents 1000 for tunnels and routes. */
+/**
+ * Largest `per_page` accepted (inclusive): the `tunnel_per_page` schema (tunnels, all tunnel
+ * types, routes) says 1..1000; the Access lists document none, so they take the same.
+ */
 export const MAX_PER_PAGE = 1000;
 
 /** Reads query parameters the way Cloudflare's v4 API accepts them. */
 export class Query {
-  constructor(private readonly params: URLSearchParams) {}
+  /** `ignorePage`: answer the first page whatever `page` asks (a per-account behaviour). */
+  constructor(
+    private readonly params: URLSearchParams,
+    readonly ignorePage = false,
+  ) {}
 
   /** The last value of a scalar parameter; an empty value counts as absent. */
   string(name: string): string | undefined {
@@ -141,7 +151,8 @@ export class Query {
 export function paginate<T>(items: T[], query: Query): { page: T[]; resultInfo: ResultInfo } {
   const page = query.integer("page", 1, Number.MAX_SAFE_INTEGER) ?? 1;
   const perPage = query.integer("per_page", 1, MAX_PER_PAGE) ?? DEFAULT_PER_PAGE;
-  const slice = items.slice((page - 1) * perPage, page * perPage);
+  const first = query.ignorePage ? 0 : (page - 1) * perPage;
+  const slice = items.slice(first, first + perPage);
   return {
     page: slice,
     resultInfo: {
@@ -149,7 +160,6 @@ export function paginate<T>(items: T[], query: Query): { page: T[]; resultInfo: 
       per_page: perPage,
       count: slice.length,
       total_count: items.length,
-      total_pages: Math.ceil(items.length / perPage),
     },
   };
 }

@@ -4,9 +4,10 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { Emulator } from "./emulator";
+import { type RateLimitVars, rateLimitDefaults } from "./limit-controls";
 
 /** Bindings of the emulator Worker (see emulator/wrangler.toml). */
-export interface EmulatorEnv {
+export interface EmulatorEnv extends RateLimitVars {
   STATE: DurableObjectNamespace<EmulatorState>;
 }
 
@@ -16,7 +17,7 @@ export class EmulatorState extends DurableObject<EmulatorEnv> {
 
   constructor(ctx: DurableObjectState, env: EmulatorEnv) {
     super(ctx, env);
-    this.emulator = new Emulator(ctx.storage.sql);
+    this.emulator = new Emulator(ctx.storage.sql, rateLimitDefaults(env));
   }
 
   override fetch(request: Request): Promise<Response> {

@@ -3,6 +3,8 @@
  * is a JSON row keyed by (account_id, kind, id); an account's rows are loaded into memory the
  * first time it is touched and every write goes through to SQLite, so state survives restarts.
  */
+
+import { type Behaviour, DEFAULT_BEHAVIOUR } from "./behaviour";
 import type { Clock } from "./clock";
 import {
   defaultConnectivitySettings,
@@ -10,6 +12,7 @@ import {
   defaultExcludes,
   defaultProfileSettings,
 } from "./defaults";
+import { DEFAULT_LIMITS, type ObjectLimits } from "./limits";
 import type {
   AccessApp,
   AccessPolicy,
@@ -50,6 +53,11 @@ const COLLECTION_KINDS: readonly (keyof Collections)[] = [
   "policy",
 ];
 
+/** Row kind (and id) of an account's limit overrides in `objects`. */
+const LIMITS_KIND = "limits";
+/** Row kind (and id) of an account's answer styles in `objects`. */
+const BEHAVIOUR_KIND = "behaviour";
+
 /** Creates the tables; safe to run on every start. */
 export function createSchema(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS objects (
@@ -74,6 +82,10 @@ export class AccountState {
     policy: new Map(),
   };
   private readonly singletons: Partial<Singletons> = {};
+  /** Limits raised or lowered through `/__emulator/limits`; the rest are Cloudflare's defaults. */
+  private limitOverrides: Partial<ObjectLimits> = {};
+  /** Answer styles set through `/__emulator/behaviour`. */
+  private behaviourOverrides: Partial<Behaviour> = {};
 
   constructor(
     /** 32-hex Cloudflare account id. */
@@ -111,10 +123,36 @@ export class AccountState {
     this.write("singleton", name, value);
   }
 
+  /** The account's object limits: Cloudflare's defaults with this account's overrides. */
+  limits(): ObjectLimits {
+    return { ...DEFAULT_LIMITS, ...this.limitOverrides };
+  }
+
+  /** Merges limit overrides (null lifts a limit) and stores them. */
+  setLimits(overrides: Partial<ObjectLimits>): void {
+    this.limitOverrides = { ...this.limitOverrides, ...overrides };
+    this.write(LIMITS_KIND, LIMITS_KIND, this.limitOverrides);
+  }
+
+  /** The account's answer styles (see behaviour.ts). */
+  behaviour(): Behaviour {
+    return { ...DEFAULT_BEHAVIOUR, ...this.behaviourOverrides };
+  }
+
+  /** Merges answer-style changes and stores them. */
+  setBehaviour(change: Partial<Behaviour>): void {
+    this.behaviourOverrides = { ...this.behaviourOverrides, ...change };
+    this.write(BEHAVIOUR_KIND, BEHAVIOUR_KIND, this.behaviourOverrides);
+  }
+
   /** Fills the in-memory maps from a stored row. */
   load(kind: string, id: string, body: string): void {
     const value: unknown = JSON.parse(body);
-    if (kind === "singleton") {
+    if (kind === LIMITS_KIND) {
+      this.limitOverrides = value as Partial<ObjectLimits>;
+    } else if (kind === BEHAVIOUR_KIND) {
+      this.behaviourOverrides = value as Partial<Behaviour>;
+    } else if (kind === "singleton") {
       (this.singletons as Record<string, unknown>)[id] = value;
     } else if ((COLLECTION_KINDS as readonly string[]).includes(kind)) {
       (this.collections[kind as keyof Collections] as Map<string, unknown>).set(id, value);

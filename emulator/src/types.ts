@@ -62,6 +62,14 @@ export interface GatewayRule {
   rule_settings: Record<string, unknown>;
   schedule: unknown;
   expiration: unknown;
+  /** True for a rule shared from a parent account (Cloudflare Organizations): never writable. */
+  read_only: boolean;
+  /** Whether child accounts may receive the rule. */
+  sharable: boolean;
+  /** Account tag of the account that created the rule. */
+  source_account: string;
+  /** A warning for a misconfigured rule, or null. */
+  warning_status: string | null;
   version: number;
   created_at: string;
   updated_at: string;

@@ -10,7 +10,8 @@ export interface RegisteredRoute {
   path: string;
 }
 
-function templatePattern(path: string): RegExp {
+/** The regular expression matching request paths of an OpenAPI path template. */
+export function templatePattern(path: string): RegExp {
   const segments = path
     .split("/")
     .map((segment) =>

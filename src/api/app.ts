@@ -7,8 +7,10 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { accountsRouter } from "./accounts";
 import { allowedMethods } from "./allowed-methods";
+import { apiKeysRouter } from "./api-keys";
 import { assertions, assertionsRunRouter } from "./assertions";
 import { auditLogRouter } from "./audit-log";
+import { createOperationLookup, type OperationLookup } from "./authz/lookup";
 import { conflictsRouter } from "./conflicts";
 import type { AppEnv } from "./context";
 import { createRouter } from "./context";
@@ -21,7 +23,9 @@ import { explainRouter } from "./explain";
 import { grantApprovalRulesRouter } from "./grant-approval-rules";
 import { grantsRouter } from "./grants";
 import { importRouter } from "./import";
-import { requireApiKey } from "./middleware/auth";
+import { auditTrail } from "./middleware/audit";
+import { authenticate } from "./middleware/auth";
+import { authorize } from "./middleware/authorize";
 import { requestId } from "./middleware/request-id";
 import { requireWellFormedText } from "./middleware/well-formed-text";
 import { networkPolicies } from "./policies";
@@ -78,7 +82,13 @@ function problemFor(error: unknown): ProblemError {
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestId);
-  app.use("/v1/*", requireApiKey);
+  app.use("/v1/*", authenticate);
+  // Filled once every router is mounted, from the same registry the OpenAPI document comes from.
+  let lookupOperation: OperationLookup = () => undefined;
+  app.use(
+    "/v1/*",
+    authorize(() => lookupOperation),
+  );
   app.use(
     "/v1/*",
     bodyLimit({
@@ -92,6 +102,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     }),
   );
   app.use("/v1/*", requireWellFormedText);
+  app.use("/v1/*", auditTrail);
 
   const desired = createRouter();
   mountCollection(desired, virtualNetworks);
@@ -105,6 +116,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   mountSingleton(desired, splitTunnels);
   mountSingleton(desired, proxySettings);
 
+  app.route("/", apiKeysRouter);
   app.route("/", accountsRouter);
   app.route("/", assertionsRunRouter);
   app.route("/", explainRouter);
@@ -124,8 +136,21 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
-    description: "An API key (ADMIN_API_KEY).",
+    description: "An API key (`POST /v1/api-keys`) or the bootstrap ADMIN_API_KEY.",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "cloudflareAccess", {
+    type: "apiKey",
+    in: "header",
+    name: "Cf-Access-Jwt-Assertion",
+    description:
+      "A Cloudflare Access JWT (when ACCESS_TEAM_DOMAIN and ACCESS_AUD are set); the email needs an access role binding.",
+  });
+  const routes = app.openAPIRegistry.definitions.flatMap((d) =>
+    d.type === "route" && d.route.operationId !== undefined
+      ? [{ method: d.route.method, path: d.route.path, operationId: d.route.operationId }]
+      : [],
+  );
+  lookupOperation = createOperationLookup(routes);
   app.doc31("/openapi.json", OPENAPI_INFO);
   app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
   app.get("/healthz", (c) => c.json({ ok: true }));

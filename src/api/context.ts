@@ -1,13 +1,24 @@
 /** The Hono environment shared by every router, and the router factory with the shared hook. */
 import { OpenAPIHono, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { Actor } from "../db/audit-log.repo";
+import type { MatchedOperation } from "./authz/lookup";
+import type { AuditMode } from "./authz/operations";
+import type { Identity } from "./identity/identity";
 import { ProblemError, zodIssuesToFields } from "./problem";
 
 /** Per-request variables set by middleware. */
 export interface AppVariables {
   /** The request id (from `cf-ray` or generated), echoed in `X-Request-Id`. */
   requestId: string;
-  /** Who is calling, for the audit log (e.g. `api-key:admin`). */
+  /** Who is calling, for the audit log (`identity.actor`). */
   actor: string;
+  /** The authenticated caller: role, account scope, ticket system. */
+  identity: Identity;
+  /** The operation the request matched, with its audit mode (unset for unknown paths). */
+  operation?: MatchedOperation & { audit: AuditMode };
+  /** What a `request`-audited handler changed, as it was before (secrets are redacted later). */
+  auditBefore?: unknown;
 }
 
 /** Bindings and variables of the API. */
@@ -38,4 +49,9 @@ export function createRouter(): OpenAPIHono<AppEnv> {
       }
     },
   });
+}
+
+/** The caller as the audit log records it: its name and the request id. */
+export function actorOf(c: Context<AppEnv>): Actor {
+  return { name: c.get("actor"), requestId: c.get("requestId") };
 }

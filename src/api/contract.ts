@@ -35,9 +35,12 @@ const STATUS_TEXT: Record<number, string> = {
   502: "Cloudflare API failure",
 };
 
-/** OpenAPI responses for the given problem slugs (grouped by status). 401/500 are always added. */
+/**
+ * OpenAPI responses for the given problem slugs (grouped by status). 401, 403 (the role table)
+ * and 500 are always added.
+ */
 export function problemResponses(...slugs: ProblemSlug[]) {
-  const statuses = new Set<number>([401, 500, ...slugs.map((s) => PROBLEMS[s].status)]);
+  const statuses = new Set<number>([401, 403, 500, ...slugs.map((s) => PROBLEMS[s].status)]);
   return Object.fromEntries(
     [...statuses].map((status) => [
       status,
@@ -49,8 +52,8 @@ export function problemResponses(...slugs: ProblemSlug[]) {
   );
 }
 
-/** Bearer API key security requirement. */
-export const security = [{ bearerAuth: [] }];
+/** Either an API key or a Cloudflare Access login; `authz/operations.ts` says which roles. */
+export const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cloudflareAccess: [] }];
 
 /** `{account_id}`: a Cloudflare account id. */
 export const AccountIdParam = z

@@ -11,7 +11,11 @@ export const PROBLEMS = {
   "payload-too-large": { status: 413, title: "The request body is too large" },
   "unsupported-media-type": { status: 415, title: "The request body must be application/json" },
   unauthorized: { status: 401, title: "Missing or invalid API key" },
-  forbidden: { status: 403, title: "The API key's role does not allow this" },
+  forbidden: { status: 403, title: "The caller's role does not allow this" },
+  "grant-self-approval": {
+    status: 403,
+    title: "The requester of a grant cannot decide it",
+  },
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "The path does not answer this method" },
   "account-exists": { status: 409, title: "The account is already registered" },

@@ -1,7 +1,7 @@
 /**
  * The one place a Cloudflare SDK client is made. SDK retries are off: the reconciler owns retries
  * (it honours Retry-After inside its budget), and every HTTP call goes through `countingFetch` so
- * a run can stay within the Workers subrequest limit.
+ * a run can stay within the Workers subrequest limit and the account's Cloudflare API budget.
  */
 import Cloudflare from "cloudflare";
 
@@ -32,16 +32,44 @@ export class BudgetExhaustedError extends Error {
   }
 }
 
+/**
+ * Thrown before a call while the account's calls are held (Cloudflare answered 429, or reported
+ * few calls left, or tunnelplane's share of the budget is spent); nothing is sent.
+ */
+export class CallsHeldError extends Error {
+  constructor(
+    /** When calls may go out again, epoch ms. */
+    readonly retryAtMs: number,
+    /** How long that is from the moment of the throw, ms. */
+    readonly waitMs: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = "CallsHeldError";
+  }
+}
+
+/** Decides when a call may go out, and learns from each answer (429, rate-limit headers). */
+export interface CallGate {
+  /** Resolves when one call may be sent. @throws CallsHeldError while calls are held. */
+  beforeCall(): Promise<void>;
+  /** Reads an answer's status and headers before the SDK sees it. */
+  afterResponse(response: Response): Promise<void>;
+}
+
 const REAL_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
 /**
  * Creates the SDK client for one account's API token.
  * @param apiToken the account's decrypted API token; never logged.
+ * @param gate the account's rate gate; without one (read-only answers to API requests) calls
+ *   are only counted.
  */
 export function createCloudflareClient(
   apiToken: string,
   endpoint: CloudflareEndpoint,
   budget: SubrequestBudget,
+  gate?: CallGate,
 ): Cloudflare {
   const send = endpoint.fetcher
     ? (input: RequestInfo | URL, init?: RequestInit) =>
@@ -51,8 +79,11 @@ export function createCloudflareClient(
     if (budget.used >= budget.limit) {
       throw new BudgetExhaustedError(budget.limit);
     }
+    await gate?.beforeCall();
     budget.used += 1;
-    return send(input, init);
+    const response = await send(input, init);
+    await gate?.afterResponse(response);
+    return response;
   };
   return new Cloudflare({
     apiToken,

@@ -11,12 +11,18 @@ import type {
   SplitTunnelEntry,
   SplitTunnelMode,
 } from "../domain/model";
-import type { Action, RenderedDeviceProfile } from "../domain/plan/actions";
-import type { ApplyContext } from "./apply-context";
-import { DEFAULT_PROFILE_ID, fromWire, toWire, type WireEntry } from "./split-tunnels.adapter";
+import type { RenderedDeviceProfile } from "../domain/plan/actions";
+import type { KindAdapter } from "./adapter";
+import {
+  DEFAULT_PROFILE_ID,
+  fromWire,
+  listSplitTunnels,
+  toWire,
+  type WireEntry,
+} from "./split-tunnels.adapter";
 
 /** What one profile list call shows. */
-export interface ObservedProfiles {
+interface ObservedProfiles {
   /** Custom profiles, by ascending precedence. */
   custom: ObservedDeviceProfile[];
   /**
@@ -37,7 +43,7 @@ function activeList(profile: { include?: unknown; exclude?: unknown }): {
 }
 
 /** Lists the account's WARP device profiles (a single-page list: one request). */
-export async function listDeviceProfiles(
+async function listDeviceProfiles(
   client: Cloudflare,
   accountId: string,
 ): Promise<ObservedProfiles> {
@@ -71,37 +77,50 @@ function profileFields(desired: RenderedDeviceProfile) {
 }
 
 /**
- * Applies one profile action. A create sends the list with the profile (one request); an update
- * PATCHes the profile fields and/or PUTs the list, whichever differ (one or two requests).
- * @returns the profile's `policy_id`.
+ * Custom device profiles. Their list carries the default profile too when Cloudflare lists it,
+ * and so observes the default split tunnel list; otherwise one more request reads it.
+ * A create sends the list with the profile (one request); an update PATCHes the profile fields
+ * and/or PUTs the list, whichever differ (one or two requests).
  */
-export async function applyDeviceProfile(
-  ctx: ApplyContext,
-  action: Action<"device_profile">,
-): Promise<string> {
-  const api = ctx.client.zeroTrust.devices.policies.custom;
-  const account_id = ctx.accountId;
-  if (action.op === "delete") {
-    await api.delete(action.cloudflareId, { account_id });
-    return action.cloudflareId;
-  }
-  const desired = action.desired;
-  const list = toWire(desired.entries);
-  if (action.op === "create") {
-    const created = await api.create({
-      account_id,
+export const deviceProfileAdapter: KindAdapter<"device_profile"> = {
+  kind: "device_profile",
+  async observe(client, accountId) {
+    const profiles = await listDeviceProfiles(client, accountId);
+    return {
+      deviceProfiles: profiles.custom,
+      splitTunnels:
+        profiles.defaultSplitTunnel === undefined
+          ? await listSplitTunnels(client, accountId)
+          : [profiles.defaultSplitTunnel],
+    };
+  },
+  async create(ctx, action) {
+    const desired = action.desired;
+    const list = toWire(desired.entries);
+    const created = await ctx.client.zeroTrust.devices.policies.custom.create({
+      account_id: ctx.accountId,
       ...profileFields(desired),
       ...(desired.mode === "exclude" ? { exclude: list } : { include: list }),
     });
     return created?.policy_id ?? "";
-  }
-  const changed = new Set(action.diff.map((d) => d.field));
-  if (PROFILE_FIELDS.some((field) => changed.has(field))) {
-    await api.edit(action.cloudflareId, { account_id, ...profileFields(desired) });
-  }
-  if (changed.has("mode") || changed.has("entries")) {
-    const lists = desired.mode === "exclude" ? api.excludes : api.includes;
-    await lists.update(action.cloudflareId, { account_id, body: list });
-  }
-  return action.cloudflareId;
-}
+  },
+  async update(ctx, action) {
+    const api = ctx.client.zeroTrust.devices.policies.custom;
+    const account_id = ctx.accountId;
+    const changed = new Set(action.diff.map((d) => d.field));
+    if (PROFILE_FIELDS.some((field) => changed.has(field))) {
+      await api.edit(action.cloudflareId, { account_id, ...profileFields(action.desired) });
+    }
+    if (changed.has("mode") || changed.has("entries")) {
+      const lists = action.desired.mode === "exclude" ? api.excludes : api.includes;
+      await lists.update(action.cloudflareId, { account_id, body: toWire(action.desired.entries) });
+    }
+    return action.cloudflareId;
+  },
+  async delete(ctx, action) {
+    await ctx.client.zeroTrust.devices.policies.custom.delete(action.cloudflareId, {
+      account_id: ctx.accountId,
+    });
+    return action.cloudflareId;
+  },
+};

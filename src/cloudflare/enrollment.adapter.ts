@@ -4,13 +4,21 @@
  * rules (live or awaiting deletion), so other accounts pay no extra request per run.
  */
 import type Cloudflare from "cloudflare";
-import type { DesiredState, ObservedEnrollment, ObservedState } from "../domain/model";
-import type { Action } from "../domain/plan/actions";
+import type { ObservedEnrollment } from "../domain/model";
+import type {
+  RenderedEnrollment,
+  RenderedEnrollmentPolicy,
+  RenderedWarpApp,
+} from "../domain/plan/actions";
+import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
+import { listAllPages } from "./paging";
 
-/** App fields sent back unchanged when tunnelplane replaces the `warp` app's links. */
+/**
+ * App fields sent back unchanged when tunnelplane replaces the `warp` app's links: those of the
+ * SDK's `DeviceEnrollmentPermissionsApplication` params (the app's `name` is not one of them).
+ */
 const PRESERVED_APP_FIELDS = [
-  "name",
   "allowed_idps",
   "auto_redirect_to_identity",
   "session_duration",
@@ -28,35 +36,52 @@ interface WireApp {
   [field: string]: unknown;
 }
 
+/** Largest page the Access policy and application lists accept. */
+const ACCESS_PER_PAGE = 1000;
+
 /**
  * Lists every reusable Access policy and finds the `warp` app (both lists paged, 1000 a page:
- * 4 requests for an account with fewer than 1000 of each).
+ * 2 requests for an account with at most 1000 of each).
  */
-export async function listEnrollment(
-  client: Cloudflare,
-  accountId: string,
-): Promise<ObservedEnrollment> {
-  const accessPolicies: ObservedEnrollment["accessPolicies"] = [];
-  for await (const p of client.zeroTrust.access.policies.list({
-    account_id: accountId,
-    per_page: 1000,
-  })) {
-    if (p.id !== undefined) {
-      accessPolicies.push({
-        cloudflareId: p.id,
-        name: p.name ?? "",
-        decision: p.decision ?? "",
-        include: (p.include ?? []) as unknown as Rules,
-        exclude: (p.exclude ?? []) as unknown as Rules,
-        require: (p.require ?? []) as unknown as Rules,
-      });
-    }
-  }
+async function listEnrollment(client: Cloudflare, accountId: string): Promise<ObservedEnrollment> {
+  const [policies, apps] = await Promise.all([
+    listAllPages(
+      ACCESS_PER_PAGE,
+      (page) =>
+        client.zeroTrust.access.policies.list({
+          account_id: accountId,
+          per_page: ACCESS_PER_PAGE,
+          page,
+        }),
+      (p) => p.id,
+    ),
+    listAllPages(
+      ACCESS_PER_PAGE,
+      (page) =>
+        client.zeroTrust.access.applications.list({
+          account_id: accountId,
+          per_page: ACCESS_PER_PAGE,
+          page,
+        }),
+      (a) => (a as { id?: string }).id,
+    ),
+  ]);
+  const accessPolicies: ObservedEnrollment["accessPolicies"] = policies.flatMap((p) =>
+    p.id === undefined
+      ? []
+      : [
+          {
+            cloudflareId: p.id,
+            name: p.name ?? "",
+            decision: p.decision ?? "",
+            include: (p.include ?? []) as unknown as Rules,
+            exclude: (p.exclude ?? []) as unknown as Rules,
+            require: (p.require ?? []) as unknown as Rules,
+          },
+        ],
+  );
   let warpApp: ObservedEnrollment["warpApp"] = null;
-  for await (const raw of client.zeroTrust.access.applications.list({
-    account_id: accountId,
-    per_page: 1000,
-  })) {
+  for (const raw of apps) {
     const app = raw as unknown as WireApp;
     if (app.type === "warp" && app.id !== undefined && warpApp === null) {
       const preserved: Record<string, unknown> = {};
@@ -78,63 +103,76 @@ export async function listEnrollment(
   return { accessPolicies, warpApp };
 }
 
-/**
- * Adds the enrollment observation to `observed` when the desired state has enrollment rules,
- * live or tombstoned (their Access policies may still need deleting); otherwise returns it as is.
- */
-export async function withEnrollment(
-  client: Cloudflare,
-  accountId: string,
-  desired: DesiredState,
-  observed: ObservedState,
-): Promise<ObservedState> {
-  if (!desired.objects.some((o) => o.kind === "enrollment_rule")) {
-    return observed;
+/** Writes an Access policy (create or replace); returns its id. */
+async function writeAccessPolicy(
+  ctx: ApplyContext,
+  d: RenderedEnrollmentPolicy,
+  cloudflareId: string | null,
+): Promise<string> {
+  const access = ctx.client.zeroTrust.access;
+  const body = {
+    account_id: ctx.accountId,
+    name: d.name,
+    decision: d.decision as "allow",
+    include: d.include,
+    exclude: d.exclude,
+    require: d.require,
+  } as unknown as Parameters<typeof access.policies.create>[0];
+  if (cloudflareId === null) {
+    return (await access.policies.create(body)).id ?? "";
   }
-  return { ...observed, enrollment: await listEnrollment(client, accountId) };
+  await access.policies.update(cloudflareId, body);
+  return cloudflareId;
 }
 
-/** Applies one enrollment action: an Access policy write, or the `warp` app's links. */
-export async function applyEnrollment(
+/** Writes the `warp` app's policy links (create or replace the app); returns its id. */
+async function writeWarpApp(
   ctx: ApplyContext,
-  action: Action<"enrollment_rule">,
+  d: RenderedWarpApp,
+  cloudflareId: string | null,
 ): Promise<string> {
-  const account_id = ctx.accountId;
   const access = ctx.client.zeroTrust.access;
-  if (action.op === "delete") {
-    await access.policies.delete(action.cloudflareId, { account_id });
-    return action.cloudflareId;
-  }
-  const d = action.desired;
-  if (d.target === "access_policy") {
-    const body = {
-      account_id,
-      name: d.name,
-      decision: d.decision as "allow",
-      include: d.include,
-      exclude: d.exclude,
-      require: d.require,
-    } as unknown as Parameters<typeof access.policies.create>[0];
-    if (action.op === "create") {
-      return (await access.policies.create(body)).id ?? "";
-    }
-    await access.policies.update(action.cloudflareId, body);
-    return action.cloudflareId;
-  }
   const links = [
     ...d.keptPolicyIds,
     ...d.policyKeys.map((key) => ctx.resolve("enrollment_rule", key)),
   ].map((id, i) => ({ id, precedence: i + 1 }));
-  const body = { account_id, ...d.preserved, type: "warp", policies: links };
-  if (action.op === "create") {
+  const body = { account_id: ctx.accountId, ...d.preserved, type: "warp", policies: links };
+  if (cloudflareId === null) {
     const created = await access.applications.create(
       body as unknown as Parameters<typeof access.applications.create>[0],
     );
     return (created as { id?: string }).id ?? "";
   }
   await access.applications.update(
-    action.cloudflareId,
+    cloudflareId,
     body as unknown as Parameters<typeof access.applications.update>[1],
   );
-  return action.cloudflareId;
+  return cloudflareId;
 }
+
+function write(ctx: ApplyContext, d: RenderedEnrollment, cloudflareId: string | null) {
+  return d.target === "access_policy"
+    ? writeAccessPolicy(ctx, d, cloudflareId)
+    : writeWarpApp(ctx, d, cloudflareId);
+}
+
+/**
+ * Enrollment rules: Access is read only when the desired state has enrollment rules, live or
+ * tombstoned (their Access policies may still need deleting), so other accounts pay nothing.
+ * An action writes one Access policy or the `warp` app's links.
+ */
+export const enrollmentAdapter: KindAdapter<"enrollment_rule"> = {
+  kind: "enrollment_rule",
+  observe: async (client, accountId, desired) =>
+    desired.objects.some((o) => o.kind === "enrollment_rule")
+      ? { enrollment: await listEnrollment(client, accountId) }
+      : {},
+  create: (ctx, action) => write(ctx, action.desired, null),
+  update: (ctx, action) => write(ctx, action.desired, action.cloudflareId),
+  async delete(ctx, action) {
+    await ctx.client.zeroTrust.access.policies.delete(action.cloudflareId, {
+      account_id: ctx.accountId,
+    });
+    return action.cloudflareId;
+  },
+};

@@ -3,7 +3,7 @@
  * `retryAfterMs` to decide whether to wait, back off or record a terminal error.
  */
 import Cloudflare from "cloudflare";
-import { BudgetExhaustedError } from "./client";
+import { BudgetExhaustedError, CallsHeldError } from "./client";
 
 /** A failed Cloudflare API call, classified. */
 export class UpstreamError extends Error {
@@ -33,19 +33,25 @@ function retryAfterMsOf(headers: Headers | undefined): number | null {
 }
 
 /**
- * Classifies anything a SDK call threw. A BudgetExhaustedError passes through unchanged: it is not
- * an upstream failure but the run's own limit. Errors that are not Cloudflare's become terminal
+ * Classifies anything a SDK call threw. A BudgetExhaustedError or CallsHeldError passes through
+ * unchanged: it is not an upstream failure but the run's own limit. Errors that are not Cloudflare's become terminal
  * UpstreamErrors carrying their own message (they come from our code, never hold a token).
  * @returns an UpstreamError whose message holds Cloudflare's error messages, never the token.
  */
-export function toUpstreamError(error: unknown): UpstreamError | BudgetExhaustedError {
-  if (error instanceof BudgetExhaustedError || error instanceof UpstreamError) {
+export function toUpstreamError(
+  error: unknown,
+): UpstreamError | BudgetExhaustedError | CallsHeldError {
+  if (
+    error instanceof BudgetExhaustedError ||
+    error instanceof CallsHeldError ||
+    error instanceof UpstreamError
+  ) {
     return error;
   }
-  // The SDK wraps whatever its fetch throws in an APIConnectionError, our budget refusal included.
+  // The SDK wraps whatever its fetch throws in an APIConnectionError, our own refusals included.
   if (
     error instanceof Cloudflare.APIConnectionError &&
-    error.cause instanceof BudgetExhaustedError
+    (error.cause instanceof BudgetExhaustedError || error.cause instanceof CallsHeldError)
   ) {
     return error.cause;
   }

@@ -1,11 +1,12 @@
 /** Gateway network (l4) policies (`gateway/rules`): list all rules; apply actions. */
 import type Cloudflare from "cloudflare";
 import type { ObservedNetworkPolicy } from "../domain/model";
-import type { Action } from "../domain/plan/actions";
+import type { RenderedNetworkPolicy } from "../domain/plan/actions";
+import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 
 /** Lists every Gateway rule of the account (a single-page list: one request). */
-export async function listNetworkPolicies(
+async function listNetworkPolicies(
   client: Cloudflare,
   accountId: string,
 ): Promise<ObservedNetworkPolicy[]> {
@@ -30,20 +31,10 @@ export async function listNetworkPolicies(
   );
 }
 
-/** Applies one policy action; PUT replaces the whole rule, so every field is sent. */
-export async function applyNetworkPolicy(
-  ctx: ApplyContext,
-  action: Action<"network_policy">,
-): Promise<string> {
-  const api = ctx.client.zeroTrust.gateway.rules;
-  const account_id = ctx.accountId;
-  if (action.op === "delete") {
-    await api.delete(action.cloudflareId, { account_id });
-    return action.cloudflareId;
-  }
-  const d = action.desired;
-  const body = {
-    account_id,
+/** The body of a create or update: PUT replaces the whole rule, so every field is sent. */
+function ruleBody(ctx: ApplyContext, d: RenderedNetworkPolicy) {
+  return {
+    account_id: ctx.accountId,
     name: d.name,
     description: d.description,
     action: d.action as "allow" | "block",
@@ -54,10 +45,29 @@ export async function applyNetworkPolicy(
     identity: d.identity,
     device_posture: d.devicePosture,
   };
-  if (action.op === "create") {
-    const created = await api.create(body);
-    return created.id ?? "";
-  }
-  await api.update(action.cloudflareId, body);
-  return action.cloudflareId;
 }
+
+/** Gateway network policies: one list call, one request per write. */
+export const networkPolicyAdapter: KindAdapter<"network_policy"> = {
+  kind: "network_policy",
+  observe: async (client, accountId) => ({
+    networkPolicies: await listNetworkPolicies(client, accountId),
+  }),
+  async create(ctx, action) {
+    const created = await ctx.client.zeroTrust.gateway.rules.create(ruleBody(ctx, action.desired));
+    return created.id ?? "";
+  },
+  async update(ctx, action) {
+    await ctx.client.zeroTrust.gateway.rules.update(
+      action.cloudflareId,
+      ruleBody(ctx, action.desired),
+    );
+    return action.cloudflareId;
+  },
+  async delete(ctx, action) {
+    await ctx.client.zeroTrust.gateway.rules.delete(action.cloudflareId, {
+      account_id: ctx.accountId,
+    });
+    return action.cloudflareId;
+  },
+};

@@ -4,14 +4,12 @@
  */
 import type Cloudflare from "cloudflare";
 import type { ProxySettingsSpec } from "../domain/model";
-import type { Action } from "../domain/plan/actions";
+import type { FieldDiff } from "../domain/plan/actions";
+import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 
 /** Reads the three proxy toggles (two requests). */
-export async function getProxySettings(
-  client: Cloudflare,
-  accountId: string,
-): Promise<ProxySettingsSpec> {
+async function getProxySettings(client: Cloudflare, accountId: string): Promise<ProxySettingsSpec> {
   const [device, connectivity] = await Promise.all([
     client.zeroTrust.devices.settings.get({ account_id: accountId }),
     client.zeroTrust.connectivitySettings.get({ account_id: accountId }),
@@ -23,14 +21,11 @@ export async function getProxySettings(
   };
 }
 
-/** Writes the toggles named in the action's diff. */
-export async function applyProxySettings(
+/** Writes the toggles named in the action's diff (one request per side that differs). */
+async function writeToggles(
   ctx: ApplyContext,
-  action: Action<"proxy_settings">,
+  action: { key: string; diff: FieldDiff[]; desired: ProxySettingsSpec },
 ): Promise<string> {
-  if (action.op === "delete") {
-    throw new Error("proxy settings are never deleted, only changed");
-  }
   const changed = new Set(action.diff.map((d) => d.field));
   const { tcp, udp, icmp } = action.desired;
   const account_id = ctx.accountId;
@@ -46,3 +41,16 @@ export async function applyProxySettings(
   }
   return action.key;
 }
+
+/** The proxy toggles: two singleton reads, a PATCH per side that differs. */
+export const proxySettingsAdapter: KindAdapter<"proxy_settings"> = {
+  kind: "proxy_settings",
+  observe: async (client, accountId) => ({
+    proxySettings: await getProxySettings(client, accountId),
+  }),
+  create: writeToggles,
+  update: writeToggles,
+  delete: async () => {
+    throw new Error("proxy settings are never deleted, only changed");
+  },
+};

@@ -4,7 +4,8 @@
  */
 import type Cloudflare from "cloudflare";
 import type { ObservedSplitTunnel, SplitTunnelEntry } from "../domain/model";
-import type { Action } from "../domain/plan/actions";
+import type { RenderedSplitTunnel } from "../domain/plan/actions";
+import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 
 /** The profile id tunnelplane uses for the default device profile. */
@@ -56,19 +57,27 @@ export function toWire(entries: SplitTunnelEntry[]) {
 }
 
 /** Replaces the profile's list in the desired mode (PUT of the whole list). */
-export async function applySplitTunnel(
-  ctx: ApplyContext,
-  action: Action<"split_tunnel">,
-): Promise<string> {
-  if (action.op === "delete") {
-    throw new Error("split tunnel lists are never deleted, only replaced");
-  }
-  const body = toWire(action.desired.entries);
+async function replaceList(ctx: ApplyContext, desired: RenderedSplitTunnel): Promise<string> {
+  const body = toWire(desired.entries);
   const api = ctx.client.zeroTrust.devices.policies.default;
-  if (action.desired.mode === "exclude") {
+  if (desired.mode === "exclude") {
     await api.excludes.update({ account_id: ctx.accountId, body });
   } else {
     await api.includes.update({ account_id: ctx.accountId, body });
   }
   return DEFAULT_PROFILE_ID;
 }
+
+/**
+ * The default profile's split tunnel list. It is observed with the device profiles (their list
+ * carries the default profile, see device-profiles.adapter.ts), so it has no list call of its own.
+ */
+export const splitTunnelAdapter: KindAdapter<"split_tunnel"> = {
+  kind: "split_tunnel",
+  observe: async () => ({}),
+  create: (ctx, action) => replaceList(ctx, action.desired),
+  update: (ctx, action) => replaceList(ctx, action.desired),
+  delete: async () => {
+    throw new Error("split tunnel lists are never deleted, only replaced");
+  },
+};

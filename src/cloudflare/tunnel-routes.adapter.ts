@@ -1,48 +1,48 @@
 /** Tunnel routes (`teamnet/routes`): list live ones (all pages); apply actions. */
 import type Cloudflare from "cloudflare";
 import type { ObservedTunnelRoute } from "../domain/model";
-import type { Action } from "../domain/plan/actions";
+import type { RenderedTunnelRoute } from "../domain/plan/actions";
+import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
+import { listAllPages } from "./paging";
 import { MAX_PER_PAGE } from "./tunnels.adapter";
 
-/** Lists the account's live tunnel routes, every page. */
-export async function listTunnelRoutes(
+/** Lists the account's live tunnel routes, every page (ceil(n / MAX_PER_PAGE) calls). */
+async function listTunnelRoutes(
   client: Cloudflare,
   accountId: string,
 ): Promise<ObservedTunnelRoute[]> {
-  const routes: ObservedTunnelRoute[] = [];
-  for await (const r of client.zeroTrust.networks.routes.list({
-    account_id: accountId,
-    is_deleted: false,
-    per_page: MAX_PER_PAGE,
-  })) {
-    if (r.id !== undefined && r.network !== undefined) {
-      routes.push({
-        cloudflareId: r.id,
-        network: r.network,
-        tunnelCloudflareId: r.tunnel_id ?? "",
-        virtualNetworkCloudflareId: r.virtual_network_id ?? "",
-        comment: r.comment ?? "",
-      });
-    }
-  }
-  return routes;
+  const items = await listAllPages(
+    MAX_PER_PAGE,
+    (page) =>
+      client.zeroTrust.networks.routes.list({
+        account_id: accountId,
+        is_deleted: false,
+        per_page: MAX_PER_PAGE,
+        page,
+      }),
+    (r) => r.id,
+  );
+  return items.flatMap((r) =>
+    r.id === undefined || r.network === undefined
+      ? []
+      : [
+          {
+            cloudflareId: r.id,
+            network: r.network,
+            tunnelCloudflareId: r.tunnel_id ?? "",
+            virtualNetworkCloudflareId: r.virtual_network_id ?? "",
+            comment: r.comment ?? "",
+          },
+        ],
+  );
 }
 
-/** Applies one route action; returns the Cloudflare id. A null vnet means the account default. */
-export async function applyTunnelRoute(
-  ctx: ApplyContext,
-  action: Action<"tunnel_route">,
-): Promise<string> {
-  const api = ctx.client.zeroTrust.networks.routes;
-  const account_id = ctx.accountId;
-  if (action.op === "delete") {
-    await api.delete(action.cloudflareId, { account_id });
-    return action.cloudflareId;
-  }
-  const { network, tunnelKey, virtualNetworkKey, comment } = action.desired;
-  const body = {
-    account_id,
+/** The body of a create or edit; a null virtual network means the account's default. */
+function routeBody(ctx: ApplyContext, desired: RenderedTunnelRoute) {
+  const { network, tunnelKey, virtualNetworkKey, comment } = desired;
+  return {
+    account_id: ctx.accountId,
     network,
     comment,
     tunnel_id: ctx.resolve("tunnel", tunnelKey),
@@ -51,10 +51,31 @@ export async function applyTunnelRoute(
         ? ctx.defaultVirtualNetworkId
         : ctx.resolve("virtual_network", virtualNetworkKey),
   };
-  if (action.op === "create") {
-    const created = await api.create(body);
-    return created.id ?? "";
-  }
-  await api.edit(action.cloudflareId, body);
-  return action.cloudflareId;
 }
+
+/** Tunnel routes: listed by pages of MAX_PER_PAGE; one request per write. */
+export const tunnelRouteAdapter: KindAdapter<"tunnel_route"> = {
+  kind: "tunnel_route",
+  observe: async (client, accountId) => ({
+    tunnelRoutes: await listTunnelRoutes(client, accountId),
+  }),
+  async create(ctx, action) {
+    const created = await ctx.client.zeroTrust.networks.routes.create(
+      routeBody(ctx, action.desired),
+    );
+    return created.id ?? "";
+  },
+  async update(ctx, action) {
+    await ctx.client.zeroTrust.networks.routes.edit(
+      action.cloudflareId,
+      routeBody(ctx, action.desired),
+    );
+    return action.cloudflareId;
+  },
+  async delete(ctx, action) {
+    await ctx.client.zeroTrust.networks.routes.delete(action.cloudflareId, {
+      account_id: ctx.accountId,
+    });
+    return action.cloudflareId;
+  },
+};

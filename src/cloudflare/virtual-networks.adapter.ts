@@ -1,11 +1,10 @@
 /** Virtual networks (`teamnet/virtual_networks`): list live ones; apply actions. */
 import type Cloudflare from "cloudflare";
 import type { ObservedVirtualNetwork } from "../domain/model";
-import type { Action } from "../domain/plan/actions";
-import type { ApplyContext } from "./apply-context";
+import type { KindAdapter } from "./adapter";
 
 /** Lists the account's live virtual networks (a single-page list: one request). */
-export async function listVirtualNetworks(
+async function listVirtualNetworks(
   client: Cloudflare,
   accountId: string,
 ): Promise<ObservedVirtualNetwork[]> {
@@ -21,36 +20,36 @@ export async function listVirtualNetworks(
   }));
 }
 
-/** Applies one virtual network action; returns the Cloudflare id of the object. */
-export async function applyVirtualNetwork(
-  ctx: ApplyContext,
-  action: Action<"virtual_network">,
-): Promise<string> {
-  const api = ctx.client.zeroTrust.networks.virtualNetworks;
-  const account_id = ctx.accountId;
-  switch (action.op) {
-    case "create": {
-      const { name, comment, isDefault } = action.desired;
-      const created = await api.create({
-        account_id,
-        name,
-        comment,
-        is_default_network: isDefault,
-      });
-      return created.id;
-    }
-    case "update": {
-      const { name, comment, isDefault } = action.desired;
-      await api.edit(action.cloudflareId, {
-        account_id,
-        name,
-        comment,
-        is_default_network: isDefault,
-      });
-      return action.cloudflareId;
-    }
-    case "delete":
-      await api.delete(action.cloudflareId, { account_id });
-      return action.cloudflareId;
-  }
-}
+/** Virtual networks: one list call, one request per write. */
+export const virtualNetworkAdapter: KindAdapter<"virtual_network"> = {
+  kind: "virtual_network",
+  observe: async (client, accountId) => ({
+    virtualNetworks: await listVirtualNetworks(client, accountId),
+  }),
+  async create(ctx, action) {
+    const { name, comment, isDefault } = action.desired;
+    const created = await ctx.client.zeroTrust.networks.virtualNetworks.create({
+      account_id: ctx.accountId,
+      name,
+      comment,
+      is_default_network: isDefault,
+    });
+    return created.id;
+  },
+  async update(ctx, action) {
+    const { name, comment, isDefault } = action.desired;
+    await ctx.client.zeroTrust.networks.virtualNetworks.edit(action.cloudflareId, {
+      account_id: ctx.accountId,
+      name,
+      comment,
+      is_default_network: isDefault,
+    });
+    return action.cloudflareId;
+  },
+  async delete(ctx, action) {
+    await ctx.client.zeroTrust.networks.virtualNetworks.delete(action.cloudflareId, {
+      account_id: ctx.accountId,
+    });
+    return action.cloudflareId;
+  },
+};

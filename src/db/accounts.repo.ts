@@ -2,6 +2,7 @@
 import { and, asc, eq, lte } from "drizzle-orm";
 import type { AccountMode } from "../domain/model";
 import type { QuotaOverrides } from "../domain/quotas";
+import { type Actor, newAuditRow } from "./audit-log.repo";
 import type { Db } from "./client";
 import { insertIfLanded } from "./guarded-insert";
 import { accounts, auditLog } from "./schema";
@@ -53,7 +54,7 @@ export async function insertAccount(
   db: Db,
   account: Omit<AccountRecord, "version" | "updatedAtMs">,
   apiTokenCiphertext: string,
-  actor: string,
+  actor: Actor,
 ): Promise<AccountRecord> {
   const { limits, ...fields } = account;
   const row = {
@@ -97,23 +98,22 @@ function auditView(account: AccountRecord, tokenChanged: boolean) {
 
 function auditEntry(
   accountId: string,
-  actor: string,
+  actor: Actor,
   action: string,
   before: unknown,
   after: unknown,
   atMs: number,
 ) {
-  return {
-    id: crypto.randomUUID(),
-    accountId,
+  return newAuditRow({
+    scope: accountId,
     actor,
     action,
     kind: "account",
     objectId: accountId,
-    beforeJson: before === null ? null : JSON.stringify(before),
-    afterJson: JSON.stringify(after),
+    before,
+    after,
     atMs,
-  };
+  });
 }
 
 /** The account, or undefined. */
@@ -146,7 +146,7 @@ export async function updateAccount(
   > & {
     apiTokenCiphertext?: string;
   },
-  actor: string,
+  actor: Actor,
   nowMs: number,
 ): Promise<AccountRecord | undefined> {
   const { apiTokenCiphertext, ...visible } = changes;
@@ -192,5 +192,10 @@ export async function listDueAccounts(
 
 /** Sets when the account is next due. */
 export async function scheduleAccount(db: Db, accountId: string, atMs: number): Promise<void> {
-  await db.update(accounts).set({ nextReconcileAtMs: atMs }).where(eq(accounts.id, accountId));
+  await scheduleAccountStatement(db, accountId, atMs);
+}
+
+/** The statement scheduleAccount runs, for a batch with other writes. */
+export function scheduleAccountStatement(db: Db, accountId: string, atMs: number) {
+  return db.update(accounts).set({ nextReconcileAtMs: atMs }).where(eq(accounts.id, accountId));
 }

@@ -5,6 +5,7 @@
  */
 import { and, asc, count, eq, gt, isNull, or } from "drizzle-orm";
 import type { DesiredObject, DesiredState, Kind, SpecByKind, SyncState } from "../domain/model";
+import { type Actor, newAuditRow } from "./audit-log.repo";
 import type { Db } from "./client";
 import { insertIfLanded } from "./guarded-insert";
 import type { CursorPosition } from "./pagination";
@@ -21,11 +22,7 @@ export interface StoredObject<K extends Kind = Kind> extends DesiredObject<K> {
   updatedAtMs: number;
 }
 
-/** Who made a change, for the audit log. */
-export interface Actor {
-  /** e.g. `api-key:admin`, `reconciler`. */
-  name: string;
-}
+export type { Actor } from "./audit-log.repo";
 
 type Row = typeof desiredObjects.$inferSelect;
 
@@ -65,17 +62,16 @@ function auditEntry(
   after: unknown,
   nowMs: number,
 ) {
-  return {
-    id: crypto.randomUUID(),
-    accountId,
-    actor: actor.name,
+  return newAuditRow({
+    scope: accountId,
+    actor,
     action,
     kind,
     objectId,
-    beforeJson: before === undefined ? null : JSON.stringify(before),
-    afterJson: after === undefined ? null : JSON.stringify(after),
+    before,
+    after,
     atMs: nowMs,
-  };
+  });
 }
 
 /** The audit insert of a write to the object, landing only if that write did. */
@@ -178,7 +174,14 @@ export function listObjects<K extends Kind>(
 export async function insertObject<K extends Kind>(
   db: Db,
   accountId: string,
-  input: { kind: K; id: string; spec: SpecByKind[K]; naturalKey: string | null },
+  input: {
+    kind: K;
+    id: string;
+    spec: SpecByKind[K];
+    naturalKey: string | null;
+    /** The Cloudflare object it adopts (import), whose marker the next run adds. */
+    cloudflareId?: string;
+  },
   actor: Actor,
   nowMs: number,
 ): Promise<StoredObject<K>> {
@@ -190,7 +193,7 @@ export async function insertObject<K extends Kind>(
     specJson: JSON.stringify(input.spec),
     version: 1,
     syncState: "pending",
-    cloudflareId: null,
+    cloudflareId: input.cloudflareId ?? null,
     lastError: null,
     syncedVersion: null,
     syncedAtMs: null,

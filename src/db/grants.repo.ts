@@ -61,7 +61,7 @@ export interface GrantEventRecord {
   event: string;
   fromState: GrantState | null;
   toState: GrantState;
-  /** e.g. `api-key:admin`, `rule:<id>`, `clock`. */
+  /** e.g. `key:<name>`, `access:<email>`, `rule:<id>`, `clock`. */
   actor: string;
   reason: string | null;
   atMs: number;

@@ -1,5 +1,5 @@
-/** Run records: one per reconcile or plan, written at start and finished in a `finally`. */
-import { and, desc, eq, lt, or } from "drizzle-orm";
+/** Run records: one per reconcile, written once when the run ends, in the run's record batch. */
+import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import type { Db } from "./client";
 import type { CursorPosition } from "./pagination";
 import { runs } from "./schema";
@@ -91,10 +91,39 @@ function fromRow(row: Row): RunRecord {
   };
 }
 
-/** Inserts or replaces a run record. */
-export async function saveRun(db: Db, run: RunRecord): Promise<void> {
+/** The statement that inserts or replaces a run record, for a batch with the run's other writes. */
+export function saveRunStatement(db: Db, run: RunRecord) {
   const row = toRow(run);
-  await db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: row });
+  return db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: row });
+}
+
+/**
+ * The statement that trims the account's run history: runs started before `startedBeforeMs` and
+ * runs past the newest `keep` go. Part of every run's record batch, so history stays bounded
+ * per account through the account's own index, without a scan of every account's runs.
+ */
+export function trimRunsStatement(
+  db: Db,
+  accountId: string,
+  startedBeforeMs: number,
+  keep: number,
+) {
+  const beyondNewest = db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(eq(runs.accountId, accountId))
+    .orderBy(desc(runs.startedAtMs), desc(runs.id))
+    // SQLite takes OFFSET only after a LIMIT; this one bounds nothing in practice.
+    .limit(1_000_000_000)
+    .offset(keep);
+  return db
+    .delete(runs)
+    .where(
+      and(
+        eq(runs.accountId, accountId),
+        or(lt(runs.startedAtMs, startedBeforeMs), inArray(runs.id, beyondNewest)),
+      ),
+    );
 }
 
 /** One run of the account, or undefined. */

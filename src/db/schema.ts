@@ -4,14 +4,23 @@
  * tunnel's name) lets SQLite reject duplicates without a read-then-write race.
  * This file must not import from `cloudflare:*` (drizzle-kit loads it in Node).
  */
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+export { accessRoleBindings, apiKeys } from "./schema/identity";
 
 export const accounts = sqliteTable("accounts", {
   /** Cloudflare account id, 32 hex characters. */
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   mode: text("mode", { enum: ["enforce", "observe"] }).notNull(),
-  /** AES-GCM ciphertext of the API token, base64url, with its 12-byte IV prepended. */
+  /** The API token, sealed (lib/key-ring: `<key version>:<base64url(iv || ciphertext)>`). */
   apiTokenCiphertext: text("api_token_ciphertext").notNull(),
   reconcileIntervalS: integer("reconcile_interval_s").notNull(),
   nextReconcileAtMs: integer("next_reconcile_at_ms").notNull(),
@@ -83,12 +92,24 @@ export const runs = sqliteTable(
   (t) => [index("runs_account_started").on(t.accountId, t.startedAtMs, t.id)],
 );
 
+/**
+ * Audit entries, hash-chained per scope (`account_id`, or `*` for identity writes): in insertion
+ * order each entry stores the previous entry's hash and its own, filled by the sealer right after
+ * the write (see audit-log.repo.ts).
+ */
 export const auditLog = sqliteTable(
   "audit_log",
   {
     id: text("id").primaryKey(),
     accountId: text("account_id").notNull(),
+    /** Key name (`key:<name>`), Access email (`access:<email>`) or `bootstrap-admin`. */
     actor: text("actor").notNull(),
+    /** The request that made the write, or null for background work. */
+    requestId: text("request_id"),
+    /** SHA-256 hex of the previous entry of the scope; null until sealed. */
+    prevHash: text("prev_hash"),
+    /** SHA-256 hex of prev_hash and this entry's fields; null until sealed. */
+    hash: text("hash"),
     action: text("action").notNull(),
     kind: text("kind").notNull(),
     objectId: text("object_id").notNull(),
@@ -96,7 +117,10 @@ export const auditLog = sqliteTable(
     afterJson: text("after_json"),
     atMs: integer("at_ms").notNull(),
   },
-  (t) => [index("audit_log_account_at").on(t.accountId, t.atMs, t.id)],
+  (t) => [
+    index("audit_log_account_at").on(t.accountId, t.atMs, t.id),
+    index("audit_log_account_hash").on(t.accountId, t.hash),
+  ],
 );
 
 /**
@@ -231,10 +255,40 @@ export const grantSettings = sqliteTable("grant_settings", {
   accountId: text("account_id")
     .primaryKey()
     .references(() => accounts.id, { onDelete: "cascade" }),
-  /** AES-GCM ciphertext of the HMAC secret, as sealSecret writes it. */
+  /** The current HMAC secret, sealed (lib/key-ring: `<key version>:<base64url>`). */
   callbackSecretCiphertext: text("callback_secret_ciphertext").notNull(),
+  /** The secret it replaced, sealed; still signs (beside the current one) until the time below. */
+  previousCallbackSecretCiphertext: text("previous_callback_secret_ciphertext"),
+  /** When the previous secret stops signing, epoch ms; null when there is none. */
+  previousCallbackSecretUntilMs: integer("previous_callback_secret_until_ms"),
+  /** JSON array of ports other than 443 that callback URLs of the account may use. */
+  callbackAllowedPortsJson: text("callback_allowed_ports_json").notNull().default("[]"),
   updatedAtMs: integer("updated_at_ms").notNull(),
 });
+
+/**
+ * One callback receiver per ticket system: its own signing secret, so one ticketing system can
+ * neither verify nor forge another's callbacks. Grants of a system without a row are signed with
+ * the account's secret in grant_settings.
+ */
+export const callbackReceivers = sqliteTable(
+  "callback_receivers",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** The grants' `ticket.system` this receiver takes. */
+    ticketSystem: text("ticket_system").notNull(),
+    /** The current HMAC secret, sealed (lib/key-ring). */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    /** The secret it replaced, sealed; still signs until the time below. */
+    previousSecretCiphertext: text("previous_secret_ciphertext"),
+    /** When the previous secret stops signing, epoch ms; null when there is none. */
+    previousSecretUntilMs: integer("previous_secret_until_ms"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.ticketSystem] })],
+);
 
 /**
  * Idempotency keys of POST requests, scoped by account and route. A key is reserved before the

@@ -34,14 +34,14 @@ const whereAt = (accountId: string, u: SyncUpdate) =>
     eq(desiredObjects.version, u.version),
   );
 
-/** Writes the updates in one batch. `nowMs` stamps `synced_at_ms`. */
-export async function recordSyncUpdates(
+/** The statements that write the updates, for one batch. `nowMs` stamps `synced_at_ms`. */
+export function syncUpdateStatements(
   db: Db,
   accountId: string,
   updates: SyncUpdate[],
   nowMs: number,
-): Promise<void> {
-  const statements = updates.map((u) =>
+) {
+  return updates.map((u) =>
     u.purge
       ? db
           .delete(desiredObjects)
@@ -62,10 +62,58 @@ export async function recordSyncUpdates(
           })
           .where(whereAt(accountId, u)),
   );
-  const [first, ...rest] = statements;
-  if (first !== undefined) {
-    await db.batch([first, ...rest]);
+}
+
+/** What a desired object's row says about its sync now, to compare a run's update with. */
+interface CurrentStatus {
+  syncState: SyncState;
+  cloudflareId: string | null;
+  lastError: string | null;
+  syncedVersion: number | null;
+  observedJson: string | null;
+}
+
+function isUnchanged(u: SyncUpdate, now: CurrentStatus | undefined): boolean {
+  return (
+    now !== undefined &&
+    !u.purge &&
+    u.createRequestedAtMs === undefined &&
+    u.syncState === now.syncState &&
+    (u.cloudflareId === undefined || u.cloudflareId === now.cloudflareId) &&
+    (u.lastError === undefined || u.lastError === now.lastError) &&
+    (!u.isSynced || now.syncedVersion === u.version) &&
+    (u.observed === undefined ||
+      (u.observed === null ? null : JSON.stringify(u.observed)) === now.observedJson)
+  );
+}
+
+/**
+ * The updates that change something: a run that found everything as it was writes no status
+ * row (`synced_at_ms` keeps the time the object was first confirmed at its version).
+ */
+export async function changedSyncUpdates(
+  db: Db,
+  accountId: string,
+  updates: SyncUpdate[],
+): Promise<SyncUpdate[]> {
+  if (updates.length === 0) {
+    return [];
   }
+  const rows = await db
+    .select({
+      kind: desiredObjects.kind,
+      id: desiredObjects.id,
+      version: desiredObjects.version,
+      syncState: desiredObjects.syncState,
+      cloudflareId: desiredObjects.cloudflareId,
+      lastError: desiredObjects.lastError,
+      syncedVersion: desiredObjects.syncedVersion,
+      observedJson: desiredObjects.observedJson,
+    })
+    .from(desiredObjects)
+    .where(eq(desiredObjects.accountId, accountId));
+  const current = new Map(rows.map((r) => [`${r.kind}/${r.id}/${r.version}`, r]));
+  return updates.filter((u) => !isUnchanged(u, current.get(`${u.kind}/${u.id}/${u.version}`)));
 }
 
 /** Stamps that a create of the object is about to be sent (epoch ms), whatever its version. */

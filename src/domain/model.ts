@@ -5,6 +5,9 @@
  * once in src/cloudflare. Neither side carries SDK objects or database rows.
  */
 import type { GrantPolicySource } from "./grants/grant";
+import type { NetworkProtocol, PortRange } from "./ports";
+
+export type { NetworkProtocol, PortRange };
 
 /** Every kind of desired object tunnelplane reconciles, in dependency order. */
 export const KINDS = [
@@ -70,6 +73,11 @@ export interface SplitTunnelProfileSpec {
   auto: boolean;
   /** Entries the user lists: the whole list when `auto` is false, extra entries otherwise. */
   entries: SplitTunnelEntry[];
+  /**
+   * Most entries an `auto` list may hold, user entries included (absent: `DEFAULT_MAX_ENTRIES`,
+   * 1,000). A longer exact list is cut to fit, keeping every routed address in WARP.
+   */
+  maxEntries?: number;
 }
 
 /**
@@ -105,15 +113,6 @@ export interface ProxySettingsSpec {
   udp: boolean;
   icmp: boolean;
 }
-
-/** An inclusive port range; a single port has `from === to`. Ports are 1..65535. */
-export interface PortRange {
-  from: number;
-  to: number;
-}
-
-/** Layer 4 protocols a network policy can narrow to. */
-export type NetworkProtocol = "tcp" | "udp" | "icmp";
 
 /** A Gateway network (l4) policy in structured form. */
 export interface NetworkPolicySpec {

@@ -1,5 +1,5 @@
 /** The queue consumer: reconcile each account in the batch; a held lease retries the message. */
-import type { ReconcileDeps } from "./reconcile-account";
+import type { ReconcileDeps } from "./deps";
 import { reconcileAccount } from "./reconcile-account";
 import type { ReconcileMessage } from "./schedule";
 

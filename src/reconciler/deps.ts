@@ -1,8 +1,25 @@
-/** Builds a run's dependencies from the Worker environment. */
-import { readConfig } from "../config";
-import { createDb } from "../db/client";
-import { createLockClient } from "../lock/lock-client";
-import type { ReconcileDeps } from "./reconcile-account";
+/** What a run needs from the outside world, and building it from the Worker environment. */
+import type { CloudflareEndpoint } from "../cloudflare/client";
+import { type Config, readConfig } from "../config";
+import { createDb, type Db } from "../db/client";
+import { type KeyRing, loadKeyRing } from "../lib/key-ring";
+import { createLockClient, type LockClient } from "../lock/lock-client";
+
+/** Everything a run needs from the outside world. */
+export interface ReconcileDeps {
+  db: Db;
+  config: Config;
+  endpoint: CloudflareEndpoint;
+  lock: LockClient;
+  /** The key ring that opens sealed API tokens and callback secrets (see lib/key-ring). */
+  keyRing: () => Promise<KeyRing>;
+  /** The clock, epoch ms. */
+  nowMs: () => number;
+  /** Waits, for Retry-After and backoff. */
+  sleep: (ms: number) => Promise<void>;
+  /** Sends one grant callback request (global fetch in production). */
+  callbackFetch: (request: Request) => Promise<Response>;
+}
 
 /**
  * Real clock, real sleep, the emulator service binding when bound, else the configured URL.
@@ -20,7 +37,7 @@ export function createReconcileDeps(env: Env): ReconcileDeps {
       fetcher: env.CLOUDFLARE_API,
     },
     lock: createLockClient(env.ACCOUNT_LOCK),
-    tokenKey: env.TOKEN_ENCRYPTION_KEY,
+    keyRing: () => loadKeyRing(env),
     nowMs: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     callbackFetch: (request) => (callbacks ? callbacks.fetch(request) : fetch(request)),

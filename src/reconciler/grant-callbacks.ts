@@ -1,26 +1,31 @@
 /**
  * Grant callbacks: every state change is POSTed to the grant's `callback_url`, signed with
- * HMAC-SHA256 over `<timestamp>.<body>` under the account's callback secret:
+ * HMAC-SHA256 over `<timestamp>.<delivery id>.<event>.<body>`:
  *   X-Tunnelplane-Timestamp: <unix seconds>
- *   X-Tunnelplane-Signature: sha256=<hex>
- * A 2xx answer delivers; anything else is retried with backoff (see domain/grants/delivery).
- * Deliveries of one grant may arrive out of order after retries; the payload's `grant.version`
- * orders them.
+ *   X-Tunnelplane-Signature: v1=<hex>[,v1=<hex>]   (two while a replaced secret still overlaps)
+ * under the secret of the grant's receiver (its ticket system), else the account's secret.
+ * Sent only by the account's alarm, never inside an API request. The URL is checked again before
+ * each attempt; redirects are not followed (a 3xx is a failed attempt); an attempt that takes
+ * longer than CALLBACK_ATTEMPT_TIMEOUT_MS fails. The record keeps the status code, never the
+ * receiver's body or the network error's text. A failed attempt is retried with backoff (see
+ * domain/grants/delivery). Deliveries of one grant may arrive out of order after retries; the
+ * payload's `grant.version` orders them.
  */
+
+import { getSealedReceiverSecrets } from "../db/callback-receivers.repo";
 import {
+  type DeliveryAttempt,
   type DeliveryRecord,
   listDueDeliveries,
   recordDeliveryAttempt,
 } from "../db/grant-deliveries.repo";
-import { getSealedCallbackSecret } from "../db/grant-settings.repo";
+import { getGrantSettings, getSealedCallbackSecrets } from "../db/grant-settings.repo";
 import type { GrantRecord } from "../db/grants.repo";
+import { checkCallbackUrl, describeCallbackUrlError } from "../domain/grants/callback-url";
 import { nextDeliveryAttemptAtMs } from "../domain/grants/delivery";
-import { openSecret } from "../lib/crypto";
 import { hmacSha256Hex } from "../lib/hmac";
-import type { ReconcileDeps } from "./reconcile-account";
-
-/** How long one attempt may take before it counts as failed, ms. */
-const ATTEMPT_TIMEOUT_MS = 5_000;
+import { type KeyRing, openSecret } from "../lib/key-ring";
+import type { ReconcileDeps } from "./deps";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -48,47 +53,126 @@ export function grantCallbackPayload(grant: GrantRecord, occurredAtMs: number): 
   });
 }
 
-/** The signature header value for `body` sent at `timestampS` (unix seconds). */
-export async function signCallback(secret: string, timestampS: number, body: string) {
-  return `sha256=${await hmacSha256Hex(secret, `${timestampS}.${body}`)}`;
+/** What one delivery is signed over: everything a receiver acts on. */
+export function signedContent(
+  timestampS: number,
+  deliveryId: string,
+  event: string,
+  body: string,
+): string {
+  return `${timestampS}.${deliveryId}.${event}.${body}`;
 }
 
-async function attempt(deps: ReconcileDeps, delivery: DeliveryRecord, secret: string | null) {
+/**
+ * The `X-Tunnelplane-Signature` value: `v1=<hex HMAC-SHA256>` under each secret, comma-separated
+ * (the current secret first).
+ */
+export async function signCallback(
+  secrets: readonly string[],
+  timestampS: number,
+  delivery: Pick<DeliveryRecord, "id" | "event" | "payloadJson">,
+): Promise<string> {
+  const content = signedContent(timestampS, delivery.id, delivery.event, delivery.payloadJson);
+  const macs = await Promise.all(secrets.map((secret) => hmacSha256Hex(secret, content)));
+  return macs.map((mac) => `v1=${mac}`).join(",");
+}
+
+/** How one attempt ends: sent (with the answer's status) or not sent, and why, in our words. */
+type AttemptResult = DeliveryAttempt & { final: boolean };
+
+async function attempt(
+  deps: ReconcileDeps,
+  delivery: DeliveryRecord,
+  secrets: string[] | null,
+  allowedPorts: readonly number[],
+): Promise<AttemptResult> {
   const atMs = deps.nowMs();
-  if (secret === null) {
-    return { atMs, statusCode: null, error: "no callback secret is set for the account" };
+  if (secrets === null) {
+    return {
+      atMs,
+      statusCode: null,
+      error: "no callback secret is set for the account",
+      final: false,
+    };
   }
+  const target = checkCallbackUrl(delivery.url, allowedPorts);
+  if (!target.ok) {
+    const error = `callback URL refused: ${describeCallbackUrlError(target.error)}`;
+    return { atMs, statusCode: null, error, final: true };
+  }
+  const timeoutMs = deps.config.callbackAttemptTimeoutMs;
   const timestampS = Math.floor(atMs / 1000);
+  let response: Response;
   try {
-    const response = await deps.callbackFetch(
-      new Request(delivery.url, {
+    response = await deps.callbackFetch(
+      new Request(target.value.url, {
         method: "POST",
+        redirect: "manual",
         headers: {
           "Content-Type": "application/json",
           "X-Tunnelplane-Event": delivery.event,
           "X-Tunnelplane-Delivery": delivery.id,
           "X-Tunnelplane-Timestamp": `${timestampS}`,
-          "X-Tunnelplane-Signature": await signCallback(secret, timestampS, delivery.payloadJson),
+          "X-Tunnelplane-Signature": await signCallback(secrets, timestampS, delivery),
         },
         body: delivery.payloadJson,
-        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       }),
     );
-    await response.body?.cancel();
-    return {
-      atMs,
-      statusCode: response.status,
-      error: response.ok ? null : `the receiver answered ${response.status}`,
-    };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { atMs, statusCode: null, error: `no response: ${message}` };
+    // The error's own text may describe the receiver's network; only its kind is kept.
+    const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+    const reason = timedOut ? `no response within ${timeoutMs} ms` : "no response";
+    return { atMs, statusCode: null, error: reason, final: false };
   }
+  await response.body?.cancel();
+  const status = response.status;
+  const error =
+    status >= 300 && status < 400
+      ? "redirects are not followed"
+      : response.ok
+        ? null
+        : "the receiver did not answer 2xx";
+  return { atMs, statusCode: status, error, final: false };
+}
+
+/** The ticket system of the grant a delivery reports on, from its stored payload. */
+function ticketSystemOf(delivery: DeliveryRecord): string {
+  return (JSON.parse(delivery.payloadJson) as { grant: { ticket: { system: string } } }).grant
+    .ticket.system;
+}
+
+/**
+ * The secrets that sign for a ticket system now: its receiver's when it has one, else the
+ * account's; null when neither is set.
+ */
+async function openSecrets(
+  deps: ReconcileDeps,
+  accountId: string,
+  ticketSystem: string,
+  ring: KeyRing,
+): Promise<string[] | null> {
+  const nowMs = deps.nowMs();
+  const receiver = await getSealedReceiverSecrets(deps.db, accountId, ticketSystem, nowMs);
+  const sealed = receiver ?? (await getSealedCallbackSecrets(deps.db, accountId, nowMs));
+  if (sealed === undefined) {
+    return null;
+  }
+  const context = {
+    accountId,
+    purpose: "callback-secret",
+    ...(receiver === undefined ? {} : { scope: ticketSystem }),
+  } as const;
+  const current = await openSecret(ring, sealed.current, context);
+  return sealed.previous === null
+    ? [current]
+    : [current, await openSecret(ring, sealed.previous, context)];
 }
 
 /**
  * Sends every delivery of the account that is due now, one attempt each, and records the
- * outcome (delivered, retry at the backoff time, or failed after the last attempt).
+ * outcome (delivered, retry at the backoff time, or failed after the last attempt or when the
+ * URL is refused).
  * @returns the number of deliveries attempted.
  */
 export async function deliverDueCallbacks(deps: ReconcileDeps, accountId: string): Promise<number> {
@@ -96,12 +180,26 @@ export async function deliverDueCallbacks(deps: ReconcileDeps, accountId: string
   if (due.length === 0) {
     return 0;
   }
-  const sealed = await getSealedCallbackSecret(deps.db, accountId);
-  const secret = sealed === undefined ? null : await openSecret(sealed, deps.tokenKey);
+  const [ring, settings] = await Promise.all([
+    deps.keyRing(),
+    getGrantSettings(deps.db, accountId),
+  ]);
+  const secretsBySystem = new Map<string, string[] | null>();
   for (const delivery of due) {
-    const result = await attempt(deps, delivery, secret);
+    const system = ticketSystemOf(delivery);
+    let secrets = secretsBySystem.get(system);
+    if (secrets === undefined) {
+      secrets = await openSecrets(deps, accountId, system, ring);
+      secretsBySystem.set(system, secrets);
+    }
+    const { final, ...result } = await attempt(
+      deps,
+      delivery,
+      secrets,
+      settings?.callbackAllowedPorts ?? [],
+    );
     const nextAttemptAtMs =
-      result.error === null
+      result.error === null || final
         ? null
         : nextDeliveryAttemptAtMs(delivery.attempts.length + 1, result.atMs);
     await recordDeliveryAttempt(deps.db, accountId, delivery, result, {

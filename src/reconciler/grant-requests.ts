@@ -2,7 +2,8 @@
  * What happens when a grant is requested or decided through the API: approval rules and the
  * path check decide a new request; operators approve, reject, revoke, cancel; then the grant is
  * settled at once (a started grant's policy is created and an ended one's removed by a reconcile
- * run, callbacks are sent) rather than at the next cron tick.
+ * run) rather than at the next cron tick. Callbacks are only recorded here: the account's alarm,
+ * armed for now, sends them after the response.
  */
 import { listAllApprovalRules } from "../db/grant-approval-rules.repo";
 import {
@@ -16,6 +17,7 @@ import type { GrantRequest } from "../domain/grants/grant";
 import type { GrantEvent } from "../domain/grants/lifecycle";
 import { describePathProblem } from "../domain/grants/path-check";
 import type { Result } from "../domain/result";
+import type { ReconcileDeps } from "./deps";
 import { grantCallbackPayload } from "./grant-callbacks";
 import { checkGrantInDesired } from "./grant-check";
 import { runGrantTimers } from "./grant-timers";
@@ -25,7 +27,6 @@ import {
   type TransitionFailure,
   versionedId,
 } from "./grant-transitions";
-import type { ReconcileDeps } from "./reconcile-account";
 
 /** A new request as the API validated it. */
 export interface NewGrant extends GrantRequest {
@@ -34,8 +35,8 @@ export interface NewGrant extends GrantRequest {
 }
 
 /**
- * Activates what is due, reconciles when a grant's policy is behind its state, sends due
- * callbacks and arms the account's alarm for the next grant timer.
+ * Activates what is due, reconciles when a grant's policy is behind its state, and arms the
+ * account's alarm for the next grant timer (now, when a callback is due).
  */
 export async function settleGrants(deps: ReconcileDeps, accountId: string): Promise<void> {
   const outcome = await runGrantTimers(deps, accountId, "api");

@@ -1,15 +1,15 @@
 /**
  * The work of an account's grant alarm (AccountLock.alarm): make the clock's due transitions,
  * reconcile when a grant started or ended (so its policy appears or goes within seconds), send
- * due callbacks, and say when to fire next. Idempotent: an early or repeated fire does nothing
+ * due callbacks (only when the alarm runs it), and say when to fire next. Idempotent: an early or repeated fire does nothing
  * that has not come due.
  */
 import { listGrantsWithPolicies } from "../db/grants.repo";
+import type { ReconcileDeps } from "./deps";
 import { nextGrantTimerAtMs } from "./grant-alarm";
 import { deliverDueCallbacks } from "./grant-callbacks";
 import { applyDueClockEvents } from "./grant-transitions";
-import type { ReconcileDeps } from "./reconcile-account";
-import { reconcileAccount } from "./reconcile-account";
+import { laneOf, reconcileAccount } from "./reconcile-account";
 
 /** What one alarm did, and when the next is due (epoch ms, or null). */
 export interface GrantTimerOutcome {
@@ -37,17 +37,24 @@ export async function runGrantTimers(
   let reconciled: GrantTimerOutcome["reconciled"] = "skipped";
   let heldRetryAtMs: number | null = null;
   const withPolicies = await listGrantsWithPolicies(deps.db, accountId);
-  const policyBehind = withPolicies.some((g) =>
-    g.state === "active" ? g.policySyncState !== "synced" : g.policyCloudflareId !== null,
+  const activeBehind = withPolicies.some(
+    (g) => g.state === "active" && g.policySyncState !== "synced",
   );
-  if (policyBehind) {
-    const outcome = await reconcileAccount(deps, accountId, trigger);
+  const endedBehind = withPolicies.some(
+    (g) => g.state !== "active" && g.policyCloudflareId !== null,
+  );
+  if (activeBehind || endedBehind) {
+    // Removing an ended grant's access goes first in the account's budget, asked or not.
+    const lane = endedBehind ? "revocation" : laneOf(trigger);
+    const outcome = await reconcileAccount(deps, accountId, trigger, lane);
     reconciled = outcome.status === "held" ? "held" : "done";
     if (outcome.status === "held") {
       heldRetryAtMs = deps.nowMs() + Math.max(outcome.retryAfterMs, HELD_RETRY_MS);
     }
   }
-  const deliveries = await deliverDueCallbacks(deps, accountId);
+  // An API request only records its deliveries: the alarm it arms sends them, so a slow
+  // receiver never holds up the request.
+  const deliveries = trigger === "alarm" ? await deliverDueCallbacks(deps, accountId) : 0;
   const next = await nextGrantTimerAtMs(deps.db, accountId, deps.nowMs());
   const nextAtMs =
     heldRetryAtMs === null ? next : next === null ? heldRetryAtMs : Math.min(next, heldRetryAtMs);

@@ -27,7 +27,7 @@ import { grantCallbackPayload } from "./grant-callbacks";
 /** Who is acting: a role for the state machine and a name for the audit trail. */
 export interface GrantActor {
   role: GrantActorRole;
-  /** e.g. `api-key:admin`, `rule:<id>`, `clock`. */
+  /** e.g. `key:<name>`, `access:<email>`, `rule:<id>`, `clock`. */
   name: string;
 }
 

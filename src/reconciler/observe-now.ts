@@ -1,28 +1,28 @@
 /**
  * One observation of an account outside a run, for read-only questions about what Cloudflare
- * holds now (explain on the observed state, import). No lease is taken and nothing is written;
+ * holds now (explain on the observed state, import). No lease is taken and nothing is written
+ * (only a run writes to Cloudflare);
  * it costs what a run's observation costs (about 9 requests) and is retried like one.
  */
-import type Cloudflare from "cloudflare";
 import { createCloudflareClient, SubrequestBudget } from "../cloudflare/client";
 import { toUpstreamError } from "../cloudflare/errors";
-import { observeAccount } from "../cloudflare/observe";
+import { observeAccount } from "../cloudflare/registry";
 import { getSealedApiToken } from "../db/accounts.repo";
 import type { ObservedState } from "../domain/model";
-import { openSecret } from "../lib/crypto";
-import type { ReconcileDeps } from "./reconcile-account";
+import { openSecret } from "../lib/key-ring";
+import type { ReconcileDeps } from "./deps";
+import { createRunGate } from "./rate-gate";
 import { defaultRetryPolicy, withRetry } from "./retry";
 
 /** What an observation gave. */
 export type ObserveOutcome =
-  | { status: "observed"; observed: ObservedState; client: Cloudflare }
+  | { status: "observed"; observed: ObservedState }
   | { status: "not-found" }
   | { status: "upstream-failed"; message: string };
 
 /**
  * Observes the account now with its own API token and the run's subrequest budget.
- * @returns the observed state and the client used (for a follow-up write such as an adoption),
- *   `not-found` for an unknown account, `upstream-failed` when Cloudflare keeps failing.
+ * @returns the observed state, `not-found` for an unknown account, `upstream-failed` when Cloudflare keeps failing.
  */
 export async function observeAccountNow(
   deps: ReconcileDeps,
@@ -33,17 +33,21 @@ export async function observeAccountNow(
     return { status: "not-found" };
   }
   const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
+  const gate = createRunGate(deps, accountId, "requested");
   const client = createCloudflareClient(
-    await openSecret(sealed, deps.tokenKey),
+    await openSecret(await deps.keyRing(), sealed, { accountId, purpose: "api-token" }),
     deps.endpoint,
     budget,
+    gate,
   );
   try {
     const observed = await withRetry(defaultRetryPolicy(deps.sleep), () =>
-      observeAccount(client, accountId),
+      observeAccount(client, accountId, { accountId, objects: [] }),
     );
-    return { status: "observed", observed, client };
+    return { status: "observed", observed };
   } catch (error) {
     return { status: "upstream-failed", message: toUpstreamError(error).message };
+  } finally {
+    await gate.close();
   }
 }

@@ -1,52 +1,43 @@
 /**
- * One reconcile run for one account: take the lease -> observe -> plan -> apply (unless the
- * account is in observe mode) -> record the run and each object's status -> release. The run
- * record is written in a `finally`, success or not.
+ * One reconcile run for one account, a pipeline of values read top to bottom: take the lease ->
+ * load desired -> observe -> plan (pure) -> apply (what the mode allows) -> summarise (pure) ->
+ * record (one D1 batch) -> release. Each step returns what the next needs; nothing is mutated
+ * along the way. This is the only code that writes to Cloudflare.
  */
-import { applyAction } from "../cloudflare/apply";
-import type { ApplyContext } from "../cloudflare/apply-context";
+import type Cloudflare from "cloudflare";
 import {
   BudgetExhaustedError,
-  type CloudflareEndpoint,
+  type CallGate,
+  CallsHeldError,
   createCloudflareClient,
   SubrequestBudget,
 } from "../cloudflare/client";
-import { withEnrollment } from "../cloudflare/enrollment.adapter";
 import { toUpstreamError } from "../cloudflare/errors";
-import { observeAccount } from "../cloudflare/observe";
-import type { Config } from "../config";
-import { getAccount, getSealedApiToken, scheduleAccount } from "../db/accounts.repo";
-import type { Db } from "../db/client";
-import { loadDesiredWithGrants } from "../db/grants.repo";
-import { type RunAction, type RunRecord, saveRun } from "../db/runs.repo";
-import { recordCreateRequested, recordSyncUpdates } from "../db/sync-status.repo";
-import type { DesiredState, Kind, ObservedState } from "../domain/model";
-import type { Action, Plan } from "../domain/plan/actions";
+import { observeAccount } from "../cloudflare/registry";
+import {
+  type AccountRecord,
+  getAccount,
+  getSealedApiToken,
+  scheduleAccountStatement,
+} from "../db/accounts.repo";
+import { listGrantsWithPolicies, loadDesiredWithGrants } from "../db/grants.repo";
+import { type RunRecord, saveRunStatement, trimRunsStatement } from "../db/runs.repo";
+import { changedSyncUpdates, type SyncUpdate, syncUpdateStatements } from "../db/sync-status.repo";
+import type { DesiredState, ObservedState } from "../domain/model";
+import type { Plan } from "../domain/plan/actions";
+import { actionsToSend } from "../domain/plan/mode";
 import { planAccount } from "../domain/plan/plan";
-import { openSecret } from "../lib/crypto";
-import type { LockClient } from "../lock/lock-client";
+import type { Lane } from "../domain/rate-budget";
+import { openSecret } from "../lib/key-ring";
+import { applyPlan } from "./apply-plan";
+import type { ReconcileDeps } from "./deps";
 import { armGrantTimer } from "./grant-alarm";
-import { deliverDueCallbacks } from "./grant-callbacks";
 import { recordGrantRunOutcomes } from "./grant-outcomes";
 import { applyDueClockEvents } from "./grant-transitions";
-import { syncUpdatesFor, toRunAction } from "./outcomes";
-import { defaultRetryPolicy, type RetryPolicy, withRetry } from "./retry";
-
-/** Everything a run needs from the outside world. */
-export interface ReconcileDeps {
-  db: Db;
-  config: Config;
-  endpoint: CloudflareEndpoint;
-  lock: LockClient;
-  /** TOKEN_ENCRYPTION_KEY, base64. */
-  tokenKey: string;
-  /** The clock, epoch ms. */
-  nowMs: () => number;
-  /** Waits, for Retry-After and backoff. */
-  sleep: (ms: number) => Promise<void>;
-  /** Sends one grant callback request (global fetch in production). */
-  callbackFetch: (request: Request) => Promise<Response>;
-}
+import { syncUpdatesFor } from "./outcomes";
+import { createRunGate } from "./rate-gate";
+import { defaultRetryPolicy, withRetry } from "./retry";
+import { continueAtOf, type RunHeader, type StepsOutcome, summariseRun } from "./summarise";
 
 /** What became of a reconcile request. */
 export type ReconcileOutcome =
@@ -61,12 +52,35 @@ export type DryRunOutcome =
   | { status: "upstream-failed"; message: string };
 
 /** The SDK client for an account (its token opened from D1), or undefined for no account. */
-export async function clientFor(deps: ReconcileDeps, accountId: string, budget: SubrequestBudget) {
+export async function clientFor(
+  deps: ReconcileDeps,
+  accountId: string,
+  budget: SubrequestBudget,
+  gate?: CallGate,
+): Promise<Cloudflare | undefined> {
   const sealed = await getSealedApiToken(deps.db, accountId);
   if (sealed === undefined) {
     return undefined;
   }
-  return createCloudflareClient(await openSecret(sealed, deps.tokenKey), deps.endpoint, budget);
+  return createCloudflareClient(
+    await openSecret(await deps.keyRing(), sealed, { accountId, purpose: "api-token" }),
+    deps.endpoint,
+    budget,
+    gate,
+  );
+}
+
+/** The budget lane of a trigger: grant timers (expiry) first, then asked-for runs, then sweeps. */
+export function laneOf(trigger: RunRecord["trigger"]): Lane {
+  switch (trigger) {
+    case "alarm":
+      return "revocation";
+    case "api":
+      return "requested";
+    case "cron":
+    case "queue":
+      return "sweep";
+  }
 }
 
 /** Observes and plans without the lease and without writing anything. */
@@ -75,26 +89,36 @@ export async function planAccountNow(
   accountId: string,
 ): Promise<DryRunOutcome> {
   const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
-  const client = await clientFor(deps, accountId, budget);
+  const gate = createRunGate(deps, accountId, "requested");
+  const client = await clientFor(deps, accountId, budget, gate);
   if (client === undefined) {
     return { status: "not-found" };
   }
-  const retry = defaultRetryPolicy(deps.sleep);
   const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
-  const observed = await withRetry(retry, async () =>
-    withEnrollment(client, accountId, desired, await observeAccount(client, accountId)),
-  );
-  return { status: "planned", plan: planAccount(desired, observed), desired, observed };
+  try {
+    const observed = await withRetry(defaultRetryPolicy(deps.sleep), () =>
+      observeAccount(client, accountId, desired),
+    );
+    return { status: "planned", plan: planAccount(desired, observed), desired, observed };
+  } catch (error) {
+    // Cloudflare kept failing (or the budget ran out): the caller answers 502, not 500.
+    return { status: "upstream-failed", message: toUpstreamError(error).message };
+  } finally {
+    await gate.close();
+  }
 }
 
 /**
- * Reconciles one account under its lease.
- * @returns `held` (with the ms until the lease ends) when another run holds it.
+ * Reconciles one account under its lease, its Cloudflare calls in `lane` of the account's budget
+ * (by default the trigger's: see laneOf).
+ * @returns `held` (with the ms until the lease ends) when another run holds it, `not-found` for
+ *   an unknown account, else the recorded run.
  */
 export async function reconcileAccount(
   deps: ReconcileDeps,
   accountId: string,
   trigger: RunRecord["trigger"],
+  lane: Lane = laneOf(trigger),
 ): Promise<ReconcileOutcome> {
   const account = await getAccount(deps.db, accountId);
   if (account === undefined) {
@@ -105,198 +129,136 @@ export async function reconcileAccount(
   if (lease.status === "held") {
     return { status: "held", retryAfterMs: lease.retryAfterMs };
   }
-  const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
-  const run: RunRecord = {
-    id: runId,
-    accountId,
-    trigger,
-    mode: account.mode,
-    outcome: "running",
-    fencingToken: lease.token,
-    startedAtMs: deps.nowMs(),
-    finishedAtMs: null,
-    counts: {
-      observed: 0,
-      planned: 0,
-      applied: 0,
-      failed: 0,
-      deferred: 0,
-      unmanaged: 0,
-      subrequests: 0,
-    },
-    actions: [],
-    drift: [],
-    errors: [],
-    continued: false,
-  };
-  await saveRun(deps.db, run);
   try {
-    await runPipeline(deps, run, budget, lease.token);
-  } catch (error) {
-    const failure = toUpstreamError(error);
-    run.outcome = "failed";
-    run.continued = failure instanceof BudgetExhaustedError;
-    run.errors.push({
-      kind: null,
-      key: null,
-      message: failure.message,
-      retryable: failure instanceof BudgetExhaustedError || failure.retryable,
-    });
-  } finally {
-    run.finishedAtMs = deps.nowMs();
-    run.counts.subrequests = budget.used;
-    await saveRun(deps.db, run);
-    await scheduleAccount(
-      deps.db,
+    const header: RunHeader = {
+      id: runId,
       accountId,
-      run.finishedAtMs + (run.continued ? 0 : account.reconcileIntervalS * 1000),
+      trigger,
+      mode: account.mode,
+      fencingToken: lease.token,
+      startedAtMs: deps.nowMs(),
+    };
+    const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
+    await applyDueClockEvents(deps.db, accountId, deps.nowMs());
+    const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
+    const gate = createRunGate(deps, accountId, lane);
+    const steps = await observePlanApply(deps, account, lease.token, desired, budget, gate).finally(
+      () => gate.close(),
     );
+    const run = summariseRun(header, steps, deps.nowMs(), budget.used);
+    const syncUpdates =
+      steps.status === "planned"
+        ? await changedSyncUpdates(
+            deps.db,
+            accountId,
+            syncUpdatesFor(desired, steps.plan, run, tunnelHealthOf(steps.observed)),
+          )
+        : [];
+    await recordRun(deps, account, run, syncUpdates, continueAtOf(steps));
+    if (steps.status === "planned") {
+      await recordGrantRunOutcomes(deps.db, accountId, desired, steps.plan, run, deps.nowMs());
+    }
+    // Callbacks of the transitions this run made are sent by the alarm this arms, never inline.
+    await armGrantTimer(deps, accountId);
+    return { status: "done", run };
+  } finally {
     await deps.lock.release(accountId, lease.token);
   }
-  return { status: "done", run };
-}
-
-async function runPipeline(
-  deps: ReconcileDeps,
-  run: RunRecord,
-  budget: SubrequestBudget,
-  token: number,
-) {
-  const accountId = run.accountId;
-  const client = await clientFor(deps, accountId, budget);
-  if (client === undefined) {
-    throw new Error("account disappeared during the run");
-  }
-  const retry = defaultRetryPolicy(deps.sleep);
-  const observed = await withRetry(retry, () => observeAccount(client, accountId));
-  await applyDueClockEvents(deps.db, accountId, deps.nowMs());
-  const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
-  const withAccess = await withRetry(retry, () =>
-    withEnrollment(client, accountId, desired, observed),
-  );
-  const plan = planAccount(desired, withAccess);
-  run.counts.observed =
-    observed.virtualNetworks.length +
-    observed.tunnels.length +
-    observed.tunnelRoutes.length +
-    observed.deviceProfiles.length +
-    observed.networkPolicies.length;
-  run.counts.planned = plan.actions.length;
-  run.counts.unmanaged = plan.unmanaged.length;
-  run.drift = plan.actions
-    .filter((a) => a.isDrift)
-    .map((a) => ({ kind: a.kind, key: a.key, reason: a.reason }));
-
-  const results = new Map<Action, RunAction>();
-  if (run.mode === "enforce") {
-    const stopped = await applyPlan(
-      deps,
-      { client, accountId, budget, token, retry },
-      plan,
-      observed.virtualNetworks.find((v) => v.isDefault)?.cloudflareId,
-      results,
-    );
-    if (stopped === "lease-lost") {
-      run.errors.push({
-        kind: null,
-        key: null,
-        message: `the lease (fencing token ${token}) was lost; remaining actions left to the next run`,
-        retryable: true,
-      });
-    }
-  }
-  run.actions = plan.actions.map(
-    (a) =>
-      results.get(a) ?? toRunAction(a, run.mode === "enforce" ? "deferred" : "planned", null, null),
-  );
-  run.counts.applied = run.actions.filter((a) => a.outcome === "applied").length;
-  run.counts.failed = run.actions.filter((a) => a.outcome === "failed").length;
-  run.counts.deferred = run.actions.filter((a) => a.outcome === "deferred").length;
-  run.continued = run.counts.deferred > 0;
-  run.outcome = run.counts.failed > 0 || run.continued ? "partial" : "succeeded";
-  for (const failed of run.actions.filter((a) => a.outcome === "failed")) {
-    run.errors.push({
-      kind: failed.kind,
-      key: failed.key,
-      message: failed.error ?? "failed",
-      retryable: false,
-    });
-  }
-  const tunnelHealth = new Map(observed.tunnels.map((t) => [t.cloudflareId, t.status]));
-  await recordSyncUpdates(
-    deps.db,
-    accountId,
-    syncUpdatesFor(desired, plan, run, tunnelHealth),
-    deps.nowMs(),
-  );
-  await recordGrantRunOutcomes(deps.db, accountId, desired, plan, run, deps.nowMs());
-  // Callbacks of the transitions this run made go out now; the alarm is left for later timers.
-  await deliverDueCallbacks(deps, accountId);
-  await armGrantTimer(deps, accountId);
-}
-
-interface ApplyState {
-  client: ApplyContext["client"];
-  accountId: string;
-  budget: SubrequestBudget;
-  token: number;
-  retry: RetryPolicy;
 }
 
 /**
- * Applies actions in plan order. Before each kind's batch the fencing token is checked, so a run
- * that lost its lease stops writing. A failed create leaves its dependants failing too (their
- * reference cannot be resolved); they are retried by the next run.
+ * Observe -> plan -> apply. Every failure of Cloudflare (or of the budget) comes back as a value,
+ * so the run is always summarised and recorded.
  */
-async function applyPlan(
+async function observePlanApply(
   deps: ReconcileDeps,
-  state: ApplyState,
-  plan: Plan,
-  defaultVirtualNetworkId: string | undefined,
-  results: Map<Action, RunAction>,
-): Promise<"completed" | "lease-lost" | "budget-spent"> {
-  const ids = new Map<string, string>(
-    plan.bindings.map((b) => [`${b.kind}/${b.key}`, b.cloudflareId]),
-  );
-  const ctx: ApplyContext = {
-    client: state.client,
-    accountId: state.accountId,
-    defaultVirtualNetworkId,
-    resolve(kind: Kind, key: string) {
-      const id = ids.get(`${kind}/${key}`);
-      if (id === undefined) {
-        throw new Error(`${kind} ${key} does not exist in Cloudflare yet`);
-      }
-      return id;
-    },
-  };
-  let batch: string | undefined;
-  for (const action of plan.actions) {
-    const batchKey = `${action.op === "delete" ? "delete" : "write"}/${action.kind}`;
-    if (batchKey !== batch) {
-      batch = batchKey;
-      const lease = await deps.lock.check(state.accountId, state.token);
-      if (lease.status === "lost") {
-        return "lease-lost";
-      }
+  account: AccountRecord,
+  token: number,
+  desired: DesiredState,
+  budget: SubrequestBudget,
+  gate: CallGate,
+): Promise<StepsOutcome> {
+  const retry = defaultRetryPolicy(deps.sleep);
+  try {
+    const client = await clientFor(deps, account.id, budget, gate);
+    if (client === undefined) {
+      throw new Error("account disappeared during the run");
     }
-    if (action.op === "create" && action.kind === "tunnel") {
-      // Recorded before the call: if the response is lost, the next run adopts the tunnel by name.
-      await recordCreateRequested(deps.db, state.accountId, action.kind, action.key, deps.nowMs());
+    const observed = await withRetry(retry, () => observeAccount(client, account.id, desired));
+    const plan = planAccount(desired, observed);
+    const sent = actionsToSend(account.mode, plan.actions, await endedGrantIds(deps, account));
+    const applied = await applyPlan(
+      deps,
+      {
+        client,
+        accountId: account.id,
+        token,
+        retry,
+        bindings: plan.bindings,
+        defaultVirtualNetworkId: observed.virtualNetworks.find((v) => v.isDefault)?.cloudflareId,
+      },
+      sent,
+    );
+    return { status: "planned", observed, plan, sent, applied };
+  } catch (error) {
+    const failure = toUpstreamError(error);
+    if (failure instanceof CallsHeldError || failure instanceof BudgetExhaustedError) {
+      return {
+        status: "failed",
+        message: failure.message,
+        retryable: true,
+        continued: true,
+        continueAtMs: failure instanceof CallsHeldError ? failure.retryAtMs : null,
+      };
     }
-    try {
-      const policy =
-        action.op === "create" ? { ...state.retry, retryServerErrors: false } : state.retry;
-      const cloudflareId = await withRetry(policy, () => applyAction(ctx, action));
-      ids.set(`${action.kind}/${action.key}`, cloudflareId);
-      results.set(action, toRunAction(action, "applied", cloudflareId, null));
-    } catch (error) {
-      const failure = toUpstreamError(error);
-      if (failure instanceof BudgetExhaustedError) {
-        return "budget-spent";
-      }
-      results.set(action, toRunAction(action, "failed", null, failure.message));
-    }
+    return {
+      status: "failed",
+      message: failure.message,
+      retryable: failure.retryable,
+      continued: false,
+      continueAtMs: null,
+    };
   }
-  return "completed";
+}
+
+/** Grants that ended with a policy maybe still in Cloudflare; only observe mode needs them. */
+async function endedGrantIds(deps: ReconcileDeps, account: AccountRecord): Promise<Set<string>> {
+  if (account.mode === "enforce") {
+    return new Set();
+  }
+  const grants = await listGrantsWithPolicies(deps.db, account.id);
+  return new Set(grants.filter((g) => g.state !== "active").map((g) => g.id));
+}
+
+function tunnelHealthOf(observed: ObservedState): Map<string, string> {
+  return new Map(observed.tunnels.map((t) => [t.cloudflareId, t.status]));
+}
+
+/**
+ * The run record, the objects' statuses, the next due time and the trim of the account's run
+ * history, in one D1 batch. Work left over is due again at once, or when the hold on the
+ * account's calls ends (`continueAtMs`).
+ */
+async function recordRun(
+  deps: ReconcileDeps,
+  account: AccountRecord,
+  run: RunRecord,
+  syncUpdates: SyncUpdate[],
+  continueAtMs: number | null,
+): Promise<void> {
+  const finishedAtMs = run.finishedAtMs ?? deps.nowMs();
+  const nextAtMs = run.continued
+    ? Math.max(finishedAtMs, continueAtMs ?? finishedAtMs)
+    : finishedAtMs + account.reconcileIntervalS * 1000;
+  await deps.db.batch([
+    saveRunStatement(deps.db, run),
+    ...syncUpdateStatements(deps.db, account.id, syncUpdates, deps.nowMs()),
+    scheduleAccountStatement(deps.db, account.id, nextAtMs),
+    trimRunsStatement(
+      deps.db,
+      account.id,
+      run.startedAtMs - deps.config.runRetentionMs,
+      deps.config.runsKeptPerAccount,
+    ),
+  ]);
 }

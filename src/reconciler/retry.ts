@@ -3,8 +3,8 @@
  * out its Retry-After, a 5xx or network failure backs off exponentially, and no single wait may
  * exceed `maxWaitMs`, so a run stays inside its time budget.
  */
-import { BudgetExhaustedError } from "../cloudflare/client";
-import { toUpstreamError, type UpstreamError } from "../cloudflare/errors";
+import { BudgetExhaustedError, CallsHeldError } from "../cloudflare/client";
+import { toUpstreamError } from "../cloudflare/errors";
 
 /** How a call is retried. */
 export interface RetryPolicy {
@@ -30,14 +30,24 @@ export function defaultRetryPolicy(sleep: (ms: number) => Promise<void>): RetryP
 
 /**
  * Runs `call`, retrying retryable upstream failures per `policy`.
- * @throws UpstreamError (terminal, or retryable after the last attempt) or BudgetExhaustedError.
+ * @throws UpstreamError (terminal, or retryable after the last attempt), BudgetExhaustedError, or
+ *   CallsHeldError when calls are held longer than `maxWaitMs`.
  */
 export async function withRetry<T>(policy: RetryPolicy, call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      const failure: UpstreamError | BudgetExhaustedError = toUpstreamError(error);
+      const failure = toUpstreamError(error);
+      if (failure instanceof CallsHeldError) {
+        // Calls are held for the whole account: a short hold is waited out, a long one ends
+        // the run (it continues later); no call is ever sent before the hold ends.
+        if (failure.waitMs > policy.maxWaitMs || attempt >= policy.maxAttempts) {
+          throw failure;
+        }
+        await policy.sleep(failure.waitMs);
+        continue;
+      }
       if (
         failure instanceof BudgetExhaustedError ||
         !failure.retryable ||

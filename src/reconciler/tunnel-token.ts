@@ -5,7 +5,8 @@
 import { SubrequestBudget } from "../cloudflare/client";
 import { toUpstreamError } from "../cloudflare/errors";
 import { getTunnelToken } from "../cloudflare/tunnels.adapter";
-import { clientFor, type ReconcileDeps } from "./reconcile-account";
+import type { ReconcileDeps } from "./deps";
+import { clientFor } from "./reconcile-account";
 import { defaultRetryPolicy, withRetry } from "./retry";
 
 /** What became of a token request. */

@@ -3,7 +3,8 @@
  * A write that breaks one is a 422 naming it with its explain trace and stores nothing.
  */
 import { describe, it } from "vitest";
-import { del, get, post, put } from "../helpers/api";
+import { call, del, get, post, put } from "../helpers/api";
+import { mintKey } from "../helpers/keys";
 import { describeSeedScenario } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
 
@@ -282,8 +283,9 @@ describe("assertions", () => {
   it("a grant that would open what an assertion keeps shut is refused at request and at approval", async ({
     expect,
   }) => {
-    const { base } = await seedAccount(expect);
+    const { accountId, base } = await seedAccount(expect);
     await describeSeedScenario(base);
+    const ticketing = await mintKey(expect, "ticketing", [accountId], "servicenow");
     const grant = {
       ticket: { system: "ServiceNow", id: "CHG7" },
       subject_email: "someone@other.test",
@@ -293,7 +295,10 @@ describe("assertions", () => {
       reason: "debugging",
       duration_s: 3600,
     };
-    const waiting = await post<Stored>(`${base}/grants`, grant);
+    const waiting = await call<Stored>("POST", `${base}/grants`, {
+      body: grant,
+      key: ticketing.secret,
+    });
     expect(waiting.status).toBe(201);
     const shut = await post<Stored>(`${base}/assertions`, {
       name: "outsiders never reach db",

@@ -6,6 +6,7 @@
 import { describe, it } from "vitest";
 import { call, del, get, post, put } from "../helpers/api";
 import { setCallbackSecret } from "../helpers/grants";
+import { mintKey } from "../helpers/keys";
 import { expectAuthRequired, problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
 
@@ -95,7 +96,8 @@ describe("POST grants", () => {
       },
       {
         pointer: "#/callback_url",
-        detail: "set the account's callback secret first (PUT grant-settings)",
+        detail:
+          "set a callback secret first (PUT grant-settings, or its receivers/{ticket_system})",
         code: "callback-secret-missing",
       },
     ]);
@@ -104,9 +106,14 @@ describe("POST grants", () => {
   it("without rules a grant waits for an operator; approve, then a second approve is refused", async ({
     expect,
   }) => {
-    const { base } = await seedAccount(expect, { mode: "observe" });
+    const { accountId, base } = await seedAccount(expect, { mode: "observe" });
     await network(base);
-    const created = await post<GrantBody>(`${base}/grants`, request());
+    // The requester never approves its own grant: a ticketing key asks, the admin decides.
+    const ticketing = await mintKey(expect, "ticketing", [accountId], "servicenow");
+    const created = await call<GrantBody>("POST", `${base}/grants`, {
+      body: request(),
+      key: ticketing.secret,
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       state: "requested",
@@ -129,8 +136,8 @@ describe("POST grants", () => {
       `${base}/grants/${created.body.id}/events`,
     );
     expect(trail.body.items.map((e) => [e.event, e.actor, e.reason])).toEqual([
-      ["create", "api-key:admin", "Patch the db host"],
-      ["approve", "api-key:admin", "CAB approved"],
+      ["create", ticketing.actor, "Patch the db host"],
+      ["approve", "bootstrap-admin", "CAB approved"],
       ["activate", "clock", "starts_at reached"],
     ]);
   });
@@ -242,11 +249,22 @@ describe("grant settings and approval rules", () => {
     expect((await get(`${base}/grant-settings`)).body).toEqual({
       callback_secret_set: false,
       updated_at: null,
+      previous_secret_valid_until: null,
+      callback_allowed_ports: [],
     });
     await setCallbackSecret(base);
     const settings = await get<Record<string, unknown>>(`${base}/grant-settings`);
-    expect(Object.keys(settings.body).sort()).toEqual(["callback_secret_set", "updated_at"]);
-    expect(settings.body.callback_secret_set).toBe(true);
+    expect(Object.keys(settings.body).sort()).toEqual([
+      "callback_allowed_ports",
+      "callback_secret_set",
+      "previous_secret_valid_until",
+      "updated_at",
+    ]);
+    expect(settings.body).toMatchObject({
+      callback_secret_set: true,
+      previous_secret_valid_until: null,
+      callback_allowed_ports: [],
+    });
     const short = await put(`${base}/grant-settings`, { callback_secret: "short" });
     expect(short.status).toBe(422);
   });

@@ -5,7 +5,7 @@
  */
 import { describe, it } from "vitest";
 import { get, post } from "../helpers/api";
-import { callsOf, lastSeq, sdk } from "../helpers/emulator";
+import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
 import { describeSeedScenario } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
 
@@ -152,6 +152,57 @@ describe("import of a hand-written policy", () => {
     ).toBe("synced");
     const again = await post(`${base}/import`, { kind: "network_policy", cloudflare_id: hand.id });
     expect(again.status).toBe(409);
+  });
+
+  it("an import during a reconcile never yields two creates: the next run adds the marker with one update", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const cf = sdk();
+    const hand = await cf.zeroTrust.gateway.rules.create({
+      account_id: accountId,
+      name: "SSH for admins",
+      description: "made by hand",
+      action: "allow",
+      enabled: true,
+      filters: ["l4"],
+      precedence: 500,
+      traffic: "net.dst.ip in {10.128.0.7}",
+    });
+    const since = await lastSeq(accountId);
+    // The reconcile loads the desired state, then waits on its Gateway rule list while the
+    // import stores the policy and finds the lease held.
+    await control("/faults", "POST", {
+      method: "GET",
+      path_prefix: `/client/v4/accounts/${accountId}/gateway/rules`,
+      delay_ms: 1500,
+      times: 1,
+    });
+    const running = post<{ outcome: string; actions: unknown[] }>(`${base}/reconcile`);
+    while (((await control("/faults")) as { faults: unknown[] }).faults.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const imported = await post<{ policy: { id: string } }>(`${base}/import`, {
+      kind: "network_policy",
+      cloudflare_id: hand.id,
+    });
+    expect(imported.status).toBe(201);
+    const first = await running;
+    expect([first.body.outcome, first.body.actions]).toEqual(["succeeded", []]);
+
+    const next = await post<{ actions: { op: string; reason: string; outcome: string }[] }>(
+      `${base}/reconcile`,
+    );
+    expect(next.body.actions.map(({ op, reason, outcome }) => ({ op, reason, outcome }))).toEqual([
+      { op: "update", reason: "imported: the ownership marker is added", outcome: "applied" },
+    ]);
+    await post(`${base}/reconcile`);
+    const writes = (await callsOf(accountId, since))
+      .filter((c) => c.method !== "GET")
+      .map((c) => `${c.method} ${c.path.replace(`/client/v4/accounts/${accountId}`, "")}`);
+    expect(writes).toEqual([`PUT /gateway/rules/${hand.id}`]);
+    const rule = await cf.zeroTrust.gateway.rules.get(hand.id ?? "", { account_id: accountId });
+    expect(rule.description).toBe(`made by hand tunnelplane:${imported.body.policy.id}`);
   });
 
   it("refuses a rule the structured form cannot say, which explain still evaluates", async ({

@@ -5,6 +5,7 @@
  * account-wide conflict list, the client LAN check, and the 422/409/404 cases with their exact
  * problem bodies.
  */
+import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { call, del, get, post, put } from "../helpers/api";
 import { expectAuthRequired, problemOf } from "../helpers/problems";
@@ -47,10 +48,17 @@ const warpDefault = (address: string, description = "") => ({
   source: { kind: "warp-default" },
 });
 
-const remainder = (address: string, parent: string, carvedBy: string[]) => ({
+const remainder = (address: string, parent: string, carvedBy: number) => ({
   address,
   description: "",
-  source: { kind: "warp-default-remainder", parent, carved_by: carvedBy },
+  source: { kind: "warp-default-remainder", parent, carved_by_count: carvedBy },
+});
+
+/** The fields a split tunnel read adds after the user's entries, for a list of `count` entries. */
+const wholeList = (count: number) => ({
+  effective_count: count,
+  effective_next_cursor: null,
+  fit: null,
 });
 
 const TEN_MINUS_TEN_TWENTY = [
@@ -104,14 +112,16 @@ describe("effective split tunnel lists", () => {
       status: PENDING,
       mode: "exclude",
       auto: true,
+      max_entries: 1000,
       entries: [],
+      ...wholeList(18),
       effective: [
         warpDefault("100.64.0.0/10"),
         warpDefault("169.254.0.0/16", "DHCP Unspecified"),
-        remainder("172.16.0.0/13", "172.16.0.0/12", ["172.31.0.0/16"]),
-        remainder("172.24.0.0/14", "172.16.0.0/12", ["172.31.0.0/16"]),
-        remainder("172.28.0.0/15", "172.16.0.0/12", ["172.31.0.0/16"]),
-        remainder("172.30.0.0/16", "172.16.0.0/12", ["172.31.0.0/16"]),
+        remainder("172.16.0.0/13", "172.16.0.0/12", 1),
+        remainder("172.24.0.0/14", "172.16.0.0/12", 1),
+        remainder("172.28.0.0/15", "172.16.0.0/12", 1),
+        remainder("172.30.0.0/16", "172.16.0.0/12", 1),
         ...TAIL_DEFAULTS.map(([address, description]) => warpDefault(address, description)),
       ],
       problems: [],
@@ -158,6 +168,7 @@ describe("effective split tunnel lists", () => {
       split_tunnel: {
         mode: "exclude",
         auto: true,
+        max_entries: 1000,
         entries: [{ host: "updates.example.com", description: "os updates" }],
       },
       warnings: [],
@@ -173,9 +184,11 @@ describe("effective split tunnel lists", () => {
       status: PENDING,
       mode: "exclude",
       auto: true,
+      max_entries: 1000,
       entries: [{ host: "updates.example.com", description: "os updates" }],
+      ...wholeList(24),
       effective: [
-        ...TEN_MINUS_TEN_TWENTY.map((a) => remainder(a, "10.0.0.0/8", ["10.20.0.0/16"])),
+        ...TEN_MINUS_TEN_TWENTY.map((a) => remainder(a, "10.0.0.0/8", 1)),
         warpDefault("100.64.0.0/10"),
         warpDefault("169.254.0.0/16", "DHCP Unspecified"),
         warpDefault("172.16.0.0/12"),
@@ -211,12 +224,12 @@ describe("effective split tunnel lists", () => {
         {
           address: "10.1.0.0/16",
           description: "",
-          source: { kind: "route", routes: ["10.1.0.0/17", "10.1.128.0/17"] },
+          source: { kind: "route", routes_count: 2 },
         },
         {
           address: "fd00:1234::/32",
           description: "",
-          source: { kind: "route", routes: ["fd00:1234::/32"] },
+          source: { kind: "route", routes_count: 1 },
         },
         { host: "*.corp.example.com", description: "", source: { kind: "user" } },
       ],
@@ -267,7 +280,7 @@ describe("the account's team domain", () => {
     const refusedCreate = await post("/v1/accounts", {
       account_id: "5".repeat(32),
       name: "Acme",
-      api_token: "test-cloudflare-api-token-0123456789",
+      api_token: "test-cloudflare-api-token-0123456789abcdef",
       team_domain: "acme.example.com",
     });
     expect([refusedCreate.status, problemOf(refusedCreate)]).toEqual([
@@ -336,7 +349,7 @@ describe("the account's team domain", () => {
         {
           address: "10.1.0.0/16",
           description: "",
-          source: { kind: "route", routes: ["10.1.0.0/16"] },
+          source: { kind: "route", routes_count: 1 },
         },
         {
           host: "acme.cloudflareaccess.com",
@@ -388,7 +401,7 @@ describe("the account's team domain", () => {
         {
           address: "10.1.0.0/16",
           description: "",
-          source: { kind: "route", routes: ["10.1.0.0/16"] },
+          source: { kind: "route", routes_count: 1 },
         },
         { host: "*.corp.example.com", description: "", source: { kind: "user" } },
       ],
@@ -1030,3 +1043,199 @@ describe("the conflicts endpoint", () => {
     ]);
   });
 });
+
+describe("lists cut to max_entries, paged, and one entry with its routes", () => {
+  it("cuts an Include list to max_entries over the fewest unrouted addresses, and pages through it", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "dc1");
+    for (const network of ["10.0.0.0/25", "10.0.1.0/24", "10.0.4.0/24", "10.0.6.0/24"]) {
+      expect((await route(base, network, t)).status).toBe(201);
+    }
+    const created = await post<Obj>(`${base}/device-profiles`, {
+      name: "Contractors",
+      match: 'identity.email == "c@example.com"',
+      precedence: 5,
+      split_tunnel: { mode: "include", max_entries: 3 },
+    });
+    expect(created.status).toBe(201);
+    const read = await get<Obj>(`${base}/split-tunnels/${created.body.id}`);
+    const routeEntry = (address: string, count: number) => ({
+      address,
+      description: "",
+      source: { kind: "route", routes_count: count },
+    });
+    expect([
+      read.body.max_entries,
+      read.body.effective,
+      read.body.effective_count,
+      read.body.fit,
+    ]).toEqual([
+      3,
+      [routeEntry("10.0.0.0/25", 1), routeEntry("10.0.1.0/24", 1), routeEntry("10.0.4.0/22", 2)],
+      3,
+      {
+        exact_entries: 4,
+        extra_addresses: "512",
+        protected_addresses: "0",
+        extra_ranges: ["10.0.5.0/24", "10.0.7.0/24"],
+        extra_ranges_count: 2,
+      },
+    ]);
+
+    const first = await get<{ items: unknown[]; next_cursor: string | null }>(
+      `${base}/split-tunnels/${created.body.id}/entries?limit=2`,
+    );
+    expect([first.status, first.body.items]).toEqual([
+      200,
+      [routeEntry("10.0.0.0/25", 1), routeEntry("10.0.1.0/24", 1)],
+    ]);
+    const second = await get(
+      `${base}/split-tunnels/${created.body.id}/entries?limit=2&cursor=${first.body.next_cursor}`,
+    );
+    expect(second.body).toEqual({ items: [routeEntry("10.0.4.0/22", 2)], next_cursor: null });
+
+    const merged = await get(`${base}/split-tunnels/${created.body.id}/entries/10.0.4.0%2F22`);
+    expect([merged.status, merged.body]).toEqual([
+      200,
+      { ...routeEntry("10.0.4.0/22", 2), routes: ["10.0.4.0/24", "10.0.6.0/24"] },
+    ]);
+
+    // A new route shifts the list: the old cursor no longer names a place in it.
+    expect((await route(base, "10.0.2.0/24", t)).status).toBe(201);
+    const stale = await get(
+      `${base}/split-tunnels/${created.body.id}/entries?limit=2&cursor=${first.body.next_cursor}`,
+    );
+    expect([stale.status, problemOf(stale)]).toEqual([
+      422,
+      {
+        type: "https://tunnelplane.dev/problems/validation-failed",
+        title: "The request is not valid",
+        status: 422,
+        detail:
+          "The cursor is not one this API returned for the list as it is now; start again without one.",
+        instance: `${base}/split-tunnels/${created.body.id}/entries`,
+        errors: [
+          { parameter: "cursor", detail: "unknown or stale cursor", code: "invalid_cursor" },
+        ],
+      },
+    ]);
+  });
+
+  it("names the routes carving an entry's default, answers 404 for an entry not in the list and 422 for a non-network", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "dc1");
+    await route(base, "172.31.0.0/16", t);
+    await route(base, "172.30.0.0/24", t);
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    const entry = await get(`${base}/split-tunnels/default/entries/172.16.0.0%2F13`);
+    expect([entry.status, entry.body]).toEqual([
+      200,
+      {
+        ...remainder("172.16.0.0/13", "172.16.0.0/12", 2),
+        routes: ["172.30.0.0/24", "172.31.0.0/16"],
+      },
+    ]);
+    const untouched = await get(`${base}/split-tunnels/default/entries/100.64.0.0%2F10`);
+    expect(untouched.body).toEqual({ ...warpDefault("100.64.0.0/10"), routes: [] });
+    const missing = await get(`${base}/split-tunnels/default/entries/172.31.0.0%2F16`);
+    expect([missing.status, problemOf(missing)]).toEqual([
+      404,
+      {
+        type: "https://tunnelplane.dev/problems/not-found",
+        title: "Not found",
+        status: 404,
+        detail: "The split tunnel of default has no entry 172.31.0.0/16.",
+        instance: `${base}/split-tunnels/default/entries/172.31.0.0%2F16`,
+      },
+    ]);
+    const invalid = await get(`${base}/split-tunnels/default/entries/172.16.0.1%2F13`);
+    expect([invalid.status, problemOf(invalid)]).toEqual([
+      422,
+      {
+        type: "https://tunnelplane.dev/problems/validation-failed",
+        title: "The request is not valid",
+        status: 422,
+        detail: "172.16.0.1/13 is not a network in canonical form.",
+        instance: `${base}/split-tunnels/default/entries/172.16.0.1%2F13`,
+        errors: [
+          { parameter: "address", detail: "a CIDR such as 10.0.0.0/12", code: "invalid-cidr" },
+        ],
+      },
+    ]);
+    await expectAuthRequired(expect, "GET", `${base}/split-tunnels/default/entries`);
+    await expectAuthRequired(expect, "GET", `${base}/split-tunnels/default/entries/10.0.0.0%2F8`);
+  });
+
+  it("at 10,000 routes spread over 10.0.0.0/8, every split tunnel answer stays under 1 MB", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await insertSpreadRoutes(accountId, 10_000);
+    const written = await put<Obj>(`${base}/split-tunnels/default`, {
+      mode: "exclude",
+      auto: true,
+    });
+    const profile = await post<Obj>(`${base}/device-profiles`, {
+      name: "Everyone",
+      match: 'identity.email == "c@example.com"',
+      precedence: 1,
+      split_tunnel: { mode: "include" },
+    });
+    const read = await get<Obj>(`${base}/split-tunnels/default`);
+    const firstEntry = (read.body.effective as { address: string }[])[0]?.address ?? "";
+    const answers = [
+      written,
+      profile,
+      read,
+      await get(`${base}/split-tunnels/${profile.body.id}`),
+      await get(`${base}/split-tunnels/default/entries`),
+      await get(`${base}/split-tunnels/${profile.body.id}/entries`),
+      await get(`${base}/split-tunnels/default/entries/${encodeURIComponent(firstEntry)}`),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 201, 200, 200, 200, 200, 200]);
+    const sizes = answers.map((a) => JSON.stringify(a.body).length);
+    expect(sizes.filter((size) => size >= 1_000_000)).toEqual([]);
+    const fitOf = (body: unknown) => {
+      const { fit } = body as { fit: Record<string, unknown> };
+      return [fit.exact_entries, fit.extra_addresses, fit.extra_ranges_count];
+    };
+    const detail = answers[6]?.body as { routes: string[] } | undefined;
+    expect([
+      read.body.effective_count,
+      (read.body.effective as unknown[]).length,
+      fitOf(read.body),
+      fitOf(answers[3]?.body),
+      detail?.routes.length,
+    ]).toEqual([1000, 1000, [26_399, "13204736", 25_396], [10_000, "12800512", 23_758], 10_000]);
+    // Seven answers over 10,000 routes take 3-5 s here; the margin is for a loaded CI machine.
+  }, 15_000);
+});
+
+/**
+ * Stores `count` routes straight into D1, /24s spread across 10.0.0.0/8 one every 65,536 / count
+ * /24s: through the API this many would take minutes.
+ */
+async function insertSpreadRoutes(accountId: string, count: number): Promise<void> {
+  const rows: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const slot = Math.floor((i * 65_536) / count);
+    const network = `10.${slot >> 8}.${slot & 255}.0/24`;
+    const spec = JSON.stringify({ network, tunnelId: "t", virtualNetworkId: null, comment: "" });
+    rows.push(
+      `('${accountId}', 'tunnel_route', 'r${i}', 'default|${network}', '${spec}', 1, 'pending', 0, 0)`,
+    );
+  }
+  const statements = [];
+  for (let at = 0; at < rows.length; at += 500) {
+    statements.push(
+      env.DB.prepare(
+        `INSERT INTO desired_objects (account_id, kind, id, natural_key, spec_json, version, sync_state, created_at_ms, updated_at_ms) VALUES ${rows.slice(at, at + 500).join(", ")}`,
+      ),
+    );
+  }
+  await env.DB.batch(statements);
+}

@@ -1,4 +1,4 @@
-import { describe, it } from "vitest";
+import { afterEach, describe, it } from "vitest";
 import {
   api,
   callsOf,
@@ -232,13 +232,13 @@ describe("virtual networks", () => {
 });
 
 describe("tunnels", () => {
-  it("creates an inactive tunnel with a token and refuses a duplicate live name", async ({
+  it("creates an inactive tunnel whose token comes from its own endpoint, refuses a duplicate name", async ({
     expect,
   }) => {
     const accountId = newAccountId();
     const created = (await createTunnel(accountId, "edge-1")) as Record<string, unknown>;
     const id = String(created.id);
-    const token = String(created.token);
+    const token = await cf.zeroTrust.tunnels.cloudflared.token.get(id, { account_id: accountId });
     const decoded = JSON.parse(atob(token)) as { a: string; t: string; s: string };
     expect(decoded).toEqual({ a: accountId, t: id, s: expect.any(String) });
     expect(atob(decoded.s).length).toBe(32);
@@ -256,17 +256,7 @@ describe("tunnels", () => {
       conns_inactive_at: created.created_at,
       connections: [],
       metadata: {},
-      token,
-      credentials_file: {
-        AccountTag: accountId,
-        TunnelID: id,
-        TunnelName: "edge-1",
-        TunnelSecret: decoded.s,
-      },
     });
-    expect(await cf.zeroTrust.tunnels.cloudflared.token.get(id, { account_id: accountId })).toBe(
-      token,
-    );
     expect(
       await failureOf(
         cf.zeroTrust.tunnels.cloudflared.create({ account_id: accountId, name: "edge-1" }),
@@ -409,7 +399,6 @@ describe("routes", () => {
       per_page: 1,
       count: 1,
       total_count: 4,
-      total_pages: 4,
     });
   });
 
@@ -571,12 +560,21 @@ describe("routes", () => {
     expect,
   }) => {
     const accountId = newAccountId();
-    const tunnel = await createTunnel(accountId, "bulk");
+    // 2500 routes need a raised account limit, and 2500 creates a token of their own that may
+    // send more than Cloudflare's 1200 calls per window.
+    await control("/limits", "PUT", { account_id: accountId, limits: { routes: 2500 } });
+    await control("/rate-limit", "PUT", { limit: 3000 });
+    const bulk = sdk("bulk-token");
+    const tunnel = await bulk.zeroTrust.tunnels.cloudflared.create({
+      account_id: accountId,
+      name: "bulk",
+      config_src: "cloudflare",
+    });
     const created: string[] = [];
     for (let batch = 0; batch < 25; batch++) {
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, index) =>
-          cf.zeroTrust.networks.routes.create({
+          bulk.zeroTrust.networks.routes.create({
             account_id: accountId,
             network: `10.${batch}.${index}.0/24`,
             tunnel_id: tunnel.id ?? "",
@@ -585,6 +583,7 @@ describe("routes", () => {
       );
       created.push(...results.map((route) => route.id ?? ""));
     }
+    await control("/rate-limit", "PUT", { limit: 1200 });
     const since = await lastSeq(accountId);
     const seen: string[] = [];
     for await (const route of cf.zeroTrust.networks.routes.list({
@@ -610,7 +609,7 @@ describe("routes", () => {
     });
     expect([last.result, last.result_info]).toEqual([
       [],
-      { page: 4, per_page: 1000, count: 0, total_count: 2500, total_pages: 3 },
+      { page: 4, per_page: 1000, count: 0, total_count: 2500 },
     ]);
     const tooMany = await api(`/accounts/${accountId}/teamnet/routes?per_page=1001`);
     expect(tooMany.status).toBe(400);
@@ -716,6 +715,10 @@ describe("gateway rules", () => {
       rule_settings: {},
       schedule: null,
       expiration: null,
+      read_only: false,
+      sharable: false,
+      source_account: accountId,
+      warning_status: null,
       version: 1,
       created_at: expect.stringMatching(TIMESTAMP),
       updated_at: created.created_at,
@@ -751,9 +754,7 @@ describe("gateway rules", () => {
     ).toEqual({
       type: "BadRequestError",
       status: 400,
-      errors: [
-        { code: 2001, message: "traffic is not a valid expression: unbalanced quotes or brackets" },
-      ],
+      errors: [{ code: 2001, message: "traffic: Filter parsing error (1:26): expected `}`" }],
     });
     expect(await rules.delete(created.id ?? "", { account_id: accountId })).toEqual({});
     expect(await failureOf(rules.get(created.id ?? "", { account_id: accountId }))).toEqual({
@@ -1039,5 +1040,393 @@ describe("controls", () => {
       ["GET", 200],
       ["GET", 200],
     ]);
+  });
+});
+
+/** Hex SHA-256, as the emulator names a token in `GET /__emulator/rate-limit`. */
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface RateLimitReport {
+  config: { limit: number; window_s: number; lockout_s: number; omit_retry_after: boolean };
+  tokens: {
+    token_hash: string;
+    calls_in_window: number;
+    max_calls_in_any_window: number;
+    rate_limited_calls: number;
+    calls_during_lockout: number;
+    locked_until: string | null;
+  }[];
+}
+
+async function tokenReport(token: string) {
+  const report = (await control("/rate-limit")) as RateLimitReport;
+  const hash = await sha256(token);
+  const { token_hash: _hash, ...counters } = report.tokens.find((t) => t.token_hash === hash) ?? {
+    token_hash: hash,
+  };
+  return counters;
+}
+
+/** Status, the rate-limit headers and the body of a raw call with `token`. */
+async function limited(path: string, token: string) {
+  const response = await api(path, { headers: { authorization: `Bearer ${token}` } });
+  return {
+    status: response.status,
+    ratelimit: response.headers.get("ratelimit"),
+    policy: response.headers.get("ratelimit-policy"),
+    retryAfter: response.headers.get("retry-after"),
+    body: (await response.json()) as { success: boolean; errors: unknown[] },
+  };
+}
+
+const RATE_LIMITED = {
+  success: false,
+  errors: [{ code: 971, message: "Please wait and consider throttling your request speed" }],
+  messages: [],
+  result: null,
+};
+
+describe("rate limit", () => {
+  afterEach(async () => {
+    await control("/reset", "POST");
+  });
+
+  it("counts calls per token in a sliding window, answers 429/971 past it and locks out", async ({
+    expect,
+  }) => {
+    await control("/rate-limit", "PUT", { limit: 5, window_s: 1, lockout_s: 1.5 });
+    const accountId = newAccountId();
+    const path = `/accounts/${accountId}/teamnet/virtual_networks`;
+    const served = [];
+    for (let call = 0; call < 5; call++) {
+      const { status, ratelimit, policy, retryAfter } = await limited(path, "rl-token");
+      served.push([status, ratelimit, policy, retryAfter]);
+    }
+    expect(served).toEqual(
+      [4, 3, 2, 1, 0].map((remaining) => [
+        200,
+        `"default";r=${remaining};t=1`,
+        '"default";q=5;w=1',
+        null,
+      ]),
+    );
+    const sixth = await limited(path, "rl-token");
+    const seventh = await limited(path, "rl-token");
+    const otherToken = await limited(path, "rl-other");
+    expect([sixth, seventh]).toEqual(
+      [sixth, seventh].map(() => ({
+        status: 429,
+        ratelimit: '"default";r=0;t=2',
+        policy: '"default";q=5;w=1',
+        retryAfter: "2",
+        body: RATE_LIMITED,
+      })),
+    );
+    expect([otherToken.status, otherToken.ratelimit]).toEqual([200, '"default";r=4;t=1']);
+    expect(await tokenReport("rl-token")).toEqual({
+      calls_in_window: 7,
+      max_calls_in_any_window: 7,
+      rate_limited_calls: 2,
+      calls_during_lockout: 1,
+      locked_until: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+    });
+    await sleep(1600);
+    const after = await limited(path, "rl-token");
+    expect([after.status, after.ratelimit, after.retryAfter]).toEqual([
+      200,
+      '"default";r=4;t=1',
+      null,
+    ]);
+    expect(await tokenReport("rl-token")).toEqual({
+      calls_in_window: 1,
+      max_calls_in_any_window: 7,
+      rate_limited_calls: 2,
+      calls_during_lockout: 1,
+      locked_until: null,
+    });
+    const calls = await callsOf(accountId);
+    expect(calls.map((call) => call.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 200, 200]);
+  });
+
+  it("keeps the largest window seen, counts unknown paths, and leaves controls alone", async ({
+    expect,
+  }) => {
+    await control("/rate-limit", "PUT", { limit: 100, window_s: 0.5 });
+    const accountId = newAccountId();
+    const path = `/accounts/${accountId}/cfd_tunnel`;
+    for (let call = 0; call < 3; call++) {
+      await limited(path, "rl-window");
+    }
+    await sleep(600);
+    const unknown = await limited(`/accounts/${accountId}/no/such/thing`, "rl-window");
+    expect([unknown.status, unknown.ratelimit]).toEqual([404, '"default";r=99;t=1']);
+    const controlAnswer = await emulator().fetch("http://emulator/__emulator/rate-limit");
+    expect(controlAnswer.headers.get("ratelimit")).toBeNull();
+    await controlAnswer.json();
+    expect(await tokenReport("rl-window")).toEqual({
+      calls_in_window: 1,
+      max_calls_in_any_window: 3,
+      rate_limited_calls: 0,
+      calls_during_lockout: 0,
+      locked_until: null,
+    });
+  });
+
+  it("can answer the lockout without Retry-After; the SDK sees a RateLimitError", async ({
+    expect,
+  }) => {
+    expect(
+      await control("/rate-limit", "PUT", { limit: 1, window_s: 1, omit_retry_after: true }),
+    ).toEqual({ config: { limit: 1, window_s: 1, lockout_s: 300, omit_retry_after: true } });
+    const accountId = newAccountId();
+    const client = sdk("rl-sdk");
+    await client.zeroTrust.networks.virtualNetworks.list({ account_id: accountId });
+    expect(
+      await failureOf(client.zeroTrust.networks.virtualNetworks.list({ account_id: accountId })),
+    ).toEqual({ type: "RateLimitError", status: 429, errors: RATE_LIMITED.errors });
+    const locked = await limited(`/accounts/${accountId}/cfd_tunnel`, "rl-sdk");
+    expect([locked.status, locked.ratelimit, locked.retryAfter]).toEqual([
+      429,
+      '"default";r=0;t=300',
+      null,
+    ]);
+  });
+
+  it("keeps injected 429s apart from the model but counts calls sent while they are pending", async ({
+    expect,
+  }) => {
+    await control("/rate-limit", "PUT", { lockout_s: 0.3 });
+    const accountId = newAccountId();
+    const path = `/accounts/${accountId}/cfd_tunnel`;
+    await control("/faults", "POST", { path_prefix: "/client/v4/", status: 429, retry_after: 1 });
+    const faulted = await limited(path, "rl-fault");
+    const during = await limited(path, "rl-fault");
+    expect([faulted.status, faulted.retryAfter, faulted.ratelimit, faulted.body]).toEqual([
+      429,
+      "1",
+      '"default";r=1199;t=300',
+      RATE_LIMITED,
+    ]);
+    expect([during.status, during.ratelimit]).toEqual([200, '"default";r=1198;t=300']);
+    await control("/faults", "POST", { path_prefix: "/client/v4/", status: 429 });
+    const withoutHeader = await limited(path, "rl-fault-2");
+    const pending = await limited(path, "rl-fault-2");
+    await sleep(350);
+    const later = await limited(path, "rl-fault-2");
+    expect([withoutHeader.status, withoutHeader.retryAfter, pending.status, later.status]).toEqual([
+      429,
+      null,
+      200,
+      200,
+    ]);
+    const counters = { calls_during_lockout: 1, rate_limited_calls: 0, locked_until: null };
+    expect(await tokenReport("rl-fault")).toMatchObject(counters);
+    expect(await tokenReport("rl-fault-2")).toMatchObject({ ...counters, calls_in_window: 3 });
+  });
+
+  it("validates its settings and returns to Cloudflare's on reset", async ({ expect }) => {
+    const refusals = await Promise.all(
+      [{ limit: 0 }, { window_s: 0 }, { lockout_s: -1 }, { omit_retry_after: 1 }, { burst: 1 }].map(
+        async (body) => {
+          const response = await emulator().fetch("http://emulator/__emulator/rate-limit", {
+            method: "PUT",
+            body: JSON.stringify(body),
+          });
+          return [response.status, ((await response.json()) as typeof RATE_LIMITED).errors];
+        },
+      ),
+    );
+    expect(refusals.map(([status]) => status)).toEqual([400, 400, 400, 400, 400]);
+    await control("/rate-limit", "PUT", { limit: 7, window_s: 2.5 });
+    const accountId = newAccountId();
+    await control("/limits", "PUT", { account_id: accountId, limits: { routes: 5000 } });
+    await limited(`/accounts/${accountId}/cfd_tunnel`, "rl-reset");
+    expect(((await control("/rate-limit")) as RateLimitReport).tokens.length).toBe(1);
+    await control("/reset", "POST");
+    expect(await control("/rate-limit")).toEqual({
+      config: { limit: 1200, window_s: 300, lockout_s: 300, omit_retry_after: false },
+      tokens: [],
+    });
+    const limits = (await control(`/limits?account_id=${accountId}`)) as {
+      limits: { routes: number };
+    };
+    expect(limits.limits.routes).toBe(1000);
+  });
+});
+
+describe("account limits", () => {
+  it("has Cloudflare's defaults and refuses a create past a raised or lowered limit", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    expect(await control(`/limits?account_id=${accountId}`)).toEqual({
+      account_id: accountId,
+      limits: {
+        tunnels: 1000,
+        routes: 1000,
+        virtual_networks: 1000,
+        gateway_rules: 500,
+        device_profiles: null,
+        access_apps: 500,
+        access_policies: 500,
+        split_tunnel_entries: 1000,
+      },
+    });
+    const lowered = {
+      tunnels: 1,
+      routes: 1,
+      virtual_networks: 2,
+      gateway_rules: 1,
+      device_profiles: 1,
+      access_apps: 1,
+      access_policies: 1,
+      split_tunnel_entries: 1000,
+    };
+    expect(await control("/limits", "PUT", { account_id: accountId, limits: lowered })).toEqual({
+      account_id: accountId,
+      limits: lowered,
+    });
+    const account_id = accountId;
+    const zt = cf.zeroTrust;
+    const tunnel = await createTunnel(accountId, "first");
+    const tunnel_id = tunnel.id ?? "";
+    const route = await zt.networks.routes.create({
+      account_id,
+      network: "10.0.0.0/24",
+      tunnel_id,
+    });
+    await zt.networks.virtualNetworks.create({ account_id, name: "second" });
+    await zt.gateway.rules.create({ account_id, name: "l4", action: "allow", filters: ["l4"] });
+    await zt.gateway.rules.create({ account_id, name: "dns", action: "allow", filters: ["dns"] });
+    const profile = { account_id, match: "true", precedence: 10 };
+    await zt.devices.policies.custom.create({ ...profile, name: "one" });
+    const app = { account_id, type: "self_hosted", domain: "a.example.com" } as const;
+    await zt.access.applications.create({ ...app, name: "one" });
+    const policy = { account_id, decision: "allow" as const, include: [{ everyone: {} }] };
+    await zt.access.policies.create({ ...policy, name: "one" });
+    const refusals = await Promise.all([
+      failureOf(createTunnel(accountId, "second")),
+      failureOf(zt.networks.routes.create({ account_id, network: "10.0.1.0/24", tunnel_id })),
+      failureOf(zt.networks.virtualNetworks.create({ account_id, name: "third" })),
+      failureOf(
+        zt.gateway.rules.create({ account_id, name: "l4", action: "block", filters: ["l4"] }),
+      ),
+      failureOf(zt.devices.policies.custom.create({ ...profile, name: "two", precedence: 20 })),
+      failureOf(zt.access.applications.create({ ...app, name: "two" })),
+      failureOf(zt.access.policies.create({ ...policy, name: "two" })),
+    ]);
+    const refusal = (code: number, what: string) => ({
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        { code, message: `Account limit reached: at most ${what} in this account are allowed` },
+      ],
+    });
+    expect(refusals).toEqual([
+      refusal(1018, "1 tunnels"),
+      refusal(1019, "1 routes"),
+      refusal(1020, "2 virtual networks"),
+      refusal(2004, "1 rules of one filter type"),
+      refusal(2104, "1 device settings profiles"),
+      refusal(12006, "1 Access applications"),
+      refusal(12007, "1 reusable Access policies"),
+    ]);
+    await zt.networks.routes.delete(route.id ?? "", { account_id });
+    await zt.networks.routes.create({ account_id, network: "10.0.1.0/24", tunnel_id });
+    await control("/limits", "PUT", { account_id: accountId, limits: { tunnels: null } });
+    await createTunnel(accountId, "second");
+    const limits = (await control(`/limits?account_id=${accountId}`)) as { limits: object };
+    expect(limits.limits).toEqual({ ...lowered, tunnels: null });
+  });
+
+  it("holds one profile's split tunnel and fallback entries to the limit", async ({ expect }) => {
+    const accountId = newAccountId();
+    const account_id = accountId;
+    await control("/limits", "PUT", { account_id, limits: { split_tunnel_entries: 17 } });
+    const entries = (count: number) =>
+      Array.from({ length: count }, (_, index) => ({ address: `10.0.${index}.0/24` }));
+    const excludes = cf.zeroTrust.devices.policies.default.excludes;
+    const tooMany = await failureOf(excludes.update({ account_id, body: entries(18) }));
+    expect((await excludes.update({ account_id, body: entries(17) })).result).toHaveLength(17);
+    const fallback = await failureOf(
+      cf.zeroTrust.devices.policies.default.edit({
+        account_id,
+        fallback_domains: [{ suffix: "corp.example" }],
+      } as Parameters<typeof cf.zeroTrust.devices.policies.default.edit>[0]),
+    );
+    const refusal = {
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        {
+          code: 2105,
+          message:
+            "Account limit reached: at most 17 split tunnel and local domain fallback entries in one device profile are allowed",
+        },
+      ],
+    };
+    expect([tooMany, fallback]).toEqual([refusal, refusal]);
+    expect((await excludes.get({ account_id })).result).toHaveLength(17);
+  });
+
+  it("refuses malformed limits", async ({ expect }) => {
+    const accountId = newAccountId();
+    const answers = await Promise.all(
+      [
+        { account_id: accountId, limits: { routes: -1 } },
+        { account_id: accountId, limits: { routes: 1.5 } },
+        { account_id: accountId, limits: { hostname_routes: 1 } },
+        { account_id: accountId, limits: [] },
+        { account_id: "nope", limits: {} },
+      ].map(async (body) => {
+        const response = await emulator().fetch("http://emulator/__emulator/limits", {
+          method: "PUT",
+          body: JSON.stringify(body),
+        });
+        await response.json();
+        return response.status;
+      }),
+    );
+    expect(answers).toEqual([400, 400, 400, 400, 400]);
+  });
+});
+
+describe("list paging", () => {
+  it("takes per_page up to 1000 on every paged list and sends result_info without total_pages", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    await createTunnel(accountId, "one");
+    const paged = ["cfd_tunnel", "tunnels", "teamnet/routes", "access/apps", "access/policies"];
+    const answers = await Promise.all(
+      paged.map(async (list) => {
+        const largest = await api(`/accounts/${accountId}/${list}?per_page=1000`);
+        const tooLarge = await api(`/accounts/${accountId}/${list}?per_page=1001`);
+        const body = (await largest.json()) as { result_info: unknown };
+        await tooLarge.json();
+        return [list, largest.status, body.result_info, tooLarge.status];
+      }),
+    );
+    const info = (count: number) => ({ page: 1, per_page: 1000, count, total_count: count });
+    expect(answers).toEqual([
+      ["cfd_tunnel", 200, info(1), 400],
+      ["tunnels", 200, info(1), 400],
+      ["teamnet/routes", 200, info(0), 400],
+      ["access/apps", 200, info(0), 400],
+      ["access/policies", 200, info(0), 400],
+    ]);
+    const single = ["teamnet/virtual_networks", "gateway/rules", "devices/policies"];
+    const keys = await Promise.all(
+      single.map(async (list) => {
+        const response = await api(`/accounts/${accountId}/${list}?per_page=1000`);
+        return Object.keys((await response.json()) as object);
+      }),
+    );
+    expect(keys).toEqual(single.map(() => ["success", "errors", "messages", "result"]));
   });
 });

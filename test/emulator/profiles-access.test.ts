@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { failureOf, newAccountId, sdk, TIMESTAMP, UUID } from "../helpers/emulator";
+import { api, control, failureOf, newAccountId, sdk, TIMESTAMP, UUID } from "../helpers/emulator";
 
 const cf = sdk();
 
@@ -400,5 +400,298 @@ describe("access policies and applications", () => {
     expect(exact.result.map((app) => (app as Record<string, unknown>).domain)).toEqual([
       "app-3.internal",
     ]);
+  });
+});
+
+describe("answer styles and strictness like Cloudflare", () => {
+  it("shows the inactive split tunnel list in each style and refuses an exclude→include PATCH", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const profile = cf.zeroTrust.devices.policies.default;
+    const shown = async () => {
+      const got = (await profile.get({ account_id: accountId })) as Record<string, unknown>;
+      return [(got.exclude as unknown[] | undefined)?.length, "include" in got, got.include];
+    };
+    expect(await shown()).toEqual([16, false, undefined]);
+    for (const style of ["empty", "null"]) {
+      await control("/behaviour", "PUT", {
+        account_id: accountId,
+        behaviour: { inactive_split_tunnel: style },
+      });
+      expect(await shown()).toEqual([16, true, style === "empty" ? [] : null]);
+    }
+    expect(
+      await failureOf(
+        profile.edit({ account_id: accountId, include: [{ address: "10.0.0.0/8" }] }),
+      ),
+    ).toEqual({
+      type: "InternalServerError",
+      status: 500,
+      errors: [{ code: 1000, message: "Internal server error" }],
+    });
+    await profile.includes.update({ account_id: accountId, body: [{ address: "10.0.0.0/8" }] });
+    await profile.excludes.update({ account_id: accountId, body: [] });
+    const got = (await profile.get({ account_id: accountId })) as Record<string, unknown>;
+    expect([got.include, got.exclude]).toEqual([[{ address: "10.0.0.0/8" }], null]);
+    expect(
+      await failureOf(
+        profile.includes.update({ account_id: accountId, body: [{ host: "10.0.0.1" }] }),
+      ),
+    ).toEqual({
+      type: "BadRequestError",
+      status: 400,
+      errors: [{ code: 2101, message: 'entry 0: host "10.0.0.1" is an IP address; use address' }],
+    });
+    expect(await control(`/behaviour?account_id=${accountId}`)).toEqual({
+      account_id: accountId,
+      behaviour: { inactive_split_tunnel: "null", ignore_page: [] },
+    });
+  });
+
+  it("gives registered tokens only their permission groups: 403/10000 otherwise", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    await control("/tokens", "PUT", {
+      token: "tunnel-writer",
+      permission_groups: ["Cloudflare Tunnel Write"],
+    });
+    await control("/tokens", "PUT", { token: "zt-reader", permission_groups: ["Zero Trust Read"] });
+    const tunnels = sdk("tunnel-writer");
+    const created = await tunnels.zeroTrust.tunnels.cloudflared.create({
+      account_id: accountId,
+      name: "edge",
+    });
+    expect(created.name).toBe("edge");
+    const denied = {
+      type: "PermissionDeniedError",
+      status: 403,
+      errors: [{ code: 10000, message: "Authentication error" }],
+    };
+    expect(
+      await failureOf(tunnels.zeroTrust.gateway.rules.list({ account_id: accountId })),
+    ).toEqual(denied);
+    const reader = sdk("zt-reader");
+    expect((await reader.zeroTrust.gateway.rules.list({ account_id: accountId })).result).toEqual(
+      [],
+    );
+    expect(
+      await failureOf(
+        reader.zeroTrust.gateway.rules.create({
+          account_id: accountId,
+          name: "x",
+          action: "allow",
+          filters: ["l4"],
+        }),
+      ),
+    ).toEqual(denied);
+    expect(
+      await failureOf(reader.zeroTrust.tunnels.cloudflared.list({ account_id: accountId }).then()),
+    ).toEqual(denied);
+    expect(
+      await control("/tokens", "PUT", { token: "t", permission_groups: ["DNS Write"] }),
+    ).toEqual({
+      success: false,
+      errors: [
+        {
+          code: 1001,
+          message: expect.stringMatching(
+            /^permission_groups must list some of: Cloudflare Tunnel Write/,
+          ),
+        },
+      ],
+      messages: [],
+      result: null,
+    });
+  });
+
+  it("can ignore page on a paged list, echoing the page asked for", async ({ expect }) => {
+    const accountId = newAccountId();
+    for (const name of ["a", "b", "c"]) {
+      await cf.zeroTrust.tunnels.cloudflared.create({ account_id: accountId, name });
+    }
+    await control("/behaviour", "PUT", {
+      account_id: accountId,
+      behaviour: { ignore_page: ["cfd_tunnel"] },
+    });
+    const response = await api(`/accounts/${accountId}/cfd_tunnel?per_page=2&page=2`);
+    const body = (await response.json()) as {
+      result: { name: string }[];
+      result_info: Record<string, number>;
+    };
+    expect([body.result.map((t) => t.name), body.result_info]).toEqual([
+      ["a", "b"],
+      { page: 2, per_page: 2, count: 2, total_count: 3 },
+    ]);
+  });
+
+  it("answers a deleted route by id with 200 and deleted_at", async ({ expect }) => {
+    const accountId = newAccountId();
+    const tunnel = await cf.zeroTrust.tunnels.cloudflared.create({
+      account_id: accountId,
+      name: "edge",
+    });
+    const routes = cf.zeroTrust.networks.routes;
+    const route = await routes.create({
+      account_id: accountId,
+      network: "10.5.0.0/16",
+      tunnel_id: tunnel.id ?? "",
+    });
+    const deleted = await routes.delete(route.id ?? "", { account_id: accountId });
+    const got = await routes.get(route.id ?? "", { account_id: accountId });
+    expect([got.network, got.deleted_at]).toEqual(["10.5.0.0/16", deleted.deleted_at]);
+    expect(got.deleted_at).toMatch(TIMESTAMP);
+  });
+
+  it("keeps shared rules read-only and outside the account's precedences", async ({ expect }) => {
+    const accountId = newAccountId();
+    const rules = cf.zeroTrust.gateway.rules;
+    const { rule: shared } = (await control("/shared-rules", "POST", {
+      account_id: accountId,
+      rule: {
+        name: "parent block",
+        action: "block",
+        enabled: true,
+        filters: ["l4"],
+        traffic: "net.dst.ip in {10.0.0.0/8}",
+        precedence: 90000,
+        warning_status: "unreachable",
+      },
+    })) as { rule: { id: string } };
+    const owned = await rules.create({
+      account_id: accountId,
+      name: "local allow",
+      action: "allow",
+      filters: ["l4"],
+      precedence: 90000,
+    });
+    const listed = (await rules.list({ account_id: accountId })).result.map((rule) => [
+      rule.id === owned.id || rule.id === shared.id,
+      rule.name,
+      rule.precedence,
+      rule.read_only,
+      rule.sharable,
+      rule.source_account,
+      rule.warning_status,
+    ]);
+    // Equal precedences list by id, so compare by name.
+    expect(listed.sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual([
+      [true, "local allow", 90000, false, false, accountId, null],
+      [true, "parent block", 90000, true, true, "0123456789abcdef0123456789abcdef", "unreachable"],
+    ]);
+    const readOnly = {
+      type: "PermissionDeniedError",
+      status: 403,
+      errors: [
+        {
+          code: 2005,
+          message: `Rule ${shared.id} is shared from account 0123456789abcdef0123456789abcdef and is read-only`,
+        },
+      ],
+    };
+    expect(
+      await failureOf(
+        rules.update(shared.id, {
+          account_id: accountId,
+          name: "x",
+          action: "allow",
+          filters: ["l4"],
+        }),
+      ),
+    ).toEqual(readOnly);
+    expect(await failureOf(rules.delete(shared.id, { account_id: accountId }))).toEqual(readOnly);
+    const tenant = await rules.listTenant({ account_id: accountId });
+    expect(tenant.result.map((rule) => rule.id)).toEqual([shared.id]);
+  });
+
+  it("holds l4 rules, vnets, tunnels and Access payloads to the schema", async ({ expect }) => {
+    const accountId = newAccountId();
+    const refused = (code: number, message: string) => ({
+      type: "BadRequestError",
+      status: 400,
+      errors: [{ code, message }],
+    });
+    const rule = { account_id: accountId, name: "r", filters: ["l4" as const] };
+    expect(
+      await failureOf(
+        cf.zeroTrust.gateway.rules.create({
+          ...rule,
+          action: "allow",
+          schedule: { mon: "08:00-12:30" },
+        }),
+      ),
+    ).toEqual(refused(2001, "schedule is settable only on dns and dns_resolver rules"));
+    expect(
+      await failureOf(
+        cf.zeroTrust.gateway.rules.create({
+          ...rule,
+          action: "allow",
+          rule_settings: { block_reason: "no" },
+        }),
+      ),
+    ).toEqual(
+      refused(2001, "rule_settings.block_reason is not settable on l4 rules with action allow"),
+    );
+    expect(
+      await failureOf(
+        cf.zeroTrust.gateway.rules.create({
+          ...rule,
+          action: "allow",
+          rule_settings: { override_ips: ["1.1.1.1"] },
+        }),
+      ),
+    ).toEqual(refused(2001, "rule_settings.override_ips is not settable on l4 rules"));
+    const checked = await cf.zeroTrust.gateway.rules.create({
+      ...rule,
+      action: "allow",
+      rule_settings: { check_session: { enforce: true, duration: "1h" }, block_reason: null },
+    });
+    expect(checked.rule_settings).toEqual({ check_session: { enforce: true, duration: "1h" } });
+    const vnets = cf.zeroTrust.networks.virtualNetworks;
+    expect(
+      await failureOf(vnets.create({ account_id: accountId, name: "v", comment: "c".repeat(257) })),
+    ).toEqual(refused(1001, "comment must be at most 256 characters"));
+    const vnet = await vnets.create({ account_id: accountId, name: "v", comment: "c".repeat(256) });
+    expect(
+      await failureOf(vnets.edit(vnet.id, { account_id: accountId, is_default: true } as never)),
+    ).toEqual(refused(1001, "is_default is not a field of this request; use is_default_network"));
+    const tunnel = (await cf.zeroTrust.tunnels.cloudflared.create({
+      account_id: accountId,
+      name: "t",
+    })) as Record<string, unknown>;
+    expect(["token" in tunnel, "credentials_file" in tunnel]).toEqual([false, false]);
+    const policies = cf.zeroTrust.access.policies;
+    for (const [include, message] of [
+      [{ email: {} }, "include[0].email.email is required"],
+      [{ email_domain: { domain: "" } }, "include[0].email_domain.domain is required"],
+      [{ group: { name: "x" } }, "include[0].group.id is required"],
+    ] as const) {
+      expect(
+        await failureOf(
+          policies.create({
+            account_id: accountId,
+            name: "p",
+            decision: "allow",
+            include: [include as never],
+          }),
+        ),
+      ).toEqual(refused(12001, message));
+    }
+    const apps = cf.zeroTrust.access.applications;
+    expect(
+      await failureOf(apps.create({ account_id: accountId, type: "warp", name: "Mine" } as never)),
+    ).toEqual(refused(12001, "warp applications have no field name"));
+    expect(
+      await failureOf(
+        apps.create({
+          account_id: accountId,
+          type: "self_hosted",
+          name: "a",
+          domain: "a.example.com",
+          colour: "red",
+        } as never),
+      ),
+    ).toEqual(refused(12001, "self_hosted applications have no field colour"));
   });
 });

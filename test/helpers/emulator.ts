@@ -19,10 +19,13 @@ export function emulator(): Fetcher {
   return fetcher;
 }
 
-/** The real SDK against the emulator, SDK retries off (as tunnelplane runs it). */
-export function sdk(): Cloudflare {
+/**
+ * The real SDK against the emulator, SDK retries off (as tunnelplane runs it). The emulator
+ * rate-limits per token, so a test that needs counters of its own passes its own `apiToken`.
+ */
+export function sdk(apiToken = "test-token"): Cloudflare {
   return new Cloudflare({
-    apiToken: "test-token",
+    apiToken,
     baseURL: "http://emulator/client/v4",
     maxRetries: 0,
     fetch: (input, init) => emulator().fetch(input as RequestInfo, init),

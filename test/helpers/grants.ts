@@ -2,7 +2,7 @@
  * Grant test helpers: the callback receiver Worker (bound as CALLBACK_FETCH), signature checks,
  * the account's AccountLock alarm, and a clock moved forward without sleeping.
  */
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { put } from "./api";
@@ -24,10 +24,13 @@ function receiver(): Fetcher {
   return fetcher;
 }
 
-/** A fresh hook URL on the receiver. */
+/**
+ * A fresh hook URL. It names a public host; CALLBACK_FETCH carries every callback to the
+ * receiver Worker whatever the host.
+ */
 export function newHook(): { name: string; url: string } {
   const name = `h${crypto.randomUUID().slice(0, 8)}`;
-  return { name, url: `http://receiver/hooks/${name}` };
+  return { name, url: `https://hooks.example.com/hooks/${name}` };
 }
 
 /** What the receiver got on a hook, in arrival order. */
@@ -43,19 +46,83 @@ export async function failNext(name: string, times: number): Promise<void> {
   });
 }
 
-/** Verifies a callback's signature the way a receiver would: HMAC-SHA256 over `<ts>.<body>`. */
-export async function hasValidSignature(callback: ReceivedCallback): Promise<boolean> {
+/** Makes the receiver answer every delivery on a hook with a 307 to a loopback address. */
+export async function redirectAll(name: string): Promise<void> {
+  await receiver().fetch(`http://receiver/__control/redirect?name=${name}`, { method: "POST" });
+}
+
+/** Makes the receiver hold every delivery on a hook `ms` before answering (0: answer at once). */
+export async function holdAll(name: string, ms: number): Promise<void> {
+  await receiver().fetch(`http://receiver/__control/hold?name=${name}&ms=${ms}`, {
+    method: "POST",
+  });
+}
+
+/** How many requests reached a hook, answered or not. */
+export async function startedOn(name: string): Promise<number> {
+  const response = await receiver().fetch(`http://receiver/__control/started?name=${name}`);
+  return ((await response.json()) as { started: number }).started;
+}
+
+async function verifies(secret: string, mac: string, content: string): Promise<boolean> {
   const key = await crypto.subtle.importKey(
     "raw",
-    new TextEncoder().encode(CALLBACK_SECRET),
+    new TextEncoder().encode(secret),
     { name: "HMAC", hash: "SHA-256" },
     false,
     ["verify"],
   );
-  const hex = callback.headers["x-tunnelplane-signature"]?.replace(/^sha256=/, "") ?? "";
-  const signature = new Uint8Array((hex.match(/../g) ?? []).map((b) => Number.parseInt(b, 16)));
-  const message = `${callback.headers["x-tunnelplane-timestamp"]}.${callback.body}`;
-  return crypto.subtle.verify("HMAC", key, signature, new TextEncoder().encode(message));
+  const signature = new Uint8Array((mac.match(/../g) ?? []).map((b) => Number.parseInt(b, 16)));
+  return crypto.subtle.verify("HMAC", key, signature, new TextEncoder().encode(content));
+}
+
+/**
+ * For each secret, whether one of the callback's `v1=` signatures verifies under it, the way a
+ * receiver checks: HMAC-SHA256 over `<timestamp>.<delivery id>.<event>.<raw body>`.
+ */
+export async function signedUnder(
+  callback: ReceivedCallback,
+  secrets: string[],
+): Promise<boolean[]> {
+  const h = callback.headers;
+  const content = `${h["x-tunnelplane-timestamp"]}.${h["x-tunnelplane-delivery"]}.${h["x-tunnelplane-event"]}.${callback.body}`;
+  const macs = (h["x-tunnelplane-signature"] ?? "")
+    .split(",")
+    .map((part) => /^v1=([0-9a-f]{64})$/.exec(part)?.[1] ?? "");
+  return Promise.all(
+    secrets.map(async (secret) => {
+      const results = await Promise.all(macs.map((mac) => verifies(secret, mac, content)));
+      return results.includes(true);
+    }),
+  );
+}
+
+/** Whether the callback carries a valid signature under the tests' CALLBACK_SECRET. */
+export async function hasValidSignature(callback: ReceivedCallback): Promise<boolean> {
+  return (await signedUnder(callback, [CALLBACK_SECRET]))[0] === true;
+}
+
+/**
+ * Reads `read()` until `done` holds (every 20 ms, at most 5 s): for work the account's alarm does
+ * on its own after a response.
+ * @throws Error naming the last value when it never holds.
+ */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean) {
+  let value = await read();
+  for (let i = 0; i < 250 && !done(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = await read();
+  }
+  if (!done(value)) {
+    throw new Error(`still not done: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** The time the account's AccountLock alarm is set for (epoch ms), or null. */
+export async function alarmOf(accountId: string): Promise<number | null> {
+  const stub = env.ACCOUNT_LOCK.get(env.ACCOUNT_LOCK.idFromName(accountId));
+  return runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
 }
 
 /** Sets the account's callback secret. */

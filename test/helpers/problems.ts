@@ -18,7 +18,11 @@ export async function expectAuthRequired(
   path: string,
   body?: unknown,
 ): Promise<void> {
-  for (const key of [null, "not-the-admin-key"]) {
+  const details = [
+    [null, "Send `Authorization: Bearer <api key>` or log in through Cloudflare Access."],
+    ["not-the-admin-key", "The API key is unknown, revoked or expired."],
+  ] as const;
+  for (const [key, detail] of details) {
     const response = await call(method, path, { body, key });
     expect(response.status).toBe(401);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
@@ -26,7 +30,7 @@ export async function expectAuthRequired(
       type: "https://tunnelplane.dev/problems/unauthorized",
       title: "Missing or invalid API key",
       status: 401,
-      detail: "Send `Authorization: Bearer <api key>`.",
+      detail,
       instance: new URL(path, "http://x").pathname,
     });
   }

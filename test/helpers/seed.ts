@@ -12,7 +12,7 @@ export async function seedAccount(
   const response = await post("/v1/accounts", {
     account_id: accountId,
     name: `test ${accountId.slice(0, 6)}`,
-    api_token: "test-cloudflare-api-token-0123456789",
+    api_token: "test-cloudflare-api-token-0123456789abcdef",
     mode: options.mode ?? "enforce",
     ...(options.reconcileIntervalS === undefined
       ? {}

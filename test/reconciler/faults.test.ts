@@ -9,6 +9,7 @@ import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
 import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
+import { problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
 
@@ -162,6 +163,104 @@ describe("faults during a run", () => {
   });
 });
 
+describe("the account's Cloudflare API budget", () => {
+  it("a 429 without Retry-After holds every call of the account: the run ends continued and the next run sends nothing", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: `/client/v4/accounts/${accountId}/teamnet/routes`,
+      status: 429,
+      times: 1,
+    });
+    const deps = createReconcileDeps(env);
+    const first = await reconcileAccount(deps, accountId, "api");
+    if (first.status !== "done") {
+      throw new Error(first.status);
+    }
+    const holdEnd = new Date(first.run.startedAtMs + 300_000);
+    expect([first.run.outcome, first.run.continued, first.run.counts.applied]).toEqual([
+      "partial",
+      true,
+      1,
+    ]);
+    const reason = first.run.errors[0]?.message ?? "";
+    expect(reason).toMatch(/^Cloudflare answered 429; no call before \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    const heldUntilMs = Date.parse(reason.slice(reason.lastIndexOf(" ") + 1));
+    expect(heldUntilMs - holdEnd.getTime()).toBeGreaterThanOrEqual(0);
+    expect(await writesOf(accountId, 0)).toEqual([
+      "POST /cfd_tunnel 200",
+      "POST /teamnet/routes 429",
+    ]);
+    const since = await lastSeq(accountId);
+
+    const second = await reconcileAccount(deps, accountId, "cron");
+    if (second.status !== "done") {
+      throw new Error(second.status);
+    }
+    expect([second.run.outcome, second.run.continued, second.run.errors]).toEqual([
+      "failed",
+      true,
+      [{ kind: null, key: null, message: reason, retryable: true }],
+    ]);
+    expect(await callsOf(accountId, since)).toEqual([]);
+    const account = await get<{ next_reconcile_at: string }>(base);
+    expect(Date.parse(account.body.next_reconcile_at)).toBe(heldUntilMs);
+  });
+
+  it("a run stops at the account's share of the rate limit and says when it continues", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    const deps = createReconcileDeps(env);
+    // 20 calls per window at a 50% share: 10 for tunnelplane, 9 of them for a requested run.
+    const small = { ...deps, config: { ...deps.config, apiRateLimit: 20 } };
+    const outcome = await reconcileAccount(small, accountId, "api");
+    if (outcome.status !== "done") {
+      throw new Error(outcome.status);
+    }
+    expect([
+      outcome.run.outcome,
+      outcome.run.continued,
+      outcome.run.counts.subrequests,
+      outcome.run.errors.map((e) => e.message),
+    ]).toEqual(["partial", true, 9, ["the requested share of 10 calls per 300 s is spent"]]);
+    expect((await callsOf(accountId)).length).toBe(9);
+  });
+});
+
+describe("plan when Cloudflare fails", () => {
+  it("answers 502 upstream-failed naming Cloudflare's error when observing fails", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    // A Retry-After longer than one wait may last is not waited out: the observation fails.
+    await control("/faults", "POST", {
+      method: "GET",
+      path_prefix: `/client/v4/accounts/${accountId}/gateway/rules`,
+      status: 429,
+      retry_after: 120,
+      times: 1,
+    });
+    const planned = await post(`${base}/plan`);
+    expect([planned.status, planned.headers.get("content-type")]).toEqual([
+      502,
+      "application/problem+json",
+    ]);
+    expect(problemOf(planned)).toEqual({
+      type: "https://tunnelplane.dev/problems/upstream-failed",
+      title: "The Cloudflare API call failed",
+      status: 502,
+      detail:
+        "Cloudflare answered 429 (971: Please wait and consider throttling your request speed)",
+      instance: `/v1/accounts/${accountId}/plan`,
+    });
+  });
+});
+
 describe("budget and lease", () => {
   it("stops at the subrequest budget, says so, and the next runs continue until converged", async ({
     expect,
@@ -184,8 +283,8 @@ describe("budget and lease", () => {
       destinations: ["10.128.0.7"],
     });
     const deps = createReconcileDeps(env);
-    // Observation costs 7 requests on an empty account and 9 once tunnels and routes exist (the
-    // SDK asks for the empty page after a non-empty one). Run 1 has room for 5 writes: tunnel,
+    // Observation costs 7 requests, one per list (its totals say when to stop) and the two proxy
+    // settings. Run 1 has room for 5 writes: tunnel,
     // 2 routes, split tunnel, then the proxy settings' first PATCH; its second is refused, so the
     // proxy action and both policies wait. Run 2 writes ICMP and the 2 policies in its 3.
     const small = { ...deps, config: { ...deps.config, maxSubrequestsPerRun: 12 } };
@@ -208,11 +307,47 @@ describe("budget and lease", () => {
       ]),
     ).toEqual([
       ["partial", true, 4, 3, 12],
-      ["succeeded", false, 3, 0, 12],
-      ["succeeded", false, 0, 0, 9],
+      ["succeeded", false, 3, 0, 10],
+      ["succeeded", false, 0, 0, 7],
     ]);
     const account = await get<{ next_reconcile_at: string }>(base);
     expect(Date.parse(account.body.next_reconcile_at)).toBeGreaterThan(Date.now());
+  });
+
+  it("a run that outlasts its lease TTL several times keeps it by heartbeat: a second run is held, not overlapping", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    // Each of the 3 creates takes 400 ms against a 500 ms lease: about 2.5 TTLs of writing.
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: `/client/v4/accounts/${accountId}/`,
+      delay_ms: 400,
+      times: 3,
+    });
+    const deps = createReconcileDeps(env);
+    const short = { ...deps, config: { ...deps.config, leaseTtlMs: 500 } };
+    const first = reconcileAccount(short, accountId, "api");
+    const seconds = [];
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      seconds.push((await reconcileAccount(short, accountId, "api")).status);
+    }
+    const done = await first;
+    if (done.status !== "done") {
+      throw new Error(done.status);
+    }
+    expect([seconds, done.run.outcome, done.run.counts.applied]).toEqual([
+      ["held", "held", "held"],
+      "succeeded",
+      3,
+    ]);
+    expect(await writesOf(accountId, 0)).toEqual([
+      "POST /cfd_tunnel 200",
+      "POST /teamnet/routes 200",
+      "POST /teamnet/routes 200",
+    ]);
   });
 
   it("a run whose lease expired before it writes sends no write and records why", async ({
@@ -239,6 +374,28 @@ describe("budget and lease", () => {
       },
     ]);
     expect(await writesOf(accountId, 0)).toEqual([]);
+  });
+});
+
+describe("run history", () => {
+  it("keeps the newest runs per account and drops runs past the retention age", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const deps = createReconcileDeps(env);
+    const keepTwo = { ...deps, config: { ...deps.config, runsKeptPerAccount: 2 } };
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      const outcome = await reconcileAccount(keepTwo, accountId, "cron");
+      ids.push(outcome.status === "done" ? outcome.run.id : outcome.status);
+    }
+    const listed = async () =>
+      (await get<{ items: { id: string }[] }>(`${base}/runs`)).body.items.map((r) => r.id);
+    expect(await listed()).toEqual([ids[2], ids[1]]);
+
+    const young = { ...deps, config: { ...deps.config, runRetentionMs: 1 } };
+    const last = await reconcileAccount(young, accountId, "cron");
+    expect(await listed()).toEqual([last.status === "done" ? last.run.id : last.status]);
   });
 });
 

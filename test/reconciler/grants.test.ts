@@ -7,6 +7,8 @@ import { describe, it } from "vitest";
 import { call, get, post, put } from "../helpers/api";
 import { sdk } from "../helpers/emulator";
 import {
+  alarmOf,
+  eventually,
   failNext,
   fireAlarmAt,
   hasValidSignature,
@@ -184,6 +186,11 @@ describe("grants end to end", () => {
     }
 
     const endsAtMs = Date.parse(grant.ends_at);
+    // The three callbacks so far go out from the alarm the request armed, which then waits for ends_at.
+    await eventually(
+      () => alarmOf(accountId),
+      (atMs) => atMs === endsAtMs,
+    );
     expect(await fireAlarmAt(accountId, endsAtMs + 1000)).toBe(true);
 
     expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
@@ -212,7 +219,7 @@ describe("grants end to end", () => {
       `${base}/grants/${grant.id}/events`,
     );
     expect(trail.body.items.map((e) => [e.event, e.to_state, e.actor])).toEqual([
-      ["create", "requested", "api-key:admin"],
+      ["create", "requested", "bootstrap-admin"],
       ["approve", "approved", `rule:${rule.id}`],
       ["activate", "active", "clock"],
       ["expire", "expired", "clock"],
@@ -252,6 +259,48 @@ describe("grants end to end", () => {
 
     await post(`${base}/grants/${second.id}/revoke`, {});
     expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+  });
+
+  it("a grant activated in enforce mode, then the account switched to observe, then revoked: its allow policy is gone from the emulator", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const { block } = await seedNetwork(base);
+    await contractorRule(base);
+    const grant = (await post<GrantBody>(`${base}/grants`, sshGrant("CHG7"))).body;
+    expect(await rulesOf(accountId)).toEqual([
+      grantPolicy(grant.id, 1999, "CHG7"),
+      blockPolicy(block.id),
+    ]);
+    await call("PATCH", base, { body: { mode: "observe" } });
+
+    await post(`${base}/grants/${grant.id}/revoke`, { reason: "access no longer needed" });
+    expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+    const runs = await get<{
+      items: {
+        mode: string;
+        actions: { op: string; key: string; reason: string; outcome: string }[];
+      }[];
+    }>(`${base}/runs?limit=1`);
+    expect(
+      runs.body.items.map((r) => [
+        r.mode,
+        r.actions.map(({ op, key, reason, outcome }) => ({ op, key, reason, outcome })),
+      ]),
+    ).toEqual([
+      [
+        "observe",
+        [
+          {
+            op: "delete",
+            key: grant.id,
+            reason:
+              "no longer desired; written in observe mode: removing an ended grant's own allow policy only narrows access",
+            outcome: "applied",
+          },
+        ],
+      ],
+    ]);
   });
 
   it("a retried POST with the same Idempotency-Key makes one grant and one policy", async ({
@@ -328,17 +377,26 @@ describe("grants end to end", () => {
       await post<GrantBody>(`${base}/grants`, sshGrant("CHG5", { callback_url: hook.url }))
     ).body;
     expect(grant.state).toBe("requested");
-    expect(
-      grant.deliveries.map((d) => [d.event, d.status, d.attempts.map((a) => a.status_code)]),
-    ).toEqual([["requested", "pending", [503]]]);
-    const firstAtMs = Date.now();
-    expect(await fireAlarmAt(accountId, firstAtMs + 31_000)).toBe(true);
-    expect(await fireAlarmAt(accountId, firstAtMs + 92_000)).toBe(true);
+    const attemptsOf = async () =>
+      (await get<GrantBody>(`${base}/grants/${grant.id}`)).body.deliveries.map((d) => [
+        d.event,
+        d.status,
+        d.attempts.map((a) => [a.status_code, a.error]),
+      ]);
+    const failed = [503, "the receiver did not answer 2xx"];
+    expect(await eventually(attemptsOf, (d) => JSON.stringify(d).includes("503"))).toEqual([
+      ["requested", "pending", [failed]],
+    ]);
+    const firstRetryAtMs = await eventually(
+      () => alarmOf(accountId),
+      (atMs) => atMs !== null && atMs > Date.now() + 20_000,
+    );
+    expect(await fireAlarmAt(accountId, (firstRetryAtMs ?? 0) + 1_000)).toBe(true);
+    const secondRetryAtMs = (await alarmOf(accountId)) ?? 0;
+    expect(secondRetryAtMs - (firstRetryAtMs ?? 0)).toBeGreaterThanOrEqual(60_000);
+    expect(await fireAlarmAt(accountId, secondRetryAtMs + 1_000)).toBe(true);
 
-    const after = await get<GrantBody>(`${base}/grants/${grant.id}`);
-    expect(
-      after.body.deliveries.map((d) => [d.event, d.status, d.attempts.map((a) => a.status_code)]),
-    ).toEqual([["requested", "delivered", [503, 503, 204]]]);
+    expect(await attemptsOf()).toEqual([["requested", "delivered", [failed, failed, [204, null]]]]);
     const received = await receivedOn(hook.name);
     expect(received.map((r) => JSON.parse(r.body).event)).toEqual(["grant.requested"]);
     expect(await hasValidSignature(received[0] ?? { headers: {}, body: "" })).toBe(true);

@@ -8,6 +8,7 @@
  */
 import { parseNetwork } from "../cidr";
 import { ApiFailure, Fields, type JsonObject, objectBody, paginate } from "../http";
+import { assertBelowLimit } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { AccessApp, AccessPolicy, PolicyLink } from "../types";
@@ -70,6 +71,45 @@ const RULE_TYPES = [
   "auth_context",
   "linked_app_token",
 ];
+
+/**
+ * Body fields of the application types tunnelplane writes, from the SDK's
+ * `ApplicationCreateParams.DeviceEnrollmentPermissionsApplication` and `.SelfHostedApplication`
+ * (cloudflare 7.x); anything else is refused. Other types echo what they are sent.
+ */
+const APP_BODY_FIELDS: Partial<Record<string, readonly string[]>> = {
+  warp: [
+    "type",
+    "allowed_idps",
+    "auto_redirect_to_identity",
+    "custom_deny_url",
+    "custom_non_identity_deny_url",
+    "custom_pages",
+    "policies",
+    "session_duration",
+  ],
+  self_hosted: [
+    "domain type allow_authenticate_via_warp allow_iframe allowed_idps app_launcher_visible",
+    "auto_redirect_to_identity cors_headers custom_deny_message custom_deny_url",
+    "custom_non_identity_deny_url custom_pages destinations eager_redirect_cookie_setting",
+    "enable_binding_cookie http_only_cookie_attribute logo_url mfa_config name",
+    "oauth_configuration options_preflight_bypass path_cookie_attribute policies",
+    "read_service_tokens_from_header same_site_cookie_attribute scim_config self_hosted_domains",
+    "session_duration skip_interstitial tags use_clientless_isolation_app_launcher_url",
+  ].flatMap((line) => line.split(" ")),
+};
+/** Read-only fields a client may send back unchanged; they are ignored. */
+const APP_READ_ONLY = ["id", "aud", "created_at", "updated_at"];
+
+/**
+ * Each rule type's required inner field, from the Access rule schemas
+ * (`access_email_rule`, `access_email_domain_rule`, `access_group_rule`).
+ */
+const RULE_REQUIRED: Record<string, string> = {
+  email: "email",
+  email_domain: "domain",
+  group: "id",
+};
 
 const APP_VALIDATED = ["id", "aud", "type", "name", "domain", "destinations", "policies"];
 const POLICY_VALIDATED = ["id", "name", "decision", "include", "exclude", "require"];
@@ -150,6 +190,11 @@ function readRules(fields: Fields, name: string, required: boolean): Record<stri
     if (typeof inner !== "object" || inner === null || Array.isArray(inner)) {
       throw invalid(`${name}[${index}].${key} must be an object`);
     }
+    const required = RULE_REQUIRED[key];
+    const value = required === undefined ? undefined : (inner as JsonObject)[required];
+    if (required !== undefined && (typeof value !== "string" || value === "")) {
+      throw invalid(`${name}[${index}].${key}.${required} is required`);
+    }
     return rule as Record<string, unknown>;
   });
 }
@@ -173,10 +218,12 @@ function readPolicy(body: unknown) {
 }
 
 function createPolicy(context: Context) {
+  const input = readPolicy(context.body);
+  assertBelowLimit(context.account, "access_policies", context.account.collections.policy.size);
   const now = context.clock.next();
   const policy: AccessPolicy = {
     id: crypto.randomUUID(),
-    ...readPolicy(context.body),
+    ...input,
     created_at: now,
     updated_at: now,
   };
@@ -362,6 +409,13 @@ function readApp(account: AccountState, body: unknown, exceptId?: string) {
   if (type === undefined) {
     throw invalid("type is required");
   }
+  const allowed = APP_BODY_FIELDS[type];
+  const unknown = Object.keys(input).filter(
+    (key) => allowed !== undefined && !allowed.includes(key) && !APP_READ_ONLY.includes(key),
+  );
+  if (unknown.length > 0) {
+    throw invalid(`${type} applications have no field ${unknown.join(", ")}`);
+  }
   if (type === "warp") {
     for (const app of account.collections.app.values()) {
       if (app.type === "warp" && app.id !== exceptId) {
@@ -412,11 +466,13 @@ function randomAud(): string {
 }
 
 function createApp(context: Context) {
+  const input = readApp(context.account, context.body);
+  assertBelowLimit(context.account, "access_apps", context.account.collections.app.size);
   const now = context.clock.next();
   const app: AccessApp = {
     id: crypto.randomUUID(),
     aud: randomAud(),
-    ...readApp(context.account, context.body),
+    ...input,
     created_at: now,
     updated_at: now,
   };

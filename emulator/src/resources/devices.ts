@@ -5,9 +5,10 @@
  * with WARP's 16 default excludes.
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/devices/subresources/policies/
  */
-import { parseNetwork } from "../cidr";
+import { parseAddress, parseNetwork } from "../cidr";
 import { defaultExcludes, defaultProfileSettings } from "../defaults";
 import { ApiFailure, Fields, type JsonObject, objectBody } from "../http";
+import { assertBelowLimit, assertWithinLimit } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { DeviceProfile, SplitTunnelEntry, SplitTunnelMode } from "../types";
@@ -71,6 +72,9 @@ export function readSplitTunnelEntries(body: unknown): SplitTunnelEntry[] {
       }
       entry.address = network.text;
     } else if (host !== undefined) {
+      if (parseAddress(host) !== undefined || /^[0-9.]+$/.test(host)) {
+        throw fields.failure(`entry ${index}: host "${host}" is an IP address; use address`);
+      }
       if (!HOST_PATTERN.test(host)) {
         throw fields.failure(`entry ${index}: invalid host "${host}"`);
       }
@@ -85,8 +89,11 @@ export function readSplitTunnelEntries(body: unknown): SplitTunnelEntry[] {
 
 /** The profile wire shape (`DefaultGetResponse` or `SettingsPolicy`). */
 export function toProfileResource(account: AccountState, profile: DeviceProfile) {
+  const style = account.behaviour().inactive_split_tunnel;
+  const inactive = profile.mode === "exclude" ? "include" : "exclude";
   const base = {
     ...profile.settings,
+    ...(style === "absent" ? {} : { [inactive]: style === "empty" ? [] : null }),
     [profile.mode]: profile.entries,
     gateway_unique_id: account.accountId,
     profile_type: "warp",
@@ -116,7 +123,11 @@ function findProfile(account: AccountState, policyId: string): DeviceProfile {
   return profile;
 }
 
+/** Stores a profile whose split tunnel and fallback entries fit the account's limit. */
 function saveProfile(account: AccountState, profile: DeviceProfile): void {
+  const fallback = profile.settings.fallback_domains;
+  const fallbackCount = Array.isArray(fallback) ? fallback.length : 0;
+  assertWithinLimit(account, "split_tunnel_entries", profile.entries.length + fallbackCount);
   if (profile.policy_id === null) {
     account.set("default_profile", profile);
   } else {
@@ -138,15 +149,26 @@ function assertPrecedenceFree(account: AccountState, precedence: number, exceptI
 
 /**
  * Applies a create/PATCH body to a profile: settable fields, custom fields (custom profiles
- * only, ignored on the default) and at most one of `exclude`/`include`.
+ * only, ignored on the default) and at most one of `exclude`/`include`; a PATCH (not
+ * `creating`) may send only the list already in force.
  */
-function applyBody(profile: DeviceProfile, body: JsonObject, now: string): DeviceProfile {
+function applyBody(
+  profile: DeviceProfile,
+  body: JsonObject,
+  now: string,
+  creating = false,
+): DeviceProfile {
   if (body.exclude !== undefined && body.include !== undefined) {
     throw new ApiFailure(
       400,
       CODE_INVALID,
       "Both exclude and include cannot be set in the same request",
     );
+  }
+  const swapsTo =
+    body.include !== undefined ? "include" : body.exclude !== undefined ? "exclude" : undefined;
+  if (!creating) {
+    assertNoSwap(profile, swapsTo);
   }
   const fields = new Fields(body, CODE_INVALID);
   const settings = { ...profile.settings };
@@ -171,6 +193,17 @@ function applyBody(profile: DeviceProfile, body: JsonObject, now: string): Devic
     updated.enabled = fields.boolean("enabled") ?? profile.enabled;
   }
   return updated;
+}
+
+/**
+ * Cloudflare answered HTTP 500 to a PATCH that moved a profile from its exclude list to an
+ * include list (public provider report, see emulator/README.md); the emulator does the same.
+ * The other direction is not reported and stays allowed. Switching by PUT of the list works.
+ */
+function assertNoSwap(profile: DeviceProfile, swapsTo: SplitTunnelMode | undefined): void {
+  if (swapsTo === "include" && profile.mode === "exclude") {
+    throw new ApiFailure(500, 1000, "Internal server error");
+  }
 }
 
 function assertNotEmpty(body: JsonObject): void {
@@ -218,6 +251,7 @@ function createCustom(context: Context) {
     throw fields.failure("precedence is required");
   }
   assertPrecedenceFree(account, precedence);
+  assertBelowLimit(account, "device_profiles", account.collections.profile.size);
   const now = context.clock.next();
   const blank: DeviceProfile = {
     policy_id: crypto.randomUUID(),
@@ -232,7 +266,7 @@ function createCustom(context: Context) {
     created_at: now,
     updated_at: now,
   };
-  const profile = applyBody(blank, body, now);
+  const profile = applyBody(blank, body, now, true);
   saveProfile(account, profile);
   return { result: toProfileResource(account, profile) };
 }
@@ -281,10 +315,13 @@ function splitTunnelWriter(mode: SplitTunnelMode) {
   return (context: Context) => {
     const profile = profileOf(context);
     const entries = readSplitTunnelEntries(context.body);
+    // Clearing the list not in force leaves the mode alone: "PUT the new list, then clear the
+    // old one" must end in the new mode.
+    const keep = entries.length === 0 && profile.mode !== mode;
     saveProfile(context.account, {
       ...profile,
-      mode,
-      entries,
+      mode: keep ? profile.mode : mode,
+      entries: keep ? profile.entries : entries,
       updated_at: context.clock.next(),
     });
     return { result: entries };

@@ -5,11 +5,16 @@
  * space), so callers must normalise both sides before comparing.
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/gateway/subresources/rules/
  */
-import { ApiFailure, Fields, type JsonObject, objectBody } from "../http";
+
+import type { ExpressionSlot } from "../expressions/fields";
+import { checkL4Expression } from "../expressions/parser";
+import { ApiFailure, Fields, objectBody } from "../http";
+import { assertBelowLimit, countLive } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { GatewayRule } from "../types";
 import { compareText, param } from "./common";
+import { dnsOnly, ruleSettings } from "./gateway-rule-settings";
 
 const BASE = "/accounts/:account_id/gateway/rules";
 const CODE_INVALID = 2001;
@@ -17,6 +22,8 @@ const CODE_INVALID = 2001;
 const PRECEDENCE_STEP = 1000;
 /** Largest precedence accepted (inclusive): a signed 32-bit integer. */
 const MAX_PRECEDENCE = 2_147_483_647;
+/** `source_account` of a shared rule when the control names none. */
+const PARENT_ACCOUNT = "0123456789abcdef0123456789abcdef";
 
 /** Rule actions Cloudflare accepts. */
 export const GATEWAY_ACTIONS = [
@@ -91,24 +98,22 @@ function findRule(account: AccountState, id: string): GatewayRule {
   return rule;
 }
 
-function expression(fields: Fields, name: string): string {
+function expression(fields: Fields, name: ExpressionSlot, filter: string): string {
   const text = fields.string(name) ?? "";
+  if (filter === "l4") {
+    const check = checkL4Expression(name, text);
+    if (!check.ok) {
+      throw fields.failure(
+        `${name}: Filter parsing error (1:${check.offset + 1}): ${check.message}`,
+      );
+    }
+    return check.formatted;
+  }
   const normalised = normaliseExpression(text);
   if (normalised === undefined) {
     throw fields.failure(`${name} is not a valid expression: unbalanced quotes or brackets`);
   }
   return normalised;
-}
-
-function objectField(fields: Fields, name: string): JsonObject | undefined {
-  const value = fields.raw(name);
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw fields.failure(`${name} must be an object`);
-  }
-  return value as JsonObject;
 }
 
 /** Validates a create/PUT body; fields left out take their defaults. */
@@ -127,25 +132,27 @@ function readRule(body: unknown) {
   ) {
     throw fields.failure(`filters must hold exactly one of ${GATEWAY_FILTERS.join(", ")}`);
   }
+  const filter = filters[0] as string;
   return {
     name,
     action,
     filters: filters as string[],
     description: fields.string("description") ?? "",
     enabled: fields.boolean("enabled") ?? false,
-    traffic: expression(fields, "traffic"),
-    identity: expression(fields, "identity"),
-    device_posture: expression(fields, "device_posture"),
+    traffic: expression(fields, "traffic", filter),
+    identity: expression(fields, "identity", filter),
+    device_posture: expression(fields, "device_posture", filter),
     precedence: fields.integer("precedence", 0, MAX_PRECEDENCE),
-    rule_settings: objectField(fields, "rule_settings") ?? {},
-    schedule: objectField(fields, "schedule") ?? null,
-    expiration: objectField(fields, "expiration") ?? null,
+    rule_settings: ruleSettings(fields, filter, action),
+    schedule: dnsOnly(fields, "schedule", filter, ["dns", "dns_resolver"]),
+    expiration: dnsOnly(fields, "expiration", filter, ["dns"]),
+    sharable: fields.boolean("sharable") ?? false,
   };
 }
 
 function assertPrecedenceFree(account: AccountState, precedence: number, exceptId?: string) {
   for (const rule of account.collections.rule.values()) {
-    if (rule.precedence === precedence && rule.id !== exceptId) {
+    if (rule.precedence === precedence && rule.id !== exceptId && !rule.read_only) {
       throw new ApiFailure(
         400,
         2003,
@@ -155,9 +162,25 @@ function assertPrecedenceFree(account: AccountState, precedence: number, exceptI
   }
 }
 
+/** The account's own rules (shared ones have the parent's precedences and count there). */
+function ownedRules(account: AccountState): GatewayRule[] {
+  return [...account.collections.rule.values()].filter((rule) => !rule.read_only);
+}
+
+/** Throws 403 / 2005 on a rule shared from a parent account. */
+function assertWritable(rule: GatewayRule): void {
+  if (rule.read_only) {
+    throw new ApiFailure(
+      403,
+      2005,
+      `Rule ${rule.id} is shared from account ${rule.source_account} and is read-only`,
+    );
+  }
+}
+
 function nextPrecedence(account: AccountState): number {
   let max: number | undefined;
-  for (const rule of account.collections.rule.values()) {
+  for (const rule of ownedRules(account)) {
     max = max === undefined ? rule.precedence : Math.max(max, rule.precedence);
   }
   return max === undefined ? PRECEDENCE_STEP : max + PRECEDENCE_STEP;
@@ -168,11 +191,20 @@ function create(context: Context) {
   const input = readRule(context.body);
   const precedence = input.precedence ?? nextPrecedence(account);
   assertPrecedenceFree(account, precedence);
+  const filter = input.filters[0];
+  assertBelowLimit(
+    account,
+    "gateway_rules",
+    countLive(ownedRules(account), (rule) => rule.filters[0] === filter),
+  );
   const now = context.clock.next();
   const rule: GatewayRule = {
     id: crypto.randomUUID(),
     ...input,
     precedence,
+    read_only: false,
+    source_account: account.accountId,
+    warning_status: null,
     version: 1,
     created_at: now,
     updated_at: now,
@@ -189,6 +221,11 @@ function list(context: Context) {
   return { result };
 }
 
+/** `GET gateway/rules/tenant`: the rules shared from the parent account, by precedence. */
+function listTenant(context: Context) {
+  return { result: list(context).result.filter((rule) => rule.read_only) };
+}
+
 function get(context: Context) {
   return { result: findRule(context.account, param(context.params, "rule_id")) };
 }
@@ -197,6 +234,7 @@ function get(context: Context) {
 function update(context: Context) {
   const { account } = context;
   const rule = findRule(account, param(context.params, "rule_id"));
+  assertWritable(rule);
   const input = readRule(context.body);
   const precedence = input.precedence ?? rule.precedence;
   assertPrecedenceFree(account, precedence, rule.id);
@@ -213,14 +251,41 @@ function update(context: Context) {
 
 function remove(context: Context) {
   const rule = findRule(context.account, param(context.params, "rule_id"));
+  assertWritable(rule);
   context.account.remove("rule", rule.id);
   return { result: {} };
+}
+
+/**
+ * Adds a rule shared from a parent account (`POST /__emulator/shared-rules`): validated like a
+ * create, stored `read_only`, `sharable`, with `source_account` (default: a fixed parent tag)
+ * and `warning_status` as given. Its precedence is the parent's and clashes with nothing here.
+ */
+export function addSharedRule(account: AccountState, body: unknown, now: string): GatewayRule {
+  const input = readRule(body);
+  const extra = new Fields(objectBody(body), CODE_INVALID);
+  const rule: GatewayRule = {
+    id: crypto.randomUUID(),
+    ...input,
+    precedence: input.precedence ?? 0,
+    read_only: true,
+    sharable: true,
+    source_account: extra.string("source_account") ?? PARENT_ACCOUNT,
+    warning_status: extra.string("warning_status") ?? null,
+    version: 1,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  };
+  account.put("rule", rule.id, rule);
+  return rule;
 }
 
 /** Endpoints of `gateway/rules`. */
 export const gatewayRuleRoutes: RouteDefinition[] = [
   { method: "POST", path: BASE, handler: create },
   { method: "GET", path: BASE, handler: list },
+  { method: "GET", path: `${BASE}/tenant`, handler: listTenant },
   { method: "GET", path: `${BASE}/:rule_id`, handler: get },
   { method: "PUT", path: `${BASE}/:rule_id`, handler: update },
   { method: "DELETE", path: `${BASE}/:rule_id`, handler: remove },

@@ -6,6 +6,7 @@
  */
 import { contains, containsAddress, type Network, parseAddress, parseNetwork } from "../cidr";
 import { ApiFailure, Fields, objectBody, paginate, type Query } from "../http";
+import { assertBelowLimit, countLive } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { RouteRecord } from "../types";
@@ -96,6 +97,11 @@ function create(context: Context) {
   assertLiveTunnel(account, tunnelId);
   assertLiveVnet(account, vnetId);
   assertUnique(account, network.text, vnetId);
+  assertBelowLimit(
+    account,
+    "routes",
+    countLive(account.collections.route.values(), (route) => route.deleted_at === null),
+  );
   const route: RouteRecord = {
     id: crypto.randomUUID(),
     network: network.text,

@@ -5,6 +5,7 @@
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/tunnels/subresources/cloudflared/
  */
 import { ApiFailure, Fields, objectBody, paginate } from "../http";
+import { assertBelowLimit, countLive } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { TunnelRecord, TunnelStatus } from "../types";
@@ -99,6 +100,11 @@ function create(context: Context) {
   const configSrc = fields.oneOf("config_src", ["local", "cloudflare"] as const) ?? "local";
   const secret = readSecret(fields) ?? randomSecret();
   assertNameFree(context.account, name);
+  assertBelowLimit(
+    context.account,
+    "tunnels",
+    countLive(context.account.collections.tunnel.values(), (tunnel) => tunnel.deleted_at === null),
+  );
   const now = context.clock.next();
   const tunnel: TunnelRecord = {
     id: crypto.randomUUID(),
@@ -114,18 +120,9 @@ function create(context: Context) {
     connector_id: null,
   };
   context.account.put("tunnel", tunnel.id, tunnel);
-  return {
-    result: {
-      ...toTunnelResource(tunnel),
-      token: tunnelToken(tunnel),
-      credentials_file: {
-        AccountTag: tunnel.account_tag,
-        TunnelID: tunnel.id,
-        TunnelName: tunnel.name,
-        TunnelSecret: tunnel.secret,
-      },
-    },
-  };
+  // No `token` or `credentials_file`: no schema of the create response has them; the token
+  // comes from `GET …/{id}/token`.
+  return { result: toTunnelResource(tunnel) };
 }
 
 function list(context: Context) {

@@ -4,6 +4,7 @@
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/networks/subresources/virtual_networks/
  */
 import { ApiFailure, Fields, objectBody } from "../http";
+import { assertBelowLimit, countLive } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { VirtualNetwork } from "../types";
@@ -13,6 +14,8 @@ const BASE = "/accounts/:account_id/teamnet/virtual_networks";
 const CODE_INVALID = 1001;
 /** Name maximum (inclusive), from the `Teamnet.virtual_network_name` schema. */
 const MAX_NAME_LENGTH = 256;
+/** Comment maximum (inclusive): `maxLength: 256` of the vnet `comment` schema. */
+const MAX_COMMENT_LENGTH = 256;
 
 /** Finds a vnet by id, soft-deleted ones included; 404/1004 when unknown. */
 export function findVnet(account: AccountState, id: string): VirtualNetwork {
@@ -54,9 +57,14 @@ function defaultFlag(fields: Fields): boolean | undefined {
 function create(context: Context) {
   const fields = new Fields(objectBody(context.body), CODE_INVALID);
   const name = fields.requiredString("name", MAX_NAME_LENGTH);
-  const comment = fields.string("comment") ?? "";
+  const comment = fields.string("comment", MAX_COMMENT_LENGTH) ?? "";
   const isDefault = defaultFlag(fields) ?? false;
   assertNameFree(context.account, name);
+  assertBelowLimit(
+    context.account,
+    "virtual_networks",
+    countLive(context.account.collections.vnet.values(), (vnet) => vnet.deleted_at === null),
+  );
   const vnet: VirtualNetwork = {
     id: crypto.randomUUID(),
     name,
@@ -96,8 +104,11 @@ function edit(context: Context) {
   const vnet = findLiveVnet(context.account, param(context.params, "vnet_id"));
   const fields = new Fields(objectBody(context.body), CODE_INVALID);
   const name = fields.has("name") ? fields.requiredString("name", MAX_NAME_LENGTH) : vnet.name;
-  const comment = fields.string("comment") ?? vnet.comment;
-  const isDefault = defaultFlag(fields);
+  const comment = fields.string("comment", MAX_COMMENT_LENGTH) ?? vnet.comment;
+  if (fields.has("is_default")) {
+    throw fields.failure("is_default is not a field of this request; use is_default_network");
+  }
+  const isDefault = fields.boolean("is_default_network");
   if (isDefault === false && vnet.is_default_network) {
     throw new ApiFailure(
       400,

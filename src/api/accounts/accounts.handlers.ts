@@ -2,8 +2,8 @@
 import { readConfig } from "../../config";
 import { getAccount, insertAccount, updateAccount } from "../../db/accounts.repo";
 import { createDb, isUniqueViolation } from "../../db/client";
-import { sealSecret } from "../../lib/crypto";
-import type { AppHandler } from "../context";
+import { loadKeyRing, sealSecret } from "../../lib/key-ring";
+import { type AppHandler, actorOf } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { ProblemError } from "../problem";
@@ -14,7 +14,10 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
   const body = c.req.valid("json");
   const db = createDb(c.env.DB);
   const nowMs = Date.now();
-  const sealed = await sealSecret(body.api_token, c.env.TOKEN_ENCRYPTION_KEY);
+  const sealed = await sealSecret(await loadKeyRing(c.env), body.api_token, {
+    accountId: body.account_id,
+    purpose: "api-token",
+  });
   const interval =
     body.reconcile_interval_s ??
     readConfig(c.env as unknown as Record<string, unknown>).defaultReconcileIntervalS;
@@ -32,7 +35,7 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
         createdAtMs: nowMs,
       },
       sealed,
-      c.get("actor"),
+      actorOf(c),
     );
     c.header("ETag", etagOf(account.version));
     c.header("Location", `/v1/accounts/${account.id}`);
@@ -76,9 +79,14 @@ export const update: AppHandler<typeof endpoints.update> = async (c) => {
         }),
     ...(api_token === undefined
       ? {}
-      : { apiTokenCiphertext: await sealSecret(api_token, c.env.TOKEN_ENCRYPTION_KEY) }),
+      : {
+          apiTokenCiphertext: await sealSecret(await loadKeyRing(c.env), api_token, {
+            accountId: account_id,
+            purpose: "api-token",
+          }),
+        }),
   };
-  const updated = await updateAccount(db, current, changes, c.get("actor"), nowMs);
+  const updated = await updateAccount(db, current, changes, actorOf(c), nowMs);
   if (updated === undefined) {
     const latest = await getAccount(db, account_id);
     throw new ProblemError(

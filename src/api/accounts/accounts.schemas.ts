@@ -51,11 +51,22 @@ export const Limits = z
   )
   .openapi("AccountLimits");
 
-const ApiToken = z.string().min(20).max(400).regex(/^\S+$/, "no whitespace").openapi({
-  description:
-    "Cloudflare API token with Zero Trust edit permissions. Stored encrypted; never returned.",
-  example: "cf-api-token-with-zero-trust-edit-rights",
-});
+/**
+ * A plausible Cloudflare API token: 40 characters (older tokens) or a `cfut_`/`cfat_` prefix,
+ * 40 characters and a checksum (scannable tokens), so 40..200 printable ASCII characters without
+ * spaces. Anything else is refused before it is sealed, and the problem never echoes it.
+ * @see https://developers.cloudflare.com/fundamentals/api/get-started/token-formats/
+ */
+const ApiToken = z
+  .string()
+  .min(40, "at least 40 characters")
+  .max(200, "at most 200 characters")
+  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+  .openapi({
+    description:
+      "Cloudflare API token with Zero Trust edit permissions: 40..200 printable ASCII characters without spaces. Stored sealed; never returned.",
+    example: "cfut_0123456789abcdefghijABCDEFGHIJ0123456789wxyz",
+  });
 
 /** The one label before `.cloudflareaccess.com`: Cloudflare's team name. */
 const TEAM_DOMAIN_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.cloudflareaccess\.com$/;

@@ -18,7 +18,7 @@ import {
 import { toPage } from "../../db/pagination";
 import type { DesiredObject, Kind, SpecByKind } from "../../domain/model";
 import { type DesiredChange, guardAssertions } from "../assertions/guard";
-import type { AppEnv } from "../context";
+import { type AppEnv, actorOf } from "../context";
 import {
   AccountParams,
   IfMatchHeaders,
@@ -304,7 +304,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
       ...companionChanges(ctx),
       { op: "put", object: newObject(def.kind, ctx.id, spec) },
     ]);
-    const actor = { name: c.get("actor") };
+    const actor = actorOf(c);
     const created = await write(
       () => insertObject(db, account_id, input, actor, Date.now()),
       spec,
@@ -340,7 +340,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
       ...companionChanges(ctx),
       { op: "put", object: { ...current, spec } },
     ]);
-    const actor = { name: c.get("actor") };
+    const actor = actorOf(c);
     const updated = await write(
       () =>
         updateObject(
@@ -374,7 +374,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     checkIfMatch(c.req.valid("header")["if-match"], current.version);
     await def.checkDelete?.(current, { db, accountId: account_id, id, companions: [] });
     await guard(db, account_id, [{ op: "delete", kind: def.kind, id }]);
-    if (!(await deleteObject(db, account_id, current, { name: c.get("actor") }, Date.now()))) {
+    if (!(await deleteObject(db, account_id, current, actorOf(c), Date.now()))) {
       throw new ProblemError(
         "version-mismatch",
         "The object changed while it was being deleted; re-read and retry.",

@@ -12,7 +12,7 @@ import {
 } from "../../db/desired-objects.repo";
 import type { Kind, SpecByKind } from "../../domain/model";
 import { guardAssertions } from "../assertions/guard";
-import type { AppEnv } from "../context";
+import { type AppEnv, actorOf } from "../context";
 import {
   AccountParams,
   IfMatchHeaders,
@@ -135,7 +135,7 @@ export function mountSingleton<K extends Kind, O extends z.ZodRawShape>(
         object: current === undefined ? newObject(def.kind, def.id, spec) : { ...current, spec },
       },
     ]);
-    const actor = { name: c.get("actor") };
+    const actor = actorOf(c);
     let written: StoredObject<K> | undefined;
     if (current === undefined) {
       written = await insertObject(

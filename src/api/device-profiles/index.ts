@@ -16,6 +16,7 @@ import {
   OS_NAMES,
 } from "../../domain/device-profiles/match";
 import type { DeviceProfileSpec } from "../../domain/model";
+import { DEFAULT_MAX_ENTRIES } from "../../domain/split-tunnels/budget";
 import { effectiveSplitTunnel } from "../../domain/split-tunnels/effective";
 import {
   DEFAULT_VIRTUAL_NETWORK,
@@ -103,6 +104,7 @@ const output = {
     .object({
       mode: z.enum(["exclude", "include"]),
       auto: z.boolean(),
+      max_entries: z.number().int(),
       entries: z.array(EntryOutput),
     })
     .openapi({
@@ -176,6 +178,7 @@ export const deviceProfiles: CollectionDefinition<"device_profile", typeof input
     split_tunnel: {
       mode: spec.splitTunnel.mode,
       auto: spec.splitTunnel.auto,
+      max_entries: spec.splitTunnel.maxEntries ?? DEFAULT_MAX_ENTRIES,
       entries: spec.splitTunnel.entries.map(entryToWire),
     },
   }),

@@ -251,6 +251,7 @@ export const grantApprovalRulesRouter = createRouter()
     await requireAccount(db, account_id);
     const current = await findRule(db, account_id, id);
     checkIfMatch(c.req.valid("header")["if-match"], current.version);
+    c.set("auditBefore", toResource(current));
     const rule = toRule(id, c.req.valid("json"));
     const updated = await updateApprovalRule(db, account_id, rule, current.version, Date.now());
     if (updated === undefined) {
@@ -265,6 +266,7 @@ export const grantApprovalRulesRouter = createRouter()
     await requireAccount(db, account_id);
     const current = await findRule(db, account_id, id);
     checkIfMatch(c.req.valid("header")["if-match"], current.version);
+    c.set("auditBefore", toResource(current));
     if (!(await deleteApprovalRule(db, account_id, id, current.version))) {
       throw stale();
     }

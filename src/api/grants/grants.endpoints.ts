@@ -9,6 +9,7 @@ import {
   problemResponses,
   security,
 } from "../contract";
+import { GrantSettings, GrantSettingsInput } from "./grant-settings.schemas";
 import { DecisionInput, GrantEvent, GrantInput, GrantResource } from "./grants.schemas";
 
 const tags = ["Grants"];
@@ -130,23 +131,16 @@ export const reject = decision("reject", "Reject a requested grant (operator)");
 export const revoke = decision("revoke", "End an approved or active grant now (operator)");
 export const cancel = decision("cancel", "Withdraw a grant before it starts (requester)");
 
-const Settings = z
-  .object({
-    callback_secret_set: z.boolean(),
-    updated_at: z.string().nullable(),
-  })
-  .openapi("GrantSettings");
-
 export const getSettings = createRoute({
   method: "get",
   path: "/v1/accounts/{account_id}/grant-settings",
   operationId: "getGrantSettings",
   tags,
   security,
-  summary: "Whether a callback signing secret is set (the secret is never returned)",
+  summary: "Callback settings: whether a secret is set (never the secret), its rotation, ports",
   request: { params: AccountParams },
   responses: {
-    200: json(Settings, "The settings"),
+    200: json(GrantSettings, "The settings"),
     ...problemResponses("not-found", "validation-failed"),
   },
 });
@@ -157,26 +151,20 @@ export const putSettings = createRoute({
   operationId: "putGrantSettings",
   tags,
   security,
-  summary: "Set the HMAC-SHA256 secret that signs grant callbacks",
+  summary: "Set or rotate the callback signing secret and the allowed callback ports",
   request: {
     params: AccountParams,
     body: {
       required: true,
       content: {
         "application/json": {
-          schema: z
-            .strictObject({
-              callback_secret: z.string().min(32).max(256).openapi({
-                description: "Write-only; 32..256 characters.",
-              }),
-            })
-            .openapi("GrantSettingsInput"),
+          schema: GrantSettingsInput,
         },
       },
     },
   },
   responses: {
-    200: json(Settings, "Stored"),
+    200: json(GrantSettings, "Stored"),
     ...problemResponses("malformed-request", "not-found", "validation-failed"),
   },
 });

@@ -1,14 +1,15 @@
 /** Grant handlers: thin; decisions live in domain/grants and reconciler/grant-requests. */
 
 import type { z } from "@hono/zod-openapi";
+import { listCallbackReceivers } from "../../db/callback-receivers.repo";
 import { createDb, type Db } from "../../db/client";
 import { listGrantDeliveries } from "../../db/grant-deliveries.repo";
-import { getCallbackSecretSetAtMs, putSealedCallbackSecret } from "../../db/grant-settings.repo";
+import { getGrantSettings } from "../../db/grant-settings.repo";
 import { type GrantRecord, getGrant, listGrantEvents, listGrants } from "../../db/grants.repo";
 import { decodeCursor, toPage } from "../../db/pagination";
+import { checkCallbackUrl, describeCallbackUrlError } from "../../domain/grants/callback-url";
 import type { GrantPolicySource } from "../../domain/grants/grant";
 import type { GrantEvent as LifecycleEvent } from "../../domain/grants/lifecycle";
-import { sealSecret } from "../../lib/crypto";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { decideGrant, type NewGrant, requestGrant } from "../../reconciler/grant-requests";
 import type { TransitionFailure } from "../../reconciler/grant-transitions";
@@ -16,6 +17,7 @@ import { guardAssertionsOn, withActiveGrant } from "../assertions/guard";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { canonical } from "../fields";
+import type { Identity } from "../identity/identity";
 import { parsePort } from "../policies";
 import { type InvalidField, ProblemError, validationProblem } from "../problem";
 import type * as endpoints from "./grants.endpoints";
@@ -26,12 +28,33 @@ import {
   toGrantResource,
 } from "./grants.schemas";
 
-async function findGrant(db: Db, accountId: string, id: string): Promise<GrantRecord> {
+/**
+ * The grant, or a 404 problem; also 404 when a ticketing caller asks for another system's grant
+ * (it may not learn that the grant exists).
+ */
+async function findGrant(
+  db: Db,
+  accountId: string,
+  id: string,
+  identity?: Identity,
+): Promise<GrantRecord> {
   const grant = await getGrant(db, accountId, id);
-  if (grant === undefined) {
+  if (grant === undefined || !isOwnSystem(identity, grant.ticket.system)) {
     throw new ProblemError("not-found", `No grant ${id} in account ${accountId}.`);
   }
   return grant;
+}
+
+/** Whether `system` is one the caller may see: a ticketing identity sees only its own. */
+function isOwnSystem(identity: Identity | undefined, system: string): boolean {
+  return identity?.role !== "ticketing" || identity.ticketSystem === system;
+}
+
+/** The body's ticket, with the system of a ticketing caller in place of what the body says. */
+function boundTicket(identity: Identity, ticket: z.output<typeof GrantInput>["ticket"]) {
+  return identity.role === "ticketing" && identity.ticketSystem !== null
+    ? { ...ticket, system: identity.ticketSystem }
+    : ticket;
 }
 
 async function present(db: Db, grant: GrantRecord) {
@@ -75,11 +98,29 @@ async function toNewGrant(
       code: "unknown-reference",
     });
   }
-  if (body.callback_url !== null && (await getCallbackSecretSetAtMs(db, accountId)) === null) {
+  const settings = body.callback_url === null ? undefined : await getGrantSettings(db, accountId);
+  const hasSecret =
+    settings !== undefined ||
+    (body.callback_url !== null &&
+      (await listCallbackReceivers(db, accountId)).some(
+        (r) => r.ticketSystem === body.ticket.system,
+      ));
+  if (body.callback_url !== null && !hasSecret) {
     errors.push({
       pointer: "#/callback_url",
-      detail: "set the account's callback secret first (PUT grant-settings)",
+      detail: "set a callback secret first (PUT grant-settings, or its receivers/{ticket_system})",
       code: "callback-secret-missing",
+    });
+  }
+  const target =
+    body.callback_url === null || !hasSecret
+      ? undefined
+      : checkCallbackUrl(body.callback_url, settings?.callbackAllowedPorts ?? []);
+  if (target?.ok === false) {
+    errors.push({
+      pointer: "#/callback_url",
+      detail: describeCallbackUrlError(target.error),
+      code: target.error.code,
     });
   }
   if (errors.length > 0) {
@@ -116,7 +157,9 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
   const { account_id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  const input = await toNewGrant(db, account_id, c.req.valid("json"), Date.now());
+  const body = c.req.valid("json");
+  const ticket = boundTicket(c.get("identity"), body.ticket);
+  const input = await toNewGrant(db, account_id, { ...body, ticket }, Date.now());
   const id = crypto.randomUUID();
   await guardAssertionsOn(db, account_id, withActiveGrant(asActive({ ...input, id, version: 1 })));
   await requestGrant(createReconcileDeps(c.env), account_id, id, input, c.get("actor"));
@@ -138,7 +181,10 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   const filters = {
     state: query.state,
     subjectEmail: query.subject_email?.toLowerCase(),
-    ticketSystem: query.ticket_system?.toLowerCase(),
+    ticketSystem:
+      c.get("identity").role === "ticketing"
+        ? (c.get("identity").ticketSystem ?? "")
+        : query.ticket_system?.toLowerCase(),
     ticketId: query.ticket_id,
   };
   const rows = await listGrants(db, account_id, filters, after, query.limit);
@@ -151,14 +197,14 @@ export const get: AppHandler<typeof endpoints.get> = async (c) => {
   const { account_id, id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  return c.json(await present(db, await findGrant(db, account_id, id)), 200);
+  return c.json(await present(db, await findGrant(db, account_id, id, c.get("identity"))), 200);
 };
 
 export const events: AppHandler<typeof endpoints.events> = async (c) => {
   const { account_id, id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  await findGrant(db, account_id, id);
+  await findGrant(db, account_id, id, c.get("identity"));
   const items = await listGrantEvents(db, account_id, id);
   return c.json({ items: items.map(toGrantEvent) }, 200);
 };
@@ -197,12 +243,20 @@ function decisionHandler(
     const { account_id, id } = c.req.valid("param");
     const db = createDb(c.env.DB);
     await requireAccount(db, account_id);
-    const grant = await findGrant(db, account_id, id);
+    const grant = await findGrant(db, account_id, id, c.get("identity"));
     const body = (c.req.valid("json") as { reason?: string } | undefined) ?? {};
+    if (event === "approve" && grant.requestedBy === c.get("actor")) {
+      throw new ProblemError(
+        "grant-self-approval",
+        `${grant.requestedBy} requested grant ${id}; another identity must approve it.`,
+      );
+    }
+    c.set("auditBefore", { state: grant.state, version: grant.version });
     if (event === "approve") {
       await guardAssertionsOn(db, account_id, withActiveGrant(asActive(grant)));
     }
-    // One admin key today: it acts as an operator, and as the requester when cancelling.
+    // The role table lets only operators and admins approve, reject and revoke; a cancel comes
+    // from the requesting side.
     const role = event === "cancel" ? "requester" : "operator";
     const result = await decideGrant(
       createReconcileDeps(c.env),
@@ -222,27 +276,3 @@ export const approve = decisionHandler("approve");
 export const reject = decisionHandler("reject");
 export const revoke = decisionHandler("revoke");
 export const cancel = decisionHandler("cancel");
-
-export const getSettings: AppHandler<typeof endpoints.getSettings> = async (c) => {
-  const { account_id } = c.req.valid("param");
-  const db = createDb(c.env.DB);
-  await requireAccount(db, account_id);
-  const atMs = await getCallbackSecretSetAtMs(db, account_id);
-  return c.json(
-    {
-      callback_secret_set: atMs !== null,
-      updated_at: atMs === null ? null : new Date(atMs).toISOString(),
-    },
-    200,
-  );
-};
-
-export const putSettings: AppHandler<typeof endpoints.putSettings> = async (c) => {
-  const { account_id } = c.req.valid("param");
-  const db = createDb(c.env.DB);
-  await requireAccount(db, account_id);
-  const sealed = await sealSecret(c.req.valid("json").callback_secret, c.env.TOKEN_ENCRYPTION_KEY);
-  const nowMs = Date.now();
-  await putSealedCallbackSecret(db, account_id, sealed, nowMs);
-  return c.json({ callback_secret_set: true, updated_at: new Date(nowMs).toISOString() }, 200);
-};

@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { DeliveryRecord } from "../../db/grant-deliveries.repo";
 import type { GrantEventRecord, GrantRecord } from "../../db/grants.repo";
+import { checkCallbackUrl, describeCallbackUrlError } from "../../domain/grants/callback-url";
 import { GRANT_STATES } from "../../domain/grants/grant";
 import { describePathProblem } from "../../domain/grants/path-check";
 import { CidrString } from "../fields";
@@ -14,6 +15,21 @@ const Instant = z.iso
   .datetime({ offset: true })
   .openapi({ description: "RFC 3339 instant.", example: "2026-05-01T09:00:00Z" });
 
+/** An https URL to a public host (domain/grants/callback-url); the port is checked per account. */
+const CallbackUrl = z
+  .string()
+  .max(2048)
+  .superRefine((value, ctx) => {
+    const checked = checkCallbackUrl(value, "any");
+    if (!checked.ok) {
+      ctx.addIssue({
+        code: "custom",
+        message: describeCallbackUrlError(checked.error),
+        params: { code: checked.error.code },
+      });
+    }
+  });
+
 export const GrantInput = z
   .strictObject({
     ticket: z.strictObject({
@@ -24,7 +40,12 @@ export const GrantInput = z
         .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "1..64 of a-z 0-9 . _ -")
         .openapi({ description: "Requester system.", example: "servicenow" }),
       id: z.string().trim().min(1).max(128).openapi({ example: "CHG0031337" }),
-      url: z.url().max(2048).nullable().default(null),
+      url: z
+        .url({ protocol: /^https$/, error: "an https URL" })
+        .max(2048)
+        .nullable()
+        .default(null)
+        .openapi({ description: "The ticket's page; https only." }),
     }),
     subject_email: z.email().max(254).openapi({ example: "contractor@example.com" }),
     destinations: z
@@ -48,12 +69,11 @@ export const GrantInput = z
       .optional()
       .openapi({ description: "Length in seconds; give this or ends_at." }),
     ends_at: Instant.optional().openapi({ description: "Exclusive end; give this or duration_s." }),
-    callback_url: z
-      .url({ protocol: /^https?$/ })
-      .max(2048)
-      .nullable()
-      .default(null)
-      .openapi({ description: "Receives every state change, signed (see README)." }),
+    callback_url: CallbackUrl.nullable().default(null).openapi({
+      description:
+        "Receives every state change, signed (see README): https to a public host, port 443 unless the account's grant-settings allow another.",
+      example: "https://tickets.example.com/hooks/tunnelplane",
+    }),
     extends_grant_id: z
       .string()
       .min(1)

@@ -1,8 +1,11 @@
 /** Router of grants, their decisions, audit trail and callback settings. */
 import { createRouter } from "../context";
 import { idempotent } from "../middleware/idempotency";
+import * as settings from "./grant-settings.handlers";
 import * as endpoints from "./grants.endpoints";
 import * as handlers from "./grants.handlers";
+import * as receiverEndpoints from "./receivers.endpoints";
+import * as receivers from "./receivers.handlers";
 
 const GRANTS_ROUTE = "/v1/accounts/:account_id/grants";
 
@@ -17,5 +20,8 @@ grantsRouter
   .openapi(endpoints.reject, handlers.reject)
   .openapi(endpoints.revoke, handlers.revoke)
   .openapi(endpoints.cancel, handlers.cancel)
-  .openapi(endpoints.getSettings, handlers.getSettings)
-  .openapi(endpoints.putSettings, handlers.putSettings);
+  .openapi(endpoints.getSettings, settings.getSettings)
+  .openapi(endpoints.putSettings, settings.putSettings)
+  .openapi(receiverEndpoints.listReceivers, receivers.listReceivers)
+  .openapi(receiverEndpoints.putReceiver, receivers.putReceiver)
+  .openapi(receiverEndpoints.deleteReceiver, receivers.deleteReceiver);

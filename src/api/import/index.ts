@@ -1,22 +1,21 @@
 /**
  * `POST /v1/accounts/{account_id}/import`: adopts an unmanaged Gateway network rule. The rule is
  * read from Cloudflare now, turned into a structured policy only when that loses nothing (else
- * 422 with the reason), stored, and then marked in Cloudflare (description + ownership marker)
- * with the expressions in tunnelplane's canonical spelling, so the next run has nothing to do.
+ * 422 with the reason) and stored with its Cloudflare id. A reconcile run then marks it in
+ * Cloudflare (description + ownership marker, expressions in tunnelplane's canonical spelling)
+ * as an ordinary planned update under the lease; when another run holds the lease, the account
+ * is made due at once and the next run does it.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { ApplyContext } from "../../cloudflare/apply-context";
-import { toUpstreamError } from "../../cloudflare/errors";
-import { applyNetworkPolicy } from "../../cloudflare/network-policies.adapter";
 import { createDb } from "../../db/client";
-import { deleteObject, insertObject } from "../../db/desired-objects.repo";
+import { insertObject } from "../../db/desired-objects.repo";
 import { readMarker } from "../../domain/plan/ownership";
-import { renderPolicy } from "../../domain/plan/render";
 import { importNetworkPolicy } from "../../domain/policies/import";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { observeAccountNow } from "../../reconciler/observe-now";
+import { requestRun } from "../../reconciler/request-run";
 import { guardAssertions } from "../assertions/guard";
-import { createRouter } from "../context";
+import { actorOf, createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { newObject } from "../desired/collection";
@@ -56,7 +55,8 @@ const importRoute = createRoute({
   },
   responses: {
     201: {
-      description: "Stored and marked in Cloudflare; `before` is the rule as it was found",
+      description:
+        "Stored; a run marks it in Cloudflare (now, or next when one is under way). `before` is the rule as it was found",
       content: { "application/json": { schema: ImportResult } },
     },
     ...problemResponses(
@@ -121,39 +121,22 @@ export const importRouter = createRouter().openapi(importRoute, async (c) => {
   await guardAssertions(db, account_id, [
     { op: "put", object: newObject("network_policy", id, spec) },
   ]);
-  const actor = { name: c.get("actor") };
-  let stored = await insertObject(
+  const actor = actorOf(c);
+  const stored = await insertObject(
     db,
     account_id,
-    { kind: "network_policy", id, spec, naturalKey: `${spec.precedence}` },
+    {
+      kind: "network_policy",
+      id,
+      spec,
+      naturalKey: `${spec.precedence}`,
+      cloudflareId: rule.cloudflareId,
+    },
     actor,
     Date.now(),
   );
-  const ctx: ApplyContext = {
-    client: outcome.client,
-    accountId: account_id,
-    defaultVirtualNetworkId: undefined,
-    resolve: () => {
-      throw new Error("a network policy references nothing");
-    },
-  };
-  try {
-    await applyNetworkPolicy(ctx, {
-      op: "update",
-      kind: "network_policy",
-      key: id,
-      cloudflareId: rule.cloudflareId,
-      reason: "imported",
-      diff: [],
-      desired: renderPolicy(stored),
-      isDrift: false,
-    });
-  } catch (error) {
-    // Unmarked in Cloudflare, the stored copy would make the next run create a duplicate.
-    await deleteObject(db, account_id, stored, actor, Date.now());
-    throw new ProblemError("upstream-failed", toUpstreamError(error).message);
-  }
-  stored = { ...stored, cloudflareId: rule.cloudflareId };
+  // Only a run writes to Cloudflare: it adds the marker as a planned update under the lease.
+  await requestRun(createReconcileDeps(c.env), account_id);
   return c.json(
     {
       kind: "network_policy" as const,

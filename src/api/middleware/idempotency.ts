@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` for POSTs, scoped by account and route. The key is reserved before the
+ * `Idempotency-Key` for POSTs, scoped by account, route and caller. The key is reserved before the
  * handler runs, so of concurrent retries exactly one executes; a 2xx response is stored and a
  * retry with the same key and the same body gets it again (status 200, `Idempotent-Replayed:
  * true`); the same key with another body is a 409 `idempotency-key-reused`. A failed request
@@ -71,7 +71,8 @@ export function idempotent(route: string): MiddlewareHandler<AppEnv> {
     const db = createDb(c.env.DB);
     const scope: IdempotencyScope = {
       accountId: c.req.param("account_id") ?? "",
-      scope: `POST ${route}`,
+      // Per caller: two ticketing systems that pick the same key never see each other's grant.
+      scope: `POST ${route} by ${c.get("actor")}`,
       key,
     };
     const hash = await sha256Hex(canonicalJson(await c.req.text()));

@@ -10,7 +10,7 @@ import { createDb } from "../../db/client";
 import { type StoredObject, updateObject } from "../../db/desired-objects.repo";
 import { planMove } from "../../domain/policies/precedence";
 import { guardAssertions } from "../assertions/guard";
-import { createRouter } from "../context";
+import { actorOf, createRouter } from "../context";
 import { ObjectParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { ProblemError } from "../problem";
@@ -80,7 +80,7 @@ export const policyMoveRouter = createRouter().openapi(moveRoute, async (c) => {
     [...final.values()].map((w) => ({ op: "put", object: { ...w.current, spec: w.spec } })),
   );
   const current = new Map<string, StoredObject<"network_policy">>(state.policies);
-  const actor = { name: c.get("actor") };
+  const actor = actorOf(c);
   for (const write of writes) {
     const before = current.get(write.current.id);
     const written =

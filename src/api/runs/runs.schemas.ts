@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { RunRecord } from "../../db/runs.repo";
 import type { Plan } from "../../domain/plan/actions";
+import { summariseRendered } from "../../domain/plan/list-change";
 import { AccessDeltaSchema } from "./access-delta";
 
 const FieldDiff = z
@@ -19,9 +20,10 @@ export const PlannedAction = z
       .boolean()
       .openapi({ description: "True when Cloudflare changed an object that was in sync." }),
     diff: z.array(FieldDiff),
-    desired: z
-      .unknown()
-      .openapi({ description: "What will be sent (Cloudflare's shape); absent for deletes." }),
+    desired: z.unknown().openapi({
+      description:
+        "What will be sent (Cloudflare's shape); absent for deletes. A split tunnel list longer than 10 entries shows its first 10 and `entriesCount`; the diff of `entries` tells the change as counts and the first 10 added and removed.",
+    }),
   })
   .openapi("PlannedAction");
 
@@ -102,7 +104,7 @@ export function toPlanResource(
       reason: a.reason,
       is_drift: a.isDrift,
       diff: a.diff,
-      desired: a.op === "delete" ? undefined : a.desired,
+      desired: a.op === "delete" ? undefined : summariseRendered(a.desired),
     })),
     unmanaged: plan.unmanaged.map((u) => ({
       kind: u.kind,

@@ -15,7 +15,9 @@ import {
 } from "../../domain/split-tunnels/effective";
 import type { WriteContext } from "../desired/collection";
 import type { SingletonDefinition } from "../desired/singleton";
+import { FitSchema } from "./entries.schemas";
 import {
+  EFFECTIVE_FIRST_PAGE,
   EffectiveEntry,
   EntryOutput,
   presentSplitTunnel,
@@ -59,8 +61,16 @@ function evaluate(spec: SplitTunnelProfileSpec, ctx: WriteContext): Promise<Effe
 export const splitTunnelOutput = {
   mode: z.enum(["exclude", "include"]),
   auto: z.boolean(),
+  max_entries: z.number().int(),
   entries: z.array(EntryOutput),
-  effective: z.array(EffectiveEntry),
+  effective: z.array(EffectiveEntry).openapi({
+    description: `The list tunnelplane writes, first ${EFFECTIVE_FIRST_PAGE} entries; GET split-tunnels/{profile}/entries pages through all of it.`,
+  }),
+  effective_count: z.number().int().openapi({ description: "Entries in the whole list." }),
+  effective_next_cursor: z.string().nullable().openapi({
+    description: "Cursor for GET split-tunnels/{profile}/entries, or null when `effective` is all.",
+  }),
+  fit: FitSchema,
   problems: z.array(SplitTunnelProblemSchema),
 };
 

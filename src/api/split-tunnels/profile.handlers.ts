@@ -1,40 +1,76 @@
 /**
- * Handler of `GET split-tunnels/{profile}` for device profiles. `default` never reaches it: the
- * default profile's singleton route is mounted first and answers with the same fields.
+ * Handlers of `GET split-tunnels/{profile}` and its entries. The profile read never sees
+ * `default`: the default profile's singleton route is mounted first and answers with the same
+ * fields; the entries endpoints take `default` too.
  */
 import { createDb } from "../../db/client";
-import { getObject, listAllObjects } from "../../db/desired-objects.repo";
-import { effectiveSplitTunnel } from "../../domain/split-tunnels/effective";
-import { routedNetworksFor } from "../../domain/split-tunnels/profile-routes";
+import { canonicalCidr } from "../../domain/cidr";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { toEnvelope } from "../desired/object.schemas";
 import { etagOf } from "../middleware/etag";
 import { ProblemError } from "../problem";
+import { entriesCursor, entriesOffset } from "./entries.schemas";
+import { loadSplitTunnel } from "./load";
 import type * as endpoints from "./profile.endpoints";
-import { presentSplitTunnel } from "./split-tunnel.schemas";
+import { effectiveEntryToWire, presentSplitTunnel } from "./split-tunnel.schemas";
 
 export const getProfileSplitTunnel: AppHandler<typeof endpoints.getProfileSplitTunnel> = async (
   c,
 ) => {
   const { account_id, profile } = c.req.valid("param");
   const db = createDb(c.env.DB);
-  const account = await requireAccount(db, account_id);
-  const found = await getObject(db, account_id, "device_profile", profile);
-  if (found === undefined) {
-    throw new ProblemError("not-found", `No device profile ${profile} in account ${account_id}.`);
-  }
-  const [routes, vnets] = await Promise.all([
-    listAllObjects(db, account_id, "tunnel_route"),
-    listAllObjects(db, account_id, "virtual_network"),
-  ]);
-  const networks = routedNetworksFor(
-    found.spec.virtualNetworkIds,
-    routes.map((r) => r.spec),
-    vnets.find((v) => v.spec.isDefault)?.id ?? null,
+  const loaded = await loadSplitTunnel(db, await requireAccount(db, account_id), profile);
+  c.header("ETag", etagOf(loaded.object.version));
+  return c.json(
+    { ...toEnvelope(loaded.object), ...presentSplitTunnel(loaded.spec, loaded.effective) },
+    200,
   );
-  const spec = found.spec.splitTunnel;
-  const effective = effectiveSplitTunnel(spec, networks, { teamDomain: account.teamDomain });
-  c.header("ETag", etagOf(found.version));
-  return c.json({ ...toEnvelope(found), ...presentSplitTunnel(spec, effective) }, 200);
+};
+
+export const listSplitTunnelEntries: AppHandler<typeof endpoints.listSplitTunnelEntries> = async (
+  c,
+) => {
+  const { account_id, profile } = c.req.valid("param");
+  const { cursor, limit } = c.req.valid("query");
+  const db = createDb(c.env.DB);
+  const { effective } = await loadSplitTunnel(db, await requireAccount(db, account_id), profile);
+  const offset = entriesOffset(effective.entries, cursor);
+  const page = effective.entries.slice(offset, offset + limit);
+  return c.json(
+    {
+      items: page.map(effectiveEntryToWire),
+      next_cursor: entriesCursor(effective.entries, offset + limit),
+    },
+    200,
+  );
+};
+
+export const getSplitTunnelEntry: AppHandler<typeof endpoints.getSplitTunnelEntry> = async (c) => {
+  const { account_id, profile, address } = c.req.valid("param");
+  const canonical = canonicalCidr(address);
+  if (!canonical.ok) {
+    throw new ProblemError("validation-failed", `${address} is not a network in canonical form.`, {
+      errors: [
+        { parameter: "address", detail: "a CIDR such as 10.0.0.0/12", code: "invalid-cidr" },
+      ],
+    });
+  }
+  const db = createDb(c.env.DB);
+  const { effective } = await loadSplitTunnel(db, await requireAccount(db, account_id), profile);
+  const entry = effective.entries.find((e) => "address" in e && e.address === canonical.value);
+  if (entry === undefined) {
+    throw new ProblemError(
+      "not-found",
+      `The split tunnel of ${profile} has no entry ${canonical.value}.`,
+    );
+  }
+  const { source } = entry;
+  const routes =
+    source.kind === "warp-default-remainder"
+      ? source.carvedBy
+      : source.kind === "route"
+        ? source.routes
+        : [];
+  return c.json({ ...effectiveEntryToWire(entry), routes }, 200);
 };

@@ -5,14 +5,17 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../../domain/model";
+import { DEFAULT_MAX_ENTRIES } from "../../domain/split-tunnels/budget";
 import { describeSplitTunnelProblem } from "../../domain/split-tunnels/describe";
 import type {
   EffectiveEntrySource,
   EffectiveSplitTunnel,
+  EffectiveSplitTunnelEntry,
   SplitTunnelProblem,
 } from "../../domain/split-tunnels/effective";
 import { CidrString, canonical } from "../fields";
 import { type InvalidField, validationProblem } from "../problem";
+import { entriesCursor, fitToWire } from "./entries.schemas";
 
 const Host = z
   .string()
@@ -56,6 +59,15 @@ export const SplitTunnelInput = z
       .max(1000)
       .default([])
       .openapi({ description: "The whole list when auto is false; extra entries when true." }),
+    max_entries: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(DEFAULT_MAX_ENTRIES)
+      .openapi({
+        description: `Most entries an auto list may hold, the user's entries included (default ${DEFAULT_MAX_ENTRIES}). A longer exact list is cut to fit: it still sends every routed address through WARP, and sends the fewest unrouted ones with it, never home-router subnets or link-local and multicast defaults unless a route covers them; \`fit\` on reads says what the cut costs. An Include list keeps at least one prefix per address family routed.`,
+      }),
   })
   .openapi("SplitTunnelInput");
 
@@ -73,7 +85,7 @@ export const EffectiveEntry = z
     description: z.string(),
     source: z.record(z.string(), z.unknown()).openapi({
       description:
-        "Why the entry is there: warp-default, warp-default-remainder (parent, carved_by), route (routes), team-domain (the account's team_domain, which Include mode needs for device enrolment, posture checks and Access sessions), user.",
+        "Why the entry is there: warp-default; warp-default-remainder (parent, carved_by_count: how many routes carve the parent); warp-defaults-joined (parents: only in a list cut to max_entries); route (routes_count: how many routes it carries); team-domain (the account's team_domain, which Include mode needs for device enrolment, posture checks and Access sessions); user. GET split-tunnels/{profile}/entries/{address} names the routes.",
     }),
   })
   .openapi("EffectiveSplitTunnelEntry");
@@ -101,6 +113,7 @@ export function toSplitTunnelSpec(
   return {
     mode: parsed.mode,
     auto: parsed.auto,
+    maxEntries: parsed.max_entries,
     entries: parsed.entries.map(
       (e): SplitTunnelEntry =>
         e.address !== undefined
@@ -117,6 +130,11 @@ export function entryToWire(entry: SplitTunnelEntry) {
     : { host: entry.host, description: entry.description };
 }
 
+/** An effective entry on the wire: O(1) in the routes, whatever their number. */
+export function effectiveEntryToWire(entry: EffectiveSplitTunnelEntry) {
+  return { ...entryToWire(entry), source: sourceToWire(entry.source) };
+}
+
 function sourceToWire(source: EffectiveEntrySource) {
   switch (source.kind) {
     case "warp-default":
@@ -124,22 +142,31 @@ function sourceToWire(source: EffectiveEntrySource) {
     case "user":
       return { kind: source.kind };
     case "warp-default-remainder":
-      return { kind: source.kind, parent: source.parent, carved_by: source.carvedBy };
+      return { kind: source.kind, parent: source.parent, carved_by_count: source.carvedBy.length };
+    case "warp-defaults-joined":
+      return { kind: source.kind, parents: source.parents };
     case "route":
-      return { kind: source.kind, routes: source.routes };
+      return { kind: source.kind, routes_count: source.routes.length };
   }
 }
 
-/** The spec and its effective list on the wire (the fields every split tunnel read shows). */
+/** How many effective entries a split tunnel read shows; `entries` pages through the rest. */
+export const EFFECTIVE_FIRST_PAGE = 1_000;
+
+/**
+ * The spec and its effective list on the wire (the fields every split tunnel read shows): the
+ * first `EFFECTIVE_FIRST_PAGE` entries, with the cursor of the rest.
+ */
 export function presentSplitTunnel(spec: SplitTunnelProfileSpec, effective: EffectiveSplitTunnel) {
   return {
     mode: spec.mode,
     auto: spec.auto,
+    max_entries: spec.maxEntries ?? DEFAULT_MAX_ENTRIES,
     entries: spec.entries.map(entryToWire),
-    effective: effective.entries.map((e) => ({
-      ...entryToWire(e),
-      source: sourceToWire(e.source),
-    })),
+    effective: effective.entries.slice(0, EFFECTIVE_FIRST_PAGE).map(effectiveEntryToWire),
+    effective_count: effective.entries.length,
+    effective_next_cursor: entriesCursor(effective.entries, EFFECTIVE_FIRST_PAGE),
+    fit: fitToWire(effective.fit),
     problems: effective.problems.map(problemToWire),
   };
 }

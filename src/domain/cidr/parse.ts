@@ -10,14 +10,14 @@ import {
   type AddressWords,
   formatWords,
   hasHostBits,
+  type IpFamily,
   isCanonicalIpv6,
   prefixBound,
   valueOfWords,
   wordsOfValue,
 } from "./words";
 
-/** Address family: 4 (IPv4, 32-bit) or 6 (IPv6, 128-bit). */
-export type IpFamily = 4 | 6;
+export type { IpFamily };
 
 /** Address width in bits per family. */
 export const ADDRESS_BITS: Readonly<Record<IpFamily, number>> = { 4: 32, 6: 128 };

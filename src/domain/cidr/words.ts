@@ -3,7 +3,9 @@
  * step, and the split tunnel computation walks tens of thousands of addresses per call, so its hot
  * paths work on words; the rest of the domain uses the bigint `Prefix` of `parse.ts`.
  */
-import type { IpFamily } from "./parse";
+
+/** Address family: 4 (IPv4, 32-bit) or 6 (IPv6, 128-bit). */
+export type IpFamily = 4 | 6;
 
 /**
  * An address as four unsigned 32-bit words (0 .. 2^32-1), most significant first. An IPv4

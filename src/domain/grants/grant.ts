@@ -3,7 +3,7 @@
  * reach some private addresses. Pure types shared by the lifecycle, approval rules, the path
  * check, the planner (an active grant becomes a Gateway allow policy) and the store.
  */
-import type { NetworkProtocol, PortRange } from "../model";
+import type { NetworkProtocol, PortRange } from "../ports";
 
 /** Every state of a grant. `rejected`, `cancelled`, `revoked` and `expired` are final. */
 export const GRANT_STATES = [

@@ -38,10 +38,10 @@ export function profileSplitTunnels(
   );
 }
 
-/** The profile tunnelplane sends, with `effective` from `profileSplitTunnels`. */
+/** The profile tunnelplane sends, with the effective entries from `profileSplitTunnels`. */
 export function renderDeviceProfile(
   object: DesiredObject<"device_profile">,
-  effective: EffectiveSplitTunnel,
+  effective: Pick<EffectiveSplitTunnel, "entries"> & Partial<EffectiveSplitTunnel>,
 ): RenderedDeviceProfile {
   const { name, description, match, precedence, enabled, splitTunnel } = object.spec;
   return {

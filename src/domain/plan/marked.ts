@@ -1,13 +1,13 @@
 /** Planning for kinds whose Cloudflare objects carry the ownership marker in a text field. */
 import type { DesiredObject } from "../model";
-import type { Action, RenderedByKind } from "./actions";
+import type { Action, FieldDiff, RenderedByKind } from "./actions";
 import { diffFields } from "./diff";
 import { byOwner, isDrift, type Planner } from "./planner";
 
 /**
  * Plans one kind whose objects carry the marker. Desired objects without a counterpart are
- * created (or, when `adopt` finds an orphan of ours with the same identity, that orphan is
- * updated instead of a duplicate being created); counterparts that differ are updated; marked
+ * created (or, when an unmarked object has the id recorded at import, or an orphan of ours has the
+ * same identity, that object is updated instead of a duplicate being created); counterparts that differ are updated; marked
  * objects whose owner is gone, and duplicates left by lost create responses, are deleted.
  */
 export function planMarked<
@@ -25,6 +25,8 @@ export function planMarked<
     render: (d: DesiredObject<K>) => RenderedByKind[K];
     toRendered: (o: O) => RenderedByKind[K];
     sameIdentity?: (a: RenderedByKind[K], b: RenderedByKind[K]) => boolean;
+    /** Shortens a diff for plans and run records (a long list told as counts). */
+    summarise?: (diff: FieldDiff[]) => FieldDiff[];
   },
 ): Map<string, string> {
   const { owned, unmarked } = byOwner(observed, access.markedField);
@@ -36,17 +38,25 @@ export function planMarked<
   const keyToCloudflareId = new Map<string, string>();
   const push = (action: Action<K>) => out.actions.push(action as Action);
 
+  const unmarkedById = new Map(unmarked.map((item) => [access.cloudflareId(item), item]));
   for (const d of desired) {
     const want = access.render(d);
     const [first, ...extra] = owned.get(d.id) ?? [];
+    // An imported object is stored with its Cloudflare id before it carries the marker: it is
+    // that object, and the update adds the marker (never a create of a second one).
+    const imported =
+      first === undefined && d.cloudflareId !== null ? unmarkedById.get(d.cloudflareId) : undefined;
+    if (imported !== undefined) {
+      adopted.add(imported);
+    }
     const orphan =
-      first === undefined
+      first === undefined && imported === undefined
         ? orphans.find(
             ({ item }) =>
               !adopted.has(item) && access.sameIdentity?.(access.toRendered(item), want) === true,
           )
         : undefined;
-    const counterpart = first ?? orphan?.item;
+    const counterpart = first ?? imported ?? orphan?.item;
     if (counterpart === undefined) {
       push({
         op: "create",
@@ -64,11 +74,14 @@ export function planMarked<
     }
     const cloudflareId = access.cloudflareId(counterpart);
     keyToCloudflareId.set(d.id, cloudflareId);
-    const diff = diffFields(access.toRendered(counterpart) as object, want as object);
+    const fullDiff = diffFields(access.toRendered(counterpart) as object, want as object);
+    const diff = access.summarise?.(fullDiff) ?? fullDiff;
     if (diff.length > 0) {
-      const reason = orphan
-        ? "taken over from a deleted object with the same identity"
-        : "differs from the desired state";
+      const reason = imported
+        ? "imported: the ownership marker is added"
+        : orphan
+          ? "taken over from a deleted object with the same identity"
+          : "differs from the desired state";
       push({
         op: "update",
         kind,
@@ -77,7 +90,7 @@ export function planMarked<
         reason,
         diff,
         desired: want,
-        isDrift: orphan ? false : isDrift(d),
+        isDrift: orphan || imported ? false : isDrift(d),
       });
     }
     for (const duplicate of extra) {
@@ -105,7 +118,7 @@ export function planMarked<
       });
     }
   }
-  for (const item of unmarked) {
+  for (const item of unmarked.filter((u) => !adopted.has(u))) {
     out.unmanaged.push({
       kind,
       cloudflareId: access.cloudflareId(item),

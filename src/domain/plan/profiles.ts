@@ -4,6 +4,7 @@ import { describeSplitTunnelProblem } from "../split-tunnels/describe";
 import { effectiveSplitTunnel } from "../split-tunnels/effective";
 import { observedDeviceProfile, profileSplitTunnels, renderDeviceProfile } from "./device-profiles";
 import { diffFields } from "./diff";
+import { summariseEntriesDiff } from "./list-change";
 import { planMarked } from "./marked";
 import { isDrift, liveOf, type Planner } from "./planner";
 import { canonicalSplitTunnelEntries, observedSplitTunnel } from "./render";
@@ -38,7 +39,10 @@ export function planSplitTunnels(out: Planner, desired: DesiredState, observed: 
       ),
     };
     const current = observed.splitTunnels.find((s) => s.profileId === d.id);
-    const diff = current === undefined ? [] : diffFields(observedSplitTunnel(current), want);
+    const diff =
+      current === undefined
+        ? []
+        : summariseEntriesDiff(diffFields(observedSplitTunnel(current), want));
     if (current === undefined || diff.length > 0) {
       const reason =
         current === undefined ? "device profile not found" : "differs from the desired state";
@@ -85,8 +89,9 @@ export function planDeviceProfiles(
     cloudflareId: (o) => o.cloudflareId,
     markedField: (o) => o.description,
     label: (o) => o.name,
-    render: (d) => renderDeviceProfile(d, effective.get(d.id) ?? { entries: [], problems: [] }),
+    render: (d) => renderDeviceProfile(d, effective.get(d.id) ?? { entries: [] }),
     toRendered: observedDeviceProfile,
+    summarise: summariseEntriesDiff,
   });
 }
 

@@ -7,7 +7,6 @@
 import {
   type AddressRange,
   difference,
-  formatNetwork,
   formatPrefix,
   intersectRange,
   minimalCover,
@@ -17,31 +16,21 @@ import {
   toAddressSet,
 } from "../cidr";
 import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../model";
+import { DEFAULT_MAX_ENTRIES, fitExcludes, type ListCost, networkText } from "./budget";
+import { fitIncludes } from "./budget-include";
+import { carveDefaults, carvedEntries, includeRoutes, routedCover } from "./carve";
 import {
   LOCAL_DEFAULT_EXCLUDES,
   type SplitTunnelAddressEntry,
   WARP_DEFAULT_EXCLUDES,
 } from "./defaults";
+import type { EffectiveSplitTunnelEntry } from "./entry";
 import { RouteIndex } from "./route-index";
 
 /** The description of the team domain entry: Cloudflare shows it in the WARP client. */
 const TEAM_DOMAIN_DESCRIPTION = "Zero Trust team domain: enrolment, posture and Access sessions";
 
-/** Why an entry is in the effective list. */
-export type EffectiveEntrySource =
-  /** A WARP default Exclude entry that no route touches, kept as is. */
-  | { kind: "warp-default" }
-  /** Part of WARP default `parent` left after removing the routes in `carvedBy` (canonical). */
-  | { kind: "warp-default-remainder"; parent: string; carvedBy: string[] }
-  /** Include mode with `auto`: covers the routed networks in `routes` (canonical, sorted). */
-  | { kind: "route"; routes: string[] }
-  /** Include mode with `auto`: the account's team domain, which Include mode must carry. */
-  | { kind: "team-domain" }
-  /** Listed by the user in the profile spec. */
-  | { kind: "user" };
-
-/** A split tunnel entry as it will be written, with the reason it is there. */
-export type EffectiveSplitTunnelEntry = SplitTunnelEntry & { source: EffectiveEntrySource };
+export type { EffectiveEntrySource, EffectiveSplitTunnelEntry } from "./entry";
 
 /**
  * A routed network the list makes (partly) unreachable, or that makes local addresses
@@ -105,34 +94,25 @@ export interface SplitTunnelAccountSettings {
   teamDomain: string | null;
 }
 
-/** The effective list and the problems found with it. */
+/** An `auto` list cut to fit the profile's `max_entries`, and what the cut costs. */
+export interface SplitTunnelFit {
+  /** Entries of the exact list, before the cut (more than `max_entries`). */
+  exactEntries: number;
+  cost: ListCost;
+}
+
+/**
+ * The effective list and the problems found with it; `fit` only when the exact list was longer
+ * than the profile's `max_entries` and was cut (the list is then at most that long).
+ */
 export interface EffectiveSplitTunnel {
   entries: EffectiveSplitTunnelEntry[];
   problems: SplitTunnelProblem[];
+  fit?: SplitTunnelFit;
 }
 
 function canonicalAddressOf(entry: SplitTunnelEntry): string | undefined {
   return "address" in entry ? parseKnownNetwork(entry.address).network : undefined;
-}
-
-/** WARP defaults minus the routed ranges, each default carved into its own minimal cover. */
-function carveDefaults(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
-  const entries: EffectiveSplitTunnelEntry[] = [];
-  for (const fallback of WARP_DEFAULT_EXCLUDES) {
-    const parent = parseKnownNetwork(fallback.address);
-    const carvedBy = routes.overlapping(parent).map((route) => route.network);
-    if (carvedBy.length === 0) {
-      entries.push({ ...fallback, source: { kind: "warp-default" } });
-      continue;
-    }
-    // One source object for all of a default's remainders: there can be thousands of them.
-    const source = { kind: "warp-default-remainder", parent: fallback.address, carvedBy } as const;
-    routes.forEachUncoveredPrefix(parent, (family, words, prefixLength) => {
-      const address = formatNetwork(family, words, prefixLength);
-      entries.push({ address, description: fallback.description, source });
-    });
-  }
-  return entries;
 }
 
 /** `LOCAL_DEFAULT_EXCLUDES` purposes by address. */
@@ -162,20 +142,6 @@ function routedLocalDefaults(routes: RouteIndex): RouteProblem[] {
     }
   }
   return problems;
-}
-
-/** The minimal cover of the routed ranges, each prefix naming the routes it carries. */
-function includeRoutes(routes: RouteIndex): EffectiveSplitTunnelEntry[] {
-  const entries: EffectiveSplitTunnelEntry[] = [];
-  routes.forEachRoutedPrefix((family, words, prefixLength) => {
-    const carried = routes.overlapping({ family, words, prefixLength });
-    entries.push({
-      address: formatNetwork(family, words, prefixLength),
-      description: "",
-      source: { kind: "route", routes: carried.map((route) => route.network) },
-    });
-  });
-  return entries;
 }
 
 /** Whether a host entry of `entries` covers `domain`: itself, or `*.` and a parent of it. */
@@ -226,6 +192,23 @@ function withUserEntries(
     ...computed.filter((entry) => !("address" in entry && userAddresses.has(entry.address))),
     ...user.map((entry) => ({ ...entry, source: { kind: "user" } as const })),
   ];
+}
+
+/** The `fit` field of a result: present only when the list was cut. */
+function fitOf(isCut: boolean, cost: ListCost, exactEntries: () => number) {
+  return isCut ? { fit: { exactEntries: exactEntries(), cost } } : {};
+}
+
+/** How many entries `withUserEntries(computed, user)` holds. */
+function countWithUserEntries(
+  computed: readonly ({ address: string } | { host: string })[],
+  user: readonly SplitTunnelEntry[],
+): number {
+  const userAddresses = new Set(user.map(canonicalAddressOf));
+  return (
+    computed.filter((entry) => !("address" in entry && userAddresses.has(entry.address))).length +
+    user.length
+  );
 }
 
 function excludedRoutes(
@@ -292,6 +275,10 @@ function uncoveredRoutes(
  *   domain no host entry covers.
  * - Include mode and `account.teamDomain` null (also when `account` is left out): a
  *   `team-domain-unknown` warning.
+ * - `auto` and an exact list longer than `spec.maxEntries` (default `DEFAULT_MAX_ENTRIES`, user
+ *   entries and the team domain entry counted): the computed part is cut to fit by `fitExcludes`
+ *   or `fitIncludes` (every routed address stays in WARP), and `fit` reports the exact length and
+ *   the cost. A cut Exclude list keeps the order of the exact one; a list that fits is unchanged.
  *
  * Cloudflare: in Include mode, `<team>.cloudflareaccess.com` must be in the list for device
  * posture, WARP sessions and enrolment to work; a host `example.com` matches only that name,
@@ -318,29 +305,56 @@ export function effectiveSplitTunnel(
   account: SplitTunnelAccountSettings = { teamDomain: null },
 ): EffectiveSplitTunnel {
   const routes = new RouteIndex(routedNetworks);
-  if (spec.mode === "exclude") {
-    return spec.auto
-      ? {
-          entries: withUserEntries(carveDefaults(routes), spec.entries),
-          problems: [
-            ...excludedRoutes(spec.entries, routes, "error"),
-            ...routedLocalDefaults(routes),
-          ],
-        }
-      : {
-          entries: withUserEntries([], spec.entries),
-          problems: excludedRoutes(spec.entries, routes, "warning"),
-        };
+  const maxEntries = spec.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  if (!spec.auto) {
+    return {
+      entries: withUserEntries([], spec.entries),
+      problems:
+        spec.mode === "exclude"
+          ? excludedRoutes(spec.entries, routes, "warning")
+          : [
+              ...uncoveredRoutes(spec.entries, routes),
+              ...teamDomainProblems(spec.entries, account.teamDomain),
+            ],
+    };
   }
-  const computed = spec.auto
-    ? [...includeRoutes(routes), ...includeTeamDomain(account.teamDomain, spec.entries)]
-    : [];
-  const entries = withUserEntries(computed, spec.entries);
+  if (spec.mode === "exclude") {
+    const exact = carveDefaults(routes);
+    const room = Math.max(0, maxEntries - spec.entries.length);
+    const fit = fitExcludes(exact.networks, room);
+    const isCut = fit.kept.length < exact.networks.length;
+    return {
+      entries: withUserEntries(carvedEntries(exact, fit.kept), spec.entries),
+      problems: [...excludedRoutes(spec.entries, routes, "error"), ...routedLocalDefaults(routes)],
+      ...fitOf(isCut, fit.cost, () =>
+        // Only a user address entry can replace a computed one; most lists have none.
+        spec.entries.some((entry) => "address" in entry)
+          ? countWithUserEntries(
+              carvedEntries(
+                exact,
+                exact.networks.map((network, i) => ({ network, members: [i] })),
+              ),
+              spec.entries,
+            )
+          : exact.networks.length + spec.entries.length,
+      ),
+    };
+  }
+  const teamDomain = includeTeamDomain(account.teamDomain, spec.entries);
+  const cover = routedCover(routes);
+  const fit = fitIncludes(cover, maxEntries - spec.entries.length - teamDomain.length);
+  const entries = withUserEntries(
+    [...includeRoutes(routes, fit.entries), ...teamDomain],
+    spec.entries,
+  );
   return {
     entries,
-    problems: [
-      ...(spec.auto ? [] : uncoveredRoutes(spec.entries, routes)),
-      ...teamDomainProblems(entries, account.teamDomain),
-    ],
+    problems: teamDomainProblems(entries, account.teamDomain),
+    ...fitOf(fit.entries.length < cover.length, fit.cost, () =>
+      countWithUserEntries(
+        [...cover.map((n) => ({ address: networkText(n) })), ...teamDomain],
+        spec.entries,
+      ),
+    ),
   };
 }

@@ -1,12 +1,29 @@
+import fc from "fast-check";
 import { describe, it } from "vitest";
+import {
+  difference,
+  minimalCover,
+  type Prefix,
+  parseKnownCidr,
+  wordsOfValue,
+} from "../../../src/domain/cidr";
 import type { SplitTunnelProfileSpec } from "../../../src/domain/model";
+import {
+  summariseEntriesDiff,
+  summariseListChange,
+  summariseRendered,
+} from "../../../src/domain/plan/list-change";
 import { findRouteConflicts, type RouteRef } from "../../../src/domain/routes";
 import {
+  type BudgetNetwork,
   clientLanShadows,
   effectiveSplitTunnel,
+  fitExcludes,
+  fitIncludes,
   HOME_LAN_RANGES,
   homeLanOverlaps,
   LOCAL_DEFAULT_EXCLUDES,
+  networkText,
   WARP_DEFAULT_EXCLUDES,
 } from "../../../src/domain/split-tunnels";
 
@@ -758,3 +775,320 @@ describe("home LAN", () => {
     });
   });
 });
+
+describe("lists that fit max_entries", () => {
+  const exact = effectiveSplitTunnel(excludeAuto, ["172.31.0.0/16"]);
+
+  it("keeps the list as it is when it fits, exactly at the limit too", ({ expect }) => {
+    expect(exact.entries.length).toBe(19);
+    expect(effectiveSplitTunnel({ ...excludeAuto, maxEntries: 19 }, ["172.31.0.0/16"])).toEqual(
+      exact,
+    );
+  });
+
+  it("cut to 16, joins ff02::/16 with ff03::/16 and ff04::/16 with ff05::/16 and drops 255.255.255.255/32 (inside 240.0.0.0/4), at no cost", ({
+    expect,
+  }) => {
+    const fitted = effectiveSplitTunnel({ ...excludeAuto, maxEntries: 16 }, ["172.31.0.0/16"]);
+    const joined = (address: string, parents: string[]) => ({
+      address,
+      description: "",
+      source: { kind: "warp-defaults-joined", parents },
+    });
+    expect(fitted.entries).toEqual([
+      ...exact.entries.filter(
+        (entry) =>
+          "address" in entry &&
+          !["255.255.255.255/32", "ff02::/16", "ff03::/16", "ff04::/16", "ff05::/16"].includes(
+            entry.address,
+          ),
+      ),
+      joined("ff02::/15", ["ff02::/16", "ff03::/16"]),
+      joined("ff04::/15", ["ff04::/16", "ff05::/16"]),
+    ]);
+    expect(fitted.fit).toEqual({
+      exactEntries: 19,
+      cost: { extraAddresses: 0n, protectedAddresses: 0n, extraRanges: [] },
+    });
+  });
+
+  it("cut further, drops the smallest Exclude entries that hold no home or link-local address, and says what that costs", ({
+    expect,
+  }) => {
+    const fitted = effectiveSplitTunnel({ ...excludeAuto, maxEntries: 14 }, ["172.31.0.0/16"]);
+    expect(fitted.entries.map((e) => ("address" in e ? e.address : e.host))).toEqual([
+      "10.0.0.0/8",
+      "100.64.0.0/10",
+      "169.254.0.0/16",
+      "172.16.0.0/13",
+      "172.24.0.0/14",
+      "172.28.0.0/15",
+      "192.168.0.0/16",
+      "224.0.0.0/24",
+      "240.0.0.0/4",
+      "fe80::/10",
+      "fd00::/8",
+      "ff01::/16",
+      "ff02::/15",
+      "ff04::/15",
+    ]);
+    expect(fitted.fit && { ...fitted.fit, cost: costText(fitted.fit.cost) }).toEqual({
+      exactEntries: 19,
+      cost: {
+        extraAddresses: 65_792n,
+        protectedAddresses: 0n,
+        extraRanges: ["172.30.0.0/16", "192.0.0.0/24"],
+      },
+    });
+  });
+
+  it("counts the user's entries against the budget", ({ expect }) => {
+    const fitted = effectiveSplitTunnel(
+      {
+        ...excludeAuto,
+        maxEntries: 15,
+        entries: [{ host: "updates.example.com", description: "" }],
+      },
+      ["172.31.0.0/16"],
+    );
+    expect([fitted.entries.length, fitted.fit && costText(fitted.fit.cost).extraRanges]).toEqual([
+      15,
+      ["172.30.0.0/16", "192.0.0.0/24"],
+    ]);
+  });
+
+  it("merges Include routes over the fewest unrouted addresses, never over a home LAN", ({
+    expect,
+  }) => {
+    // Joining the first two pulls in 128 addresses of the home LAN 10.0.0.0/24; joining the last
+    // two pulls in 512 others, which is the better list.
+    const routes = ["10.0.0.0/25", "10.0.1.0/24", "10.0.4.0/24", "10.0.6.0/24"];
+    const fitted = effectiveSplitTunnel(
+      { mode: "include", auto: true, entries: [], maxEntries: 3 },
+      routes,
+      {
+        teamDomain: null,
+      },
+    );
+    expect(fitted.entries.map((e) => ["address" in e ? e.address : e.host, e.source])).toEqual([
+      ["10.0.0.0/25", { kind: "route", routes: ["10.0.0.0/25"] }],
+      ["10.0.1.0/24", { kind: "route", routes: ["10.0.1.0/24"] }],
+      ["10.0.4.0/22", { kind: "route", routes: ["10.0.4.0/24", "10.0.6.0/24"] }],
+    ]);
+    expect(fitted.fit && { ...fitted.fit, cost: costText(fitted.fit.cost) }).toEqual({
+      exactEntries: 4,
+      cost: {
+        extraAddresses: 512n,
+        protectedAddresses: 0n,
+        extraRanges: ["10.0.5.0/24", "10.0.7.0/24"],
+      },
+    });
+  });
+
+  it("keeps one Include prefix per family however small the budget", ({ expect }) => {
+    const routed = ["10.1.0.0/24", "10.2.0.0/24", "fd00:0:1::/48", "fd00:0:2::/48"].map(network);
+    expect(fitIncludes(routed, 1).entries.map(networkText)).toEqual(["10.0.0.0/14", "fd00::/46"]);
+  });
+
+  it("never excludes a routed address, respects the budget, and no Exclude list within it costs less (brute force over 10.0.0.0/28)", ({
+    expect,
+  }) => {
+    fc.assert(
+      fc.property(
+        fc.array(smallPrefix, { minLength: 1, maxLength: 3 }),
+        fc.array(smallPrefix, { maxLength: 4 }),
+        fc.array(smallPrefix, { maxLength: 2 }),
+        fc.integer({ min: 0, max: 4 }),
+        (defaults, routes, protectedRanges, budget) => {
+          const routed = maskOf(routes);
+          const candidates = defaults.flatMap((d) =>
+            minimalCover(difference([parseKnownCidr(d)], routes.map(parseKnownCidr))).map(
+              budgetNetwork,
+            ),
+          );
+          const wanted = maskOf(defaults) & ~routed;
+          const fit = fitExcludes(candidates, budget, protectedRanges);
+          const kept = fit.kept.map((group) => networkText(group.network));
+          const excluded = maskOf(kept);
+          const guarded = maskOf(protectedRanges);
+          const cost = (x: number) => [bits(wanted & guarded & ~x), bits(wanted & ~x)] as const;
+          const allowed = SPACE.filter((p) => (maskOf([p]) & ~wanted) === 0);
+          const best = bestCost(allowed, Math.min(budget, allowed.length), (chosen) =>
+            cost(maskOf(chosen)),
+          );
+          expect([excluded & routed, kept.length <= budget, cost(excluded)]).toEqual([
+            0,
+            true,
+            best,
+          ]);
+          const reported = fit.cost;
+          expect([reported.extraAddresses, reported.protectedAddresses]).toEqual([
+            BigInt(cost(excluded)[1]),
+            BigInt(cost(excluded)[0]),
+          ]);
+          expect(maskOf(reported.extraRanges.map(networkText))).toBe(wanted & ~excluded);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("covers every routed address, respects the budget, and no Include list within it costs less (brute force over 10.0.0.0/28)", ({
+    expect,
+  }) => {
+    fc.assert(
+      fc.property(
+        fc.array(smallPrefix, { minLength: 1, maxLength: 6 }),
+        fc.array(smallPrefix, { maxLength: 2 }),
+        fc.integer({ min: 1, max: 4 }),
+        (routes, protectedRanges, budget) => {
+          const routed = maskOf(routes);
+          const cover = minimalCover(routes.map(parseKnownCidr)).map(budgetNetwork);
+          const fit = fitIncludes(cover, budget, protectedRanges);
+          const listed = fit.entries.map(networkText);
+          const included = maskOf(listed);
+          const guarded = maskOf(protectedRanges);
+          const cost = (x: number) =>
+            (x & routed) !== routed
+              ? ([Number.POSITIVE_INFINITY, 0] as const)
+              : ([bits(x & guarded & ~routed), bits(x & ~routed)] as const);
+          const best = bestCost(SPACE, budget, (chosen) => cost(maskOf(chosen)));
+          expect([included & routed, listed.length <= budget, cost(included)]).toEqual([
+            routed,
+            true,
+            best,
+          ]);
+          expect([fit.cost.extraAddresses, fit.cost.protectedAddresses]).toEqual([
+            BigInt(cost(included)[1]),
+            BigInt(cost(included)[0]),
+          ]);
+          expect(maskOf(fit.cost.extraRanges.map(networkText))).toBe(included & ~routed);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("list changes in plans and run records", () => {
+  const entry = (address: string, description = "") => ({ address, description });
+  const before = Array.from({ length: 30 }, (_, i) => entry(`10.${i}.0.0/16`));
+  const after = [
+    ...before.slice(6),
+    ...Array.from({ length: 12 }, (_, i) => entry(`172.${16 + i}.0.0/16`)),
+    entry("10.5.0.0/16", "renamed"),
+  ];
+
+  it("tells a change as counts and the first added and removed entries", ({ expect }) => {
+    expect(summariseListChange(before, after, 3)).toEqual({
+      beforeCount: 30,
+      afterCount: 37,
+      addedCount: 13,
+      firstAdded: [entry("172.16.0.0/16"), entry("172.17.0.0/16"), entry("172.18.0.0/16")],
+      removedCount: 6,
+      firstRemoved: [entry("10.0.0.0/16"), entry("10.1.0.0/16"), entry("10.2.0.0/16")],
+    });
+  });
+
+  it("shortens the entries field of a diff and leaves the others alone", ({ expect }) => {
+    const mode = { field: "mode", observed: "include", desired: "exclude" };
+    const [first, second] = summariseEntriesDiff([
+      mode,
+      { field: "entries", observed: before, desired: after },
+    ]);
+    expect(first).toEqual(mode);
+    expect(second).toEqual({
+      field: "entries",
+      observed: { count: 30 },
+      desired: summariseListChange(before, after, 10),
+    });
+    expect(JSON.stringify(second).length).toBeLessThan(JSON.stringify(after).length);
+  });
+
+  it("shows a long rendered list by its count and first entries", ({ expect }) => {
+    expect(
+      summariseRendered({ profileId: "default", mode: "exclude", entries: before }, 2),
+    ).toEqual({
+      profileId: "default",
+      mode: "exclude",
+      entries: [entry("10.0.0.0/16"), entry("10.1.0.0/16")],
+      entriesCount: 30,
+    });
+    const short = { profileId: "default", mode: "exclude", entries: before.slice(0, 2) };
+    expect(summariseRendered(short, 2)).toBe(short);
+  });
+});
+
+/** Every prefix of 10.0.0.0/28, the small address space the brute-force tests search. */
+const SPACE = [28, 29, 30, 31, 32].flatMap((length) =>
+  Array.from(
+    { length: 2 ** (length - 28) },
+    (_, i) => `10.0.0.${i * 2 ** (32 - length)}/${length}`,
+  ),
+);
+
+const smallPrefix = fc.constantFrom(...SPACE);
+
+function network(text: string): BudgetNetwork {
+  return budgetNetwork(parseKnownCidr(text));
+}
+
+function budgetNetwork(prefix: Prefix): BudgetNetwork {
+  return {
+    family: prefix.family,
+    words: wordsOfValue(prefix.address),
+    prefixLength: prefix.prefixLength,
+  };
+}
+
+/** The addresses of 10.0.0.0/28 in `networks`, as a 16-bit mask (bit i: 10.0.0.i). */
+function maskOf(networks: readonly string[]): number {
+  let mask = 0;
+  for (const text of networks) {
+    const prefix = parseKnownCidr(text);
+    const first = Number(prefix.address - 0x0a000000n);
+    for (let i = 0; i < 2 ** (32 - prefix.prefixLength); i++) {
+      mask |= 1 << (first + i);
+    }
+  }
+  return mask;
+}
+
+function bits(mask: number): number {
+  let count = 0;
+  for (let m = mask; m !== 0; m &= m - 1) {
+    count++;
+  }
+  return count;
+}
+
+/** The least (protected, other) cost over every list of at most `budget` of `choices`. */
+function bestCost(
+  choices: readonly string[],
+  budget: number,
+  cost: (chosen: string[]) => readonly [number, number],
+): readonly [number, number] {
+  let best = cost([]);
+  const walk = (start: number, chosen: string[]) => {
+    const value = cost(chosen);
+    if (value[0] < best[0] || (value[0] === best[0] && value[1] < best[1])) {
+      best = value;
+    }
+    if (chosen.length === budget) {
+      return;
+    }
+    for (let i = start; i < choices.length; i++) {
+      walk(i + 1, [...chosen, choices[i] as string]);
+    }
+  };
+  walk(0, []);
+  return best;
+}
+
+function costText(cost: {
+  extraAddresses: bigint;
+  protectedAddresses: bigint;
+  extraRanges: BudgetNetwork[];
+}) {
+  return { ...cost, extraRanges: cost.extraRanges.map(networkText) };
+}

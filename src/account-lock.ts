@@ -1,10 +1,9 @@
 /**
- * AccountLock: one Durable Object per Cloudflare account (idFromName(accountId)). It hands out the
- * reconcile lease with a fencing token, persisted before it is returned, so at most one run
- * writes to an account at a time and a stale run can detect that it lost the lease.
- * Its alarm runs the account's grant timers (expiry, activation, callback retries); that work is
- * the reconciler's, so this module imports it, an exception to lock/'s import rule: the alarm
- * must run inside the object that holds the lease, using the lease directly rather than by RPC.
+ * AccountLock, an entry module beside src/index.ts: one Durable Object per Cloudflare account
+ * (idFromName(accountId)). It hands out the reconcile lease with a fencing token, persisted before
+ * it is returned, so at most one run writes to an account at a time and a stale run can detect
+ * that it lost the lease. Its alarm runs the account's grant timers inside the object that holds
+ * the lease; being an entry module, it may wire the reconciler in without an import cycle.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -16,23 +15,58 @@ import {
   type LeaseState,
   releaseLease,
   renewLease,
-} from "../domain/lease";
-import { createReconcileDeps } from "../reconciler/deps";
-import { runGrantTimers } from "../reconciler/grant-timers";
-import type { LockClient } from "./lock-client";
+} from "./domain/lease";
+import {
+  FRESH_BUDGET,
+  holdCalls,
+  type Lane,
+  type RateBudgetConfig,
+  type RateBudgetState,
+  type Reservation,
+  refundCalls,
+  reserveCalls,
+} from "./domain/rate-budget";
+import type { AccountLockRpc, LockClient } from "./lock/lock-client";
+import { createReconcileDeps } from "./reconciler/deps";
+import { runGrantTimers } from "./reconciler/grant-timers";
 
 const LEASE_KEY = "lease";
+const BUDGET_KEY = "rate-budget";
 /** The Cloudflare account id this object serves (idFromName cannot be reversed). */
 const ACCOUNT_KEY = "account-id";
 
-export class AccountLock extends DurableObject<Env> {
+export class AccountLock extends DurableObject<Env> implements AccountLockRpc {
   private lease: LeaseState = FREE_LEASE;
+  private budget: RateBudgetState = FRESH_BUDGET;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.lease = (await ctx.storage.get<LeaseState>(LEASE_KEY)) ?? FREE_LEASE;
+      this.budget = (await ctx.storage.get<RateBudgetState>(BUDGET_KEY)) ?? FRESH_BUDGET;
     });
+  }
+
+  /** Grants up to `wanted` Cloudflare API calls to `lane` under the account's budget. */
+  async reserveCalls(lane: Lane, wanted: number, config: RateBudgetConfig): Promise<Reservation> {
+    const { next, result } = reserveCalls(this.budget, config, lane, wanted, Date.now());
+    await this.saveBudget(next);
+    return result;
+  }
+
+  /** Gives back `calls` granted but not sent. */
+  async refundCalls(calls: number): Promise<void> {
+    await this.saveBudget(refundCalls(this.budget, calls));
+  }
+
+  /** Stops every call of the account until `untilMs` (epoch ms), for `reason`. */
+  async holdCalls(untilMs: number, reason: string): Promise<void> {
+    await this.saveBudget(holdCalls(this.budget, untilMs, reason));
+  }
+
+  /** The budget as stored, for tests and status pages. */
+  budgetState(): RateBudgetState {
+    return this.budget;
   }
 
   /** Takes the lease for `holder` (a run id) for `ttlMs` milliseconds. */
@@ -106,7 +140,18 @@ export class AccountLock extends DurableObject<Env> {
       renew: (_accountId, token, ttlMs) => this.renew(token, ttlMs),
       release: (_accountId, token) => this.release(token),
       armGrantAlarm: (accountId, atMs) => this.armGrantAlarm(accountId, atMs),
+      reserveCalls: (_accountId, lane, wanted, config) => this.reserveCalls(lane, wanted, config),
+      refundCalls: (_accountId, calls) => this.refundCalls(calls),
+      holdCalls: (_accountId, untilMs, reason) => this.holdCalls(untilMs, reason),
     };
+  }
+
+  private async saveBudget(next: RateBudgetState): Promise<void> {
+    if (next === this.budget) {
+      return;
+    }
+    await this.ctx.storage.put(BUDGET_KEY, next);
+    this.budget = next;
   }
 
   private async save(next: LeaseState): Promise<void> {

@@ -1,0 +1,62 @@
+/**
+ * Per-account answer styles Cloudflare does not document one way, switched by
+ * `PUT /__emulator/behaviour` so tunnelplane can be tested against each.
+ */
+import { ApiFailure } from "./http";
+
+/** How a device profile shows the split tunnel list that is not in force. */
+export const INACTIVE_LIST_STYLES = ["absent", "empty", "null"] as const;
+
+/** Paged lists whose `page` the emulator can be told to ignore, by path after the account. */
+export const PAGED_LISTS = [
+  "cfd_tunnel",
+  "tunnels",
+  "teamnet/routes",
+  "access/apps",
+  "access/policies",
+] as const;
+
+/** One account's answer styles. */
+export interface Behaviour {
+  /** `absent` (default): only the active key; `empty`: the other key is `[]`; `null`: it is null. */
+  inactive_split_tunnel: (typeof INACTIVE_LIST_STYLES)[number];
+  /** Lists that answer the first page whatever `page` asks for (echoing the asked `page`). */
+  ignore_page: (typeof PAGED_LISTS)[number][];
+}
+
+/** What a new account does. */
+export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = {
+  inactive_split_tunnel: "absent",
+  ignore_page: [],
+};
+
+/** Reads a `PUT /__emulator/behaviour` `behaviour` object; 400/1001 on anything unknown. */
+export function readBehaviour(value: unknown): Partial<Behaviour> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ApiFailure(400, 1001, "behaviour must be a JSON object");
+  }
+  const change: Partial<Behaviour> = {};
+  for (const [key, setting] of Object.entries(value)) {
+    if (key === "inactive_split_tunnel") {
+      if (!(INACTIVE_LIST_STYLES as readonly unknown[]).includes(setting)) {
+        throw new ApiFailure(400, 1001, `${key} must be one of ${INACTIVE_LIST_STYLES.join(", ")}`);
+      }
+      change.inactive_split_tunnel = setting as Behaviour["inactive_split_tunnel"];
+    } else if (key === "ignore_page") {
+      if (
+        !Array.isArray(setting) ||
+        !setting.every((list) => (PAGED_LISTS as readonly unknown[]).includes(list))
+      ) {
+        throw new ApiFailure(400, 1001, `${key} must list some of ${PAGED_LISTS.join(", ")}`);
+      }
+      change.ignore_page = setting as Behaviour["ignore_page"];
+    } else {
+      throw new ApiFailure(
+        400,
+        1001,
+        `unknown behaviour ${key}; known: ${Object.keys(DEFAULT_BEHAVIOUR).join(", ")}`,
+      );
+    }
+  }
+  return change;
+}

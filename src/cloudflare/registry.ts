@@ -1,0 +1,85 @@
+/**
+ * The registry of managed kinds: one adapter per kind. Observation asks every adapter at once and
+ * merges their parts; an action is applied by the adapter of its kind, looked up by a mapped type
+ * so each adapter receives exactly its own kind's action.
+ */
+import type Cloudflare from "cloudflare";
+import type { DesiredState, ObservedState } from "../domain/model";
+import type { Action } from "../domain/plan/actions";
+import type { KindAdapter, ManagedKind } from "./adapter";
+import type { ApplyContext } from "./apply-context";
+import { deviceProfileAdapter } from "./device-profiles.adapter";
+import { enrollmentAdapter } from "./enrollment.adapter";
+import { networkPolicyAdapter } from "./network-policies.adapter";
+import { proxySettingsAdapter } from "./proxy-settings.adapter";
+import { splitTunnelAdapter } from "./split-tunnels.adapter";
+import { tunnelRouteAdapter } from "./tunnel-routes.adapter";
+import { tunnelAdapter } from "./tunnels.adapter";
+import { virtualNetworkAdapter } from "./virtual-networks.adapter";
+
+/** Every managed kind's adapter, keyed by kind. */
+export const ADAPTERS: { [K in ManagedKind]: KindAdapter<K> } = {
+  virtual_network: virtualNetworkAdapter,
+  tunnel: tunnelAdapter,
+  tunnel_route: tunnelRouteAdapter,
+  split_tunnel: splitTunnelAdapter,
+  device_profile: deviceProfileAdapter,
+  proxy_settings: proxySettingsAdapter,
+  network_policy: networkPolicyAdapter,
+  enrollment_rule: enrollmentAdapter,
+};
+
+const MANAGED_KINDS = new Set<string>(Object.keys(ADAPTERS));
+
+/** True when the action's kind has a Cloudflare object of its own (every planned action does). */
+export function isManagedAction(action: Action): action is Action<ManagedKind> {
+  return MANAGED_KINDS.has(action.kind);
+}
+
+const EMPTY_OBSERVED: ObservedState = {
+  virtualNetworks: [],
+  tunnels: [],
+  tunnelRoutes: [],
+  splitTunnels: [],
+  deviceProfiles: [],
+  proxySettings: { tcp: false, udp: false, icmp: false },
+  networkPolicies: [],
+};
+
+/**
+ * Reads the account's state through every adapter at once, never one GET per object: one list
+ * call per kind and page, the proxy toggles' two singletons, Access only for accounts with
+ * enrollment rules (see each adapter for its count).
+ * @throws whatever the SDK throws; callers classify it with toUpstreamError.
+ */
+export async function observeAccount(
+  client: Cloudflare,
+  accountId: string,
+  desired: DesiredState,
+): Promise<ObservedState> {
+  const parts = await Promise.all(
+    Object.values(ADAPTERS).map((adapter) => adapter.observe(client, accountId, desired)),
+  );
+  const observed: ObservedState = Object.assign({ ...EMPTY_OBSERVED }, ...parts);
+  return observed;
+}
+
+/**
+ * Applies `action` through its kind's adapter.
+ * @returns the Cloudflare id of the object created, changed or deleted.
+ * @throws whatever the SDK throws; callers classify it with toUpstreamError.
+ */
+export function applyAction<K extends ManagedKind>(
+  ctx: ApplyContext,
+  action: Action<K>,
+): Promise<string> {
+  const adapter: KindAdapter<K> = ADAPTERS[action.kind];
+  switch (action.op) {
+    case "create":
+      return adapter.create(ctx, action);
+    case "update":
+      return adapter.update(ctx, action);
+    case "delete":
+      return adapter.delete(ctx, action);
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The apply step of a run: sends the chosen actions in plan order through the adapter registry.
+ * The lease is renewed while it works (see leaseKeeper) and its fencing token checked before each
+ * batch (a run of actions of one kind and direction), so a run that lost its lease stops before
+ * its next write. The results come back as a value.
+ */
+import type Cloudflare from "cloudflare";
+import type { ApplyContext } from "../cloudflare/apply-context";
+import { BudgetExhaustedError, CallsHeldError } from "../cloudflare/client";
+import { toUpstreamError } from "../cloudflare/errors";
+import { applyAction, isManagedAction } from "../cloudflare/registry";
+import { recordCreateRequested } from "../db/sync-status.repo";
+import type { Kind } from "../domain/model";
+import type { Action, Binding } from "../domain/plan/actions";
+import type { ReconcileDeps } from "./deps";
+import { type RetryPolicy, withRetry } from "./retry";
+
+/** What became of one sent action. */
+export interface AppliedAction {
+  outcome: "applied" | "failed";
+  /** The Cloudflare id created, changed or deleted; null when the action failed. */
+  cloudflareId: string | null;
+  /** Cloudflare's error, or null. */
+  error: string | null;
+}
+
+/**
+ * Why the apply step stopped: all actions sent, the lease lost, the subrequest budget spent, or
+ * the account's calls held (a 429, the API budget share spent).
+ */
+export type ApplyStop = "completed" | "lease-lost" | "budget-spent" | "held";
+
+/** The apply step's value: the result of each action sent (the rest were not sent). */
+export interface ApplyResult {
+  results: Map<Action, AppliedAction>;
+  stop: ApplyStop;
+  /** When stop is `held`: when calls may go out again (epoch ms) and why; else null. */
+  hold: { retryAtMs: number; reason: string } | null;
+}
+
+/** The run's hold on the account and its Cloudflare client. */
+export interface ApplyTarget {
+  client: Cloudflare;
+  accountId: string;
+  /** The run's fencing token. */
+  token: number;
+  retry: RetryPolicy;
+  /** Ids of objects already in Cloudflare, from the plan. */
+  bindings: Binding[];
+  /** The account's default virtual network as observed, if any. */
+  defaultVirtualNetworkId: string | undefined;
+}
+
+function batchOf(action: Action): string {
+  return `${action.op === "delete" ? "delete" : "write"}/${action.kind}`;
+}
+
+/**
+ * The lease heartbeat: renews the run's lease (which also checks its fencing token) at the start
+ * of every write batch, and within a batch once a third of the TTL has passed since the last
+ * renewal, so a long batch never outlives its lease.
+ * @returns a function answering whether the run still holds the lease.
+ */
+function leaseKeeper(deps: ReconcileDeps, target: ApplyTarget) {
+  let renewedAtMs = Number.NEGATIVE_INFINITY;
+  return async (force: boolean): Promise<boolean> => {
+    const nowMs = deps.nowMs();
+    if (!force && nowMs - renewedAtMs < deps.config.leaseTtlMs / 3) {
+      return true;
+    }
+    const lease = await deps.lock.renew(target.accountId, target.token, deps.config.leaseTtlMs);
+    renewedAtMs = nowMs;
+    return lease.status === "valid";
+  };
+}
+
+/**
+ * Sends `actions` in order. A failed create leaves its dependants failing too (their reference
+ * cannot be resolved); the next run retries them. Creates are not retried on 5xx (the response
+ * may be lost; the next run finds the object by its marker instead of duplicating it).
+ */
+export async function applyPlan(
+  deps: ReconcileDeps,
+  target: ApplyTarget,
+  actions: Action[],
+): Promise<ApplyResult> {
+  const ids = new Map(target.bindings.map((b) => [`${b.kind}/${b.key}`, b.cloudflareId]));
+  const ctx: ApplyContext = {
+    client: target.client,
+    accountId: target.accountId,
+    defaultVirtualNetworkId: target.defaultVirtualNetworkId,
+    resolve(kind: Kind, key: string) {
+      const id = ids.get(`${kind}/${key}`);
+      if (id === undefined) {
+        throw new Error(`${kind} ${key} does not exist in Cloudflare yet`);
+      }
+      return id;
+    },
+  };
+  const results = new Map<Action, AppliedAction>();
+  const holdsLease = leaseKeeper(deps, target);
+  let batch: string | undefined;
+  for (const action of actions) {
+    const newBatch = batchOf(action) !== batch;
+    batch = batchOf(action);
+    if (!(await holdsLease(newBatch))) {
+      return { results, stop: "lease-lost", hold: null };
+    }
+    if (!isManagedAction(action)) {
+      throw new Error(`${action.kind} has no Cloudflare object of its own`);
+    }
+    if (action.op === "create" && action.kind === "tunnel") {
+      // Recorded before the call: if the response is lost, the next run adopts the tunnel by name.
+      await recordCreateRequested(deps.db, target.accountId, action.kind, action.key, deps.nowMs());
+    }
+    try {
+      const policy =
+        action.op === "create" ? { ...target.retry, retryServerErrors: false } : target.retry;
+      const cloudflareId = await withRetry(policy, () => applyAction(ctx, action));
+      ids.set(`${action.kind}/${action.key}`, cloudflareId);
+      results.set(action, { outcome: "applied", cloudflareId, error: null });
+    } catch (error) {
+      const failure = toUpstreamError(error);
+      if (failure instanceof BudgetExhaustedError) {
+        return { results, stop: "budget-spent", hold: null };
+      }
+      if (failure instanceof CallsHeldError) {
+        return {
+          results,
+          stop: "held",
+          hold: { retryAtMs: failure.retryAtMs, reason: failure.message },
+        };
+      }
+      results.set(action, { outcome: "failed", cloudflareId: null, error: failure.message });
+    }
+  }
+  return { results, stop: "completed", hold: null };
+}

@@ -1,0 +1,107 @@
+/**
+ * The rate gate of one run: calls are granted in small chunks by the account's AccountLock (the
+ * budget outlives the run), a 429 or a low `Ratelimit` remaining holds every call of the account,
+ * and nothing is sent while a hold lasts.
+ */
+import { type CallGate, CallsHeldError } from "../cloudflare/client";
+import type { Config } from "../config";
+import { type Lane, parseRatelimitHeader, type RateBudgetConfig } from "../domain/rate-budget";
+import type { LockClient } from "../lock/lock-client";
+
+/** Calls asked of the lock per round trip: few enough that a sweep never hoards the budget. */
+const CALLS_PER_RESERVATION = 10;
+/** Below this share of Cloudflare's limit left, calls wait for the window to free some. */
+const REMAINING_FLOOR_SHARE = 0.05;
+
+/** The account's budget from the configuration: the share of Cloudflare's limit per window. */
+export function budgetOf(config: Config): RateBudgetConfig {
+  return {
+    callsPerWindow: Math.max(1, Math.floor(config.apiRateLimit * config.apiBudgetShare)),
+    windowMs: config.apiRateWindowMs,
+  };
+}
+
+/** A run's gate; `close()` gives back the calls granted but not sent. */
+export interface RunGate extends CallGate {
+  close(): Promise<void>;
+}
+
+/** The gate for `accountId`'s calls in `lane`. */
+export function createRunGate(
+  deps: { lock: LockClient; config: Config; nowMs: () => number },
+  accountId: string,
+  lane: Lane,
+): RunGate {
+  let granted = 0;
+  let heldUntilMs = 0;
+  let holdReason = "";
+  const hold = async (untilMs: number, reason: string) => {
+    if (untilMs > heldUntilMs) {
+      heldUntilMs = untilMs;
+      holdReason = reason;
+    }
+    await deps.lock.holdCalls(accountId, untilMs, reason);
+  };
+  const take = async () => {
+    const nowMs = deps.nowMs();
+    if (nowMs < heldUntilMs) {
+      throw new CallsHeldError(heldUntilMs, heldUntilMs - nowMs, holdReason);
+    }
+    if (granted === 0) {
+      const reservation = await deps.lock.reserveCalls(
+        accountId,
+        lane,
+        CALLS_PER_RESERVATION,
+        budgetOf(deps.config),
+      );
+      if (reservation.status === "wait") {
+        heldUntilMs = reservation.retryAtMs;
+        holdReason = reservation.reason;
+        throw new CallsHeldError(
+          reservation.retryAtMs,
+          reservation.retryAtMs - nowMs,
+          reservation.reason,
+        );
+      }
+      granted = reservation.calls;
+    }
+    granted -= 1;
+  };
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    // Observation sends several lists at once; one reservation at a time keeps them from
+    // racing for the same chunk (and from asking the lock once each).
+    beforeCall() {
+      const turn = queue.then(take);
+      queue = turn.catch(() => undefined);
+      return turn;
+    },
+    async afterResponse(response) {
+      const nowMs = deps.nowMs();
+      if (response.status === 429) {
+        const seconds = Number(response.headers.get("retry-after") ?? Number.NaN);
+        const waitMs =
+          Number.isFinite(seconds) && seconds >= 0
+            ? Math.ceil(seconds * 1000)
+            : deps.config.defaultRetryAfterMs;
+        await hold(
+          nowMs + waitMs,
+          `Cloudflare answered 429; no call before ${new Date(nowMs + waitMs).toISOString()}`,
+        );
+        return;
+      }
+      const limit = parseRatelimitHeader(response.headers.get("ratelimit"));
+      const floor = Math.ceil(deps.config.apiRateLimit * REMAINING_FLOOR_SHARE);
+      if (limit !== null && limit.remaining <= floor) {
+        const untilMs = nowMs + limit.resetSeconds * 1000;
+        await hold(untilMs, `Cloudflare reports ${limit.remaining} calls left in its window`);
+      }
+    },
+    async close() {
+      if (granted > 0) {
+        await deps.lock.refundCalls(accountId, granted);
+        granted = 0;
+      }
+    },
+  };
+}

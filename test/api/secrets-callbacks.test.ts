@@ -1,0 +1,606 @@
+/**
+ * Secrets and callbacks: callback URLs that could reach inside are refused, redirects are not
+ * followed, deliveries leave the API request, callback secrets rotate with an overlap, API tokens
+ * are checked before they are sealed, and a key rotation re-seals every secret in the background.
+ * The last test greps D1, every response of this file and the Worker log for any secret.
+ */
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterAll, beforeAll, describe, type ExpectStatic, it, vi } from "vitest";
+import worker from "../../src/index";
+import { loadKeyRing, openSecret } from "../../src/lib/key-ring";
+import { createReconcileDeps } from "../../src/reconciler/deps";
+import { reconcileAccount } from "../../src/reconciler/reconcile-account";
+import type { ReconcileMessage } from "../../src/reconciler/schedule";
+import { type ApiResponse, call } from "../helpers/api";
+import { newAccountId } from "../helpers/emulator";
+import {
+  alarmOf,
+  CALLBACK_SECRET,
+  eventually,
+  fireAlarmAt,
+  holdAll,
+  newHook,
+  receivedOn,
+  redirectAll,
+  signedUnder,
+  startedOn,
+} from "../helpers/grants";
+
+const SEED_TOKEN = "test-cloudflare-api-token-0123456789abcdef";
+const SECRET_B = "second-callback-secret-abcdefghijklmnopqrstuvwxyz";
+const SECRET_C = "third-callback-secret-ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const REFUSED_TOKENS = [
+  "cfut_has a space in the middle 0123456789abcdefghij",
+  "cfut_ünïcödé_0123456789abcdefghij0123456789abcdefghij",
+  "cfut_short_9",
+];
+/** Every secret this file hands to tunnelplane; none may appear in plain text anywhere. */
+const SECRETS = [SEED_TOKEN, CALLBACK_SECRET, SECRET_B, SECRET_C, ...REFUSED_TOKENS];
+/** A second AES-256 key for the rotation (base64). */
+const NEW_KEY = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+
+const responses: string[] = [];
+const logged: string[] = [];
+/** The test output, for measurements; console itself is captured as the Worker log. */
+const print = console.log.bind(console);
+
+interface Delivery {
+  event: string;
+  status: string;
+  attempts: { status_code: number | null; error: string | null }[];
+  next_attempt_at: string | null;
+}
+interface GrantBody {
+  id: string;
+  state: string;
+  deliveries: Delivery[];
+}
+
+/** `call`, keeping the response's headers and body for the final grep. */
+async function send<T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+  const response = await call<T>(method, path, body === undefined ? {} : { body });
+  responses.push(JSON.stringify([...response.headers.entries()]), JSON.stringify(response.body));
+  return response;
+}
+
+async function newAccount(expect: ExpectStatic) {
+  const accountId = newAccountId();
+  const created = await send("POST", "/v1/accounts", {
+    account_id: accountId,
+    name: `secrets ${accountId.slice(0, 6)}`,
+    api_token: SEED_TOKEN,
+  });
+  expect(created.status).toBe(201);
+  const base = `/v1/accounts/${accountId}`;
+  expect(
+    (await send("PUT", `${base}/grant-settings`, { callback_secret: CALLBACK_SECRET })).status,
+  ).toBe(200);
+  return { accountId, base };
+}
+
+/** A grant an hour from now: approving it records a transition and nothing else. */
+const laterGrant = (
+  callbackUrl: string | null,
+  ticketUrl: string | null = null,
+  system = "servicenow",
+) => ({
+  ticket: { system, id: "CHG42", url: ticketUrl },
+  subject_email: "contractor@example.com",
+  destinations: ["10.128.0.7"],
+  reason: "Patch the db host",
+  starts_at: new Date(Date.now() + 3_600_000).toISOString(),
+  duration_s: 3600,
+  callback_url: callbackUrl,
+});
+
+const deliveriesOf = async (base: string, id: string) =>
+  (await send<GrantBody>("GET", `${base}/grants/${id}`)).body.deliveries.map((d) => [
+    d.event,
+    d.status,
+    d.attempts.map((a) => [a.status_code, a.error]),
+  ]);
+
+beforeAll(() => {
+  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      logged.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+    });
+  }
+});
+
+afterAll(() => {
+  vi.restoreAllMocks();
+});
+
+describe("callback URLs", () => {
+  it("refuses every URL that could reach inside, naming the rule, and allows a listed port", async ({
+    expect,
+  }) => {
+    const { base } = await newAccount(expect);
+    const table: [reason: string, url: string, code: string][] = [
+      ["loopback", "https://127.0.0.1/hook", "callback-url-address-not-public"],
+      ["localhost", "https://localhost/hook", "callback-url-host-not-public"],
+      ["a .localhost name", "https://api.localhost/hook", "callback-url-host-not-public"],
+      ["short IPv4", "https://127.1/hook", "callback-url-address-not-public"],
+      ["decimal IPv4", "https://2130706433/hook", "callback-url-address-not-public"],
+      ["hex IPv4", "https://0x7f.1/hook", "callback-url-address-not-public"],
+      ["octal IPv4", "https://017700000001/hook", "callback-url-address-not-public"],
+      ["IPv6 loopback", "https://[::1]/hook", "callback-url-address-not-public"],
+      ["IPv4-mapped IPv6", "https://[::ffff:127.0.0.1]/hook", "callback-url-address-not-public"],
+      ["metadata", "https://169.254.169.254/latest", "callback-url-address-not-public"],
+      ["RFC 1918", "https://10.0.0.1/hook", "callback-url-address-not-public"],
+      ["CGNAT", "https://100.64.0.1/hook", "callback-url-address-not-public"],
+      ["unique local IPv6", "https://[fd00::1]/hook", "callback-url-address-not-public"],
+      ["single label", "https://hooks/hook", "callback-url-host-not-public"],
+      ["plain http", "http://hooks.example.com/hook", "callback-url-not-https"],
+      ["credentials", "https://user:pass@hooks.example.com/hook", "callback-url-credentials"],
+      ["port 8443", "https://hooks.example.com:8443/hook", "callback-url-port"],
+    ];
+    const results = [];
+    for (const [reason, url] of table) {
+      const response = await send<{ errors: { pointer: string; code: string }[] }>(
+        "POST",
+        `${base}/grants`,
+        laterGrant(url),
+      );
+      results.push([reason, response.status, response.body.errors]);
+    }
+    expect(results).toEqual(
+      table.map(([reason, , code]) => [
+        reason,
+        422,
+        [expect.objectContaining({ pointer: "#/callback_url", code })],
+      ]),
+    );
+    const http = await send<{ errors: { pointer: string }[] }>(
+      "POST",
+      `${base}/grants`,
+      laterGrant(null, "http://tickets.example.com/CHG42"),
+    );
+    expect([http.status, http.body.errors.map((e) => e.pointer)]).toEqual([422, ["#/ticket/url"]]);
+
+    const ports = await send("PUT", `${base}/grant-settings`, { callback_allowed_ports: [8443] });
+    expect(ports.body).toMatchObject({ callback_secret_set: true, callback_allowed_ports: [8443] });
+    const listed = await send(
+      "POST",
+      `${base}/grants`,
+      laterGrant("https://hooks.example.com:8443/hook"),
+    );
+    expect(listed.status).toBe(201);
+
+    const bare = newAccountId();
+    const other = await send("POST", "/v1/accounts", {
+      account_id: bare,
+      name: "no secret",
+      api_token: SEED_TOKEN,
+    });
+    expect(other.status).toBe(201);
+    const portsFirst = await send<{ errors: unknown[] }>(
+      "PUT",
+      `/v1/accounts/${bare}/grant-settings`,
+      {
+        callback_allowed_ports: [8443],
+      },
+    );
+    expect([portsFirst.status, portsFirst.body.errors]).toEqual([
+      422,
+      [
+        {
+          pointer: "#/callback_secret",
+          detail: "required the first time",
+          code: "callback-secret-missing",
+        },
+      ],
+    ]);
+  });
+
+  it("a 307 is a failed attempt that is not followed; the record keeps the status, not the body", async ({
+    expect,
+  }) => {
+    const { base } = await newAccount(expect);
+    const hook = newHook();
+    await redirectAll(hook.name);
+    const grant = (await send<GrantBody>("POST", `${base}/grants`, laterGrant(hook.url))).body;
+    expect(grant.deliveries.map((d) => [d.event, d.status, d.attempts])).toEqual([
+      ["requested", "pending", []],
+    ]);
+    expect(
+      await eventually(
+        () => deliveriesOf(base, grant.id),
+        (d) => JSON.stringify(d).includes("307"),
+      ),
+    ).toEqual([["requested", "pending", [[307, "redirects are not followed"]]]]);
+    expect(await startedOn(hook.name)).toBe(1);
+    expect(await receivedOn("elsewhere")).toEqual([]);
+    expect(responses.some((r) => r.includes("secret receiver body"))).toBe(false);
+  });
+
+  it("approve answers without waiting for a receiver that never answers; the alarm sends it and retries", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const hook = newHook();
+    await holdAll(hook.name, 2_000);
+    const grant = (await send<GrantBody>("POST", `${base}/grants`, laterGrant(hook.url))).body;
+    const timedOut = [null, "no response within 250 ms"];
+    await eventually(
+      () => deliveriesOf(base, grant.id),
+      (d) => JSON.stringify(d).includes("no response"),
+    );
+
+    const startedAtMs = Date.now();
+    const approved = await send<GrantBody>("POST", `${base}/grants/${grant.id}/approve`, {});
+    const neverAnswersMs = Date.now() - startedAtMs;
+    // The same approval without a callback: what the request costs whatever the receiver does.
+    const plain = (await send<GrantBody>("POST", `${base}/grants`, laterGrant(null))).body;
+    const plainStartedAtMs = Date.now();
+    await send("POST", `${base}/grants/${plain.id}/approve`, {});
+    print(
+      `approve: ${neverAnswersMs} ms with a receiver that never answers, ${Date.now() - plainStartedAtMs} ms without a callback`,
+    );
+    expect(approved.status).toBe(200);
+    expect(approved.body.deliveries.map((d) => [d.event, d.status, d.attempts])).toEqual([
+      [
+        "requested",
+        "pending",
+        [expect.objectContaining({ status_code: null, error: timedOut[1] })],
+      ],
+      ["approved", "pending", []],
+    ]);
+
+    const waiting = await eventually(
+      () => send<GrantBody>("GET", `${base}/grants/${grant.id}`),
+      (r) => r.body.deliveries.every((d) => d.attempts.length === 1),
+    );
+    const retries = waiting.body.deliveries.map((d) => Date.parse(d.next_attempt_at ?? ""));
+    expect(
+      await eventually(
+        () => alarmOf(accountId),
+        (at) => at === Math.min(...retries),
+      ),
+    ).toBe(Math.min(...retries));
+    await holdAll(hook.name, 0);
+    expect(await fireAlarmAt(accountId, Math.max(...retries) + 1_000)).toBe(true);
+    expect(await deliveriesOf(base, grant.id)).toEqual([
+      ["requested", "delivered", [timedOut, [204, null]]],
+      ["approved", "delivered", [timedOut, [204, null]]],
+    ]);
+    const received = await receivedOn(hook.name);
+    expect(received.map((r) => JSON.parse(r.body).event)).toEqual([
+      "grant.requested",
+      "grant.approved",
+    ]);
+  });
+
+  it("a new callback secret signs beside the old one during the overlap; id and event are signed", async ({
+    expect,
+  }) => {
+    const { base } = await newAccount(expect);
+    const rotated = await send("PUT", `${base}/grant-settings`, {
+      callback_secret: SECRET_B,
+      previous_secret_valid_for_s: 3600,
+    });
+    const until = Date.parse(
+      (rotated.body as { previous_secret_valid_until: string }).previous_secret_valid_until,
+    );
+    expect(Math.abs(until - (Date.now() + 3_600_000))).toBeLessThan(60_000);
+    const hook = newHook();
+    const grant = (await send<GrantBody>("POST", `${base}/grants`, laterGrant(hook.url))).body;
+    const [first] = await eventually(
+      () => receivedOn(hook.name),
+      (r) => r.length === 1,
+    );
+    if (first === undefined) {
+      throw new Error("no callback");
+    }
+    expect(first.headers["x-tunnelplane-signature"]?.split(",").length).toBe(2);
+    expect(await signedUnder(first, [CALLBACK_SECRET, SECRET_B, SECRET_C])).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    const otherEvent = {
+      ...first,
+      headers: { ...first.headers, "x-tunnelplane-event": "approved" },
+    };
+    const otherId = {
+      ...first,
+      headers: { ...first.headers, "x-tunnelplane-delivery": `${grant.id}.000002` },
+    };
+    expect(await signedUnder(otherEvent, [CALLBACK_SECRET, SECRET_B])).toEqual([false, false]);
+    expect(await signedUnder(otherId, [CALLBACK_SECRET, SECRET_B])).toEqual([false, false]);
+
+    const cut = await send("PUT", `${base}/grant-settings`, {
+      callback_secret: SECRET_C,
+      previous_secret_valid_for_s: 0,
+    });
+    expect(cut.body).toMatchObject({
+      callback_secret_set: true,
+      previous_secret_valid_until: null,
+    });
+    await send("POST", `${base}/grants/${grant.id}/cancel`, {});
+    const [, second] = await eventually(
+      () => receivedOn(hook.name),
+      (r) => r.length === 2,
+    );
+    if (second === undefined) {
+      throw new Error("no second callback");
+    }
+    expect(JSON.parse(second.body).event).toBe("grant.cancelled");
+    expect(await signedUnder(second, [CALLBACK_SECRET, SECRET_B, SECRET_C])).toEqual([
+      false,
+      false,
+      true,
+    ]);
+  });
+
+  it("each ticket system with a receiver has its own secret; the others use the account's", async ({
+    expect,
+  }) => {
+    const { base } = await newAccount(expect);
+    const put = await send("PUT", `${base}/grant-settings/receivers/servicenow`, {
+      callback_secret: SECRET_B,
+    });
+    expect([put.status, put.body]).toEqual([
+      200,
+      {
+        ticket_system: "servicenow",
+        updated_at: expect.any(String),
+        previous_secret_valid_until: null,
+      },
+    ]);
+    const hooks = [newHook(), newHook()];
+    await send("POST", `${base}/grants`, laterGrant(hooks[0]?.url ?? "", null, "servicenow"));
+    await send("POST", `${base}/grants`, laterGrant(hooks[1]?.url ?? "", null, "jira"));
+    const signed = [];
+    for (const hook of hooks) {
+      const [callback] = await eventually(
+        () => receivedOn(hook.name),
+        (r) => r.length === 1,
+      );
+      signed.push(
+        callback === undefined ? [] : await signedUnder(callback, [CALLBACK_SECRET, SECRET_B]),
+      );
+    }
+    expect(signed).toEqual([
+      [false, true],
+      [true, false],
+    ]);
+    const list = await send<{ items: { ticket_system: string }[] }>(
+      "GET",
+      `${base}/grant-settings/receivers`,
+    );
+    expect(list.body.items.map((r) => r.ticket_system)).toEqual(["servicenow"]);
+    const gone = await send("DELETE", `${base}/grant-settings/receivers/servicenow`);
+    const again = await send("DELETE", `${base}/grant-settings/receivers/servicenow`);
+    expect([gone.status, again.status]).toEqual([204, 404]);
+  });
+});
+
+describe("sealed secrets", () => {
+  it("refuses an implausible API token with 422 before sealing it, without echoing it", async ({
+    expect,
+  }) => {
+    const results = [];
+    for (const token of REFUSED_TOKENS) {
+      const accountId = newAccountId();
+      const response = await send<{ errors: { pointer: string; detail: string }[] }>(
+        "POST",
+        "/v1/accounts",
+        { account_id: accountId, name: "bad token", api_token: token },
+      );
+      const stored = await env.DB.prepare("SELECT count(*) AS n FROM accounts WHERE id = ?")
+        .bind(accountId)
+        .first<{ n: number }>();
+      results.push([response.status, response.body.errors, stored?.n]);
+    }
+    expect(results).toEqual([
+      [
+        422,
+        [
+          {
+            pointer: "#/api_token",
+            detail: "printable ASCII without spaces",
+            code: "invalid_format",
+          },
+        ],
+        0,
+      ],
+      [
+        422,
+        [
+          {
+            pointer: "#/api_token",
+            detail: "printable ASCII without spaces",
+            code: "invalid_format",
+          },
+        ],
+        0,
+      ],
+      [422, [{ pointer: "#/api_token", detail: "at least 40 characters", code: "too_small" }], 0],
+    ]);
+  });
+
+  it("a malformed key ring is refused with a message that never holds a key", async ({
+    expect,
+  }) => {
+    const key = env.TOKEN_ENCRYPTION_KEY;
+    const rings = [
+      {},
+      { TOKEN_ENCRYPTION_KEYS: key },
+      { TOKEN_ENCRYPTION_KEYS: `v2:${key.slice(0, 20)}` },
+      { TOKEN_ENCRYPTION_KEYS: `v2:${key},v2:${NEW_KEY}` },
+      { TOKEN_ENCRYPTION_KEYS: `v2:%%%` },
+    ];
+    const messages = [];
+    for (const ring of rings) {
+      messages.push(
+        await loadKeyRing(ring).then(
+          () => "loaded",
+          (error: Error) => `${error.name}: ${error.message}`,
+        ),
+      );
+    }
+    expect(messages).toEqual([
+      "KeyRingError: set TOKEN_ENCRYPTION_KEYS (or TOKEN_ENCRYPTION_KEY)",
+      "KeyRingError: key 1: write it as v<number>:<base64 key>",
+      "KeyRingError: key v2: must be 32 bytes, base64-encoded",
+      "KeyRingError: a key version is listed twice",
+      "KeyRingError: key v2: not base64",
+    ]);
+  });
+
+  it("a key rotation re-seals every secret from the cron tick, and the next reconcile still works", async ({
+    expect,
+  }) => {
+    const first = await newAccount(expect);
+    await send("PUT", `${first.base}/grant-settings/receivers/jira`, { callback_secret: SECRET_C });
+    const legacy = await newAccount(expect);
+    const lost = await newAccount(expect);
+    // An account sealed the way tunnelplane did before key versions: no prefix, no associated data.
+    const key = await crypto.subtle.importKey(
+      "raw",
+      Uint8Array.from(atob(env.TOKEN_ENCRYPTION_KEY), (c) => c.charCodeAt(0)),
+      "AES-GCM",
+      false,
+      ["encrypt"],
+    );
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const sealed = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv },
+        key,
+        new TextEncoder().encode(SEED_TOKEN),
+      ),
+    );
+    const unversioned = btoa(String.fromCharCode(...iv, ...sealed))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
+    await env.DB.prepare("UPDATE accounts SET api_token_ciphertext = ? WHERE id = ?")
+      .bind(unversioned, legacy.accountId)
+      .run();
+    // An account whose key left the ring too early: skipped and logged, never guessed at.
+    await env.DB.prepare("UPDATE accounts SET api_token_ciphertext = 'v9:AAAA' WHERE id = ?")
+      .bind(lost.accountId)
+      .run();
+
+    const rotated = {
+      ...env,
+      TOKEN_ENCRYPTION_KEYS: `v2:${NEW_KEY},v1:${env.TOKEN_ENCRYPTION_KEY}`,
+    };
+    const tick = async (tickEnv: Env) => {
+      const queue = {
+        send: async () => {},
+        sendBatch: async (_: Iterable<ReconcileMessage>) => {},
+      };
+      await worker.scheduled(
+        createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }),
+        { ...tickEnv, RECONCILE_QUEUE: queue as unknown as Queue },
+      );
+    };
+    const sealedValues = async () => {
+      const tokens = await env.DB.prepare("SELECT api_token_ciphertext AS v FROM accounts").all<{
+        v: string;
+      }>();
+      const secrets = await env.DB.prepare(
+        `SELECT callback_secret_ciphertext AS v FROM grant_settings
+         UNION ALL SELECT previous_callback_secret_ciphertext FROM grant_settings WHERE previous_callback_secret_ciphertext IS NOT NULL
+         UNION ALL SELECT secret_ciphertext FROM callback_receivers
+         UNION ALL SELECT previous_secret_ciphertext FROM callback_receivers WHERE previous_secret_ciphertext IS NOT NULL`,
+      ).all<{ v: string }>();
+      return [...tokens.results, ...secrets.results].map((r) => r.v);
+    };
+    const versionsOf = (values: string[]) =>
+      [...new Set(values.map((v) => v.split(":")[0]))].sort();
+
+    await tick(rotated);
+    expect(versionsOf(await sealedValues())).toEqual(["v2", "v9"]);
+    expect(logged.filter((l) => l.includes("reseal-skipped")).map((l) => JSON.parse(l))).toEqual([
+      {
+        event: "reseal-skipped",
+        account_id: lost.accountId,
+        column: "api-token",
+        reason: `key v9 is not in the key ring`,
+      },
+    ]);
+
+    const rotatedRing = await loadKeyRing(rotated);
+    const oldRing = await loadKeyRing({ TOKEN_ENCRYPTION_KEY: env.TOKEN_ENCRYPTION_KEY });
+    const row = await env.DB.prepare(
+      "SELECT a.api_token_ciphertext AS token, g.callback_secret_ciphertext AS secret FROM accounts a JOIN grant_settings g ON g.account_id = a.id WHERE a.id = ?",
+    )
+      .bind(first.accountId)
+      .first<{ token: string; secret: string }>();
+    const asFirst = { accountId: first.accountId, purpose: "api-token" } as const;
+    expect(await openSecret(rotatedRing, row?.token ?? "", asFirst)).toBe(SEED_TOKEN);
+    expect(
+      await openSecret(rotatedRing, row?.secret ?? "", { ...asFirst, purpose: "callback-secret" }),
+    ).toBe(CALLBACK_SECRET);
+    await expect(openSecret(oldRing, row?.token ?? "", asFirst)).rejects.toThrow(
+      "key v2 is not in the key ring",
+    );
+    const receiver = await env.DB.prepare(
+      "SELECT secret_ciphertext AS v FROM callback_receivers WHERE account_id = ? AND ticket_system = 'jira'",
+    )
+      .bind(first.accountId)
+      .first<{ v: string }>();
+    expect(
+      await openSecret(rotatedRing, receiver?.v ?? "", {
+        ...asFirst,
+        purpose: "callback-secret",
+        scope: "jira",
+      }),
+    ).toBe(SECRET_C);
+    // Bound to account and purpose: the same ciphertext does not open for another account or column.
+    await expect(
+      openSecret(rotatedRing, row?.token ?? "", {
+        accountId: legacy.accountId,
+        purpose: "api-token",
+      }),
+    ).rejects.toThrow("does not open under key v2");
+    await expect(
+      openSecret(rotatedRing, row?.token ?? "", { ...asFirst, purpose: "callback-secret" }),
+    ).rejects.toThrow("does not open under key v2");
+
+    const deps = createReconcileDeps(rotated);
+    const runs = [];
+    for (const { accountId } of [first, legacy]) {
+      const outcome = await reconcileAccount(deps, accountId, "queue");
+      runs.push(outcome.status === "done" ? outcome.run.outcome : outcome.status);
+    }
+    expect(runs).toEqual(["succeeded", "succeeded"]);
+
+    // Listing the old key first rolls back the same way, so the rest of the suite keeps its ring.
+    await tick({ ...env, TOKEN_ENCRYPTION_KEYS: `v1:${env.TOKEN_ENCRYPTION_KEY},v2:${NEW_KEY}` });
+    expect(versionsOf(await sealedValues())).toEqual(["v1", "v9"]);
+    const after = await send<{ outcome: string }>("POST", `${first.base}/reconcile`);
+    expect(after.body.outcome).toBe("succeeded");
+  });
+
+  it("no table of D1, no response of this file and no Worker log line holds a secret in plain text", async ({
+    expect,
+  }) => {
+    const tables = await env.DB.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+    ).all<{ name: string }>();
+    const dump: string[] = [];
+    for (const { name } of tables.results) {
+      const rows = await env.DB.prepare(`SELECT * FROM "${name}"`).all();
+      dump.push(JSON.stringify(rows.results));
+    }
+    expect(tables.results.map((t) => t.name)).toContain("grant_settings");
+    expect(responses.length).toBeGreaterThan(40);
+    const found = SECRETS.flatMap((secret) =>
+      [
+        ["D1", dump],
+        ["responses", responses],
+        ["log", logged],
+      ].flatMap(([where, texts]) =>
+        (texts as string[]).some((t) => t.includes(secret)) ? [`${secret} in ${where}`] : [],
+      ),
+    );
+    expect(found).toEqual([]);
+  });
+});
