@@ -13,6 +13,7 @@ const ConfigSchema = z.object({
   CLOUDFLARE_API_DEFAULT_RETRY_AFTER_S: z.coerce.number().positive().default(300),
   RUN_RETENTION_DAYS: z.coerce.number().positive().default(90),
   RUN_RETENTION_PER_ACCOUNT: z.coerce.number().int().min(1).default(1000),
+  AUDIT_RETENTION_DAYS: z.coerce.number().positive().default(90),
 });
 
 /** Parsed configuration. */
@@ -39,6 +40,8 @@ export interface Config {
   runRetentionMs: number;
   /** Run records kept per account, newest first (default 1,000). */
   runsKeptPerAccount: number;
+  /** Audit entries older than this are deleted by the cron, ms (default 90 days). */
+  auditRetentionMs: number;
 }
 
 /**
@@ -59,5 +62,6 @@ export function readConfig(env: Record<string, unknown>): Config {
     defaultRetryAfterMs: Math.round(vars.CLOUDFLARE_API_DEFAULT_RETRY_AFTER_S * 1000),
     runRetentionMs: Math.round(vars.RUN_RETENTION_DAYS * 86_400_000),
     runsKeptPerAccount: vars.RUN_RETENTION_PER_ACCOUNT,
+    auditRetentionMs: Math.round(vars.AUDIT_RETENTION_DAYS * 86_400_000),
   };
 }

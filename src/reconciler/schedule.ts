@@ -2,10 +2,12 @@
  * The Cron Trigger's work: find accounts that are due and hand each to the queue, so thousands of
  * accounts fan out over Queues (with the platform's retries and dead-letter queue). Without a
  * queue binding it reconciles due accounts inline, a few per tick. Then it purges a bounded batch
- * of expired idempotency keys and re-seals a bounded batch of secrets after a key rotation.
+ * of expired idempotency keys, prunes the audit log past its retention (of the accounts handed
+ * out) and re-seals a bounded batch of secrets after a key rotation.
  */
 import { listDueAccounts, scheduleAccount } from "../db/accounts.repo";
 import { IDEMPOTENCY_KEY_TTL_MS, purgeIdempotencyKeys } from "../db/idempotency.repo";
+import { pruneAuditLogs } from "./audit-retention";
 import type { ReconcileDeps } from "./deps";
 import { reconcileAccount } from "./reconcile-account";
 import { resealStaleSecrets } from "./reseal";
@@ -31,8 +33,8 @@ export const MAX_IDEMPOTENCY_KEYS_PURGED_PER_TICK = 1000;
 
 /**
  * Enqueues (or reconciles inline) the accounts due at `nowMs`, then deletes at most
- * MAX_IDEMPOTENCY_KEYS_PURGED_PER_TICK idempotency keys older than IDEMPOTENCY_KEY_TTL_MS and
- * re-seals at most MAX_SECRETS_RESEALED_PER_TICK secrets sealed under an older key.
+ * MAX_IDEMPOTENCY_KEYS_PURGED_PER_TICK idempotency keys older than IDEMPOTENCY_KEY_TTL_MS, prunes
+ * the audit log of those accounts past AUDIT_RETENTION_DAYS, and re-seals at most MAX_SECRETS_RESEALED_PER_TICK secrets sealed under an older key.
  * @returns the account ids handed out.
  */
 export async function runScheduledTick(
@@ -47,6 +49,7 @@ export async function runScheduledTick(
     nowMs - IDEMPOTENCY_KEY_TTL_MS,
     MAX_IDEMPOTENCY_KEYS_PURGED_PER_TICK,
   );
+  await pruneAuditLogs(deps, ids, nowMs);
   await resealStaleSecrets(deps);
   return ids;
 }

@@ -13,6 +13,7 @@ import { pruneAuditLog } from "../../src/db/audit-log.repo";
 import { createDb } from "../../src/db/client";
 import { ACCESS_TEST_KID, ACCESS_TEST_PRIVATE_JWK } from "../fixtures/access-key";
 import { type ApiResponse, call, del, get, post, put } from "../helpers/api";
+import { runCronTick } from "../helpers/cron";
 import { newAccountId } from "../helpers/emulator";
 import { mintKey } from "../helpers/keys";
 import { problemOf } from "../helpers/problems";
@@ -683,5 +684,31 @@ describe("audit log", () => {
       `${base}/audit-log/verify`,
     );
     expect(verified.body).toMatchObject({ ok: true, checked: 2, first_entry_id: entries[2]?.id });
+  });
+
+  it("the cron tick prunes the audit log of the accounts it hands out past 90 days", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    for (const name of ["a", "b"]) {
+      await post(`${base}/virtual-networks`, { name });
+    }
+    const before = (await get<{ items: Entry[] }>(`${base}/audit-log`)).body.items;
+    // 89 days on nothing is old enough; 91 days on everything is, but the newest entry stays.
+    expect(await runCronTick(Date.now() + 89 * 86_400_000)).toContainEqual({
+      account_id: accountId,
+    });
+    expect((await get<{ items: Entry[] }>(`${base}/audit-log`)).body.items).toHaveLength(
+      before.length,
+    );
+    await env.DB.prepare("UPDATE accounts SET next_reconcile_at_ms = 0 WHERE id = ?")
+      .bind(accountId)
+      .run();
+    expect(await runCronTick(Date.now() + 91 * 86_400_000)).toContainEqual({
+      account_id: accountId,
+    });
+    const after = (await get<{ items: Entry[] }>(`${base}/audit-log`)).body.items;
+    expect(after.map((e) => e.id)).toEqual([before[0]?.id]);
+    expect((await get(`${base}/audit-log/verify`)).body).toMatchObject({ ok: true, checked: 1 });
   });
 });
