@@ -7,6 +7,7 @@
 import { formatPrefix } from "../src/domain/cidr";
 import type { SplitTunnelProfileSpec } from "../src/domain/model";
 import { DEFAULT_MAX_ENTRIES, effectiveSplitTunnel } from "../src/domain/split-tunnels";
+import { seededRandom } from "./seeded-random";
 
 type CpuUsage = (previous?: { user: number; system: number }) => { user: number; system: number };
 interface NodeProcess {
@@ -15,18 +16,6 @@ interface NodeProcess {
 }
 const nodeProcess = (globalThis as { process?: NodeProcess }).process;
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
-
-/** mulberry32: a small deterministic generator, so every run measures the same routes. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `count` distinct /24s of 10.0.0.0/8, one per stretch of 65,536 / `count` /24s at a random

@@ -18,22 +18,11 @@ import {
 } from "../src/domain/cidr";
 import type { SplitTunnelProfileSpec } from "../src/domain/model";
 import { effectiveSplitTunnel, WARP_DEFAULT_EXCLUDES } from "../src/domain/split-tunnels";
+import { seededRandom } from "./seeded-random";
 
 /** Node's CPU clock, when the runtime has one (tsx does); microseconds of user + system time. */
 type CpuUsage = (previous?: { user: number; system: number }) => { user: number; system: number };
 const cpuUsage = (globalThis as { process?: { cpuUsage?: CpuUsage } }).process?.cpuUsage;
-
-/** mulberry32: a small deterministic generator, so every run measures the same routes. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Site {
   family: IpFamily;
