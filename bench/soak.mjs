@@ -165,13 +165,18 @@ async function call(method, path, body) {
 async function prepare() {
   const existing = await call("GET", `/v1/accounts/${ACCOUNT}`);
   if (existing.status === 404) {
-    await call("POST", "/v1/accounts", {
+    const created = await call("POST", "/v1/accounts", {
       account_id: ACCOUNT,
       name: "Soak",
-      api_token: "token-for-the-emulator-000000",
+      api_token: "token-for-the-local-emulator-0123456789ab",
       mode: "observe",
       reconcile_interval_s: 300,
     });
+    if (created.status !== 201) {
+      throw new Error(
+        `registering the soak account: ${created.status} ${JSON.stringify(created.body)}`,
+      );
+    }
   }
   const name = `soak-${Date.now()}`;
   const tunnel = await call("POST", `${BASE}/tunnels`.slice(API.length), { name });
