@@ -45,11 +45,23 @@ export interface CallbackTarget {
   port: number;
 }
 
+/** IPv6 global unicast space: every public IPv6 address is inside it. */
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");
+
 function addressRange(host: string): { address: string; range: string } | undefined {
   if (host.startsWith("[") && host.endsWith("]")) {
     const v6 = ipaddr.IPv6.parse(host.slice(1, -1));
-    const address = v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
-    return { address: address.toString(), range: address.range() };
+    if (v6.isIPv4MappedAddress()) {
+      const v4 = v6.toIPv4Address();
+      return { address: v4.toString(), range: v4.range() };
+    }
+    const range = v6.range();
+    // ipaddr.js calls every address outside its tables `unicast`, the IPv4-compatible `::/96`
+    // (`[::127.0.0.1]`) included; only 2000::/3 is global unicast (RFC 4291 section 2.4).
+    return {
+      address: v6.toString(),
+      range: range === "unicast" && !v6.match(GLOBAL_UNICAST_V6) ? "reserved" : range,
+    };
   }
   if (ipaddr.IPv4.isValidFourPartDecimal(host)) {
     return { address: host, range: ipaddr.IPv4.parse(host).range() };
