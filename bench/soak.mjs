@@ -119,7 +119,7 @@ const rssMb = (pid) => {
  * run a full, compacting collection first (the chunks are discarded): that is what the isolate
  * would do under the memory pressure of a deployed 128 MB Worker.
  */
-function inspect(url, method) {
+function inspectOnce(url, method) {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     socket.on("open", () => socket.send(JSON.stringify({ id: 1, method })));
@@ -132,7 +132,26 @@ function inspect(url, method) {
       }
     });
     socket.on("error", () => reject(new Error(`inspector ${url} failed`)));
+    // workerd keeps one session per isolate: when wrangler's own inspector proxy connects, it
+    // closes ours without an answer, which would otherwise leave the await pending forever.
+    socket.on("close", (code) =>
+      reject(new Error(`inspector ${url} closed (${code}) on ${method}`)),
+    );
   });
+}
+
+/** inspectOnce, asked again (up to 3 times) when the session is closed under it. */
+async function inspect(url, method) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inspectOnce(url, method);
+    } catch (error) {
+      if (attempt === 3) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /**
