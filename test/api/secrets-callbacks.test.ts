@@ -137,6 +137,8 @@ describe("callback URLs", () => {
       ["octal IPv4", "https://017700000001/hook", "callback-url-address-not-public"],
       ["IPv6 loopback", "https://[::1]/hook", "callback-url-address-not-public"],
       ["IPv4-mapped IPv6", "https://[::ffff:127.0.0.1]/hook", "callback-url-address-not-public"],
+      ["IPv4-compatible IPv6", "https://[::127.0.0.1]/hook", "callback-url-address-not-public"],
+      ["IPv6 outside global unicast", "https://[4000::1]/hook", "callback-url-address-not-public"],
       ["metadata", "https://169.254.169.254/latest", "callback-url-address-not-public"],
       ["RFC 1918", "https://10.0.0.1/hook", "callback-url-address-not-public"],
       ["CGNAT", "https://100.64.0.1/hook", "callback-url-address-not-public"],
