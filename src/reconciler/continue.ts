@@ -3,7 +3,11 @@
  * rate limit spent, or Cloudflare's calls held): a queue message delayed until the work may
  * resume, never an immediate re-run. Without a queue the account is simply due again then.
  */
-import type { ReconcileMessage } from "./schedule";
+
+/** The queue message: one account to reconcile. */
+export interface ReconcileMessage {
+  account_id: string;
+}
 
 /** An enqueued account is not handed out by the cron again for this long, in ms, unless its run finishes. */
 export const ENQUEUED_GRACE_MS = 5 * 60_000;

@@ -4,7 +4,7 @@ import { type Config, readConfig } from "../config";
 import { createDb, type Db } from "../db/client";
 import { type KeyRing, loadKeyRing } from "../lib/key-ring";
 import { createLockClient, type LockClient } from "../lock/lock-client";
-import type { ReconcileMessage } from "./schedule";
+import type { ReconcileMessage } from "./continue";
 
 /** Everything a run needs from the outside world. */
 export interface ReconcileDeps {

@@ -6,15 +6,10 @@
  */
 import { listDueAccounts, scheduleAccount } from "../db/accounts.repo";
 import { IDEMPOTENCY_KEY_TTL_MS, purgeIdempotencyKeys } from "../db/idempotency.repo";
-import { ENQUEUED_GRACE_MS } from "./continue";
+import { ENQUEUED_GRACE_MS, type ReconcileMessage } from "./continue";
 import type { ReconcileDeps } from "./deps";
 import { reconcileAccount } from "./reconcile-account";
 import { resealStaleSecrets } from "./reseal";
-
-/** The queue message: one account to reconcile. */
-export interface ReconcileMessage {
-  account_id: string;
-}
 
 /** Most accounts one tick hands out; the rest are due again at the next tick. */
 export const MAX_ACCOUNTS_PER_TICK = 1000;

@@ -2,7 +2,7 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
-import type { ReconcileMessage } from "../../src/reconciler/schedule";
+import type { ReconcileMessage } from "../../src/reconciler/continue";
 
 /** A message sent to the recording queue, with its `delaySeconds` when one was given. */
 export interface SentMessage {
