@@ -1,6 +1,7 @@
 /** Runs every benchmark in bench/ (`npm run bench`). Numbers are printed, never asserted. */
 import { runHostileBench } from "./hostile.bench";
 import { runMemoryBench } from "./memory.bench";
+import { runReconcileCallsBench } from "./reconcile-calls.bench";
 import { runSplitTunnelBudgetBench } from "./split-tunnel-budget.bench";
 import { runSplitTunnelBench } from "./split-tunnels.bench";
 
@@ -9,6 +10,7 @@ const benchmarks: Array<() => void | Promise<void>> = [
   runSplitTunnelBudgetBench,
   runMemoryBench,
   runHostileBench,
+  runReconcileCallsBench,
 ];
 
 for (const benchmark of benchmarks) {
