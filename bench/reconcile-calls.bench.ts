@@ -19,14 +19,16 @@
  *   bound beside it: the share's 600 calls sent at the start of each 300 s window, back to back
  *   (the sweep lane leaves 25% of the share to revocations and asked-for runs, and a bucket slot
  *   counts whole while any part of it is in the window, so the chain is slower than the bound).
- * Taken from the tests rather than computed: a converged run writes nothing and a one-object
- * repair writes one object (test/reconciler/seed-scenario.test.ts asserts both on the emulator).
+ * - writes per converged run and per one-object repair: `planAccount` against the account as the
+ *   renderers say Cloudflare holds it once converged, whole and with one route deleted out of band
+ *   (test/reconciler/seed-scenario.test.ts checks both against the emulator at a small size).
  */
 
 import { listAllPages } from "../src/cloudflare/paging";
 import { MAX_PER_PAGE } from "../src/cloudflare/tunnels.adapter";
 import type { DesiredObject, DesiredState, ObservedState } from "../src/domain/model";
 import { planAccount } from "../src/domain/plan/plan";
+import { renderPolicy, renderTunnelRoute } from "../src/domain/plan/render";
 import { FRESH_BUDGET, type RateBudgetState, reserveCalls } from "../src/domain/rate-budget";
 import { continueDelaySeconds } from "../src/reconciler/continue";
 import { MIN_CONTINUE_DELAY_MS } from "../src/reconciler/summarise";
@@ -97,6 +99,43 @@ function desiredOf(objects: number): { desired: DesiredState; routes: number; po
     );
   }
   return { desired: { accountId: "0".repeat(32), objects: list }, routes, policies };
+}
+
+/**
+ * What Cloudflare holds once `desired` has converged: the tunnel (its recorded id), every route
+ * and policy as tunnelplane renders it, in the default virtual network.
+ */
+function convergedOf(desired: DesiredState): { desired: DesiredState; observed: ObservedState } {
+  const objects = desired.objects.map((o) => ({
+    ...o,
+    cloudflareId: `cf-${o.id}`,
+    syncedVersion: 1,
+  }));
+  const observed: ObservedState = {
+    ...EMPTY,
+    tunnelRoutes: [],
+    networkPolicies: [],
+    virtualNetworks: [{ cloudflareId: "cf-vnet", name: "default", comment: "", isDefault: true }],
+    tunnels: [{ cloudflareId: "cf-t0", name: "dc1", status: "healthy", createdAtMs: 0 }],
+  };
+  for (const o of objects) {
+    if (o.kind === "tunnel_route") {
+      const rendered = renderTunnelRoute(o as DesiredObject<"tunnel_route">, null);
+      observed.tunnelRoutes.push({
+        cloudflareId: `cf-${o.id}`,
+        network: rendered.network,
+        tunnelCloudflareId: "cf-t0",
+        virtualNetworkCloudflareId: "cf-vnet",
+        comment: rendered.comment,
+      });
+    } else if (o.kind === "network_policy") {
+      observed.networkPolicies.push({
+        cloudflareId: `cf-${o.id}`,
+        ...renderPolicy(o as DesiredObject<"network_policy">),
+      });
+    }
+  }
+  return { desired: { ...desired, objects }, observed };
 }
 
 /** Pages `listAllPages` asks for to read `count` items (Cloudflare answers with total_count). */
@@ -187,13 +226,21 @@ export async function runReconcileCallsBench(): Promise<void> {
     "\n== reconcile API calls (computed from planAccount, listAllPages and reserveCalls; not sent) ==",
   );
   console.log(
-    "objects | routes+policies | one bootstrap pass: writes + lists (bound: a write per object and the tunnel) | converged: lists (bound) | 1-object repair | Terraform refresh GETs | bootstrap runs, wall time at 50% of 1,200/5 min",
+    "objects | routes+policies | one bootstrap pass: writes + lists (bound: a write per object and the tunnel) | converged: writes + lists (bound) | 1-object repair: writes + lists (bound) | Terraform refresh GETs | bootstrap runs, wall time at 50% of 1,200/5 min",
   );
   for (const objects of [100, 1_000, 10_000]) {
     const { desired, routes, policies } = desiredOf(objects);
     const writes = planAccount(desired, EMPTY).actions.length;
+    const converged = convergedOf(desired);
+    const convergedWrites = planAccount(converged.desired, converged.observed).actions.length;
+    // One route deleted out of band: the repair the next run plans.
+    const drifted = {
+      ...converged.observed,
+      tunnelRoutes: converged.observed.tunnelRoutes.slice(1),
+    };
+    const repairWrites = planAccount(converged.desired, drifted).actions.length;
     const emptyObserve = await observeCalls(0, 0);
-    const converged = await observeCalls(1, routes);
+    const convergedLists = await observeCalls(1, routes);
     const bound =
       Math.ceil(1 / MAX_PER_PAGE) +
       Math.ceil(routes / MAX_PER_PAGE) +
@@ -213,8 +260,8 @@ export async function runReconcileCallsBench(): Promise<void> {
         objects.toLocaleString("en"),
         `${routes}+${policies}`,
         `${writes} + ${emptyObserve} = ${writes + emptyObserve} (${objects + 1} + ${emptyObserve})`,
-        `${converged} (${bound})`,
-        `${converged + 1} (${bound + 1})`,
+        `${convergedWrites} + ${convergedLists} (0 + ${bound})`,
+        `${repairWrites} + ${convergedLists} (1 + ${bound})`,
         `${terraform}`,
         `${chain.runs} runs, ${chain.calls} calls with re-observations, ${(chain.ms / 60_000).toFixed(1)} min (bound ${boundMinutes.toFixed(1)} min; simulated in ${simulatedIn.toFixed(0)} ms)`,
       ].join(" | "),
