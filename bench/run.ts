@@ -6,11 +6,11 @@ import { runSplitTunnelBudgetBench } from "./split-tunnel-budget.bench";
 import { runSplitTunnelBench } from "./split-tunnels.bench";
 
 const benchmarks: Array<() => void | Promise<void>> = [
+  runReconcileCallsBench,
   runSplitTunnelBench,
   runSplitTunnelBudgetBench,
   runMemoryBench,
   runHostileBench,
-  runReconcileCallsBench,
 ];
 
 for (const benchmark of benchmarks) {
