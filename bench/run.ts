@@ -1,10 +1,12 @@
 /** Runs every benchmark in bench/ (`npm run bench`). Numbers are printed, never asserted. */
 import { runHostileBench } from "./hostile.bench";
 import { runMemoryBench } from "./memory.bench";
+import { runReconcileCallsBench } from "./reconcile-calls.bench";
 import { runSplitTunnelBudgetBench } from "./split-tunnel-budget.bench";
 import { runSplitTunnelBench } from "./split-tunnels.bench";
 
 const benchmarks: Array<() => void | Promise<void>> = [
+  runReconcileCallsBench,
   runSplitTunnelBench,
   runSplitTunnelBudgetBench,
   runMemoryBench,

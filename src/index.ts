@@ -1,8 +1,9 @@
 /** Worker entry: wiring only. */
 import { createApp } from "./api/app";
 import { consumeReconcileBatch } from "./reconciler/consume";
+import type { ReconcileMessage } from "./reconciler/continue";
 import { createReconcileDeps } from "./reconciler/deps";
-import { type ReconcileMessage, runScheduledTick } from "./reconciler/schedule";
+import { runScheduledTick } from "./reconciler/schedule";
 
 export { AccountLock } from "./account-lock";
 

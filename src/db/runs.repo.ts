@@ -51,6 +51,11 @@ export interface RunRecord {
   errors: { kind: string | null; key: string | null; message: string; retryable: boolean }[];
   /** True when the budget ran out and work was left for the next run. */
   continued: boolean;
+  /**
+   * When a continued run's work resumes (epoch ms): its follow-up is queued for then, or the
+   * account is due then. Null when the run left nothing.
+   */
+  continueAtMs: number | null;
 }
 
 type Row = typeof runs.$inferSelect;
@@ -70,6 +75,7 @@ function toRow(run: RunRecord): Row {
     driftJson: JSON.stringify(run.drift),
     errorsJson: JSON.stringify(run.errors),
     continued: run.continued,
+    continueAtMs: run.continueAtMs,
   };
 }
 
@@ -88,6 +94,7 @@ function fromRow(row: Row): RunRecord {
     drift: JSON.parse(row.driftJson),
     errors: JSON.parse(row.errorsJson),
     continued: row.continued,
+    continueAtMs: row.continueAtMs,
   };
 }
 

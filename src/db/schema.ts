@@ -88,6 +88,8 @@ export const runs = sqliteTable(
     errorsJson: text("errors_json").notNull(),
     /** Whether work was left for the next run (budget spent). */
     continued: integer("continued", { mode: "boolean" }).notNull(),
+    /** When a continued run's work resumes, epoch ms; null when nothing was left. */
+    continueAtMs: integer("continue_at_ms"),
   },
   (t) => [index("runs_account_started").on(t.accountId, t.startedAtMs, t.id)],
 );

@@ -1,7 +1,8 @@
 /** The queue consumer: reconcile each account in the batch; a held lease retries the message. */
+
+import type { ReconcileMessage } from "./continue";
 import type { ReconcileDeps } from "./deps";
 import { reconcileAccount } from "./reconcile-account";
-import type { ReconcileMessage } from "./schedule";
 
 /**
  * Handles one batch. A message whose account is held by another run is retried after the lease's

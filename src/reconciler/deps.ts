@@ -4,6 +4,7 @@ import { type Config, readConfig } from "../config";
 import { createDb, type Db } from "../db/client";
 import { type KeyRing, loadKeyRing } from "../lib/key-ring";
 import { createLockClient, type LockClient } from "../lock/lock-client";
+import type { ReconcileMessage } from "./continue";
 
 /** Everything a run needs from the outside world. */
 export interface ReconcileDeps {
@@ -19,6 +20,8 @@ export interface ReconcileDeps {
   sleep: (ms: number) => Promise<void>;
   /** Sends one grant callback request (global fetch in production). */
   callbackFetch: (request: Request) => Promise<Response>;
+  /** Where a continued run's follow-up is sent (RECONCILE_QUEUE); none: the cron picks it up. */
+  queue: Queue<ReconcileMessage> | undefined;
 }
 
 /**
@@ -41,5 +44,6 @@ export function createReconcileDeps(env: Env): ReconcileDeps {
     nowMs: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     callbackFetch: (request) => (callbacks ? callbacks.fetch(request) : fetch(request)),
+    queue: env.RECONCILE_QUEUE as Queue<ReconcileMessage> | undefined,
   };
 }

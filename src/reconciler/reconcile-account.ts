@@ -30,6 +30,7 @@ import { planAccount } from "../domain/plan/plan";
 import type { Lane } from "../domain/rate-budget";
 import { openSecret } from "../lib/key-ring";
 import { applyPlan } from "./apply-plan";
+import { nextDueAfterContinued, sendContinuation } from "./continue";
 import type { ReconcileDeps } from "./deps";
 import { armGrantTimer } from "./grant-alarm";
 import { recordGrantRunOutcomes } from "./grant-outcomes";
@@ -37,7 +38,7 @@ import { applyDueClockEvents } from "./grant-transitions";
 import { syncUpdatesFor } from "./outcomes";
 import { createRunGate } from "./rate-gate";
 import { defaultRetryPolicy, withRetry } from "./retry";
-import { continueAtOf, type RunHeader, type StepsOutcome, summariseRun } from "./summarise";
+import { type RunHeader, type StepsOutcome, summariseRun } from "./summarise";
 
 /** What became of a reconcile request. */
 export type ReconcileOutcome =
@@ -154,7 +155,7 @@ export async function reconcileAccount(
             syncUpdatesFor(desired, steps.plan, run, tunnelHealthOf(steps.observed)),
           )
         : [];
-    await recordRun(deps, account, run, syncUpdates, continueAtOf(steps));
+    await recordRun(deps, account, run, syncUpdates);
     if (steps.status === "planned") {
       await recordGrantRunOutcomes(deps.db, accountId, desired, steps.plan, run, deps.nowMs());
     }
@@ -236,20 +237,21 @@ function tunnelHealthOf(observed: ObservedState): Map<string, string> {
 
 /**
  * The run record, the objects' statuses, the next due time and the trim of the account's run
- * history, in one D1 batch. Work left over is due again at once, or when the hold on the
- * account's calls ends (`continueAtMs`).
+ * history, in one D1 batch; then the follow-up of a continued run, queued for its `continueAtMs`
+ * (see continue.ts). Without a queue the account is due again at that instant.
  */
 async function recordRun(
   deps: ReconcileDeps,
   account: AccountRecord,
   run: RunRecord,
   syncUpdates: SyncUpdate[],
-  continueAtMs: number | null,
 ): Promise<void> {
   const finishedAtMs = run.finishedAtMs ?? deps.nowMs();
-  const nextAtMs = run.continued
-    ? Math.max(finishedAtMs, continueAtMs ?? finishedAtMs)
-    : finishedAtMs + account.reconcileIntervalS * 1000;
+  const continueAtMs = run.continued ? run.continueAtMs : null;
+  const nextAtMs =
+    continueAtMs === null
+      ? finishedAtMs + account.reconcileIntervalS * 1000
+      : nextDueAfterContinued(continueAtMs, deps.queue !== undefined);
   await deps.db.batch([
     saveRunStatement(deps.db, run),
     ...syncUpdateStatements(deps.db, account.id, syncUpdates, deps.nowMs()),
@@ -261,4 +263,7 @@ async function recordRun(
       deps.config.runsKeptPerAccount,
     ),
   ]);
+  if (continueAtMs !== null && deps.queue !== undefined) {
+    await sendContinuation(deps.queue, account.id, finishedAtMs, continueAtMs);
+  }
 }

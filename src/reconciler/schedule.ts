@@ -8,14 +8,10 @@
 import { listDueAccounts, scheduleAccount } from "../db/accounts.repo";
 import { IDEMPOTENCY_KEY_TTL_MS, purgeIdempotencyKeys } from "../db/idempotency.repo";
 import { pruneAuditLogs } from "./audit-retention";
+import { ENQUEUED_GRACE_MS, type ReconcileMessage } from "./continue";
 import type { ReconcileDeps } from "./deps";
 import { reconcileAccount } from "./reconcile-account";
 import { resealStaleSecrets } from "./reseal";
-
-/** The queue message: one account to reconcile. */
-export interface ReconcileMessage {
-  account_id: string;
-}
 
 /** Most accounts one tick hands out; the rest are due again at the next tick. */
 export const MAX_ACCOUNTS_PER_TICK = 1000;
@@ -23,8 +19,6 @@ export const MAX_ACCOUNTS_PER_TICK = 1000;
 export const MAX_INLINE_ACCOUNTS_PER_TICK = 3;
 /** Queues accept at most 100 messages per sendBatch. */
 const SEND_BATCH_SIZE = 100;
-/** An enqueued account is not handed out again for this long, in ms, unless its run finishes. */
-const ENQUEUED_GRACE_MS = 5 * 60_000;
 /**
  * Most expired idempotency keys one tick deletes; a larger backlog shrinks by this much a tick
  * (1.4 million a day at one tick a minute).

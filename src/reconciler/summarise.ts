@@ -110,9 +110,19 @@ function boundActions(actions: RunAction[]): RunAction[] {
   });
 }
 
-/** The earliest instant the work left by a run may continue (epoch ms), or null: no hold. */
-export function continueAtOf(steps: StepsOutcome): number | null {
-  return steps.status === "failed" ? steps.continueAtMs : (steps.applied.hold?.retryAtMs ?? null);
+/** The soonest a continued run's work resumes after it ended, ms: never an immediate re-run. */
+export const MIN_CONTINUE_DELAY_MS = 1000;
+
+/**
+ * When the work left by a continued run resumes, epoch ms: when the hold on the account's calls
+ * ends (a 429, Cloudflare reporting few calls left, or the account's share of the rate limit
+ * spent: the token bucket's own answer), but never sooner than MIN_CONTINUE_DELAY_MS after the
+ * run ended (a run that stopped at its subrequest budget continues then).
+ */
+export function continueAtOf(steps: StepsOutcome, finishedAtMs: number): number {
+  const heldUntilMs =
+    steps.status === "failed" ? steps.continueAtMs : (steps.applied.hold?.retryAtMs ?? null);
+  return Math.max(finishedAtMs + MIN_CONTINUE_DELAY_MS, heldUntilMs ?? 0);
 }
 
 /**
@@ -135,6 +145,7 @@ export function summariseRun(
       drift: [],
       errors: [{ kind: null, key: null, message: steps.message, retryable: steps.retryable }],
       continued: steps.continued,
+      continueAtMs: steps.continued ? continueAtOf(steps, finishedAtMs) : null,
     };
   }
   const { plan, applied } = steps;
@@ -193,5 +204,6 @@ export function summariseRun(
       })),
     ],
     continued: deferred > 0,
+    continueAtMs: deferred > 0 ? continueAtOf(steps, finishedAtMs) : null,
   };
 }

@@ -9,9 +9,9 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, type ExpectStatic, it, vi } from "vitest";
 import worker from "../../src/index";
 import { loadKeyRing, openSecret } from "../../src/lib/key-ring";
+import type { ReconcileMessage } from "../../src/reconciler/continue";
 import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
-import type { ReconcileMessage } from "../../src/reconciler/schedule";
 import { type ApiResponse, call } from "../helpers/api";
 import { newAccountId } from "../helpers/emulator";
 import {

@@ -11,6 +11,7 @@ export interface RunBody {
   trigger: string;
   outcome: string;
   continued: boolean;
+  continue_at: string | null;
   counts: Record<string, number>;
   drift: { kind: string; key: string; reason: string }[];
   errors: { kind: string | null; key: string | null; message: string; retryable: boolean }[];

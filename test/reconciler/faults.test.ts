@@ -8,6 +8,7 @@ import { describe, it } from "vitest";
 import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
+import { recordingQueue } from "../helpers/cron";
 import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
 import { problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
@@ -175,7 +176,8 @@ describe("the account's Cloudflare API budget", () => {
       status: 429,
       times: 1,
     });
-    const deps = createReconcileDeps(env);
+    const { queue, sent } = recordingQueue();
+    const deps = { ...createReconcileDeps(env), queue };
     const first = await reconcileAccount(deps, accountId, "api");
     if (first.status !== "done") {
       throw new Error(first.status);
@@ -190,21 +192,35 @@ describe("the account's Cloudflare API budget", () => {
     expect(reason).toMatch(/^Cloudflare answered 429; no call before \d{4}-\d\d-\d\dT[\d:.]+Z$/);
     const heldUntilMs = Date.parse(reason.slice(reason.lastIndexOf(" ") + 1));
     expect(heldUntilMs - holdEnd.getTime()).toBeGreaterThanOrEqual(0);
+    // The follow-up waits out the hold in the queue: 300 s from the 429, the run ended just after.
+    expect([first.run.counts.deferred, first.run.continueAtMs, sent]).toEqual([
+      2,
+      heldUntilMs,
+      [{ body: { account_id: accountId }, delaySeconds: 300 }],
+    ]);
     expect(await writesOf(accountId, 0)).toEqual([
       "POST /cfd_tunnel 200",
       "POST /teamnet/routes 429",
     ]);
     const since = await lastSeq(accountId);
 
-    const second = await reconcileAccount(deps, accountId, "cron");
+    // Without a queue (the inline fallback) the account is due again when the hold ends.
+    const second = await reconcileAccount({ ...deps, queue: undefined }, accountId, "cron");
     if (second.status !== "done") {
       throw new Error(second.status);
     }
-    expect([second.run.outcome, second.run.continued, second.run.errors]).toEqual([
+    expect([
+      second.run.outcome,
+      second.run.continued,
+      second.run.continueAtMs,
+      second.run.errors,
+    ]).toEqual([
       "failed",
       true,
+      heldUntilMs,
       [{ kind: null, key: null, message: reason, retryable: true }],
     ]);
+    expect(sent.length).toBe(1);
     expect(await callsOf(accountId, since)).toEqual([]);
     const account = await get<{ next_reconcile_at: string }>(base);
     expect(Date.parse(account.body.next_reconcile_at)).toBe(heldUntilMs);
@@ -216,8 +232,9 @@ describe("the account's Cloudflare API budget", () => {
     const { accountId, base } = await seedAccount(expect);
     await describeNetwork(base);
     const deps = createReconcileDeps(env);
+    const { queue, sent } = recordingQueue();
     // 20 calls per window at a 50% share: 10 for tunnelplane, 9 of them for a requested run.
-    const small = { ...deps, config: { ...deps.config, apiRateLimit: 20 } };
+    const small = { ...deps, queue, config: { ...deps.config, apiRateLimit: 20 } };
     const outcome = await reconcileAccount(small, accountId, "api");
     if (outcome.status !== "done") {
       throw new Error(outcome.status);
@@ -229,6 +246,16 @@ describe("the account's Cloudflare API budget", () => {
       outcome.run.errors.map((e) => e.message),
     ]).toEqual(["partial", true, 9, ["the requested share of 10 calls per 300 s is spent"]]);
     expect((await callsOf(accountId)).length).toBe(9);
+    // The bucket frees the calls when their 30 s slot leaves the 300 s window: the follow-up is
+    // queued for that instant (a slot boundary), between 300 and 330 s after the run.
+    const { continueAtMs, finishedAtMs, counts } = outcome.run;
+    const delaySeconds = Math.ceil(((continueAtMs ?? 0) - (finishedAtMs ?? 0)) / 1000);
+    expect([counts.deferred, (continueAtMs ?? 1) % 30_000, sent]).toEqual([
+      1,
+      0,
+      [{ body: { account_id: accountId }, delaySeconds }],
+    ]);
+    expect(delaySeconds > 300 && delaySeconds <= 330).toBe(true);
   });
 });
 
@@ -282,7 +309,8 @@ describe("budget and lease", () => {
       precedence: 2000,
       destinations: ["10.128.0.7"],
     });
-    const deps = createReconcileDeps(env);
+    const { queue, sent } = recordingQueue();
+    const deps = { ...createReconcileDeps(env), queue };
     // Observation costs 7 requests, one per list (its totals say when to stop) and the two proxy
     // settings. Run 1 has room for 5 writes: tunnel,
     // 2 routes, split tunnel, then the proxy settings' first PATCH; its second is refused, so the
@@ -309,6 +337,18 @@ describe("budget and lease", () => {
       ["partial", true, 4, 3, 12],
       ["succeeded", false, 3, 0, 10],
       ["succeeded", false, 0, 0, 7],
+    ]);
+    // Only the first run left work: its follow-up is queued 1 s out, never re-run at once.
+    const finished = runs.map((r) => r.finishedAtMs ?? 0);
+    expect([runs.map((r) => r.continueAtMs), sent]).toEqual([
+      [(finished[0] ?? 0) + 1000, null, null],
+      [{ body: { account_id: accountId }, delaySeconds: 1 }],
+    ]);
+    const listed = await get<{ items: RunBody[] }>(`${base}/runs`);
+    expect(listed.body.items.map((r) => [r.continued, r.counts.deferred, r.continue_at])).toEqual([
+      [false, 0, null],
+      [false, 0, null],
+      [true, 3, new Date((finished[0] ?? 0) + 1000).toISOString()],
     ]);
     const account = await get<{ next_reconcile_at: string }>(base);
     expect(Date.parse(account.body.next_reconcile_at)).toBeGreaterThan(Date.now());

@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import worker from "../../src/index";
-import type { ReconcileMessage } from "../../src/reconciler/schedule";
+import type { ReconcileMessage } from "../../src/reconciler/continue";
 import { get, post } from "../helpers/api";
 import { runCronTick } from "../helpers/cron";
 import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";

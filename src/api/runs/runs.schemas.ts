@@ -84,7 +84,13 @@ export const Run = z
       }),
     ),
     continued: z.boolean().openapi({
-      description: "True when the subrequest budget ran out and the rest waits for the next run.",
+      description:
+        "True when the run stopped at its subrequest budget, the account's share of the rate limit or a rate-limit hold; `counts.deferred` says how many actions were left.",
+    }),
+    continue_at: z.string().nullable().openapi({
+      description:
+        "When the work left by a continued run resumes (a queued follow-up run, or the account's next due time); null when nothing was left.",
+      example: "2026-01-01T00:05:00.000Z",
     }),
   })
   .openapi("Run");
@@ -141,5 +147,6 @@ export function toRunResource(run: RunRecord): z.infer<typeof Run> {
     drift: run.drift,
     errors: run.errors,
     continued: run.continued,
+    continue_at: run.continueAtMs === null ? null : new Date(run.continueAtMs).toISOString(),
   };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `runs` ADD `continue_at_ms` integer;
