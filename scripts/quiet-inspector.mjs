@@ -6,9 +6,10 @@
  * process that serves port 8787 grows with every write until it dies. Reported as
  * cloudflare/workers-sdk#14191, fixed upstream by #14243 in releases that need Node.js 22.
  *
- * `quietInspector` attaches as the one DevTools client (which drains the buffer), turns the
- * Network domain off, and turns it off again every 30 s because the proxy re-enables it whenever
- * it reconnects to a reloaded Worker. Whatever the inspector sends is discarded.
+ * `quietInspector` attaches as the one DevTools client (which drains the buffer) and turns the
+ * Network domain off; the proxy re-enables it whenever it reconnects to a reloaded Worker, so it
+ * is turned off again as soon as the new execution context is announced, and every 30 s in case
+ * that announcement is missed. Whatever else the inspector sends is discarded.
  */
 import WebSocket from "ws";
 
@@ -29,6 +30,12 @@ export function quietInspector(port) {
     socket.on("open", () => {
       disableNetwork();
       timer = setInterval(disableNetwork, RESEND_MS);
+    });
+    // The proxy tells DevTools when the Worker reloads, and re-enables Network right then.
+    socket.on("message", (data) => {
+      if (String(data).includes('"method":"Runtime.executionContext')) {
+        disableNetwork();
+      }
     });
     socket.on("close", () => {
       clearInterval(timer);
