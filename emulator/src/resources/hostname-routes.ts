@@ -26,7 +26,10 @@ const MAX_HOSTNAME_LENGTH = 254;
 export function storedHostname(input: string): string {
   const invalid = (reason: string) =>
     new ApiFailure(400, CODE_INVALID, `Invalid hostname "${input}": ${reason}`);
-  const trimmed = input.trim().replace(/^\.+|\.+$/g, "").toLowerCase();
+  const trimmed = input
+    .trim()
+    .replace(/^\.+|\.+$/g, "")
+    .toLowerCase();
   if (trimmed.length > MAX_HOSTNAME_LENGTH) {
     throw invalid(`must be under ${MAX_HOSTNAME_LENGTH + 1} characters`);
   }
