@@ -638,7 +638,7 @@ describe("hostname routes", () => {
     });
     expect((await create(".Wiki.Acme.Internal.")).hostname).toBe("wiki.acme.internal");
     const refused = async (hostname: string) =>
-      (await failureOf(create(hostname))).errors.map((e) => e.message.split(": ")[1]);
+      (await failureOf(create(hostname))).errors.map((e) => (e.message ?? "").split(": ")[1]);
     const leading = "a wildcard must be the whole leading label (*.example.internal)";
     expect(await refused("*-dev.acme.internal")).toEqual([leading]);
     expect(await refused("dev-*.acme.internal")).toEqual([leading]);

@@ -345,6 +345,7 @@ describe("device profiles in the plan", () => {
         virtualNetworks: [],
         tunnels: [],
         tunnelRoutes: [],
+        hostnameRoutes: [],
         splitTunnels: [],
         deviceProfiles: [
           observed,
