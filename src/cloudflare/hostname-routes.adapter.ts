@@ -47,12 +47,17 @@ function routeBody(ctx: ApplyContext, desired: RenderedHostnameRoute) {
   };
 }
 
-/** Hostname routes: listed by pages of MAX_PER_PAGE; one request per write. */
+/**
+ * Hostname routes: listed by pages of MAX_PER_PAGE, and only for accounts whose desired state
+ * holds hostname routes (live or deleted), so other accounts spend no subrequest on them; one
+ * request per write.
+ */
 export const hostnameRouteAdapter: KindAdapter<"hostname_route"> = {
   kind: "hostname_route",
-  observe: async (client, accountId) => ({
-    hostnameRoutes: await listHostnameRoutes(client, accountId),
-  }),
+  observe: async (client, accountId, desired) =>
+    desired.objects.some((o) => o.kind === "hostname_route")
+      ? { hostnameRoutes: await listHostnameRoutes(client, accountId) }
+      : {},
   async create(ctx, action) {
     const created = await ctx.client.zeroTrust.networks.hostnameRoutes.create(
       routeBody(ctx, action.desired),

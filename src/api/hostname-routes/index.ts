@@ -102,7 +102,11 @@ export const hostnameRoutes: CollectionDefinition<
   naturalKey: (spec) => cloudflareForm(spec.hostname),
   conflict: {
     slug: "duplicate-route",
-    detail: (spec) =>
-      `${cloudflareForm(spec.hostname)} is already routed (Cloudflare stores ${spec.hostname} as ${cloudflareForm(spec.hostname)}).`,
+    detail: (spec) => {
+      const stored = cloudflareForm(spec.hostname);
+      const note =
+        stored === spec.hostname ? "" : ` (Cloudflare stores ${spec.hostname} as ${stored})`;
+      return `${stored} is already routed${note}; *.x and x are one route to Cloudflare.`;
+    },
   },
 };
