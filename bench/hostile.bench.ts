@@ -89,6 +89,7 @@ function runPolicyBench(): void {
     virtualNetworks: [],
     tunnels: [],
     tunnelRoutes: [],
+    hostnameRoutes: [],
     splitTunnels: [],
     deviceProfiles: [],
     proxySettings: { tcp: false, udp: false, icmp: false },

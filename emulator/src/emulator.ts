@@ -19,6 +19,7 @@ import {
 import { accessRoutes } from "./resources/access";
 import { deviceProfileRoutes } from "./resources/devices";
 import { gatewayRuleRoutes } from "./resources/gateway-rules";
+import { hostnameRouteRoutes } from "./resources/hostname-routes";
 import { routeRoutes } from "./resources/routes";
 import { settingsRoutes } from "./resources/settings";
 import { tunnelRoutes } from "./resources/tunnels";
@@ -36,6 +37,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...virtualNetworkRoutes,
   ...tunnelRoutes,
   ...routeRoutes,
+  ...hostnameRouteRoutes,
   ...gatewayRuleRoutes,
   ...deviceProfileRoutes,
   ...settingsRoutes,

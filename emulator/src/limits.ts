@@ -10,7 +10,7 @@ import { ApiFailure } from "./http";
 export interface ObjectLimits {
   /** Live `cloudflared` tunnels. */
   tunnels: number | null;
-  /** Live tunnel routes (Cloudflare counts CIDR plus hostname routes; only CIDR is emulated). */
+  /** Live tunnel routes: CIDR routes plus hostname routes, counted together. */
   routes: number | null;
   /** Live virtual networks, the default one included. */
   virtual_networks: number | null;

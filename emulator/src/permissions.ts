@@ -30,7 +30,7 @@ const AREAS: Area[] = [
     ],
   },
   {
-    prefixes: ["teamnet/"],
+    prefixes: ["teamnet/", "zerotrust/routes/"],
     write: ["Cloudflare Tunnel Write", "Cloudflare One Networks Write"],
     read: ["Cloudflare Tunnel Read", "Cloudflare One Networks Read"],
   },

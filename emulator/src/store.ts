@@ -20,6 +20,7 @@ import type {
   DeviceProfile,
   DeviceSettings,
   GatewayRule,
+  HostnameRouteRecord,
   RouteRecord,
   TunnelRecord,
   VirtualNetwork,
@@ -30,6 +31,7 @@ export interface Collections {
   vnet: VirtualNetwork;
   tunnel: TunnelRecord;
   route: RouteRecord;
+  hostname_route: HostnameRouteRecord;
   rule: GatewayRule;
   profile: DeviceProfile;
   app: AccessApp;
@@ -47,6 +49,7 @@ const COLLECTION_KINDS: readonly (keyof Collections)[] = [
   "vnet",
   "tunnel",
   "route",
+  "hostname_route",
   "rule",
   "profile",
   "app",
@@ -76,6 +79,7 @@ export class AccountState {
     vnet: new Map(),
     tunnel: new Map(),
     route: new Map(),
+    hostname_route: new Map(),
     rule: new Map(),
     profile: new Map(),
     app: new Map(),

@@ -47,6 +47,17 @@ export interface RouteRecord {
   deleted_at: string | null;
 }
 
+/** A private hostname route (`zerotrust/routes/hostname`); no virtual network. */
+export interface HostnameRouteRecord {
+  id: string;
+  /** Cloudflare's stored form: dots trimmed, a leading `*.` dropped. */
+  hostname: string;
+  tunnel_id: string;
+  comment: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+
 /** A Gateway rule (`gateway/rules`). */
 export interface GatewayRule {
   id: string;

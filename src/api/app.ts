@@ -22,6 +22,7 @@ import { enrollmentRules } from "./enrollment-rules";
 import { explainRouter } from "./explain";
 import { grantApprovalRulesRouter } from "./grant-approval-rules";
 import { grantsRouter } from "./grants";
+import { hostnameRoutes } from "./hostname-routes";
 import { importRouter } from "./import";
 import { auditTrail } from "./middleware/audit";
 import { authenticate } from "./middleware/auth";
@@ -108,6 +109,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   mountCollection(desired, virtualNetworks);
   mountCollection(desired, tunnels);
   mountCollection(desired, tunnelRoutes);
+  mountCollection(desired, hostnameRoutes);
   mountCollection(desired, networkPolicies);
   mountCollection(desired, assertions);
   mountCollection(desired, privateApps);

@@ -6,7 +6,7 @@
 import type { AccountRecord } from "../db/accounts.repo";
 import type { Db } from "../db/client";
 import { countObjects, listAllObjects } from "../db/desired-objects.repo";
-import type { Kind, SpecByKind } from "../domain/model";
+import { KINDS, type Kind, type SpecByKind } from "../domain/model";
 import {
   appSelectorUnits,
   checkQuota,
@@ -50,7 +50,10 @@ export async function enforceObjectQuota(
   if (quota === undefined) {
     return;
   }
-  const current = await countObjects(db, account.id, kind);
+  // Cloudflare counts CIDR and hostname routes against one limit: every kind of the quota counts.
+  const kinds = KINDS.filter((k) => QUOTA_OF_KIND[k] === quota);
+  const counts = await Promise.all(kinds.map((k) => countObjects(db, account.id, k)));
+  const current = counts.reduce((sum, n) => sum + n, 0);
   const checked = checkQuota(effectiveQuotas(account.limits), quota, current, current + 1);
   if (!checked.ok) {
     throw quotaProblem(account.id, checked.error);

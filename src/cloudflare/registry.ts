@@ -10,6 +10,7 @@ import type { KindAdapter, ManagedKind } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 import { deviceProfileAdapter } from "./device-profiles.adapter";
 import { enrollmentAdapter } from "./enrollment.adapter";
+import { hostnameRouteAdapter } from "./hostname-routes.adapter";
 import { networkPolicyAdapter } from "./network-policies.adapter";
 import { proxySettingsAdapter } from "./proxy-settings.adapter";
 import { splitTunnelAdapter } from "./split-tunnels.adapter";
@@ -22,6 +23,7 @@ export const ADAPTERS: { [K in ManagedKind]: KindAdapter<K> } = {
   virtual_network: virtualNetworkAdapter,
   tunnel: tunnelAdapter,
   tunnel_route: tunnelRouteAdapter,
+  hostname_route: hostnameRouteAdapter,
   split_tunnel: splitTunnelAdapter,
   device_profile: deviceProfileAdapter,
   proxy_settings: proxySettingsAdapter,
@@ -40,6 +42,7 @@ const EMPTY_OBSERVED: ObservedState = {
   virtualNetworks: [],
   tunnels: [],
   tunnelRoutes: [],
+  hostnameRoutes: [],
   splitTunnels: [],
   deviceProfiles: [],
   proxySettings: { tcp: false, udp: false, icmp: false },

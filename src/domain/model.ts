@@ -14,6 +14,7 @@ export const KINDS = [
   "virtual_network",
   "tunnel",
   "tunnel_route",
+  "hostname_route",
   "split_tunnel",
   "device_profile",
   "proxy_settings",
@@ -53,6 +54,16 @@ export interface TunnelRouteSpec {
   tunnelId: string;
   /** tunnelplane id of the virtual network, or null for the account's default one. */
   virtualNetworkId: string | null;
+  /** Free text, at most 50 characters (Cloudflare keeps 100; the marker takes the rest). */
+  comment: string;
+}
+
+/** A private hostname route: a hostname served by a tunnel (no virtual network, Cloudflare's rule). */
+export interface HostnameRouteSpec {
+  /** Trimmed, lower case; a wildcard only as the whole leading label (`*.apps.acme.internal`). */
+  hostname: string;
+  /** tunnelplane id of the tunnel that serves the hostname. */
+  tunnelId: string;
   /** Free text, at most 50 characters (Cloudflare keeps 100; the marker takes the rest). */
   comment: string;
 }
@@ -205,6 +216,7 @@ export interface SpecByKind {
   virtual_network: VirtualNetworkSpec;
   tunnel: TunnelSpec;
   tunnel_route: TunnelRouteSpec;
+  hostname_route: HostnameRouteSpec;
   split_tunnel: SplitTunnelProfileSpec;
   device_profile: DeviceProfileSpec;
   proxy_settings: ProxySettingsSpec;
@@ -281,6 +293,16 @@ export interface ObservedTunnelRoute {
   comment: string;
 }
 
+/** A hostname route as Cloudflare lists it (live ones only). */
+export interface ObservedHostnameRoute {
+  cloudflareId: string;
+  /** Cloudflare's stored form (`apps.acme.internal` for `*.apps.acme.internal`). */
+  hostname: string;
+  tunnelCloudflareId: string;
+  /** Raw comment, marker included. */
+  comment: string;
+}
+
 /** The split tunnel list of one device profile. */
 export interface ObservedSplitTunnel {
   /** `default` for the default profile, else Cloudflare's policy id. */
@@ -324,6 +346,7 @@ export interface ObservedState {
   virtualNetworks: ObservedVirtualNetwork[];
   tunnels: ObservedTunnel[];
   tunnelRoutes: ObservedTunnelRoute[];
+  hostnameRoutes: ObservedHostnameRoute[];
   splitTunnels: ObservedSplitTunnel[];
   /** Custom device profiles (the default profile is in `splitTunnels`). */
   deviceProfiles: ObservedDeviceProfile[];

@@ -50,6 +50,7 @@ export const DEFAULT_QUOTAS: Quotas = {
 /** The quota that counts the objects of a kind, for the kinds that have one. */
 export const QUOTA_OF_KIND: Partial<Record<Kind, QuotaName>> = {
   tunnel_route: "routes",
+  hostname_route: "routes",
   network_policy: "network_policies",
   private_app: "private_apps",
   tunnel: "tunnels",

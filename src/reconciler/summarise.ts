@@ -41,6 +41,7 @@ function observedCount(observed: ObservedState): number {
     observed.virtualNetworks.length +
     observed.tunnels.length +
     observed.tunnelRoutes.length +
+    observed.hostnameRoutes.length +
     observed.deviceProfiles.length +
     observed.networkPolicies.length
   );

@@ -853,6 +853,6 @@ describe("documentation", () => {
         }
       }
     }
-    expect([bodies, open]).toEqual([35, []]);
+    expect([bodies, open]).toEqual([37, []]);
   });
 });

@@ -145,6 +145,39 @@ describe("per-account quotas", () => {
     expect((reset.body as { limits: { tunnels: number } }).limits.tunnels).toBe(1000);
   });
 
+  it("counts CIDR and hostname routes against one routes quota, and keeps their tunnel", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    expect((await patch(base, { limits: { routes: 2 } })).status).toBe(200);
+    const tunnel = (await post<{ id: string }>(`${base}/tunnels`, { name: "t1" })).body.id;
+    const cidr = await post<{ id: string }>(`${base}/routes`, {
+      network: "10.0.0.0/8",
+      tunnel_id: tunnel,
+    });
+    const named = await post<{ id: string }>(`${base}/hostname-routes`, {
+      hostname: "a.internal",
+      tunnel_id: tunnel,
+    });
+    expect([cidr.status, named.status]).toEqual([201, 201]);
+    const refused = await post<Problem>(`${base}/hostname-routes`, {
+      hostname: "b.internal",
+      tunnel_id: tunnel,
+    });
+    expect([
+      refused.status,
+      refused.body.limit,
+      refused.body.current,
+      refused.body.requested,
+    ]).toEqual([422, "routes", 2, 3]);
+    expect((await call("DELETE", `${base}/routes/${cidr.body.id}`)).status).toBe(204);
+    const inUse = await call<Problem>("DELETE", `${base}/tunnels/${tunnel}`);
+    expect([inUse.status, problemOf(inUse).detail]).toEqual([
+      409,
+      `Routes ${named.body.id} use this tunnel; delete or move them first.`,
+    ]);
+  });
+
   it("refuses a policy whose selectors take the account past its selector units", async ({
     expect,
   }) => {

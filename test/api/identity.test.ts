@@ -40,6 +40,7 @@ const EXPECTED: Record<string, string> = {
       ["VirtualNetworks", "VirtualNetwork"],
       ["Tunnels", "Tunnel"],
       ["TunnelRoutes", "TunnelRoute"],
+      ["HostnameRoutes", "HostnameRoute"],
       ["NetworkPolicies", "NetworkPolicy"],
       ["Assertions", "Assertion"],
       ["PrivateApps", "PrivateApp"],

@@ -616,6 +616,114 @@ describe("routes", () => {
   }, 120_000);
 });
 
+describe("hostname routes", () => {
+  it("stores Cloudflare's form and refuses partial, middle and multiple wildcards", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const tunnelId = (await createTunnel(accountId, "edge")).id ?? "";
+    const hostnames = cf.zeroTrust.networks.hostnameRoutes;
+    const create = (hostname: string) =>
+      hostnames.create({ account_id: accountId, hostname, tunnel_id: tunnelId, comment: "c" });
+    const wild = await create("*.apps.acme.internal");
+    expect(wild).toEqual({
+      id: expect.stringMatching(UUID),
+      hostname: "apps.acme.internal",
+      tunnel_id: tunnelId,
+      tunnel_name: "edge",
+      tun_type: "cfd_tunnel",
+      comment: "c",
+      created_at: expect.stringMatching(TIMESTAMP),
+      deleted_at: null,
+    });
+    expect((await create(".Wiki.Acme.Internal.")).hostname).toBe("wiki.acme.internal");
+    const refused = async (hostname: string) =>
+      (await failureOf(create(hostname))).errors.map((e) => (e.message ?? "").split(": ")[1]);
+    const leading = "a wildcard must be the whole leading label (*.example.internal)";
+    expect(await refused("*-dev.acme.internal")).toEqual([leading]);
+    expect(await refused("dev-*.acme.internal")).toEqual([leading]);
+    expect(await refused("foo.*.acme.internal")).toEqual([leading]);
+    expect(await refused("foo*bar.acme.internal")).toEqual([leading]);
+    expect(await refused("*")).toEqual([leading]);
+    expect(await refused("*.*.acme.internal")).toEqual(["at most one wildcard is allowed"]);
+    expect(await refused(`${"a".repeat(252)}.io`)).toEqual(["must be under 255 characters"]);
+    expect(await refused("a..b")).toEqual(["must not be empty or have empty labels"]);
+    expect((await create(`${"a".repeat(250)}.io`)).hostname).toHaveLength(253);
+    // `*.apps.acme.internal` and `apps.acme.internal` are the same route to Cloudflare.
+    expect(await failureOf(create("apps.acme.internal"))).toEqual({
+      type: "ConflictError",
+      status: 409,
+      errors: [{ code: 1014, message: "You already have a route defined for apps.acme.internal" }],
+    });
+    const listed = async (query: Record<string, string | boolean>) =>
+      (await hostnames.list({ account_id: accountId, ...query })).result.map((r) => r.hostname);
+    await hostnames.delete(wild.id ?? "", { account_id: accountId });
+    expect(await listed({ is_deleted: false })).toEqual([
+      "wiki.acme.internal",
+      `${"a".repeat(250)}.io`,
+    ]);
+    expect(await listed({ is_deleted: true })).toEqual(["apps.acme.internal"]);
+    expect(await listed({ hostname: "*.apps.acme.internal" })).toEqual(["apps.acme.internal"]);
+    expect(await failureOf(hostnames.delete(wild.id ?? "", { account_id: accountId }))).toEqual({
+      type: "NotFoundError",
+      status: 404,
+      errors: [{ code: 1015, message: "Hostname route not found or deleted" }],
+    });
+    const again = await create("*.apps.acme.internal");
+    const edited = await hostnames.edit(again.id ?? "", {
+      account_id: accountId,
+      hostname: "*.web.acme.internal",
+    });
+    expect([edited.hostname, edited.comment]).toEqual(["web.acme.internal", "c"]);
+  });
+
+  it("shares the 1,000 routes limit with CIDR routes and goes with its tunnel", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const tunnelId = (await createTunnel(accountId, "edge")).id ?? "";
+    await control("/limits", "PUT", { account_id: accountId, limits: { routes: 2 } });
+    await cf.zeroTrust.networks.routes.create({
+      account_id: accountId,
+      network: "10.0.0.0/8",
+      tunnel_id: tunnelId,
+    });
+    const hostnames = cf.zeroTrust.networks.hostnameRoutes;
+    const one = await hostnames.create({
+      account_id: accountId,
+      hostname: "a.internal",
+      tunnel_id: tunnelId,
+    });
+    const limit = {
+      type: "BadRequestError",
+      status: 400,
+      errors: [
+        {
+          code: 1019,
+          message: "Account limit reached: at most 2 routes in this account are allowed",
+        },
+      ],
+    };
+    expect(
+      await failureOf(
+        hostnames.create({ account_id: accountId, hostname: "b.internal", tunnel_id: tunnelId }),
+      ),
+    ).toEqual(limit);
+    expect(
+      await failureOf(
+        cf.zeroTrust.networks.routes.create({
+          account_id: accountId,
+          network: "10.1.0.0/16",
+          tunnel_id: tunnelId,
+        }),
+      ),
+    ).toEqual(limit);
+    await cf.zeroTrust.tunnels.cloudflared.delete(tunnelId, { account_id: accountId });
+    const gone = await hostnames.get(one.id ?? "", { account_id: accountId });
+    expect(gone.deleted_at).toMatch(TIMESTAMP);
+  });
+});
+
 describe("gateway rules", () => {
   it("assigns precedence from 1000 upward and refuses a clash", async ({ expect }) => {
     const accountId = newAccountId();

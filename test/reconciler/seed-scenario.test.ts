@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import worker from "../../src/index";
 import type { ReconcileMessage } from "../../src/reconciler/continue";
-import { get, post } from "../helpers/api";
+import { del, get, post } from "../helpers/api";
 import { runCronTick } from "../helpers/cron";
 import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
 import { describeSeedScenario } from "../helpers/scenario";
@@ -264,5 +264,96 @@ describe("the seed scenario", () => {
     });
     const runs = await get<{ items: RunBody[] }>(`${base}/runs`);
     expect(runs.body.items.map((r) => r.outcome)).toEqual(["succeeded"]);
+  });
+});
+
+describe("hostname routes", () => {
+  it("land in Cloudflare's form, converge with zero writes, and come back after a delete by hand", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const tunnel = await post<{ id: string }>(`${base}/tunnels`, { name: "apps" });
+    const created = await post<{ id: string; hostname: string; cloudflare_hostname: string }>(
+      `${base}/hostname-routes`,
+      { hostname: ".*.Apps.Acme.Internal.", tunnel_id: tunnel.body.id, comment: "apps" },
+    );
+    expect([created.status, created.body.hostname, created.body.cloudflare_hostname]).toEqual([
+      201,
+      "*.apps.acme.internal",
+      "apps.acme.internal",
+    ]);
+    const twin = await post<{ type: string; detail: string }>(`${base}/hostname-routes`, {
+      hostname: "apps.acme.internal",
+      tunnel_id: tunnel.body.id,
+    });
+    expect([twin.status, twin.body.type, twin.body.detail]).toEqual([
+      409,
+      "https://tunnelplane.dev/problems/duplicate-route",
+      "apps.acme.internal is already routed; *.x and x are one route to Cloudflare.",
+    ]);
+    const refused = await post<{ errors: unknown[] }>(`${base}/hostname-routes`, {
+      hostname: "dev-*.acme.internal",
+      tunnel_id: tunnel.body.id,
+    });
+    expect([refused.status, refused.body.errors]).toEqual([
+      422,
+      [
+        {
+          pointer: "#/hostname",
+          detail:
+            "dev-*.acme.internal is not a valid hostname route: a wildcard that is not the whole leading label",
+          code: "invalid-hostname",
+        },
+      ],
+    ]);
+
+    const prefix = `/client/v4/accounts/${accountId}`;
+    const since = await lastSeq(accountId);
+    const run = await post<RunBody>(`${base}/reconcile`);
+    expect(run.body.outcome).toBe("succeeded");
+    const writes = async (from: number) =>
+      (await callsOf(accountId, from))
+        .filter((c) => c.method !== "GET")
+        .map((c) => `${c.method} ${c.path}`);
+    expect(await writes(since)).toEqual([
+      `POST ${prefix}/cfd_tunnel`,
+      `POST ${prefix}/zerotrust/routes/hostname`,
+    ]);
+    const hostnames = sdk().zeroTrust.networks.hostnameRoutes;
+    const live = async () =>
+      (await hostnames.list({ account_id: accountId, is_deleted: false })).result.map((r) => [
+        r.hostname,
+        r.tunnel_name,
+        r.comment,
+      ]);
+    expect(await live()).toEqual([
+      ["apps.acme.internal", "apps", `apps tunnelplane:${created.body.id}`],
+    ]);
+
+    const quiet = await lastSeq(accountId);
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect(second.body).toMatchObject({ outcome: "succeeded", actions: [], drift: [] });
+    expect(await writes(quiet)).toEqual([]);
+
+    const [landed] = (await hostnames.list({ account_id: accountId })).result;
+    await hostnames.delete(landed?.id ?? "", { account_id: accountId });
+    const beforeRepair = await lastSeq(accountId);
+    const repair = await post<RunBody>(`${base}/reconcile`);
+    expect(repair.body.drift).toEqual([
+      { kind: "hostname_route", key: created.body.id, reason: "missing in Cloudflare" },
+    ]);
+    expect(await writes(beforeRepair)).toEqual([`POST ${prefix}/zerotrust/routes/hostname`]);
+    expect(await live()).toEqual([
+      ["apps.acme.internal", "apps", `apps tunnelplane:${created.body.id}`],
+    ]);
+
+    const [restored] = (await hostnames.list({ account_id: accountId, is_deleted: false })).result;
+    expect((await del(`${base}/hostname-routes/${created.body.id}`)).status).toBe(204);
+    const beforeDelete = await lastSeq(accountId);
+    await post<RunBody>(`${base}/reconcile`);
+    expect(await writes(beforeDelete)).toEqual([
+      `DELETE ${prefix}/zerotrust/routes/hostname/${restored?.id}`,
+    ]);
+    expect(await live()).toEqual([]);
   });
 });

@@ -190,6 +190,7 @@ describe("summariseRun", () => {
           virtualNetworks: [],
           tunnels: [],
           tunnelRoutes: [],
+          hostnameRoutes: [],
           splitTunnels: [],
           deviceProfiles: [],
           proxySettings: { tcp: false, udp: false, icmp: false },

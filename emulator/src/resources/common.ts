@@ -1,5 +1,6 @@
 /** Helpers shared by the resource modules: stable ordering, soft-delete filters, lookups. */
 import { ApiFailure, type Query } from "../http";
+import { countLive } from "../limits";
 import type { AccountState } from "../store";
 import type { VirtualNetwork } from "../types";
 
@@ -69,4 +70,13 @@ export function param(params: Record<string, string>, name: string): string {
     throw new Error(`route has no :${name} parameter`);
   }
   return value;
+}
+
+/** Live CIDR routes plus live hostname routes: Cloudflare counts both against one limit. */
+export function liveRouteCount(account: AccountState): number {
+  const live = (item: { deleted_at: string | null }) => item.deleted_at === null;
+  return (
+    countLive(account.collections.route.values(), live) +
+    countLive(account.collections.hostname_route.values(), live)
+  );
 }

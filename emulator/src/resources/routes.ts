@@ -6,11 +6,18 @@
  */
 import { contains, containsAddress, type Network, parseAddress, parseNetwork } from "../cidr";
 import { ApiFailure, Fields, objectBody, paginate, type Query } from "../http";
-import { assertBelowLimit, countLive } from "../limits";
+import { assertBelowLimit } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
 import type { RouteRecord } from "../types";
-import { byCreation, defaultVnet, deletedFilter, existedAtFilter, param } from "./common";
+import {
+  byCreation,
+  defaultVnet,
+  deletedFilter,
+  existedAtFilter,
+  liveRouteCount,
+  param,
+} from "./common";
 
 const BASE = "/accounts/:account_id/teamnet/routes";
 const CODE_INVALID = 1001;
@@ -60,7 +67,8 @@ function findLiveRoute(account: AccountState, id: string): RouteRecord {
   return route;
 }
 
-function assertLiveTunnel(account: AccountState, tunnelId: string): void {
+/** Throws 400/1003 unless the tunnel exists and is not deleted. */
+export function assertLiveTunnel(account: AccountState, tunnelId: string): void {
   const tunnel = account.collections.tunnel.get(tunnelId);
   if (tunnel === undefined || tunnel.deleted_at !== null) {
     throw new ApiFailure(400, 1003, `Tunnel not found or deleted: ${tunnelId}`);
@@ -97,11 +105,7 @@ function create(context: Context) {
   assertLiveTunnel(account, tunnelId);
   assertLiveVnet(account, vnetId);
   assertUnique(account, network.text, vnetId);
-  assertBelowLimit(
-    account,
-    "routes",
-    countLive(account.collections.route.values(), (route) => route.deleted_at === null),
-  );
+  assertBelowLimit(account, "routes", liveRouteCount(account));
   const route: RouteRecord = {
     id: crypto.randomUUID(),
     network: network.text,

@@ -184,6 +184,11 @@ function remove(context: Context) {
       context.account.put("route", route.id, { ...route, deleted_at: now });
     }
   }
+  for (const route of context.account.collections.hostname_route.values()) {
+    if (route.tunnel_id === tunnel.id && route.deleted_at === null) {
+      context.account.put("hostname_route", route.id, { ...route, deleted_at: now });
+    }
+  }
   return { result: toTunnelResource(deleted) };
 }
 

@@ -50,6 +50,7 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   ...collection("VirtualNetworks", "VirtualNetwork"),
   ...collection("Tunnels", "Tunnel"),
   ...collection("TunnelRoutes", "TunnelRoute"),
+  ...collection("HostnameRoutes", "HostnameRoute"),
   ...collection("NetworkPolicies", "NetworkPolicy"),
   ...collection("Assertions", "Assertion"),
   ...collection("PrivateApps", "PrivateApp"),

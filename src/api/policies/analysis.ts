@@ -81,7 +81,11 @@ function limitsOf(desired: DesiredState, policies: number): LimitUse[] {
   return [
     { resource: "network_policies", used: policies, limit: ACCOUNT_LIMITS.network_policies },
     { resource: "tunnels", used: count(desired, "tunnel"), limit: ACCOUNT_LIMITS.tunnels },
-    { resource: "routes", used: count(desired, "tunnel_route"), limit: ACCOUNT_LIMITS.routes },
+    {
+      resource: "routes",
+      used: count(desired, "tunnel_route") + count(desired, "hostname_route"),
+      limit: ACCOUNT_LIMITS.routes,
+    },
     { resource: "access_apps", used: rules > 0 ? 1 : 0, limit: ACCOUNT_LIMITS.access_apps },
     { resource: "access_policies", used: rules, limit: ACCOUNT_LIMITS.access_policies },
   ];

@@ -32,8 +32,11 @@ export const tunnels: CollectionDefinition<"tunnel", typeof input, { name: z.Zod
   naturalKey: (spec) => spec.name,
   conflict: { slug: "name-taken", detail: (spec) => `A tunnel named ${spec.name} exists.` },
   async checkDelete(object, ctx) {
-    const routes = await listAllObjects(ctx.db, ctx.accountId, "tunnel_route");
-    const users = routes.filter((r) => r.spec.tunnelId === object.id);
+    const [routes, hostnames] = await Promise.all([
+      listAllObjects(ctx.db, ctx.accountId, "tunnel_route"),
+      listAllObjects(ctx.db, ctx.accountId, "hostname_route"),
+    ]);
+    const users = [...routes, ...hostnames].filter((r) => r.spec.tunnelId === object.id);
     if (users.length > 0) {
       throw new ProblemError(
         "in-use",

@@ -31,6 +31,16 @@ export interface RenderedTunnelRoute {
   comment: string;
 }
 
+/** A hostname route as tunnelplane sends it. */
+export interface RenderedHostnameRoute {
+  /** Cloudflare's stored form, so a converged account compares equal. */
+  hostname: string;
+  /** tunnelplane key of the tunnel. */
+  tunnelKey: string;
+  /** Comment with the ownership marker. */
+  comment: string;
+}
+
 /** A device profile's split tunnel list as tunnelplane sends it. */
 export interface RenderedSplitTunnel {
   /** `default` for the default device profile. */
@@ -108,6 +118,7 @@ export interface RenderedByKind {
   virtual_network: RenderedVirtualNetwork;
   tunnel: RenderedTunnel;
   tunnel_route: RenderedTunnelRoute;
+  hostname_route: RenderedHostnameRoute;
   split_tunnel: RenderedSplitTunnel;
   device_profile: RenderedDeviceProfile;
   proxy_settings: ProxySettingsSpec;

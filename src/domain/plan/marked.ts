@@ -11,7 +11,12 @@ import { byOwner, isDrift, type Planner } from "./planner";
  * objects whose owner is gone, and duplicates left by lost create responses, are deleted.
  */
 export function planMarked<
-  K extends "virtual_network" | "tunnel_route" | "device_profile" | "network_policy",
+  K extends
+    | "virtual_network"
+    | "tunnel_route"
+    | "hostname_route"
+    | "device_profile"
+    | "network_policy",
   O,
 >(
   out: Planner,

@@ -13,9 +13,11 @@ import { liveOf, type Planner } from "./planner";
 import { orderPolicyWrites } from "./policy-order";
 import { planDeviceProfiles, planProxySettings, planSplitTunnels } from "./profiles";
 import {
+  observedHostnameRoute,
   observedPolicy,
   observedTunnelRoute,
   observedVirtualNetwork,
+  renderHostnameRoute,
   renderPolicy,
   renderTunnelRoute,
   renderVirtualNetwork,
@@ -77,6 +79,22 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
     },
   );
 
+  const hostnameRouteIds = planMarked(
+    out,
+    "hostname_route",
+    liveOf(desired, "hostname_route"),
+    observed.hostnameRoutes,
+    {
+      cloudflareId: (o) => o.cloudflareId,
+      markedField: (o) => o.comment,
+      label: (o) => o.hostname,
+      render: renderHostnameRoute,
+      toRendered: (o) =>
+        observedHostnameRoute(o, (id) => tunnelKeyOf.get(id) ?? `cloudflare:${id}`),
+      sameIdentity: (a, b) => a.hostname === b.hostname,
+    },
+  );
+
   planSplitTunnels(out, desired, observed);
   const profileIds = planDeviceProfiles(out, desired, observed, desiredDefaultKey);
   planProxySettings(out, desired, observed);
@@ -103,6 +121,7 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
     ...toBindings("virtual_network", vnetIds),
     ...toBindings("tunnel", tunnelIds),
     ...toBindings("tunnel_route", routeIds),
+    ...toBindings("hostname_route", hostnameRouteIds),
     ...toBindings("device_profile", profileIds),
     ...toBindings("network_policy", policyIds),
     ...toBindings("enrollment_rule", enrollmentIds),

@@ -6,6 +6,7 @@
 import { canonicalCidr } from "../cidr/parse";
 import type {
   DesiredObject,
+  ObservedHostnameRoute,
   ObservedNetworkPolicy,
   ObservedSplitTunnel,
   ObservedTunnelRoute,
@@ -13,7 +14,9 @@ import type {
   SplitTunnelEntry,
 } from "../model";
 import { normalizeExpression, renderDevicePosture, renderNetworkPolicy } from "../policies/render";
+import { cloudflareHostname } from "../routes/hostname";
 import type {
+  RenderedHostnameRoute,
   RenderedNetworkPolicy,
   RenderedSplitTunnel,
   RenderedTunnelRoute,
@@ -65,6 +68,30 @@ export function renderTunnelRoute(
     tunnelKey: tunnelId,
     virtualNetworkKey: virtualNetworkId ?? defaultVirtualNetworkKey,
     comment: withMarker(comment, object.id),
+  };
+}
+
+/** The hostname route tunnelplane sends, its hostname in the form Cloudflare stores. */
+export function renderHostnameRoute(
+  object: DesiredObject<"hostname_route">,
+): RenderedHostnameRoute {
+  const { hostname, tunnelId, comment } = object.spec;
+  return {
+    hostname: cloudflareHostname(hostname),
+    tunnelKey: tunnelId,
+    comment: withMarker(comment, object.id),
+  };
+}
+
+/** An observed hostname route in the rendered shape, its tunnel mapped back to a key. */
+export function observedHostnameRoute(
+  observed: ObservedHostnameRoute,
+  tunnelKey: (cloudflareId: string) => string,
+): RenderedHostnameRoute {
+  return {
+    hostname: cloudflareHostname(observed.hostname),
+    tunnelKey: tunnelKey(observed.tunnelCloudflareId),
+    comment: observed.comment,
   };
 }
 

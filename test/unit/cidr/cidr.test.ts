@@ -20,6 +20,7 @@ import {
   union,
   unionPrefixes,
 } from "../../../src/domain/cidr";
+import { parseHostname } from "../../../src/domain/routes/hostname";
 
 describe("canonicalCidr", () => {
   it.for<[string, string, string]>([
@@ -389,5 +390,55 @@ describe("address words", () => {
     expect(hasHostBits(6, [0xfd00_0000, 1, 0, 0], 64)).toEqual(false);
     expect(hasHostBits(4, [0, 0, 0, 0x0a01_0203], 8)).toEqual(true);
     expect(hasHostBits(4, [0, 0, 0, 0x0a00_0000], 8)).toEqual(false);
+  });
+});
+
+describe("hostname route format (Cloudflare's rules)", () => {
+  it("keeps the wildcard for the user and drops it in Cloudflare's form; refuses the rest", ({
+    expect,
+  }) => {
+    const table = [
+      "*.apps.acme.internal",
+      ".Wiki.Acme.Internal.",
+      "..*.apps.acme.internal..",
+      `${"a".repeat(250)}.io`,
+      `${"a".repeat(251)}.io`,
+      "*-dev.acme.internal",
+      "dev-*.acme.internal",
+      "foo.*.acme.internal",
+      "foo*bar.acme.internal",
+      "*.*.acme.internal",
+      "*",
+      "a..b",
+      "...",
+    ].map((input) => {
+      const parsed = parseHostname(input);
+      return parsed.ok
+        ? [
+            input.length,
+            parsed.value.hostname.length > 40 ? "long" : parsed.value.hostname,
+            parsed.value.cloudflareForm.length > 40 ? "long" : parsed.value.cloudflareForm,
+          ]
+        : [input.length, parsed.error];
+    });
+    expect(table).toEqual([
+      [20, "*.apps.acme.internal", "apps.acme.internal"],
+      [20, "wiki.acme.internal", "wiki.acme.internal"],
+      [24, "*.apps.acme.internal", "apps.acme.internal"],
+      [253, "long", "long"],
+      [254, "long", "long"],
+      [19, "a wildcard that is not the whole leading label"],
+      [19, "a wildcard that is not the whole leading label"],
+      [19, "a wildcard that is not the whole leading label"],
+      [21, "a wildcard that is not the whole leading label"],
+      [17, "more than one wildcard"],
+      [1, "a wildcard that is not the whole leading label"],
+      [4, "empty or with an empty label"],
+      [3, "empty or with an empty label"],
+    ]);
+    expect(parseHostname(`${"a".repeat(252)}.io`)).toEqual({
+      ok: false,
+      error: "255 characters or longer",
+    });
   });
 });

@@ -345,6 +345,7 @@ describe("device profiles in the plan", () => {
         virtualNetworks: [],
         tunnels: [],
         tunnelRoutes: [],
+        hostnameRoutes: [],
         splitTunnels: [],
         deviceProfiles: [
           observed,
@@ -368,5 +369,75 @@ describe("device profiles in the plan", () => {
         },
       ],
     });
+  });
+});
+
+describe("hostname routes in the plan", () => {
+  const object = <K extends "tunnel" | "hostname_route">(
+    kind: K,
+    id: string,
+    spec: DesiredObject<K>["spec"],
+    cloudflareId: string | null = null,
+  ): DesiredObject<K> => ({
+    kind,
+    id,
+    version: 1,
+    spec,
+    cloudflareId,
+    syncedVersion: 1,
+    createRequestedAtMs: null,
+    deletedAtMs: null,
+  });
+  const empty = {
+    virtualNetworks: [],
+    tunnelRoutes: [],
+    splitTunnels: [],
+    deviceProfiles: [],
+    proxySettings: { tcp: false, udp: false, icmp: false },
+    networkPolicies: [],
+  };
+  const desired = {
+    accountId: "a",
+    objects: [
+      object("tunnel", "t1", { name: "apps" }, "cf-t"),
+      object("hostname_route", "h1", {
+        hostname: "*.apps.acme.internal",
+        tunnelId: "t1",
+        comment: "apps",
+      }),
+    ],
+  };
+  const tunnels = [{ cloudflareId: "cf-t", name: "apps", status: "healthy", createdAtMs: 1 }];
+
+  it("compares in Cloudflare's form: the answer apps.acme.internal is converged", ({ expect }) => {
+    const landed = {
+      cloudflareId: "cf-h",
+      hostname: "apps.acme.internal",
+      tunnelCloudflareId: "cf-t",
+      comment: "apps tunnelplane:h1",
+    };
+    const plan = planAccount(desired, { ...empty, tunnels, hostnameRoutes: [landed] });
+    expect([plan.actions, plan.bindings]).toEqual([
+      [],
+      [
+        { kind: "tunnel", key: "t1", cloudflareId: "cf-t" },
+        { kind: "hostname_route", key: "h1", cloudflareId: "cf-h" },
+      ],
+    ]);
+    const handMade = { ...landed, cloudflareId: "cf-x", hostname: "db.internal", comment: "" };
+    const missing = planAccount(desired, { ...empty, tunnels, hostnameRoutes: [handMade] });
+    expect(
+      missing.actions.map((a) => [a.op, a.kind, a.key, "desired" in a ? a.desired : null]),
+    ).toEqual([
+      [
+        "create",
+        "hostname_route",
+        "h1",
+        { hostname: "apps.acme.internal", tunnelKey: "t1", comment: "apps tunnelplane:h1" },
+      ],
+    ]);
+    expect(missing.unmanaged).toEqual([
+      { kind: "hostname_route", cloudflareId: "cf-x", label: "db.internal" },
+    ]);
   });
 });
