@@ -44,6 +44,7 @@ const EMPTY: ObservedState = {
   virtualNetworks: [],
   tunnels: [],
   tunnelRoutes: [],
+  hostnameRoutes: [],
   splitTunnels: [],
   deviceProfiles: [],
   proxySettings: { tcp: false, udp: false, icmp: false },
