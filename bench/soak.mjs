@@ -34,6 +34,7 @@ const API = "http://127.0.0.1:8787";
 const AUTH = { authorization: "Bearer dev-admin-key", "content-type": "application/json" };
 const ACCOUNT = "50a650a650a650a650a650a650a650a6";
 const BASE = `${API}/v1/accounts/${ACCOUNT}`;
+const SOAK_LIMITS = { routes: 100_000, network_policies: 100_000, virtual_networks: 100_000 };
 
 /** Socket inodes of a process by descriptor number. */
 function socketInodes(pid) {
@@ -196,6 +197,14 @@ async function prepare() {
         `registering the soak account: ${created.status} ${JSON.stringify(created.body)}`,
       );
     }
+  }
+  // Past Cloudflare's default account limits (1,000 routes, 500 policies), as an Enterprise
+  // account may be: the soak writes thousands of each, run after run.
+  const raised = await call("PATCH", `/v1/accounts/${ACCOUNT}`, { limits: SOAK_LIMITS });
+  if (raised.status !== 200) {
+    throw new Error(
+      `raising the soak account's limits: ${raised.status} ${JSON.stringify(raised.body)}`,
+    );
   }
   const name = `soak-${Date.now()}`;
   const tunnel = await call("POST", `${BASE}/tunnels`.slice(API.length), { name });
