@@ -11,7 +11,8 @@
  * isolate's V8 heap (from the inspector workerd exposes on loopback). Bounded: at most
  * `--requests` requests (default 5,000) and `--minutes` minutes (default 30); loopback only.
  *
- * Usage: node bench/soak.mjs [--requests N] [--minutes M] [--concurrency C]
+ * Usage: node bench/soak.mjs [--requests N] [--minutes M] [--concurrency C] [--mix routes]
+ * (`--mix routes`: route creates only, e.g. `--requests 10000` for 10,000 routes in one run).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -22,11 +23,14 @@ const { values: args } = parseArgs({
     requests: { type: "string", default: "5000" },
     minutes: { type: "string", default: "30" },
     concurrency: { type: "string", default: "4" },
+    mix: { type: "string", default: "mixed" },
   },
 });
 const REQUESTS = Number(args.requests);
 const DEADLINE_MS = Date.now() + Number(args.minutes) * 60_000;
 const CONCURRENCY = Number(args.concurrency);
+/** `mixed` (the default mix below) or `routes` (route creates only). */
+const ROUTES_ONLY = args.mix === "routes";
 const REPORT_EVERY = 500;
 const MAX_GROWTH_MB = 64;
 
@@ -218,7 +222,7 @@ async function prepare() {
 /** Request `i` of the mix: 40% route creates, 20% policy writes, 10% virtual networks, 30% reads. */
 function request(i, ctx) {
   const path = (p) => `/v1/accounts/${ACCOUNT}${p}`;
-  const slot = i % 10;
+  const slot = ROUTES_ONLY ? 0 : i % 10;
   if (slot < 4) {
     const n = ctx.stamp * 8 + i;
     const network = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}/32`;
