@@ -7,11 +7,11 @@ import { RE2JS } from "re2js";
 import { createApp } from "../src/api/app";
 import { explain } from "../src/domain/explain/explain";
 import { desiredPolicies, desiredView, toEvaluable } from "../src/domain/explain/view";
-import type {
-  DesiredObject,
-  DesiredState,
-  NetworkPolicySpec,
-  ObservedState,
+import {
+  type DesiredObject,
+  type DesiredState,
+  EMPTY_OBSERVED,
+  newObject,
 } from "../src/domain/model";
 import { planAccount } from "../src/domain/plan/plan";
 import { accessDelta, evaluationUnits } from "../src/domain/policies/access-delta";
@@ -22,30 +22,12 @@ import {
   probeBudget,
   requestWork,
 } from "../src/domain/quotas";
+import { policyAtLimits } from "../test/fixtures/wide-policies";
 
 function timeMs<T>(run: () => T): { ms: number; value: T } {
   const start = performance.now();
   const value = run();
   return { ms: performance.now() - start, value };
-}
-
-/** A policy at every selector limit. */
-export function policyAtLimits(index: number): NetworkPolicySpec {
-  return {
-    name: `wide ${index}`,
-    action: index % 2 === 0 ? "allow" : "block",
-    precedence: 1000 + index,
-    enabled: true,
-    destinations: Array.from(
-      { length: 1000 },
-      (_, i) => `10.${index}.${i >> 2}.${(i & 3) * 64}/26`,
-    ),
-    ports: Array.from({ length: 100 }, (_, i) => ({ from: 2000 + i * 10, to: 2000 + i * 10 })),
-    protocols: [],
-    emails: [],
-    emailRegex: null,
-    groups: Array.from({ length: 100 }, (_, i) => `group-${i}`),
-  };
 }
 
 function runRegexBench(): void {
@@ -74,28 +56,11 @@ function runRegexBench(): void {
 
 function runPolicyBench(): void {
   console.log("\n== 150 policies at the selector limits (wall ms) ==");
-  const objects: DesiredObject[] = Array.from({ length: 150 }, (_, i) => ({
-    kind: "network_policy",
-    id: `p${i}`,
-    version: 1,
-    spec: policyAtLimits(i),
-    cloudflareId: null,
-    syncedVersion: null,
-    createRequestedAtMs: null,
-    deletedAtMs: null,
-  }));
+  const objects: DesiredObject[] = Array.from({ length: 150 }, (_, i) =>
+    newObject("network_policy", `p${i}`, policyAtLimits(i)),
+  );
   const desired: DesiredState = { accountId: "0".repeat(32), objects };
-  const observed: ObservedState = {
-    virtualNetworks: [],
-    tunnels: [],
-    tunnelRoutes: [],
-    hostnameRoutes: [],
-    splitTunnels: [],
-    deviceProfiles: [],
-    proxySettings: { tcp: false, udp: false, icmp: false },
-    networkPolicies: [],
-  };
-  const plan = timeMs(() => planAccount(desired, observed));
+  const plan = timeMs(() => planAccount(desired, EMPTY_OBSERVED));
   console.log(`planAccount (150 creates): ${plan.ms.toFixed(0)} ms`);
   const after = desiredPolicies(desired, []).map(toEvaluable);
   const units = evaluationUnits(after);

@@ -26,7 +26,13 @@
 
 import { listAllPages } from "../src/cloudflare/paging";
 import { MAX_PER_PAGE } from "../src/cloudflare/tunnels.adapter";
-import type { DesiredObject, DesiredState, ObservedState } from "../src/domain/model";
+import {
+  type DesiredObject,
+  type DesiredState,
+  EMPTY_OBSERVED,
+  newObject,
+  type ObservedState,
+} from "../src/domain/model";
 import { planAccount } from "../src/domain/plan/plan";
 import { renderPolicy, renderTunnelRoute } from "../src/domain/plan/render";
 import { FRESH_BUDGET, type RateBudgetState, reserveCalls } from "../src/domain/rate-budget";
@@ -40,43 +46,15 @@ const CALLS_PER_RESERVATION = 10;
 const SINGLE_PAGE_LISTS = 3;
 const SINGLETONS = 2;
 
-const EMPTY: ObservedState = {
-  virtualNetworks: [],
-  tunnels: [],
-  tunnelRoutes: [],
-  hostnameRoutes: [],
-  splitTunnels: [],
-  deviceProfiles: [],
-  proxySettings: { tcp: false, udp: false, icmp: false },
-  networkPolicies: [],
-};
-
-function object<K extends DesiredObject["kind"]>(
-  kind: K,
-  id: string,
-  spec: DesiredObject<K>["spec"],
-): DesiredObject {
-  return {
-    kind,
-    id,
-    version: 1,
-    spec,
-    cloudflareId: null,
-    syncedVersion: null,
-    createRequestedAtMs: null,
-    deletedAtMs: null,
-  } as DesiredObject;
-}
-
 /** One tunnel, then `objects` routes and policies, ten routes to a policy. */
 function desiredOf(objects: number): { desired: DesiredState; routes: number; policies: number } {
   const policies = Math.floor(objects / 11);
   const routes = objects - policies;
-  const list: DesiredObject[] = [object("tunnel", "t0", { name: "dc1" })];
+  const list: DesiredObject[] = [newObject("tunnel", "t0", { name: "dc1" })];
   for (let i = 0; i < routes; i++) {
     const network = `10.${(i >> 8) & 255}.${i & 255}.0/24`;
     list.push(
-      object("tunnel_route", `r${i}`, {
+      newObject("tunnel_route", `r${i}`, {
         network,
         tunnelId: "t0",
         virtualNetworkId: null,
@@ -86,7 +64,7 @@ function desiredOf(objects: number): { desired: DesiredState; routes: number; po
   }
   for (let i = 0; i < policies; i++) {
     list.push(
-      object("network_policy", `p${i}`, {
+      newObject("network_policy", `p${i}`, {
         name: `p${i}`,
         action: "block",
         precedence: 1000 + i,
@@ -113,7 +91,7 @@ function convergedOf(desired: DesiredState): { desired: DesiredState; observed: 
     syncedVersion: 1,
   }));
   const observed: ObservedState = {
-    ...EMPTY,
+    ...EMPTY_OBSERVED,
     tunnelRoutes: [],
     networkPolicies: [],
     virtualNetworks: [{ cloudflareId: "cf-vnet", name: "default", comment: "", isDefault: true }],
@@ -231,7 +209,7 @@ export async function runReconcileCallsBench(): Promise<void> {
   );
   for (const objects of [100, 1_000, 10_000]) {
     const { desired, routes, policies } = desiredOf(objects);
-    const writes = planAccount(desired, EMPTY).actions.length;
+    const writes = planAccount(desired, EMPTY_OBSERVED).actions.length;
     const converged = convergedOf(desired);
     const convergedWrites = planAccount(converged.desired, converged.observed).actions.length;
     // One route deleted out of band: the repair the next run plans.

@@ -4,7 +4,7 @@
  * so each adapter receives exactly its own kind's action.
  */
 import type Cloudflare from "cloudflare";
-import type { DesiredState, ObservedState } from "../domain/model";
+import { type DesiredState, EMPTY_OBSERVED, type ObservedState } from "../domain/model";
 import type { Action } from "../domain/plan/actions";
 import type { KindAdapter, ManagedKind } from "./adapter";
 import type { ApplyContext } from "./apply-context";
@@ -37,17 +37,6 @@ const MANAGED_KINDS = new Set<string>(Object.keys(ADAPTERS));
 export function isManagedAction(action: Action): action is Action<ManagedKind> {
   return MANAGED_KINDS.has(action.kind);
 }
-
-const EMPTY_OBSERVED: ObservedState = {
-  virtualNetworks: [],
-  tunnels: [],
-  tunnelRoutes: [],
-  hostnameRoutes: [],
-  splitTunnels: [],
-  deviceProfiles: [],
-  proxySettings: { tcp: false, udp: false, icmp: false },
-  networkPolicies: [],
-};
 
 /**
  * Reads the account's state through every adapter at once, never one GET per object: one list

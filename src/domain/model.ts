@@ -359,6 +359,18 @@ export interface ObservedState {
   enrollment?: ObservedEnrollment;
 }
 
+/** An account with nothing in it: every list empty, proxying off. Shared, so never mutate it. */
+export const EMPTY_OBSERVED: Readonly<ObservedState> = {
+  virtualNetworks: [],
+  tunnels: [],
+  tunnelRoutes: [],
+  hostnameRoutes: [],
+  splitTunnels: [],
+  deviceProfiles: [],
+  proxySettings: { tcp: false, udp: false, icmp: false },
+  networkPolicies: [],
+};
+
 /** A reusable Access policy as Cloudflare lists it. */
 export interface ObservedAccessPolicy {
   cloudflareId: string;
@@ -386,4 +398,25 @@ export interface ObservedEnrollment {
   accessPolicies: ObservedAccessPolicy[];
   /** Null when the account has no `warp` app yet. */
   warpApp: ObservedWarpApp | null;
+}
+
+/**
+ * A desired object about to be created (version 1, never synced), as the assertion guard and the
+ * planner see it.
+ */
+export function newObject<K extends Kind>(
+  kind: K,
+  id: string,
+  spec: SpecByKind[K],
+): DesiredObject<K> {
+  return {
+    kind,
+    id,
+    version: 1,
+    spec,
+    cloudflareId: null,
+    syncedVersion: null,
+    createRequestedAtMs: null,
+    deletedAtMs: null,
+  };
 }

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { insertObject } from "../../src/db/desired-objects.repo";
-import type { NetworkPolicySpec } from "../../src/domain/model";
+import { policyAtLimits } from "../fixtures/wide-policies";
 import { call, get, post } from "../helpers/api";
 import { problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
@@ -204,25 +204,6 @@ describe("per-account quotas", () => {
     ]);
   });
 });
-
-/** A policy at every selector limit: 1,000 destinations, 100 ports, 100 groups. */
-function policyAtLimits(index: number): NetworkPolicySpec {
-  return {
-    name: `wide ${index}`,
-    action: index % 2 === 0 ? "allow" : "block",
-    precedence: 1000 + index,
-    enabled: true,
-    destinations: Array.from(
-      { length: 1000 },
-      (_, i) => `10.${index}.${i >> 2}.${(i & 3) * 64}/26`,
-    ),
-    ports: Array.from({ length: 100 }, (_, i) => ({ from: 2000 + i * 10, to: 2000 + i * 10 })),
-    protocols: [],
-    emails: [],
-    emailRegex: null,
-    groups: Array.from({ length: 100 }, (_, i) => `group-${i}`),
-  };
-}
 
 /** Stores `count` policies at the selector limits straight into D1 (past the API's quota). */
 async function seedPoliciesAtLimits(accountId: string, count: number): Promise<void> {

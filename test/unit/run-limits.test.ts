@@ -6,6 +6,7 @@
  */
 import { describe, it } from "vitest";
 import { listAllPages } from "../../src/cloudflare/paging";
+import { EMPTY_OBSERVED } from "../../src/domain/model";
 import type { Action } from "../../src/domain/plan/actions";
 import {
   FRESH_BUDGET,
@@ -186,16 +187,7 @@ describe("summariseRun", () => {
       header,
       {
         status: "planned",
-        observed: {
-          virtualNetworks: [],
-          tunnels: [],
-          tunnelRoutes: [],
-          hostnameRoutes: [],
-          splitTunnels: [],
-          deviceProfiles: [],
-          proxySettings: { tcp: false, udp: false, icmp: false },
-          networkPolicies: [],
-        },
+        observed: EMPTY_OBSERVED,
         plan: { actions, bindings: [], unmanaged: [], warnings: [] },
         sent: actions,
         applied: { results, stop: "budget-spent", hold: null },

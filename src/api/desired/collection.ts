@@ -16,7 +16,7 @@ import {
   updateObject,
 } from "../../db/desired-objects.repo";
 import { toPage } from "../../db/pagination";
-import type { DesiredObject, Kind, SpecByKind } from "../../domain/model";
+import { type Kind, newObject, type SpecByKind } from "../../domain/model";
 import { type DesiredChange, guardAssertions } from "../assertions/guard";
 import { type AppEnv, actorOf } from "../context";
 import {
@@ -95,24 +95,6 @@ export interface CollectionDefinition<
   unguarded?: boolean;
   /** Refuses a delete while other objects depend on this one. */
   checkDelete?(object: StoredObject<K>, ctx: WriteContext): Promise<void>;
-}
-
-/** A desired object about to be created, as the assertion guard sees it. */
-export function newObject<K extends Kind>(
-  kind: K,
-  id: string,
-  spec: SpecByKind[K],
-): DesiredObject<K> {
-  return {
-    kind,
-    id,
-    version: 1,
-    spec,
-    cloudflareId: null,
-    syncedVersion: null,
-    createRequestedAtMs: null,
-    deletedAtMs: null,
-  };
 }
 
 /** The companion writes of a request as desired-state changes. */

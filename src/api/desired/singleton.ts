@@ -11,6 +11,7 @@ import {
   updateObject,
 } from "../../db/desired-objects.repo";
 import type { Kind, SpecByKind } from "../../domain/model";
+import { newObject } from "../../domain/model";
 import { guardAssertions } from "../assertions/guard";
 import { type AppEnv, actorOf } from "../context";
 import {
@@ -23,7 +24,7 @@ import {
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { ProblemError } from "../problem";
 import { requireAccount } from "./account-guard";
-import { newObject, type WriteContext, type WriteWarning } from "./collection";
+import type { WriteContext, WriteWarning } from "./collection";
 import { objectEnvelope, toEnvelope } from "./object.schemas";
 
 /** How one singleton kind plugs in. */

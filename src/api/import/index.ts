@@ -9,6 +9,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createDb } from "../../db/client";
 import { insertObject } from "../../db/desired-objects.repo";
+import { newObject } from "../../domain/model";
 import { readMarker } from "../../domain/plan/ownership";
 import { importNetworkPolicy } from "../../domain/policies/import";
 import { createReconcileDeps } from "../../reconciler/deps";
@@ -18,7 +19,6 @@ import { guardAssertions } from "../assertions/guard";
 import { actorOf, createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
-import { newObject } from "../desired/collection";
 import { objectEnvelope, toEnvelope } from "../desired/object.schemas";
 import { toPolicyWire } from "../policies";
 import { holderOf, loadPrecedenceState } from "../policies/precedence";

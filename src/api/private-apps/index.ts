@@ -8,6 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import { getObject } from "../../db/desired-objects.repo";
 import type { PrivateAppSpec } from "../../domain/model";
+import { newObject } from "../../domain/model";
 import {
   MAX_PRIVATE_APP_NAME_LENGTH,
   privateAppPolicies,
@@ -15,7 +16,7 @@ import {
 } from "../../domain/plan/private-app-policies";
 import { renderNetworkPolicy } from "../../domain/policies/render";
 import { compareCidrs } from "../../domain/policies/selectors";
-import { type CollectionDefinition, newObject, type WriteContext } from "../desired/collection";
+import type { CollectionDefinition, WriteContext } from "../desired/collection";
 import { CidrString, canonical, EmailDomain } from "../fields";
 import { EmailRegex, PortSpec, parsePort } from "../policies";
 import { bottomPrecedence, loadPrecedenceState } from "../policies/precedence";
