@@ -4,7 +4,7 @@
  */
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import type { SealedCallbackSecrets } from "./grant-settings.repo";
+import { type SealedCallbackSecrets, signingSecrets } from "./grant-settings.repo";
 import { callbackReceivers } from "./schema";
 
 /** What the API may show of a receiver: never a secret. */
@@ -52,12 +52,7 @@ export async function getSealedReceiverSecrets(
         eq(callbackReceivers.ticketSystem, ticketSystem),
       ),
     );
-  const row = rows[0];
-  if (row === undefined) {
-    return undefined;
-  }
-  const overlapping = row.previous !== null && row.untilMs !== null && nowMs < row.untilMs;
-  return { current: row.current, previous: overlapping ? row.previous : null };
+  return rows[0] && signingSecrets(rows[0], nowMs);
 }
 
 /**

@@ -46,6 +46,18 @@ export async function getGrantSettings(
       };
 }
 
+/**
+ * The secrets of a stored row that sign at `nowMs`: the current one, and the previous one while
+ * its overlap window (ending at `untilMs`, exclusive) lasts.
+ */
+export function signingSecrets(
+  row: { current: string; previous: string | null; untilMs: number | null },
+  nowMs: number,
+): SealedCallbackSecrets {
+  const overlapping = row.previous !== null && row.untilMs !== null && nowMs < row.untilMs;
+  return { current: row.current, previous: overlapping ? row.previous : null };
+}
+
 /** The sealed secrets that sign at `nowMs` (the previous one until its window ends), or undefined. */
 export async function getSealedCallbackSecrets(
   db: Db,
@@ -60,12 +72,7 @@ export async function getSealedCallbackSecrets(
     })
     .from(grantSettings)
     .where(eq(grantSettings.accountId, accountId));
-  const row = rows[0];
-  if (row === undefined) {
-    return undefined;
-  }
-  const overlapping = row.previous !== null && row.untilMs !== null && nowMs < row.untilMs;
-  return { current: row.current, previous: overlapping ? row.previous : null };
+  return rows[0] && signingSecrets(rows[0], nowMs);
 }
 
 /** A change to the settings; an absent field keeps its stored value. */
