@@ -67,17 +67,20 @@ export const AccountIdParam = z
 /** Path parameters of account-scoped collections. */
 export const AccountParams = z.object({ account_id: AccountIdParam });
 
+/** The `{id}` path parameter of one object (its uuid). */
+export const ObjectIdParam = z
+  .string()
+  .min(1)
+  .max(64)
+  .openapi({
+    param: { name: "id", in: "path" },
+    example: "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+  });
+
 /** Path parameters of one account-scoped object. */
 export const ObjectParams = z.object({
   account_id: AccountIdParam,
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({
-      param: { name: "id", in: "path" },
-      example: "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
-    }),
+  id: ObjectIdParam,
 });
 
 /** `?cursor=&limit=` for every list. */

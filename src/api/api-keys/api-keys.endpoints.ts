@@ -1,6 +1,6 @@
 /** Contracts of `/v1/api-keys`, `/v1/access-role-bindings` and `/v1/whoami` (no logic). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { PageQuery, pageOf, problemResponses, security } from "../contract";
+import { ObjectIdParam, PageQuery, pageOf, problemResponses, security } from "../contract";
 import {
   AccessRoleBinding,
   AccessRoleBindingInput,
@@ -14,16 +14,7 @@ const json = <S extends z.ZodTypeAny>(schema: S, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
-const IdParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({
-      param: { name: "id", in: "path" },
-      example: "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
-    }),
-});
+const IdParams = z.object({ id: ObjectIdParam });
 const keyTags = ["API keys"];
 const bindingTags = ["Access role bindings"];
 
