@@ -16,6 +16,8 @@ import type { AppEnv } from "./context";
 import { createRouter } from "./context";
 import { mountCollection } from "./desired/collection";
 import { mountSingleton } from "./desired/singleton";
+import { desiredStateRouter } from "./desired-state";
+import { desiredStateJsonSchema } from "./desired-state/document.schemas";
 import { deviceProfiles } from "./device-profiles";
 import { docsPage } from "./docs";
 import { enrollmentRules } from "./enrollment-rules";
@@ -57,6 +59,26 @@ export const OPENAPI_INFO = {
 /** Largest request body accepted, in bytes: far above any valid document, far below a DoS. */
 const MAX_BODY_BYTES = 1_048_576;
 
+/**
+ * Largest desired-state document accepted, in bytes: a whole account (10,000 routes and 500
+ * policies take about 1.5 MB of JSON), well under the Workers request limit.
+ */
+const MAX_DOCUMENT_BYTES = 32 * 1_048_576;
+
+const isDocumentPath = (path: string) => /\/desired-state(\/diff)?$/.test(path);
+
+function limitBodies(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ProblemError(
+        "payload-too-large",
+        `Request bodies are limited to ${maxSize} bytes.`,
+      );
+    },
+  });
+}
+
 function problemFor(error: unknown): ProblemError {
   if (error instanceof ProblemError) {
     return error;
@@ -90,18 +112,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
     "/v1/*",
     authorize(() => lookupOperation),
   );
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ProblemError(
-          "payload-too-large",
-          `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`,
-        );
-      },
-    }),
-  );
+  const bodies = limitBodies(MAX_BODY_BYTES);
+  const documents = limitBodies(MAX_DOCUMENT_BYTES);
+  app.use("/v1/*", (c, next) => (isDocumentPath(c.req.path) ? documents : bodies)(c, next));
   app.use("/v1/*", requireWellFormedText);
   app.use("/v1/*", auditTrail);
 
@@ -133,6 +146,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", grantsRouter);
   app.route("/", grantApprovalRulesRouter);
   app.route("/", auditLogRouter);
+  app.route("/", desiredStateRouter);
   app.route("/", tunnelTokenRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -156,6 +170,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.doc31("/openapi.json", OPENAPI_INFO);
   app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
   app.get("/healthz", (c) => c.json({ ok: true }));
+  let documentSchema: Record<string, unknown> | undefined;
+  app.get("/schemas/desired-state.json", (c) => {
+    documentSchema ??= desiredStateJsonSchema();
+    return c.json(documentSchema, 200, { "Content-Type": "application/schema+json" });
+  });
 
   // Runs after the `/v1/*` middleware, so a caller without a valid key gets 401 before learning
   // which methods a path has.

@@ -84,10 +84,14 @@ export function laneOf(trigger: RunRecord["trigger"]): Lane {
   }
 }
 
-/** Observes and plans without the lease and without writing anything. */
+/**
+ * Observes and plans without the lease and without writing anything; `wouldBe` turns the stored
+ * desired state into the one to plan (a document not yet applied, for the desired-state diff).
+ */
 export async function planAccountNow(
   deps: ReconcileDeps,
   accountId: string,
+  wouldBe: (desired: DesiredState) => DesiredState = (desired) => desired,
 ): Promise<DryRunOutcome> {
   const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
   const gate = createRunGate(deps, accountId, "requested");
@@ -95,7 +99,7 @@ export async function planAccountNow(
   if (client === undefined) {
     return { status: "not-found" };
   }
-  const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
+  const desired = wouldBe(await loadDesiredWithGrants(deps.db, accountId, deps.nowMs()));
   try {
     const observed = await withRetry(defaultRetryPolicy(deps.sleep), () =>
       observeAccount(client, accountId, desired),

@@ -127,3 +127,14 @@ export async function guardAssertionsOn(
     },
   );
 }
+
+/**
+ * Every assertion's result on `state` (the default device profile's view), in the order of its
+ * objects; empty when it has no live assertion. The desired-state diff reports them all.
+ */
+export function assertionResultsOn(
+  state: DesiredState,
+  tunnelHealth: ReadonlyMap<string, string>,
+): AssertionResult[] {
+  return run(state, tunnelHealth);
+}

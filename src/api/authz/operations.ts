@@ -73,6 +73,10 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   listConflicts: read,
   checkClientLan: read,
 
+  getDesiredState: read,
+  diffDesiredState: { roles: WRITERS, audit: "none" },
+  applyDesiredState: write,
+
   planAccount: { roles: WRITERS, audit: "request" },
   reconcileAccount: { roles: WRITERS, audit: "request" },
   listRuns: read,

@@ -105,6 +105,30 @@ async function precedenceFor(
   return precedence;
 }
 
+/** A validated body in canonical form, precedence aside (lists sorted and deduplicated). */
+export function privateAppSelectorsOf(
+  body: z.output<typeof input>,
+): Omit<PrivateAppSpec, "precedence"> {
+  return {
+    name: body.name,
+    enabled: body.enabled,
+    destinations: body.destinations
+      .map((d) => ({
+        cidr: canonical(d.cidr),
+        ports: d.ports.map((p) => {
+          const [from, to] = parsePort(p);
+          return { from, to };
+        }),
+        protocol: d.protocol,
+      }))
+      .sort((a, b) => compareCidrs(a.cidr, b.cidr)),
+    emails: [...new Set(body.emails.map((e) => e.toLowerCase()))].sort(),
+    emailDomains: [...new Set(body.email_domains)].sort(),
+    emailRegex: body.email_regex,
+    groups: [...new Set(body.groups)].sort(),
+  };
+}
+
 export const privateApps: CollectionDefinition<
   "private_app",
   typeof input,
@@ -142,24 +166,7 @@ export const privateApps: CollectionDefinition<
     }),
   },
   async toSpec(body, ctx) {
-    const spec = {
-      name: body.name,
-      enabled: body.enabled,
-      destinations: body.destinations
-        .map((d) => ({
-          cidr: canonical(d.cidr),
-          ports: d.ports.map((p) => {
-            const [from, to] = parsePort(p);
-            return { from, to };
-          }),
-          protocol: d.protocol,
-        }))
-        .sort((a, b) => compareCidrs(a.cidr, b.cidr)),
-      emails: [...new Set(body.emails.map((e) => e.toLowerCase()))].sort(),
-      emailDomains: [...new Set(body.email_domains)].sort(),
-      emailRegex: body.email_regex,
-      groups: [...new Set(body.groups)].sort(),
-    };
+    const spec = privateAppSelectorsOf(body);
     return { ...spec, precedence: await precedenceFor(body, spec, ctx) };
   },
   toWire(spec) {

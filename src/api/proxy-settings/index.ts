@@ -6,7 +6,8 @@
 import { z } from "@hono/zod-openapi";
 import type { SingletonDefinition } from "../desired/singleton";
 
-const input = z
+/** Body of PUT proxy-settings (and the document's `proxy_settings`). */
+export const ProxySettingsInput = z
   .strictObject({
     tcp: z
       .boolean()
@@ -33,10 +34,10 @@ export const proxySettings: SingletonDefinition<
   path: "proxy-settings",
   tag: "Proxy settings",
   name: "ProxySettings",
-  input,
+  input: ProxySettingsInput,
   output: { tcp: z.boolean(), udp: z.boolean(), icmp: z.boolean() },
   async toSpec(body) {
-    const { tcp, udp, icmp } = input.parse(body);
+    const { tcp, udp, icmp } = ProxySettingsInput.parse(body);
     return { tcp, udp, icmp };
   },
   present: async (spec) => ({ tcp: spec.tcp, udp: spec.udp, icmp: spec.icmp }),

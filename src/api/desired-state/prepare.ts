@@ -1,0 +1,113 @@
+/**
+ * What diff and apply share: the document read from the body (JSON, or YAML by content type) and
+ * validated against the one schema, and its resolution and review against the account's desired
+ * state as read once.
+ */
+import type { Context } from "hono";
+import { parse as parseYaml } from "yaml";
+import type { AccountRecord } from "../../db/accounts.repo";
+import { createDb, type Db } from "../../db/client";
+import type { StoredObject } from "../../db/desired-objects.repo";
+import type { LiveFingerprint } from "../../db/desired-state.repo";
+import type { DesiredObject } from "../../domain/model";
+import type { AppEnv } from "../context";
+import { requireAccount } from "../desired/account-guard";
+import { loadDesiredNetwork } from "../explain/network";
+import { ProblemError, zodIssuesToFields } from "../problem";
+import { mappingContext } from "./codecs";
+import { DesiredStateDocument, type DesiredStateDocumentValue } from "./document.schemas";
+import { exportDocument } from "./export";
+import { documentIds, type Resolution, resolveDocument } from "./resolve";
+import { type Review, reviewResolution } from "./review";
+
+/** Whether a Content-Type names YAML. */
+export function isYaml(contentType: string): boolean {
+  return /^(application|text)\/(x-)?yaml\b/i.test(contentType.trim());
+}
+
+/**
+ * The document of the request: the validated JSON body, or a YAML body validated here.
+ * @throws ProblemError malformed-request (400), unsupported-media-type (415), validation-failed
+ *   (422, a pointer per issue, as the JSON validator answers).
+ */
+export async function readDocument(
+  c: Context<AppEnv>,
+  validJson: unknown,
+): Promise<DesiredStateDocumentValue> {
+  const type = c.req.header("content-type") ?? "";
+  if (type.includes("application/json")) {
+    return validJson as DesiredStateDocumentValue;
+  }
+  if (!isYaml(type)) {
+    throw new ProblemError(
+      "unsupported-media-type",
+      "Send the document as application/json or application/yaml.",
+    );
+  }
+  let raw: unknown;
+  try {
+    // Decoded by hand: workerd warns when .text() reads a type it does not know as text.
+    raw = parseYaml(new TextDecoder().decode(await c.req.arrayBuffer()), { maxAliasCount: 100 });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : "unreadable";
+    throw new ProblemError("malformed-request", `The body is not a YAML document: ${reason}`);
+  }
+  const parsed = DesiredStateDocument.safeParse(raw);
+  if (!parsed.success) {
+    const { errors, total } = zodIssuesToFields(parsed.error.issues, "json");
+    throw new ProblemError("validation-failed", `The request body has ${total} invalid field(s).`, {
+      errors,
+    });
+  }
+  return parsed.data;
+}
+
+/** A document reviewed against an account. */
+export interface Prepared {
+  db: Db;
+  account: AccountRecord;
+  resolution: Resolution;
+  review: Review;
+  /** The account's document version now, and the one it would have after the apply. */
+  versions: { current: string; after: string };
+  fingerprint: LiveFingerprint;
+}
+
+function fingerprintOf(live: readonly DesiredObject[]): LiveFingerprint {
+  return {
+    count: live.length,
+    versionSum: live.reduce((sum, o) => sum + o.version, 0),
+    // The planner's objects are the stored rows, which carry their last write time.
+    maxUpdatedAtMs: live.reduce((max, o) => Math.max(max, (o as StoredObject).updatedAtMs), 0),
+  };
+}
+
+/** Reads the account's desired state once and reviews `document` against it. */
+export async function prepareDocument(
+  c: Context<AppEnv>,
+  accountId: string,
+  document: DesiredStateDocumentValue,
+  prune: boolean,
+): Promise<Prepared> {
+  const db = createDb(c.env.DB);
+  const account = await requireAccount(db, accountId);
+  const { desired, tunnelHealth } = await loadDesiredNetwork(db, accountId);
+  const live = desired.objects.filter((o) => o.deletedAtMs === null);
+  const current = await exportDocument(live);
+  const taken = new Set(desired.objects.map((o) => `${o.kind}/${o.id}`));
+  const resolution = await resolveDocument(document, live, {
+    prune,
+    write: mappingContext(db, accountId),
+    newId: documentIds(accountId, current.version, taken),
+  });
+  const review = reviewResolution(resolution, desired, tunnelHealth, account, Date.now());
+  const after = await exportDocument(resolution.after);
+  return {
+    db,
+    account,
+    resolution,
+    review,
+    versions: { current: current.version, after: after.version },
+    fingerprint: fingerprintOf(live),
+  };
+}

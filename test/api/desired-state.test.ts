@@ -1,0 +1,378 @@
+/**
+ * The desired state as one document: export (JSON and YAML), diff without storing anything, and
+ * the atomic apply, down to the Cloudflare objects the emulator holds after a reconcile.
+ */
+import { exports } from "cloudflare:workers";
+import { describe, it } from "vitest";
+import { ADMIN_KEY, call, get, post } from "../helpers/api";
+import { callsOf, lastSeq, sdk } from "../helpers/emulator";
+import { describeSeedScenario } from "../helpers/scenario";
+import { seedAccount } from "../helpers/seed";
+import type { RunBody } from "../helpers/wire";
+
+/** The seed scenario of the README's quickstart, as a document. */
+const SEED_YAML = `format: tunnelplane.desired-state/v1
+tunnels:
+  - name: dc1
+routes:
+  - network: 10.0.0.0/8
+    tunnel: dc1
+  - network: 172.31.0.0/16
+    tunnel: dc1
+split_tunnel:
+  mode: exclude
+  auto: true
+proxy_settings:
+  tcp: true
+  udp: true
+  icmp: true
+policies:
+  - name: Allow example.com to db
+    action: allow
+    precedence: 1000
+    destinations: [10.128.0.7]
+    email_regex: ".*@example.com"
+  - name: Block db for everyone else
+    action: block
+    precedence: 2000
+    destinations: [10.128.0.7]
+`;
+
+interface Doc {
+  format: string;
+  version: string;
+  tunnels: { name: string }[];
+  routes: { network: string; tunnel: string; virtual_network: string | null; comment: string }[];
+  policies: Record<string, unknown>[];
+  assertions: Record<string, unknown>[];
+  [field: string]: unknown;
+}
+
+interface Diff {
+  version: string;
+  document_version: string;
+  acceptable: boolean;
+  summary: Record<string, number>;
+  changes: {
+    op: string;
+    kind: string;
+    key: string;
+    pointer: string | null;
+    fields: { field: string; before: unknown; after: unknown }[];
+  }[];
+  problems: { pointer: string; detail: string; code: string }[];
+  assertions: { name: string; passed: boolean }[];
+  plan: { actions: { op: string; kind: string }[]; access_delta: { changes: unknown[] } } | null;
+}
+
+const yaml = (path: string, method: string, body: string, headers: Record<string, string> = {}) =>
+  call<Record<string, unknown>>(method, path, {
+    body,
+    headers: { "content-type": "application/yaml", ...headers },
+  });
+
+const exportOf = async (base: string) => (await get<Doc>(`${base}/desired-state`)).body;
+
+const applyDoc = (base: string, doc: unknown, query = "", headers: Record<string, string> = {}) =>
+  call<Record<string, unknown>>("PUT", `${base}/desired-state${query}`, { body: doc, headers });
+
+const withoutMarker = (text: string | undefined | null) =>
+  (text ?? "").replace(/ ?tunnelplane:\S+$/, "");
+
+/** What the emulator holds for the account, ids and ownership markers left out. */
+async function cloudflareState(accountId: string) {
+  const cf = sdk();
+  const account = { account_id: accountId };
+  const tunnels = (await cf.zeroTrust.tunnels.cloudflared.list({ ...account, is_deleted: false }))
+    .result;
+  const routes = (await cf.zeroTrust.networks.routes.list({ ...account, is_deleted: false }))
+    .result;
+  const excludes = (await cf.zeroTrust.devices.policies.default.excludes.get(account)).result;
+  const device = await cf.zeroTrust.devices.settings.get(account);
+  const connectivity = await cf.zeroTrust.connectivitySettings.get(account);
+  const rules = (await cf.zeroTrust.gateway.rules.list(account)).result;
+  return {
+    tunnels: tunnels.map((t) => t.name),
+    routes: routes.map((r) => [r.network, withoutMarker(r.comment)]).sort(),
+    excludes: excludes.map((e) => ("address" in e ? e.address : e.host)).sort(),
+    proxy: [device?.gateway_proxy_enabled, device?.gateway_udp_proxy_enabled],
+    icmp: connectivity.icmp_proxy_enabled,
+    rules: rules.map((r) => [r.name, r.action, r.precedence, r.traffic, r.identity]),
+  };
+}
+
+const writesOf = async (accountId: string, since: number) =>
+  (await callsOf(accountId, since)).filter((c) => c.method !== "GET").length;
+
+describe("desired-state document", () => {
+  it("the seed scenario as YAML lands the same Cloudflare state as the REST quickstart, and round-trips", async ({
+    expect,
+  }) => {
+    const byRest = await seedAccount(expect);
+    await describeSeedScenario(byRest.base);
+    const byDoc = await seedAccount(expect);
+
+    const applied = await yaml(`${byDoc.base}/desired-state`, "PUT", SEED_YAML);
+    expect(applied.status).toBe(200);
+    expect(applied.body.summary).toEqual({ create: 7, update: 0, delete: 0, unchanged: 0 });
+
+    const restDoc = await exportOf(byRest.base);
+    const docDoc = await exportOf(byDoc.base);
+    expect(docDoc).toEqual(restDoc);
+    expect(applied.headers.get("etag")).toBe(`"${restDoc.version}"`);
+    expect(docDoc.routes).toEqual([
+      { network: "10.0.0.0/8", tunnel: "dc1", virtual_network: null, comment: "" },
+      { network: "172.31.0.0/16", tunnel: "dc1", virtual_network: null, comment: "" },
+    ]);
+
+    for (const { base } of [byRest, byDoc]) {
+      expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    }
+    expect(await cloudflareState(byDoc.accountId)).toEqual(await cloudflareState(byRest.accountId));
+
+    // Export, apply to an empty account, export again: the same document, version included.
+    const copy = await seedAccount(expect);
+    expect((await applyDoc(copy.base, docDoc)).status).toBe(200);
+    expect(await exportOf(copy.base)).toEqual(docDoc);
+
+    // An unchanged document changes nothing, and the next reconcile writes nothing.
+    const since = await lastSeq(byDoc.accountId);
+    const again = await applyDoc(byDoc.base, docDoc, "", { "if-match": `"${docDoc.version}"` });
+    expect(again.body).toEqual({
+      version: docDoc.version,
+      summary: { create: 0, update: 0, delete: 0, unchanged: 7 },
+      changes: [],
+    });
+    expect((await post<RunBody>(`${byDoc.base}/reconcile`)).body.counts.applied).toBe(0);
+    expect(await writesOf(byDoc.accountId, since)).toBe(0);
+
+    const response = await exports.default.fetch(
+      new Request(`http://tunnelplane${byDoc.base}/desired-state`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, accept: "application/yaml" },
+      }),
+    );
+    expect(response.headers.get("content-type")).toBe("application/yaml; charset=utf-8");
+    const text = await response.text();
+    expect(text).toContain(`version: ${docDoc.version}\n`);
+    expect(text).toContain("  - network: 172.31.0.0/16\n    tunnel: dc1\n");
+  });
+
+  it("refuses a document with one invalid CIDR among 1,000 routes whole, with its pointer", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const routes = Array.from({ length: 1000 }, (_, i) => ({
+      network: i === 537 ? "10.2.9.1/16" : `10.${i >> 8}.${i & 255}.0/24`,
+      tunnel: "dc1",
+    }));
+    const doc = { format: "tunnelplane.desired-state/v1", tunnels: [{ name: "dc1" }], routes };
+    const refused = await applyDoc(base, doc);
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([
+      {
+        pointer: "#/routes/537/network",
+        detail: "10.2.9.1/16 has host bits set; the canonical form is 10.2.0.0/16",
+        code: "cidr-host-bits-set",
+      },
+    ]);
+    const diff = await post(`${base}/desired-state/diff`, doc);
+    expect([diff.status, (diff.body as { errors: unknown }).errors]).toEqual([
+      422,
+      refused.body.errors,
+    ]);
+    const empty = await exportOf(base);
+    expect([empty.tunnels, empty.routes]).toEqual([[], []]);
+  });
+
+  it("diffs without storing: field changes, deletes, problems with pointers and the plan", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    expect((await yaml(`${base}/desired-state`, "PUT", SEED_YAML)).status).toBe(200);
+    const before = await exportOf(base);
+    const edited = {
+      ...before,
+      routes: [before.routes[0], { network: "10.200.0.0/16", tunnel: "dc1" }],
+      policies: before.policies.map((p, i) => (i === 1 ? { ...p, precedence: 3000 } : p)),
+    };
+    const diff = await post<Diff>(`${base}/desired-state/diff`, edited);
+    expect(diff.status).toBe(200);
+    expect(diff.body.acceptable).toBe(true);
+    expect(diff.body.version).toBe(before.version);
+    expect(diff.body.summary).toEqual({ create: 1, update: 1, delete: 1, unchanged: 5 });
+    expect(diff.body.changes.map((c) => [c.op, c.kind, c.key, c.pointer, c.fields])).toEqual([
+      ["create", "tunnel_route", "|10.200.0.0/16", "#/routes/1", []],
+      ["delete", "tunnel_route", "|172.31.0.0/16", null, []],
+      [
+        "update",
+        "network_policy",
+        "Block db for everyone else",
+        "#/policies/1",
+        [{ field: "precedence", before: 2000, after: 3000 }],
+      ],
+    ]);
+    expect(diff.body.plan?.actions.map((a) => `${a.op} ${a.kind}`).sort()).toEqual([
+      "create network_policy",
+      "create network_policy",
+      "create tunnel",
+      "create tunnel_route",
+      "create tunnel_route",
+      "update proxy_settings",
+      "update split_tunnel",
+    ]);
+    expect(await exportOf(base)).toEqual(before);
+
+    const unknown = await post<Diff>(`${base}/desired-state/diff?plan=false`, {
+      ...edited,
+      routes: [...edited.routes, { network: "10.201.0.0/16", tunnel: "dc9" }],
+    });
+    expect([unknown.body.acceptable, unknown.body.problems, unknown.body.plan]).toEqual([
+      false,
+      [
+        {
+          pointer: "#/routes/2/tunnel",
+          detail: 'no tunnel named "dc9" in the document or the account',
+          code: "unknown-reference",
+        },
+      ],
+      null,
+    ]);
+  });
+
+  it("applies in one step: If-Match, prune=false, swapped precedences, and one audit entry", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    expect((await yaml(`${base}/desired-state`, "PUT", SEED_YAML)).status).toBe(200);
+    const before = await exportOf(base);
+    const stale = await applyDoc(base, before, "", {
+      "if-match": '"0000"',
+    });
+    expect([stale.status, stale.headers.get("etag")]).toEqual([412, `"${before.version}"`]);
+
+    const swapped = {
+      ...before,
+      routes: [],
+      policies: before.policies.map((p, i) => ({ ...p, precedence: i === 0 ? 2000 : 1000 })),
+    };
+    const kept = await applyDoc(base, swapped, "?prune=false", {
+      "if-match": `"${before.version}"`,
+    });
+    expect([kept.status, kept.body.summary]).toEqual([
+      200,
+      { create: 0, update: 2, delete: 0, unchanged: 3 },
+    ]);
+    const after = await exportOf(base);
+    expect([after.routes.length, after.policies.map((p) => [p.name, p.precedence])]).toEqual([
+      2,
+      [
+        ["Block db for everyone else", 1000],
+        ["Allow example.com to db", 2000],
+      ],
+    ]);
+    const log = await get<{
+      items: { action: string; kind: string; object_id: string; after: unknown }[];
+    }>(`${base}/audit-log`);
+    expect(log.body.items.slice(0, 2).map((e) => [e.action, e.kind, e.object_id, e.after])).toEqual(
+      [
+        [
+          "applyDesiredState",
+          "desired_state",
+          after.version,
+          {
+            document_hash: after.version,
+            create: 0,
+            update: 2,
+            delete: 0,
+            unchanged: 3,
+            prune: "false",
+          },
+        ],
+        [
+          "applyDesiredState",
+          "desired_state",
+          before.version,
+          {
+            document_hash: before.version,
+            create: 7,
+            update: 0,
+            delete: 0,
+            unchanged: 0,
+            prune: "true",
+          },
+        ],
+      ],
+    );
+  });
+
+  it("refuses a failing assertion and a conflicting route with the diff's answer", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const doc = {
+      format: "tunnelplane.desired-state/v1",
+      tunnels: [{ name: "dc1" }],
+      routes: [{ network: "192.168.1.0/24", tunnel: "dc1" }],
+      split_tunnel: {
+        mode: "exclude",
+        auto: true,
+        entries: [{ address: "192.168.0.0/16", description: "home" }],
+      },
+      proxy_settings: { tcp: true, udp: true, icmp: false },
+      policies: [{ name: "Block db", action: "block", precedence: 10, destinations: ["10.0.0.7"] }],
+      assertions: [
+        {
+          name: "alice reaches the db",
+          email: "alice@example.com",
+          destination_ip: "10.0.0.7",
+          port: 5432,
+          expect: "allow",
+        },
+      ],
+    };
+    const refused = await applyDoc(base, doc);
+    expect(refused.status).toBe(422);
+    const errors = refused.body.errors as { pointer: string; code: string }[];
+    expect(errors.map((e) => [e.pointer, e.code])).toEqual([
+      ["#/routes/0", "route-excluded"],
+      ["#/assertions/0", "assertion-failed"],
+    ]);
+    const diff = await post<Diff>(`${base}/desired-state/diff?plan=false`, doc);
+    expect(diff.body.problems).toEqual(errors);
+    expect(refused.body.diff).toEqual(diff.body);
+    expect(diff.body.assertions.map((a) => [a.name, a.passed])).toEqual([
+      ["alice reaches the db", false],
+    ]);
+    expect((await exportOf(base)).tunnels).toEqual([]);
+  });
+
+  it("publishes the document's JSON Schema", async ({ expect }) => {
+    const response = await exports.default.fetch(
+      new Request("http://tunnelplane/schemas/desired-state.json"),
+    );
+    const schema = (await response.json()) as {
+      $id: string;
+      properties: Record<string, { items?: { required?: string[] } }>;
+      required: string[];
+    };
+    expect(response.status).toBe(200);
+    expect(schema.$id).toBe("/schemas/desired-state.json");
+    expect(schema.required).toEqual(["format"]);
+    expect(Object.keys(schema.properties)).toEqual([
+      "format",
+      "version",
+      "virtual_networks",
+      "tunnels",
+      "routes",
+      "hostname_routes",
+      "split_tunnel",
+      "device_profiles",
+      "proxy_settings",
+      "policies",
+      "private_apps",
+      "enrollment_rules",
+      "assertions",
+    ]);
+    expect(schema.properties.routes?.items?.required).toEqual(["network", "tunnel"]);
+  });
+});
