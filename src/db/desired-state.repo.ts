@@ -150,15 +150,18 @@ export async function applyDesiredStateWrites(
     ),
     ...updates.map(
       (chunk): Statement => [
-        `UPDATE desired_objects SET spec_json = j.s, natural_key = j.n,
-        version = desired_objects.version + 1, sync_state = 'pending', updated_at_ms = ?
-      FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS i,
-        json_extract(value, '$[2]') AS n, json_extract(value, '$[3]') AS s
-        FROM json_each(?)) AS j
-      WHERE desired_objects.account_id = ? AND desired_objects.kind = j.k
-        AND desired_objects.id = j.i AND desired_objects.deleted_at_ms IS NULL`,
-        nowMs,
+        // MATERIALIZED: the JSON is unpacked once; as a plain subquery SQLite reads it again for
+        // every row of the account (10 s instead of 0.15 s for 500 updates among 10,000 rows).
+        `WITH j AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS k,
+          json_extract(value, '$[1]') AS i, json_extract(value, '$[2]') AS n,
+          json_extract(value, '$[3]') AS s FROM json_each(?))
+        UPDATE desired_objects SET spec_json = j.s, natural_key = j.n,
+          version = desired_objects.version + 1, sync_state = 'pending', updated_at_ms = ?
+        FROM j
+        WHERE desired_objects.account_id = ? AND desired_objects.kind = j.k
+          AND desired_objects.id = j.i AND desired_objects.deleted_at_ms IS NULL`,
         chunk,
+        nowMs,
         accountId,
       ],
     ),

@@ -1,0 +1,171 @@
+/**
+ * Time to diff and apply a desired-state document of 10,000 routes and 500 policies, beside the
+ * time to create routes one by one. The API runs in-process (createApp(), as the Worker runs it);
+ * D1 is Miniflare's: the same workerd SQLite engine `wrangler dev` and the tests use, reached from
+ * Node through Miniflare's binding proxy, so every query pays a loopback round trip, as a Worker
+ * pays one to D1. The Cloudflare plan is left out of the diff (`plan=false`): it depends on
+ * Cloudflare's answer times, not on tunnelplane; its pure part is timed on its own.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { Miniflare } from "miniflare";
+import { createApp } from "../src/api/app";
+import { planAccessDelta } from "../src/api/runs/access-delta";
+import { createDb } from "../src/db/client";
+import { loadDesiredState } from "../src/db/desired-objects.repo";
+import { EMPTY_OBSERVED } from "../src/domain/model";
+import { planAccount } from "../src/domain/plan/plan";
+
+const ADMIN_KEY = "tp_bench_admin_key";
+const ROUTES = 10_000;
+const POLICIES = 500;
+/** Routes created one by one through POST routes (the whole 10,000 would take minutes). */
+const ONE_BY_ONE = 300;
+
+async function migrate(db: D1Database): Promise<void> {
+  const dir = path.resolve("migrations");
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    const statements = readFileSync(path.join(dir, file), "utf8").split("--> statement-breakpoint");
+    for (const statement of statements.map((s) => s.trim()).filter((s) => s !== "")) {
+      await db.prepare(statement).run();
+    }
+  }
+}
+
+function documentOf(routes: number, policies: number) {
+  return {
+    format: "tunnelplane.desired-state/v1",
+    tunnels: [{ name: "dc1" }, { name: "dc2" }],
+    routes: Array.from({ length: routes }, (_, i) => ({
+      network: `10.${i >> 8}.${i & 255}.0/24`,
+      tunnel: i % 2 === 0 ? "dc1" : "dc2",
+      comment: `route ${i}`,
+    })),
+    proxy_settings: { tcp: true, udp: true, icmp: false },
+    policies: Array.from({ length: policies }, (_, i) => ({
+      name: `policy ${i}`,
+      action: i % 2 === 0 ? "allow" : "block",
+      precedence: 1000 + i * 10,
+      destinations: [`10.${(i * 7) % 40}.${i % 256}.0/24`, `10.${(i * 3) % 40}.0.0/16`],
+      ports: [22, 443],
+      emails: [`user${i}@example.com`],
+    })),
+  };
+}
+
+async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const value = await run();
+  console.log(`${label}: ${(performance.now() - start).toFixed(0)} ms`);
+  return value;
+}
+
+/** Prints the timings; numbers are printed, never asserted. */
+export async function runDesiredStateBench(): Promise<void> {
+  console.log(`\n== desired-state document: ${ROUTES} routes + ${POLICIES} policies (wall ms) ==`);
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch() { return new Response(null, { status: 404 }); } }",
+    d1Databases: ["DB"],
+  });
+  try {
+    const DB = await mf.getD1Database("DB");
+    await migrate(DB);
+    const env = {
+      DB,
+      ADMIN_API_KEY: ADMIN_KEY,
+      TOKEN_ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    };
+    const app = createApp();
+    const send = async (method: string, url: string, body?: unknown) => {
+      const response = await app.request(
+        `http://tunnelplane${url}`,
+        {
+          method,
+          headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        },
+        env,
+      );
+      const json = (await response.json()) as Record<string, unknown>;
+      if (response.status >= 300) {
+        throw new Error(
+          `${method} ${url}: ${response.status} ${JSON.stringify(json).slice(0, 400)}`,
+        );
+      }
+      return json;
+    };
+    const account = async (n: number) => {
+      const id = n.toString(16).padStart(32, "0");
+      await send("POST", "/v1/accounts", {
+        account_id: id,
+        name: `bench ${n}`,
+        api_token: "x".repeat(40),
+      });
+      await send("PATCH", `/v1/accounts/${id}`, {
+        limits: { routes: 20_000, network_policies: 1_000, selector_units: 100_000 },
+      });
+      return `/v1/accounts/${id}`;
+    };
+
+    const base = await account(1);
+    const document = documentOf(ROUTES, POLICIES);
+    console.log(`document: ${(JSON.stringify(document).length / 1_048_576).toFixed(2)} MB of JSON`);
+    const diff = await timed("diff against an empty account (plan=false)", () =>
+      send("POST", `${base}/desired-state/diff?plan=false`, document),
+    );
+    console.log(
+      `  summary ${JSON.stringify(diff.summary)}, ${(diff.problems as unknown[]).length} problems`,
+    );
+    await timed("apply to an empty account (one D1 batch)", () =>
+      send("PUT", `${base}/desired-state`, document),
+    );
+    const exported = await timed("export", () => send("GET", `${base}/desired-state`));
+    await timed("diff of the unchanged document", () =>
+      send("POST", `${base}/desired-state/diff?plan=false`, exported),
+    );
+    await timed("apply of the unchanged document (writes nothing)", () =>
+      send("PUT", `${base}/desired-state`, exported),
+    );
+    const edited = {
+      ...exported,
+      routes: (exported.routes as unknown[]).slice(100),
+      policies: (exported.policies as { precedence: number }[]).map((p) => ({
+        ...p,
+        precedence: p.precedence + 1,
+      })),
+    };
+    const changed = await timed("apply of 100 route deletes + 500 policy updates", () =>
+      send("PUT", `${base}/desired-state`, edited),
+    );
+    console.log(`  summary ${JSON.stringify(changed.summary)}`);
+
+    const desired = await loadDesiredState(createDb(DB), base.split("/")[3] ?? "");
+    const plan = await timed(
+      "planAccount of the applied state against an empty Cloudflare",
+      async () => planAccount(desired, EMPTY_OBSERVED),
+    );
+    console.log(`  ${plan.actions.length} actions`);
+    await timed("access delta of that plan (work_units default)", async () =>
+      planAccessDelta(desired, EMPTY_OBSERVED, 4_000_000),
+    );
+
+    const single = await account(2);
+    const [tunnel] = [await send("POST", `${single}/tunnels`, { name: "dc1" })];
+    const start = performance.now();
+    for (let i = 0; i < ONE_BY_ONE; i += 1) {
+      await send("POST", `${single}/routes`, {
+        network: `10.${i >> 8}.${i & 255}.0/24`,
+        tunnel_id: tunnel?.id,
+      });
+    }
+    const ms = performance.now() - start;
+    console.log(
+      `${ONE_BY_ONE} routes created one by one (POST routes): ${ms.toFixed(0)} ms, ${(ms / ONE_BY_ONE).toFixed(1)} ms per route; each create reads every route of the account, so the per-route cost grows with the account`,
+    );
+  } finally {
+    await mf.dispose();
+  }
+}
