@@ -2,8 +2,9 @@
  * The desired state as one document: export (JSON and YAML), diff without storing anything, and
  * the atomic apply, down to the Cloudflare objects the emulator holds after a reconcile.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import { applyDesiredStateWrites, isFingerprintMismatch } from "../../src/db/desired-state.repo";
 import { ADMIN_KEY, call, get, post } from "../helpers/api";
 import { callsOf, lastSeq, sdk } from "../helpers/emulator";
 import { describeSeedScenario } from "../helpers/scenario";
@@ -37,6 +38,48 @@ policies:
     precedence: 2000
     destinations: [10.128.0.7]
 `;
+
+/** One object of every listed kind. */
+const EVERY_KIND = {
+  format: "tunnelplane.desired-state/v1",
+  virtual_networks: [
+    { name: "prod", is_default: true },
+    { name: "staging", comment: "lab networks" },
+  ],
+  tunnels: [{ name: "dc1" }, { name: "dc2" }],
+  routes: [
+    { network: "10.1.0.0/16", tunnel: "dc1", virtual_network: "prod" },
+    { network: "10.1.0.0/16", tunnel: "dc2", virtual_network: "staging", comment: "lab" },
+  ],
+  hostname_routes: [{ hostname: "*.Apps.acme.internal", tunnel: "dc1" }],
+  device_profiles: [
+    {
+      name: "Engineers",
+      match: 'any(identity.groups.name[*] in {"eng"})',
+      precedence: 10,
+      virtual_networks: ["staging"],
+      split_tunnel: { mode: "exclude", auto: true },
+    },
+  ],
+  private_apps: [
+    {
+      name: "db-prod",
+      precedence: 5000,
+      destinations: [{ cidr: "10.1.2.3", ports: [5432], protocol: "tcp" }],
+      emails: ["Alice@example.com"],
+    },
+  ],
+  enrollment_rules: [{ name: "Employees", email_domains: ["example.com"] }],
+  assertions: [
+    {
+      name: "nobody reaches the documentation range",
+      email: "alice@example.com",
+      destination_ip: "192.0.2.1",
+      port: 443,
+      expect: "deny",
+    },
+  ],
+};
 
 interface Doc {
   format: string;
@@ -343,6 +386,98 @@ describe("desired-state document", () => {
     expect(diff.body.assertions.map((a) => [a.name, a.passed])).toEqual([
       ["alice reaches the db", false],
     ]);
+    expect((await exportOf(base)).tunnels).toEqual([]);
+  });
+
+  it("round-trips every kind, names included, and renames by name", async ({ expect }) => {
+    const { base } = await seedAccount(expect);
+    const applied = await applyDoc(base, EVERY_KIND);
+    expect([applied.status, applied.body.summary]).toEqual([
+      200,
+      { create: 11, update: 0, delete: 0, unchanged: 0 },
+    ]);
+    const exported = await exportOf(base);
+    expect([
+      exported.routes,
+      exported.hostname_routes,
+      (exported.device_profiles as Record<string, unknown>[])[0]?.virtual_networks,
+      (exported.private_apps as Record<string, unknown>[])[0]?.destinations,
+    ]).toEqual([
+      [
+        { network: "10.1.0.0/16", tunnel: "dc1", virtual_network: "prod", comment: "" },
+        { network: "10.1.0.0/16", tunnel: "dc2", virtual_network: "staging", comment: "lab" },
+      ],
+      [{ hostname: "*.apps.acme.internal", tunnel: "dc1", comment: "" }],
+      ["staging"],
+      [{ cidr: "10.1.2.3/32", ports: ["5432"], protocol: "tcp" }],
+    ]);
+    const copy = await seedAccount(expect);
+    expect((await applyDoc(copy.base, exported)).status).toBe(200);
+    expect(await exportOf(copy.base)).toEqual(exported);
+
+    const renamed = JSON.parse(JSON.stringify(exported).replaceAll('"staging"', '"stage"'));
+    const diff = await post<Diff>(`${base}/desired-state/diff?plan=false`, renamed);
+    expect(diff.body.changes.map((c) => [c.op, c.kind, c.key, c.fields])).toEqual([
+      ["create", "virtual_network", "stage", []],
+      ["delete", "virtual_network", "staging", []],
+      // A route is identified by its virtual network and network: it moves as a new route.
+      ["create", "tunnel_route", "stage|10.1.0.0/16", []],
+      ["delete", "tunnel_route", "staging|10.1.0.0/16", []],
+      [
+        "update",
+        "device_profile",
+        "Engineers",
+        [{ field: "virtual_networks", before: ["staging"], after: ["stage"] }],
+      ],
+    ]);
+  });
+
+  it("refuses unknown names with their pointers, and a batch whose state moved on", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const broken = {
+      ...EVERY_KIND,
+      hostname_routes: [{ hostname: "git.acme.internal", tunnel: "dc3" }],
+      device_profiles: [{ ...EVERY_KIND.device_profiles[0], virtual_networks: ["prod", "qa"] }],
+      tunnels: [{ name: "dc1" }, { name: "dc2" }, { name: "dc1" }],
+    };
+    const refused = await applyDoc(base, broken);
+    expect(refused.body.errors).toEqual([
+      {
+        pointer: "#/hostname_routes/0/tunnel",
+        detail: 'no tunnel named "dc3" in the document or the account',
+        code: "unknown-reference",
+      },
+      {
+        pointer: "#/device_profiles/0/virtual_networks/1",
+        detail: 'no virtual network named "qa" in the document or the account',
+        code: "unknown-reference",
+      },
+      {
+        pointer: "#/tunnels/2",
+        detail: "tunnel name dc1 is also used by #/tunnels/0",
+        code: "name-taken",
+      },
+    ]);
+
+    const write = { kind: "tunnel" as const, id: "t-1", specJson: '{"name":"x"}', naturalKey: "x" };
+    const stale = applyDesiredStateWrites(
+      env.DB,
+      accountId,
+      { creates: [write], updates: [], deletes: [] },
+      { count: 1, versionSum: 1, maxUpdatedAtMs: 1 },
+      { actor: { name: "test" }, documentHash: "h", summary: {} },
+      Date.now(),
+    );
+    expect(
+      isFingerprintMismatch(
+        await stale.then(
+          () => null,
+          (error: unknown) => error,
+        ),
+      ),
+    ).toBe(true);
     expect((await exportOf(base)).tunnels).toEqual([]);
   });
 
