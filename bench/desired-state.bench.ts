@@ -20,7 +20,7 @@ const ADMIN_KEY = "tp_bench_admin_key";
 const ROUTES = 10_000;
 const POLICIES = 500;
 /** Routes created one by one through POST routes (the whole 10,000 would take minutes). */
-const ONE_BY_ONE = 300;
+const ONE_BY_ONE = 100;
 
 async function migrate(db: D1Database): Promise<void> {
   const dir = path.resolve("migrations");

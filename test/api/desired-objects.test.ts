@@ -853,6 +853,6 @@ describe("documentation", () => {
         }
       }
     }
-    expect([bodies, open]).toEqual([37, []]);
+    expect([bodies, open]).toEqual([39, []]);
   });
 });

@@ -313,6 +313,7 @@ describe("desired-state document", () => {
         ["Allow example.com to db", 2000],
       ],
     ]);
+    expect((await get<{ ok: boolean }>(`${base}/audit-log/verify`)).body.ok).toBe(true);
     const log = await get<{
       items: { action: string; kind: string; object_id: string; after: unknown }[];
     }>(`${base}/audit-log`);
@@ -442,6 +443,7 @@ describe("desired-state document", () => {
       device_profiles: [{ ...EVERY_KIND.device_profiles[0], virtual_networks: ["prod", "qa"] }],
       tunnels: [{ name: "dc1" }, { name: "dc2" }, { name: "dc1" }],
     };
+    await call("PATCH", base, { body: { limits: { tunnels: 2 } } });
     const refused = await applyDoc(base, broken);
     expect(refused.body.errors).toEqual([
       {
@@ -458,6 +460,11 @@ describe("desired-state document", () => {
         pointer: "#/tunnels/2",
         detail: "tunnel name dc1 is also used by #/tunnels/0",
         code: "name-taken",
+      },
+      {
+        pointer: "#/tunnels",
+        detail: `This needs 3 tunnels and the account's limit is 2 (0 in use); an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"tunnels": 3}}.`,
+        code: "limit-exceeded",
       },
     ]);
 
