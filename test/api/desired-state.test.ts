@@ -265,6 +265,18 @@ describe("desired-state document", () => {
     ]);
     expect(await exportOf(base)).toEqual(before);
 
+    await call("PATCH", base, { body: { limits: { work_units: 100 } } });
+    const costly = await post<{ limit: string; requested: number }>(
+      `${base}/desired-state/diff`,
+      edited,
+    );
+    expect([costly.status, costly.body.limit, costly.body.requested]).toEqual([
+      422,
+      "work_units",
+      // 40 per selector unit: the allow has 3 (itself, a destination, a regex), the block 2.
+      40 * 5,
+    ]);
+
     const unknown = await post<Diff>(`${base}/desired-state/diff?plan=false`, {
       ...edited,
       routes: [...edited.routes, { network: "10.201.0.0/16", tunnel: "dc9" }],

@@ -76,6 +76,7 @@ export const diff = createRoute({
       "unsupported-media-type",
       "not-found",
       "validation-failed",
+      "limit-exceeded",
     ),
   },
 });

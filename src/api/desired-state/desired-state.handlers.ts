@@ -8,12 +8,13 @@ import {
   isFingerprintMismatch,
 } from "../../db/desired-state.repo";
 import type { DesiredObject, Kind } from "../../domain/model";
-import { effectiveQuotas } from "../../domain/quotas";
+import { effectiveQuotas, requestWork } from "../../domain/quotas";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { planAccountNow } from "../../reconciler/reconcile-account";
 import { type AppHandler, actorOf } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { ProblemError } from "../problem";
+import { enforceWorkBudget } from "../quotas";
 import { planAccessDelta } from "../runs/access-delta";
 import { toPlanResource } from "../runs/runs.schemas";
 import type * as endpoints from "./desired-state.endpoints";
@@ -21,6 +22,7 @@ import { summaryOf, toDiffResource } from "./desired-state.schemas";
 import { exportDocument as exportOf } from "./export";
 import { naturalKeyOf } from "./natural-keys";
 import { isYaml, type Prepared, prepareDocument, readDocument } from "./prepare";
+import { quotaUsage } from "./review";
 
 const etag = (version: string) => `"${version}"`;
 
@@ -38,8 +40,15 @@ export const exportDocument: AppHandler<typeof endpoints.exportDocument> = async
   return c.json(document as never, 200);
 };
 
+/**
+ * The Cloudflare plan of the reviewed state with its access delta, or the reason it is missing.
+ * @throws ProblemError limit-exceeded when planning the state costs more than the work budget,
+ *   as for `POST plan`.
+ */
 async function planOf(c: Parameters<AppHandler<typeof endpoints.diff>>[0], prepared: Prepared) {
   const { account, review } = prepared;
+  const units = quotaUsage(review.after.objects).get("selector_units") ?? 0;
+  enforceWorkBudget(account, requestWork("plan", units, 0));
   const outcome = await planAccountNow(createReconcileDeps(c.env), account.id, () => review.after);
   switch (outcome.status) {
     case "not-found":

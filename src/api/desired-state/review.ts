@@ -96,7 +96,8 @@ const QUOTA_FIELD: Record<QuotaName, string> = {
   work_units: "#",
 };
 
-function usage(objects: readonly DesiredObject[]): Map<QuotaName, number> {
+/** What the live objects among `objects` count against each quota they touch. */
+export function quotaUsage(objects: readonly DesiredObject[]): Map<QuotaName, number> {
   const used = new Map<QuotaName, number>();
   const add = (quota: QuotaName, n: number) => used.set(quota, (used.get(quota) ?? 0) + n);
   for (const o of objects) {
@@ -122,7 +123,7 @@ function quotaProblems(
   after: readonly DesiredObject[],
 ): InvalidField[] {
   const quotas = effectiveQuotas(account.limits);
-  const [was, will] = [usage(before), usage(after)];
+  const [was, will] = [quotaUsage(before), quotaUsage(after)];
   return [...will].flatMap(([quota, requested]) => {
     const current = was.get(quota) ?? 0;
     const checked = checkQuota(quotas, quota, current, requested);
