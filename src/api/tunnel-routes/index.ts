@@ -6,7 +6,8 @@
  * that carves a local WARP default (DHCP, link-local, local multicast) out of an `auto` list.
  */
 import { z } from "@hono/zod-openapi";
-import { getObject, listAllObjects } from "../../db/desired-objects.repo";
+import { getObject } from "../../db/desired-objects.repo";
+import { listNestedRoutes } from "../../db/route-ranges.repo";
 import { describeConflict } from "../../domain/conflicts/describe";
 import { findRouteConflicts, type RouteConflict } from "../../domain/routes/conflicts";
 import { splitTunnelProblemsOf } from "../conflicts/route-impact";
@@ -141,7 +142,9 @@ export const tunnelRoutes: CollectionDefinition<
       `${spec.network} is already routed in ${spec.virtualNetworkId === null ? "the default virtual network" : `virtual network ${spec.virtualNetworkId}`}.`,
   },
   async warnings(spec, ctx) {
-    const routes = await listAllObjects(ctx.db, ctx.accountId, "tunnel_route");
+    // The route's overlap warnings involve only the routes nesting with it, and the conflict
+    // check keeps their creation order, so it gives what it would over every route.
+    const routes = await listNestedRoutes(ctx.db, ctx.accountId, spec.network);
     const refs = routes.map((r) => ({
       id: r.id,
       network: r.spec.network,
