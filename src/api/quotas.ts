@@ -18,13 +18,17 @@ import {
 import { ProblemError } from "./problem";
 
 /** The 422 for a quota a write or request would pass. */
-export function quotaProblem(accountId: string, exceeded: QuotaExceeded): ProblemError {
+export function quotaProblem(
+  accountId: string,
+  exceeded: QuotaExceeded,
+  purpose?: string,
+): ProblemError {
   const raise = `an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"${exceeded.quota}": ${exceeded.requested}}}`;
   // Work units are per request: nothing is "in use" before it.
   const inUse = exceeded.quota === "work_units" ? "" : ` (${exceeded.current} in use)`;
   return new ProblemError(
     "limit-exceeded",
-    `This needs ${exceeded.requested} ${exceeded.quota} and the account's limit is ${exceeded.maximum}${inUse}; ${raise}.`,
+    `${purpose === undefined ? "This needs" : `${purpose} needs`} ${exceeded.requested} ${exceeded.quota} and the account's limit is ${exceeded.maximum}${inUse}; ${raise}.`,
     {
       extensions: {
         limit: exceeded.quota,
@@ -109,12 +113,13 @@ export async function enforceSelectorQuota<K extends Kind>(
 }
 
 /**
- * Refuses a request whose estimated work (see `requestWork`) is past the account's `work_units`.
+ * Refuses a request whose estimated work (see `requestWork`) is past the account's `work_units`;
+ * `purpose` names the work in the detail ("Re-running 3 assertions"), else "This".
  * @throws ProblemError limit-exceeded
  */
-export function enforceWorkBudget(account: AccountRecord, work: number): void {
+export function enforceWorkBudget(account: AccountRecord, work: number, purpose?: string): void {
   const checked = checkQuota(effectiveQuotas(account.limits), "work_units", 0, work);
   if (!checked.ok) {
-    throw quotaProblem(account.id, checked.error);
+    throw quotaProblem(account.id, checked.error, purpose);
   }
 }

@@ -337,7 +337,10 @@ export function effectiveSplitTunnel(
       problems:
         spec.mode === "exclude"
           ? routeProblems(spec, routes)
-          : [...routeProblems(spec, routes), ...teamDomainProblems(spec.entries, account.teamDomain)],
+          : [
+              ...routeProblems(spec, routes),
+              ...teamDomainProblems(spec.entries, account.teamDomain),
+            ],
     };
   }
   if (spec.mode === "exclude") {
