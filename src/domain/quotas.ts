@@ -5,8 +5,15 @@
  * so no combination of accepted inputs makes a request run for minutes.
  * @see https://developers.cloudflare.com/cloudflare-one/account-limits/
  */
-import type { DesiredState, Kind, NetworkPolicySpec, PrivateAppSpec } from "./model";
+import type {
+  DesiredState,
+  Kind,
+  NetworkPolicySpec,
+  PrivateAppSpec,
+  SplitTunnelProfileSpec,
+} from "./model";
 import { err, ok, type Result } from "./result";
+import { DEFAULT_MAX_ENTRIES } from "./split-tunnels/budget";
 
 /** Every quota an account has, by its wire name. */
 export const QUOTA_NAMES = [
@@ -85,6 +92,18 @@ export function checkQuota(
   return requested <= maximum
     ? ok(undefined)
     : err({ code: "limit-exceeded", quota, maximum, current, requested });
+}
+
+/**
+ * The most entries a profile's split tunnel list can hold, what `split_tunnel_entries` bounds:
+ * the user's entries for a hand-written list; for an `auto` list its `max_entries` (the computed
+ * list is cut to fit it, so no route write can grow it past that), or the user's entries when
+ * they alone are more.
+ */
+export function splitTunnelEntries(spec: SplitTunnelProfileSpec): number {
+  return spec.auto
+    ? Math.max(spec.maxEntries ?? DEFAULT_MAX_ENTRIES, spec.entries.length)
+    : spec.entries.length;
 }
 
 /** The selectors of a network policy or private app, as far as their size goes. */
