@@ -4,6 +4,7 @@ import { runMemoryBench } from "./memory.bench";
 import { runReconcileCallsBench } from "./reconcile-calls.bench";
 import { runSplitTunnelBudgetBench } from "./split-tunnel-budget.bench";
 import { runSplitTunnelBench } from "./split-tunnels.bench";
+import { runWritePathBench } from "./write-path.bench";
 
 const benchmarks: Array<() => void | Promise<void>> = [
   runReconcileCallsBench,
@@ -11,6 +12,7 @@ const benchmarks: Array<() => void | Promise<void>> = [
   runSplitTunnelBudgetBench,
   runMemoryBench,
   runHostileBench,
+  runWritePathBench,
 ];
 
 for (const benchmark of benchmarks) {
