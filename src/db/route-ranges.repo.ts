@@ -18,13 +18,8 @@ const FILL_BATCH = 100;
 const routesOf = (accountId: string) =>
   and(eq(desiredObjects.accountId, accountId), eq(desiredObjects.kind, "tunnel_route"));
 
-/**
- * Gives the account's routes stored before the range columns existed their range keys. Cheap
- * once done: the index finds no null key. A row whose version moved on meanwhile keeps its null
- * for the next call, so a concurrent write never gets the range of an older network.
- */
-export async function fillRouteRanges(db: Db, accountId: string): Promise<void> {
-  const missing = await db
+function missingRanges(db: Db, accountId: string) {
+  return db
     .select({
       id: desiredObjects.id,
       version: desiredObjects.version,
@@ -32,6 +27,18 @@ export async function fillRouteRanges(db: Db, accountId: string): Promise<void> 
     })
     .from(desiredObjects)
     .where(and(routesOf(accountId), isNull(desiredObjects.rangeFirst)));
+}
+
+/**
+ * Gives `missing` (routes stored before the range columns existed) their range keys. A row whose
+ * version moved on meanwhile keeps its null for the next call, so a concurrent write never gets
+ * the range of an older network.
+ */
+async function fillRanges(
+  db: Db,
+  accountId: string,
+  missing: readonly { id: string; version: number; specJson: string }[],
+): Promise<void> {
   for (let start = 0; start < missing.length; start += FILL_BATCH) {
     const updates = missing.slice(start, start + FILL_BATCH).map((row) =>
       db
@@ -56,15 +63,17 @@ export async function fillRouteRanges(db: Db, accountId: string): Promise<void> 
 /**
  * The account's live routes, of every virtual network, whose network nests with `network` (a
  * valid CIDR), itself included when stored, in creation order (as `listAllObjects`). One D1
- * batch: the routes starting inside `network`, and those starting where an enclosing network
- * would and ending at or past its end.
+ * batch: the routes without range keys yet (found through the index, none once filled), the
+ * routes starting inside `network`, and those starting where an enclosing network would and
+ * ending at or past its end. Routes without keys get them, and the lookup runs once more
+ * (`isFirstLook` false: a row a concurrent write moved on meanwhile is not chased further).
  */
 export async function listNestedRoutes(
   db: Db,
   accountId: string,
   network: string,
+  isFirstLook = true,
 ): Promise<StoredObject<"tunnel_route">[]> {
-  await fillRouteRanges(db, accountId);
   const keys = rangeKeysOf(network);
   const live = and(routesOf(accountId), isNull(desiredObjects.deletedAtMs));
   const enclosing = enclosingFirstKeys(network);
@@ -87,7 +96,11 @@ export async function listNestedRoutes(
         ),
     );
   }
-  const results = await db.batch([inside, ...around]);
+  const [missing, ...results] = await db.batch([missingRanges(db, accountId), inside, ...around]);
+  if (missing.length > 0 && isFirstLook) {
+    await fillRanges(db, accountId, missing);
+    return listNestedRoutes(db, accountId, network, false);
+  }
   const byId = new Map(results.flat().map((row) => [row.id, row]));
   return [...byId.values()]
     .sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

@@ -70,6 +70,8 @@ export const desiredObjects = sqliteTable(
     uniqueIndex("desired_objects_pk").on(t.accountId, t.kind, t.id),
     uniqueIndex("desired_objects_natural_key").on(t.accountId, t.kind, t.naturalKey),
     index("desired_objects_range").on(t.accountId, t.kind, t.rangeFirst),
+    // Covers the live-object counts of the quota checks, which run on every create.
+    index("desired_objects_live").on(t.accountId, t.kind, t.deletedAtMs),
   ],
 );
 

@@ -8,10 +8,12 @@
 import { z } from "@hono/zod-openapi";
 import { getObject } from "../../db/desired-objects.repo";
 import { listNestedRoutes } from "../../db/route-ranges.repo";
+import type { ProfileProblem } from "../../domain/conflicts/account";
 import { describeConflict } from "../../domain/conflicts/describe";
+import type { TunnelRouteSpec } from "../../domain/model";
 import { findRouteConflicts, type RouteConflict } from "../../domain/routes/conflicts";
 import { splitTunnelProblemsOf } from "../conflicts/route-impact";
-import type { CollectionDefinition, WriteWarning } from "../desired/collection";
+import type { CollectionDefinition, WriteContext, WriteWarning } from "../desired/collection";
 import { canonical, RouteNetworkString } from "../fields";
 import { validationProblem } from "../problem";
 
@@ -32,6 +34,23 @@ const input = z
     }),
   })
   .openapi("TunnelRouteInput");
+
+/** A write checks the route and warns about it with one reading of the profiles. */
+const checked = new WeakMap<
+  WriteContext,
+  { specJson: string; result: Promise<ProfileProblem[]> }
+>();
+
+function profileProblemsOf(spec: TunnelRouteSpec, ctx: WriteContext): Promise<ProfileProblem[]> {
+  const specJson = JSON.stringify(spec);
+  const cached = checked.get(ctx);
+  if (cached?.specJson === specJson) {
+    return cached.result;
+  }
+  const result = splitTunnelProblemsOf(ctx.db, ctx.accountId, { id: ctx.id, ...spec });
+  checked.set(ctx, { specJson, result });
+  return result;
+}
 
 function describe(conflict: RouteConflict, routeId: string): WriteWarning | undefined {
   switch (conflict.code) {
@@ -114,9 +133,7 @@ export const tunnelRoutes: CollectionDefinition<
       virtualNetworkId: body.virtual_network_id,
       comment: body.comment,
     };
-    const unreachable = (
-      await splitTunnelProblemsOf(ctx.db, ctx.accountId, { id: ctx.id, ...spec })
-    ).filter((p) => p.severity === "error");
+    const unreachable = (await profileProblemsOf(spec, ctx)).filter((p) => p.severity === "error");
     if (unreachable.length > 0) {
       throw validationProblem(
         "An auto split tunnel would send the route around WARP; change its entries first.",
@@ -151,7 +168,7 @@ export const tunnelRoutes: CollectionDefinition<
       tunnelId: r.spec.tunnelId,
       virtualNetworkId: r.spec.virtualNetworkId,
     }));
-    const splitTunnel = await splitTunnelProblemsOf(ctx.db, ctx.accountId, { id: ctx.id, ...spec });
+    const splitTunnel = await profileProblemsOf(spec, ctx);
     return [
       ...findRouteConflicts(refs).flatMap((c) => describe(c, ctx.id) ?? []),
       ...splitTunnel.map((p) => ({ code: p.code, message: describeConflict(p) })),
