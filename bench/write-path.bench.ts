@@ -10,6 +10,7 @@
  * Goals (issue 11): route create 10,000 : 100 ≤ 2; plan ≤ 250 ms CPU.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
@@ -20,7 +21,7 @@ import { planAccount } from "../src/domain/plan/plan";
 
 const ADMIN_KEY = "tp_bench_admin_key_0123456789";
 const TOKEN_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const ARTIFACTS = path.resolve("bench/.artifacts");
+const ARTIFACTS = path.join(tmpdir(), "tunnelplane-bench");
 const ASSERTIONS = 200;
 const CREATES = 20;
 
@@ -310,10 +311,7 @@ async function benchPlan(bench: Bench): Promise<void> {
   );
   // The planner alone on the same state, in Node: what is left of the plan once the access
   // delta is taken out.
-  const desired = await loadDesiredState(
-    createDb(bench.db),
-    base.slice("/v1/accounts/".length),
-  );
+  const desired = await loadDesiredState(createDb(bench.db), base.slice("/v1/accounts/".length));
   const planned: number[] = [];
   for (let k = 0; k < runs; k++) {
     const start = performance.now();
