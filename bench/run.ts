@@ -5,6 +5,7 @@ import { runMemoryBench } from "./memory.bench";
 import { runReconcileCallsBench } from "./reconcile-calls.bench";
 import { runSplitTunnelBudgetBench } from "./split-tunnel-budget.bench";
 import { runSplitTunnelBench } from "./split-tunnels.bench";
+import { runWritePathBench } from "./write-path.bench";
 
 const benchmarks: Array<() => void | Promise<void>> = [
   runReconcileCallsBench,
@@ -13,6 +14,7 @@ const benchmarks: Array<() => void | Promise<void>> = [
   runMemoryBench,
   runHostileBench,
   runDesiredStateBench,
+  runWritePathBench,
 ];
 
 for (const benchmark of benchmarks) {

@@ -6,7 +6,7 @@
 import type { AccountRecord } from "../db/accounts.repo";
 import type { Db } from "../db/client";
 import { countObjects, listAllObjects } from "../db/desired-objects.repo";
-import { KINDS, type Kind, type SpecByKind } from "../domain/model";
+import { KINDS, type Kind, type SpecByKind, type SplitTunnelProfileSpec } from "../domain/model";
 import {
   appSelectorUnits,
   checkQuota,
@@ -14,17 +14,25 @@ import {
   policySelectorUnits,
   QUOTA_OF_KIND,
   type QuotaExceeded,
+  splitTunnelEntries,
 } from "../domain/quotas";
 import { ProblemError } from "./problem";
 
 /** The 422 for a quota a write or request would pass. */
-export function quotaProblem(accountId: string, exceeded: QuotaExceeded): ProblemError {
+export function quotaProblem(
+  accountId: string,
+  exceeded: QuotaExceeded,
+  purpose?: string,
+): ProblemError {
   const raise = `an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"${exceeded.quota}": ${exceeded.requested}}}`;
-  // Work units are per request: nothing is "in use" before it.
-  const inUse = exceeded.quota === "work_units" ? "" : ` (${exceeded.current} in use)`;
+  // Work units are per request and entries per list: nothing is "in use" before it.
+  const inUse =
+    exceeded.quota === "work_units" || exceeded.quota === "split_tunnel_entries"
+      ? ""
+      : ` (${exceeded.current} in use)`;
   return new ProblemError(
     "limit-exceeded",
-    `This needs ${exceeded.requested} ${exceeded.quota} and the account's limit is ${exceeded.maximum}${inUse}; ${raise}.`,
+    `${purpose === undefined ? "This needs" : `${purpose} needs`} ${exceeded.requested} ${exceeded.quota} and the account's limit is ${exceeded.maximum}${inUse}; ${raise}.`,
     {
       extensions: {
         limit: exceeded.quota,
@@ -109,12 +117,55 @@ export async function enforceSelectorQuota<K extends Kind>(
 }
 
 /**
- * Refuses a request whose estimated work (see `requestWork`) is past the account's `work_units`.
+ * Refuses a split tunnel list (the default profile's, or a device profile's) that could hold more
+ * entries than the account's `split_tunnel_entries` (see `splitTunnelEntries`): Cloudflare refuses
+ * a longer list, so tunnelplane would fail to apply it.
  * @throws ProblemError limit-exceeded
  */
-export function enforceWorkBudget(account: AccountRecord, work: number): void {
+export function enforceSplitTunnelQuota(
+  account: AccountRecord,
+  spec: SplitTunnelProfileSpec,
+): void {
+  const entries = splitTunnelEntries(spec);
+  const checked = checkQuota(effectiveQuotas(account.limits), "split_tunnel_entries", 0, entries);
+  if (!checked.ok) {
+    const purpose = spec.auto
+      ? `An auto split tunnel list with max_entries ${spec.maxEntries ?? entries}`
+      : `A split tunnel list of ${entries} entries`;
+    throw quotaProblem(account.id, checked.error, purpose);
+  }
+}
+
+/**
+ * Refuses writing an object whose spec is past a quota of its own: a policy's or app's selector
+ * units (`enforceSelectorQuota`), a split tunnel's entries (`enforceSplitTunnelQuota`); other
+ * kinds pass.
+ * @throws ProblemError limit-exceeded
+ */
+export async function enforceSpecQuotas<K extends Kind>(
+  db: Db,
+  account: AccountRecord,
+  kind: K,
+  id: string,
+  spec: SpecByKind[K],
+): Promise<void> {
+  if (kind === "split_tunnel") {
+    enforceSplitTunnelQuota(account, spec as SpecByKind["split_tunnel"]);
+  } else if (kind === "device_profile") {
+    enforceSplitTunnelQuota(account, (spec as SpecByKind["device_profile"]).splitTunnel);
+  } else {
+    await enforceSelectorQuota(db, account, kind, id, spec);
+  }
+}
+
+/**
+ * Refuses a request whose estimated work (see `requestWork`) is past the account's `work_units`;
+ * `purpose` names the work in the detail ("Re-running 3 assertions"), else "This".
+ * @throws ProblemError limit-exceeded
+ */
+export function enforceWorkBudget(account: AccountRecord, work: number, purpose?: string): void {
   const checked = checkQuota(effectiveQuotas(account.limits), "work_units", 0, work);
   if (!checked.ok) {
-    throw quotaProblem(account.id, checked.error);
+    throw quotaProblem(account.id, checked.error, purpose);
   }
 }

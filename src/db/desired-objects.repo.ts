@@ -3,8 +3,9 @@
  * an audit-log entry in the same D1 batch; updates are conditional on the version read (optimistic
  * concurrency). A delete leaves a tombstone until a run has removed the Cloudflare object.
  */
-import { and, asc, count, eq, gt, isNull, or } from "drizzle-orm";
+import { and, asc, count, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { DesiredObject, DesiredState, Kind, SpecByKind, SyncState } from "../domain/model";
+import { rangeKeysOf } from "../domain/routes/range-key";
 import { type Actor, newAuditRow } from "./audit-log.repo";
 import type { Db } from "./client";
 import { insertIfLanded } from "./guarded-insert";
@@ -26,7 +27,20 @@ export type { Actor } from "./audit-log.repo";
 
 type Row = typeof desiredObjects.$inferSelect;
 
-function fromRow<K extends Kind>(row: Row): StoredObject<K> {
+/** The range columns of an object: a tunnel route's range keys, nulls for other kinds. */
+export function rangeColumns<K extends Kind>(
+  kind: K,
+  spec: SpecByKind[K],
+): Pick<Row, "rangeFirst" | "rangeLast"> {
+  if (kind !== "tunnel_route") {
+    return { rangeFirst: null, rangeLast: null };
+  }
+  const keys = rangeKeysOf((spec as SpecByKind["tunnel_route"]).network);
+  return { rangeFirst: keys.first, rangeLast: keys.last };
+}
+
+/** A row as a stored object (spec and observed JSON parsed). */
+export function fromObjectRow<K extends Kind>(row: Row): StoredObject<K> {
   return {
     kind: row.kind as K,
     id: row.id,
@@ -107,7 +121,7 @@ export async function getObject<K extends Kind>(
     .select()
     .from(desiredObjects)
     .where(and(key(accountId, kind, id), isNull(desiredObjects.deletedAtMs)));
-  return rows[0] === undefined ? undefined : fromRow<K>(rows[0]);
+  return rows[0] === undefined ? undefined : fromObjectRow<K>(rows[0]);
 }
 
 /** Live objects of one kind in creation order, after `after`, at most `limit` when given. */
@@ -138,7 +152,7 @@ async function selectLive<K extends Kind>(
     )
     .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id));
   const rows = await (limit === undefined ? query : query.limit(limit));
-  return rows.map((row) => fromRow<K>(row));
+  return rows.map((row) => fromObjectRow<K>(row));
 }
 
 /** How many live objects of one kind the account holds. */
@@ -202,6 +216,7 @@ export async function insertObject<K extends Kind>(
     deletedAtMs: null,
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
+    ...rangeColumns(input.kind, input.spec),
   };
   await db.batch([
     db.insert(desiredObjects).values(row),
@@ -211,7 +226,7 @@ export async function insertObject<K extends Kind>(
         auditEntry(accountId, actor, "create", input.kind, input.id, undefined, input.spec, nowMs),
       ),
   ]);
-  return fromRow<K>(row);
+  return fromObjectRow<K>(row);
 }
 
 /**
@@ -271,11 +286,15 @@ export async function updateObject<K extends Kind>(
     db,
     accountId,
     current,
-    { specJson: JSON.stringify(input.spec), naturalKey: input.naturalKey },
+    {
+      specJson: JSON.stringify(input.spec),
+      naturalKey: input.naturalKey,
+      ...rangeColumns(current.kind, input.spec),
+    },
     { actor, action: "update", after: input.spec },
     nowMs,
   );
-  return row === undefined ? undefined : fromRow<K>(row);
+  return row === undefined ? undefined : fromObjectRow<K>(row);
 }
 
 /**
@@ -316,7 +335,7 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
   ]);
   return {
     accountId,
-    objects: rows.map((row) => fromRow(row)),
+    objects: rows.map((row) => fromObjectRow(row)),
     teamDomain: account[0]?.teamDomain ?? null,
   };
 }
@@ -328,4 +347,29 @@ export function listAllObjects<K extends Kind>(
   kind: K,
 ): Promise<StoredObject<K>[]> {
   return selectLive(db, accountId, kind, undefined, undefined);
+}
+
+/**
+ * The id of the account's first live virtual network (creation order) marked `isDefault`, or
+ * null: what `listAllObjects(…, "virtual_network").find((v) => v.spec.isDefault)` finds, without
+ * reading every virtual network.
+ */
+export async function getDefaultVirtualNetworkId(
+  db: Db,
+  accountId: string,
+): Promise<string | null> {
+  const rows = await db
+    .select({ id: desiredObjects.id })
+    .from(desiredObjects)
+    .where(
+      and(
+        eq(desiredObjects.accountId, accountId),
+        eq(desiredObjects.kind, "virtual_network"),
+        isNull(desiredObjects.deletedAtMs),
+        sql`json_extract(${desiredObjects.specJson}, '$.isDefault') = 1`,
+      ),
+    )
+    .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id))
+    .limit(1);
+  return rows[0]?.id ?? null;
 }

@@ -58,10 +58,20 @@ export const desiredObjects = sqliteTable(
     deletedAtMs: integer("deleted_at_ms"),
     createdAtMs: integer("created_at_ms").notNull(),
     updatedAtMs: integer("updated_at_ms").notNull(),
+    /**
+     * A tunnel route's first and last address as sortable keys (domain/routes/range-key.ts), so
+     * route writes find the routes nesting with theirs through an index; null for other kinds,
+     * and for routes stored before the column existed until the next route write fills them.
+     */
+    rangeFirst: text("range_first"),
+    rangeLast: text("range_last"),
   },
   (t) => [
     uniqueIndex("desired_objects_pk").on(t.accountId, t.kind, t.id),
     uniqueIndex("desired_objects_natural_key").on(t.accountId, t.kind, t.naturalKey),
+    index("desired_objects_range").on(t.accountId, t.kind, t.rangeFirst),
+    // Covers the live-object counts of the quota checks, which run on every create.
+    index("desired_objects_live").on(t.accountId, t.kind, t.deletedAtMs),
   ],
 );
 

@@ -5,8 +5,15 @@
  * so no combination of accepted inputs makes a request run for minutes.
  * @see https://developers.cloudflare.com/cloudflare-one/account-limits/
  */
-import type { Kind, NetworkPolicySpec, PrivateAppSpec } from "./model";
+import type {
+  DesiredState,
+  Kind,
+  NetworkPolicySpec,
+  PrivateAppSpec,
+  SplitTunnelProfileSpec,
+} from "./model";
 import { err, ok, type Result } from "./result";
+import { DEFAULT_MAX_ENTRIES } from "./split-tunnels/budget";
 
 /** Every quota an account has, by its wire name. */
 export const QUOTA_NAMES = [
@@ -87,6 +94,18 @@ export function checkQuota(
     : err({ code: "limit-exceeded", quota, maximum, current, requested });
 }
 
+/**
+ * The most entries a profile's split tunnel list can hold, what `split_tunnel_entries` bounds:
+ * the user's entries for a hand-written list; for an `auto` list its `max_entries` (the computed
+ * list is cut to fit it, so no route write can grow it past that), or the user's entries when
+ * they alone are more.
+ */
+export function splitTunnelEntries(spec: SplitTunnelProfileSpec): number {
+  return spec.auto
+    ? Math.max(spec.maxEntries ?? DEFAULT_MAX_ENTRIES, spec.entries.length)
+    : spec.entries.length;
+}
+
 /** The selectors of a network policy or private app, as far as their size goes. */
 export interface SelectorCounts {
   destinations: number;
@@ -140,6 +159,34 @@ export function appSelectorUnits(spec: PrivateAppSpec): number {
 }
 
 /**
+ * The selector units of every network policy a desired state makes: its live network policies and
+ * private apps, and each active grant's allow policy (one subject email).
+ */
+export function desiredSelectorUnits(state: DesiredState): number {
+  let units = 0;
+  for (const object of state.objects) {
+    if (object.deletedAtMs !== null) {
+      continue;
+    }
+    if (object.kind === "network_policy") {
+      units += policySelectorUnits(object.spec as NetworkPolicySpec);
+    } else if (object.kind === "private_app") {
+      units += appSelectorUnits(object.spec as PrivateAppSpec);
+    }
+  }
+  for (const grant of state.grants ?? []) {
+    units += selectorUnits({
+      destinations: grant.destinations.length,
+      ports: grant.ports.length,
+      emails: 1,
+      groups: 0,
+      hasRegex: false,
+    });
+  }
+  return units;
+}
+
+/**
  * Work units per selector unit for the requests that walk every policy with a full trace:
  * `explain` and each assertion build a trace of every policy, and `plan` renders and diffs every
  * policy; both cost about 40 times a bare evaluation (`bench/hostile.bench.ts`: 150 policies at
@@ -150,7 +197,8 @@ export const TRACED_WORK_PER_UNIT = 40;
 /**
  * The work units a request costs, for `units` selector units in `policies` policies:
  * - `plan`, `explain`: `TRACED_WORK_PER_UNIT × units`;
- * - `assertions`: that once per assertion (`evaluations`);
+ * - `assertions`: that once per assertion run (`evaluations`; the write guard runs each
+ *   assertion it re-runs twice, before and after the write);
  * - `analysis`: every policy compared with every earlier one, `policies × units`.
  * The plan's access delta is bounded apart, by cutting its probes (see `probeBudget`).
  */

@@ -252,6 +252,58 @@ describe("assertions", () => {
     ]);
   });
 
+  it("a write re-runs only the assertions it can affect, within the work_units budget", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const ids = await describeSeedScenario(base);
+    expect((await post(`${base}/assertions`, CAN_REACH_DB)).status).toBe(201);
+    // A budget no re-run fits in: only writes that cannot affect 10.128.0.7 get through.
+    const lowered = await call("PATCH", base, { body: { limits: { work_units: 1 } } });
+    expect(lowered.status).toBe(200);
+    const unaffected = [
+      await post(`${base}/routes`, { network: "192.168.77.0/24", tunnel_id: ids.tunnel.id }),
+      await post(`${base}/policies`, {
+        name: "Block the lab",
+        action: "block",
+        precedence: 3000,
+        destinations: ["172.16.0.0/12"],
+      }),
+      await post(`${base}/enrollment-rules`, { name: "staff", email_domains: ["example.com"] }),
+    ];
+    expect(unaffected.map((r) => r.status)).toEqual([201, 201, 201]);
+    const affected = await post(`${base}/routes`, {
+      network: "10.128.0.0/16",
+      tunnel_id: ids.tunnel.id,
+    });
+    // Selector units: the allow 3 (policy, destination, regex), the two blocks 2 each; twice
+    // (before and after), 40 work units each.
+    expect(affected.status).toBe(422);
+    expect(affected.body).toEqual({
+      type: "https://tunnelplane.dev/problems/limit-exceeded",
+      title: "The account's quota does not allow this",
+      status: 422,
+      detail: `Re-running the 1 assertion(s) this write can affect, before and after it, needs 560 work_units and the account's limit is 1; an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"work_units": 560}}.`,
+      instance: `${base}/routes`,
+      request_id: expect.any(String),
+      limit: "work_units",
+      maximum: 1,
+      current: 0,
+      requested: 560,
+    });
+    const everyone = await post(`${base}/policies`, {
+      name: "Block everything",
+      action: "block",
+      precedence: 4000,
+      destinations: [],
+    });
+    expect(everyone.status).toBe(422);
+    expect((await call("PATCH", base, { body: { limits: null } })).status).toBe(200);
+    expect(
+      (await post(`${base}/routes`, { network: "10.128.0.0/16", tunnel_id: ids.tunnel.id })).status,
+    ).toBe(201);
+  });
+
   it("validates assertions with pointers and the planner ignores them", async ({ expect }) => {
     const { base } = await seedAccount(expect);
     await describeSeedScenario(base);

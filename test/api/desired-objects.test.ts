@@ -3,7 +3,7 @@
  * policies and the singletons: auth, validation with pointers, 404 across accounts, 409 on
  * natural keys, If-Match, paging, tombstones and the OpenAPI document.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { call, del, get, post, put } from "../helpers/api";
 import { expectAuthRequired, problemOf } from "../helpers/problems";
@@ -567,6 +567,72 @@ describe("routes", () => {
       type: "https://tunnelplane.dev/problems/duplicate-route",
       detail: "192.168.0.0/16 is already routed in the default virtual network.",
     });
+  });
+
+  it("warns about exactly the routes nesting with the one written, also those stored before the range index", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const t1 = (await post<Obj>(`${base}/tunnels`, { name: "t1" })).body.id;
+    const t2 = (await post<Obj>(`${base}/tunnels`, { name: "t2" })).body.id;
+    const lab = (await post<Obj>(`${base}/virtual-networks`, { name: "lab" })).body.id;
+    const route = (network: string, tunnel: string, vnet: string | null = null) =>
+      post<Obj>(`${base}/routes`, { network, tunnel_id: tunnel, virtual_network_id: vnet });
+    await route("10.0.0.0/8", t1);
+    await route("10.20.0.0/16", t1, lab);
+    await route("10.20.30.0/24", t1);
+    await route("10.30.0.0/16", t2);
+    await route("fd00::/8", t1);
+    // Rows written before the range columns existed: the next route write fills them.
+    await env.DB.prepare(
+      "UPDATE desired_objects SET range_first = NULL, range_last = NULL WHERE account_id = ?",
+    )
+      .bind(accountId)
+      .run();
+    const middle = await route("10.20.0.0/16", t2);
+    expect(middle.status).toBe(201);
+    expect(middle.body.warnings).toEqual([
+      {
+        code: "route-overlap",
+        message: `10.20.0.0/16 (tunnel ${t2}) lies inside 10.0.0.0/8 (tunnel ${t1}); the longest prefix wins, so 10.20.0.0/16 goes to tunnel ${t2}`,
+      },
+      {
+        code: "route-overlap",
+        message: `10.20.30.0/24 (tunnel ${t1}) lies inside 10.20.0.0/16 (tunnel ${t2}); the longest prefix wins, so 10.20.30.0/24 goes to tunnel ${t1}`,
+      },
+    ]);
+    const unfilled = await env.DB.prepare(
+      "SELECT count(*) AS n FROM desired_objects WHERE account_id = ? AND kind = 'tunnel_route' AND range_first IS NULL",
+    )
+      .bind(accountId)
+      .first<{ n: number }>();
+    expect(unfilled?.n).toBe(0);
+    // The networks enclosing this address start at 127 places, more than one D1 statement
+    // binds: the lookup takes two queries.
+    const host = await route("fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", t2);
+    expect(host.body.warnings).toEqual([
+      {
+        code: "route-overlap",
+        message: `fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128 (tunnel ${t2}) lies inside fd00::/8 (tunnel ${t1}); the longest prefix wins, so fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128 goes to tunnel ${t2}`,
+      },
+    ]);
+    const moved = await put<Obj>(
+      `${base}/routes/${middle.body.id}`,
+      { network: "10.30.0.0/16", tunnel_id: t1 },
+      { "if-match": '"1"' },
+    );
+    expect(moved.status).toBe(409);
+    const narrowed = await put<Obj>(
+      `${base}/routes/${middle.body.id}`,
+      { network: "10.30.1.0/24", tunnel_id: t1 },
+      { "if-match": '"1"' },
+    );
+    expect(narrowed.body.warnings).toEqual([
+      {
+        code: "route-overlap",
+        message: `10.30.1.0/24 (tunnel ${t1}) lies inside 10.30.0.0/16 (tunnel ${t2}); the longest prefix wins, so 10.30.1.0/24 goes to tunnel ${t1}`,
+      },
+    ]);
   });
 
   it("answers 404 for another account's object", async ({ expect }) => {

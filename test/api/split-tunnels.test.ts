@@ -454,6 +454,55 @@ describe("device profile writes", () => {
     expect((await get<{ items: unknown[] }>(`${base}/device-profiles`)).body.items).toEqual([]);
   });
 
+  it("keeps every list within the account's split_tunnel_entries, on both profiles", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const limited = await call("PATCH", base, { body: { limits: { split_tunnel_entries: 2 } } });
+    expect(limited.status).toBe(200);
+    const three = ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"].map((address) => ({ address }));
+    const byHand = await put(`${base}/split-tunnels/default`, {
+      mode: "include",
+      auto: false,
+      entries: three,
+    });
+    expect([byHand.status, problemOf(byHand)]).toEqual([
+      422,
+      {
+        type: "https://tunnelplane.dev/problems/limit-exceeded",
+        title: "The account's quota does not allow this",
+        status: 422,
+        detail: `A split tunnel list of 3 entries needs 3 split_tunnel_entries and the account's limit is 2; an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"split_tunnel_entries": 3}}.`,
+        instance: `${base}/split-tunnels/default`,
+        limit: "split_tunnel_entries",
+        maximum: 2,
+        current: 0,
+        requested: 3,
+      },
+    ]);
+    // An auto list holds up to max_entries (1,000 by default) as routes come and go.
+    const auto = await post(
+      `${base}/device-profiles`,
+      profileBody(10, { mode: "exclude", auto: true }),
+    );
+    expect([auto.status, (auto.body as { detail: string }).detail]).toEqual([
+      422,
+      `An auto split tunnel list with max_entries 1000 needs 1000 split_tunnel_entries and the account's limit is 2; an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"split_tunnel_entries": 1000}}.`,
+    ]);
+    expect((await get<{ items: unknown[] }>(`${base}/device-profiles`)).body.items).toEqual([]);
+    const fitted = await post(
+      `${base}/device-profiles`,
+      profileBody(10, { mode: "exclude", auto: true, max_entries: 2 }),
+    );
+    expect(fitted.status).toBe(201);
+    const two = await put(`${base}/split-tunnels/default`, {
+      mode: "include",
+      auto: false,
+      entries: three.slice(0, 2),
+    });
+    expect(two.status).toBe(200);
+  });
+
   it("accepts the same list written by hand, with the problem as a warning", async ({ expect }) => {
     const { base } = await seedAccount(expect);
     const t = await tunnel(base, "dc1");

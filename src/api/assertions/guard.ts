@@ -1,17 +1,30 @@
 /**
- * The assertion guard every desired-state write passes: the account's assertions are run on the
- * state as it is and on the state as the write would leave it; a write that turns a passing
- * assertion into a failing one is refused with 422 naming each assertion and its explain trace,
- * before anything is stored.
+ * The assertion guard every desired-state write passes: the account's assertions that the write
+ * can affect (its reach meets their destination, see domain/explain/assertion-reach.ts) are run
+ * on the state as it is and on the state as the write would leave it; a write that turns a
+ * passing assertion into a failing one is refused with 422 naming each assertion and its explain
+ * trace, before anything is stored. The re-run has a work budget (`work_units`, 422 past it), and
+ * a write no assertion can notice loads nothing but the assertions.
  */
+import { getAccount } from "../../db/accounts.repo";
 import type { Db } from "../../db/client";
-import { type AssertionResult, brokenBy, runAssertions } from "../../domain/explain/assertions";
+import { getObject, listAllObjects } from "../../db/desired-objects.repo";
+import { loadActiveGrantSources } from "../../db/grants.repo";
+import { assertionsReached, reachOfObject } from "../../domain/explain/assertion-reach";
+import {
+  type AssertionInput,
+  type AssertionResult,
+  brokenBy,
+  runAssertions,
+} from "../../domain/explain/assertions";
 import { DEFAULT_PROFILE, desiredView } from "../../domain/explain/view";
 import type { GrantPolicySource } from "../../domain/grants/grant";
 import type { DesiredObject, DesiredState, Kind } from "../../domain/model";
+import { desiredSelectorUnits, requestWork } from "../../domain/quotas";
 import { toExplanationResource } from "../explain/explain.schemas";
 import { loadDesiredNetwork } from "../explain/network";
 import { ProblemError } from "../problem";
+import { enforceWorkBudget } from "../quotas";
 
 /** One change a write makes to the desired state. */
 export type DesiredChange =
@@ -40,8 +53,12 @@ function live(state: DesiredState) {
   );
 }
 
-function run(state: DesiredState, tunnelHealth: ReadonlyMap<string, string>): AssertionResult[] {
-  const assertions = live(state);
+function run(
+  state: DesiredState,
+  ids: ReadonlySet<string>,
+  tunnelHealth: ReadonlyMap<string, string>,
+): AssertionResult[] {
+  const assertions = live(state).filter((a) => ids.has(a.id));
   if (assertions.length === 0) {
     return [];
   }
@@ -73,17 +90,40 @@ function describe(result: AssertionResult): string {
   return `assertion ${result.id} "${spec.name}" (${spec.email} -> ${target}, expect ${spec.expect}) would fail: ${result.explanation.summary}`;
 }
 
+function keyOf(change: DesiredChange): { kind: Kind; id: string } {
+  return change.op === "put" ? change.object : change;
+}
+
 /**
- * Runs the account's assertions before and after `changes`.
+ * Runs the account's assertions that `changes` can affect before and after them.
  * @throws ProblemError assertion-failed (422) with one `errors[]` entry per broken assertion and
- *   the extension `broken_assertions` holding each one's explanation. Nothing is written.
+ *   the extension `broken_assertions` holding each one's explanation; limit-exceeded (422) when
+ *   re-running them is past the account's `work_units`. Nothing is written.
  */
-export function guardAssertions(
+export async function guardAssertions(
   db: Db,
   accountId: string,
   changes: readonly DesiredChange[],
 ): Promise<void> {
-  return guardAssertionsOn(db, accountId, (state) => applyChanges(state, changes));
+  const assertions = await listAllObjects(db, accountId, "assertion");
+  if (assertions.length === 0) {
+    return;
+  }
+  const stored: (DesiredObject | undefined)[] = await Promise.all(
+    changes.map((change) => getObject(db, accountId, keyOf(change).kind, keyOf(change).id)),
+  );
+  const writesPolicies = changes.some((change) =>
+    ["network_policy", "private_app"].includes(keyOf(change).kind),
+  );
+  const hasActiveGrants =
+    writesPolicies && (await loadActiveGrantSources(db, accountId, Date.now())).length > 0;
+  const reaches = changes.flatMap((change, i) => [
+    reachOfObject(stored[i], hasActiveGrants),
+    ...(change.op === "put" ? [reachOfObject(change.object, hasActiveGrants)] : []),
+  ]);
+  await guardReached(db, accountId, assertionsReached(assertions, reaches), (state) =>
+    applyChanges(state, changes),
+  );
 }
 
 /**
@@ -98,19 +138,41 @@ export function withActiveGrant(grant: GrantPolicySource): (state: DesiredState)
 }
 
 /**
- * Runs the account's assertions on the desired state as it is and as `wouldBe` leaves it.
- * @throws ProblemError assertion-failed (422), as `guardAssertions`.
+ * Runs every assertion of the account on the desired state as it is and as `wouldBe` leaves it.
+ * @throws ProblemError assertion-failed or limit-exceeded (422), as `guardAssertions`.
  */
 export async function guardAssertionsOn(
   db: Db,
   accountId: string,
   wouldBe: (state: DesiredState) => DesiredState,
 ): Promise<void> {
-  const { desired, tunnelHealth } = await loadDesiredNetwork(db, accountId);
-  if (live(desired).length === 0) {
+  await guardReached(db, accountId, await listAllObjects(db, accountId, "assertion"), wouldBe);
+}
+
+async function guardReached(
+  db: Db,
+  accountId: string,
+  reached: readonly AssertionInput[],
+  wouldBe: (state: DesiredState) => DesiredState,
+): Promise<void> {
+  if (reached.length === 0) {
     return;
   }
-  const broken = brokenBy(run(desired, tunnelHealth), run(wouldBe(desired), tunnelHealth));
+  const [{ desired, tunnelHealth }, account] = await Promise.all([
+    loadDesiredNetwork(db, accountId),
+    getAccount(db, accountId),
+  ]);
+  const after = wouldBe(desired);
+  if (account !== undefined) {
+    const units = desiredSelectorUnits(desired) + desiredSelectorUnits(after);
+    enforceWorkBudget(
+      account,
+      requestWork("assertions", units, 0, reached.length),
+      `Re-running the ${reached.length} assertion(s) this write can affect, before and after it,`,
+    );
+  }
+  const ids = new Set(reached.map((a) => a.id));
+  const broken = brokenBy(run(desired, ids, tunnelHealth), run(after, ids, tunnelHealth));
   if (broken.length === 0) {
     return;
   }

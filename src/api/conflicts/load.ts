@@ -5,30 +5,39 @@
  */
 import { getAccount } from "../../db/accounts.repo";
 import type { Db } from "../../db/client";
-import { getObject, listAllObjects } from "../../db/desired-objects.repo";
+import {
+  getDefaultVirtualNetworkId,
+  getObject,
+  listAllObjects,
+} from "../../db/desired-objects.repo";
 import type { ProfileSplitTunnelRef } from "../../domain/conflicts/account";
 import type { RouteRef } from "../../domain/routes/conflicts";
 import type { SplitTunnelAccountSettings } from "../../domain/split-tunnels/effective";
 
-/** The inputs of `findAccountConflicts` for one account. */
-export interface AccountCheckInput {
-  /** Live routes in creation order. */
-  routes: RouteRef[];
+/** The account's profiles as the checks see them, and its desired default virtual network. */
+export interface AccountProfiles {
   profiles: ProfileSplitTunnelRef[];
   /** tunnelplane id of the desired default virtual network, or null. */
   defaultVirtualNetworkId: string | null;
+}
+
+/** The inputs of `findAccountConflicts` for one account. */
+export interface AccountCheckInput extends AccountProfiles {
+  /** Live routes in creation order. */
+  routes: RouteRef[];
   /** What the account adds to every profile's list: its team domain, or null. */
   account: SplitTunnelAccountSettings;
 }
 
-/** Loads the account's routes, default virtual network, profiles and team domain (5 queries). */
-export async function loadAccountCheckInput(db: Db, accountId: string): Promise<AccountCheckInput> {
-  const [routes, vnets, defaultProfile, customProfiles, account] = await Promise.all([
-    listAllObjects(db, accountId, "tunnel_route"),
-    listAllObjects(db, accountId, "virtual_network"),
+/**
+ * Loads the account's profiles (default first, then device profiles by precedence) and default
+ * virtual network (3 queries, none of them over routes).
+ */
+export async function loadAccountProfiles(db: Db, accountId: string): Promise<AccountProfiles> {
+  const [defaultVirtualNetworkId, defaultProfile, customProfiles] = await Promise.all([
+    getDefaultVirtualNetworkId(db, accountId),
     getObject(db, accountId, "split_tunnel", "default"),
     listAllObjects(db, accountId, "device_profile"),
-    getAccount(db, accountId),
   ]);
   const profiles: ProfileSplitTunnelRef[] = [
     ...(defaultProfile === undefined
@@ -50,6 +59,16 @@ export async function loadAccountCheckInput(db: Db, accountId: string): Promise<
         virtualNetworkIds: p.spec.virtualNetworkIds,
       })),
   ];
+  return { profiles, defaultVirtualNetworkId };
+}
+
+/** Loads the account's routes, profiles, default virtual network and team domain (5 queries). */
+export async function loadAccountCheckInput(db: Db, accountId: string): Promise<AccountCheckInput> {
+  const [routes, profiles, account] = await Promise.all([
+    listAllObjects(db, accountId, "tunnel_route"),
+    loadAccountProfiles(db, accountId),
+    getAccount(db, accountId),
+  ]);
   return {
     routes: routes.map((r) => ({
       id: r.id,
@@ -57,8 +76,7 @@ export async function loadAccountCheckInput(db: Db, accountId: string): Promise<
       tunnelId: r.spec.tunnelId,
       virtualNetworkId: r.spec.virtualNetworkId,
     })),
-    profiles,
-    defaultVirtualNetworkId: vnets.find((v) => v.spec.isDefault)?.id ?? null,
+    ...profiles,
     account: { teamDomain: account?.teamDomain ?? null },
   };
 }

@@ -32,7 +32,7 @@ import {
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { cursorPosition } from "../paging";
 import { ProblemError, type ProblemSlug } from "../problem";
-import { enforceObjectQuota, enforceSelectorQuota } from "../quotas";
+import { enforceObjectQuota, enforceSpecQuotas } from "../quotas";
 import { requireAccount } from "./account-guard";
 import { objectEnvelope, toEnvelope } from "./object.schemas";
 
@@ -280,7 +280,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
       companions: [],
     };
     const spec = await def.toSpec(c.req.valid("json") as z.output<I>, ctx);
-    await enforceSelectorQuota(db, account, def.kind, ctx.id, spec);
+    await enforceSpecQuotas(db, account, def.kind, ctx.id, spec);
     const input = { kind: def.kind, id: ctx.id, spec, naturalKey: def.naturalKey(spec) };
     await guard(db, account_id, [
       ...companionChanges(ctx),
@@ -317,7 +317,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     checkIfMatch(c.req.valid("header")["if-match"], current.version);
     const ctx: WriteContext = { db, accountId: account_id, id, companions: [] };
     const spec = await def.toSpec(c.req.valid("json") as z.output<I>, ctx);
-    await enforceSelectorQuota(db, account, def.kind, id, spec);
+    await enforceSpecQuotas(db, account, def.kind, id, spec);
     await guard(db, account_id, [
       ...companionChanges(ctx),
       { op: "put", object: { ...current, spec } },

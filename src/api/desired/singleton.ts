@@ -23,6 +23,7 @@ import {
 } from "../contract";
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { ProblemError } from "../problem";
+import { enforceSpecQuotas } from "../quotas";
 import { requireAccount } from "./account-guard";
 import type { WriteContext, WriteWarning } from "./collection";
 import { objectEnvelope, toEnvelope } from "./object.schemas";
@@ -126,9 +127,10 @@ export function mountSingleton<K extends Kind, O extends z.ZodRawShape>(
   router.openapi(put, async (c) => {
     const { account_id } = c.req.valid("param");
     const db = createDb(c.env.DB);
-    await requireAccount(db, account_id);
+    const account = await requireAccount(db, account_id);
     const ctx = context(db, account_id);
     const spec = await def.toSpec(c.req.valid("json"), ctx);
+    await enforceSpecQuotas(db, account, def.kind, def.id, spec);
     const current = await getObject(db, account_id, def.kind, def.id);
     await guardAssertions(db, account_id, [
       {

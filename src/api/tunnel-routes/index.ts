@@ -6,11 +6,14 @@
  * that carves a local WARP default (DHCP, link-local, local multicast) out of an `auto` list.
  */
 import { z } from "@hono/zod-openapi";
-import { getObject, listAllObjects } from "../../db/desired-objects.repo";
+import { getObject } from "../../db/desired-objects.repo";
+import { listNestedRoutes } from "../../db/route-ranges.repo";
+import type { ProfileProblem } from "../../domain/conflicts/account";
 import { describeConflict } from "../../domain/conflicts/describe";
+import type { TunnelRouteSpec } from "../../domain/model";
 import { findRouteConflicts, type RouteConflict } from "../../domain/routes/conflicts";
 import { splitTunnelProblemsOf } from "../conflicts/route-impact";
-import type { CollectionDefinition, WriteWarning } from "../desired/collection";
+import type { CollectionDefinition, WriteContext, WriteWarning } from "../desired/collection";
 import { canonical, RouteNetworkString } from "../fields";
 import { validationProblem } from "../problem";
 
@@ -31,6 +34,23 @@ const input = z
     }),
   })
   .openapi("TunnelRouteInput");
+
+/** A write checks the route and warns about it with one reading of the profiles. */
+const checked = new WeakMap<
+  WriteContext,
+  { specJson: string; result: Promise<ProfileProblem[]> }
+>();
+
+function profileProblemsOf(spec: TunnelRouteSpec, ctx: WriteContext): Promise<ProfileProblem[]> {
+  const specJson = JSON.stringify(spec);
+  const cached = checked.get(ctx);
+  if (cached?.specJson === specJson) {
+    return cached.result;
+  }
+  const result = splitTunnelProblemsOf(ctx.db, ctx.accountId, { id: ctx.id, ...spec });
+  checked.set(ctx, { specJson, result });
+  return result;
+}
 
 function describe(conflict: RouteConflict, routeId: string): WriteWarning | undefined {
   switch (conflict.code) {
@@ -113,9 +133,7 @@ export const tunnelRoutes: CollectionDefinition<
       virtualNetworkId: body.virtual_network_id,
       comment: body.comment,
     };
-    const unreachable = (
-      await splitTunnelProblemsOf(ctx.db, ctx.accountId, { id: ctx.id, ...spec })
-    ).filter((p) => p.severity === "error");
+    const unreachable = (await profileProblemsOf(spec, ctx)).filter((p) => p.severity === "error");
     if (unreachable.length > 0) {
       throw validationProblem(
         "An auto split tunnel would send the route around WARP; change its entries first.",
@@ -141,14 +159,16 @@ export const tunnelRoutes: CollectionDefinition<
       `${spec.network} is already routed in ${spec.virtualNetworkId === null ? "the default virtual network" : `virtual network ${spec.virtualNetworkId}`}.`,
   },
   async warnings(spec, ctx) {
-    const routes = await listAllObjects(ctx.db, ctx.accountId, "tunnel_route");
+    // The route's overlap warnings involve only the routes nesting with it, and the conflict
+    // check keeps their creation order, so it gives what it would over every route.
+    const routes = await listNestedRoutes(ctx.db, ctx.accountId, spec.network);
     const refs = routes.map((r) => ({
       id: r.id,
       network: r.spec.network,
       tunnelId: r.spec.tunnelId,
       virtualNetworkId: r.spec.virtualNetworkId,
     }));
-    const splitTunnel = await splitTunnelProblemsOf(ctx.db, ctx.accountId, { id: ctx.id, ...spec });
+    const splitTunnel = await profileProblemsOf(spec, ctx);
     return [
       ...findRouteConflicts(refs).flatMap((c) => describe(c, ctx.id) ?? []),
       ...splitTunnel.map((p) => ({ code: p.code, message: describeConflict(p) })),

@@ -9,6 +9,7 @@ import {
   effectiveSplitTunnel,
   type SplitTunnelAccountSettings,
   type SplitTunnelProblem,
+  splitTunnelRouteProblems,
 } from "../split-tunnels/effective";
 import { selectRoutes } from "../split-tunnels/profile-routes";
 
@@ -72,4 +73,27 @@ export function findAccountConflicts(
     }
   }
   return conflicts;
+}
+
+/**
+ * The split tunnel problems of one route in every profile that follows its virtual network, in
+ * profile order: what `findAccountConflicts` reports about the route's network, computed from
+ * that route alone (a route's problems depend on the profile and the route only), so a route
+ * write costs the same whatever the number of routes. `routeIds` holds just `route.id`.
+ * The network must be a canonical CIDR; anything else throws `RangeError`.
+ */
+export function routeProfileProblems(
+  route: RouteRef,
+  profiles: readonly ProfileSplitTunnelRef[],
+  defaultVirtualNetworkId: string | null,
+): ProfileProblem[] {
+  return profiles.flatMap((profile) =>
+    selectRoutes(profile.virtualNetworkIds, [route], defaultVirtualNetworkId).length === 0
+      ? []
+      : splitTunnelRouteProblems(profile.spec, [route.network]).map((problem) => ({
+          ...problem,
+          profile: { kind: profile.kind, id: profile.id },
+          routeIds: [route.id],
+        })),
+  );
 }

@@ -260,6 +260,31 @@ function uncoveredRoutes(
   return problems;
 }
 
+/** The route problems of a list, by the rules of `effectiveSplitTunnel`. */
+function routeProblems(spec: SplitTunnelProfileSpec, routes: RouteIndex): RouteProblem[] {
+  if (!spec.auto) {
+    return spec.mode === "exclude"
+      ? excludedRoutes(spec.entries, routes, "warning")
+      : uncoveredRoutes(spec.entries, routes);
+  }
+  return spec.mode === "exclude"
+    ? [...excludedRoutes(spec.entries, routes, "error"), ...routedLocalDefaults(routes)]
+    : [];
+}
+
+/**
+ * The route problems (`RouteProblem`) `effectiveSplitTunnel(spec, routedNetworks)` reports, in
+ * its order, without computing the list. A route's problems depend on the profile and that route
+ * alone, so a route write checks its own network: `splitTunnelRouteProblems(spec, [network])`
+ * equals the problems of the whole account's list about that network.
+ */
+export function splitTunnelRouteProblems(
+  spec: SplitTunnelProfileSpec,
+  routedNetworks: readonly string[],
+): RouteProblem[] {
+  return routeProblems(spec, new RouteIndex(routedNetworks));
+}
+
 /**
  * Computes a profile's effective split tunnel list (DESIGN.md §1, §5).
  *
@@ -311,9 +336,9 @@ export function effectiveSplitTunnel(
       entries: withUserEntries([], spec.entries),
       problems:
         spec.mode === "exclude"
-          ? excludedRoutes(spec.entries, routes, "warning")
+          ? routeProblems(spec, routes)
           : [
-              ...uncoveredRoutes(spec.entries, routes),
+              ...routeProblems(spec, routes),
               ...teamDomainProblems(spec.entries, account.teamDomain),
             ],
     };
@@ -325,7 +350,7 @@ export function effectiveSplitTunnel(
     const isCut = fit.kept.length < exact.networks.length;
     return {
       entries: withUserEntries(carvedEntries(exact, fit.kept), spec.entries),
-      problems: [...excludedRoutes(spec.entries, routes, "error"), ...routedLocalDefaults(routes)],
+      problems: routeProblems(spec, routes),
       ...fitOf(isCut, fit.cost, () =>
         // Only a user address entry can replace a computed one; most lists have none.
         spec.entries.some((entry) => "address" in entry)

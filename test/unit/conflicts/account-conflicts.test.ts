@@ -1,5 +1,12 @@
+import fc from "fast-check";
 import { describe, it } from "vitest";
-import { findAccountConflicts } from "../../../src/domain/conflicts/account";
+import { parseKnownCidr, prefixesOverlap } from "../../../src/domain/cidr";
+import {
+  type AccountConflict,
+  findAccountConflicts,
+  type ProfileSplitTunnelRef,
+  routeProfileProblems,
+} from "../../../src/domain/conflicts/account";
 import { checkClientLan } from "../../../src/domain/conflicts/client-lan";
 import { describeConflict } from "../../../src/domain/conflicts/describe";
 import type { DesiredObject, SplitTunnelProfileSpec } from "../../../src/domain/model";
@@ -9,7 +16,12 @@ import {
   renderDeviceProfile,
 } from "../../../src/domain/plan/device-profiles";
 import { planAccount } from "../../../src/domain/plan/plan";
-import type { RouteRef } from "../../../src/domain/routes/conflicts";
+import {
+  findRouteConflicts,
+  type RouteConflict,
+  type RouteRef,
+} from "../../../src/domain/routes/conflicts";
+import { enclosingFirstKeys, rangeKeysOf } from "../../../src/domain/routes/range-key";
 import { routedNetworksFor, selectRoutes } from "../../../src/domain/split-tunnels/profile-routes";
 
 const route = (
@@ -439,5 +451,166 @@ describe("hostname routes in the plan", () => {
     expect(missing.unmanaged).toEqual([
       { kind: "hostname_route", cloudflareId: "cf-x", label: "db.internal" },
     ]);
+  });
+});
+
+// Networks that nest and overlap in many ways (home LANs, link-local, both families), so random
+// accounts built from them have every kind of conflict and split tunnel problem.
+const NETWORKS = [
+  "10.0.0.0/8",
+  "10.0.0.0/24",
+  "10.20.0.0/16",
+  "10.20.30.0/24",
+  "10.20.30.40/32",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.168.1.0/24",
+  "0.0.0.0/0",
+  "fd00::/8",
+  "fd00:1::/32",
+  "fd00:1::5/128",
+];
+
+const randomRoutes = fc
+  .array(
+    fc.record({
+      network: fc.constantFrom(...NETWORKS),
+      tunnelId: fc.constantFrom("t1", "t2"),
+      virtualNetworkId: fc.constantFrom<string | null>(null, "prod", "lab"),
+    }),
+    { minLength: 1, maxLength: 10 },
+  )
+  .map((routes) => routes.map((r, i): RouteRef => ({ id: `r${i}`, ...r })));
+
+const randomSpec = fc.record({
+  mode: fc.constantFrom<"exclude" | "include">("exclude", "include"),
+  auto: fc.boolean(),
+  entries: fc.array(
+    fc.constantFrom(...NETWORKS).map((address) => ({ address, description: "" })),
+    { maxLength: 3 },
+  ),
+});
+
+const randomProfiles = fc
+  .array(
+    fc.record({
+      spec: randomSpec,
+      virtualNetworkIds: fc.constantFrom<string[] | null>(null, ["default"], ["lab"], ["prod"]),
+    }),
+    { maxLength: 3 },
+  )
+  .map((profiles) =>
+    profiles.map(
+      (p, i): ProfileSplitTunnelRef => ({
+        kind: i === 0 ? "split_tunnel" : "device_profile",
+        id: i === 0 ? "default" : `p${i}`,
+        spec: p.spec,
+        virtualNetworkIds: i === 0 ? null : p.virtualNetworkIds,
+      }),
+    ),
+  );
+
+function involves(conflict: RouteConflict, id: string): boolean {
+  switch (conflict.code) {
+    case "route-overlap":
+      return conflict.specific.id === id || conflict.general.id === id;
+    case "home-lan-overlap":
+    case "reserved-range":
+      return conflict.routeId === id;
+    case "duplicate-route":
+      return conflict.routeIds.includes(id);
+  }
+}
+
+const isProfileProblem = (c: AccountConflict) => "profile" in c;
+
+describe("route writes checked from the route and its neighbours alone", () => {
+  it("routeProfileProblems gives what the whole account's check says about the route", ({
+    expect,
+  }) => {
+    fc.assert(
+      fc.property(
+        randomRoutes,
+        randomProfiles,
+        fc.constantFrom<string | null>(null, "prod"),
+        (routes, profiles, defaultId) => {
+          const all = findAccountConflicts(routes, profiles, defaultId, { teamDomain: null });
+          for (const r of routes) {
+            const expected = all
+              .filter((c) => isProfileProblem(c) && "routeIds" in c && c.routeIds.includes(r.id))
+              .map((c) => ({ ...c, routeIds: [r.id] }));
+            expect(routeProfileProblems(r, profiles, defaultId)).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the routes nesting with a route give its conflicts as every route does", ({ expect }) => {
+    fc.assert(
+      fc.property(randomRoutes, (routes) => {
+        const all = findRouteConflicts(routes);
+        for (const r of routes) {
+          const mine = parseKnownCidr(r.network);
+          const nested = routes.filter((o) => prefixesOverlap(parseKnownCidr(o.network), mine));
+          const withR = (list: RouteConflict[]) =>
+            list.filter((c) => c.code !== "duplicate-route" && involves(c, r.id));
+          expect(withR(findRouteConflicts(nested))).toEqual(withR(all));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.for<[string, string, { first: string; last: string }]>([
+    [
+      "an IPv4 /8",
+      "10.0.0.0/8",
+      { first: `4${"0".repeat(24)}0a000000`, last: `4${"0".repeat(24)}0affffff` },
+    ],
+    [
+      "an IPv6 /128 is one address",
+      "fd00:1::5/128",
+      { first: "6fd000001000000000000000000000005", last: "6fd000001000000000000000000000005" },
+    ],
+    [
+      "everything IPv4",
+      "0.0.0.0/0",
+      { first: `4${"0".repeat(32)}`, last: `4${"0".repeat(24)}ffffffff` },
+    ],
+  ])("rangeKeysOf %s", ([, network, expected], { expect }) => {
+    expect(rangeKeysOf(network)).toEqual(expected);
+  });
+
+  it("enclosingFirstKeys lists where each broader network starts, once", ({ expect }) => {
+    const key = (hex: string) => `4${"0".repeat(24)}${hex}`;
+    // 10.20 is 00001010.00010100: the prefix grows a set bit at /5, /7, /12 and /14.
+    expect(enclosingFirstKeys("10.20.0.0/16")).toEqual([
+      key("00000000"),
+      key("08000000"),
+      key("0a000000"),
+      key("0a100000"),
+      key("0a140000"),
+    ]);
+    expect(enclosingFirstKeys("0.0.0.0/0")).toEqual([]);
+    // A key per set bit above the last one: fd00:1::5 has 9, so 10 keys with 0::.
+    expect(enclosingFirstKeys("fd00:1::5/128")).toHaveLength(10);
+  });
+
+  it("the range conditions of listNestedRoutes find exactly the networks that overlap", ({
+    expect,
+  }) => {
+    fc.assert(
+      fc.property(fc.constantFrom(...NETWORKS), fc.constantFrom(...NETWORKS), (other, mine) => {
+        const o = rangeKeysOf(other);
+        const m = rangeKeysOf(mine);
+        const startsInside = o.first >= m.first && o.first <= m.last;
+        const encloses = enclosingFirstKeys(mine).includes(o.first) && o.last >= m.last;
+        expect(startsInside || encloses).toBe(
+          prefixesOverlap(parseKnownCidr(other), parseKnownCidr(mine)),
+        );
+      }),
+    );
   });
 });
