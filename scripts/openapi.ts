@@ -3,10 +3,11 @@
  * /openapi.json). With --check it fails when the committed file differs, so CI catches a stale one.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { createApp, OPENAPI_INFO } from "../src/api/app";
+import { createApp } from "../src/api/app";
+import { buildOpenApiDocument } from "../src/api/openapi/document";
 
 const target = new URL("../openapi/openapi.json", import.meta.url);
-const document = createApp().getOpenAPI31Document(OPENAPI_INFO);
+const document = buildOpenApiDocument(createApp());
 const text = `${JSON.stringify(document, null, 2)}\n`;
 
 if (process.argv.includes("--check")) {
