@@ -1,0 +1,201 @@
+/**
+ * The API as its users meet it: the OpenAPI document (English summaries, an example on every
+ * body, patterns that compile as ECMAScript and match their own examples), the problem catalogue
+ * every problem `type` resolves to, the operator's endpoints, and the typed client.
+ */
+import { exports } from "cloudflare:workers";
+import { describe, it } from "vitest";
+import { PROBLEMS } from "../../src/api/problem";
+import { call, get } from "../helpers/api";
+
+interface Schema {
+  pattern?: string;
+  example?: unknown;
+  [key: string]: unknown;
+}
+interface Media {
+  example?: unknown;
+  examples?: unknown;
+}
+interface Operation {
+  operationId: string;
+  summary?: string;
+  requestBody?: { content: Record<string, Media> };
+  responses: Record<string, { content?: Record<string, Media> }>;
+}
+interface Document {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+async function openApiDocument(): Promise<Document> {
+  return (await call<Document>("GET", "/openapi.json", { key: null })).body;
+}
+
+function operationsOf(doc: Document): [string, Operation][] {
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]): [string, Operation] => [
+      `${method.toUpperCase()} ${path}`,
+      op,
+    ]),
+  );
+}
+
+describe("the OpenAPI document", () => {
+  it("gives every operation an English summary", async ({ expect }) => {
+    const doc = await openApiDocument();
+    const wrong = operationsOf(doc).flatMap(([where, op]) => {
+      const summary = op.summary ?? "";
+      const faults = [
+        summary === "" ? "no summary" : null,
+        /\b[A-Z][a-z]+[A-Z]/.test(summary) ? "a PascalCase word" : null,
+        /\ba (?:[aeio]|u(?!s|ni))/i.test(summary) ? "'a' before a vowel" : null,
+        /^[a-z]/.test(summary) ? "lower-case start" : null,
+      ].filter((f) => f !== null);
+      return faults.length === 0 ? [] : [`${where}: ${faults.join(", ")} in "${summary}"`];
+    });
+    expect(wrong).toEqual([]);
+    const summaries = Object.fromEntries(
+      operationsOf(doc).map(([, op]) => [op.operationId, op.summary]),
+    );
+    expect([
+      summaries.createAssertion,
+      summaries.getVirtualNetwork,
+      summaries.listHostnameRoutes,
+      summaries.replaceEnrollmentRule,
+    ]).toEqual([
+      "Create an assertion",
+      "Get a virtual network",
+      "List hostname routes",
+      "Replace an enrollment rule",
+    ]);
+  });
+
+  it("shows an example of every request and response body", async ({ expect }) => {
+    const doc = await openApiDocument();
+    const missing = operationsOf(doc).flatMap(([where, op]) => {
+      const bodies = [
+        ...Object.entries(op.requestBody?.content ?? {}).map(([type, m]) => [`request ${type}`, m]),
+        ...Object.entries(op.responses).flatMap(([status, r]) =>
+          Object.entries(r.content ?? {}).map(([type, m]) => [`${status} ${type}`, m]),
+        ),
+      ] as [string, Media][];
+      return bodies
+        .filter(([, media]) => media.example === undefined && media.examples === undefined)
+        .map(([body]) => `${where} ${body}`);
+    });
+    expect(missing).toEqual([]);
+    const routes = doc.paths["/v1/accounts/{account_id}/routes"];
+    expect(routes?.post?.requestBody?.content["application/json"]?.example).toEqual({
+      network: "10.0.0.0/8",
+      tunnel_id: "4f9d6a2e-3b1c-4e8a-9d7f-1a2b3c4d5e6f",
+      comment: "data centre",
+    });
+  });
+
+  it("has patterns that compile as ECMAScript and match their own examples", async ({ expect }) => {
+    const doc = await openApiDocument();
+    const faults: string[] = [];
+    let patterns = 0;
+    const visit = (node: unknown, where: string): void => {
+      if (node === null || typeof node !== "object") {
+        return;
+      }
+      const schema = node as Schema;
+      if (typeof schema.pattern === "string") {
+        patterns += 1;
+        let regex: RegExp | undefined;
+        try {
+          regex = new RegExp(schema.pattern, "u");
+        } catch {
+          faults.push(`${where}: does not compile`);
+        }
+        if (typeof schema.example !== "string") {
+          faults.push(`${where}: no string example`);
+        } else if (regex !== undefined && !regex.test(schema.example)) {
+          faults.push(`${where}: ${JSON.stringify(schema.example)} does not match`);
+        }
+      }
+      for (const [key, child] of Object.entries(node)) {
+        visit(child, `${where}/${key}`);
+      }
+    };
+    visit(doc, "#");
+    expect(faults).toEqual([]);
+    expect(patterns).toBeGreaterThanOrEqual(15);
+    const host = doc.components.schemas.SplitTunnelEntryInput as {
+      properties: { host: Schema };
+    };
+    const hostPattern = new RegExp(host.properties.host.pattern ?? "", "u");
+    expect(
+      ["*.corp.example.com", "Intranet.Example.COM", "bad host", "*.", "a..b"].map((h) =>
+        hostPattern.test(h),
+      ),
+    ).toEqual([true, true, false, false, false]);
+  });
+});
+
+describe("problem types", () => {
+  it("resolve to the catalogue, which lists every one", async ({ expect }) => {
+    const missing = await get<{ type: string; status: number; title: string }>(
+      "/v1/accounts/0123456789abcdef0123456789abcdef/nothing-here",
+    );
+    expect([missing.status, missing.body.type]).toEqual([
+      404,
+      "http://tunnelplane/problems/not-found",
+    ]);
+    const entry = await exports.default.fetch(new Request(missing.body.type));
+    expect([entry.status, await entry.json()]).toEqual([
+      200,
+      {
+        type: "http://tunnelplane/problems/not-found",
+        slug: "not-found",
+        status: 404,
+        title: "Not found",
+      },
+    ]);
+    const catalogue = await call<{ items: { slug: string; status: number }[] }>(
+      "GET",
+      "/problems",
+      { key: null },
+    );
+    expect(catalogue.body.items.map((e) => [e.slug, e.status])).toEqual(
+      Object.entries(PROBLEMS).map(([slug, p]) => [slug, p.status]),
+    );
+    const page = await exports.default.fetch(
+      new Request("http://tunnelplane/problems/lease-held", { headers: { accept: "text/html" } }),
+    );
+    expect(await page.text()).toContain(
+      '<tr id="lease-held"><td>409</td><td><a href="/problems/lease-held">lease-held</a></td><td>Another reconcile of this account is running</td></tr>',
+    );
+    const unknown = await call<{ type: string }>("GET", "/problems/no-such-problem", {
+      key: null,
+    });
+    expect([unknown.status, unknown.body.type]).toEqual([
+      404,
+      "http://tunnelplane/problems/not-found",
+    ]);
+  });
+
+  it("are listed in the document, and every field error code is kebab-case", async ({ expect }) => {
+    const doc = await openApiDocument();
+    const problem = doc.components.schemas.Problem as { properties: { type: Schema } };
+    const typePattern = new RegExp(problem.properties.type.pattern ?? "", "u");
+    expect(
+      Object.keys(PROBLEMS).filter(
+        (slug) => !typePattern.test(`https://tp.example/problems/${slug}`),
+      ),
+    ).toEqual([]);
+    const invalid = await call<{ errors: { pointer: string; code: string }[] }>(
+      "POST",
+      "/v1/accounts",
+      { body: { account_id: "nope", name: "", api_token: "short", colour: "red" } },
+    );
+    expect(invalid.body.errors.map((e) => [e.pointer, e.code])).toEqual([
+      ["#/account_id", "invalid-format"],
+      ["#/name", "too-small"],
+      ["#/api_token", "too-small"],
+      ["#/colour", "unknown-field"],
+    ]);
+  });
+});
