@@ -22,6 +22,7 @@ import { enrollmentRules } from "./enrollment-rules";
 import { explainRouter } from "./explain";
 import { grantApprovalRulesRouter } from "./grant-approval-rules";
 import { grantsRouter } from "./grants";
+import { healthRouter } from "./health";
 import { hostnameRoutes } from "./hostname-routes";
 import { importRouter } from "./import";
 import { auditTrail } from "./middleware/audit";
@@ -155,7 +156,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "tunnelplane API", cdn: SCALAR_CDN }));
   app.route("/", problemsRouter);
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/", healthRouter);
 
   // Runs after the `/v1/*` middleware, so a caller without a valid key gets 401 before learning
   // which methods a path has.

@@ -29,6 +29,7 @@ type Caller = "none" | "bad key" | "viewer" | "operator" | "ticketing" | "admin"
 const EXPECTED: Record<string, string> = {
   createAccount: "a",
   getAccount: "aov",
+  listAccounts: "aov",
   updateAccount: "a",
   runAssertions: "aov",
   explainAccess: "aov",

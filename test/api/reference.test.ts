@@ -6,7 +6,12 @@
 import { exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { PROBLEMS } from "../../src/api/problem";
-import { call, get } from "../helpers/api";
+import { call, get, post } from "../helpers/api";
+import { control, newAccountId } from "../helpers/emulator";
+import { mintKey } from "../helpers/keys";
+import { describeSeedScenario } from "../helpers/scenario";
+import { seedAccount } from "../helpers/seed";
+import type { RunBody } from "../helpers/wire";
 
 interface Schema {
   pattern?: string;
@@ -196,6 +201,118 @@ describe("problem types", () => {
       ["#/name", "too-small"],
       ["#/api_token", "too-small"],
       ["#/colour", "unknown-field"],
+    ]);
+  });
+});
+
+interface Summary {
+  account_id: string;
+  name: string;
+  mode: string;
+  state: string;
+  last_run: {
+    id: string;
+    outcome: string;
+    drift_count: number;
+    error_count: number;
+    duration_ms: number | null;
+  } | null;
+  drifted_objects: number;
+  next_run_at: string;
+  lease: { holder: string; expires_at: string } | null;
+  token_problems: string[];
+}
+
+describe("operators", () => {
+  it("read the version, D1, the queue and the scheduler's lag from /healthz", async ({
+    expect,
+  }) => {
+    const health = await call<Record<string, unknown>>("GET", "/healthz", { key: null });
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({
+      ok: true,
+      version: { package: "0.1.0", commit: "unknown" },
+      d1: { reachable: true, latency_ms: expect.any(Number) },
+      queue: { bound: true },
+      oldest_due_lag_ms: expect.any(Number),
+    });
+  });
+
+  // Two reconciles; the limit leaves room for a loaded machine.
+  it("list accounts with their state, last run, drift and token problems", {
+    timeout: 20_000,
+  }, async ({ expect }) => {
+    const healthy = await seedAccount(expect, { reconcileIntervalS: 3600 });
+    await describeSeedScenario(healthy.base);
+    const good = await post<RunBody>(`${healthy.base}/reconcile`);
+    expect(good.body.outcome).toBe("succeeded");
+
+    // A token Cloudflare knows but which may only read: every write is refused with 403.
+    const refusedToken = `refused-${crypto.randomUUID()}-0123456789`;
+    expect(
+      await control("/tokens", "PUT", {
+        token: refusedToken,
+        permission_groups: ["Zero Trust Read"],
+      }),
+    ).toMatchObject({ permission_groups: ["Zero Trust Read"] });
+    const refusedId = newAccountId();
+    expect(
+      (
+        await post("/v1/accounts", {
+          account_id: refusedId,
+          name: "refused",
+          api_token: refusedToken,
+          reconcile_interval_s: 3600,
+        })
+      ).status,
+    ).toBe(201);
+    await post("/v1/accounts/" + refusedId + "/tunnels", { name: "dc1" });
+    const bad = await post<RunBody>(`/v1/accounts/${refusedId}/reconcile`);
+    const fresh = await seedAccount(expect);
+
+    const viewer = await mintKey(expect, "viewer", [fresh.accountId, refusedId, healthy.accountId]);
+    const first = await call<{ items: Summary[]; next_cursor: string | null }>(
+      "GET",
+      "/v1/accounts?limit=2",
+      { key: viewer.secret },
+    );
+    const second = await call<{ items: Summary[]; next_cursor: string | null }>(
+      "GET",
+      `/v1/accounts?limit=2&cursor=${first.body.next_cursor}`,
+      { key: viewer.secret },
+    );
+    expect(second.body.next_cursor).toBe(null);
+    const byId = new Map([...first.body.items, ...second.body.items].map((s) => [s.account_id, s]));
+    expect([...byId.keys()]).toEqual([fresh.accountId, refusedId, healthy.accountId].sort());
+    expect(byId.get(healthy.accountId)).toEqual({
+      account_id: healthy.accountId,
+      name: `test ${healthy.accountId.slice(0, 6)}`,
+      mode: "enforce",
+      state: "healthy",
+      last_run: {
+        id: good.body.id,
+        outcome: "succeeded",
+        started_at: expect.any(String),
+        finished_at: expect.any(String),
+        duration_ms: expect.any(Number),
+        drift_count: 0,
+        error_count: 0,
+      },
+      drifted_objects: 0,
+      next_run_at: expect.any(String),
+      lease: null,
+      token_problems: [],
+    });
+    const refused = byId.get(refusedId);
+    expect([refused?.state, refused?.last_run?.outcome, refused?.token_problems]).toEqual([
+      "failing",
+      bad.body.outcome,
+      [...new Set(bad.body.errors.map((e) => e.message))],
+    ]);
+    expect(refused?.token_problems[0]).toMatch(/^Cloudflare answered 403 \(10000: /);
+    expect([byId.get(fresh.accountId)?.state, byId.get(fresh.accountId)?.last_run]).toEqual([
+      "never-run",
+      null,
     ]);
   });
 });

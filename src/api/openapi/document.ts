@@ -4,6 +4,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
+import { PACKAGE_VERSION } from "../health";
 import { addExamples } from "./examples";
 
 /** The OpenAPI document's top-level fields. */
@@ -11,7 +12,7 @@ export const OPENAPI_INFO = {
   openapi: "3.1.0",
   info: {
     title: "tunnelplane",
-    version: "0.1.0",
+    version: PACKAGE_VERSION,
     description:
       "Control plane for Cloudflare Zero Trust private networking: desired state over REST, reconciled into Cloudflare. Errors are RFC 9457 problem details; every problem `type` resolves to its entry in the catalogue at `/problems`.",
     license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
