@@ -4,9 +4,10 @@
  * every problem `type` resolves to, the operator's endpoints, and the typed client.
  */
 import { exports } from "cloudflare:workers";
+import { createTunnelplaneClient } from "tunnelplane/client";
 import { describe, it } from "vitest";
 import { PROBLEMS } from "../../src/api/problem";
-import { call, get, post } from "../helpers/api";
+import { ADMIN_KEY, call, get, post } from "../helpers/api";
 import { control, newAccountId } from "../helpers/emulator";
 import { mintKey } from "../helpers/keys";
 import { describeSeedScenario } from "../helpers/scenario";
@@ -313,6 +314,56 @@ describe("operators", () => {
     expect([byId.get(fresh.accountId)?.state, byId.get(fresh.accountId)?.last_run]).toEqual([
       "never-run",
       null,
+    ]);
+  });
+});
+
+describe("the typed client", () => {
+  it("describes the seed scenario against the Worker and reads problems as typed errors", async ({
+    expect,
+  }) => {
+    const { accountId } = await seedAccount(expect);
+    const client = createTunnelplaneClient({
+      baseUrl: "http://tunnelplane",
+      apiKey: ADMIN_KEY,
+      fetch: (request) => exports.default.fetch(request),
+    });
+    const account_id = accountId;
+    const tunnel = await client.POST("/v1/accounts/{account_id}/tunnels", {
+      params: { path: { account_id } },
+      body: { name: "dc1" },
+    });
+    expect([tunnel.response.status, tunnel.data?.name]).toEqual([201, "dc1"]);
+    const tunnel_id = tunnel.data?.id ?? "";
+    const route = await client.POST("/v1/accounts/{account_id}/routes", {
+      params: { path: { account_id } },
+      body: { network: "10.0.0.0/8", tunnel_id, comment: "data centre" },
+    });
+    expect([route.response.status, route.data?.network, route.data?.status.state]).toEqual([
+      201,
+      "10.0.0.0/8",
+      "pending",
+    ]);
+    const listed = await client.GET("/v1/accounts/{account_id}/routes", {
+      params: { path: { account_id }, query: { limit: 10 } },
+    });
+    expect(listed.data?.items.map((r) => [r.network, r.tunnel_id, r.comment])).toEqual([
+      ["10.0.0.0/8", tunnel_id, "data centre"],
+    ]);
+    const refused = await client.POST("/v1/accounts/{account_id}/routes", {
+      params: { path: { account_id } },
+      body: { network: "10.1.2.3/8", tunnel_id },
+    });
+    expect([refused.response.status, refused.error?.type, refused.error?.errors]).toEqual([
+      422,
+      "http://tunnelplane/problems/validation-failed",
+      [
+        {
+          pointer: "#/network",
+          detail: "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+          code: "cidr-host-bits-set",
+        },
+      ],
     ]);
   });
 });
