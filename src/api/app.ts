@@ -15,6 +15,7 @@ import { createOperationLookup, type OperationLookup } from "./authz/lookup";
 import { conflictsRouter } from "./conflicts";
 import type { AppEnv } from "./context";
 import { createRouter } from "./context";
+import { dashboardRouter } from "./dashboard";
 import { mountCollection } from "./desired/collection";
 import { mountSingleton } from "./desired/singleton";
 import { deviceProfiles } from "./device-profiles";
@@ -157,6 +158,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "tunnelplane API", cdn: SCALAR_CDN }));
   app.route("/", problemsRouter);
   app.route("/", healthRouter);
+  app.route("/", dashboardRouter);
 
   // Runs after the `/v1/*` middleware, so a caller without a valid key gets 401 before learning
   // which methods a path has.

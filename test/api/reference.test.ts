@@ -367,3 +367,63 @@ describe("the typed client", () => {
     ]);
   });
 });
+
+describe("the dashboard", () => {
+  it("shows the account's runs, drift, grants and tunnels to a reader, and nothing to others", {
+    timeout: 20_000,
+  }, async ({ expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeSeedScenario(base);
+    const run = await post<RunBody>(`${base}/reconcile`);
+    expect(run.body.outcome).toBe("succeeded");
+    const grant = await post(`${base}/grants`, {
+      ticket: { system: "servicenow", id: "CHG0031337" },
+      subject_email: "contractor@example.com",
+      destinations: ["10.128.0.7"],
+      ports: [22],
+      reason: "database migration",
+      starts_at: new Date(Date.now() + 7_200_000).toISOString(),
+      duration_s: 3600,
+    });
+    expect(grant.status).toBe(201);
+    const viewer = await mintKey(expect, "viewer", [accountId]);
+    const page = (path: string, key: string | null) =>
+      exports.default.fetch(
+        new Request(`http://tunnelplane${path}`, {
+          headers: key === null ? {} : { authorization: `Bearer ${key}` },
+        }),
+      );
+
+    const accounts = await page("/dashboard", viewer.secret);
+    const accountsHtml = await accounts.text();
+    expect([accounts.status, accountsHtml.startsWith('<!doctype html><html lang="en">')]).toEqual([
+      200,
+      true,
+    ]);
+    expect(accountsHtml).toContain(
+      `<td><a href="/dashboard/accounts/${accountId}">test ${accountId.slice(0, 6)}</a><br/><code>${accountId}</code></td><td><span class="state healthy">healthy</span></td>`,
+    );
+    expect(accountsHtml.match(/<tr><td><a href="\/dashboard\/accounts\//g)?.length).toBe(1);
+
+    const detail = await (await page(`/dashboard/accounts/${accountId}`, viewer.secret)).text();
+    expect(detail).toContain('aria-label="API calls and drift for 1 runs"');
+    expect(detail).toContain(`<td>api</td><td><span class="state succeeded">succeeded</span></td>`);
+    expect(detail).toContain(`<td>${run.body.counts.subrequests}</td><td>7</td><td>0</td>`);
+    expect(detail).toContain(
+      '<td>contractor@example.com</td><td>10.128.0.7/32</td><td>servicenow CHG0031337</td><td><span class="state requested">requested</span></td><td>starts in 2 h 0 min</td>',
+    );
+    expect(detail).toContain('<td>dc1</td><td><span class="state synced">synced</span></td>');
+
+    const other = await mintKey(expect, "viewer", [newAccountId()]);
+    const ticketing = await mintKey(expect, "ticketing", [accountId], "servicenow");
+    expect(
+      await Promise.all(
+        [
+          page(`/dashboard/accounts/${accountId}`, other.secret),
+          page(`/dashboard/accounts/${accountId}`, ticketing.secret),
+          page("/dashboard", null),
+        ].map(async (r) => (await r).status),
+      ),
+    ).toEqual([404, 403, 401]);
+  });
+});

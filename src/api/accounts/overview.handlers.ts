@@ -12,6 +12,7 @@ import { accountState, tokenProblems } from "../../domain/accounts/health";
 import type { LeaseState } from "../../domain/lease";
 import { readLease } from "../../lock/lock-client";
 import type { AppHandler } from "../context";
+import type { AccountScope } from "../identity/identity";
 import { cursorPosition } from "../paging";
 import type * as endpoints from "./accounts.endpoints";
 import type { AccountSummary } from "./overview.schemas";
@@ -60,10 +61,17 @@ export function toAccountSummary(
   };
 }
 
-export const list: AppHandler<typeof endpoints.list> = async (c) => {
-  const { cursor, limit } = c.req.valid("query");
-  const afterId = cursorPosition(cursor)?.id;
-  const scope = c.get("identity").accounts;
+/**
+ * A page of the accounts `scope` reaches, in id order after `afterId` (exclusive), each with its
+ * summary read at `nowMs`; `nextCursor` is null on the last page.
+ */
+export async function readAccountOverview(
+  env: Env,
+  scope: AccountScope,
+  afterId: string | undefined,
+  limit: number,
+  nowMs: number,
+): Promise<{ items: z.infer<typeof AccountSummary>[]; nextCursor: string | null }> {
   // A scoped caller's page is cut from its own ids, so the IN list stays under D1's bound.
   const onlyIds =
     scope === "*"
@@ -72,16 +80,15 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
           .filter((id) => afterId === undefined || id > afterId)
           .sort()
           .slice(0, limit + 1);
-  const db = createDb(c.env.DB);
+  const db = createDb(env.DB);
   const rows = await listAccountsAfter(db, onlyIds, afterId, limit + 1);
   const page = toPage(rows, limit, (a) => ({ atMs: 0, id: a.id }));
   const ids = page.items.map((a) => a.id);
   const [runs, drifted, leases] = await Promise.all([
     latestRuns(db, ids),
     driftedObjectCounts(db, ids),
-    Promise.all(ids.map((id) => readLease(c.env.ACCOUNT_LOCK, id))),
+    Promise.all(ids.map((id) => readLease(env.ACCOUNT_LOCK, id))),
   ]);
-  const nowMs = Date.now();
   const items = page.items.map((account, i) =>
     toAccountSummary(
       account,
@@ -91,5 +98,17 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
       nowMs,
     ),
   );
-  return c.json({ items, next_cursor: page.nextCursor }, 200);
+  return { items, nextCursor: page.nextCursor };
+}
+
+export const list: AppHandler<typeof endpoints.list> = async (c) => {
+  const { cursor, limit } = c.req.valid("query");
+  const overview = await readAccountOverview(
+    c.env,
+    c.get("identity").accounts,
+    cursorPosition(cursor)?.id,
+    limit,
+    Date.now(),
+  );
+  return c.json({ items: overview.items, next_cursor: overview.nextCursor }, 200);
 };
