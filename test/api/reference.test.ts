@@ -267,7 +267,7 @@ describe("operators", () => {
         })
       ).status,
     ).toBe(201);
-    await post("/v1/accounts/" + refusedId + "/tunnels", { name: "dc1" });
+    await post(`/v1/accounts/${refusedId}/tunnels`, { name: "dc1" });
     const bad = await post<RunBody>(`/v1/accounts/${refusedId}/reconcile`);
     const fresh = await seedAccount(expect);
 
