@@ -92,6 +92,7 @@ const large = await prepare(LARGE, 1000);
 let created = 0;
 let granted = 0;
 const runId = Date.now().toString(36);
+const runPrefix = `${(Math.floor(Date.now() / 1000) >>> 16).toString(16)}:${(Math.floor(Date.now() / 1000) & 0xffff).toString(16)}`;
 const scenarios = [
   ["GET /healthz (baseline)", { url: `${API}/healthz` }],
   ["list routes: a page of 100 (of 100)", { url: `${API}${small.base}/routes?limit=100` }],
@@ -109,7 +110,8 @@ const scenarios = [
             return {
               ...request,
               body: JSON.stringify({
-                network: `172.${16 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`,
+                // IPv6, under a prefix of this run's own, so no run collides with an earlier one.
+                network: `fd10:${runPrefix}::${i.toString(16)}/128`,
                 tunnel_id: large.tunnelId,
                 comment: `load ${runId}`,
               }),
