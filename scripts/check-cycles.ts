@@ -9,14 +9,14 @@ import { dirname, join, relative, resolve } from "node:path";
 const ROOTS = ["src", "emulator/src"];
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
 
-/** Every .ts file under `dir`, recursively. */
+/** Every .ts and .tsx file under `dir`, recursively. */
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) {
       return sourceFiles(path);
     }
-    return path.endsWith(".ts") && !path.endsWith(".d.ts") ? [path] : [];
+    return /\.tsx?$/.test(path) && !path.endsWith(".d.ts") ? [path] : [];
   });
 }
 
@@ -31,7 +31,13 @@ function valueImports(file: string, known: Set<string>): string[] {
   for (const match of text.matchAll(VALUE_IMPORT)) {
     const spec = match[1] ?? "";
     const base = resolve(dirname(file), spec);
-    const target = [`${base}.ts`, join(base, "index.ts"), base].find((p) => known.has(p));
+    const target = [
+      `${base}.ts`,
+      `${base}.tsx`,
+      join(base, "index.ts"),
+      join(base, "index.tsx"),
+      base,
+    ].find((p) => known.has(p));
     if (target !== undefined) {
       targets.push(target);
     }

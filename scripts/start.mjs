@@ -7,6 +7,7 @@
  * Cloudflare rate limit. Ctrl-C stops everything.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { lookup } from "node:dns/promises";
 import { copyFileSync, existsSync } from "node:fs";
 import { seedDemo } from "./demo.mjs";
 import { quietInspector } from "./quiet-inspector.mjs";
@@ -22,6 +23,21 @@ const API = `http://127.0.0.1:${API_PORT}`;
 const EMULATOR = `http://127.0.0.1:${EMULATOR_PORT}`;
 const wrangler = new URL("../node_modules/.bin/wrangler", import.meta.url).pathname;
 const quietEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+
+// wrangler dev fetches the `Request.cf` placeholder from workers.cloudflare.com and, offline,
+// prints a warning with a DNS stack trace for each Worker it starts. Offline, it is told not to.
+const online = await lookup("workers.cloudflare.com").then(
+  () => true,
+  () => false,
+);
+if (!online) {
+  quietEnv.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+  console.log("offline: wrangler dev uses its built-in Request.cf placeholder");
+}
+/** The commit /healthz reports, when this is a git checkout. */
+const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" });
+const commitVars =
+  commit.status === 0 ? ["--var", `TUNNELPLANE_COMMIT:${commit.stdout.trim()}`] : [];
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
@@ -102,6 +118,7 @@ start("api", [
   "--test-scheduled",
   "--var",
   `CLOUDFLARE_API_BASE_URL:${EMULATOR}/client/v4`,
+  ...commitVars,
 ]);
 
 async function waitFor(url, label) {

@@ -7,6 +7,11 @@ declare namespace Cloudflare {
      */
     CLOUDFLARE_API?: Fetcher;
     /**
+     * The commit this Worker was built from, reported by /healthz; set at deploy
+     * (`wrangler deploy --var TUNNELPLANE_COMMIT:$(git rev-parse --short HEAD)`), and by `npm start`.
+     */
+    TUNNELPLANE_COMMIT?: string;
+    /**
      * Optional service binding that grant callbacks are sent through instead of the global fetch
      * (the tests bind a callback receiver Worker here). Unbound in production.
      */

@@ -3,6 +3,7 @@
  * generic 500 whose cause is logged with the request id, never returned.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { accountsRouter } from "./accounts";
@@ -14,16 +15,17 @@ import { createOperationLookup, type OperationLookup } from "./authz/lookup";
 import { conflictsRouter } from "./conflicts";
 import type { AppEnv } from "./context";
 import { createRouter } from "./context";
+import { dashboardRouter } from "./dashboard";
 import { mountCollection } from "./desired/collection";
 import { mountSingleton } from "./desired/singleton";
 import { desiredStateRouter } from "./desired-state";
 import { desiredStateJsonSchema } from "./desired-state/document.schemas";
 import { deviceProfiles } from "./device-profiles";
-import { docsPage } from "./docs";
 import { enrollmentRules } from "./enrollment-rules";
 import { explainRouter } from "./explain";
 import { grantApprovalRulesRouter } from "./grant-approval-rules";
 import { grantsRouter } from "./grants";
+import { healthRouter } from "./health";
 import { hostnameRoutes } from "./hostname-routes";
 import { importRouter } from "./import";
 import { auditTrail } from "./middleware/audit";
@@ -31,11 +33,13 @@ import { authenticate } from "./middleware/auth";
 import { authorize } from "./middleware/authorize";
 import { requestId } from "./middleware/request-id";
 import { requireWellFormedText } from "./middleware/well-formed-text";
+import { buildOpenApiDocument } from "./openapi/document";
 import { networkPolicies } from "./policies";
 import { policyAnalysisRouter } from "./policies/analysis";
 import { policyMoveRouter } from "./policies/move";
 import { privateApps } from "./private-apps";
 import { ProblemError } from "./problem";
+import { problemsRouter, problemTypeUrl } from "./problems";
 import { proxySettings } from "./proxy-settings";
 import { runsRouter } from "./runs";
 import { splitTunnels } from "./split-tunnels";
@@ -45,16 +49,8 @@ import { tunnels } from "./tunnels";
 import { tunnelTokenRouter } from "./tunnels/token";
 import { virtualNetworks } from "./virtual-networks";
 
-/** The OpenAPI document's top-level fields. */
-export const OPENAPI_INFO = {
-  openapi: "3.1.0",
-  info: {
-    title: "tunnelplane",
-    version: "0.1.0",
-    description:
-      "Control plane for Cloudflare Zero Trust private networking: desired state over REST, reconciled into Cloudflare.",
-  },
-};
+/** Scalar's reference bundle, pinned so the page does not change under us. */
+const SCALAR_CDN = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.44.3";
 
 /** Largest request body accepted, in bytes: far above any valid document, far below a DoS. */
 const MAX_BODY_BYTES = 1_048_576;
@@ -167,9 +163,16 @@ export function createApp(): OpenAPIHono<AppEnv> {
       : [],
   );
   lookupOperation = createOperationLookup(routes);
-  app.doc31("/openapi.json", OPENAPI_INFO);
-  app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  // Built on first request, once every route is registered; the same for every request after.
+  let document: ReturnType<typeof buildOpenApiDocument> | undefined;
+  app.get("/openapi.json", (c) => {
+    document ??= buildOpenApiDocument(app);
+    return c.json(document);
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "tunnelplane API", cdn: SCALAR_CDN }));
+  app.route("/", problemsRouter);
+  app.route("/", healthRouter);
+  app.route("/", dashboardRouter);
   let documentSchema: Record<string, unknown> | undefined;
   app.get("/schemas/desired-state.json", (c) => {
     documentSchema ??= desiredStateJsonSchema();
@@ -206,7 +209,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
       );
     }
     const body = {
-      type: `https://tunnelplane.dev/problems/${problem.slug}`,
+      type: problemTypeUrl(new URL(c.req.url).origin, problem.slug),
       title: problem.title,
       status: problem.status,
       detail: problem.detail,

@@ -2,10 +2,21 @@
 import { z } from "@hono/zod-openapi";
 import { PROBLEMS, type ProblemSlug } from "./problem";
 
+/** The origin the document's examples use for problem `type` URLs. */
+const EXAMPLE_ORIGIN = "https://tunnelplane.example.com";
+
+const SLUGS = Object.keys(PROBLEMS) as ProblemSlug[];
+
 /** The RFC 9457 body, as documented in OpenAPI. */
 export const ProblemSchema = z
   .object({
-    type: z.string().openapi({ example: "https://tunnelplane.dev/problems/validation-failed" }),
+    type: z
+      .string()
+      .regex(new RegExp(`^https?://[^/]+/problems/(${SLUGS.join("|")})$`))
+      .openapi({
+        description: `\`<origin>/problems/<slug>\`, which resolves to the problem's entry in the catalogue at \`/problems\`. Slugs: ${SLUGS.map((s) => `\`${s}\` (${PROBLEMS[s].status})`).join(", ")}.`,
+        example: `${EXAMPLE_ORIGIN}/problems/validation-failed`,
+      }),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
@@ -17,7 +28,10 @@ export const ProblemSchema = z
           pointer: z.string().optional().openapi({ example: "#/network" }),
           parameter: z.string().optional(),
           detail: z.string(),
-          code: z.string(),
+          code: z.string().openapi({
+            description: "kebab-case, e.g. `too-small`, `invalid-format`, `unknown-field`.",
+            example: "cidr-host-bits-set",
+          }),
         }),
       )
       .optional(),
@@ -35,18 +49,52 @@ const STATUS_TEXT: Record<number, string> = {
   502: "Cloudflare API failure",
 };
 
+const EXAMPLE_INSTANCE = "/v1/accounts/0123456789abcdef0123456789abcdef/routes";
+
+/** An example body of the problem `slug`. */
+function problemExample(slug: ProblemSlug) {
+  const { status, title } = PROBLEMS[slug];
+  return {
+    type: `${EXAMPLE_ORIGIN}/problems/${slug}`,
+    title,
+    status,
+    detail: slug === "validation-failed" ? "1 field is invalid." : `${title}.`,
+    instance: EXAMPLE_INSTANCE,
+    request_id: "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+    ...(slug === "validation-failed"
+      ? {
+          errors: [
+            {
+              pointer: "#/network",
+              detail: "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+              code: "cidr-host-bits-set",
+            },
+          ],
+        }
+      : {}),
+  };
+}
+
 /**
- * OpenAPI responses for the given problem slugs (grouped by status). 401, 403 (the role table)
- * and 500 are always added.
+ * OpenAPI responses for the given problem slugs (grouped by status), each with an example of
+ * the first slug given for that status. 401, 403 (the role table) and 500 are always added.
  */
 export function problemResponses(...slugs: ProblemSlug[]) {
-  const statuses = new Set<number>([401, 403, 500, ...slugs.map((s) => PROBLEMS[s].status)]);
+  const all: ProblemSlug[] = [...slugs, "unauthorized", "forbidden", "internal-error"];
+  const byStatus = new Map<number, ProblemSlug>();
+  for (const slug of all) {
+    if (!byStatus.has(PROBLEMS[slug].status)) {
+      byStatus.set(PROBLEMS[slug].status, slug);
+    }
+  }
   return Object.fromEntries(
-    [...statuses].map((status) => [
+    [...byStatus].map(([status, slug]) => [
       status,
       {
         description: STATUS_TEXT[status] ?? "Internal error",
-        content: { "application/problem+json": { schema: ProblemSchema } },
+        content: {
+          "application/problem+json": { schema: ProblemSchema, example: problemExample(slug) },
+        },
       },
     ]),
   );

@@ -13,7 +13,7 @@ export function cursorPosition(cursor: string | undefined): CursorPosition | und
   const position = decodeCursor(cursor);
   if (position === undefined) {
     throw new ProblemError("validation-failed", "The cursor is not one this API returned.", {
-      errors: [{ parameter: "cursor", detail: "unknown cursor", code: "invalid_cursor" }],
+      errors: [{ parameter: "cursor", detail: "unknown cursor", code: "invalid-cursor" }],
     });
   }
   return position;

@@ -117,12 +117,16 @@ export function toPointer(path: readonly PropertyKey[]): string {
   return `#/${escaped.join("/")}`;
 }
 
+function kebab(code: string): string {
+  return code.replaceAll("_", "-");
+}
+
 /**
  * Converts zod issues of one request part into `errors[]` entries: the first
  * MAX_REPORTED_ERRORS of them, and how many there were in all (`total`). A strict object's
  * `unrecognized_keys` issue becomes one `unknown-field` entry per field, each pointing at the
  * field itself (`#/split_tunnel/entries/0/adress`), so a misspelt field is named, not dropped;
- * keys are quoted at most QUOTED_INPUT_MAX characters long.
+ * keys are quoted at most QUOTED_INPUT_MAX characters long. Codes are kebab-case (`too-small`).
  */
 export function zodIssuesToFields(
   issues: readonly z.core.$ZodIssue[],
@@ -145,7 +149,9 @@ export function zodIssuesToFields(
     }
     total += 1;
     if (errors.length < MAX_REPORTED_ERRORS) {
-      const code = issue.code === "custom" ? String(issue.params?.code ?? "invalid") : issue.code;
+      // zod's own codes are snake_case; every code the API answers is kebab-case, like slugs.
+      const code =
+        issue.code === "custom" ? String(issue.params?.code ?? "invalid") : kebab(issue.code);
       errors.push(field(issue.path, issue.message, code));
     }
   }

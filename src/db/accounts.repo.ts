@@ -1,5 +1,5 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
-import { and, asc, eq, lte } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte } from "drizzle-orm";
 import type { AccountMode } from "../domain/model";
 import type { QuotaOverrides } from "../domain/quotas";
 import { type Actor, newAuditRow } from "./audit-log.repo";
@@ -173,6 +173,30 @@ export async function updateAccount(
     ),
   ]);
   return rows[0] === undefined ? undefined : fromRow(rows[0]);
+}
+
+/**
+ * Up to `limit` accounts in id order after `afterId` (exclusive; undefined: from the start),
+ * only those in `onlyIds` when given (at most 90 ids: D1 binds at most 100 parameters).
+ */
+export async function listAccountsAfter(
+  db: Db,
+  onlyIds: readonly string[] | undefined,
+  afterId: string | undefined,
+  limit: number,
+): Promise<AccountRecord[]> {
+  const rows = await db
+    .select(columns)
+    .from(accounts)
+    .where(
+      and(
+        onlyIds === undefined ? undefined : inArray(accounts.id, [...onlyIds]),
+        afterId === undefined ? undefined : gt(accounts.id, afterId),
+      ),
+    )
+    .orderBy(asc(accounts.id))
+    .limit(limit);
+  return rows.map(fromRow);
 }
 
 /** Accounts whose next reconcile is due at `nowMs`, oldest first, at most `limit`. */

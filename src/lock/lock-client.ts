@@ -58,3 +58,11 @@ export function createLockClient<T extends AccountLockRpc>(
     holdCalls: (accountId, untilMs, reason) => stub(accountId).holdCalls(untilMs, reason),
   };
 }
+
+/** The account's lease as stored (holder null when free), for status pages; never takes it. */
+export function readLease<T extends AccountLockRpc>(
+  namespace: DurableObjectNamespace<T>,
+  accountId: string,
+): Promise<LeaseState> {
+  return Promise.resolve(namespace.get(namespace.idFromName(accountId)).state());
+}

@@ -42,7 +42,7 @@ describe("assertions", () => {
     expect(narrowed.status).toBe(422);
     expect(narrowed.headers.get("content-type")).toBe("application/problem+json");
     expect(narrowed.body).toEqual({
-      type: "https://tunnelplane.dev/problems/assertion-failed",
+      type: "http://tunnelplane/problems/assertion-failed",
       title: "The change would break an assertion",
       status: 422,
       detail: "The change would break 1 assertion(s); nothing was stored.",
@@ -320,10 +320,10 @@ describe("assertions", () => {
         e.code,
       ]),
     ).toEqual([
-      ["#/email", "invalid_format"],
+      ["#/email", "invalid-format"],
       ["#/destination_ip", "invalid-ip"],
-      ["#/port", "too_big"],
-      ["#/expect", "invalid_value"],
+      ["#/port", "too-big"],
+      ["#/expect", "invalid-value"],
     ]);
     await post(`${base}/assertions`, CAN_REACH_DB);
     const run = await post<{ counts: { planned: number } }>(`${base}/reconcile`);
@@ -364,7 +364,7 @@ describe("assertions", () => {
     const approve = await post(`${base}/grants/${waiting.body.id}/approve`, { reason: "ok" });
     expect([approve.status, (approve.body as { type: string }).type]).toEqual([
       422,
-      "https://tunnelplane.dev/problems/assertion-failed",
+      "http://tunnelplane/problems/assertion-failed",
     ]);
     expect((await get<{ state: string }>(`${base}/grants/${waiting.body.id}`)).body.state).toBe(
       "requested",

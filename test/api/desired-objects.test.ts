@@ -61,7 +61,7 @@ describe("accounts", () => {
     });
     expect(again.status).toBe(409);
     expect(problemOf(again)).toMatchObject({
-      type: "https://tunnelplane.dev/problems/account-exists",
+      type: "http://tunnelplane/problems/account-exists",
       status: 409,
     });
   });
@@ -77,9 +77,9 @@ describe("accounts", () => {
     expect(response.status).toBe(422);
     const errors = (response.body as { errors: { pointer: string; code: string }[] }).errors;
     expect(errors.map((e) => [e.pointer, e.code])).toEqual([
-      ["#/account_id", "invalid_format"],
-      ["#/name", "too_small"],
-      ["#/api_token", "too_small"],
+      ["#/account_id", "invalid-format"],
+      ["#/name", "too-small"],
+      ["#/api_token", "too-small"],
     ]);
   });
 
@@ -176,12 +176,12 @@ describe("request bodies", () => {
     });
     expect([form.status, problemOf(form).type]).toEqual([
       415,
-      "https://tunnelplane.dev/problems/unsupported-media-type",
+      "http://tunnelplane/problems/unsupported-media-type",
     ]);
     const huge = await call("POST", `${base}/tunnels`, { body: { name: "x".repeat(1_100_000) } });
     expect([huge.status, problemOf(huge).type]).toEqual([
       413,
-      "https://tunnelplane.dev/problems/payload-too-large",
+      "http://tunnelplane/problems/payload-too-large",
     ]);
     expect((await get<{ items: unknown[] }>(`${base}/tunnels`)).body.items).toEqual([]);
   });
@@ -197,7 +197,7 @@ describe("request bodies", () => {
     });
     expect(response.status).toBe(422);
     expect(problemOf(response)).toEqual({
-      type: "https://tunnelplane.dev/problems/validation-failed",
+      type: "http://tunnelplane/problems/validation-failed",
       title: "The request is not valid",
       status: 422,
       detail: "The request body has 3 invalid field(s).",
@@ -419,7 +419,7 @@ describe("request bodies", () => {
       {
         pointer: "#/network",
         detail: "Too big: expected string to have <=64 characters",
-        code: "too_big",
+        code: "too-big",
       },
     ]);
   });
@@ -441,7 +441,7 @@ describe("methods", () => {
       "application/problem+json",
       "GET, HEAD, POST",
       {
-        type: "https://tunnelplane.dev/problems/method-not-allowed",
+        type: "http://tunnelplane/problems/method-not-allowed",
         title: "The path does not answer this method",
         status: 405,
         detail: `${base}/tunnels does not answer PATCH; it answers GET, HEAD, POST.`,
@@ -487,7 +487,7 @@ describe("routes", () => {
     const response = await post(`${base}/routes`, { network: "10.1.2.3/8", tunnel_id: tunnel.id });
     expect(response.status).toBe(422);
     expect(problemOf(response)).toEqual({
-      type: "https://tunnelplane.dev/problems/validation-failed",
+      type: "http://tunnelplane/problems/validation-failed",
       title: "The request is not valid",
       status: 422,
       detail: "The request body has 1 invalid field(s).",
@@ -564,7 +564,7 @@ describe("routes", () => {
     });
     expect(second.status).toBe(409);
     expect(problemOf(second)).toMatchObject({
-      type: "https://tunnelplane.dev/problems/duplicate-route",
+      type: "http://tunnelplane/problems/duplicate-route",
       detail: "192.168.0.0/16 is already routed in the default virtual network.",
     });
   });
@@ -642,7 +642,7 @@ describe("routes", () => {
     const response = await get(`${mine.base}/tunnels/${tunnel.id}`);
     expect(response.status).toBe(404);
     expect(problemOf(response)).toMatchObject({
-      type: "https://tunnelplane.dev/problems/not-found",
+      type: "http://tunnelplane/problems/not-found",
     });
   });
 });
@@ -699,7 +699,7 @@ describe("writes", () => {
     const response = await call("POST", `${base}/tunnels`, { body: "{not json" });
     expect(response.status).toBe(400);
     expect(problemOf(response)).toMatchObject({
-      type: "https://tunnelplane.dev/problems/malformed-request",
+      type: "http://tunnelplane/problems/malformed-request",
       status: 400,
     });
   });
@@ -745,7 +745,7 @@ describe("tunnel token", () => {
     const early = await get(`${base}/tunnels/${tunnel.id}/token`);
     expect([early.status, problemOf(early).type]).toEqual([
       409,
-      "https://tunnelplane.dev/problems/tunnel-not-created",
+      "http://tunnelplane/problems/tunnel-not-created",
     ]);
     await post(`${base}/reconcile`);
     const synced = (
@@ -863,7 +863,9 @@ describe("documentation", () => {
       200,
       "text/html; charset=UTF-8",
     ]);
-    expect(await page.text()).toContain('fetch("/openapi.json")');
+    const text = await page.text();
+    expect(text).toContain('"url": "/openapi.json"');
+    expect(text).toContain("Scalar.createApiReference('#app'");
   });
 
   it("closes every object of every request body", async ({ expect }) => {

@@ -245,7 +245,7 @@ describe("explain on the seed scenario", () => {
           detail: "10.0.0.0/8 is not an IPv4 or IPv6 address",
           code: "invalid-ip",
         },
-        { pointer: "#/protocol", code: "invalid_value" },
+        { pointer: "#/protocol", code: "invalid-value" },
       ],
     });
     const profile = await post(`${base}/explain`, {
@@ -269,7 +269,7 @@ describe("explain on the seed scenario", () => {
     });
     expect(state.body).toMatchObject({
       status: 422,
-      errors: [{ parameter: "state", code: "invalid_value" }],
+      errors: [{ parameter: "state", code: "invalid-value" }],
     });
   });
 });

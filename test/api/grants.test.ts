@@ -62,10 +62,10 @@ describe("POST grants", () => {
         e.code,
       ]),
     ).toEqual([
-      ["#/ticket/system", "invalid_format"],
-      ["#/subject_email", "invalid_format"],
+      ["#/ticket/system", "invalid-format"],
+      ["#/subject_email", "invalid-format"],
       ["#/destinations/0", "cidr-host-bits-set"],
-      ["#/ports/0", "too_big"],
+      ["#/ports/0", "too-big"],
       ["#/ports/0", "invalid-port"],
       ["#/duration_s", "duration-xor-ends-at"],
     ]);

@@ -35,7 +35,7 @@ describe("validation checks sizes first", () => {
       {
         pointer: "#/email_regex",
         detail: "Too big: expected string to have <=1024 characters",
-        code: "too_big",
+        code: "too-big",
       },
     ]);
   });
@@ -100,7 +100,7 @@ describe("validation checks sizes first", () => {
       {
         pointer: "#/destination_ip",
         detail: "Too big: expected string to have <=64 characters",
-        code: "too_big",
+        code: "too-big",
       },
     ]);
   });
@@ -127,7 +127,7 @@ describe("per-account quotas", () => {
     const refused = await post<Problem>(`${base}/tunnels`, { name: "t2" });
     expect(refused.status).toBe(422);
     expect(problemOf(refused)).toEqual({
-      type: "https://tunnelplane.dev/problems/limit-exceeded",
+      type: "http://tunnelplane/problems/limit-exceeded",
       title: "The account's quota does not allow this",
       status: 422,
       detail: `This needs 2 tunnels and the account's limit is 1 (1 in use); an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"tunnels": 2}}.`,
@@ -258,7 +258,7 @@ describe("policies at the selector limits", () => {
   });
 });
 
-const LIMIT_EXCEEDED = "https://tunnelplane.dev/problems/limit-exceeded";
+const LIMIT_EXCEEDED = "http://tunnelplane/problems/limit-exceeded";
 
 /**
  * Work units of one explain over 150 policies at the limits: 40 per expression node, 1,205 nodes

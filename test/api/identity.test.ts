@@ -29,6 +29,7 @@ type Caller = "none" | "bad key" | "viewer" | "operator" | "ticketing" | "admin"
 const EXPECTED: Record<string, string> = {
   createAccount: "a",
   getAccount: "aov",
+  listAccounts: "aov",
   updateAccount: "a",
   runAssertions: "aov",
   explainAccess: "aov",
@@ -302,19 +303,19 @@ describe("a ticketing key used as an attacker would", () => {
       ["read another account", await as("GET", `${other.base}/grants`)],
     ];
     expect(attempts.map(([what, r]) => [what, r.status, problemOf(r).type])).toEqual([
-      ["create an auto-approve rule", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["approve its own grant", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["delete the block policy", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["change the account's token and mode", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["read the tunnel token", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["set the callback secret", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["reconcile", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["register an account", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["mint itself an admin key", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["revoke its own key", 403, "https://tunnelplane.dev/problems/forbidden"],
-      ["read another system's grant", 404, "https://tunnelplane.dev/problems/not-found"],
-      ["cancel another system's grant", 404, "https://tunnelplane.dev/problems/not-found"],
-      ["read another account", 404, "https://tunnelplane.dev/problems/not-found"],
+      ["create an auto-approve rule", 403, "http://tunnelplane/problems/forbidden"],
+      ["approve its own grant", 403, "http://tunnelplane/problems/forbidden"],
+      ["delete the block policy", 403, "http://tunnelplane/problems/forbidden"],
+      ["change the account's token and mode", 403, "http://tunnelplane/problems/forbidden"],
+      ["read the tunnel token", 403, "http://tunnelplane/problems/forbidden"],
+      ["set the callback secret", 403, "http://tunnelplane/problems/forbidden"],
+      ["reconcile", 403, "http://tunnelplane/problems/forbidden"],
+      ["register an account", 403, "http://tunnelplane/problems/forbidden"],
+      ["mint itself an admin key", 403, "http://tunnelplane/problems/forbidden"],
+      ["revoke its own key", 403, "http://tunnelplane/problems/forbidden"],
+      ["read another system's grant", 404, "http://tunnelplane/problems/not-found"],
+      ["cancel another system's grant", 404, "http://tunnelplane/problems/not-found"],
+      ["read another account", 404, "http://tunnelplane/problems/not-found"],
     ]);
     const listed = await as("GET", `${base}/grants`);
     expect((listed.body as { items: { id: string }[] }).items.map((g) => g.id)).toEqual([ownId]);
@@ -346,7 +347,7 @@ describe("requester and approver", () => {
       key: alice.secret,
     });
     expect(problemOf(self)).toEqual({
-      type: "https://tunnelplane.dev/problems/grant-self-approval",
+      type: "http://tunnelplane/problems/grant-self-approval",
       title: "The requester of a grant cannot decide it",
       status: 403,
       detail: `${alice.actor} requested grant ${created.body.id}; another identity must approve it.`,
@@ -448,7 +449,7 @@ describe("API keys", () => {
         e.code,
       ]),
     ).toEqual([
-      ["#/name", "invalid_format"],
+      ["#/name", "invalid-format"],
       ["#/accounts", "admin-scope"],
       ["#/ticket_system", "ticket-system"],
     ]);

@@ -227,7 +227,7 @@ describe("import of a hand-written policy", () => {
     });
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({
-      type: "https://tunnelplane.dev/problems/not-importable",
+      type: "http://tunnelplane/problems/not-importable",
       detail: `Gateway rule ${hand.id} cannot be imported without loss: the traffic expression has no structured form: \`not (net.src.ip in {192.168.0.0/16})\` is not a set membership.`,
       errors: [
         {

@@ -163,7 +163,7 @@ describe("private apps", () => {
     });
     expect(clash.status).toBe(409);
     expect(clash.body).toMatchObject({
-      type: "https://tunnelplane.dev/problems/precedence-taken",
+      type: "http://tunnelplane/problems/precedence-taken",
       detail: `Private app ${app.id} holds precedence 502; precedences are unique.`,
     });
     const policy = await post<{ id: string; precedence: number }>(`${base}/policies`, {

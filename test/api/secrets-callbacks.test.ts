@@ -420,7 +420,7 @@ describe("sealed secrets", () => {
           {
             pointer: "#/api_token",
             detail: "printable ASCII without spaces",
-            code: "invalid_format",
+            code: "invalid-format",
           },
         ],
         0,
@@ -431,12 +431,12 @@ describe("sealed secrets", () => {
           {
             pointer: "#/api_token",
             detail: "printable ASCII without spaces",
-            code: "invalid_format",
+            code: "invalid-format",
           },
         ],
         0,
       ],
-      [422, [{ pointer: "#/api_token", detail: "at least 40 characters", code: "too_small" }], 0],
+      [422, [{ pointer: "#/api_token", detail: "at least 40 characters", code: "too-small" }], 0],
     ]);
   });
 

@@ -242,7 +242,7 @@ describe("effective split tunnel lists", () => {
     expect([missing.status, problemOf(missing)]).toEqual([
       404,
       {
-        type: "https://tunnelplane.dev/problems/not-found",
+        type: "http://tunnelplane/problems/not-found",
         title: "Not found",
         status: 404,
         detail: `No device profile 9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f in account ${accountId}.`,
@@ -260,7 +260,7 @@ describe("effective split tunnel lists", () => {
 
 describe("the account's team domain", () => {
   const invalid = (instance: string) => ({
-    type: "https://tunnelplane.dev/problems/validation-failed",
+    type: "http://tunnelplane/problems/validation-failed",
     title: "The request is not valid",
     status: 422,
     detail: "The request body has 1 invalid field(s).",
@@ -269,7 +269,7 @@ describe("the account's team domain", () => {
       {
         pointer: "#/team_domain",
         detail: "a team domain: <team-name>.cloudflareaccess.com",
-        code: "invalid_format",
+        code: "invalid-format",
       },
     ],
   });
@@ -436,7 +436,7 @@ describe("device profile writes", () => {
     expect([refused.status, problemOf(refused)]).toEqual([
       422,
       {
-        type: "https://tunnelplane.dev/problems/validation-failed",
+        type: "http://tunnelplane/problems/validation-failed",
         title: "The request is not valid",
         status: 422,
         detail: "The split tunnel would make routes unreachable.",
@@ -534,7 +534,7 @@ describe("device profile writes", () => {
     expect([unknown.status, problemOf(unknown)]).toEqual([
       422,
       {
-        type: "https://tunnelplane.dev/problems/validation-failed",
+        type: "http://tunnelplane/problems/validation-failed",
         title: "The request is not valid",
         status: 422,
         detail: "The profile refers to objects that do not exist.",
@@ -563,10 +563,10 @@ describe("device profile writes", () => {
     });
     expect(bad.status).toBe(422);
     expect((bad.body as { errors: unknown[] }).errors).toEqual([
-      { pointer: "#/name", detail: expect.any(String), code: "too_small" },
-      { pointer: "#/match", detail: expect.any(String), code: "too_small" },
-      { pointer: "#/precedence", detail: expect.any(String), code: "too_small" },
-      { pointer: "#/split_tunnel/mode", detail: expect.any(String), code: "invalid_value" },
+      { pointer: "#/name", detail: expect.any(String), code: "too-small" },
+      { pointer: "#/match", detail: expect.any(String), code: "too-small" },
+      { pointer: "#/precedence", detail: expect.any(String), code: "too-small" },
+      { pointer: "#/split_tunnel/mode", detail: expect.any(String), code: "invalid-value" },
       {
         pointer: "#/split_tunnel/entries/0/address",
         detail: "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
@@ -633,7 +633,7 @@ describe("device profile writes", () => {
         expect([response.status, problemOf(response)]).toEqual([
           422,
           {
-            type: "https://tunnelplane.dev/problems/validation-failed",
+            type: "http://tunnelplane/problems/validation-failed",
             title: "The request is not valid",
             status: 422,
             detail: "The request body has 1 invalid field(s).",
@@ -687,7 +687,7 @@ describe("device profile writes", () => {
     expect([clash.status, problemOf(clash)]).toEqual([
       409,
       {
-        type: "https://tunnelplane.dev/problems/profile-precedence-taken",
+        type: "http://tunnelplane/problems/profile-precedence-taken",
         title: "Another device profile has this precedence",
         status: 409,
         detail: "Another device profile has precedence 10; precedences are unique.",
@@ -699,7 +699,7 @@ describe("device profile writes", () => {
     expect([stale.status, problemOf(stale)]).toEqual([
       412,
       {
-        type: "https://tunnelplane.dev/problems/version-mismatch",
+        type: "http://tunnelplane/problems/version-mismatch",
         title: "The object changed since it was read",
         status: 412,
         detail: "The current version is 1; re-read and retry.",
@@ -728,7 +728,7 @@ describe("device profile writes", () => {
     expect([refused.status, problemOf(refused)]).toEqual([
       409,
       {
-        type: "https://tunnelplane.dev/problems/in-use",
+        type: "http://tunnelplane/problems/in-use",
         title: "The object is still referenced",
         status: 409,
         detail: `Device profiles ${profile.body.id} follow this virtual network; change their virtual_network_ids first.`,
@@ -753,7 +753,7 @@ describe("route writes and split tunnels", () => {
     expect([refused.status, problemOf(refused)]).toEqual([
       422,
       {
-        type: "https://tunnelplane.dev/problems/validation-failed",
+        type: "http://tunnelplane/problems/validation-failed",
         title: "The request is not valid",
         status: 422,
         detail: "An auto split tunnel would send the route around WARP; change its entries first.",
@@ -1070,7 +1070,7 @@ describe("the conflicts endpoint", () => {
     expect([bad.status, problemOf(bad)]).toEqual([
       422,
       {
-        type: "https://tunnelplane.dev/problems/validation-failed",
+        type: "http://tunnelplane/problems/validation-failed",
         title: "The request is not valid",
         status: 422,
         detail: "The request body has 1 invalid field(s).",
@@ -1083,7 +1083,7 @@ describe("the conflicts endpoint", () => {
     expect([missing.status, problemOf(missing)]).toEqual([
       404,
       {
-        type: "https://tunnelplane.dev/problems/not-found",
+        type: "http://tunnelplane/problems/not-found",
         title: "Not found",
         status: 404,
         detail: "Account 00000000000000000000000000000000 is not registered.",
@@ -1159,14 +1159,14 @@ describe("lists cut to max_entries, paged, and one entry with its routes", () =>
     expect([stale.status, problemOf(stale)]).toEqual([
       422,
       {
-        type: "https://tunnelplane.dev/problems/validation-failed",
+        type: "http://tunnelplane/problems/validation-failed",
         title: "The request is not valid",
         status: 422,
         detail:
           "The cursor is not one this API returned for the list as it is now; start again without one.",
         instance: `${base}/split-tunnels/${created.body.id}/entries`,
         errors: [
-          { parameter: "cursor", detail: "unknown or stale cursor", code: "invalid_cursor" },
+          { parameter: "cursor", detail: "unknown or stale cursor", code: "invalid-cursor" },
         ],
       },
     ]);
@@ -1194,7 +1194,7 @@ describe("lists cut to max_entries, paged, and one entry with its routes", () =>
     expect([missing.status, problemOf(missing)]).toEqual([
       404,
       {
-        type: "https://tunnelplane.dev/problems/not-found",
+        type: "http://tunnelplane/problems/not-found",
         title: "Not found",
         status: 404,
         detail: "The split tunnel of default has no entry 172.31.0.0/16.",
@@ -1205,7 +1205,7 @@ describe("lists cut to max_entries, paged, and one entry with its routes", () =>
     expect([invalid.status, problemOf(invalid)]).toEqual([
       422,
       {
-        type: "https://tunnelplane.dev/problems/validation-failed",
+        type: "http://tunnelplane/problems/validation-failed",
         title: "The request is not valid",
         status: 422,
         detail: "172.16.0.1/13 is not a network in canonical form.",

@@ -27,7 +27,7 @@ export async function expectAuthRequired(
     expect(response.status).toBe(401);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
     expect(problemOf(response)).toEqual({
-      type: "https://tunnelplane.dev/problems/unauthorized",
+      type: "http://tunnelplane/problems/unauthorized",
       title: "Missing or invalid API key",
       status: 401,
       detail,

@@ -278,7 +278,7 @@ describe("plan when Cloudflare fails", () => {
       "application/problem+json",
     ]);
     expect(problemOf(planned)).toEqual({
-      type: "https://tunnelplane.dev/problems/upstream-failed",
+      type: "http://tunnelplane/problems/upstream-failed",
       title: "The Cloudflare API call failed",
       status: 502,
       detail:

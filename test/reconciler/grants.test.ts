@@ -322,7 +322,7 @@ describe("grants end to end", () => {
     const other = await send(sshGrant("CHG78"));
     expect(other.status).toBe(409);
     expect(other.body).toMatchObject({
-      type: "https://tunnelplane.dev/problems/idempotency-key-reused",
+      type: "http://tunnelplane/problems/idempotency-key-reused",
     });
     const list = await get<{ items: GrantBody[] }>(`${base}/grants`);
     expect(list.body.items.map((g) => g.id)).toEqual([first.body.id]);

@@ -260,7 +260,7 @@ describe("the seed scenario", () => {
     expect(Number(held.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(held.body).toMatchObject({
       status: 409,
-      type: "https://tunnelplane.dev/problems/lease-held",
+      type: "http://tunnelplane/problems/lease-held",
     });
     const runs = await get<{ items: RunBody[] }>(`${base}/runs`);
     expect(runs.body.items.map((r) => r.outcome)).toEqual(["succeeded"]);
@@ -288,7 +288,7 @@ describe("hostname routes", () => {
     });
     expect([twin.status, twin.body.type, twin.body.detail]).toEqual([
       409,
-      "https://tunnelplane.dev/problems/duplicate-route",
+      "http://tunnelplane/problems/duplicate-route",
       "apps.acme.internal is already routed; *.x and x are one route to Cloudflare.",
     ]);
     const refused = await post<{ errors: unknown[] }>(`${base}/hostname-routes`, {

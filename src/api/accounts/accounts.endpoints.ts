@@ -2,6 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AccountParams, IfMatchHeaders, problemResponses, security } from "../contract";
 import { Account, AccountCreate, AccountUpdate } from "./accounts.schemas";
+import { AccountSummaryPage, OverviewQuery } from "./overview.schemas";
 
 const tags = ["Accounts"];
 const json = (description: string) => ({
@@ -52,5 +53,22 @@ export const update = createRoute({
   responses: {
     200: json("Changed"),
     ...problemResponses("malformed-request", "not-found", "version-mismatch", "validation-failed"),
+  },
+});
+
+export const list = createRoute({
+  method: "get",
+  path: "/v1/accounts",
+  operationId: "listAccounts",
+  tags,
+  security,
+  summary: "List the accounts the caller may see, each with its state, last run, lease and drift",
+  request: { query: OverviewQuery },
+  responses: {
+    200: {
+      description: "A page in account id order",
+      content: { "application/json": { schema: AccountSummaryPage } },
+    },
+    ...problemResponses("validation-failed"),
   },
 });

@@ -45,6 +45,7 @@ function collection(plural: string, singular: string): Record<string, OperationR
 export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   createAccount: { roles: ADMIN, audit: "object" },
   getAccount: read,
+  listAccounts: read,
   updateAccount: { roles: ADMIN, audit: "object" },
 
   ...collection("VirtualNetworks", "VirtualNetwork"),

@@ -30,6 +30,7 @@ import {
   WarningSchema,
 } from "../contract";
 import { checkIfMatch, etagOf } from "../middleware/etag";
+import { nounOf, withArticle } from "../openapi/wording";
 import { cursorPosition } from "../paging";
 import { ProblemError, type ProblemSlug } from "../problem";
 import { enforceObjectQuota, enforceSpecQuotas } from "../quotas";
@@ -164,7 +165,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     operationId: `list${def.plural}`,
     tags,
     security,
-    summary: `List ${def.tag.toLowerCase()}`,
+    summary: `List ${nounOf(def.plural)}`,
     request: { params: AccountParams, query: PageQuery },
     responses: {
       200: json(pageOf(Resource, `${def.singular}Page`), "A page, oldest first"),
@@ -177,7 +178,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     operationId: `create${def.singular}`,
     tags,
     security,
-    summary: `Create a ${def.singular}`,
+    summary: `Create ${withArticle(nounOf(def.singular))}`,
     request: { params: AccountParams, ...body },
     responses: {
       201: json(WriteResult, "Created; reconciled by the next run"),
@@ -190,7 +191,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     operationId: `get${def.singular}`,
     tags,
     security,
-    summary: `Get a ${def.singular}`,
+    summary: `Get ${withArticle(nounOf(def.singular))}`,
     request: { params: ObjectParams },
     responses: {
       200: json(Resource, "The object; ETag is its version"),
@@ -203,7 +204,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     operationId: `replace${def.singular}`,
     tags,
     security,
-    summary: `Replace a ${def.singular}`,
+    summary: `Replace ${withArticle(nounOf(def.singular))}`,
     request: { params: ObjectParams, headers: IfMatchHeaders, ...body },
     responses: {
       200: json(WriteResult, "Replaced"),
@@ -222,7 +223,7 @@ export function mountCollection<K extends Kind, I extends z.ZodTypeAny, O extend
     operationId: `delete${def.singular}`,
     tags,
     security,
-    summary: `Delete a ${def.singular}`,
+    summary: `Delete ${withArticle(nounOf(def.singular))}`,
     request: { params: ObjectParams, headers: IfMatchHeaders },
     responses: {
       204: { description: "Deleted; the Cloudflare object goes with the next run" },

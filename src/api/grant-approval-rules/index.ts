@@ -220,7 +220,7 @@ export const grantApprovalRulesRouter = createRouter()
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     if (cursor !== undefined && after === undefined) {
       throw validationProblem("The cursor is not one this API returned.", [
-        { parameter: "cursor", detail: "unknown cursor", code: "invalid_cursor" },
+        { parameter: "cursor", detail: "unknown cursor", code: "invalid-cursor" },
       ]);
     }
     const rows = await listApprovalRules(db, account_id, after, limit);

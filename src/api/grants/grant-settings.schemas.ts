@@ -11,7 +11,8 @@ const CallbackSecret = z
   .string()
   .min(32)
   .max(256)
-  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
+  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+  .openapi({ example: "whsec_0123456789abcdefghijklmnopqrstuv" });
 
 const SecretOverlap = z.number().int().min(0).max(MAX_SECRET_OVERLAP_S).default(86_400).openapi({
   description:

@@ -175,7 +175,7 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   if (query.cursor !== undefined && after === undefined) {
     throw validationProblem("The cursor is not one this API returned.", [
-      { parameter: "cursor", detail: "unknown cursor", code: "invalid_cursor" },
+      { parameter: "cursor", detail: "unknown cursor", code: "invalid-cursor" },
     ]);
   }
   const filters = {

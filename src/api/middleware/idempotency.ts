@@ -63,7 +63,7 @@ export function idempotent(route: string): MiddlewareHandler<AppEnv> {
           {
             parameter: "idempotency-key",
             detail: "1..255 visible ASCII characters",
-            code: "invalid_idempotency_key",
+            code: "invalid-idempotency-key",
           },
         ],
       });

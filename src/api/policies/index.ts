@@ -31,7 +31,8 @@ export const PortSpec = z
       .regex(
         /^[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?$/,
         "a port (22) or an inclusive range (8000-8099)",
-      ),
+      )
+      .openapi({ example: "8000-8099" }),
   ])
   .superRefine((value, ctx) => {
     const [from, to] = parsePort(value);

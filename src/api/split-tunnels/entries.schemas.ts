@@ -87,7 +87,7 @@ export function entriesOffset(
       "The cursor is not one this API returned for the list as it is now; start again without one.",
       {
         errors: [
-          { parameter: "cursor", detail: "unknown or stale cursor", code: "invalid_cursor" },
+          { parameter: "cursor", detail: "unknown or stale cursor", code: "invalid-cursor" },
         ],
       },
     );

@@ -21,7 +21,8 @@ const Host = z
   .string()
   .max(253)
   .regex(
-    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
+    // No `i` flag: OpenAPI carries the source only, so the classes spell out both cases.
+    /^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/,
     "a host name, optionally starting with *.",
   )
   // A top-level domain is never all digits (RFC 3696 §2), so `10.0.0.1` here is an address that

@@ -1,0 +1,243 @@
+/** The dashboard's two pages: every account with its state, and one account in detail. */
+import type { z } from "@hono/zod-openapi";
+import type { GrantRecord } from "../../db/grants.repo";
+import type { RunRecord } from "../../db/runs.repo";
+import type { AccountSummary } from "../accounts/overview.schemas";
+import { duration, Page, State } from "./layout";
+import { type PlotPoint, RunPlot } from "./plot";
+
+type Summary = z.infer<typeof AccountSummary>;
+
+/** The accounts page: one row per account, the worst first. */
+export function AccountsPage(props: { accounts: Summary[]; nextCursor: string | null }) {
+  return (
+    <Page title="Accounts">
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>account</th>
+              <th>state</th>
+              <th>last run</th>
+              <th>drifted</th>
+              <th>next run</th>
+              <th>lease</th>
+              <th>token</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.accounts.map((a) => (
+              <tr>
+                <td>
+                  <a href={`/dashboard/accounts/${a.account_id}`}>{a.name}</a>
+                  <br />
+                  <code>{a.account_id}</code>
+                </td>
+                <td>
+                  <State value={a.state} />
+                </td>
+                <td>
+                  {a.last_run === null ? (
+                    "never"
+                  ) : (
+                    <>
+                      <State value={a.last_run.outcome} /> {a.last_run.started_at.slice(0, 19)}Z
+                      {a.last_run.duration_ms === null ? "" : `, ${a.last_run.duration_ms} ms`}
+                    </>
+                  )}
+                </td>
+                <td>{a.drifted_objects}</td>
+                <td>{a.next_run_at.slice(0, 19)}Z</td>
+                <td>{a.lease === null ? "free" : `held by run ${a.lease.holder.slice(0, 8)}`}</td>
+                <td>{a.token_problems.length === 0 ? "ok" : a.token_problems.join("; ")}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {props.nextCursor === null ? null : (
+        <a href={`/dashboard?cursor=${props.nextCursor}`}>Next page</a>
+      )}
+    </Page>
+  );
+}
+
+/** What the account page shows, read at `nowMs`. */
+export interface AccountView {
+  summary: Summary;
+  runs: RunRecord[];
+  grants: GrantRecord[];
+  tunnels: { name: string; state: string; health: string }[];
+  nowMs: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function DriftTable(props: { run: RunRecord | undefined }) {
+  const drift = props.run?.actions.filter((a) => a.isDrift) ?? [];
+  if (drift.length === 0) {
+    return <p>No drift in the last run.</p>;
+  }
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th>object</th>
+            <th>action</th>
+            <th>field</th>
+            <th>in Cloudflare</th>
+            <th>desired</th>
+          </tr>
+        </thead>
+        <tbody>
+          {drift.flatMap((a) =>
+            (a.diff.length === 0 ? [undefined] : a.diff).map((d) => (
+              <tr>
+                <td>
+                  {a.kind} <code>{a.key}</code>
+                </td>
+                <td>
+                  {a.op} ({a.outcome})
+                </td>
+                <td>{d?.field ?? a.reason}</td>
+                <td>
+                  <code>{d === undefined ? "" : JSON.stringify(d.observed)}</code>
+                </td>
+                <td>
+                  <code>{d === undefined ? "" : JSON.stringify(d.desired)}</code>
+                </td>
+              </tr>
+            )),
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** One account: its last runs, a plot of the last day, drift, warnings, grants and tunnels. */
+export function AccountPage(props: AccountView) {
+  const { summary, runs, grants, tunnels, nowMs } = props;
+  const lastDay: PlotPoint[] = runs
+    .filter((r) => r.startedAtMs >= nowMs - DAY_MS)
+    .map((r) => ({ atMs: r.startedAtMs, apiCalls: r.counts.subrequests, drift: r.drift.length }));
+  const warnings = runs[0]?.errors ?? [];
+  return (
+    <Page title={summary.name}>
+      <p>
+        <code>{summary.account_id}</code> · {summary.mode} · <State value={summary.state} /> · next
+        run {summary.next_run_at.slice(0, 19)}Z
+      </p>
+      <h2>API calls and drift, last 24 hours</h2>
+      <RunPlot points={lastDay} fromMs={nowMs - DAY_MS} toMs={nowMs} />
+      <h2>Last runs</h2>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>started</th>
+              <th>trigger</th>
+              <th>outcome</th>
+              <th>duration</th>
+              <th>API calls</th>
+              <th>applied</th>
+              <th>drift</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.slice(0, 20).map((r) => (
+              <tr>
+                <td>{new Date(r.startedAtMs).toISOString().slice(0, 19)}Z</td>
+                <td>{r.trigger}</td>
+                <td>
+                  <State value={r.outcome} />
+                </td>
+                <td>
+                  {r.finishedAtMs === null ? "running" : `${r.finishedAtMs - r.startedAtMs} ms`}
+                </td>
+                <td>{r.counts.subrequests}</td>
+                <td>{r.counts.applied}</td>
+                <td>{r.drift.length}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>Drift in the last run</h2>
+      <DriftTable run={runs[0]} />
+      <h2>Errors and warnings of the last run</h2>
+      {warnings.length === 0 ? (
+        <p>None.</p>
+      ) : (
+        <ul>
+          {warnings.map((e) => (
+            <li>
+              {e.kind === null ? "" : `${e.kind} ${e.key ?? ""}: `}
+              {e.message}
+              {e.retryable ? " (retried)" : ""}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h2>Grants, active and pending</h2>
+      {grants.length === 0 ? (
+        <p>None.</p>
+      ) : (
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th>subject</th>
+                <th>destinations</th>
+                <th>ticket</th>
+                <th>state</th>
+                <th>time left</th>
+              </tr>
+            </thead>
+            <tbody>
+              {grants.map((g) => (
+                <tr>
+                  <td>{g.subjectEmail}</td>
+                  <td>{g.destinations.join(", ")}</td>
+                  <td>
+                    {g.ticket.system} {g.ticket.id}
+                  </td>
+                  <td>
+                    <State value={g.state} />
+                  </td>
+                  <td>
+                    {g.state === "active"
+                      ? duration(g.endsAtMs - nowMs)
+                      : `starts in ${duration(Math.max(0, g.startsAtMs - nowMs))}`}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2>Tunnels</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>tunnel</th>
+            <th>sync</th>
+            <th>health</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tunnels.map((t) => (
+            <tr>
+              <td>{t.name}</td>
+              <td>
+                <State value={t.state} />
+              </td>
+              <td>{t.health}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Page>
+  );
+}
