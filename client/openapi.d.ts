@@ -1030,6 +1030,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{account_id}/desired-state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export every desired object of the account as one document
+         * @description Objects refer to each other by name, so the document applies to another account. Grants, approval rules and secrets are not part of it. `Accept: application/yaml` answers YAML. The JSON Schema is at /schemas/desired-state.json.
+         */
+        get: operations["getDesiredState"];
+        /**
+         * Apply a whole document atomically
+         * @description All of it in one D1 transaction, or nothing: a problem, an error conflict or a failing assertion refuses it with a 422 whose `errors` are the diff's problems and whose `diff` extension is the diff. `If-Match` names the document version the change was reviewed against. One audit entry records the document hash and the change summary, and the account is due for a reconcile at once.
+         */
+        put: operations["applyDesiredState"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/desired-state/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What applying a document would do, without storing anything
+         * @description The object changes with field diffs, every problem with its JSON pointer, the conflicts and assertions of the resulting state, and the Cloudflare plan with its access delta. A document the schema refuses is a 422 as for any write.
+         */
+        post: operations["diffDesiredState"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{account_id}/tunnels/{id}/token": {
         parameters: {
             query?: never;
@@ -2944,6 +2988,293 @@ export interface components {
                  */
                 reason: "unsealed" | "prev-hash-mismatch" | "hash-mismatch";
             } | null;
+        };
+        DesiredStateDocument: {
+            /** @enum {string} */
+            format: "tunnelplane.desired-state/v1";
+            /** @description SHA-256 (hex) of the document's content as exported; ignored on input (If-Match carries the version a PUT expects). */
+            version?: string;
+            /**
+             * @description Virtual networks; a name is unique.
+             * @default []
+             */
+            virtual_networks?: components["schemas"]["VirtualNetworkInput"][];
+            /**
+             * @description Tunnels; a name is unique.
+             * @default []
+             */
+            tunnels?: components["schemas"]["TunnelInput"][];
+            /**
+             * @description Tunnel routes; a network is unique in its virtual network.
+             * @default []
+             */
+            routes?: {
+                /**
+                 * @description IPv4 or IPv6 address or CIDR. A bare address is a /32 (/128). IPv6 is stored in RFC 5952 form.
+                 * @example 10.0.0.0/8
+                 */
+                network: string;
+                /**
+                 * @description Free text, at most 50 characters (Cloudflare keeps 100; the ownership marker takes the rest).
+                 * @default
+                 */
+                comment?: string;
+                /** @description Name of a tunnel in the document (or kept in the account). */
+                tunnel: string;
+                /**
+                 * @description null: the account's default virtual network.
+                 * @default null
+                 */
+                virtual_network?: string | null;
+            }[];
+            /**
+             * @description Private hostname routes.
+             * @default []
+             */
+            hostname_routes?: {
+                /**
+                 * @description Private hostname, under 255 characters; at most one wildcard, only as the whole leading label (`*.apps.acme.internal` matches exactly one label below). Leading and trailing dots are trimmed.
+                 * @example *.apps.acme.internal
+                 */
+                hostname: string;
+                /**
+                 * @description Free text, at most 50 characters (Cloudflare keeps 100; the ownership marker takes the rest).
+                 * @default
+                 */
+                comment?: string;
+                /** @description Name of a tunnel in the document (or kept in the account). */
+                tunnel: string;
+            }[];
+            /**
+             * @description The default device profile's split tunnel; null leaves the account's as it is.
+             * @default null
+             */
+            split_tunnel?: {
+                /**
+                 * @description Exclude: all traffic through WARP but the list. Include: only the list.
+                 * @enum {string}
+                 */
+                mode: "exclude" | "include";
+                /**
+                 * @description Compute the list from the routes (plus `entries`).
+                 * @default true
+                 */
+                auto?: boolean;
+                /**
+                 * @description The whole list when auto is false; extra entries when true.
+                 * @default []
+                 */
+                entries?: components["schemas"]["SplitTunnelEntryInput"][];
+                /**
+                 * @description Most entries an auto list may hold, the user's entries included (default 1000). A longer exact list is cut to fit: it still sends every routed address through WARP, and sends the fewest unrouted ones with it, never home-router subnets or link-local and multicast defaults unless a route covers them; `fit` on reads says what the cut costs. An Include list keeps at least one prefix per address family routed.
+                 * @default 1000
+                 */
+                max_entries?: number;
+            } | null;
+            /**
+             * @description Custom device profiles.
+             * @default []
+             */
+            device_profiles?: {
+                /** @example Engineers */
+                name: string;
+                /**
+                 * @description Free text; tunnelplane appends its ownership marker in Cloudflare.
+                 * @default
+                 */
+                description?: string;
+                /**
+                 * @description Cloudflare's wirefilter expression choosing the devices the profile applies to. Fields: identity.email, identity.groups.id / .name / .email (arrays: `any(identity.groups.name[*] in {"eng"})`), identity.service_token_uuid, network (a managed network's name), os.name ("windows", "mac", "linux", "android", "ios", "chromeos") and os.version; operators `==` and `in {…}` (space-separated strings); and, or, not and parentheses. identity.saml_attributes is refused: Cloudflare documents no single syntax for it. tunnelplane stores and sends the canonical text (single spaces, word operators, parentheses only where needed; at most 500 characters, Cloudflare's limit), which responses show; it selects the same devices as the text written. An invalid expression is a 422 naming the offset.
+                 * @example any(identity.groups.name[*] in {"engineers"}) and os.name in {"mac" "linux"}
+                 */
+                match: string;
+                /** @description Ascending order among device profiles, unique in the account. */
+                precedence: number;
+                /** @default true */
+                enabled?: boolean;
+                split_tunnel: components["schemas"]["SplitTunnelInput"];
+                /**
+                 * @description Virtual networks whose routes an auto list follows, by name; `default` is the account's default virtual network; null: every virtual network.
+                 * @default null
+                 */
+                virtual_networks?: string[] | null;
+            }[];
+            /**
+             * @description null leaves the account's proxy settings as they are.
+             * @default null
+             */
+            proxy_settings?: {
+                /** @description Proxy TCP (device settings `gateway_proxy_enabled`). */
+                tcp: boolean;
+                /** @description Proxy UDP (device settings `gateway_udp_proxy_enabled`). */
+                udp: boolean;
+                /** @description Proxy ICMP (connectivity settings `icmp_proxy_enabled`). */
+                icmp: boolean;
+            } | null;
+            /**
+             * @description Gateway network policies; a precedence is unique.
+             * @default []
+             */
+            policies?: {
+                /** @example Allow employees to db-prod */
+                name: string;
+                /** @enum {string} */
+                action: "allow" | "block";
+                precedence: number;
+                /** @default true */
+                enabled?: boolean;
+                /**
+                 * @description Destination IPs/CIDRs; empty means any.
+                 * @default []
+                 */
+                destinations?: string[];
+                /**
+                 * @description Destination ports and inclusive ranges; empty means any.
+                 * @default []
+                 */
+                ports?: (number | string)[];
+                /**
+                 * @description Empty means every proxied protocol.
+                 * @default []
+                 */
+                protocols?: ("tcp" | "udp" | "icmp")[];
+                /**
+                 * @description Exact user emails (case-insensitive).
+                 * @default []
+                 */
+                emails?: string[];
+                /**
+                 * @description Gateway `identity.email matches` regex (Rust regex syntax: no look-around or back-references). Gateway matches it unanchored.
+                 * @default null
+                 * @example ^[^@]+@example\.com$
+                 */
+                email_regex?: string | null;
+                /**
+                 * @description Identity provider group names (`identity.groups.name`).
+                 * @default []
+                 */
+                groups?: string[];
+                /**
+                 * @description Device posture check ids; the device must pass at least one.
+                 * @default []
+                 */
+                device_posture_ids?: string[];
+                /**
+                 * @description Free text kept in Cloudflare before tunnelplane's ownership marker.
+                 * @default
+                 */
+                description?: string;
+            }[];
+            /**
+             * @description Private-network applications; a name is unique.
+             * @default []
+             */
+            private_apps?: {
+                /** @example db-prod */
+                name: string;
+                /** @description Precedence of the app's first policy; the app holds 2 per destination group. */
+                precedence: number;
+                /** @default true */
+                enabled?: boolean;
+                destinations: components["schemas"]["PrivateAppDestination"][];
+                /** @default [] */
+                emails?: string[];
+                /** @default [] */
+                email_domains?: string[];
+                /**
+                 * @description Gateway `identity.email matches` regex (Rust regex syntax: no look-around or back-references). Gateway matches it unanchored.
+                 * @default null
+                 * @example ^[^@]+@example\.com$
+                 */
+                email_regex?: string | null;
+                /** @default [] */
+                groups?: string[];
+            }[];
+            /**
+             * @description Device enrollment rules; a name is unique.
+             * @default []
+             */
+            enrollment_rules?: components["schemas"]["EnrollmentRuleInput"][];
+            /**
+             * @description Policy tests run before anything is stored.
+             * @default []
+             */
+            assertions?: components["schemas"]["AssertionInput"][];
+        };
+        DesiredStateDiff: {
+            /** @description The account's document version now. */
+            version: string;
+            /** @description The version the account's document would have after the apply. */
+            document_version: string;
+            /** @description True when a PUT of this document would be applied. */
+            acceptable: boolean;
+            summary: components["schemas"]["DesiredStateChangeSummary"];
+            changes: components["schemas"]["DesiredStateChange"][];
+            /** @description What refuses the apply: unknown references, shared values, quotas, error conflicts the change brings, failing assertions; each with its JSON pointer into the document. */
+            problems: {
+                pointer: string;
+                detail: string;
+                code: string;
+            }[];
+            /** @description Conflicts and warnings of the resulting state. */
+            conflicts: components["schemas"]["Conflict"][];
+            assertions: components["schemas"]["DesiredStateAssertionOutcome"][];
+            plan: components["schemas"]["Plan"] & (Record<string, never> | null);
+            /** @description Why `plan` is null when Cloudflare failed. */
+            plan_error: string | null;
+        };
+        DesiredStateChangeSummary: {
+            create: number;
+            update: number;
+            delete: number;
+            unchanged: number;
+        };
+        DesiredStateChange: {
+            /** @enum {string} */
+            op: "create" | "update" | "delete";
+            /** @example tunnel_route */
+            kind: string;
+            /**
+             * @description What identifies the object in documents: its name, `<virtual network>|<network>` for a route (empty virtual network: the default), the Cloudflare form of a hostname route, `default` for a singleton; `#2`, `#3`… tell repeated names apart.
+             * @example |10.0.0.0/8
+             */
+            key: string;
+            /** @description tunnelplane id (a new one for a create). */
+            id: string;
+            /** @description JSON pointer of the entry in the document; null for a delete. */
+            pointer: string | null;
+            before: {
+                [key: string]: unknown;
+            } | null;
+            after: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The fields an update changes, in document form. */
+            fields: {
+                field: string;
+                before?: unknown;
+                after?: unknown;
+            }[];
+        };
+        DesiredStateAssertionOutcome: {
+            id: string;
+            name: string;
+            email: string;
+            destination_ip: string;
+            port: number | null;
+            protocol: string | null;
+            /** @enum {string} */
+            expect: "allow" | "deny";
+            passed: boolean;
+            verdict: string;
+            /** @description Why, in one sentence (explain's summary). */
+            summary: string;
+        };
+        DesiredStateApplyResult: {
+            /** @description The account's document version now. */
+            version: string;
+            summary: components["schemas"]["DesiredStateChangeSummary"];
+            changes: components["schemas"]["DesiredStateChange"][];
         };
         TunnelToken: {
             /** @description Secret. Pass to `cloudflared tunnel run --token`. */
@@ -20179,6 +20510,704 @@ export interface operations {
                      *       "detail": "The caller's role does not allow this.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDesiredState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document; ETag is its version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "format": "tunnelplane.desired-state/v1",
+                     *       "version": "version",
+                     *       "virtual_networks": [],
+                     *       "tunnels": [],
+                     *       "routes": [],
+                     *       "hostname_routes": [],
+                     *       "split_tunnel": null,
+                     *       "device_profiles": [],
+                     *       "proxy_settings": null,
+                     *       "policies": [],
+                     *       "private_apps": [],
+                     *       "enrollment_rules": [],
+                     *       "assertions": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DesiredStateDocument"];
+                    /**
+                     * @example {
+                     *       "format": "tunnelplane.desired-state/v1",
+                     *       "version": "version",
+                     *       "virtual_networks": [],
+                     *       "tunnels": [],
+                     *       "routes": [],
+                     *       "hostname_routes": [],
+                     *       "split_tunnel": null,
+                     *       "device_profiles": [],
+                     *       "proxy_settings": null,
+                     *       "policies": [],
+                     *       "private_apps": [],
+                     *       "enrollment_rules": [],
+                     *       "assertions": []
+                     *     }
+                     */
+                    "application/yaml": components["schemas"]["DesiredStateDocument"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    applyDesiredState: {
+        parameters: {
+            query?: {
+                /** @description false: keep the account's objects the document does not mention (the default deletes them). */
+                prune?: "true" | "false";
+            };
+            header?: {
+                /** @description The document version expected, quoted (`"<version>"`); `*` or absent: any. */
+                "if-match"?: string;
+            };
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The whole desired state, as `GET desired-state` exports it (JSON or YAML). */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "format": "tunnelplane.desired-state/v1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DesiredStateDocument"];
+                /**
+                 * @example {
+                 *       "format": "tunnelplane.desired-state/v1"
+                 *     }
+                 */
+                "application/yaml": components["schemas"]["DesiredStateDocument"];
+            };
+        };
+        responses: {
+            /** @description Applied (or nothing to change); ETag is the new version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": "version",
+                     *       "summary": {
+                     *         "create": 1,
+                     *         "update": 1,
+                     *         "delete": 1,
+                     *         "unchanged": 1
+                     *       },
+                     *       "changes": [
+                     *         {
+                     *           "op": "create",
+                     *           "kind": "tunnel_route",
+                     *           "key": "|10.0.0.0/8",
+                     *           "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *           "pointer": "pointer",
+                     *           "before": {},
+                     *           "after": {},
+                     *           "fields": [
+                     *             {
+                     *               "field": "field",
+                     *               "before": {},
+                     *               "after": {}
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DesiredStateApplyResult"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/malformed-request",
+                     *       "title": "The request body is not valid JSON",
+                     *       "status": 400,
+                     *       "detail": "The request body is not valid JSON.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/version-mismatch",
+                     *       "title": "The object changed since it was read",
+                     *       "status": 412,
+                     *       "detail": "The object changed since it was read.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unsupported-media-type",
+                     *       "title": "The request body must be application/json",
+                     *       "status": 415,
+                     *       "detail": "The request body must be application/json.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    diffDesiredState: {
+        parameters: {
+            query?: {
+                /** @description false: keep the account's objects the document does not mention (the default deletes them). */
+                prune?: "true" | "false";
+                /** @description false: skip reading Cloudflare (no plan, no access delta). */
+                plan?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The whole desired state, as `GET desired-state` exports it (JSON or YAML). */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "format": "tunnelplane.desired-state/v1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DesiredStateDocument"];
+                /**
+                 * @example {
+                 *       "format": "tunnelplane.desired-state/v1"
+                 *     }
+                 */
+                "application/yaml": components["schemas"]["DesiredStateDocument"];
+            };
+        };
+        responses: {
+            /** @description The diff; nothing was written */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": "version",
+                     *       "document_version": "document_version",
+                     *       "acceptable": true,
+                     *       "summary": {
+                     *         "create": 1,
+                     *         "update": 1,
+                     *         "delete": 1,
+                     *         "unchanged": 1
+                     *       },
+                     *       "changes": [
+                     *         {
+                     *           "op": "create",
+                     *           "kind": "tunnel_route",
+                     *           "key": "|10.0.0.0/8",
+                     *           "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *           "pointer": "pointer",
+                     *           "before": {},
+                     *           "after": {},
+                     *           "fields": [
+                     *             {
+                     *               "field": "field",
+                     *               "before": {},
+                     *               "after": {}
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problems": [
+                     *         {
+                     *           "pointer": "pointer",
+                     *           "detail": "detail",
+                     *           "code": "code"
+                     *         }
+                     *       ],
+                     *       "conflicts": [
+                     *         {
+                     *           "code": "duplicate-route",
+                     *           "severity": "error",
+                     *           "message": "message",
+                     *           "objects": [
+                     *             {
+                     *               "kind": "tunnel_route",
+                     *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f"
+                     *             }
+                     *           ],
+                     *           "virtual_network_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *           "network": "network",
+                     *           "route_ids": [
+                     *             "example"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "assertions": [
+                     *         {
+                     *           "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *           "name": "name",
+                     *           "email": "email",
+                     *           "destination_ip": "destination_ip",
+                     *           "port": 1,
+                     *           "protocol": "protocol",
+                     *           "expect": "allow",
+                     *           "passed": true,
+                     *           "verdict": "verdict",
+                     *           "summary": "summary"
+                     *         }
+                     *       ],
+                     *       "plan": {
+                     *         "actions": [
+                     *           {
+                     *             "op": "create",
+                     *             "kind": "tunnel_route",
+                     *             "key": "key",
+                     *             "cloudflare_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *             "reason": "reason",
+                     *             "is_drift": true,
+                     *             "diff": [
+                     *               {
+                     *                 "field": "field",
+                     *                 "observed": {},
+                     *                 "desired": {}
+                     *               }
+                     *             ],
+                     *             "desired": {}
+                     *           }
+                     *         ],
+                     *         "access_delta": {
+                     *           "changes": [
+                     *             {
+                     *               "subject": "subject",
+                     *               "email": "email",
+                     *               "groups": [
+                     *                 "example"
+                     *               ],
+                     *               "destination": "destination",
+                     *               "port": 1,
+                     *               "protocol": "tcp",
+                     *               "change": "gains",
+                     *               "decided_by": "decided_by"
+                     *             }
+                     *           ],
+                     *           "probes": 1,
+                     *           "truncated": true
+                     *         },
+                     *         "unmanaged": [
+                     *           {
+                     *             "kind": "kind",
+                     *             "cloudflare_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *             "label": "label"
+                     *           }
+                     *         ],
+                     *         "warnings": [
+                     *           {
+                     *             "code": "code",
+                     *             "kind": "kind",
+                     *             "key": "key",
+                     *             "message": "message"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "plan_error": "plan_error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DesiredStateDiff"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/malformed-request",
+                     *       "title": "The request body is not valid JSON",
+                     *       "status": 400,
+                     *       "detail": "The request body is not valid JSON.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unsupported-media-type",
+                     *       "title": "The request body must be application/json",
+                     *       "status": 415,
+                     *       "detail": "The request body must be application/json.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

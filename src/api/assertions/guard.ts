@@ -198,5 +198,5 @@ export function assertionResultsOn(
   state: DesiredState,
   tunnelHealth: ReadonlyMap<string, string>,
 ): AssertionResult[] {
-  return run(state, tunnelHealth);
+  return run(state, new Set(live(state).map((a) => a.id)), tunnelHealth);
 }
