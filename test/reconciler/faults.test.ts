@@ -312,9 +312,9 @@ describe("budget and lease", () => {
     const { queue, sent } = recordingQueue();
     const deps = { ...createReconcileDeps(env), queue };
     // Observation costs 7 requests, one per list (its totals say when to stop) and the two proxy
-    // settings. Run 1 has room for 5 writes: tunnel,
-    // 2 routes, split tunnel, then the proxy settings' first PATCH; its second is refused, so the
-    // proxy action and both policies wait. Run 2 writes ICMP and the 2 policies in its 3.
+    // settings. Run 1 has room for 5 writes, in dependency order with narrowing first: the block,
+    // the tunnel, the route covering the allow, the allow, the other route; the split tunnel and
+    // the proxy settings wait. Run 2 sends the split tunnel and the two proxy PATCHes in its 3.
     const small = { ...deps, config: { ...deps.config, maxSubrequestsPerRun: 12 } };
 
     const runs = [];
@@ -334,9 +334,18 @@ describe("budget and lease", () => {
         r.counts.subrequests,
       ]),
     ).toEqual([
-      ["partial", true, 4, 3, 12],
-      ["succeeded", false, 3, 0, 10],
+      ["partial", true, 5, 2, 12],
+      ["succeeded", false, 2, 0, 10],
       ["succeeded", false, 0, 0, 7],
+    ]);
+    expect(runs[0]?.actions.map((a) => [a.op, a.kind, a.outcome])).toEqual([
+      ["create", "network_policy", "applied"],
+      ["create", "tunnel", "applied"],
+      ["create", "tunnel_route", "applied"],
+      ["create", "network_policy", "applied"],
+      ["create", "tunnel_route", "applied"],
+      ["update", "split_tunnel", "deferred"],
+      ["update", "proxy_settings", "deferred"],
     ]);
     // Only the first run left work: its follow-up is queued 1 s out, never re-run at once.
     const finished = runs.map((r) => r.finishedAtMs ?? 0);
@@ -348,7 +357,7 @@ describe("budget and lease", () => {
     expect(listed.body.items.map((r) => [r.continued, r.counts.deferred, r.continue_at])).toEqual([
       [false, 0, null],
       [false, 0, null],
-      [true, 3, new Date((finished[0] ?? 0) + 1000).toISOString()],
+      [true, 2, new Date((finished[0] ?? 0) + 1000).toISOString()],
     ]);
     const account = await get<{ next_reconcile_at: string }>(base);
     expect(Date.parse(account.body.next_reconcile_at)).toBeGreaterThan(Date.now());
