@@ -53,8 +53,11 @@ export class CallsHeldError extends Error {
 export interface CallGate {
   /** Resolves when one call may be sent. @throws CallsHeldError while calls are held. */
   beforeCall(): Promise<void>;
-  /** Reads an answer's status and headers before the SDK sees it. */
-  afterResponse(response: Response): Promise<void>;
+  /**
+   * Reads an answer's status and headers before the SDK sees it; null when the call got no
+   * answer (a network failure).
+   */
+  afterResponse(response: Response | null): Promise<void>;
 }
 
 const REAL_API_BASE_URL = "https://api.cloudflare.com/client/v4";
@@ -81,7 +84,13 @@ export function createCloudflareClient(
     }
     await gate?.beforeCall();
     budget.used += 1;
-    const response = await send(input, init);
+    let response: Response;
+    try {
+      response = await send(input, init);
+    } catch (error) {
+      await gate?.afterResponse(null);
+      throw error;
+    }
     await gate?.afterResponse(response);
     return response;
   };

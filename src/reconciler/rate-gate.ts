@@ -1,7 +1,8 @@
 /**
  * The rate gate of one run: calls are granted in small chunks by the account's AccountLock (the
  * budget outlives the run), a 429 or a low `Ratelimit` remaining holds every call of the account,
- * and nothing is sent while a hold lasts.
+ * and nothing is sent while a hold lasts. A run's first call goes out alone, so a lockout that
+ * another client of the token caused meets one call, not a burst.
  */
 import { type CallGate, CallsHeldError } from "../cloudflare/client";
 import type { Config } from "../config";
@@ -67,34 +68,58 @@ export function createRunGate(
     }
     granted -= 1;
   };
+  const learn = async (response: Response | null, nowMs: number) => {
+    if (response === null) {
+      return;
+    }
+    if (response.status === 429) {
+      const seconds = Number(response.headers.get("retry-after") ?? Number.NaN);
+      const waitMs =
+        Number.isFinite(seconds) && seconds >= 0
+          ? Math.ceil(seconds * 1000)
+          : deps.config.defaultRetryAfterMs;
+      await hold(
+        nowMs + waitMs,
+        `Cloudflare answered 429; no call before ${new Date(nowMs + waitMs).toISOString()}`,
+      );
+      return;
+    }
+    const limit = parseRatelimitHeader(response.headers.get("ratelimit"));
+    const floor = Math.ceil(deps.config.apiRateLimit * REMAINING_FLOOR_SHARE);
+    if (limit !== null && limit.remaining <= floor) {
+      const untilMs = nowMs + limit.resetSeconds * 1000;
+      await hold(untilMs, `Cloudflare reports ${limit.remaining} calls left in its window`);
+    }
+  };
   let queue: Promise<unknown> = Promise.resolve();
+  let probing = true;
+  let probeAnswered: (() => void) | undefined;
   return {
     // Observation sends several lists at once; one reservation at a time keeps them from
-    // racing for the same chunk (and from asking the lock once each).
+    // racing for the same chunk (and from asking the lock once each). The run's first call goes
+    // out alone: when another client of the token has locked it out, one call meets the
+    // lockout and the rest are held by its 429 instead of all being refused (each refused call
+    // counts towards the next window).
     beforeCall() {
       const turn = queue.then(take);
       queue = turn.catch(() => undefined);
+      if (probing) {
+        probing = false;
+        const answered = new Promise<void>((resolve) => {
+          probeAnswered = resolve;
+        });
+        turn.catch(() => probeAnswered?.());
+        queue = queue.then(() => answered);
+      }
       return turn;
     },
     async afterResponse(response) {
       const nowMs = deps.nowMs();
-      if (response.status === 429) {
-        const seconds = Number(response.headers.get("retry-after") ?? Number.NaN);
-        const waitMs =
-          Number.isFinite(seconds) && seconds >= 0
-            ? Math.ceil(seconds * 1000)
-            : deps.config.defaultRetryAfterMs;
-        await hold(
-          nowMs + waitMs,
-          `Cloudflare answered 429; no call before ${new Date(nowMs + waitMs).toISOString()}`,
-        );
-        return;
-      }
-      const limit = parseRatelimitHeader(response.headers.get("ratelimit"));
-      const floor = Math.ceil(deps.config.apiRateLimit * REMAINING_FLOOR_SHARE);
-      if (limit !== null && limit.remaining <= floor) {
-        const untilMs = nowMs + limit.resetSeconds * 1000;
-        await hold(untilMs, `Cloudflare reports ${limit.remaining} calls left in its window`);
+      try {
+        await learn(response, nowMs);
+      } finally {
+        probeAnswered?.();
+        probeAnswered = undefined;
       }
     },
     async close() {

@@ -9,7 +9,7 @@ import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
 import { recordingQueue } from "../helpers/cron";
-import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
+import { callsOf, control, lastSeq, newAccountId, sdk } from "../helpers/emulator";
 import { problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
@@ -224,6 +224,44 @@ describe("the account's Cloudflare API budget", () => {
     expect(await callsOf(accountId, since)).toEqual([]);
     const account = await get<{ next_reconcile_at: string }>(base);
     expect(Date.parse(account.body.next_reconcile_at)).toBe(heldUntilMs);
+  });
+
+  it("a lockout another client of the token caused meets one call of the run, not its parallel lists", async ({
+    expect,
+  }) => {
+    const apiToken = `lockout-${crypto.randomUUID()}`;
+    const { accountId, base } = await seedAccount(expect, { apiToken });
+    await describeNetwork(base);
+    // The dashboard, on the same token, spends a 3-call window and locks the token out for 60 s.
+    await control("/rate-limit", "PUT", { limit: 3, window_s: 300, lockout_s: 60 });
+    try {
+      const dashboard = sdk(apiToken);
+      for (let i = 0; i < 4; i++) {
+        await dashboard.zeroTrust.networks.routes
+          .list({ account_id: newAccountId() })
+          .catch(() => undefined);
+      }
+      const { queue, sent } = recordingQueue();
+      const outcome = await reconcileAccount(
+        { ...createReconcileDeps(env), queue },
+        accountId,
+        "api",
+      );
+      if (outcome.status !== "done") {
+        throw new Error(outcome.status);
+      }
+      const calls = (await callsOf(accountId)).map((c) => `${c.method} ${c.status}`);
+      expect([outcome.run.outcome, outcome.run.continued, calls, sent.length]).toEqual([
+        "failed",
+        true,
+        ["GET 429"],
+        1,
+      ]);
+      expect(sent[0]?.delaySeconds).toBeGreaterThanOrEqual(59);
+      expect(sent[0]?.delaySeconds).toBeLessThanOrEqual(60);
+    } finally {
+      await control("/rate-limit", "PUT", { limit: 1200, window_s: 300, lockout_s: 300 });
+    }
   });
 
   it("a run stops at the account's share of the rate limit and says when it continues", async ({
