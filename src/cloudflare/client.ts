@@ -13,21 +13,42 @@ export interface CloudflareEndpoint {
   fetcher: Fetcher | undefined;
 }
 
-/** Counts the HTTP requests a client sends and refuses to send more than `limit`. */
+/**
+ * Counts the HTTP requests a client sends and refuses to send more than `limit`, nor more than
+ * a `shared` budget has left (the Worker invocation's, spent by every run of a queue batch).
+ */
 export class SubrequestBudget {
   used = 0;
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    private readonly shared?: SubrequestBudget,
+  ) {}
 
-  /** Requests left before the limit. */
+  /** Requests left before this limit or the shared one. */
   get remaining(): number {
-    return Math.max(0, this.limit - this.used);
+    const own = Math.max(0, this.limit - this.used);
+    return this.shared === undefined ? own : Math.min(own, this.shared.remaining);
+  }
+
+  /** Counts one request here and in the shared budget. */
+  spend(): void {
+    this.used += 1;
+    this.shared?.spend();
+  }
+
+  /** Why no request is left: the budget that is spent (the run's own first). */
+  spentReason(): string {
+    if (this.used >= this.limit || this.shared === undefined) {
+      return `subrequest budget of ${this.limit} spent`;
+    }
+    return `the invocation's ${this.shared.spentReason()}`;
   }
 }
 
 /** Thrown before a request that would exceed the run's subrequest budget; nothing is sent. */
 export class BudgetExhaustedError extends Error {
-  constructor(limit: number) {
-    super(`subrequest budget of ${limit} spent`);
+  constructor(reason: string) {
+    super(reason);
     this.name = "BudgetExhaustedError";
   }
 }
@@ -79,11 +100,11 @@ export function createCloudflareClient(
         (endpoint.fetcher as Fetcher).fetch(input as RequestInfo, init)
     : (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init);
   const countingFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    if (budget.used >= budget.limit) {
-      throw new BudgetExhaustedError(budget.limit);
+    if (budget.remaining === 0) {
+      throw new BudgetExhaustedError(budget.spentReason());
     }
     await gate?.beforeCall();
-    budget.used += 1;
+    budget.spend();
     let response: Response;
     try {
       response = await send(input, init);

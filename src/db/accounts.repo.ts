@@ -1,5 +1,5 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
-import { and, asc, eq, lte } from "drizzle-orm";
+import { and, asc, eq, inArray, lte } from "drizzle-orm";
 import type { AccountMode } from "../domain/model";
 import type { QuotaOverrides } from "../domain/quotas";
 import { type Actor, newAuditRow } from "./audit-log.repo";
@@ -193,6 +193,24 @@ export async function listDueAccounts(
 /** Sets when the account is next due. */
 export async function scheduleAccount(db: Db, accountId: string, atMs: number): Promise<void> {
   await scheduleAccountStatement(db, accountId, atMs);
+}
+
+/** Most account ids one scheduling statement binds (D1 binds at most 100 parameters). */
+const IDS_PER_STATEMENT = 90;
+
+/** Sets when each of `accountIds` is next due, in as few statements as D1's binding limit allows. */
+export async function scheduleAccounts(db: Db, accountIds: string[], atMs: number): Promise<void> {
+  const statements = [];
+  for (let i = 0; i < accountIds.length; i += IDS_PER_STATEMENT) {
+    const ids = accountIds.slice(i, i + IDS_PER_STATEMENT);
+    statements.push(
+      db.update(accounts).set({ nextReconcileAtMs: atMs }).where(inArray(accounts.id, ids)),
+    );
+  }
+  const [first, ...rest] = statements;
+  if (first !== undefined) {
+    await db.batch([first, ...rest]);
+  }
 }
 
 /** The statement scheduleAccount runs, for a batch with other writes. */

@@ -23,6 +23,7 @@ import {
 import { listGrantsWithPolicies, loadDesiredWithGrants } from "../db/grants.repo";
 import { type RunRecord, saveRunStatement, trimRunsStatement } from "../db/runs.repo";
 import { changedSyncUpdates, type SyncUpdate, syncUpdateStatements } from "../db/sync-status.repo";
+import { nextSweepAtMs } from "../domain/due";
 import type { DesiredState, ObservedState } from "../domain/model";
 import type { Plan } from "../domain/plan/actions";
 import { actionsToSend } from "../domain/plan/mode";
@@ -139,7 +140,7 @@ export async function reconcileAccount(
       fencingToken: lease.token,
       startedAtMs: deps.nowMs(),
     };
-    const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
+    const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun, deps.invocationBudget);
     await applyDueClockEvents(deps.db, accountId, deps.nowMs());
     const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
     const gate = createRunGate(deps, accountId, lane);
@@ -236,7 +237,8 @@ function tunnelHealthOf(observed: ObservedState): Map<string, string> {
 }
 
 /**
- * The run record, the objects' statuses, the next due time and the trim of the account's run
+ * The run record, the objects' statuses, the next due time (the interval plus the account's
+ * jitter, see domain/due.ts) and the trim of the account's run
  * history, in one D1 batch; then the follow-up of a continued run, queued for its `continueAtMs`
  * (see continue.ts). Without a queue the account is due again at that instant.
  */
@@ -250,7 +252,7 @@ async function recordRun(
   const continueAtMs = run.continued ? run.continueAtMs : null;
   const nextAtMs =
     continueAtMs === null
-      ? finishedAtMs + account.reconcileIntervalS * 1000
+      ? nextSweepAtMs(account.id, finishedAtMs, account.reconcileIntervalS)
       : nextDueAfterContinued(continueAtMs, deps.queue !== undefined);
   await deps.db.batch([
     saveRunStatement(deps.db, run),

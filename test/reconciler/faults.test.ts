@@ -3,8 +3,11 @@
  * again instead of duplicated, the subrequest budget continued by the next run, a lost lease
  * stopping writes, and observe mode recording drift without writing.
  */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import { consumeReconcileBatch } from "../../src/reconciler/consume";
+import type { ReconcileMessage } from "../../src/reconciler/continue";
 import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
@@ -399,6 +402,55 @@ describe("budget and lease", () => {
     ]);
     const account = await get<{ next_reconcile_at: string }>(base);
     expect(Date.parse(account.body.next_reconcile_at)).toBeGreaterThan(Date.now());
+  });
+
+  it("one queue invocation stays within its subrequest budget however many accounts its batch holds", {
+    timeout: 15_000,
+  }, async ({ expect }) => {
+    const small = await seedAccount(expect);
+    await describeNetwork(small.base);
+    const big = await seedAccount(expect);
+    const tunnel = (await post<Created>(`${big.base}/tunnels`, { name: "dc1" })).body;
+    for (let i = 0; i < 13; i++) {
+      await post(`${big.base}/routes`, { network: `10.${i}.0.0/16`, tunnel_id: tunnel.id });
+    }
+    const last = await seedAccount(expect);
+    await describeNetwork(last.base);
+    const { queue, sent } = recordingQueue();
+    const deps = createReconcileDeps(env);
+    const batch = createMessageBatch<ReconcileMessage>(
+      "tunnelplane-reconcile",
+      [small, big, last].map(({ accountId }, i) => ({
+        id: `m${i}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body: { account_id: accountId },
+      })),
+    );
+    const ctx = createExecutionContext();
+    // 30 for the batch: the first account's run takes 10 (7 lists, 3 creates), the second is cut
+    // at the 20 left (7 lists, the tunnel and 12 of its 13 routes), and the third, meeting fewer
+    // than MIN_SUBREQUESTS_PER_RUN, is sent again for a later invocation without running.
+    await consumeReconcileBatch(
+      { ...deps, queue, config: { ...deps.config, maxSubrequestsPerInvocation: 30 } },
+      batch,
+    );
+    const counts = await Promise.all(
+      [small, big, last].map(async ({ accountId }) => (await callsOf(accountId)).length),
+    );
+    const bigRun = (await get<{ items: RunBody[] }>(`${big.base}/runs`)).body.items[0];
+    expect([
+      counts,
+      bigRun?.outcome,
+      bigRun?.counts.applied,
+      bigRun?.errors.map((e) => e.message),
+    ]).toEqual([[10, 20, 0], "partial", 13, ["the invocation's subrequest budget of 30 spent"]]);
+    expect(sent).toEqual([
+      { body: { account_id: big.accountId }, delaySeconds: 1 },
+      { body: { account_id: last.accountId } },
+    ]);
+    const result = await getQueueResult(batch, ctx);
+    expect([result.explicitAcks.sort(), result.retryMessages]).toEqual([["m0", "m1", "m2"], []]);
   });
 
   it("a run that outlasts its lease TTL several times keeps it by heartbeat: a second run is held, not overlapping", async ({

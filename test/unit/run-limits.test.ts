@@ -6,6 +6,7 @@
  */
 import { describe, it } from "vitest";
 import { listAllPages } from "../../src/cloudflare/paging";
+import { dueJitterMs, nextSweepAtMs } from "../../src/domain/due";
 import { EMPTY_OBSERVED } from "../../src/domain/model";
 import type { Action } from "../../src/domain/plan/actions";
 import {
@@ -254,5 +255,18 @@ describe("listAllPages", () => {
     await expect(listAllPages(2, stuck, (o) => o.id)).rejects.toThrow(
       "page 2 of a Cloudflare list repeats page 1; listing stopped",
     );
+  });
+});
+
+describe("next sweep with jitter", () => {
+  it("spreads accounts over a tenth of the interval, each at a fixed offset", ({ expect }) => {
+    const ids = Array.from({ length: 200 }, (_, i) => `account-${i}`);
+    const jitters = ids.map((id) => dueJitterMs(id, 300));
+    expect([Math.min(...jitters) >= 0, Math.max(...jitters) < 30_000]).toEqual([true, true]);
+    // Accounts land in every 3 s tenth of the 30 s spread.
+    expect(new Set(jitters.map((j) => Math.floor(j / 3_000))).size).toBe(10);
+    expect(dueJitterMs("account-7", 300)).toBe(dueJitterMs("account-7", 300));
+    expect(nextSweepAtMs("account-7", 1_000, 300)).toBe(301_000 + dueJitterMs("account-7", 300));
+    expect(dueJitterMs("account-7", 0)).toBe(0);
   });
 });
