@@ -18,6 +18,11 @@ export interface AccountRecord {
   teamDomain: string | null;
   /** Quotas raised or lowered for this account; null keeps every default. */
   limits: QuotaOverrides | null;
+  /**
+   * Share of Cloudflare's API rate limit spent on this account (0 < share <= 1), or null for the
+   * deployment's CLOUDFLARE_API_BUDGET_SHARE.
+   */
+  apiBudgetShare: number | null;
   version: number;
   createdAtMs: number;
   updatedAtMs: number;
@@ -31,6 +36,7 @@ const columns = {
   nextReconcileAtMs: accounts.nextReconcileAtMs,
   teamDomain: accounts.teamDomain,
   limitsJson: accounts.limitsJson,
+  apiBudgetShare: accounts.apiBudgetShare,
   version: accounts.version,
   createdAtMs: accounts.createdAtMs,
   updatedAtMs: accounts.updatedAtMs,
@@ -132,7 +138,7 @@ export async function getSealedApiToken(db: Db, accountId: string): Promise<stri
 }
 
 /**
- * Changes name, mode, interval, team domain, limits or token when `version` matches; returns the
+ * Changes name, mode, interval, team domain, limits, API budget share or token when `version` matches; returns the
  * new record.
  */
 export async function updateAccount(
@@ -141,7 +147,13 @@ export async function updateAccount(
   changes: Partial<
     Pick<
       AccountRecord,
-      "name" | "mode" | "reconcileIntervalS" | "nextReconcileAtMs" | "teamDomain" | "limits"
+      | "name"
+      | "mode"
+      | "reconcileIntervalS"
+      | "nextReconcileAtMs"
+      | "teamDomain"
+      | "limits"
+      | "apiBudgetShare"
     >
   > & {
     apiTokenCiphertext?: string;

@@ -14,10 +14,14 @@ const CALLS_PER_RESERVATION = 10;
 /** Below this share of Cloudflare's limit left, calls wait for the window to free some. */
 const REMAINING_FLOOR_SHARE = 0.05;
 
-/** The account's budget from the configuration: the share of Cloudflare's limit per window. */
-export function budgetOf(config: Config): RateBudgetConfig {
+/**
+ * The account's budget: its share of Cloudflare's limit per window, the account's own
+ * `apiBudgetShare` when set, else the configured CLOUDFLARE_API_BUDGET_SHARE.
+ */
+export function budgetOf(config: Config, accountShare: number | null): RateBudgetConfig {
+  const share = accountShare ?? config.apiBudgetShare;
   return {
-    callsPerWindow: Math.max(1, Math.floor(config.apiRateLimit * config.apiBudgetShare)),
+    callsPerWindow: Math.max(1, Math.floor(config.apiRateLimit * share)),
     windowMs: config.apiRateWindowMs,
   };
 }
@@ -27,12 +31,14 @@ export interface RunGate extends CallGate {
   close(): Promise<void>;
 }
 
-/** The gate for `accountId`'s calls in `lane`. */
+/** The gate for the calls of `account` in `lane`. */
 export function createRunGate(
   deps: { lock: LockClient; config: Config; nowMs: () => number },
-  accountId: string,
+  account: { id: string; apiBudgetShare: number | null },
   lane: Lane,
 ): RunGate {
+  const accountId = account.id;
+  const budget = budgetOf(deps.config, account.apiBudgetShare);
   let granted = 0;
   let heldUntilMs = 0;
   let holdReason = "";
@@ -53,7 +59,7 @@ export function createRunGate(
         accountId,
         lane,
         CALLS_PER_RESERVATION,
-        budgetOf(deps.config),
+        budget,
       );
       if (reservation.status === "wait") {
         heldUntilMs = reservation.retryAtMs;

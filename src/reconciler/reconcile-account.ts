@@ -90,10 +90,15 @@ export async function planAccountNow(
   deps: ReconcileDeps,
   accountId: string,
 ): Promise<DryRunOutcome> {
+  const account = await getAccount(deps.db, accountId);
+  if (account === undefined) {
+    return { status: "not-found" };
+  }
   const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
-  const gate = createRunGate(deps, accountId, "requested");
+  const gate = createRunGate(deps, account, "requested");
   const client = await clientFor(deps, accountId, budget, gate);
   if (client === undefined) {
+    await gate.close();
     return { status: "not-found" };
   }
   const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
@@ -143,7 +148,7 @@ export async function reconcileAccount(
     const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun, deps.invocationBudget);
     await applyDueClockEvents(deps.db, accountId, deps.nowMs());
     const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
-    const gate = createRunGate(deps, accountId, lane);
+    const gate = createRunGate(deps, account, lane);
     const steps = await observePlanApply(deps, account, lease.token, desired, budget, gate).finally(
       () => gate.close(),
     );

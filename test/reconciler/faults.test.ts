@@ -267,37 +267,44 @@ describe("the account's Cloudflare API budget", () => {
     }
   });
 
-  it("a run stops at the account's share of the rate limit and says when it continues", async ({
-    expect,
-  }) => {
-    const { accountId, base } = await seedAccount(expect);
-    await describeNetwork(base);
-    const deps = createReconcileDeps(env);
-    const { queue, sent } = recordingQueue();
-    // 20 calls per window at a 50% share: 10 for tunnelplane, 9 of them for a requested run.
-    const small = { ...deps, queue, config: { ...deps.config, apiRateLimit: 20 } };
-    const outcome = await reconcileAccount(small, accountId, "api");
-    if (outcome.status !== "done") {
-      throw new Error(outcome.status);
-    }
-    expect([
-      outcome.run.outcome,
-      outcome.run.continued,
-      outcome.run.counts.subrequests,
-      outcome.run.errors.map((e) => e.message),
-    ]).toEqual(["partial", true, 9, ["the requested share of 10 calls per 300 s is spent"]]);
-    expect((await callsOf(accountId)).length).toBe(9);
-    // The bucket frees the calls when their 30 s slot leaves the 300 s window: the follow-up is
-    // queued for that instant (a slot boundary), between 300 and 330 s after the run.
-    const { continueAtMs, finishedAtMs, counts } = outcome.run;
-    const delaySeconds = Math.ceil(((continueAtMs ?? 0) - (finishedAtMs ?? 0)) / 1000);
-    expect([counts.deferred, (continueAtMs ?? 1) % 30_000, sent]).toEqual([
-      1,
-      0,
-      [{ body: { account_id: accountId }, delaySeconds }],
-    ]);
-    expect(delaySeconds > 300 && delaySeconds <= 330).toBe(true);
-  });
+  it.for<[string, number, number | null]>([
+    ["the configured share: 50% of 20 calls", 20, null],
+    ["the account's own share overriding it: 25% of 40 calls", 40, 0.25],
+  ])(
+    "a run stops at %s per window and says when it continues",
+    async ([_share, apiRateLimit, accountShare], { expect }) => {
+      const { accountId, base } = await seedAccount(expect);
+      await describeNetwork(base);
+      if (accountShare !== null) {
+        await call("PATCH", base, { body: { api_budget_share: accountShare } });
+      }
+      const deps = createReconcileDeps(env);
+      const { queue, sent } = recordingQueue();
+      // 10 calls per window for tunnelplane, 9 of them for a requested run.
+      const small = { ...deps, queue, config: { ...deps.config, apiRateLimit } };
+      const outcome = await reconcileAccount(small, accountId, "api");
+      if (outcome.status !== "done") {
+        throw new Error(outcome.status);
+      }
+      expect([
+        outcome.run.outcome,
+        outcome.run.continued,
+        outcome.run.counts.subrequests,
+        outcome.run.errors.map((e) => e.message),
+      ]).toEqual(["partial", true, 9, ["the requested share of 10 calls per 300 s is spent"]]);
+      expect((await callsOf(accountId)).length).toBe(9);
+      // The bucket frees the calls when their 30 s slot leaves the 300 s window: the follow-up is
+      // queued for that instant (a slot boundary), between 300 and 330 s after the run.
+      const { continueAtMs, finishedAtMs, counts } = outcome.run;
+      const delaySeconds = Math.ceil(((continueAtMs ?? 0) - (finishedAtMs ?? 0)) / 1000);
+      expect([counts.deferred, (continueAtMs ?? 1) % 30_000, sent]).toEqual([
+        1,
+        0,
+        [{ body: { account_id: accountId }, delaySeconds }],
+      ]);
+      expect(delaySeconds > 300 && delaySeconds <= 330).toBe(true);
+    },
+  );
 });
 
 describe("plan when Cloudflare fails", () => {
