@@ -14,6 +14,7 @@ import { createOperationLookup, type OperationLookup } from "./authz/lookup";
 import { conflictsRouter } from "./conflicts";
 import type { AppEnv } from "./context";
 import { createRouter } from "./context";
+import { deadLettersRouter } from "./dead-letters";
 import { mountCollection } from "./desired/collection";
 import { mountSingleton } from "./desired/singleton";
 import { deviceProfiles } from "./device-profiles";
@@ -130,6 +131,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", profileSplitTunnelRouter);
   app.route("/", conflictsRouter);
   app.route("/", runsRouter);
+  app.route("/", deadLettersRouter);
   app.route("/", grantsRouter);
   app.route("/", grantApprovalRulesRouter);
   app.route("/", auditLogRouter);

@@ -1,13 +1,16 @@
 /**
  * Fault handling of a run: 429 waited out, 5xx retried on updates, lost create responses found
  * again instead of duplicated, the subrequest budget continued by the next run, a lost lease
- * stopping writes, and observe mode recording drift without writing.
+ * stopping writes, observe mode recording drift without writing, the rate budget's holds and
+ * shares, one subrequest budget per queue invocation, and dead letters shown and re-driven.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import worker from "../../src/index";
 import { consumeReconcileBatch } from "../../src/reconciler/consume";
 import type { ReconcileMessage } from "../../src/reconciler/continue";
+import { redriveDeadLetter } from "../../src/reconciler/dead-letters";
 import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
@@ -569,5 +572,58 @@ describe("observe mode", () => {
     expect(
       (await get<{ status: { state: string } }>(`${base}/routes/${ids.wide.id}`)).body.status.state,
     ).toBe("drifted");
+  });
+});
+
+describe("dead letters", () => {
+  it("stores what the dead-letter queue receives, lists it newest first and re-drives it", async ({
+    expect,
+  }) => {
+    const accounts = [newAccountId(), newAccountId()];
+    const ids = accounts.map((a) => `dl-${a}`);
+    const sentAt = new Date("2026-12-01T10:00:00.000Z");
+    const batch = createMessageBatch<ReconcileMessage>(
+      "tunnelplane-reconcile-dlq",
+      accounts.map((account_id, i) => ({
+        id: ids[i] ?? "",
+        timestamp: sentAt,
+        attempts: 4,
+        body: { account_id },
+      })),
+    );
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+
+    type Letter = { id: string; account_id: string; attempts: number; sent_at: string };
+    const listed = await get<{ items: (Letter & { dead_lettered_at: string })[] }>(
+      "/v1/reconcile/dead-letters",
+    );
+    expect(
+      listed.body.items
+        .map(({ dead_lettered_at: _at, ...letter }) => letter)
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    ).toEqual(
+      accounts
+        .map((account_id, i) => ({
+          id: ids[i],
+          account_id,
+          attempts: 4,
+          sent_at: sentAt.toISOString(),
+        }))
+        .sort((a, b) => (a.id ?? "").localeCompare(b.id ?? "")),
+    );
+
+    const redriven = await post<Letter>(`/v1/reconcile/dead-letters/${ids[0]}/redrive`);
+    expect([redriven.status, redriven.body.account_id]).toEqual([202, accounts[0]]);
+    const { queue, sent } = recordingQueue();
+    const letter = await redriveDeadLetter({ ...createReconcileDeps(env), queue }, ids[1] ?? "");
+    expect([letter?.accountId, sent]).toEqual([
+      accounts[1],
+      [{ body: { account_id: accounts[1] } }],
+    ]);
+    expect((await get<{ items: Letter[] }>("/v1/reconcile/dead-letters")).body.items).toEqual([]);
+    const again = await post(`/v1/reconcile/dead-letters/${ids[0]}/redrive`);
+    expect([again.status, problemOf(again).detail]).toEqual([404, `No dead letter ${ids[0]}.`]);
   });
 });
