@@ -51,6 +51,7 @@ export async function withRetry<T>(policy: RetryPolicy, call: () => Promise<T>):
       if (
         failure instanceof BudgetExhaustedError ||
         !failure.retryable ||
+        (failure.status !== 429 && !policy.retryServerErrors) ||
         attempt >= policy.maxAttempts
       ) {
         throw failure;

@@ -170,6 +170,113 @@ describe("faults during a run", () => {
   });
 });
 
+describe("a fault mix", () => {
+  it("10% 5xx and 30% 429 with Retry-After on the writes: converges with no duplicate, no unmanaged object touched and no call while a Retry-After is pending", {
+    timeout: 15_000,
+  }, async ({ expect }) => {
+    const apiToken = `mix-${crypto.randomUUID()}`;
+    const { accountId, base } = await seedAccount(expect, { apiToken });
+    const cf = sdk(apiToken);
+    const unmanaged = await cf.zeroTrust.gateway.rules.create({
+      account_id: accountId,
+      name: "hand-made",
+      action: "block",
+      filters: ["l4"],
+      traffic: "net.dst.ip in {192.168.77.0/24}",
+      precedence: 9000,
+    });
+    const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+    for (let i = 0; i < 5; i++) {
+      await post(`${base}/routes`, { network: `10.${i}.0.0/16`, tunnel_id: tunnel.id });
+    }
+    await post(`${base}/policies`, {
+      name: "allow",
+      action: "allow",
+      precedence: 1000,
+      destinations: ["10.0.0.7"],
+      emails: ["a@example.com"],
+    });
+    await post(`${base}/policies`, {
+      name: "block",
+      action: "block",
+      precedence: 2000,
+      destinations: ["10.0.0.7"],
+    });
+    const prefix = `/client/v4/accounts/${accountId}/`;
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: prefix,
+      status: 503,
+      share: 0.1,
+      times: 1000,
+    });
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: prefix,
+      status: 429,
+      retry_after: 1,
+      share: 1 / 3,
+      times: 1000,
+    });
+    try {
+      const deps = createReconcileDeps(env);
+      const runs = [];
+      for (let i = 0; i < 4 && runs.at(-1)?.counts.planned !== 0; i++) {
+        const outcome = await reconcileAccount(deps, accountId, "api");
+        if (outcome.status !== "done") {
+          throw new Error(outcome.status);
+        }
+        runs.push(outcome.run);
+      }
+      // Creates in order: block, tunnel, 10.0/16 (429, waited out), allow, 10.1/16 (429),
+      // 10.2/16, 10.3/16 (429, then 503: a create is not retried, the next run sends it),
+      // 10.4/16; run 2 sends 10.3/16; run 3 is converged.
+      expect(runs.map((r) => [r.outcome, r.counts.applied, r.counts.failed])).toEqual([
+        ["partial", 7, 1],
+        ["succeeded", 1, 0],
+        ["succeeded", 0, 0],
+      ]);
+      const posts = (await callsOf(accountId))
+        .filter((c) => c.method === "POST")
+        .map((c) => c.status);
+      expect(posts).toEqual([200, 200, 200, 429, 200, 200, 429, 200, 200, 429, 503, 200, 200]);
+      const routes = (
+        await cf.zeroTrust.networks.routes.list({ account_id: accountId, is_deleted: false })
+      ).result;
+      expect(routes.map((r) => r.network).sort()).toEqual([
+        "10.0.0.0/16",
+        "10.1.0.0/16",
+        "10.2.0.0/16",
+        "10.3.0.0/16",
+        "10.4.0.0/16",
+      ]);
+      const rules = (await cf.zeroTrust.gateway.rules.list({ account_id: accountId })).result;
+      expect(rules.map((r) => [r.name, r.precedence]).sort()).toEqual([
+        ["allow", 1000],
+        ["block", 2000],
+        ["hand-made", 9000],
+      ]);
+      expect(
+        (await callsOf(accountId)).filter((c) => c.path.endsWith(unmanaged.id ?? "?")),
+      ).toEqual([]);
+      const hash = [
+        ...new Uint8Array(
+          await crypto.subtle.digest("SHA-256", new TextEncoder().encode(apiToken)),
+        ),
+      ]
+        .map((b) => b.toString(16).padStart(2, "0"))
+        .join("");
+      const report = (await control("/rate-limit")) as {
+        tokens: { token_hash: string; rate_limited_calls: number; calls_during_lockout: number }[];
+      };
+      const mine = report.tokens.find((t) => t.token_hash === hash);
+      expect([mine?.rate_limited_calls, mine?.calls_during_lockout]).toEqual([0, 0]);
+    } finally {
+      await control("/faults", "DELETE");
+    }
+  });
+});
+
 describe("the account's Cloudflare API budget", () => {
   it("a 429 without Retry-After holds every call of the account: the run ends continued and the next run sends nothing", async ({
     expect,
