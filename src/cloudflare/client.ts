@@ -70,6 +70,17 @@ export class CallsHeldError extends Error {
   }
 }
 
+/**
+ * Thrown before a call of a sweep that must yield to a revocation waiting for the account's
+ * lease: the run ends continued (at `retryAtMs`) instead of waiting, so the lease is freed.
+ */
+export class RunPreemptedError extends CallsHeldError {
+  constructor(retryAtMs: number, waitMs: number, reason: string) {
+    super(retryAtMs, waitMs, reason);
+    this.name = "RunPreemptedError";
+  }
+}
+
 /** Decides when a call may go out, and learns from each answer (429, rate-limit headers). */
 export interface CallGate {
   /** Resolves when one call may be sent. @throws CallsHeldError while calls are held. */

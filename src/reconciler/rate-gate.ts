@@ -4,7 +4,7 @@
  * and nothing is sent while a hold lasts. A run's first call goes out alone, so a lockout that
  * another client of the token caused meets one call, not a burst.
  */
-import { type CallGate, CallsHeldError } from "../cloudflare/client";
+import { type CallGate, CallsHeldError, RunPreemptedError } from "../cloudflare/client";
 import type { Config } from "../config";
 import { type Lane, parseRatelimitHeader, type RateBudgetConfig } from "../domain/rate-budget";
 import type { LockClient } from "../lock/lock-client";
@@ -61,6 +61,13 @@ export function createRunGate(
         CALLS_PER_RESERVATION,
         budget,
       );
+      if (reservation.status === "yield") {
+        throw new RunPreemptedError(
+          reservation.retryAtMs,
+          reservation.retryAtMs - nowMs,
+          reservation.reason,
+        );
+      }
       if (reservation.status === "wait") {
         heldUntilMs = reservation.retryAtMs;
         holdReason = reservation.reason;

@@ -14,6 +14,7 @@ import {
   holdCalls,
   type Lane,
   parseRatelimitHeader,
+  preemptSweeps,
   type RateBudgetState,
   refundCalls,
   reserveCalls,
@@ -122,6 +123,29 @@ describe("reserveCalls", () => {
       status: "granted",
       calls: 1,
     });
+  });
+
+  it("a revocation waiting for the lease makes only sweeps yield, until it is over", ({
+    expect,
+  }) => {
+    const waiting = preemptSweeps(FRESH_BUDGET, 50_000);
+    const ask = (state: RateBudgetState, lane: Lane, nowMs: number) =>
+      reserveCalls(state, CONFIG, lane, 1, nowMs).result;
+    expect([
+      ask(waiting, "sweep", 49_999),
+      ask(waiting, "requested", 49_999),
+      ask(waiting, "sweep", 50_000),
+      ask(preemptSweeps(waiting, 0), "sweep", 1_000),
+    ]).toEqual([
+      {
+        status: "yield",
+        retryAtMs: 50_000,
+        reason: "a revocation waits for the lease: the sweep yields and continues after it",
+      },
+      { status: "granted", calls: 1 },
+      { status: "granted", calls: 1 },
+      { status: "granted", calls: 1 },
+    ]);
   });
 
   it("calls given back are granted again", ({ expect }) => {
