@@ -169,7 +169,7 @@ async function simulateBootstrap(writes: number, routes: number) {
           nowMs,
         );
         budget = next;
-        if (result.status === "wait") {
+        if (result.status !== "granted") {
           heldUntilMs = result.retryAtMs;
           return false;
         }

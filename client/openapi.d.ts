@@ -746,6 +746,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reconcile/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List reconcile messages that failed every retry, newest first
+         * @description A queued reconcile that throws is retried with backoff; after the queue's max_retries it lands in the dead-letter queue, which tunnelplane stores here until it is re-driven.
+         */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reconcile/dead-letters/{id}/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a dead-lettered reconcile to the queue again and remove it from the list */
+        post: operations["redriveDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{account_id}/grants": {
         parameters: {
             query?: never;
@@ -1244,6 +1281,11 @@ export interface components {
             next_reconcile_at: string;
             team_domain: string | null;
             limits: components["schemas"]["AccountLimits"];
+            /**
+             * @description Share of Cloudflare's API rate limit (1,200 calls per 5 minutes per user, shared with the dashboard and other tools) that tunnelplane spends on this account, 0.01..1; null: the deployment's CLOUDFLARE_API_BUDGET_SHARE (default 0.5). Lower it when other tools use the same token heavily; raise it for a token only tunnelplane uses.
+             * @example 0.25
+             */
+            api_budget_share: number | null;
             version: number;
             created_at: string;
             updated_at: string;
@@ -1314,6 +1356,11 @@ export interface components {
              */
             team_domain?: string | null;
             limits?: components["schemas"]["AccountLimitsUpdate"];
+            /**
+             * @description Share of Cloudflare's API rate limit (1,200 calls per 5 minutes per user, shared with the dashboard and other tools) that tunnelplane spends on this account, 0.01..1; null: the deployment's CLOUDFLARE_API_BUDGET_SHARE (default 0.5). Lower it when other tools use the same token heavily; raise it for a token only tunnelplane uses.
+             * @example 0.25
+             */
+            api_budget_share?: number | null;
         };
         /**
          * @description Quotas raised (or lowered) for this account, e.g. {"routes": 5000} after Cloudflare raised the account's route limit. Writes past a quota are refused with 422 limit-exceeded.
@@ -1429,6 +1476,11 @@ export interface components {
              * @example acme.cloudflareaccess.com
              */
             team_domain?: string | null;
+            /**
+             * @description Share of Cloudflare's API rate limit (1,200 calls per 5 minutes per user, shared with the dashboard and other tools) that tunnelplane spends on this account, 0.01..1; null: the deployment's CLOUDFLARE_API_BUDGET_SHARE (default 0.5). Lower it when other tools use the same token heavily; raise it for a token only tunnelplane uses.
+             * @example 0.25
+             */
+            api_budget_share?: number | null;
             /**
              * @description Merged into the account's raised quotas; null returns every quota to its default.
              * @example {
@@ -2688,6 +2740,22 @@ export interface components {
             items: components["schemas"]["Run"][];
             /** @description Cursor of the next page, or null on the last. */
             next_cursor: string | null;
+        };
+        DeadLetterPage: {
+            items: components["schemas"]["DeadLetter"][];
+            /** @description Cursor of the next page, or null on the last. */
+            next_cursor: string | null;
+        };
+        DeadLetter: {
+            /** @description The queue message id. */
+            id: string;
+            account_id: string;
+            /** @description Deliveries of the message before the queue gave up on it. */
+            attempts: number;
+            /** @description When the message was first sent, RFC 3339. */
+            sent_at: string;
+            /** @description When it landed in the dead-letter queue, RFC 3339. */
+            dead_lettered_at: string;
         };
         Grant: {
             id: string;
@@ -16328,6 +16396,262 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1..200 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of dead letters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *           "account_id": "0123456789abcdef0123456789abcdef",
+                     *           "attempts": 1,
+                     *           "sent_at": "2026-12-03T09:00:00.000Z",
+                     *           "dead_lettered_at": "2026-12-03T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next_cursor"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redriveDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The queue message id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Re-driven: the account's reconcile is queued again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *       "account_id": "0123456789abcdef0123456789abcdef",
+                     *       "attempts": 1,
+                     *       "sent_at": "2026-12-03T09:00:00.000Z",
+                     *       "dead_lettered_at": "2026-12-03T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeadLetter"];
                 };
             };
             /** @description No or bad API key */

@@ -20,6 +20,7 @@ import {
   FRESH_BUDGET,
   holdCalls,
   type Lane,
+  preemptSweeps,
   type RateBudgetConfig,
   type RateBudgetState,
   type Reservation,
@@ -62,6 +63,11 @@ export class AccountLock extends DurableObject<Env> implements AccountLockRpc {
   /** Stops every call of the account until `untilMs` (epoch ms), for `reason`. */
   async holdCalls(untilMs: number, reason: string): Promise<void> {
     await this.saveBudget(holdCalls(this.budget, untilMs, reason));
+  }
+
+  /** Makes sweeps yield until `untilMs` (epoch ms; 0 ends it). */
+  async preemptSweeps(untilMs: number): Promise<void> {
+    await this.saveBudget(preemptSweeps(this.budget, untilMs));
   }
 
   /** The budget as stored, for tests and status pages. */
@@ -143,6 +149,7 @@ export class AccountLock extends DurableObject<Env> implements AccountLockRpc {
       reserveCalls: (_accountId, lane, wanted, config) => this.reserveCalls(lane, wanted, config),
       refundCalls: (_accountId, calls) => this.refundCalls(calls),
       holdCalls: (_accountId, untilMs, reason) => this.holdCalls(untilMs, reason),
+      preemptSweeps: (_accountId, untilMs) => this.preemptSweeps(untilMs),
     };
   }
 

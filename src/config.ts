@@ -4,6 +4,7 @@ import { z } from "zod";
 const ConfigSchema = z.object({
   CLOUDFLARE_API_BASE_URL: z.string().default(""),
   MAX_SUBREQUESTS_PER_RUN: z.coerce.number().int().min(20).max(10_000).default(900),
+  MAX_SUBREQUESTS_PER_INVOCATION: z.coerce.number().int().min(20).max(10_000).default(900),
   LEASE_TTL_MS: z.coerce.number().int().min(1_000).default(120_000),
   DEFAULT_RECONCILE_INTERVAL_S: z.coerce.number().int().min(30).default(300),
   CALLBACK_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(5_000),
@@ -22,6 +23,8 @@ export interface Config {
   cloudflareApiBaseUrl: string;
   /** Subrequests one reconcile run may spend. */
   maxSubrequestsPerRun: number;
+  /** Subrequests one queue invocation may spend, all its runs together. */
+  maxSubrequestsPerInvocation: number;
   /** Lease length, ms. */
   leaseTtlMs: number;
   /** Reconcile interval for new accounts, s. */
@@ -53,6 +56,7 @@ export function readConfig(env: Record<string, unknown>): Config {
   return {
     cloudflareApiBaseUrl: vars.CLOUDFLARE_API_BASE_URL,
     maxSubrequestsPerRun: vars.MAX_SUBREQUESTS_PER_RUN,
+    maxSubrequestsPerInvocation: vars.MAX_SUBREQUESTS_PER_INVOCATION,
     leaseTtlMs: vars.LEASE_TTL_MS,
     defaultReconcileIntervalS: vars.DEFAULT_RECONCILE_INTERVAL_S,
     callbackAttemptTimeoutMs: vars.CALLBACK_ATTEMPT_TIMEOUT_MS,

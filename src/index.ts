@@ -2,6 +2,7 @@
 import { createApp } from "./api/app";
 import { consumeReconcileBatch } from "./reconciler/consume";
 import type { ReconcileMessage } from "./reconciler/continue";
+import { DEAD_LETTER_QUEUE, storeDeadLetters } from "./reconciler/dead-letters";
 import { createReconcileDeps } from "./reconciler/deps";
 import { runScheduledTick } from "./reconciler/schedule";
 
@@ -16,6 +17,11 @@ export default {
     await runScheduledTick(createReconcileDeps(env), queue, controller.scheduledTime);
   },
   async queue(batch, env) {
-    await consumeReconcileBatch(createReconcileDeps(env), batch as MessageBatch<ReconcileMessage>);
+    const messages = batch as MessageBatch<ReconcileMessage>;
+    if (batch.queue === DEAD_LETTER_QUEUE) {
+      await storeDeadLetters(createReconcileDeps(env), messages);
+    } else {
+      await consumeReconcileBatch(createReconcileDeps(env), messages);
+    }
   },
 } satisfies ExportedHandler<Env>;

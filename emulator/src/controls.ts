@@ -48,6 +48,14 @@ export interface FaultSpec {
   delay_ms: number;
   /** Sent as `x-should-retry` when not null (steers the SDK's own retries). */
   should_retry: boolean | null;
+  /**
+   * Share of the matching calls faulted, 0 < share <= 1, spread evenly: the k-th match (from 0)
+   * is faulted when floor((k + 1) * share) > floor(k * share). A match left alone goes on to the
+   * next fault, so faults of different statuses can mix.
+   */
+  share: number;
+  /** Matching calls seen so far (for `share`). */
+  seen: number;
 }
 
 /** The call log in SQLite. */
@@ -120,13 +128,30 @@ export class FaultBook {
       .map((row) => ({ ...(JSON.parse(row.spec) as FaultSpec), id: row.id, times: row.remaining }));
   }
 
-  /** The first fault matching the call, with one use consumed; undefined when none. */
+  /**
+   * The first fault matching the call whose `share` picks it, with one use consumed; undefined
+   * when none.
+   */
   take(method: string, path: string): FaultSpec | undefined {
-    const fault = this.list().find(
-      (candidate) =>
-        (candidate.method === null || candidate.method === method) &&
-        path.startsWith(candidate.path_prefix),
-    );
+    const fault = this.list().find((candidate) => {
+      if (
+        (candidate.method !== null && candidate.method !== method) ||
+        !path.startsWith(candidate.path_prefix)
+      ) {
+        return false;
+      }
+      if (candidate.share >= 1) {
+        return true;
+      }
+      const { id: _id, times: _times, ...spec } = candidate;
+      this.sql.exec(
+        "UPDATE faults SET spec = ? WHERE id = ?",
+        JSON.stringify({ ...spec, seen: candidate.seen + 1 }),
+        candidate.id,
+      );
+      const k = candidate.seen;
+      return Math.floor((k + 1) * candidate.share) > Math.floor(k * candidate.share);
+    });
     if (fault === undefined) {
       return undefined;
     }
@@ -205,7 +230,19 @@ function readFault(body: unknown): Omit<FaultSpec, "id"> {
     after_apply: flag("after_apply") ?? false,
     delay_ms: delayMs,
     should_retry: flag("should_retry"),
+    share: readShare(input.share),
+    seen: 0,
   };
+}
+
+function readShare(value: JsonObject[string] | undefined): number {
+  if (value === undefined || value === null) {
+    return 1;
+  }
+  if (typeof value !== "number" || !(value > 0 && value <= 1)) {
+    throw new ApiFailure(400, 1001, "share must be a number above 0 and at most 1");
+  }
+  return value;
 }
 
 async function readJson(request: Request): Promise<unknown> {

@@ -16,6 +16,7 @@ import { conflictsRouter } from "./conflicts";
 import type { AppEnv } from "./context";
 import { createRouter } from "./context";
 import { dashboardRouter } from "./dashboard";
+import { deadLettersRouter } from "./dead-letters";
 import { mountCollection } from "./desired/collection";
 import { mountSingleton } from "./desired/singleton";
 import { desiredStateRouter } from "./desired-state";
@@ -139,6 +140,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", profileSplitTunnelRouter);
   app.route("/", conflictsRouter);
   app.route("/", runsRouter);
+  app.route("/", deadLettersRouter);
   app.route("/", grantsRouter);
   app.route("/", grantApprovalRulesRouter);
   app.route("/", auditLogRouter);

@@ -13,21 +13,42 @@ export interface CloudflareEndpoint {
   fetcher: Fetcher | undefined;
 }
 
-/** Counts the HTTP requests a client sends and refuses to send more than `limit`. */
+/**
+ * Counts the HTTP requests a client sends and refuses to send more than `limit`, nor more than
+ * a `shared` budget has left (the Worker invocation's, spent by every run of a queue batch).
+ */
 export class SubrequestBudget {
   used = 0;
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    private readonly shared?: SubrequestBudget,
+  ) {}
 
-  /** Requests left before the limit. */
+  /** Requests left before this limit or the shared one. */
   get remaining(): number {
-    return Math.max(0, this.limit - this.used);
+    const own = Math.max(0, this.limit - this.used);
+    return this.shared === undefined ? own : Math.min(own, this.shared.remaining);
+  }
+
+  /** Counts one request here and in the shared budget. */
+  spend(): void {
+    this.used += 1;
+    this.shared?.spend();
+  }
+
+  /** Why no request is left: the budget that is spent (the run's own first). */
+  spentReason(): string {
+    if (this.used >= this.limit || this.shared === undefined) {
+      return `subrequest budget of ${this.limit} spent`;
+    }
+    return `the invocation's ${this.shared.spentReason()}`;
   }
 }
 
 /** Thrown before a request that would exceed the run's subrequest budget; nothing is sent. */
 export class BudgetExhaustedError extends Error {
-  constructor(limit: number) {
-    super(`subrequest budget of ${limit} spent`);
+  constructor(reason: string) {
+    super(reason);
     this.name = "BudgetExhaustedError";
   }
 }
@@ -49,12 +70,26 @@ export class CallsHeldError extends Error {
   }
 }
 
+/**
+ * Thrown before a call of a sweep that must yield to a revocation waiting for the account's
+ * lease: the run ends continued (at `retryAtMs`) instead of waiting, so the lease is freed.
+ */
+export class RunPreemptedError extends CallsHeldError {
+  constructor(retryAtMs: number, waitMs: number, reason: string) {
+    super(retryAtMs, waitMs, reason);
+    this.name = "RunPreemptedError";
+  }
+}
+
 /** Decides when a call may go out, and learns from each answer (429, rate-limit headers). */
 export interface CallGate {
   /** Resolves when one call may be sent. @throws CallsHeldError while calls are held. */
   beforeCall(): Promise<void>;
-  /** Reads an answer's status and headers before the SDK sees it. */
-  afterResponse(response: Response): Promise<void>;
+  /**
+   * Reads an answer's status and headers before the SDK sees it; null when the call got no
+   * answer (a network failure).
+   */
+  afterResponse(response: Response | null): Promise<void>;
 }
 
 const REAL_API_BASE_URL = "https://api.cloudflare.com/client/v4";
@@ -76,12 +111,18 @@ export function createCloudflareClient(
         (endpoint.fetcher as Fetcher).fetch(input as RequestInfo, init)
     : (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init);
   const countingFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    if (budget.used >= budget.limit) {
-      throw new BudgetExhaustedError(budget.limit);
+    if (budget.remaining === 0) {
+      throw new BudgetExhaustedError(budget.spentReason());
     }
     await gate?.beforeCall();
-    budget.used += 1;
-    const response = await send(input, init);
+    budget.spend();
+    let response: Response;
+    try {
+      response = await send(input, init);
+    } catch (error) {
+      await gate?.afterResponse(null);
+      throw error;
+    }
     await gate?.afterResponse(response);
     return response;
   };

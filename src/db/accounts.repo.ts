@@ -18,6 +18,11 @@ export interface AccountRecord {
   teamDomain: string | null;
   /** Quotas raised or lowered for this account; null keeps every default. */
   limits: QuotaOverrides | null;
+  /**
+   * Share of Cloudflare's API rate limit spent on this account (0 < share <= 1), or null for the
+   * deployment's CLOUDFLARE_API_BUDGET_SHARE.
+   */
+  apiBudgetShare: number | null;
   version: number;
   createdAtMs: number;
   updatedAtMs: number;
@@ -31,6 +36,7 @@ const columns = {
   nextReconcileAtMs: accounts.nextReconcileAtMs,
   teamDomain: accounts.teamDomain,
   limitsJson: accounts.limitsJson,
+  apiBudgetShare: accounts.apiBudgetShare,
   version: accounts.version,
   createdAtMs: accounts.createdAtMs,
   updatedAtMs: accounts.updatedAtMs,
@@ -132,7 +138,7 @@ export async function getSealedApiToken(db: Db, accountId: string): Promise<stri
 }
 
 /**
- * Changes name, mode, interval, team domain, limits or token when `version` matches; returns the
+ * Changes name, mode, interval, team domain, limits, API budget share or token when `version` matches; returns the
  * new record.
  */
 export async function updateAccount(
@@ -141,7 +147,13 @@ export async function updateAccount(
   changes: Partial<
     Pick<
       AccountRecord,
-      "name" | "mode" | "reconcileIntervalS" | "nextReconcileAtMs" | "teamDomain" | "limits"
+      | "name"
+      | "mode"
+      | "reconcileIntervalS"
+      | "nextReconcileAtMs"
+      | "teamDomain"
+      | "limits"
+      | "apiBudgetShare"
     >
   > & {
     apiTokenCiphertext?: string;
@@ -217,6 +229,24 @@ export async function listDueAccounts(
 /** Sets when the account is next due. */
 export async function scheduleAccount(db: Db, accountId: string, atMs: number): Promise<void> {
   await scheduleAccountStatement(db, accountId, atMs);
+}
+
+/** Most account ids one scheduling statement binds (D1 binds at most 100 parameters). */
+const IDS_PER_STATEMENT = 90;
+
+/** Sets when each of `accountIds` is next due, in as few statements as D1's binding limit allows. */
+export async function scheduleAccounts(db: Db, accountIds: string[], atMs: number): Promise<void> {
+  const statements = [];
+  for (let i = 0; i < accountIds.length; i += IDS_PER_STATEMENT) {
+    const ids = accountIds.slice(i, i + IDS_PER_STATEMENT);
+    statements.push(
+      db.update(accounts).set({ nextReconcileAtMs: atMs }).where(inArray(accounts.id, ids)),
+    );
+  }
+  const [first, ...rest] = statements;
+  if (first !== undefined) {
+    await db.batch([first, ...rest]);
+  }
 }
 
 /** The statement scheduleAccount runs, for a batch with other writes. */

@@ -8,6 +8,7 @@ import {
   index,
   integer,
   primaryKey,
+  real,
   sqliteTable,
   text,
   uniqueIndex,
@@ -28,6 +29,11 @@ export const accounts = sqliteTable("accounts", {
   teamDomain: text("team_domain"),
   /** Raised or lowered quotas as JSON (`{"routes":5000}`), or null for the defaults. */
   limitsJson: text("limits_json"),
+  /**
+   * Share of Cloudflare's API rate limit tunnelplane may spend on this account (0 < share <= 1),
+   * or null for the deployment's CLOUDFLARE_API_BUDGET_SHARE.
+   */
+  apiBudgetShare: real("api_budget_share"),
   version: integer("version").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
   updatedAtMs: integer("updated_at_ms").notNull(),
@@ -102,6 +108,27 @@ export const runs = sqliteTable(
     continueAtMs: integer("continue_at_ms"),
   },
   (t) => [index("runs_account_started").on(t.accountId, t.startedAtMs, t.id)],
+);
+
+/**
+ * Reconcile messages the queue gave up on (delivered `max_retries` times without success), as
+ * the dead-letter queue's consumer stored them, until an operator re-drives them. Keyed by the
+ * queue message id; no foreign key, so a deleted account's dead letters stay visible.
+ */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    /** The queue message id. */
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    /** Deliveries of the message before it was dead-lettered. */
+    attempts: integer("attempts").notNull(),
+    /** When the message was first sent, epoch ms. */
+    sentAtMs: integer("sent_at_ms").notNull(),
+    /** When the dead-letter consumer stored it, epoch ms. */
+    deadLetteredAtMs: integer("dead_lettered_at_ms").notNull(),
+  },
+  (t) => [index("dead_letters_by_time").on(t.deadLetteredAtMs, t.id)],
 );
 
 /**

@@ -4,7 +4,8 @@
  * for 5 minutes past it; tunnelplane spends at most a share of that (the rest is the dashboard's
  * and other tools'). Calls are counted in slots of a tenth of the window, and a slot is counted
  * whole while any part of it lies in the window, so no window ever holds more than the share.
- * A hold (a 429, or Cloudflare reporting few calls left) stops every call until it ends.
+ * A hold (a 429, or Cloudflare reporting few calls left) stops every call until it ends. A
+ * revocation waiting for the lease makes a sweep yield at its next reservation.
  * @see https://developers.cloudflare.com/fundamentals/api/reference/limits/
  */
 
@@ -27,12 +28,18 @@ export interface RateBudgetState {
   heldUntilMs: number;
   /** Why calls are held, or null. */
   holdReason: string | null;
+  /**
+   * Until this instant (epoch ms) a revocation waits for the account's lease: a sweep asking for
+   * calls is told to yield (end, continued) instead. 0 or absent: none waits.
+   */
+  preemptUntilMs?: number;
 }
 
 /** Outcome of asking for calls. */
 export type Reservation =
   | { status: "granted"; calls: number }
-  | { status: "wait"; retryAtMs: number; reason: string };
+  | { status: "wait"; retryAtMs: number; reason: string }
+  | { status: "yield"; retryAtMs: number; reason: string };
 
 /** The budget of an account that never called. */
 export const FRESH_BUDGET: RateBudgetState = { slots: [], heldUntilMs: 0, holdReason: null };
@@ -72,6 +79,11 @@ export function reserveCalls(
   if (nowMs < state.heldUntilMs) {
     const reason = state.holdReason ?? "calls are held";
     return { next: state, result: { status: "wait", retryAtMs: state.heldUntilMs, reason } };
+  }
+  const preemptUntilMs = state.preemptUntilMs ?? 0;
+  if (lane === "sweep" && nowMs < preemptUntilMs) {
+    const reason = "a revocation waits for the lease: the sweep yields and continues after it";
+    return { next: state, result: { status: "yield", retryAtMs: preemptUntilMs, reason } };
   }
   const slots = liveSlots(state, config, nowMs);
   const used = slots.reduce((sum, s) => sum + s.calls, 0);
@@ -128,6 +140,14 @@ export function holdCalls(
     return state;
   }
   return { ...state, heldUntilMs: untilMs, holdReason: reason };
+}
+
+/**
+ * Makes sweeps yield until `untilMs` (epoch ms): a revocation waits for the lease a sweep holds.
+ * 0 ends the pre-emption (the revocation got the lease).
+ */
+export function preemptSweeps(state: RateBudgetState, untilMs: number): RateBudgetState {
+  return (state.preemptUntilMs ?? 0) === untilMs ? state : { ...state, preemptUntilMs: untilMs };
 }
 
 /**

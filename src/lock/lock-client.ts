@@ -17,6 +17,7 @@ export interface AccountLockRpc extends Rpc.DurableObjectBranded {
   reserveCalls(lane: Lane, wanted: number, config: RateBudgetConfig): Promise<Reservation>;
   refundCalls(calls: number): Promise<void>;
   holdCalls(untilMs: number, reason: string): Promise<void>;
+  preemptSweeps(untilMs: number): Promise<void>;
   budgetState(): RateBudgetState;
 }
 
@@ -39,6 +40,8 @@ export interface LockClient {
   refundCalls(accountId: string, calls: number): Promise<void>;
   /** Stops every call of the account until `untilMs` (epoch ms). */
   holdCalls(accountId: string, untilMs: number, reason: string): Promise<void>;
+  /** Makes the account's sweeps yield until `untilMs` (epoch ms; 0 ends it). */
+  preemptSweeps(accountId: string, untilMs: number): Promise<void>;
 }
 
 /** A LockClient over the ACCOUNT_LOCK namespace. */
@@ -56,6 +59,7 @@ export function createLockClient<T extends AccountLockRpc>(
       stub(accountId).reserveCalls(lane, wanted, config),
     refundCalls: (accountId, calls) => stub(accountId).refundCalls(calls),
     holdCalls: (accountId, untilMs, reason) => stub(accountId).holdCalls(untilMs, reason),
+    preemptSweeps: (accountId, untilMs) => stub(accountId).preemptSweeps(untilMs),
   };
 }
 

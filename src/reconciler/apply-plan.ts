@@ -34,6 +34,8 @@ export type ApplyStop = "completed" | "lease-lost" | "budget-spent" | "held";
 export interface ApplyResult {
   results: Map<Action, AppliedAction>;
   stop: ApplyStop;
+  /** When stop is `budget-spent`: which budget is spent (the run's or the invocation's). */
+  spent?: string;
   /** When stop is `held`: when calls may go out again (epoch ms) and why; else null. */
   hold: { retryAtMs: number; reason: string } | null;
 }
@@ -122,7 +124,7 @@ export async function applyPlan(
     } catch (error) {
       const failure = toUpstreamError(error);
       if (failure instanceof BudgetExhaustedError) {
-        return { results, stop: "budget-spent", hold: null };
+        return { results, stop: "budget-spent", hold: null, spent: failure.message };
       }
       if (failure instanceof CallsHeldError) {
         return {

@@ -1,5 +1,5 @@
 /** What a run needs from the outside world, and building it from the Worker environment. */
-import type { CloudflareEndpoint } from "../cloudflare/client";
+import type { CloudflareEndpoint, SubrequestBudget } from "../cloudflare/client";
 import { type Config, readConfig } from "../config";
 import { createDb, type Db } from "../db/client";
 import { type KeyRing, loadKeyRing } from "../lib/key-ring";
@@ -22,6 +22,11 @@ export interface ReconcileDeps {
   callbackFetch: (request: Request) => Promise<Response>;
   /** Where a continued run's follow-up is sent (RECONCILE_QUEUE); none: the cron picks it up. */
   queue: Queue<ReconcileMessage> | undefined;
+  /**
+   * The subrequests the whole Worker invocation may still send, shared by all its runs (a queue
+   * batch of many accounts); undefined: each run is bound by its own limit only.
+   */
+  invocationBudget?: SubrequestBudget;
 }
 
 /**

@@ -7,7 +7,7 @@
 import { createCloudflareClient, SubrequestBudget } from "../cloudflare/client";
 import { toUpstreamError } from "../cloudflare/errors";
 import { observeAccount } from "../cloudflare/registry";
-import { getSealedApiToken } from "../db/accounts.repo";
+import { getAccount, getSealedApiToken } from "../db/accounts.repo";
 import type { ObservedState } from "../domain/model";
 import { openSecret } from "../lib/key-ring";
 import type { ReconcileDeps } from "./deps";
@@ -28,12 +28,13 @@ export async function observeAccountNow(
   deps: ReconcileDeps,
   accountId: string,
 ): Promise<ObserveOutcome> {
+  const account = await getAccount(deps.db, accountId);
   const sealed = await getSealedApiToken(deps.db, accountId);
-  if (sealed === undefined) {
+  if (account === undefined || sealed === undefined) {
     return { status: "not-found" };
   }
   const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
-  const gate = createRunGate(deps, accountId, "requested");
+  const gate = createRunGate(deps, account, "requested");
   const client = createCloudflareClient(
     await openSecret(await deps.keyRing(), sealed, { accountId, purpose: "api-token" }),
     deps.endpoint,

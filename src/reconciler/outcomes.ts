@@ -38,7 +38,11 @@ function statusOf(
     if (object.deletedAtMs !== null) {
       return { syncState: "synced", isSynced: true, purge: true };
     }
-    const written = acts.find((a) => a.op !== "delete");
+    // Sent in dependency order, a private app's block may precede its allow; the app reports
+    // its first allow (`<app>-allow-0` sorts first among its policies' keys).
+    const written = acts
+      .filter((a) => a.op !== "delete")
+      .sort((a, b) => a.key.localeCompare(b.key))[0];
     return {
       syncState: "synced",
       isSynced: true,

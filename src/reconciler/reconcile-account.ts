@@ -23,6 +23,7 @@ import {
 import { listGrantsWithPolicies, loadDesiredWithGrants } from "../db/grants.repo";
 import { type RunRecord, saveRunStatement, trimRunsStatement } from "../db/runs.repo";
 import { changedSyncUpdates, type SyncUpdate, syncUpdateStatements } from "../db/sync-status.repo";
+import { nextSweepAtMs } from "../domain/due";
 import type { DesiredState, ObservedState } from "../domain/model";
 import type { Plan } from "../domain/plan/actions";
 import { actionsToSend } from "../domain/plan/mode";
@@ -93,10 +94,15 @@ export async function planAccountNow(
   accountId: string,
   wouldBe: (desired: DesiredState) => DesiredState = (desired) => desired,
 ): Promise<DryRunOutcome> {
+  const account = await getAccount(deps.db, accountId);
+  if (account === undefined) {
+    return { status: "not-found" };
+  }
   const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
-  const gate = createRunGate(deps, accountId, "requested");
+  const gate = createRunGate(deps, account, "requested");
   const client = await clientFor(deps, accountId, budget, gate);
   if (client === undefined) {
+    await gate.close();
     return { status: "not-found" };
   }
   const desired = wouldBe(await loadDesiredWithGrants(deps.db, accountId, deps.nowMs()));
@@ -143,10 +149,10 @@ export async function reconcileAccount(
       fencingToken: lease.token,
       startedAtMs: deps.nowMs(),
     };
-    const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun);
+    const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun, deps.invocationBudget);
     await applyDueClockEvents(deps.db, accountId, deps.nowMs());
     const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
-    const gate = createRunGate(deps, accountId, lane);
+    const gate = createRunGate(deps, account, lane);
     const steps = await observePlanApply(deps, account, lease.token, desired, budget, gate).finally(
       () => gate.close(),
     );
@@ -240,7 +246,8 @@ function tunnelHealthOf(observed: ObservedState): Map<string, string> {
 }
 
 /**
- * The run record, the objects' statuses, the next due time and the trim of the account's run
+ * The run record, the objects' statuses, the next due time (the interval plus the account's
+ * jitter, see domain/due.ts) and the trim of the account's run
  * history, in one D1 batch; then the follow-up of a continued run, queued for its `continueAtMs`
  * (see continue.ts). Without a queue the account is due again at that instant.
  */
@@ -254,7 +261,7 @@ async function recordRun(
   const continueAtMs = run.continued ? run.continueAtMs : null;
   const nextAtMs =
     continueAtMs === null
-      ? finishedAtMs + account.reconcileIntervalS * 1000
+      ? nextSweepAtMs(account.id, finishedAtMs, account.reconcileIntervalS)
       : nextDueAfterContinued(continueAtMs, deps.queue !== undefined);
   await deps.db.batch([
     saveRunStatement(deps.db, run),

@@ -3,7 +3,7 @@
  * out its Retry-After, a 5xx or network failure backs off exponentially, and no single wait may
  * exceed `maxWaitMs`, so a run stays inside its time budget.
  */
-import { BudgetExhaustedError, CallsHeldError } from "../cloudflare/client";
+import { BudgetExhaustedError, CallsHeldError, RunPreemptedError } from "../cloudflare/client";
 import { toUpstreamError } from "../cloudflare/errors";
 
 /** How a call is retried. */
@@ -39,6 +39,9 @@ export async function withRetry<T>(policy: RetryPolicy, call: () => Promise<T>):
       return await call();
     } catch (error) {
       const failure = toUpstreamError(error);
+      if (failure instanceof RunPreemptedError) {
+        throw failure;
+      }
       if (failure instanceof CallsHeldError) {
         // Calls are held for the whole account: a short hold is waited out, a long one ends
         // the run (it continues later); no call is ever sent before the hold ends.
@@ -51,6 +54,7 @@ export async function withRetry<T>(policy: RetryPolicy, call: () => Promise<T>):
       if (
         failure instanceof BudgetExhaustedError ||
         !failure.retryable ||
+        (failure.status !== 429 && !policy.retryServerErrors) ||
         attempt >= policy.maxAttempts
       ) {
         throw failure;

@@ -1,11 +1,12 @@
 /**
- * The Cron Trigger's work: find accounts that are due and hand each to the queue, so thousands of
- * accounts fan out over Queues (with the platform's retries and dead-letter queue). Without a
+ * The Cron Trigger's work: find accounts that are due (each run sets its account's next due time
+ * to its interval plus a fixed per-account jitter, see domain/due.ts) and hand each to the queue,
+ * marking them enqueued, so thousands of accounts fan out over Queues (with the platform's retries and dead-letter queue). Without a
  * queue binding it reconciles due accounts inline, a few per tick. Then it purges a bounded batch
  * of expired idempotency keys, prunes the audit log past its retention (of the accounts handed
  * out) and re-seals a bounded batch of secrets after a key rotation.
  */
-import { listDueAccounts, scheduleAccount } from "../db/accounts.repo";
+import { listDueAccounts, scheduleAccounts } from "../db/accounts.repo";
 import { IDEMPOTENCY_KEY_TTL_MS, purgeIdempotencyKeys } from "../db/idempotency.repo";
 import { pruneAuditLogs } from "./audit-retention";
 import { ENQUEUED_GRACE_MS, type ReconcileMessage } from "./continue";
@@ -66,7 +67,7 @@ async function handOutDueAccounts(
     const batch = ids.slice(i, i + SEND_BATCH_SIZE);
     await queue.sendBatch(batch.map((id) => ({ body: { account_id: id } })));
     // The run reschedules the account when it finishes; until then it is not handed out twice.
-    await Promise.all(batch.map((id) => scheduleAccount(deps.db, id, nowMs + ENQUEUED_GRACE_MS)));
+    await scheduleAccounts(deps.db, batch, nowMs + ENQUEUED_GRACE_MS);
   }
   return ids;
 }

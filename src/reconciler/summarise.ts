@@ -178,7 +178,9 @@ export function summariseRun(
         ]
       : applied.hold !== null
         ? [{ kind: null, key: null, message: applied.hold.reason, retryable: true }]
-        : [];
+        : applied.spent !== undefined
+          ? [{ kind: null, key: null, message: applied.spent, retryable: true }]
+          : [];
   return {
     ...base,
     outcome: failed.length > 0 || deferred > 0 ? "partial" : "succeeded",

@@ -43,6 +43,7 @@ describe("accounts", () => {
     const account = await get<Record<string, unknown>>(base);
     expect(Object.keys(account.body).sort()).toEqual([
       "account_id",
+      "api_budget_share",
       "created_at",
       "limits",
       "mode",
@@ -117,6 +118,7 @@ describe("accounts", () => {
           reconcileIntervalS: 3600,
           teamDomain: null,
           limits: null,
+          apiBudgetShare: null,
         },
         after: {
           name: `test ${accountId.slice(0, 6)}`,
@@ -124,6 +126,7 @@ describe("accounts", () => {
           reconcileIntervalS: 60,
           teamDomain: null,
           limits: null,
+          apiBudgetShare: null,
           apiToken: "(set)",
         },
       },
@@ -137,11 +140,46 @@ describe("accounts", () => {
           reconcileIntervalS: 3600,
           teamDomain: null,
           limits: null,
+          apiBudgetShare: null,
           apiToken: "(set)",
         },
       },
     ]);
     expect(JSON.stringify(log.body)).not.toContain("rotated-token");
+  });
+
+  it("overrides the API budget share per account within 0.01..1, and null returns to the default", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    expect((await get<{ api_budget_share: number | null }>(base)).body.api_budget_share).toBe(null);
+    const refused = await call("PATCH", base, { body: { api_budget_share: 0 } });
+    expect([refused.status, problemOf(refused).errors]).toEqual([
+      422,
+      [
+        {
+          pointer: "#/api_budget_share",
+          detail: "at least 0.01 (1% of Cloudflare's limit)",
+          code: "too_small",
+        },
+      ],
+    ]);
+    const tooMuch = await call("PATCH", base, { body: { api_budget_share: 1.5 } });
+    expect(problemOf(tooMuch).errors).toEqual([
+      {
+        pointer: "#/api_budget_share",
+        detail: "at most 1 (all of Cloudflare's limit)",
+        code: "too_big",
+      },
+    ]);
+    const set = await call<{ api_budget_share: number | null }>("PATCH", base, {
+      body: { api_budget_share: 0.25 },
+    });
+    expect([set.status, set.body.api_budget_share]).toEqual([200, 0.25]);
+    const cleared = await call<{ api_budget_share: number | null }>("PATCH", base, {
+      body: { api_budget_share: null },
+    });
+    expect([cleared.status, cleared.body.api_budget_share]).toEqual([200, null]);
   });
 
   it("switches mode with If-Match and refuses a stale version", async ({ expect }) => {

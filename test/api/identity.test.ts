@@ -71,6 +71,8 @@ const EXPECTED: Record<string, string> = {
   reconcileAccount: "ao",
   listRuns: "aov",
   getRun: "aov",
+  listDeadLetters: "a",
+  redriveDeadLetter: "a",
   createGrant: "aot",
   listGrants: "aovt",
   getGrant: "aovt",

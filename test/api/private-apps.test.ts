@@ -91,11 +91,12 @@ describe("private apps", () => {
 
     const run = await post<RunBody>(`${base}/reconcile`);
     expect(run.body.outcome).toBe("succeeded");
+    // The blocks narrow access and go first, so no allow is ever in place without its block.
     expect(run.body.actions.map((a) => [a.op, a.key])).toEqual([
-      ["create", `${app.id}-allow-0`],
       ["create", `${app.id}-block-0`],
-      ["create", `${app.id}-allow-1`],
       ["create", `${app.id}-block-1`],
+      ["create", `${app.id}-allow-0`],
+      ["create", `${app.id}-allow-1`],
     ]);
     const landed = await rules(accountId);
     expect(landed.map((r) => [r.name, r.action, r.precedence, r.description])).toEqual([
@@ -105,8 +106,9 @@ describe("private apps", () => {
       ["db-prod #2: block everyone else", "block", 1003, `tunnelplane:${app.id}-block-1`],
     ]);
     const synced = await get<App>(`${base}/private-apps/${app.id}`);
-    const allowRule = (await sdk().zeroTrust.gateway.rules.list({ account_id: accountId }))
-      .result[0];
+    const allowRule = (
+      await sdk().zeroTrust.gateway.rules.list({ account_id: accountId })
+    ).result.find((r) => r.description === `tunnelplane:${app.id}-allow-0`);
     expect(synced.body.status).toMatchObject({ state: "synced", cloudflare_id: allowRule?.id });
 
     const since = await lastSeq(accountId);
@@ -129,10 +131,11 @@ describe("private apps", () => {
     expect([changed.status, changed.body.precedence]).toEqual([200, 1000]);
     const run = await post<RunBody>(`${base}/reconcile`);
     // One group left: the names lose their "#1", so both policies of the pair are rewritten.
+    // Narrowing first: the second group's allow goes, then the block is rewritten.
     expect(run.body.actions.map((a) => [a.op, a.key, a.reason])).toEqual([
-      ["update", `${app.id}-allow-0`, "differs from the desired state"],
-      ["update", `${app.id}-block-0`, "differs from the desired state"],
       ["delete", `${app.id}-allow-1`, "no longer desired"],
+      ["update", `${app.id}-block-0`, "differs from the desired state"],
+      ["update", `${app.id}-allow-0`, "differs from the desired state"],
       ["delete", `${app.id}-block-1`, "no longer desired"],
     ]);
     expect((await rules(accountId)).map((r) => [r.name, r.precedence, r.identity])).toEqual([

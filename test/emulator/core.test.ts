@@ -1069,6 +1069,8 @@ describe("controls", () => {
         after_apply: false,
         delay_ms: 0,
         should_retry: null,
+        share: 1,
+        seen: 0,
       },
     });
     const since = await lastSeq(accountId);
@@ -1115,6 +1117,38 @@ describe("controls", () => {
     const list = await cf.zeroTrust.networks.routes.list({ account_id: accountId });
     expect(list.result.map((route) => [route.network, route.comment])).toEqual([
       ["10.20.0.0/16", "tunnelplane:abc"],
+    ]);
+  });
+
+  it("mixes faults by share: 10% 5xx, then a third of the rest 429, spread evenly", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const prefix = `/client/v4/accounts/${accountId}/teamnet/routes`;
+    await control("/faults", "POST", { path_prefix: prefix, status: 503, share: 0.1, times: 99 });
+    await control("/faults", "POST", {
+      path_prefix: prefix,
+      status: 429,
+      retry_after: 0,
+      share: 1 / 3,
+      times: 99,
+    });
+    for (let i = 0; i < 20; i++) {
+      await api(`/accounts/${accountId}/teamnet/routes`);
+    }
+    const statuses = (await callsOf(accountId)).map((c) => c.status);
+    expect(statuses).toEqual([
+      200, 200, 429, 200, 200, 429, 200, 200, 429, 503, 200, 200, 429, 200, 200, 429, 200, 200, 429,
+      503,
+    ]);
+    expect(await control("/faults", "DELETE")).toEqual({ faults: [] });
+    const refused = await emulator().fetch("http://emulator/__emulator/faults", {
+      method: "POST",
+      body: JSON.stringify({ path_prefix: prefix, status: 500, share: 0 }),
+    });
+    expect([refused.status, ((await refused.json()) as { errors: unknown[] }).errors]).toEqual([
+      400,
+      [{ code: 1001, message: "share must be a number above 0 and at most 1" }],
     ]);
   });
 

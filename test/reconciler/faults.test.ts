@@ -1,15 +1,21 @@
 /**
  * Fault handling of a run: 429 waited out, 5xx retried on updates, lost create responses found
  * again instead of duplicated, the subrequest budget continued by the next run, a lost lease
- * stopping writes, and observe mode recording drift without writing.
+ * stopping writes, observe mode recording drift without writing, the rate budget's holds and
+ * shares, one subrequest budget per queue invocation, and dead letters shown and re-driven.
  */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import worker from "../../src/index";
+import { consumeReconcileBatch } from "../../src/reconciler/consume";
+import type { ReconcileMessage } from "../../src/reconciler/continue";
+import { redriveDeadLetter } from "../../src/reconciler/dead-letters";
 import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
 import { recordingQueue } from "../helpers/cron";
-import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
+import { callsOf, control, lastSeq, newAccountId, sdk } from "../helpers/emulator";
 import { problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
@@ -164,6 +170,113 @@ describe("faults during a run", () => {
   });
 });
 
+describe("a fault mix", () => {
+  it("10% 5xx and 30% 429 with Retry-After on the writes: converges with no duplicate, no unmanaged object touched and no call while a Retry-After is pending", {
+    timeout: 15_000,
+  }, async ({ expect }) => {
+    const apiToken = `mix-${crypto.randomUUID()}`;
+    const { accountId, base } = await seedAccount(expect, { apiToken });
+    const cf = sdk(apiToken);
+    const unmanaged = await cf.zeroTrust.gateway.rules.create({
+      account_id: accountId,
+      name: "hand-made",
+      action: "block",
+      filters: ["l4"],
+      traffic: "net.dst.ip in {192.168.77.0/24}",
+      precedence: 9000,
+    });
+    const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+    for (let i = 0; i < 5; i++) {
+      await post(`${base}/routes`, { network: `10.${i}.0.0/16`, tunnel_id: tunnel.id });
+    }
+    await post(`${base}/policies`, {
+      name: "allow",
+      action: "allow",
+      precedence: 1000,
+      destinations: ["10.0.0.7"],
+      emails: ["a@example.com"],
+    });
+    await post(`${base}/policies`, {
+      name: "block",
+      action: "block",
+      precedence: 2000,
+      destinations: ["10.0.0.7"],
+    });
+    const prefix = `/client/v4/accounts/${accountId}/`;
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: prefix,
+      status: 503,
+      share: 0.1,
+      times: 1000,
+    });
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: prefix,
+      status: 429,
+      retry_after: 1,
+      share: 1 / 3,
+      times: 1000,
+    });
+    try {
+      const deps = createReconcileDeps(env);
+      const runs = [];
+      for (let i = 0; i < 4 && runs.at(-1)?.counts.planned !== 0; i++) {
+        const outcome = await reconcileAccount(deps, accountId, "api");
+        if (outcome.status !== "done") {
+          throw new Error(outcome.status);
+        }
+        runs.push(outcome.run);
+      }
+      // Creates in order: block, tunnel, 10.0/16 (429, waited out), allow, 10.1/16 (429),
+      // 10.2/16, 10.3/16 (429, then 503: a create is not retried, the next run sends it),
+      // 10.4/16; run 2 sends 10.3/16; run 3 is converged.
+      expect(runs.map((r) => [r.outcome, r.counts.applied, r.counts.failed])).toEqual([
+        ["partial", 7, 1],
+        ["succeeded", 1, 0],
+        ["succeeded", 0, 0],
+      ]);
+      const posts = (await callsOf(accountId))
+        .filter((c) => c.method === "POST")
+        .map((c) => c.status);
+      expect(posts).toEqual([200, 200, 200, 429, 200, 200, 429, 200, 200, 429, 503, 200, 200]);
+      const routes = (
+        await cf.zeroTrust.networks.routes.list({ account_id: accountId, is_deleted: false })
+      ).result;
+      expect(routes.map((r) => r.network).sort()).toEqual([
+        "10.0.0.0/16",
+        "10.1.0.0/16",
+        "10.2.0.0/16",
+        "10.3.0.0/16",
+        "10.4.0.0/16",
+      ]);
+      const rules = (await cf.zeroTrust.gateway.rules.list({ account_id: accountId })).result;
+      expect(rules.map((r) => [r.name, r.precedence]).sort()).toEqual([
+        ["allow", 1000],
+        ["block", 2000],
+        ["hand-made", 9000],
+      ]);
+      expect(
+        (await callsOf(accountId)).filter((c) => c.path.endsWith(unmanaged.id ?? "?")),
+      ).toEqual([]);
+      const hash = [
+        ...new Uint8Array(
+          await crypto.subtle.digest("SHA-256", new TextEncoder().encode(apiToken)),
+        ),
+      ]
+        .map((b) => b.toString(16).padStart(2, "0"))
+        .join("");
+      const report = (await control("/rate-limit")) as {
+        tokens: { token_hash: string; rate_limited_calls: number; calls_during_lockout: number }[];
+      };
+      const mine = report.tokens.find((t) => t.token_hash === hash);
+      expect([mine?.rate_limited_calls, mine?.calls_during_lockout]).toEqual([0, 0]);
+    } finally {
+      await control("/faults", "DELETE");
+    }
+  });
+});
+
 describe("the account's Cloudflare API budget", () => {
   it("a 429 without Retry-After holds every call of the account: the run ends continued and the next run sends nothing", async ({
     expect,
@@ -226,37 +339,82 @@ describe("the account's Cloudflare API budget", () => {
     expect(Date.parse(account.body.next_reconcile_at)).toBe(heldUntilMs);
   });
 
-  it("a run stops at the account's share of the rate limit and says when it continues", async ({
+  it("a lockout another client of the token caused meets one call of the run, not its parallel lists", async ({
     expect,
   }) => {
-    const { accountId, base } = await seedAccount(expect);
+    const apiToken = `lockout-${crypto.randomUUID()}`;
+    const { accountId, base } = await seedAccount(expect, { apiToken });
     await describeNetwork(base);
-    const deps = createReconcileDeps(env);
-    const { queue, sent } = recordingQueue();
-    // 20 calls per window at a 50% share: 10 for tunnelplane, 9 of them for a requested run.
-    const small = { ...deps, queue, config: { ...deps.config, apiRateLimit: 20 } };
-    const outcome = await reconcileAccount(small, accountId, "api");
-    if (outcome.status !== "done") {
-      throw new Error(outcome.status);
+    // The dashboard, on the same token, spends a 3-call window and locks the token out for 60 s.
+    await control("/rate-limit", "PUT", { limit: 3, window_s: 300, lockout_s: 60 });
+    try {
+      const dashboard = sdk(apiToken);
+      for (let i = 0; i < 4; i++) {
+        await dashboard.zeroTrust.networks.routes
+          .list({ account_id: newAccountId() })
+          .catch(() => undefined);
+      }
+      const { queue, sent } = recordingQueue();
+      const outcome = await reconcileAccount(
+        { ...createReconcileDeps(env), queue },
+        accountId,
+        "api",
+      );
+      if (outcome.status !== "done") {
+        throw new Error(outcome.status);
+      }
+      const calls = (await callsOf(accountId)).map((c) => `${c.method} ${c.status}`);
+      expect([outcome.run.outcome, outcome.run.continued, calls, sent.length]).toEqual([
+        "failed",
+        true,
+        ["GET 429"],
+        1,
+      ]);
+      expect(sent[0]?.delaySeconds).toBeGreaterThanOrEqual(59);
+      expect(sent[0]?.delaySeconds).toBeLessThanOrEqual(60);
+    } finally {
+      await control("/rate-limit", "PUT", { limit: 1200, window_s: 300, lockout_s: 300 });
     }
-    expect([
-      outcome.run.outcome,
-      outcome.run.continued,
-      outcome.run.counts.subrequests,
-      outcome.run.errors.map((e) => e.message),
-    ]).toEqual(["partial", true, 9, ["the requested share of 10 calls per 300 s is spent"]]);
-    expect((await callsOf(accountId)).length).toBe(9);
-    // The bucket frees the calls when their 30 s slot leaves the 300 s window: the follow-up is
-    // queued for that instant (a slot boundary), between 300 and 330 s after the run.
-    const { continueAtMs, finishedAtMs, counts } = outcome.run;
-    const delaySeconds = Math.ceil(((continueAtMs ?? 0) - (finishedAtMs ?? 0)) / 1000);
-    expect([counts.deferred, (continueAtMs ?? 1) % 30_000, sent]).toEqual([
-      1,
-      0,
-      [{ body: { account_id: accountId }, delaySeconds }],
-    ]);
-    expect(delaySeconds > 300 && delaySeconds <= 330).toBe(true);
   });
+
+  it.for<[string, number, number | null]>([
+    ["the configured share: 50% of 20 calls", 20, null],
+    ["the account's own share overriding it: 25% of 40 calls", 40, 0.25],
+  ])(
+    "a run stops at %s per window and says when it continues",
+    async ([_share, apiRateLimit, accountShare], { expect }) => {
+      const { accountId, base } = await seedAccount(expect);
+      await describeNetwork(base);
+      if (accountShare !== null) {
+        await call("PATCH", base, { body: { api_budget_share: accountShare } });
+      }
+      const deps = createReconcileDeps(env);
+      const { queue, sent } = recordingQueue();
+      // 10 calls per window for tunnelplane, 9 of them for a requested run.
+      const small = { ...deps, queue, config: { ...deps.config, apiRateLimit } };
+      const outcome = await reconcileAccount(small, accountId, "api");
+      if (outcome.status !== "done") {
+        throw new Error(outcome.status);
+      }
+      expect([
+        outcome.run.outcome,
+        outcome.run.continued,
+        outcome.run.counts.subrequests,
+        outcome.run.errors.map((e) => e.message),
+      ]).toEqual(["partial", true, 9, ["the requested share of 10 calls per 300 s is spent"]]);
+      expect((await callsOf(accountId)).length).toBe(9);
+      // The bucket frees the calls when their 30 s slot leaves the 300 s window: the follow-up is
+      // queued for that instant (a slot boundary), between 300 and 330 s after the run.
+      const { continueAtMs, finishedAtMs, counts } = outcome.run;
+      const delaySeconds = Math.ceil(((continueAtMs ?? 0) - (finishedAtMs ?? 0)) / 1000);
+      expect([counts.deferred, (continueAtMs ?? 1) % 30_000, sent]).toEqual([
+        1,
+        0,
+        [{ body: { account_id: accountId }, delaySeconds }],
+      ]);
+      expect(delaySeconds > 300 && delaySeconds <= 330).toBe(true);
+    },
+  );
 });
 
 describe("plan when Cloudflare fails", () => {
@@ -312,9 +470,9 @@ describe("budget and lease", () => {
     const { queue, sent } = recordingQueue();
     const deps = { ...createReconcileDeps(env), queue };
     // Observation costs 7 requests, one per list (its totals say when to stop) and the two proxy
-    // settings. Run 1 has room for 5 writes: tunnel,
-    // 2 routes, split tunnel, then the proxy settings' first PATCH; its second is refused, so the
-    // proxy action and both policies wait. Run 2 writes ICMP and the 2 policies in its 3.
+    // settings. Run 1 has room for 5 writes, in dependency order with narrowing first: the block,
+    // the tunnel, the route covering the allow, the allow, the other route; the split tunnel and
+    // the proxy settings wait. Run 2 sends the split tunnel and the two proxy PATCHes in its 3.
     const small = { ...deps, config: { ...deps.config, maxSubrequestsPerRun: 12 } };
 
     const runs = [];
@@ -334,9 +492,18 @@ describe("budget and lease", () => {
         r.counts.subrequests,
       ]),
     ).toEqual([
-      ["partial", true, 4, 3, 12],
-      ["succeeded", false, 3, 0, 10],
+      ["partial", true, 5, 2, 12],
+      ["succeeded", false, 2, 0, 10],
       ["succeeded", false, 0, 0, 7],
+    ]);
+    expect(runs[0]?.actions.map((a) => [a.op, a.kind, a.outcome])).toEqual([
+      ["create", "network_policy", "applied"],
+      ["create", "tunnel", "applied"],
+      ["create", "tunnel_route", "applied"],
+      ["create", "network_policy", "applied"],
+      ["create", "tunnel_route", "applied"],
+      ["update", "split_tunnel", "deferred"],
+      ["update", "proxy_settings", "deferred"],
     ]);
     // Only the first run left work: its follow-up is queued 1 s out, never re-run at once.
     const finished = runs.map((r) => r.finishedAtMs ?? 0);
@@ -348,10 +515,59 @@ describe("budget and lease", () => {
     expect(listed.body.items.map((r) => [r.continued, r.counts.deferred, r.continue_at])).toEqual([
       [false, 0, null],
       [false, 0, null],
-      [true, 3, new Date((finished[0] ?? 0) + 1000).toISOString()],
+      [true, 2, new Date((finished[0] ?? 0) + 1000).toISOString()],
     ]);
     const account = await get<{ next_reconcile_at: string }>(base);
     expect(Date.parse(account.body.next_reconcile_at)).toBeGreaterThan(Date.now());
+  });
+
+  it("one queue invocation stays within its subrequest budget however many accounts its batch holds", {
+    timeout: 15_000,
+  }, async ({ expect }) => {
+    const small = await seedAccount(expect);
+    await describeNetwork(small.base);
+    const big = await seedAccount(expect);
+    const tunnel = (await post<Created>(`${big.base}/tunnels`, { name: "dc1" })).body;
+    for (let i = 0; i < 13; i++) {
+      await post(`${big.base}/routes`, { network: `10.${i}.0.0/16`, tunnel_id: tunnel.id });
+    }
+    const last = await seedAccount(expect);
+    await describeNetwork(last.base);
+    const { queue, sent } = recordingQueue();
+    const deps = createReconcileDeps(env);
+    const batch = createMessageBatch<ReconcileMessage>(
+      "tunnelplane-reconcile",
+      [small, big, last].map(({ accountId }, i) => ({
+        id: `m${i}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body: { account_id: accountId },
+      })),
+    );
+    const ctx = createExecutionContext();
+    // 30 for the batch: the first account's run takes 10 (7 lists, 3 creates), the second is cut
+    // at the 20 left (7 lists, the tunnel and 12 of its 13 routes), and the third, meeting fewer
+    // than MIN_SUBREQUESTS_PER_RUN, is sent again for a later invocation without running.
+    await consumeReconcileBatch(
+      { ...deps, queue, config: { ...deps.config, maxSubrequestsPerInvocation: 30 } },
+      batch,
+    );
+    const counts = await Promise.all(
+      [small, big, last].map(async ({ accountId }) => (await callsOf(accountId)).length),
+    );
+    const bigRun = (await get<{ items: RunBody[] }>(`${big.base}/runs`)).body.items[0];
+    expect([
+      counts,
+      bigRun?.outcome,
+      bigRun?.counts.applied,
+      bigRun?.errors.map((e) => e.message),
+    ]).toEqual([[10, 20, 0], "partial", 13, ["the invocation's subrequest budget of 30 spent"]]);
+    expect(sent).toEqual([
+      { body: { account_id: big.accountId }, delaySeconds: 1 },
+      { body: { account_id: last.accountId } },
+    ]);
+    const result = await getQueueResult(batch, ctx);
+    expect([result.explicitAcks.sort(), result.retryMessages]).toEqual([["m0", "m1", "m2"], []]);
   });
 
   it("a run that outlasts its lease TTL several times keeps it by heartbeat: a second run is held, not overlapping", async ({
@@ -463,5 +679,58 @@ describe("observe mode", () => {
     expect(
       (await get<{ status: { state: string } }>(`${base}/routes/${ids.wide.id}`)).body.status.state,
     ).toBe("drifted");
+  });
+});
+
+describe("dead letters", () => {
+  it("stores what the dead-letter queue receives, lists it newest first and re-drives it", async ({
+    expect,
+  }) => {
+    const accounts = [newAccountId(), newAccountId()];
+    const ids = accounts.map((a) => `dl-${a}`);
+    const sentAt = new Date("2026-12-01T10:00:00.000Z");
+    const batch = createMessageBatch<ReconcileMessage>(
+      "tunnelplane-reconcile-dlq",
+      accounts.map((account_id, i) => ({
+        id: ids[i] ?? "",
+        timestamp: sentAt,
+        attempts: 4,
+        body: { account_id },
+      })),
+    );
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+
+    type Letter = { id: string; account_id: string; attempts: number; sent_at: string };
+    const listed = await get<{ items: (Letter & { dead_lettered_at: string })[] }>(
+      "/v1/reconcile/dead-letters",
+    );
+    expect(
+      listed.body.items
+        .map(({ dead_lettered_at: _at, ...letter }) => letter)
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    ).toEqual(
+      accounts
+        .map((account_id, i) => ({
+          id: ids[i],
+          account_id,
+          attempts: 4,
+          sent_at: sentAt.toISOString(),
+        }))
+        .sort((a, b) => (a.id ?? "").localeCompare(b.id ?? "")),
+    );
+
+    const redriven = await post<Letter>(`/v1/reconcile/dead-letters/${ids[0]}/redrive`);
+    expect([redriven.status, redriven.body.account_id]).toEqual([202, accounts[0]]);
+    const { queue, sent } = recordingQueue();
+    const letter = await redriveDeadLetter({ ...createReconcileDeps(env), queue }, ids[1] ?? "");
+    expect([letter?.accountId, sent]).toEqual([
+      accounts[1],
+      [{ body: { account_id: accounts[1] } }],
+    ]);
+    expect((await get<{ items: Letter[] }>("/v1/reconcile/dead-letters")).body.items).toEqual([]);
+    const again = await post(`/v1/reconcile/dead-letters/${ids[0]}/redrive`);
+    expect([again.status, problemOf(again).detail]).toEqual([404, `No dead letter ${ids[0]}.`]);
   });
 });

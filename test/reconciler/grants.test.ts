@@ -1,11 +1,15 @@
 /**
  * Grants end to end: requested over REST by a ticketing system, decided by approval rules, made
  * into a Gateway allow policy in the emulator by a real reconcile, ended by the account's alarm,
- * revoked without touching overlapping grants, and reported to a signed callback receiver.
+ * revoked without touching overlapping grants (and ahead of a long sweep, which it pre-empts),
+ * and reported to a signed callback receiver.
  */
+import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import { createReconcileDeps } from "../../src/reconciler/deps";
+import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
-import { sdk } from "../helpers/emulator";
+import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
 import {
   alarmOf,
   eventually,
@@ -229,6 +233,54 @@ describe("grants end to end", () => {
     const again = await post<{ actions: unknown[] }>(`${base}/reconcile`);
     expect(again.body.actions).toEqual([]);
     expect(await rulesOf(accountId)).toEqual([blockPolicy(block.id)]);
+  });
+
+  it("a revocation during a long sweep pre-empts it: the grant's policy is gone before the sweep's next writes", {
+    timeout: 15_000,
+  }, async ({ expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const { tunnel } = await seedNetwork(base);
+    await contractorRule(base);
+    const grant = (await post<GrantBody>(`${base}/grants`, sshGrant("CHG9"))).body;
+    expect(grant.policy.state).toBe("synced");
+    for (let i = 0; i < 18; i++) {
+      await post(`${base}/routes`, { network: `10.${100 + i}.0.0/16`, tunnel_id: tunnel.id });
+    }
+    const since = await lastSeq(accountId);
+    await control("/faults", "POST", {
+      method: "POST",
+      path_prefix: `/client/v4/accounts/${accountId}/teamnet/routes`,
+      delay_ms: 40,
+      times: 18,
+    });
+    const sweep = reconcileAccount(createReconcileDeps(env), accountId, "cron");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const revoked = await post<GrantBody>(`${base}/grants/${grant.id}/revoke`, { reason: "done" });
+    const swept = await sweep;
+    if (swept.status !== "done") {
+      throw new Error(swept.status);
+    }
+    expect(revoked.body).toMatchObject({ state: "revoked", policy: { state: "none" } });
+    const writes = (await callsOf(accountId, since))
+      .filter((c) => c.method !== "GET")
+      .map((c) => `${c.method} ${c.path.split("/").slice(5, 7).join("/")}`);
+    // The sweep stops at its next reservation of calls; the revocation's run removes the allow
+    // first, then carries on with the routes the sweep left.
+    const sweptRoutes = swept.run.counts.applied;
+    expect(writes).toEqual([
+      ...Array(sweptRoutes).fill("POST teamnet/routes"),
+      "DELETE gateway/rules",
+      ...Array(18 - sweptRoutes).fill("POST teamnet/routes"),
+    ]);
+    expect([
+      sweptRoutes > 0 && sweptRoutes < 18,
+      swept.run.continued,
+      swept.run.errors.map((e) => e.message),
+    ]).toEqual([
+      true,
+      true,
+      ["a revocation waits for the lease: the sweep yields and continues after it"],
+    ]);
   });
 
   it("two overlapping grants: revoking the first keeps the second's access, revoking the second removes it", async ({

@@ -6,6 +6,7 @@
  */
 import { describe, it } from "vitest";
 import { listAllPages } from "../../src/cloudflare/paging";
+import { dueJitterMs, nextSweepAtMs } from "../../src/domain/due";
 import { EMPTY_OBSERVED } from "../../src/domain/model";
 import type { Action } from "../../src/domain/plan/actions";
 import {
@@ -13,6 +14,7 @@ import {
   holdCalls,
   type Lane,
   parseRatelimitHeader,
+  preemptSweeps,
   type RateBudgetState,
   refundCalls,
   reserveCalls,
@@ -121,6 +123,29 @@ describe("reserveCalls", () => {
       status: "granted",
       calls: 1,
     });
+  });
+
+  it("a revocation waiting for the lease makes only sweeps yield, until it is over", ({
+    expect,
+  }) => {
+    const waiting = preemptSweeps(FRESH_BUDGET, 50_000);
+    const ask = (state: RateBudgetState, lane: Lane, nowMs: number) =>
+      reserveCalls(state, CONFIG, lane, 1, nowMs).result;
+    expect([
+      ask(waiting, "sweep", 49_999),
+      ask(waiting, "requested", 49_999),
+      ask(waiting, "sweep", 50_000),
+      ask(preemptSweeps(waiting, 0), "sweep", 1_000),
+    ]).toEqual([
+      {
+        status: "yield",
+        retryAtMs: 50_000,
+        reason: "a revocation waits for the lease: the sweep yields and continues after it",
+      },
+      { status: "granted", calls: 1 },
+      { status: "granted", calls: 1 },
+      { status: "granted", calls: 1 },
+    ]);
   });
 
   it("calls given back are granted again", ({ expect }) => {
@@ -254,5 +279,18 @@ describe("listAllPages", () => {
     await expect(listAllPages(2, stuck, (o) => o.id)).rejects.toThrow(
       "page 2 of a Cloudflare list repeats page 1; listing stopped",
     );
+  });
+});
+
+describe("next sweep with jitter", () => {
+  it("spreads accounts over a tenth of the interval, each at a fixed offset", ({ expect }) => {
+    const ids = Array.from({ length: 200 }, (_, i) => `account-${i}`);
+    const jitters = ids.map((id) => dueJitterMs(id, 300));
+    expect([Math.min(...jitters) >= 0, Math.max(...jitters) < 30_000]).toEqual([true, true]);
+    // Accounts land in every 3 s tenth of the 30 s spread.
+    expect(new Set(jitters.map((j) => Math.floor(j / 3_000))).size).toBe(10);
+    expect(dueJitterMs("account-7", 300)).toBe(dueJitterMs("account-7", 300));
+    expect(nextSweepAtMs("account-7", 1_000, 300)).toBe(301_000 + dueJitterMs("account-7", 300));
+    expect(dueJitterMs("account-7", 0)).toBe(0);
   });
 });

@@ -32,6 +32,7 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
         nextReconcileAtMs: nowMs,
         teamDomain: body.team_domain ?? null,
         limits: body.limits ?? null,
+        apiBudgetShare: body.api_budget_share ?? null,
         createdAtMs: nowMs,
       },
       sealed,
@@ -57,7 +58,8 @@ export const get: AppHandler<typeof endpoints.get> = async (c) => {
 
 export const update: AppHandler<typeof endpoints.update> = async (c) => {
   const { account_id } = c.req.valid("param");
-  const { api_token, name, mode, reconcile_interval_s, team_domain, limits } = c.req.valid("json");
+  const { api_token, name, mode, reconcile_interval_s, team_domain, limits, api_budget_share } =
+    c.req.valid("json");
   const db = createDb(c.env.DB);
   const current = await requireAccount(db, account_id);
   checkIfMatch(c.req.valid("header")["if-match"], current.version);
@@ -66,6 +68,7 @@ export const update: AppHandler<typeof endpoints.update> = async (c) => {
     ...(name === undefined ? {} : { name }),
     ...(mode === undefined ? {} : { mode }),
     ...(team_domain === undefined ? {} : { teamDomain: team_domain }),
+    ...(api_budget_share === undefined ? {} : { apiBudgetShare: api_budget_share }),
     ...(limits === undefined ? {} : { limits: limits && { ...current.limits, ...limits } }),
     // A shorter interval takes effect now: the next run is not left at the old, later time.
     ...(reconcile_interval_s === undefined

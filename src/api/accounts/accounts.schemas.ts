@@ -83,6 +83,21 @@ const TeamDomain = z
     example: "acme.cloudflareaccess.com",
   });
 
+/**
+ * The account's share of Cloudflare's API rate limit. At least 1%: below that a run could not
+ * even observe the account (about 9 calls) within one window of 1,200 calls.
+ */
+const ApiBudgetShare = z
+  .number()
+  .min(0.01, "at least 0.01 (1% of Cloudflare's limit)")
+  .max(1, "at most 1 (all of Cloudflare's limit)")
+  .nullable()
+  .openapi({
+    description:
+      "Share of Cloudflare's API rate limit (1,200 calls per 5 minutes per user, shared with the dashboard and other tools) that tunnelplane spends on this account, 0.01..1; null: the deployment's CLOUDFLARE_API_BUDGET_SHARE (default 0.5). Lower it when other tools use the same token heavily; raise it for a token only tunnelplane uses.",
+    example: 0.25,
+  });
+
 const Mode = z
   .enum(["enforce", "observe"])
   .openapi({ description: "enforce: apply plans; observe: only record drift." });
@@ -102,6 +117,7 @@ export const AccountCreate = z
     }),
     team_domain: TeamDomain.optional(),
     limits: LimitsUpdate.optional(),
+    api_budget_share: ApiBudgetShare.optional(),
   })
   .openapi("AccountCreate");
 
@@ -112,6 +128,7 @@ export const AccountUpdate = z
     mode: Mode.optional(),
     reconcile_interval_s: z.number().int().min(30).max(86_400).optional(),
     team_domain: TeamDomain.optional(),
+    api_budget_share: ApiBudgetShare.optional(),
     limits: LimitsUpdate.nullable().optional().openapi({
       description:
         "Merged into the account's raised quotas; null returns every quota to its default.",
@@ -130,6 +147,7 @@ export const Account = z
       .openapi({ description: "When the scheduler next reconciles, RFC 3339." }),
     team_domain: z.string().nullable(),
     limits: Limits,
+    api_budget_share: ApiBudgetShare,
     version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -146,6 +164,7 @@ export function toAccountResource(account: AccountRecord): z.infer<typeof Accoun
     next_reconcile_at: new Date(account.nextReconcileAtMs).toISOString(),
     team_domain: account.teamDomain,
     limits: effectiveQuotas(account.limits),
+    api_budget_share: account.apiBudgetShare,
     version: account.version,
     created_at: new Date(account.createdAtMs).toISOString(),
     updated_at: new Date(account.updatedAtMs).toISOString(),

@@ -82,6 +82,8 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   reconcileAccount: { roles: WRITERS, audit: "request" },
   listRuns: read,
   getRun: read,
+  listDeadLetters: { roles: ADMIN, audit: "none" },
+  redriveDeadLetter: { roles: ADMIN, audit: "request" },
 
   createGrant: { roles: GRANT_REQUESTERS, audit: "request" },
   listGrants: { roles: GRANT_READERS, audit: "none" },

@@ -195,7 +195,7 @@ export interface Binding {
 
 /** Output of `planAccount`. */
 export interface Plan {
-  /** Creates and updates in APPLY_ORDER, then deletes in reverse APPLY_ORDER. */
+  /** In sending order: dependencies first, access-narrowing changes early (see orderForApply). */
   actions: Action[];
   /** Desired objects already matched in Cloudflare (ids the apply step resolves references by). */
   bindings: Binding[];

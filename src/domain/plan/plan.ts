@@ -4,8 +4,9 @@
  * returns the actions that make Cloudflare equal the desired state. Unowned objects are only
  * reported. Invariant: planning a converged account returns no actions.
  */
-import { type DesiredState, KINDS, type Kind, type ObservedState } from "../model";
-import type { Action, Binding, Plan } from "./actions";
+import type { DesiredState, Kind, ObservedState } from "../model";
+import type { Binding, Plan } from "./actions";
+import { orderForApply } from "./apply-order";
 import { derivedNetworkPolicies } from "./derived-policies";
 import { planEnrollment } from "./enrollment";
 import { planMarked } from "./marked";
@@ -24,9 +25,6 @@ import {
 } from "./render";
 import { planTunnels } from "./tunnels";
 
-/** Dependency order of kinds: creates and updates run in it, deletes in reverse. */
-export const APPLY_ORDER: readonly Kind[] = KINDS;
-
 function toBindings(kind: Kind, ids: Map<string, string>): Binding[] {
   return [...ids].map(([key, cloudflareId]) => ({ kind, key, cloudflareId }));
 }
@@ -37,8 +35,8 @@ function invert(map: Map<string, string>): Map<string, string> {
 
 /**
  * Plans the whole account. Pure: same inputs, same plan.
- * @returns actions (creates/updates in APPLY_ORDER, then deletes in reverse order), the
- *   unmanaged objects found, and warnings (e.g. split tunnel problems).
+ * @returns actions in the order they are sent (see orderForApply), the unmanaged objects
+ *   found, and warnings (e.g. split tunnel problems).
  */
 export function planAccount(desired: DesiredState, observed: ObservedState): Plan {
   const out: Planner = { actions: [], warnings: [], unmanaged: [] };
@@ -127,24 +125,12 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
     ...toBindings("enrollment_rule", enrollmentIds),
   ];
   return {
-    actions: orderPolicyWrites(orderActions(out.actions), observed.networkPolicies),
+    actions: orderForApply(
+      orderPolicyWrites(out.actions, observed.networkPolicies),
+      observed.networkPolicies,
+    ),
     bindings,
     unmanaged: out.unmanaged,
     warnings: out.warnings,
   };
-}
-
-/**
- * Creates and updates first, kinds in dependency order (a route's tunnel exists before the
- * route); then deletes in reverse order (a policy goes before the route it covers, a route before
- * its tunnel). Deleting last means a route moved off a tunnel is moved before the tunnel goes.
- */
-function orderActions(actions: Action[]): Action[] {
-  const rank = (kind: Kind) => APPLY_ORDER.indexOf(kind);
-  const writes = actions.filter((a) => a.op !== "delete");
-  const deletes = actions.filter((a) => a.op === "delete");
-  return [
-    ...writes.sort((a, b) => rank(a.kind) - rank(b.kind)),
-    ...deletes.sort((a, b) => rank(b.kind) - rank(a.kind)),
-  ];
 }

@@ -1,5 +1,6 @@
 /**
- * Pure pieces of the policy model: collision-free ordering of policy writes, private-app policy
+ * Pure pieces of the policy model: collision-free ordering of policy writes, the dependency and
+ * narrowing-first order of a plan's actions, private-app policy
  * pairs, import without loss, static analysis, the access delta and explain over a view.
  */
 import { describe, it } from "vitest";
@@ -11,6 +12,7 @@ import type {
   ObservedNetworkPolicy,
 } from "../../../src/domain/model";
 import type { Action } from "../../../src/domain/plan/actions";
+import { orderForApply } from "../../../src/domain/plan/apply-order";
 import { orderPolicyWrites } from "../../../src/domain/plan/policy-order";
 import {
   identityRegex,
@@ -42,15 +44,15 @@ function observedRule(
   };
 }
 
-function rendered(precedence: number) {
+function rendered(precedence: number, action = "block", traffic = "") {
   return {
     name: "p",
     description: "",
-    action: "block",
+    action,
     enabled: true,
     precedence,
     filters: ["l4"],
-    traffic: "",
+    traffic,
     identity: "",
     devicePosture: "",
   };
@@ -87,10 +89,48 @@ const remove = (key: string, cloudflareId: string): Action => ({
   isDrift: false,
 });
 
+const allow = (key: string, to: number, destinations: string): Action =>
+  ({
+    ...create(key, to),
+    desired: rendered(to, "allow", `net.dst.ip in {${destinations}}`),
+  }) as Action;
+
+const write = (op: "create" | "update", kind: Action["kind"], key: string, desired: object) =>
+  ({
+    op,
+    kind,
+    key,
+    ...(op === "update" ? { cloudflareId: `c${key}` } : {}),
+    reason: "r",
+    diff: [],
+    desired,
+    isDrift: false,
+  }) as Action;
+
+const tunnel = (key: string) => write("create", "tunnel", key, { name: key });
+const vnet = (key: string) =>
+  write("create", "virtual_network", key, { name: key, comment: "", isDefault: false });
+const route = (key: string, network: string, tunnelKey: string, virtualNetworkKey: string | null) =>
+  write("create", "tunnel_route", key, { network, tunnelKey, virtualNetworkKey, comment: "" });
+const drop = (kind: Action["kind"], key: string): Action => ({
+  op: "delete",
+  kind,
+  key,
+  cloudflareId: `c${key}`,
+  reason: "no longer desired",
+  diff: [],
+  isDrift: false,
+});
+const splitTunnel = write("update", "split_tunnel", "default", {
+  profileId: "default",
+  mode: "exclude",
+  entries: [],
+});
+
 const summary = (actions: Action[]) =>
   actions.map(
     (a) =>
-      `${a.op} ${a.key}${a.op === "delete" ? "" : `@${(a.desired as { precedence: number }).precedence}`}`,
+      `${a.op} ${a.key}${a.kind !== "network_policy" || a.op === "delete" ? "" : `@${(a.desired as { precedence: number }).precedence}`}`,
   );
 
 describe("orderPolicyWrites", () => {
@@ -121,6 +161,64 @@ describe("orderPolicyWrites", () => {
     ],
   ])("%s", ([_reason, observed, actions, expected], { expect }) => {
     expect(summary(orderPolicyWrites(actions, observed))).toEqual(expected);
+  });
+});
+
+describe("orderForApply", () => {
+  it.for<[string, ObservedNetworkPolicy[], Action[], string[]]>([
+    [
+      "a revocation (an allow's delete) and a new block go before a bootstrap's routes",
+      [observedRule("cg", 500, { action: "allow" }), observedRule("cold", 900)],
+      [
+        tunnel("t"),
+        route("r1", "10.1.0.0/16", "t", null),
+        route("r2", "10.2.0.0/16", "t", null),
+        create("b", 2000),
+        drop("network_policy", "g"),
+        drop("network_policy", "old"),
+      ],
+      ["delete g", "create b@2000", "create t", "create r1", "create r2", "delete old"],
+    ],
+    [
+      "an allow whose routes exist goes before unrelated route creates; one waits for its route",
+      [],
+      [
+        tunnel("t"),
+        route("r1", "10.1.0.0/16", "t", null),
+        route("r2", "10.2.0.0/16", "t", null),
+        route("r3", "10.3.0.0/16", "t", null),
+        allow("known", 100, "192.168.7.0/24"),
+        allow("new", 200, "10.2.0.9/32"),
+      ],
+      ["create t", "create known@100", "create r1", "create r2", "create new@200", "create r3"],
+    ],
+    [
+      "a virtual network goes before the route in it, the route before the split tunnel",
+      [],
+      [splitTunnel, route("r", "10.0.0.0/8", "t", "v"), tunnel("t"), vnet("v")],
+      ["create v", "create t", "create r", "update default"],
+    ],
+    [
+      "a tunnel and a virtual network are deleted after the routes leave them",
+      [],
+      [
+        drop("virtual_network", "v"),
+        drop("tunnel", "t"),
+        drop("tunnel_route", "r"),
+        route("moved", "10.9.0.0/16", "t2", null),
+      ],
+      ["create moved", "delete r", "delete t", "delete v"],
+    ],
+    [
+      "a new block waits for the rule leaving its precedence, even a widening one",
+      [observedRule("ca", 1000, { action: "allow" })],
+      [update("a", "ca", 3000), create("b", 1000)],
+      ["update a@3000", "create b@1000"],
+    ],
+  ])("%s", ([_reason, observed, actions, expected], { expect }) => {
+    expect(summary(orderForApply(orderPolicyWrites(actions, observed), observed))).toEqual(
+      expected,
+    );
   });
 });
 
