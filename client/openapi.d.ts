@@ -4526,6 +4526,7 @@ export interface operations {
                      *         "selector_units": 25000,
                      *         "work_units": 4000000
                      *       },
+                     *       "api_budget_share": null,
                      *       "version": 1,
                      *       "created_at": "2026-12-03T09:00:00.000Z",
                      *       "updated_at": "2026-12-03T09:00:00.000Z"
@@ -4692,6 +4693,7 @@ export interface operations {
                      *         "selector_units": 25000,
                      *         "work_units": 4000000
                      *       },
+                     *       "api_budget_share": null,
                      *       "version": 1,
                      *       "created_at": "2026-12-03T09:00:00.000Z",
                      *       "updated_at": "2026-12-03T09:00:00.000Z"
@@ -4847,6 +4849,7 @@ export interface operations {
                      *         "selector_units": 25000,
                      *         "work_units": 4000000
                      *       },
+                     *       "api_budget_share": null,
                      *       "version": 1,
                      *       "created_at": "2026-12-03T09:00:00.000Z",
                      *       "updated_at": "2026-12-03T09:00:00.000Z"

@@ -68,6 +68,7 @@ export const SEED_EXAMPLES: Record<string, unknown> = {
     next_reconcile_at: "2026-12-03T09:02:00.000Z",
     team_domain: null,
     limits,
+    api_budget_share: null,
     version: 1,
     created_at: CREATED_AT,
     updated_at: CREATED_AT,
