@@ -59,12 +59,19 @@ function quoteStart(expression: string): string {
  * The description keeps the rule's text (without a marker); name, precedence and enabled are
  * taken as they are.
  *
- * Errors: `not-importable` with the reason (wrong filter or action, an expression that does not
- * parse, or one the structured form cannot say: `not`, other fields, two regexes, …).
+ * Errors: `not-importable` with the reason (a read-only rule shared from a parent account, wrong
+ * filter or action, an expression that does not parse, or one the structured form cannot say:
+ * `not`, other fields, two regexes, …).
  */
 export function importNetworkPolicy(
   rule: ObservedNetworkPolicy,
 ): Result<NetworkPolicySpec, ImportError> {
+  if (rule.readOnly === true) {
+    // Adopting it would write the marker into a rule Cloudflare keeps read-only here.
+    return refuse(
+      `the rule is shared read-only from account ${rule.sourceAccount ?? "(unknown)"} and can only be changed there`,
+    );
+  }
   if (rule.filters.length !== 1 || rule.filters[0] !== "l4") {
     return refuse(`the rule filters ${JSON.stringify(rule.filters)}, not ["l4"]`);
   }
