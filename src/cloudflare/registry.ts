@@ -6,7 +6,7 @@
 import type Cloudflare from "cloudflare";
 import { type DesiredState, EMPTY_OBSERVED, type ObservedState } from "../domain/model";
 import type { Action } from "../domain/plan/actions";
-import type { KindAdapter, ManagedKind } from "./adapter";
+import type { KindAdapter, ManagedKind, ObservedPart } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 import { deviceProfileAdapter } from "./device-profiles.adapter";
 import { enrollmentAdapter } from "./enrollment.adapter";
@@ -76,20 +76,21 @@ export async function observeReadable(
   accountId: string,
   desired: DesiredState,
 ): Promise<ReadableObservation> {
-  const refused: MissingPermissionError[] = [];
-  const parts = await Promise.all(
+  const outcomes = await Promise.all(
     Object.values(ADAPTERS).map((adapter) =>
       adapter.observe(client, accountId, desired).catch((error: unknown) => {
         const failure = toUpstreamError(error);
         if (failure instanceof MissingPermissionError) {
-          refused.push(failure);
-          return {};
+          return failure;
         }
         throw error;
       }),
     ),
   );
+  const parts = outcomes.filter((o): o is ObservedPart => !(o instanceof MissingPermissionError));
   const observed: ObservedState = Object.assign({ ...EMPTY_OBSERVED }, ...parts);
+  // In adapter order, so the first refusal of an area is always the same call.
+  const refused = outcomes.filter((o) => o instanceof MissingPermissionError);
   return { observed, refused };
 }
 

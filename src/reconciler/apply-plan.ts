@@ -107,9 +107,12 @@ export async function applyPlan(
     },
   };
   const results = new Map<Action, AppliedAction>();
-  const refused = new Map<PermissionArea, MissingPermissionError>(
-    target.refused.map((r) => [r.area, r]),
-  );
+  const refused = new Map<PermissionArea, MissingPermissionError>();
+  for (const refusal of target.refused) {
+    if (!refused.has(refusal.area)) {
+      refused.set(refusal.area, refusal);
+    }
+  }
   const stop = (why: ApplyStop, hold: ApplyResult["hold"] = null): ApplyResult => ({
     results,
     stop: why,
