@@ -70,14 +70,15 @@ const PERMISSIONS: Record<PermissionArea, { edit: TokenPermission; read: TokenPe
 };
 
 /**
- * The area of each kind's endpoints (proxy settings: `devices/` and `zerotrust/`); private apps
+ * The area of each kind's endpoints (hostname routes: `zerotrust/routes/`, with the networks;
+ * proxy settings: `devices/` and `zerotrust/connectivity_settings`); private apps
  * and assertions have no Cloudflare object, private apps' policies are Gateway rules.
  */
 export const KIND_PERMISSION_AREA: Record<Kind, PermissionArea | null> = {
   virtual_network: "networks",
   tunnel: "tunnel",
   tunnel_route: "networks",
-  hostname_route: "zero-trust",
+  hostname_route: "networks",
   split_tunnel: "zero-trust",
   device_profile: "zero-trust",
   proxy_settings: "zero-trust",
@@ -92,7 +93,7 @@ export function permissionAreaOf(rest: string): PermissionArea | null {
   if (rest.startsWith("cfd_tunnel") || rest === "tunnels" || rest.startsWith("tunnels/")) {
     return "tunnel";
   }
-  if (rest.startsWith("teamnet/")) {
+  if (rest.startsWith("teamnet/") || rest.startsWith("zerotrust/routes/")) {
     return "networks";
   }
   if (/^(gateway|devices|zerotrust)\//.test(rest)) {

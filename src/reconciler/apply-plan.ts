@@ -12,7 +12,12 @@ import { applyAction, isManagedAction } from "../cloudflare/registry";
 import { recordCreateRequested } from "../db/sync-status.repo";
 import type { Kind } from "../domain/model";
 import type { Action, Binding } from "../domain/plan/actions";
-import { KIND_PERMISSION_AREA, type PermissionArea } from "../domain/token-permissions";
+import {
+  describeTokenProblem,
+  KIND_PERMISSION_AREA,
+  neededPermission,
+  type PermissionArea,
+} from "../domain/token-permissions";
 import type { ReconcileDeps } from "./deps";
 import { type RetryPolicy, withRetry } from "./retry";
 
@@ -134,10 +139,12 @@ export async function applyPlan(
     const area = KIND_PERMISSION_AREA[action.kind];
     const refusal = area === null ? undefined : refused.get(area);
     if (refusal !== undefined) {
+      // A write needs the area's Edit permission, whichever call was refused.
+      const permission = neededPermission(refusal.area, true).label;
       results.set(action, {
         outcome: "failed",
         cloudflareId: null,
-        error: `not sent: ${refusal.message}`,
+        error: `not sent: ${describeTokenProblem({ permission, request: refusal.request })}`,
       });
       continue;
     }
