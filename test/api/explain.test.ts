@@ -279,7 +279,7 @@ describe("explain on the seed scenario", () => {
 describe("rules shared from a parent account", () => {
   const PARENT = "0123456789abcdef0123456789abcdef";
 
-  it("a shared block at precedence 90000 decides before an owned allow at 5: explain, plan and a grant's check; the rule is never written", async ({
+  it("a shared block at precedence 90000 decides before an owned allow at 5: explain, plan, analysis and a grant's check; the rule is never written", async ({
     expect,
   }) => {
     const { accountId, base } = await seedAccount(expect);
@@ -382,6 +382,17 @@ describe("rules shared from a parent account", () => {
           message: `Gateway rule "Organization: no db access" is shared read-only from account ${PARENT}: it is evaluated before every rule of this account, whatever its precedence (90000), and is never changed here`,
         },
       ],
+    ]);
+
+    const analysis = await call<{ findings: unknown[] }>("GET", `${base}/policies/analysis`);
+    expect(analysis.body.findings).toEqual([
+      {
+        code: "shadowed-policy",
+        severity: "warning",
+        message: `"Allow example.com to db" (5) never matches: "Organization: no db access" (shared from ${PARENT}) matches everything it does first`,
+        policy_id: allow.id,
+        related_policy_ids: [`cloudflare:${rule.id}`],
+      },
     ]);
 
     const approvalRule = (

@@ -72,6 +72,16 @@ export function importNetworkPolicy(
       `the rule is shared read-only from account ${rule.sourceAccount ?? "(unknown)"} and can only be changed there`,
     );
   }
+  return structuredPolicy(rule);
+}
+
+/**
+ * The structured form of a Gateway rule, shared rules included (for analysis; they are never
+ * imported). Errors as importNetworkPolicy's but the read-only refusal.
+ */
+export function structuredPolicy(
+  rule: ObservedNetworkPolicy,
+): Result<NetworkPolicySpec, ImportError> {
   if (rule.filters.length !== 1 || rule.filters[0] !== "l4") {
     return refuse(`the rule filters ${JSON.stringify(rule.filters)}, not ["l4"]`);
   }
