@@ -121,6 +121,7 @@ function convergedOf(desired: DesiredState): { desired: DesiredState; observed: 
 async function pagesToList(count: number): Promise<number> {
   let calls = 0;
   await listAllPages(
+    "teamnet/routes",
     MAX_PER_PAGE,
     async (page) => {
       calls++;

@@ -1286,6 +1286,8 @@ export interface components {
              * @example 0.25
              */
             api_budget_share: number | null;
+            /** @description Permissions the API token lacked in the last run that observed the account: what it could not read or write is left as it is until the token gets them. Empty when none; a new api_token clears the list until the next run. */
+            token_problems: components["schemas"]["TokenProblem"][];
             version: number;
             created_at: string;
             updated_at: string;
@@ -1331,6 +1333,31 @@ export interface components {
              * @example 4000000
              */
             work_units: number;
+        };
+        TokenProblem: {
+            /**
+             * @description The token permission tunnelplane needs, as the dashboard's token editor names it (Edit for an enforce account, Read for an observe one unless a write was refused).
+             * @example Zero Trust: Edit
+             */
+            permission: string;
+            /**
+             * @description API permission groups, any one of which grants it.
+             * @example [
+             *       "Zero Trust Write"
+             *     ]
+             */
+            permission_groups: string[];
+            /**
+             * @description The request Cloudflare refused with 403 / 10000 (method and path after the account).
+             * @example GET gateway/rules
+             */
+            request: string;
+            /** @example the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules) */
+            detail: string;
+            /** @description The run that met the refusal. */
+            run_id: string;
+            /** @description When, RFC 3339. */
+            detected_at: string;
         };
         AccountCreate: {
             /** @example 0123456789abcdef0123456789abcdef */
@@ -1589,8 +1616,13 @@ export interface components {
                     /** @enum {string} */
                     action: "allow" | "block";
                     precedence: number;
+                    /**
+                     * @description For a read-only rule shared from a parent account (Cloudflare Organizations): that account's id. Gateway evaluates shared rules before every rule of this account, whatever the precedences.
+                     * @example 0123456789abcdef0123456789abcdef
+                     */
+                    shared_from?: string;
                 } | null;
-                /** @description Every policy up to the deciding one, in precedence order. */
+                /** @description Every policy up to the deciding one, in evaluation order: shared rules first, then ascending precedence. */
                 trace: components["schemas"]["PolicyTraceEntry"][];
                 unevaluable: {
                     id: string;
@@ -1613,6 +1645,11 @@ export interface components {
             /** @enum {string} */
             action: "allow" | "block";
             precedence: number;
+            /**
+             * @description For a read-only rule shared from a parent account (Cloudflare Organizations): that account's id. Gateway evaluates shared rules before every rule of this account, whatever the precedences.
+             * @example 0123456789abcdef0123456789abcdef
+             */
+            shared_from?: string;
             /** @enum {string} */
             outcome: "matched" | "not-matched" | "disabled";
             /** @description For not-matched: the first clause that fails, in canonical text. */
@@ -2727,6 +2764,11 @@ export interface components {
                 key: string | null;
                 message: string;
                 retryable: boolean;
+                /**
+                 * @description For a call Cloudflare refused with 403 / 10000: the token permission missing (see the account's token_problems).
+                 * @example Zero Trust: Edit
+                 */
+                permission?: string;
             }[];
             /** @description True when the run stopped at its subrequest budget, the account's share of the rate limit or a rate-limit hold; `counts.deferred` says how many actions were left. */
             continued: boolean;
@@ -2825,6 +2867,8 @@ export interface components {
                     id: string;
                     name: string;
                     precedence: number;
+                    /** @description For a read-only rule shared from a parent account: that account's id (evaluated before every rule of this account). */
+                    shared_from?: string;
                 } | null;
             }[];
         } | null;
@@ -4527,6 +4571,7 @@ export interface operations {
                      *         "work_units": 4000000
                      *       },
                      *       "api_budget_share": null,
+                     *       "token_problems": [],
                      *       "version": 1,
                      *       "created_at": "2026-12-03T09:00:00.000Z",
                      *       "updated_at": "2026-12-03T09:00:00.000Z"
@@ -4694,6 +4739,7 @@ export interface operations {
                      *         "work_units": 4000000
                      *       },
                      *       "api_budget_share": null,
+                     *       "token_problems": [],
                      *       "version": 1,
                      *       "created_at": "2026-12-03T09:00:00.000Z",
                      *       "updated_at": "2026-12-03T09:00:00.000Z"
@@ -4850,6 +4896,7 @@ export interface operations {
                      *         "work_units": 4000000
                      *       },
                      *       "api_budget_share": null,
+                     *       "token_problems": [],
                      *       "version": 1,
                      *       "created_at": "2026-12-03T09:00:00.000Z",
                      *       "updated_at": "2026-12-03T09:00:00.000Z"
@@ -5066,7 +5113,8 @@ export interface operations {
                      *                 "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *                 "name": "name",
                      *                 "action": "allow",
-                     *                 "precedence": 1
+                     *                 "precedence": 1,
+                     *                 "shared_from": "0123456789abcdef0123456789abcdef"
                      *               },
                      *               "trace": [
                      *                 {
@@ -5074,6 +5122,7 @@ export interface operations {
                      *                   "name": "name",
                      *                   "action": "allow",
                      *                   "precedence": 1,
+                     *                   "shared_from": "0123456789abcdef0123456789abcdef",
                      *                   "outcome": "matched",
                      *                   "reason": {
                      *                     "part": "traffic",
@@ -5267,7 +5316,8 @@ export interface operations {
                      *           "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *           "name": "name",
                      *           "action": "allow",
-                     *           "precedence": 1
+                     *           "precedence": 1,
+                     *           "shared_from": "0123456789abcdef0123456789abcdef"
                      *         },
                      *         "trace": [
                      *           {
@@ -5275,6 +5325,7 @@ export interface operations {
                      *             "name": "name",
                      *             "action": "allow",
                      *             "precedence": 1,
+                     *             "shared_from": "0123456789abcdef0123456789abcdef",
                      *             "outcome": "matched",
                      *             "reason": {
                      *               "part": "traffic",
@@ -15999,7 +16050,8 @@ export interface operations {
                      *           "kind": "kind",
                      *           "key": "key",
                      *           "message": "message",
-                     *           "retryable": true
+                     *           "retryable": true,
+                     *           "permission": "Zero Trust: Edit"
                      *         }
                      *       ],
                      *       "continued": true,
@@ -16206,7 +16258,8 @@ export interface operations {
                      *               "kind": "kind",
                      *               "key": "key",
                      *               "message": "message",
-                     *               "retryable": true
+                     *               "retryable": true,
+                     *               "permission": "Zero Trust: Edit"
                      *             }
                      *           ],
                      *           "continued": true,
@@ -16391,7 +16444,8 @@ export interface operations {
                      *           "kind": "kind",
                      *           "key": "key",
                      *           "message": "message",
-                     *           "retryable": true
+                     *           "retryable": true,
+                     *           "permission": "Zero Trust: Edit"
                      *         }
                      *       ],
                      *       "continued": true,
@@ -16849,7 +16903,8 @@ export interface operations {
                      *                 "decided_by": {
                      *                   "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *                   "name": "name",
-                     *                   "precedence": 1
+                     *                   "precedence": 1,
+                     *                   "shared_from": "shared_from"
                      *                 }
                      *               }
                      *             ]
@@ -17088,7 +17143,8 @@ export interface operations {
                      *             "decided_by": {
                      *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *               "name": "name",
-                     *               "precedence": 1
+                     *               "precedence": 1,
+                     *               "shared_from": "shared_from"
                      *             }
                      *           }
                      *         ]
@@ -17189,7 +17245,8 @@ export interface operations {
                      *             "decided_by": {
                      *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *               "name": "name",
-                     *               "precedence": 1
+                     *               "precedence": 1,
+                     *               "shared_from": "shared_from"
                      *             }
                      *           }
                      *         ]
@@ -17444,7 +17501,8 @@ export interface operations {
                      *             "decided_by": {
                      *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *               "name": "name",
-                     *               "precedence": 1
+                     *               "precedence": 1,
+                     *               "shared_from": "shared_from"
                      *             }
                      *           }
                      *         ]
@@ -17806,7 +17864,8 @@ export interface operations {
                      *             "decided_by": {
                      *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *               "name": "name",
-                     *               "precedence": 1
+                     *               "precedence": 1,
+                     *               "shared_from": "shared_from"
                      *             }
                      *           }
                      *         ]
@@ -18085,7 +18144,8 @@ export interface operations {
                      *             "decided_by": {
                      *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *               "name": "name",
-                     *               "precedence": 1
+                     *               "precedence": 1,
+                     *               "shared_from": "shared_from"
                      *             }
                      *           }
                      *         ]
@@ -18364,7 +18424,8 @@ export interface operations {
                      *             "decided_by": {
                      *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *               "name": "name",
-                     *               "precedence": 1
+                     *               "precedence": 1,
+                     *               "shared_from": "shared_from"
                      *             }
                      *           }
                      *         ]
@@ -18643,7 +18704,8 @@ export interface operations {
                      *             "decided_by": {
                      *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *               "name": "name",
-                     *               "precedence": 1
+                     *               "precedence": 1,
+                     *               "shared_from": "shared_from"
                      *             }
                      *           }
                      *         ]

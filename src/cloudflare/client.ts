@@ -92,6 +92,29 @@ export interface CallGate {
   afterResponse(response: Response | null): Promise<void>;
 }
 
+/**
+ * Header the client adds to a 403 answer: the refused request (`GET gateway/rules`, the path
+ * after the account), which the SDK's error does not keep (errors.ts reads it back).
+ */
+export const REFUSED_REQUEST_HEADER = "x-tunnelplane-refused-request";
+
+/**
+ * A 403 answer with the refused request in REFUSED_REQUEST_HEADER: the SDK's error keeps the
+ * answer's headers but not the request, and the missing permission is read off the path.
+ */
+function tagRefused(response: Response, input: RequestInfo | URL, init?: RequestInit): Response {
+  const url = input instanceof Request ? input.url : String(input);
+  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+  const headers = new Headers(response.headers);
+  const path = new URL(url).pathname.replace(/^.*?\/accounts\/[^/]+\//, "");
+  headers.set(REFUSED_REQUEST_HEADER, `${method.toUpperCase()} ${path}`);
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
+}
+
 const REAL_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
 /**
@@ -124,7 +147,7 @@ export function createCloudflareClient(
       throw error;
     }
     await gate?.afterResponse(response);
-    return response;
+    return response.status === 403 ? tagRefused(response, input, init) : response;
   };
   return new Cloudflare({
     apiToken,

@@ -46,6 +46,7 @@ const ACCESS_PER_PAGE = 1000;
 async function listEnrollment(client: Cloudflare, accountId: string): Promise<ObservedEnrollment> {
   const [policies, apps] = await Promise.all([
     listAllPages(
+      "access/policies",
       ACCESS_PER_PAGE,
       (page) =>
         client.zeroTrust.access.policies.list({
@@ -56,6 +57,7 @@ async function listEnrollment(client: Cloudflare, accountId: string): Promise<Ob
       (p) => p.id,
     ),
     listAllPages(
+      "access/apps",
       ACCESS_PER_PAGE,
       (page) =>
         client.zeroTrust.access.applications.list({

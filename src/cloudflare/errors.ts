@@ -3,7 +3,14 @@
  * `retryAfterMs` to decide whether to wait, back off or record a terminal error.
  */
 import Cloudflare from "cloudflare";
-import { BudgetExhaustedError, CallsHeldError } from "./client";
+import {
+  describeTokenProblem,
+  MISSING_PERMISSION_CODE,
+  neededPermission,
+  type PermissionArea,
+  permissionAreaOf,
+} from "../domain/token-permissions";
+import { BudgetExhaustedError, CallsHeldError, REFUSED_REQUEST_HEADER } from "./client";
 
 /** A failed Cloudflare API call, classified. */
 export class UpstreamError extends Error {
@@ -21,6 +28,46 @@ export class UpstreamError extends Error {
     super(message);
     this.name = "UpstreamError";
   }
+}
+
+/**
+ * A call Cloudflare refused with 403 / 10000: the account's API token lacks the permission of
+ * `area`. Terminal: never retried, and no other call of the area is worth sending in the run
+ * (a new token or new permissions are needed).
+ */
+export class MissingPermissionError extends UpstreamError {
+  constructor(
+    /** The area whose permission is missing. */
+    readonly area: PermissionArea,
+    /** The refused request, e.g. `GET gateway/rules` (the path after the account). */
+    readonly request: string,
+  ) {
+    super(
+      describeTokenProblem({
+        permission: neededPermission(area, !request.startsWith("GET ")).label,
+        request,
+      }),
+      403,
+      false,
+      null,
+      [MISSING_PERMISSION_CODE],
+    );
+    this.name = "MissingPermissionError";
+  }
+}
+
+/** The MissingPermissionError of a 403 carrying code 10000 on a known path, else null. */
+function missingPermissionOf(
+  status: number,
+  codes: number[],
+  headers: Headers | undefined,
+): MissingPermissionError | null {
+  const request = headers?.get(REFUSED_REQUEST_HEADER) ?? null;
+  if (status !== 403 || !codes.includes(MISSING_PERMISSION_CODE) || request === null) {
+    return null;
+  }
+  const area = permissionAreaOf(request.slice(request.indexOf(" ") + 1));
+  return area === null ? null : new MissingPermissionError(area, request);
 }
 
 function retryAfterMsOf(headers: Headers | undefined): number | null {
@@ -60,6 +107,10 @@ export function toUpstreamError(
     const codes = items.map((e) => e.code).filter((c): c is number => typeof c === "number");
     const text = items.map((e) => `${e.code ?? "?"}: ${e.message ?? ""}`).join("; ");
     const status = error.status;
+    const missing = missingPermissionOf(status, codes, error.headers as Headers | undefined);
+    if (missing !== null) {
+      return missing;
+    }
     return new UpstreamError(
       `Cloudflare answered ${status}${text === "" ? "" : ` (${text})`}`,
       status,

@@ -4,7 +4,7 @@ import type { ObservedHostnameRoute } from "../domain/model";
 import type { RenderedHostnameRoute } from "../domain/plan/actions";
 import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
-import { listAllPages } from "./paging";
+import { isDeleted, listAllPages } from "./paging";
 import { MAX_PER_PAGE } from "./tunnels.adapter";
 
 /** Lists the account's live hostname routes, every page (ceil(n / MAX_PER_PAGE) calls). */
@@ -13,6 +13,7 @@ async function listHostnameRoutes(
   accountId: string,
 ): Promise<ObservedHostnameRoute[]> {
   const items = await listAllPages(
+    "zerotrust/routes/hostname",
     MAX_PER_PAGE,
     (page) =>
       client.zeroTrust.networks.hostnameRoutes.list({
@@ -24,7 +25,7 @@ async function listHostnameRoutes(
     (r) => r.id,
   );
   return items.flatMap((r) =>
-    r.id === undefined || r.hostname === undefined
+    r.id === undefined || r.hostname === undefined || isDeleted(r)
       ? []
       : [
           {

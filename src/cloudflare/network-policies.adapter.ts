@@ -5,7 +5,10 @@ import type { RenderedNetworkPolicy } from "../domain/plan/actions";
 import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 
-/** Lists every Gateway rule of the account (a single-page list: one request). */
+/**
+ * Lists every Gateway rule of the account (a single-page list: one request), the read-only rules
+ * shared from a parent account included and flagged.
+ */
 async function listNetworkPolicies(
   client: Cloudflare,
   accountId: string,
@@ -26,6 +29,9 @@ async function listNetworkPolicies(
             traffic: r.traffic ?? "",
             identity: r.identity ?? "",
             devicePosture: r.device_posture ?? "",
+            ...(r.read_only === true
+              ? { readOnly: true, sourceAccount: r.source_account ?? "" }
+              : {}),
           },
         ],
   );

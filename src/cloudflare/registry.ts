@@ -6,10 +6,11 @@
 import type Cloudflare from "cloudflare";
 import { type DesiredState, EMPTY_OBSERVED, type ObservedState } from "../domain/model";
 import type { Action } from "../domain/plan/actions";
-import type { KindAdapter, ManagedKind } from "./adapter";
+import type { KindAdapter, ManagedKind, ObservedPart } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 import { deviceProfileAdapter } from "./device-profiles.adapter";
 import { enrollmentAdapter } from "./enrollment.adapter";
+import { MissingPermissionError, toUpstreamError } from "./errors";
 import { hostnameRouteAdapter } from "./hostname-routes.adapter";
 import { networkPolicyAdapter } from "./network-policies.adapter";
 import { proxySettingsAdapter } from "./proxy-settings.adapter";
@@ -54,6 +55,43 @@ export async function observeAccount(
   );
   const observed: ObservedState = Object.assign({ ...EMPTY_OBSERVED }, ...parts);
   return observed;
+}
+
+/** An observation that leaves out what the account's token may not read. */
+export interface ReadableObservation {
+  /** The observed state; the parts of refused kinds are empty. */
+  observed: ObservedState;
+  /** The refusals (403 / 10000), one per adapter refused; [] when the token read everything. */
+  refused: MissingPermissionError[];
+}
+
+/**
+ * Like observeAccount, but an adapter whose list Cloudflare refuses for a missing token
+ * permission leaves its part empty instead of failing the whole observation, so the kinds the
+ * token may read still reconcile. Any other failure fails the observation.
+ * @throws whatever the SDK throws but a missing permission; classify with toUpstreamError.
+ */
+export async function observeReadable(
+  client: Cloudflare,
+  accountId: string,
+  desired: DesiredState,
+): Promise<ReadableObservation> {
+  const outcomes = await Promise.all(
+    Object.values(ADAPTERS).map((adapter) =>
+      adapter.observe(client, accountId, desired).catch((error: unknown) => {
+        const failure = toUpstreamError(error);
+        if (failure instanceof MissingPermissionError) {
+          return failure;
+        }
+        throw error;
+      }),
+    ),
+  );
+  const parts = outcomes.filter((o): o is ObservedPart => !(o instanceof MissingPermissionError));
+  const observed: ObservedState = Object.assign({ ...EMPTY_OBSERVED }, ...parts);
+  // In adapter order, so the first refusal of an area is always the same call.
+  const refused = outcomes.filter((o) => o instanceof MissingPermissionError);
+  return { observed, refused };
 }
 
 /**

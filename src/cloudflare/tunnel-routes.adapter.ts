@@ -4,7 +4,7 @@ import type { ObservedTunnelRoute } from "../domain/model";
 import type { RenderedTunnelRoute } from "../domain/plan/actions";
 import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
-import { listAllPages } from "./paging";
+import { isDeleted, listAllPages } from "./paging";
 import { MAX_PER_PAGE } from "./tunnels.adapter";
 
 /** Lists the account's live tunnel routes, every page (ceil(n / MAX_PER_PAGE) calls). */
@@ -13,6 +13,7 @@ async function listTunnelRoutes(
   accountId: string,
 ): Promise<ObservedTunnelRoute[]> {
   const items = await listAllPages(
+    "teamnet/routes",
     MAX_PER_PAGE,
     (page) =>
       client.zeroTrust.networks.routes.list({
@@ -24,7 +25,8 @@ async function listTunnelRoutes(
     (r) => r.id,
   );
   return items.flatMap((r) =>
-    r.id === undefined || r.network === undefined
+    // A deleted route may be listed despite `is_deleted=false`: it never counts as live.
+    r.id === undefined || r.network === undefined || isDeleted(r)
       ? []
       : [
           {

@@ -2,7 +2,7 @@
 import type Cloudflare from "cloudflare";
 import type { ObservedTunnel } from "../domain/model";
 import type { KindAdapter } from "./adapter";
-import { listAllPages } from "./paging";
+import { isDeleted, listAllPages } from "./paging";
 
 /** Largest page the tunnel and route lists accept. */
 export const MAX_PER_PAGE = 1000;
@@ -10,6 +10,7 @@ export const MAX_PER_PAGE = 1000;
 /** Lists the account's live cloudflared tunnels, every page (ceil(n / MAX_PER_PAGE) calls). */
 async function listTunnels(client: Cloudflare, accountId: string): Promise<ObservedTunnel[]> {
   const items = await listAllPages(
+    "cfd_tunnel",
     MAX_PER_PAGE,
     (page) =>
       client.zeroTrust.tunnels.cloudflared.list({
@@ -21,7 +22,8 @@ async function listTunnels(client: Cloudflare, accountId: string): Promise<Obser
     (t) => t.id,
   );
   return items.flatMap((t) =>
-    t.id === undefined || t.name === undefined
+    // A deleted tunnel may be listed next to a live one of the same name: only the live counts.
+    t.id === undefined || t.name === undefined || isDeleted(t)
       ? []
       : [
           {

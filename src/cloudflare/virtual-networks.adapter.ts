@@ -2,6 +2,7 @@
 import type Cloudflare from "cloudflare";
 import type { ObservedVirtualNetwork } from "../domain/model";
 import type { KindAdapter } from "./adapter";
+import { isDeleted } from "./paging";
 
 /** Lists the account's live virtual networks (a single-page list: one request). */
 async function listVirtualNetworks(
@@ -12,12 +13,15 @@ async function listVirtualNetworks(
     account_id: accountId,
     is_deleted: false,
   });
-  return page.result.map((v) => ({
-    cloudflareId: v.id,
-    name: v.name,
-    comment: v.comment ?? "",
-    isDefault: v.is_default_network,
-  }));
+  // A deleted network may be listed next to a live one of the same name: only the live counts.
+  return page.result
+    .filter((v) => !isDeleted(v))
+    .map((v) => ({
+      cloudflareId: v.id,
+      name: v.name,
+      comment: v.comment ?? "",
+      isDefault: v.is_default_network,
+    }));
 }
 
 /** Virtual networks: one list call, one request per write. */

@@ -1,7 +1,8 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
 import { and, asc, eq, gt, inArray, lte } from "drizzle-orm";
-import type { AccountMode } from "../domain/model";
+import type { AccountMode, ObservedNetworkPolicy } from "../domain/model";
 import type { QuotaOverrides } from "../domain/quotas";
+import type { TokenProblem } from "../domain/token-permissions";
 import { type Actor, newAuditRow } from "./audit-log.repo";
 import type { Db } from "./client";
 import { insertIfLanded } from "./guarded-insert";
@@ -23,6 +24,8 @@ export interface AccountRecord {
    * deployment's CLOUDFLARE_API_BUDGET_SHARE.
    */
   apiBudgetShare: number | null;
+  /** Permissions the API token lacked in the last run that observed the account; [] for none. */
+  tokenProblems: TokenProblem[];
   version: number;
   createdAtMs: number;
   updatedAtMs: number;
@@ -37,17 +40,23 @@ const columns = {
   teamDomain: accounts.teamDomain,
   limitsJson: accounts.limitsJson,
   apiBudgetShare: accounts.apiBudgetShare,
+  tokenProblemsJson: accounts.tokenProblemsJson,
   version: accounts.version,
   createdAtMs: accounts.createdAtMs,
   updatedAtMs: accounts.updatedAtMs,
 };
 
-type AccountRow = Omit<AccountRecord, "limits"> & { limitsJson: string | null };
+type AccountRow = Omit<AccountRecord, "limits" | "tokenProblems"> & {
+  limitsJson: string | null;
+  tokenProblemsJson: string | null;
+};
 
-function fromRow({ limitsJson, ...row }: AccountRow): AccountRecord {
+function fromRow({ limitsJson, tokenProblemsJson, ...row }: AccountRow): AccountRecord {
   return {
     ...row,
     limits: limitsJson === null ? null : (JSON.parse(limitsJson) as QuotaOverrides),
+    tokenProblems:
+      tokenProblemsJson === null ? [] : (JSON.parse(tokenProblemsJson) as TokenProblem[]),
   };
 }
 
@@ -58,7 +67,7 @@ function limitsColumn(limits: QuotaOverrides | null): string | null {
 /** Inserts an account; throws a UNIQUE violation when the id exists. */
 export async function insertAccount(
   db: Db,
-  account: Omit<AccountRecord, "version" | "updatedAtMs">,
+  account: Omit<AccountRecord, "version" | "updatedAtMs" | "tokenProblems">,
   apiTokenCiphertext: string,
   actor: Actor,
 ): Promise<AccountRecord> {
@@ -70,7 +79,7 @@ export async function insertAccount(
     version: 1,
     updatedAtMs: account.createdAtMs,
   };
-  const created = { ...account, version: 1, updatedAtMs: account.createdAtMs };
+  const created = { ...account, tokenProblems: [], version: 1, updatedAtMs: account.createdAtMs };
   await db.batch([
     db.insert(accounts).values(row),
     db
@@ -97,6 +106,7 @@ function auditView(account: AccountRecord, tokenChanged: boolean) {
     createdAtMs: _c,
     updatedAtMs: _u,
     nextReconcileAtMs: _n,
+    tokenProblems: _t,
     ...fields
   } = account;
   return tokenChanged ? { ...fields, apiToken: "(set)" } : fields;
@@ -165,7 +175,11 @@ export async function updateAccount(
   const after = auditView({ ...current, ...visible }, apiTokenCiphertext !== undefined);
   const entry = auditEntry(current.id, actor, "update", auditView(current, false), after, nowMs);
   const { limits, ...others } = changes;
-  const set = limits === undefined ? others : { ...others, limitsJson: limitsColumn(limits) };
+  const withLimits =
+    limits === undefined ? others : { ...others, limitsJson: limitsColumn(limits) };
+  // A new token may have the permissions the old one lacked: the next run finds out.
+  const set =
+    apiTokenCiphertext === undefined ? withLimits : { ...withLimits, tokenProblemsJson: null };
   const [rows] = await db.batch([
     db
       .update(accounts)
@@ -252,4 +266,24 @@ export async function scheduleAccounts(db: Db, accountIds: string[], atMs: numbe
 /** The statement scheduleAccount runs, for a batch with other writes. */
 export function scheduleAccountStatement(db: Db, accountId: string, atMs: number) {
   return db.update(accounts).set({ nextReconcileAtMs: atMs }).where(eq(accounts.id, accountId));
+}
+
+/**
+ * Records what a run learnt about the account's token and shared rules, for a batch with the run
+ * record: `tokenProblems` replaces the last run's ([] clears them); `sharedRules` replaces the
+ * stored shared Gateway rules unless undefined (the run could not read the rules).
+ */
+export function recordObservationStatement(
+  db: Db,
+  accountId: string,
+  tokenProblems: TokenProblem[],
+  sharedRules: ObservedNetworkPolicy[] | undefined,
+) {
+  return db
+    .update(accounts)
+    .set({
+      tokenProblemsJson: tokenProblems.length === 0 ? null : JSON.stringify(tokenProblems),
+      ...(sharedRules === undefined ? {} : { sharedRulesJson: JSON.stringify(sharedRules) }),
+    })
+    .where(eq(accounts.id, accountId));
 }

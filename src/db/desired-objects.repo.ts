@@ -4,7 +4,14 @@
  * concurrency). A delete leaves a tombstone until a run has removed the Cloudflare object.
  */
 import { and, asc, count, eq, gt, isNull, or, sql } from "drizzle-orm";
-import type { DesiredObject, DesiredState, Kind, SpecByKind, SyncState } from "../domain/model";
+import type {
+  DesiredObject,
+  DesiredState,
+  Kind,
+  ObservedNetworkPolicy,
+  SpecByKind,
+  SyncState,
+} from "../domain/model";
 import { rangeKeysOf } from "../domain/routes/range-key";
 import { type Actor, newAuditRow } from "./audit-log.repo";
 import type { Db } from "./client";
@@ -331,12 +338,19 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
       .from(desiredObjects)
       .where(eq(desiredObjects.accountId, accountId))
       .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id)),
-    db.select({ teamDomain: accounts.teamDomain }).from(accounts).where(eq(accounts.id, accountId)),
+    db
+      .select({ teamDomain: accounts.teamDomain, sharedRulesJson: accounts.sharedRulesJson })
+      .from(accounts)
+      .where(eq(accounts.id, accountId)),
   ]);
+  const sharedRulesJson = account[0]?.sharedRulesJson ?? null;
   return {
     accountId,
     objects: rows.map((row) => fromObjectRow(row)),
     teamDomain: account[0]?.teamDomain ?? null,
+    ...(sharedRulesJson === null
+      ? {}
+      : { sharedRules: JSON.parse(sharedRulesJson) as ObservedNetworkPolicy[] }),
   };
 }
 

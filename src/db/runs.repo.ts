@@ -48,7 +48,14 @@ export interface RunRecord {
   counts: RunCounts;
   actions: RunAction[];
   drift: { kind: string; key: string; reason: string }[];
-  errors: { kind: string | null; key: string | null; message: string; retryable: boolean }[];
+  /** `permission`: the token permission a 403 / 10000 showed missing (`Zero Trust: Edit`). */
+  errors: {
+    kind: string | null;
+    key: string | null;
+    message: string;
+    retryable: boolean;
+    permission?: string;
+  }[];
   /** True when the budget ran out and work was left for the next run. */
   continued: boolean;
   /**

@@ -34,6 +34,16 @@ export const accounts = sqliteTable("accounts", {
    * or null for the deployment's CLOUDFLARE_API_BUDGET_SHARE.
    */
   apiBudgetShare: real("api_budget_share"),
+  /**
+   * JSON array of the permissions the API token lacked in the last run that observed the
+   * account (domain/token-permissions TokenProblem), or null when none; cleared by a new token.
+   */
+  tokenProblemsJson: text("token_problems_json"),
+  /**
+   * JSON array of the read-only Gateway rules shared from a parent account, as the last run
+   * observed them (ObservedNetworkPolicy), or null before any run read the rules.
+   */
+  sharedRulesJson: text("shared_rules_json"),
   version: integer("version").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
   updatedAtMs: integer("updated_at_ms").notNull(),

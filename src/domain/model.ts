@@ -261,6 +261,11 @@ export interface DesiredState {
   teamDomain?: string | null;
   /** Active access grants; each becomes a derived allow policy (see plan/derived-policies). */
   grants?: GrantPolicySource[];
+  /**
+   * Read-only Gateway rules shared from a parent account, as the last run observed them: never
+   * planned, evaluated first by explain and the grant path check. Absent: none known.
+   */
+  sharedRules?: ObservedNetworkPolicy[];
 }
 
 /** A virtual network as Cloudflare lists it (live ones only). */
@@ -339,6 +344,14 @@ export interface ObservedNetworkPolicy {
   traffic: string;
   identity: string;
   devicePosture: string;
+  /**
+   * True for a rule shared from a parent account (Cloudflare Organizations): read-only here,
+   * evaluated before every local rule whatever its precedence, never written by tunnelplane.
+   * Absent means false.
+   */
+  readOnly?: boolean;
+  /** The account that owns a shared rule (Cloudflare's `source_account`); absent for own rules. */
+  sourceAccount?: string;
 }
 
 /** Everything observed in one account by one run. */

@@ -7,11 +7,17 @@
 import type Cloudflare from "cloudflare";
 import type { ApplyContext } from "../cloudflare/apply-context";
 import { BudgetExhaustedError, CallsHeldError } from "../cloudflare/client";
-import { toUpstreamError } from "../cloudflare/errors";
+import { MissingPermissionError, toUpstreamError } from "../cloudflare/errors";
 import { applyAction, isManagedAction } from "../cloudflare/registry";
 import { recordCreateRequested } from "../db/sync-status.repo";
 import type { Kind } from "../domain/model";
 import type { Action, Binding } from "../domain/plan/actions";
+import {
+  describeTokenProblem,
+  KIND_PERMISSION_AREA,
+  neededPermission,
+  type PermissionArea,
+} from "../domain/token-permissions";
 import type { ReconcileDeps } from "./deps";
 import { type RetryPolicy, withRetry } from "./retry";
 
@@ -38,6 +44,11 @@ export interface ApplyResult {
   spent?: string;
   /** When stop is `held`: when calls may go out again (epoch ms) and why; else null. */
   hold: { retryAtMs: number; reason: string } | null;
+  /**
+   * Every refusal for a missing token permission met, observation's included, one per area;
+   * absent when none.
+   */
+  refused?: MissingPermissionError[];
 }
 
 /** The run's hold on the account and its Cloudflare client. */
@@ -51,6 +62,8 @@ export interface ApplyTarget {
   bindings: Binding[];
   /** The account's default virtual network as observed, if any. */
   defaultVirtualNetworkId: string | undefined;
+  /** Refusals for missing token permissions the observation met: their areas are not written. */
+  refused: MissingPermissionError[];
 }
 
 function batchOf(action: Action): string {
@@ -78,7 +91,8 @@ function leaseKeeper(deps: ReconcileDeps, target: ApplyTarget) {
 
 /**
  * Sends `actions` in order. A failed create leaves its dependants failing too (their reference
- * cannot be resolved); the next run retries them. Creates are not retried on 5xx (the response
+ * cannot be resolved); the next run retries them. Once Cloudflare refused a call for a missing
+ * token permission (in observation or here), the rest of that permission's actions fail unsent. Creates are not retried on 5xx (the response
  * may be lost; the next run finds the object by its marker instead of duplicating it).
  */
 export async function applyPlan(
@@ -100,16 +114,41 @@ export async function applyPlan(
     },
   };
   const results = new Map<Action, AppliedAction>();
+  const refused = new Map<PermissionArea, MissingPermissionError>();
+  for (const refusal of target.refused) {
+    if (!refused.has(refusal.area)) {
+      refused.set(refusal.area, refusal);
+    }
+  }
+  const stop = (why: ApplyStop, hold: ApplyResult["hold"] = null): ApplyResult => ({
+    results,
+    stop: why,
+    hold,
+    refused: [...refused.values()],
+  });
   const holdsLease = leaseKeeper(deps, target);
   let batch: string | undefined;
   for (const action of actions) {
     const newBatch = batchOf(action) !== batch;
     batch = batchOf(action);
     if (!(await holdsLease(newBatch))) {
-      return { results, stop: "lease-lost", hold: null };
+      return stop("lease-lost");
     }
     if (!isManagedAction(action)) {
       throw new Error(`${action.kind} has no Cloudflare object of its own`);
+    }
+    // The token cannot write this kind: sending the call would only be refused again.
+    const area = KIND_PERMISSION_AREA[action.kind];
+    const refusal = area === null ? undefined : refused.get(area);
+    if (refusal !== undefined) {
+      // A write needs the area's Edit permission, whichever call was refused.
+      const permission = neededPermission(refusal.area, true).label;
+      results.set(action, {
+        outcome: "failed",
+        cloudflareId: null,
+        error: `not sent: ${describeTokenProblem({ permission, request: refusal.request })}`,
+      });
+      continue;
     }
     if (action.op === "create" && action.kind === "tunnel") {
       // Recorded before the call: if the response is lost, the next run adopts the tunnel by name.
@@ -124,17 +163,16 @@ export async function applyPlan(
     } catch (error) {
       const failure = toUpstreamError(error);
       if (failure instanceof BudgetExhaustedError) {
-        return { results, stop: "budget-spent", hold: null, spent: failure.message };
+        return { ...stop("budget-spent"), spent: failure.message };
       }
       if (failure instanceof CallsHeldError) {
-        return {
-          results,
-          stop: "held",
-          hold: { retryAtMs: failure.retryAtMs, reason: failure.message },
-        };
+        return stop("held", { retryAtMs: failure.retryAtMs, reason: failure.message });
+      }
+      if (failure instanceof MissingPermissionError && !refused.has(failure.area)) {
+        refused.set(failure.area, failure);
       }
       results.set(action, { outcome: "failed", cloudflareId: null, error: failure.message });
     }
   }
-  return { results, stop: "completed", hold: null };
+  return stop("completed");
 }

@@ -4,6 +4,7 @@
  * grant open the path", and one after activation "does it").
  */
 import type { GrantRecord, StoredGrantCheck } from "../db/grants.repo";
+import { evaluableRules } from "../domain/explain/view";
 import type { GrantPolicySource } from "../domain/grants/grant";
 import { checkGrantPath } from "../domain/grants/path-check";
 import type { DesiredObject, DesiredState } from "../domain/model";
@@ -59,6 +60,7 @@ export function checkGrantInDesired(
       id: p.id,
       spec: p.spec,
     })),
+    sharedRules: evaluableRules(desired.sharedRules ?? []).policies,
   });
   return { ...check, phase, checkedAtMs: nowMs };
 }

@@ -13,18 +13,19 @@ import {
   SubrequestBudget,
 } from "../cloudflare/client";
 import { toUpstreamError } from "../cloudflare/errors";
-import { observeAccount } from "../cloudflare/registry";
+import { observeAccount, observeReadable } from "../cloudflare/registry";
 import {
   type AccountRecord,
   getAccount,
   getSealedApiToken,
+  recordObservationStatement,
   scheduleAccountStatement,
 } from "../db/accounts.repo";
 import { listGrantsWithPolicies, loadDesiredWithGrants } from "../db/grants.repo";
 import { type RunRecord, saveRunStatement, trimRunsStatement } from "../db/runs.repo";
 import { changedSyncUpdates, type SyncUpdate, syncUpdateStatements } from "../db/sync-status.repo";
 import { nextSweepAtMs } from "../domain/due";
-import type { DesiredState, ObservedState } from "../domain/model";
+import type { DesiredState, ObservedNetworkPolicy, ObservedState } from "../domain/model";
 import type { Plan } from "../domain/plan/actions";
 import { actionsToSend } from "../domain/plan/mode";
 import { planAccount } from "../domain/plan/plan";
@@ -40,6 +41,7 @@ import { syncUpdatesFor } from "./outcomes";
 import { createRunGate } from "./rate-gate";
 import { defaultRetryPolicy, withRetry } from "./retry";
 import { type RunHeader, type StepsOutcome, summariseRun } from "./summarise";
+import { tokenProblemsOf, withTokenProblems } from "./token-problems";
 
 /** What became of a reconcile request. */
 export type ReconcileOutcome =
@@ -156,7 +158,9 @@ export async function reconcileAccount(
     const steps = await observePlanApply(deps, account, lease.token, desired, budget, gate).finally(
       () => gate.close(),
     );
-    const run = summariseRun(header, steps, deps.nowMs(), budget.used);
+    const summarised = summariseRun(header, steps, deps.nowMs(), budget.used);
+    const learnt = observationLearnt(header, steps, summarised.finishedAtMs ?? deps.nowMs());
+    const run = withTokenProblems(summarised, learnt?.tokenProblems ?? []);
     const syncUpdates =
       steps.status === "planned"
         ? await changedSyncUpdates(
@@ -165,7 +169,7 @@ export async function reconcileAccount(
             syncUpdatesFor(desired, steps.plan, run, tunnelHealthOf(steps.observed)),
           )
         : [];
-    await recordRun(deps, account, run, syncUpdates);
+    await recordRun(deps, account, run, syncUpdates, learnt);
     if (steps.status === "planned") {
       await recordGrantRunOutcomes(deps.db, accountId, desired, steps.plan, run, deps.nowMs());
     }
@@ -195,7 +199,9 @@ async function observePlanApply(
     if (client === undefined) {
       throw new Error("account disappeared during the run");
     }
-    const observed = await withRetry(retry, () => observeAccount(client, account.id, desired));
+    const { observed, refused } = await withRetry(retry, () =>
+      observeReadable(client, account.id, desired),
+    );
     const plan = planAccount(desired, observed);
     const sent = actionsToSend(account.mode, plan.actions, await endedGrantIds(deps, account));
     const applied = await applyPlan(
@@ -207,6 +213,7 @@ async function observePlanApply(
         retry,
         bindings: plan.bindings,
         defaultVirtualNetworkId: observed.virtualNetworks.find((v) => v.isDefault)?.cloudflareId,
+        refused,
       },
       sent,
     );
@@ -245,10 +252,35 @@ function tunnelHealthOf(observed: ObservedState): Map<string, string> {
   return new Map(observed.tunnels.map((t) => [t.cloudflareId, t.status]));
 }
 
+/** What a run that observed learnt about the account; null when it never observed. */
+interface ObservationLearnt {
+  tokenProblems: ReturnType<typeof tokenProblemsOf>;
+  /** The shared Gateway rules seen, or undefined when the token may not read the rules. */
+  sharedRules: ObservedNetworkPolicy[] | undefined;
+}
+
+function observationLearnt(
+  header: RunHeader,
+  steps: StepsOutcome,
+  atMs: number,
+): ObservationLearnt | null {
+  if (steps.status !== "planned") {
+    return null;
+  }
+  const refused = steps.applied.refused ?? [];
+  const rulesRead = !refused.some((r) => r.area === "zero-trust" && r.request.startsWith("GET "));
+  return {
+    tokenProblems: tokenProblemsOf(header, refused, atMs),
+    sharedRules: rulesRead
+      ? steps.observed.networkPolicies.filter((p) => p.readOnly === true)
+      : undefined,
+  };
+}
+
 /**
  * The run record, the objects' statuses, the next due time (the interval plus the account's
- * jitter, see domain/due.ts) and the trim of the account's run
- * history, in one D1 batch; then the follow-up of a continued run, queued for its `continueAtMs`
+ * jitter, see domain/due.ts), what the run learnt about the token and the shared rules, and the
+ * trim of the account's run history, in one D1 batch; then the follow-up of a continued run, queued for its `continueAtMs`
  * (see continue.ts). Without a queue the account is due again at that instant.
  */
 async function recordRun(
@@ -256,6 +288,7 @@ async function recordRun(
   account: AccountRecord,
   run: RunRecord,
   syncUpdates: SyncUpdate[],
+  learnt: ObservationLearnt | null,
 ): Promise<void> {
   const finishedAtMs = run.finishedAtMs ?? deps.nowMs();
   const continueAtMs = run.continued ? run.continueAtMs : null;
@@ -267,6 +300,11 @@ async function recordRun(
     saveRunStatement(deps.db, run),
     ...syncUpdateStatements(deps.db, account.id, syncUpdates, deps.nowMs()),
     scheduleAccountStatement(deps.db, account.id, nextAtMs),
+    ...(learnt === null
+      ? []
+      : [
+          recordObservationStatement(deps.db, account.id, learnt.tokenProblems, learnt.sharedRules),
+        ]),
     trimRunsStatement(
       deps.db,
       account.id,

@@ -51,9 +51,11 @@ describe("accounts", () => {
       "next_reconcile_at",
       "reconcile_interval_s",
       "team_domain",
+      "token_problems",
       "updated_at",
       "version",
     ]);
+    expect(account.body.token_problems).toEqual([]);
     expect(JSON.stringify(account.body)).not.toContain("test-cloudflare-api-token");
     const again = await post("/v1/accounts", {
       account_id: accountId,

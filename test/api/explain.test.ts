@@ -1,13 +1,15 @@
 /**
  * Explain through the API on the seed scenario: the four verdicts of the issue with their exact
  * deciding entries, proxy_off, the same answers from the observed state after a reconcile, and
- * validation.
+ * validation; rules shared from a parent account deciding first in explain, plan and grants.
  */
 import { describe, it } from "vitest";
 import { WARP_DEFAULT_EXCLUDES } from "../../src/domain/split-tunnels/defaults";
 import { call, post, put } from "../helpers/api";
+import { callsOf, control } from "../helpers/emulator";
 import { describeSeedScenario, type SeedIds } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
+import type { Created, RunBody } from "../helpers/wire";
 
 const ALLOW_TRACE = (ids: SeedIds) => ({
   id: ids.allow.id,
@@ -270,6 +272,168 @@ describe("explain on the seed scenario", () => {
     expect(state.body).toMatchObject({
       status: 422,
       errors: [{ parameter: "state", code: "invalid-value" }],
+    });
+  });
+});
+
+describe("rules shared from a parent account", () => {
+  const PARENT = "0123456789abcdef0123456789abcdef";
+
+  it("a shared block at precedence 90000 decides before an owned allow at 5: explain, plan, analysis and a grant's check; the rule is never written", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+    await post(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id });
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
+    const allow = (
+      await post<Created>(`${base}/policies`, {
+        name: "Allow example.com to db",
+        action: "allow",
+        precedence: 5,
+        destinations: ["10.128.0.7"],
+        email_regex: ".*@example.com",
+      })
+    ).body;
+    const { rule } = (await control("/shared-rules", "POST", {
+      account_id: accountId,
+      rule: {
+        name: "Organization: no db access",
+        action: "block",
+        enabled: true,
+        filters: ["l4"],
+        traffic: "net.dst.ip in {10.128.0.0/16}",
+        precedence: 90000,
+      },
+    })) as { rule: { id: string } };
+    const sharedRef = {
+      id: `cloudflare:${rule.id}`,
+      name: "Organization: no db access",
+      action: "block",
+      precedence: 90000,
+      shared_from: PARENT,
+    };
+    const ask = (state: string) =>
+      post<{ verdict: string; summary: string; policy: unknown }>(
+        `${base}/explain?state=${state}`,
+        { email: "user@example.com", destination_ip: "10.128.0.7", port: 22, protocol: "tcp" },
+      );
+    // Before any run tunnelplane has not seen the shared rule: the owned allow decides.
+    expect((await ask("desired")).body.verdict).toBe("allowed");
+
+    expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    const afterFirst = (await callsOf(accountId)).at(-1)?.seq ?? 0;
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect([second.body.outcome, second.body.counts.planned]).toEqual(["succeeded", 0]);
+    expect(
+      (await callsOf(accountId))
+        .filter((c) => c.path.includes(rule.id) || (c.method !== "GET" && c.seq > afterFirst))
+        .map((c) => `${c.method} ${c.path}`),
+    ).toEqual([]);
+
+    const blocked = {
+      verdict: "blocked_by_policy",
+      summary: `blocked by rule "Organization: no db access" shared from account ${PARENT} (evaluated before every rule of this account), route 10.0.0.0/8 through tunnel dc1`,
+      policy: {
+        decision: "block",
+        decided_by: sharedRef,
+        trace: [{ ...sharedRef, outcome: "matched" }],
+        unevaluable: [],
+      },
+    };
+    expect((await ask("desired")).body).toMatchObject({ state: "desired", ...blocked });
+    expect((await ask("observed")).body).toMatchObject({ state: "observed", ...blocked });
+    const other = await post<{ policy: { trace: unknown[] } }>(`${base}/explain`, {
+      email: "user@example.com",
+      destination_ip: "10.0.0.9",
+      port: 22,
+    });
+    expect(other.body.policy.trace).toEqual([
+      {
+        ...sharedRef,
+        outcome: "not-matched",
+        reason: { part: "traffic", clause: "net.dst.ip in {10.128.0.0/16}" },
+      },
+      {
+        id: allow.id,
+        name: "Allow example.com to db",
+        action: "allow",
+        precedence: 5,
+        outcome: "not-matched",
+        reason: { part: "traffic", clause: "net.dst.ip in {10.128.0.7}" },
+      },
+    ]);
+
+    const plan = await post<{
+      actions: unknown[];
+      unmanaged: { kind: string }[];
+      warnings: unknown[];
+    }>(`${base}/plan`);
+    const unmanagedRules = plan.body.unmanaged.filter((u) => u.kind === "network_policy");
+    expect([plan.body.actions, unmanagedRules, plan.body.warnings]).toEqual([
+      [],
+      [{ kind: "network_policy", cloudflare_id: rule.id, label: "Organization: no db access" }],
+      [
+        {
+          code: "shared-rule",
+          kind: "network_policy",
+          key: `cloudflare:${rule.id}`,
+          message: `Gateway rule "Organization: no db access" is shared read-only from account ${PARENT}: it is evaluated before every rule of this account, whatever its precedence (90000), and is never changed here`,
+        },
+      ],
+    ]);
+
+    const analysis = await call<{ findings: unknown[] }>("GET", `${base}/policies/analysis`);
+    expect(analysis.body.findings).toEqual([
+      {
+        code: "shadowed-policy",
+        severity: "warning",
+        message: `"Allow example.com to db" (5) never matches: "Organization: no db access" (shared from ${PARENT}) matches everything it does first`,
+        policy_id: allow.id,
+        related_policy_ids: [`cloudflare:${rule.id}`],
+      },
+    ]);
+
+    const approvalRule = (
+      await post<Created>(`${base}/grant-approval-rules`, { name: "any", effect: "auto_approve" })
+    ).body;
+    const grant = await post<{ state: string; decision: unknown; check: unknown }>(
+      `${base}/grants`,
+      {
+        ticket: { system: "ServiceNow", id: "CHG7" },
+        subject_email: "contractor@example.com",
+        destinations: ["10.128.0.7"],
+        ports: [22],
+        protocols: ["tcp"],
+        reason: "Patch the db host",
+        duration_s: 3600,
+      },
+    );
+    const why = `rule "Organization: no db access" shared from account ${PARENT} blocks 10.128.0.7/32 before every rule of this account`;
+    expect(grant.body).toMatchObject({
+      state: "requested",
+      decision: {
+        by: "system",
+        rule_id: approvalRule.id,
+        reason: `not approved automatically, the grant cannot work: ${why}`,
+      },
+      check: {
+        ok: false,
+        problems: [{ code: "blocked-by-policy", destination: "10.128.0.7/32", message: why }],
+        destinations: [
+          {
+            destination: "10.128.0.7/32",
+            decision: "block",
+            decided_by: {
+              id: `cloudflare:${rule.id}`,
+              name: "Organization: no db access",
+              precedence: 90000,
+              shared_from: PARENT,
+            },
+          },
+        ],
+      },
     });
   });
 });

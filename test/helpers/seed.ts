@@ -10,7 +10,7 @@ export async function seedAccount(
     mode?: "enforce" | "observe";
     reconcileIntervalS?: number;
     teamDomain?: string;
-    /** The account's Cloudflare API token (the emulator rate-limits per token). */
+    /** The account's Cloudflare API token (the emulator rate-limits per token, and a test that registers its permissions needs its own). */
     apiToken?: string;
   } = {},
 ): Promise<{ accountId: string; base: string }> {

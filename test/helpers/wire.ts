@@ -14,7 +14,13 @@ export interface RunBody {
   continue_at: string | null;
   counts: Record<string, number>;
   drift: { kind: string; key: string; reason: string }[];
-  errors: { kind: string | null; key: string | null; message: string; retryable: boolean }[];
+  errors: {
+    kind: string | null;
+    key: string | null;
+    message: string;
+    retryable: boolean;
+    permission?: string;
+  }[];
   actions: {
     op: string;
     kind: string;

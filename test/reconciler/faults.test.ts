@@ -2,11 +2,14 @@
  * Fault handling of a run: 429 waited out, 5xx retried on updates, lost create responses found
  * again instead of duplicated, the subrequest budget continued by the next run, a lost lease
  * stopping writes, observe mode recording drift without writing, the rate budget's holds and
- * shares, one subrequest budget per queue invocation, and dead letters shown and re-driven.
+ * shares, one subrequest budget per queue invocation, dead letters shown and re-driven, a token
+ * lacking a permission (403 / 10000) named on the run and the account, and lists that ignore `page`.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import { createCloudflareClient, SubrequestBudget } from "../../src/cloudflare/client";
+import { listAllPages, RepeatedPageError } from "../../src/cloudflare/paging";
 import worker from "../../src/index";
 import { consumeReconcileBatch } from "../../src/reconciler/consume";
 import type { ReconcileMessage } from "../../src/reconciler/continue";
@@ -15,7 +18,7 @@ import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
 import { recordingQueue } from "../helpers/cron";
-import { callsOf, control, lastSeq, newAccountId, sdk } from "../helpers/emulator";
+import { callsOf, control, emulator, lastSeq, newAccountId, sdk } from "../helpers/emulator";
 import { problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
@@ -732,5 +735,228 @@ describe("dead letters", () => {
     expect((await get<{ items: Letter[] }>("/v1/reconcile/dead-letters")).body.items).toEqual([]);
     const again = await post(`/v1/reconcile/dead-letters/${ids[0]}/redrive`);
     expect([again.status, problemOf(again).detail]).toEqual([404, `No dead letter ${ids[0]}.`]);
+  });
+});
+
+/** A token of its own, registered in the emulator with only `groups`. */
+async function tokenWith(groups: string[]): Promise<string> {
+  const token = `scoped-${crypto.randomUUID()}-0123456789`;
+  await control("/tokens", "PUT", { token, permission_groups: groups });
+  return token;
+}
+
+interface AccountBody {
+  token_problems: {
+    permission: string;
+    permission_groups: string[];
+    request: string;
+    detail: string;
+    run_id: string;
+    detected_at: string;
+  }[];
+}
+
+describe("a token without a permission", () => {
+  it("a token without Zero Trust reconciles tunnels and routes, sends nothing of Zero Trust, and names Zero Trust: Edit on the run and the account", async ({
+    expect,
+  }) => {
+    const apiToken = await tokenWith(["Cloudflare Tunnel Write"]);
+    const { accountId, base } = await seedAccount(expect, { apiToken });
+    await describeNetwork(base);
+    await post(`${base}/policies`, {
+      name: "Allow db",
+      action: "allow",
+      precedence: 100,
+      destinations: ["10.128.0.7"],
+    });
+
+    const run = await post<RunBody>(`${base}/reconcile`);
+    const detail =
+      "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET devices/policies)";
+    expect([run.body.outcome, run.body.counts.applied, run.body.counts.failed]).toEqual([
+      "partial",
+      3,
+      1,
+    ]);
+    expect(run.body.errors).toEqual([
+      { kind: null, key: null, message: detail, retryable: false, permission: "Zero Trust: Edit" },
+      expect.objectContaining({ kind: "network_policy", message: `not sent: ${detail}` }),
+    ]);
+    const calls = await callsOf(accountId);
+    expect(
+      calls
+        .filter((c) => c.status === 403)
+        .map((c) => `${c.method} ${c.path.replace(`/client/v4/accounts/${accountId}/`, "")}`)
+        .sort(),
+    ).toEqual([
+      "GET devices/policies",
+      "GET devices/settings",
+      "GET gateway/rules",
+      "GET zerotrust/connectivity_settings",
+    ]);
+    expect(await writesOf(accountId, 0)).toEqual([
+      "POST /cfd_tunnel 200",
+      "POST /teamnet/routes 200",
+      "POST /teamnet/routes 200",
+    ]);
+    const account = await get<AccountBody>(base);
+    expect(account.body.token_problems).toEqual([
+      {
+        permission: "Zero Trust: Edit",
+        permission_groups: ["Zero Trust Write"],
+        request: "GET devices/policies",
+        detail,
+        run_id: run.body.id,
+        detected_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      },
+    ]);
+    const policies = await get<{ items: { status: { state: string; last_error: string } }[] }>(
+      `${base}/policies`,
+    );
+    expect(policies.body.items.map((p) => [p.status.state, p.status.last_error])).toEqual([
+      ["error", `not sent: ${detail}`],
+    ]);
+
+    // The permission granted, the next run converges and the problem is gone.
+    await control("/tokens", "PUT", {
+      token: apiToken,
+      permission_groups: ["Cloudflare Tunnel Write", "Zero Trust Write"],
+    });
+    const next = await post<RunBody>(`${base}/reconcile`);
+    expect([next.body.outcome, next.body.counts.applied, next.body.errors]).toEqual([
+      "succeeded",
+      1,
+      [],
+    ]);
+    expect((await get<AccountBody>(base)).body.token_problems).toEqual([]);
+  });
+
+  it("a refused write stops that permission's writes for the run; a new token clears the problem until the next run", async ({
+    expect,
+  }) => {
+    const apiToken = await tokenWith(["Cloudflare Tunnel Write", "Zero Trust Read"]);
+    const { accountId, base } = await seedAccount(expect, { mode: "observe", apiToken });
+    for (const [name, precedence] of [
+      ["Allow db", 100],
+      ["Allow web", 200],
+    ] as const) {
+      await post(`${base}/policies`, {
+        name,
+        action: "allow",
+        precedence,
+        destinations: ["10.0.0.1"],
+      });
+    }
+    // Observing needs only Read: no problem.
+    const observed = await post<RunBody>(`${base}/reconcile`);
+    expect([observed.body.outcome, observed.body.errors]).toEqual(["succeeded", []]);
+    expect((await get<AccountBody>(base)).body.token_problems).toEqual([]);
+
+    const enforce = await call("PATCH", base, {
+      body: { mode: "enforce" },
+      headers: { "if-match": '"1"' },
+    });
+    expect(enforce.status).toBe(200);
+    const run = await post<RunBody>(`${base}/reconcile`);
+    const detail =
+      "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to POST gateway/rules)";
+    expect(run.body.errors.map((e) => [e.key === null, e.message, e.permission])).toEqual([
+      [true, detail, "Zero Trust: Edit"],
+      [false, detail, undefined],
+      [false, `not sent: ${detail}`, undefined],
+    ]);
+    expect(await writesOf(accountId, 0)).toEqual(["POST /gateway/rules 403"]);
+    expect((await get<AccountBody>(base)).body.token_problems.map((p) => p.request)).toEqual([
+      "POST gateway/rules",
+    ]);
+
+    const renewed = await call("PATCH", base, {
+      body: { api_token: "another-cloudflare-api-token-0123456789abcdef" },
+      headers: { "if-match": '"2"' },
+    });
+    expect((renewed.body as AccountBody).token_problems).toEqual([]);
+  });
+});
+
+describe("lists that ignore page", () => {
+  it("stops on the second call with a clear error instead of reading page 1 forever, and keeps no item twice", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const cf = sdk();
+    const tunnel = await cf.zeroTrust.tunnels.cloudflared.create({
+      account_id: accountId,
+      name: "dc1",
+      config_src: "cloudflare",
+    });
+    for (const network of ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"]) {
+      await cf.zeroTrust.networks.routes.create({
+        account_id: accountId,
+        network,
+        tunnel_id: tunnel.id ?? "",
+      });
+    }
+    const client = createCloudflareClient(
+      "test-token",
+      { baseUrl: "http://emulator/client/v4", fetcher: emulator() },
+      new SubrequestBudget(100),
+    );
+    const listRoutes = () =>
+      listAllPages(
+        "teamnet/routes",
+        2,
+        (page) =>
+          client.zeroTrust.networks.routes.list({
+            account_id: accountId,
+            is_deleted: false,
+            per_page: 2,
+            page,
+          }),
+        (r) => r.id,
+      );
+    const routeLists = async (since: number) =>
+      (await callsOf(accountId, since))
+        .filter((c) => c.path.endsWith("/teamnet/routes") && c.method === "GET")
+        .map((c) => new URLSearchParams(c.query).get("page"));
+
+    const before = await lastSeq(accountId);
+    expect((await listRoutes()).map((r) => r.network)).toEqual([
+      "10.1.0.0/16",
+      "10.2.0.0/16",
+      "10.3.0.0/16",
+    ]);
+    // A list that pages: 3 routes in pages of 2, stopped by total_count.
+    expect(await routeLists(before)).toEqual(["1", "2"]);
+
+    await control("/behaviour", "PUT", {
+      account_id: accountId,
+      behaviour: { ignore_page: ["teamnet/routes"] },
+    });
+    const ignoring = await lastSeq(accountId);
+    const failure = await listRoutes().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(RepeatedPageError);
+    expect((failure as Error).message).toBe(
+      "Cloudflare's teamnet/routes list answered page 2 with items of earlier pages (it ignores `page`); listing stopped after 2 calls, the list could not be read whole",
+    );
+    expect(await routeLists(ignoring)).toEqual(["1", "2"]);
+  });
+
+  it("a run on an account whose lists ignore page reads each list once (total_count) and converges", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    await control("/behaviour", "PUT", {
+      account_id: accountId,
+      behaviour: { ignore_page: ["cfd_tunnel", "tunnels", "teamnet/routes"] },
+    });
+    expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    const since = await lastSeq(accountId);
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect([second.body.outcome, second.body.counts.planned]).toEqual(["succeeded", 0]);
+    const lists = (await callsOf(accountId, since))
+      .filter((c) => /\/(cfd_tunnel|teamnet\/routes)$/.test(c.path))
+      .map((c) => `${c.method} ${c.path.replace(`/client/v4/accounts/${accountId}/`, "")}`);
+    expect(lists).toEqual(["GET cfd_tunnel", "GET teamnet/routes"]);
   });
 });

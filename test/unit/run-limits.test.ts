@@ -270,15 +270,43 @@ describe("listAllPages", () => {
     ["without totals, a short page is the last", 1500, false, [1, 2]],
   ])("%s", async ([, total, withTotals, expected], { expect }) => {
     const { asked, fetchPage } = pages(1000, total, withTotals);
-    const items = await listAllPages(1000, fetchPage, (o) => o.id);
+    const items = await listAllPages("teamnet/routes", 1000, fetchPage, (o) => o.id);
     expect([items.length, asked]).toEqual([total, expected]);
   });
 
   it("fails on a page that repeats the previous one instead of looping", async ({ expect }) => {
-    const stuck = async () => ({ result: [{ id: "a" }, { id: "b" }], result_info: {} });
-    await expect(listAllPages(2, stuck, (o) => o.id)).rejects.toThrow(
-      "page 2 of a Cloudflare list repeats page 1; listing stopped",
+    const asked: number[] = [];
+    const stuck = async (page: number) => {
+      asked.push(page);
+      return { result: [{ id: "a" }, { id: "b" }], result_info: {} };
+    };
+    await expect(listAllPages("cfd_tunnel", 2, stuck, (o) => o.id)).rejects.toThrow(
+      "Cloudflare's cfd_tunnel list answered page 2 with items of earlier pages (it ignores `page`); listing stopped after 2 calls, the list could not be read whole",
     );
+    expect(asked).toEqual([1, 2]);
+  });
+
+  it("keeps an item a shifted page repeats once, and stops on total_count without total_pages", async ({
+    expect,
+  }) => {
+    const answers = [
+      ["a", "b"],
+      ["b", "c"],
+      ["d", "e"],
+    ];
+    const asked: number[] = [];
+    const shifting = async (page: number) => {
+      asked.push(page);
+      return {
+        result: (answers[page - 1] ?? []).map((id) => ({ id })),
+        result_info: { page, per_page: 2, total_count: 5 },
+      };
+    };
+    const items = await listAllPages("access/apps", 2, shifting, (o) => o.id);
+    expect([items.map((o) => o.id), asked]).toEqual([
+      ["a", "b", "c", "d", "e"],
+      [1, 2, 3],
+    ]);
   });
 });
 

@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { AccountRecord } from "../../db/accounts.repo";
 import { DEFAULT_QUOTAS, effectiveQuotas, QUOTA_NAMES, type QuotaName } from "../../domain/quotas";
+import { describeTokenProblem } from "../../domain/token-permissions";
 
 /** Highest value a quota can be raised to: far above Cloudflare's highest raised limits. */
 const MAX_QUOTA = 100_000_000;
@@ -136,6 +137,31 @@ export const AccountUpdate = z
   })
   .openapi("AccountUpdate");
 
+const TokenProblemSchema = z
+  .object({
+    permission: z.string().openapi({
+      description:
+        "The token permission tunnelplane needs, as the dashboard's token editor names it (Edit for an enforce account, Read for an observe one unless a write was refused).",
+      example: "Zero Trust: Edit",
+    }),
+    permission_groups: z.array(z.string()).openapi({
+      description: "API permission groups, any one of which grants it.",
+      example: ["Zero Trust Write"],
+    }),
+    request: z.string().openapi({
+      description:
+        "The request Cloudflare refused with 403 / 10000 (method and path after the account).",
+      example: "GET gateway/rules",
+    }),
+    detail: z.string().openapi({
+      example:
+        "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules)",
+    }),
+    run_id: z.string().openapi({ description: "The run that met the refusal." }),
+    detected_at: z.string().openapi({ description: "When, RFC 3339." }),
+  })
+  .openapi("TokenProblem");
+
 export const Account = z
   .object({
     account_id: z.string(),
@@ -148,6 +174,10 @@ export const Account = z
     team_domain: z.string().nullable(),
     limits: Limits,
     api_budget_share: ApiBudgetShare,
+    token_problems: z.array(TokenProblemSchema).openapi({
+      description:
+        "Permissions the API token lacked in the last run that observed the account: what it could not read or write is left as it is until the token gets them. Empty when none; a new api_token clears the list until the next run.",
+    }),
     version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -165,6 +195,14 @@ export function toAccountResource(account: AccountRecord): z.infer<typeof Accoun
     team_domain: account.teamDomain,
     limits: effectiveQuotas(account.limits),
     api_budget_share: account.apiBudgetShare,
+    token_problems: account.tokenProblems.map((p) => ({
+      permission: p.permission,
+      permission_groups: p.permissionGroups,
+      request: p.request,
+      detail: describeTokenProblem(p),
+      run_id: p.runId,
+      detected_at: new Date(p.detectedAtMs).toISOString(),
+    })),
     version: account.version,
     created_at: new Date(account.createdAtMs).toISOString(),
     updated_at: new Date(account.updatedAtMs).toISOString(),

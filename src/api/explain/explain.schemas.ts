@@ -71,7 +71,24 @@ const PolicyRef = z.object({
   name: z.string(),
   action: z.enum(["allow", "block"]),
   precedence: z.number().int(),
+  shared_from: z.string().optional().openapi({
+    description:
+      "For a read-only rule shared from a parent account (Cloudflare Organizations): that account's id. Gateway evaluates shared rules before every rule of this account, whatever the precedences.",
+    example: "0123456789abcdef0123456789abcdef",
+  }),
 });
+
+/** The wire form of a policy reference (trace head or deciding policy). */
+function policyRefToWire(ref: {
+  id: string;
+  name: string;
+  action: "allow" | "block";
+  precedence: number;
+  sharedFrom?: string;
+}): z.infer<typeof PolicyRef> {
+  const { sharedFrom, ...head } = ref;
+  return sharedFrom === undefined ? head : { ...head, shared_from: sharedFrom };
+}
 
 const TraceEntry = PolicyRef.extend({
   outcome: z.enum(["matched", "not-matched", "disabled"]),
@@ -134,7 +151,8 @@ export const ExplanationSchema = z
         description: "The first matching policy; null when none matches (Gateway allows).",
       }),
       trace: z.array(TraceEntry).openapi({
-        description: "Every policy up to the deciding one, in precedence order.",
+        description:
+          "Every policy up to the deciding one, in evaluation order: shared rules first, then ascending precedence.",
       }),
       unevaluable: z.array(
         z.object({
@@ -153,13 +171,7 @@ export const ExplainResult = ExplanationSchema.extend({
 }).openapi("ExplainResult");
 
 function traceToWire(entry: PolicyTraceEntry) {
-  const head = {
-    id: entry.id,
-    name: entry.name,
-    action: entry.action,
-    precedence: entry.precedence,
-    outcome: entry.outcome,
-  };
+  const head = { ...policyRefToWire(entry), outcome: entry.outcome };
   return entry.outcome === "not-matched" ? { ...head, reason: entry.reason } : head;
 }
 
@@ -192,7 +204,7 @@ export function toExplanationResource(e: Explanation): z.infer<typeof Explanatio
     proxy: e.proxy,
     policy: {
       decision: e.policy.decision,
-      decided_by: e.policy.decidedBy,
+      decided_by: e.policy.decidedBy === null ? null : policyRefToWire(e.policy.decidedBy),
       trace: e.policy.trace.map(traceToWire),
       unevaluable: e.policy.unevaluable,
     },

@@ -112,7 +112,15 @@ const Check = z
         probe: z.object({ ip: z.string(), port: z.number().nullable(), protocol: z.string() }),
         decision: z.enum(["allow", "block"]),
         decided_by: z
-          .object({ id: z.string(), name: z.string(), precedence: z.number() })
+          .object({
+            id: z.string(),
+            name: z.string(),
+            precedence: z.number(),
+            shared_from: z.string().optional().openapi({
+              description:
+                "For a read-only rule shared from a parent account: that account's id (evaluated before every rule of this account).",
+            }),
+          })
           .nullable(),
       }),
     ),
@@ -231,7 +239,17 @@ export function toGrantResource(
               through_warp: d.throughWarp,
               probe: d.probe,
               decision: d.decision,
-              decided_by: d.decidedBy,
+              decided_by:
+                d.decidedBy === null
+                  ? null
+                  : {
+                      id: d.decidedBy.id,
+                      name: d.decidedBy.name,
+                      precedence: d.decidedBy.precedence,
+                      ...(d.decidedBy.sharedFrom === undefined
+                        ? {}
+                        : { shared_from: d.decidedBy.sharedFrom }),
+                    },
             })),
           },
     policy: {

@@ -69,6 +69,7 @@ export const SEED_EXAMPLES: Record<string, unknown> = {
     team_domain: null,
     limits,
     api_budget_share: null,
+    token_problems: [],
     version: 1,
     created_at: CREATED_AT,
     updated_at: CREATED_AT,

@@ -9,10 +9,12 @@ import { desiredPolicies } from "../../domain/explain/view";
 import type { DesiredObject, DesiredState, Kind } from "../../domain/model";
 import {
   ACCOUNT_LIMITS,
+  type AnalysedPolicy,
   analysePolicies,
   type Finding,
   type LimitUse,
 } from "../../domain/policies/analysis";
+import { structuredPolicy } from "../../domain/policies/import";
 import { policySelectorUnits, requestWork } from "../../domain/quotas";
 import { createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
@@ -91,6 +93,25 @@ function limitsOf(desired: DesiredState, policies: number): LimitUse[] {
   ];
 }
 
+/**
+ * The shared rules the last run observed that have a structured form (others cannot be
+ * compared and are left out), ahead of every local policy.
+ */
+function sharedPolicies(desired: DesiredState): AnalysedPolicy[] {
+  return (desired.sharedRules ?? []).flatMap((rule) => {
+    const spec = structuredPolicy(rule);
+    return spec.ok
+      ? [
+          {
+            id: `cloudflare:${rule.cloudflareId}`,
+            spec: spec.value,
+            sharedFrom: rule.sourceAccount ?? "",
+          },
+        ]
+      : [];
+  });
+}
+
 function toFindingWire(f: Finding): z.infer<typeof FindingSchema> {
   const head = { code: f.code, severity: f.severity, message: f.message };
   switch (f.code) {
@@ -115,7 +136,7 @@ export const policyAnalysisRouter = createRouter().openapi(analysisRoute, async 
   enforceWorkBudget(account, requestWork("analysis", units, policies.length));
   const limits = limitsOf(desired, policies.length);
   const findings = analysePolicies(
-    policies.map((p) => ({ id: p.id, spec: p.spec })),
+    [...sharedPolicies(desired), ...policies.map((p) => ({ id: p.id, spec: p.spec }))],
     limits,
   ).map(toFindingWire);
   return c.json({ findings, limits }, 200);

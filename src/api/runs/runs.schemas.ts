@@ -81,6 +81,11 @@ export const Run = z
         key: z.string().nullable(),
         message: z.string(),
         retryable: z.boolean(),
+        permission: z.string().optional().openapi({
+          description:
+            "For a call Cloudflare refused with 403 / 10000: the token permission missing (see the account's token_problems).",
+          example: "Zero Trust: Edit",
+        }),
       }),
     ),
     continued: z.boolean().openapi({

@@ -127,7 +127,9 @@ function summarize(explanation: Omit<Explanation, "summary">, destination: strin
       const by = policy.decidedBy;
       return by === null
         ? `allowed: no network policy matches (Gateway's default is allow), ${via}`
-        : `${by.action === "allow" ? "allowed" : "blocked"} by policy "${by.name}" (precedence ${by.precedence}), ${via}`;
+        : by.sharedFrom !== undefined
+          ? `${by.action === "allow" ? "allowed" : "blocked"} by rule "${by.name}" shared from account ${by.sharedFrom} (evaluated before every rule of this account), ${via}`
+          : `${by.action === "allow" ? "allowed" : "blocked"} by policy "${by.name}" (precedence ${by.precedence}), ${via}`;
     }
   }
 }

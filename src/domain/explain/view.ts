@@ -100,7 +100,8 @@ function assumedSplitTunnel(profile: string): ViewSplitTunnel {
  * The network of the desired state: live routes of the default virtual network (a route with no
  * virtual network, or the desired default one), the effective split tunnel of `profile` computed
  * from the routes and the team domain exactly as the planner does, the proxy settings and every
- * network policy that will exist, derived ones (private apps, grants) included. A missing default
+ * network policy that will exist, derived ones (private apps, grants) included, after the rules
+ * shared from a parent account as the last run observed them. A missing default
  * profile is Cloudflare's default Exclude list. `tunnelHealth` maps tunnelplane tunnel ids to the health
  * the last run observed.
  *
@@ -161,13 +162,63 @@ export function desiredView(
       assumedDefault: false,
     };
   }
+  const shared = evaluableRules(desired.sharedRules ?? []);
   return ok({
     splitTunnel,
     routes,
     proxy: live(desired, "proxy_settings")[0]?.spec ?? null,
-    policies: desiredPolicies(desired, []).map(toEvaluable),
-    unevaluable: [],
+    policies: [...shared.policies, ...desiredPolicies(desired, []).map(toEvaluable)],
+    unevaluable: shared.unevaluable,
   });
+}
+
+/**
+ * Gateway l4 rules as the evaluator takes them: allow and block rules with their three
+ * expressions parsed (hand-written ones included), shared rules marked with their parent
+ * account; rules of another action or that do not parse are unevaluable. A rule tunnelplane owns
+ * carries its id, others `cloudflare:<id>`.
+ */
+export function evaluableRules(rules: readonly ObservedNetworkPolicy[]): {
+  policies: EvaluablePolicy[];
+  unevaluable: UnevaluablePolicy[];
+} {
+  const policies: EvaluablePolicy[] = [];
+  const unevaluable: UnevaluablePolicy[] = [];
+  for (const rule of rules) {
+    if (!rule.filters.includes("l4")) {
+      continue;
+    }
+    const id = readMarker(rule.description).ownerId ?? `cloudflare:${rule.cloudflareId}`;
+    const head = { id, name: rule.name, precedence: rule.precedence };
+    if (rule.action !== "allow" && rule.action !== "block") {
+      unevaluable.push({ ...head, reason: `action ${rule.action} is not evaluated` });
+      continue;
+    }
+    const traffic = parseExpression(rule.traffic);
+    const identity = parseExpression(rule.identity);
+    const posture = parseExpression(rule.devicePosture);
+    const failed = [traffic, identity, posture].find((r) => !r.ok);
+    if (failed !== undefined && !failed.ok) {
+      unevaluable.push({
+        ...head,
+        reason: `${failed.error.message} at offset ${failed.error.offset}`,
+      });
+      continue;
+    }
+    policies.push({
+      ...head,
+      // A shared rule's marker names an object of the parent account, never one of ours.
+      ...(rule.readOnly === true
+        ? { id: `cloudflare:${rule.cloudflareId}`, sharedFrom: rule.sourceAccount ?? "" }
+        : {}),
+      action: rule.action,
+      enabled: rule.enabled,
+      traffic: traffic.ok ? traffic.value : null,
+      identity: identity.ok ? identity.value : null,
+      devicePosture: posture.ok ? posture.value : null,
+    });
+  }
+  return { policies, unevaluable };
 }
 
 /**
@@ -246,38 +297,7 @@ export function observedView(
         },
       };
     });
-  const policies: EvaluablePolicy[] = [];
-  const unevaluable: UnevaluablePolicy[] = [];
-  for (const rule of observed.networkPolicies) {
-    if (!rule.filters.includes("l4")) {
-      continue;
-    }
-    const id = readMarker(rule.description).ownerId ?? `cloudflare:${rule.cloudflareId}`;
-    const head = { id, name: rule.name, precedence: rule.precedence };
-    if (rule.action !== "allow" && rule.action !== "block") {
-      unevaluable.push({ ...head, reason: `action ${rule.action} is not evaluated` });
-      continue;
-    }
-    const traffic = parseExpression(rule.traffic);
-    const identity = parseExpression(rule.identity);
-    const posture = parseExpression(rule.devicePosture);
-    const failed = [traffic, identity, posture].find((r) => !r.ok);
-    if (failed !== undefined && !failed.ok) {
-      unevaluable.push({
-        ...head,
-        reason: `${failed.error.message} at offset ${failed.error.offset}`,
-      });
-      continue;
-    }
-    policies.push({
-      ...head,
-      action: rule.action,
-      enabled: rule.enabled,
-      traffic: traffic.ok ? traffic.value : null,
-      identity: identity.ok ? identity.value : null,
-      devicePosture: posture.ok ? posture.value : null,
-    });
-  }
+  const { policies, unevaluable } = evaluableRules(observed.networkPolicies);
   return ok({
     splitTunnel,
     routes,

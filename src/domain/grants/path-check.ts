@@ -44,6 +44,11 @@ export interface PathCheckNetwork {
   proxySettings: ProxySettingsSpec | null;
   /** Every network policy Gateway will evaluate, the grant's own allow policy included. */
   policies: { id: string; spec: NetworkPolicySpec }[];
+  /**
+   * Read-only rules shared from a parent account (each with `sharedFrom`), evaluated before
+   * every policy of `policies`. Absent: none.
+   */
+  sharedRules?: EvaluablePolicy[];
 }
 
 /**
@@ -59,7 +64,12 @@ export type PathProblem =
   | { code: "excluded-from-warp"; destination: string; addresses: string[] }
   | { code: "not-included-in-warp"; destination: string }
   | { code: "proxy-off"; destination: string; protocol: NetworkProtocol }
-  | { code: "blocked-by-policy"; destination: string; policy: { id: string; name: string } };
+  | {
+      code: "blocked-by-policy";
+      destination: string;
+      /** The deciding policy; `sharedFrom` names the parent account of a shared rule. */
+      policy: { id: string; name: string; sharedFrom?: string };
+    };
 
 /** How one destination is reached. */
 export interface DestinationPath {
@@ -72,7 +82,7 @@ export interface DestinationPath {
   probe: { ip: string; port: number | null; protocol: NetworkProtocol };
   /** Gateway's decision for the probe and the policy that decided (null: no policy matched). */
   decision: "allow" | "block";
-  decidedBy: { id: string; name: string; precedence: number } | null;
+  decidedBy: { id: string; name: string; precedence: number; sharedFrom?: string } | null;
 }
 
 /** The result: `ok` when there is no problem. */
@@ -107,19 +117,23 @@ function splitTunnelProblem(
  * or `tcp` alone when it names none (any protocol works once TCP does). The policy probe is the
  * destination's first address, the first port of the grant (none when it names none) and its
  * first protocol (`tcp` when none): one connection the grant promises, evaluated the way
- * Gateway does (ascending precedence, first match decides, no match allows).
+ * Gateway does (shared rules first, then ascending precedence, first match decides, no match
+ * allows).
  * @see https://developers.cloudflare.com/cloudflare-one/policies/gateway/order-of-enforcement/
  */
 export function checkGrantPath(grant: PathCheckGrant, network: PathCheckNetwork): GrantPathCheck {
   const routedNetworks = network.routes.map((r) => r.network);
-  const evaluable: EvaluablePolicy[] = network.policies.map((p) => ({
-    id: p.id,
-    name: p.spec.name,
-    action: p.spec.action,
-    precedence: p.spec.precedence,
-    enabled: p.spec.enabled,
-    ...conditionsFromSelectors(p.spec),
-  }));
+  const evaluable: EvaluablePolicy[] = [
+    ...(network.sharedRules ?? []),
+    ...network.policies.map((p) => ({
+      id: p.id,
+      name: p.spec.name,
+      action: p.spec.action,
+      precedence: p.spec.precedence,
+      enabled: p.spec.enabled,
+      ...conditionsFromSelectors(p.spec),
+    })),
+  ];
   const protocols: NetworkProtocol[] = grant.protocols.length > 0 ? grant.protocols : ["tcp"];
   const problems: PathProblem[] = [];
   const destinations = grant.destinations.map((destination): DestinationPath => {
@@ -152,19 +166,15 @@ export function checkGrantPath(grant: PathCheckGrant, network: PathCheckNetwork)
       ...(probe.port === null ? {} : { port: probe.port }),
       protocol: probe.protocol,
     });
+    const by = evaluation.decidedBy;
+    const shared = by?.sharedFrom === undefined ? {} : { sharedFrom: by.sharedFrom };
     const decidedBy =
-      evaluation.decidedBy === null
-        ? null
-        : {
-            id: evaluation.decidedBy.id,
-            name: evaluation.decidedBy.name,
-            precedence: evaluation.decidedBy.precedence,
-          };
+      by === null ? null : { id: by.id, name: by.name, precedence: by.precedence, ...shared };
     if (evaluation.decision === "block" && decidedBy !== null) {
       problems.push({
         code: "blocked-by-policy",
         destination,
-        policy: { id: decidedBy.id, name: decidedBy.name },
+        policy: { id: decidedBy.id, name: decidedBy.name, ...shared },
       });
     }
     return {
@@ -191,6 +201,8 @@ export function describePathProblem(problem: PathProblem): string {
     case "proxy-off":
       return `the Gateway ${problem.protocol.toUpperCase()} proxy is off`;
     case "blocked-by-policy":
-      return `policy "${problem.policy.name}" blocks ${problem.destination} first`;
+      return problem.policy.sharedFrom === undefined
+        ? `policy "${problem.policy.name}" blocks ${problem.destination} first`
+        : `rule "${problem.policy.name}" shared from account ${problem.policy.sharedFrom} blocks ${problem.destination} before every rule of this account`;
   }
 }

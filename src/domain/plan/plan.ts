@@ -4,7 +4,7 @@
  * returns the actions that make Cloudflare equal the desired state. Unowned objects are only
  * reported. Invariant: planning a converged account returns no actions.
  */
-import type { DesiredState, Kind, ObservedState } from "../model";
+import type { DesiredState, Kind, ObservedNetworkPolicy, ObservedState } from "../model";
 import type { Binding, Plan } from "./actions";
 import { orderForApply } from "./apply-order";
 import { derivedNetworkPolicies } from "./derived-policies";
@@ -97,13 +97,17 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
   const profileIds = planDeviceProfiles(out, desired, observed, desiredDefaultKey);
   planProxySettings(out, desired, observed);
 
-  const derived = derivedNetworkPolicies(desired, observed.networkPolicies);
+  // Shared rules are evaluated before every local rule and hold no local precedence: they are
+  // neither matched, moved nor placed around; only reported.
+  const localPolicies = observed.networkPolicies.filter((p) => p.readOnly !== true);
+  reportSharedRules(out, observed.networkPolicies);
+  const derived = derivedNetworkPolicies(desired, localPolicies);
   out.warnings.push(...derived.warnings);
   const policyIds = planMarked(
     out,
     "network_policy",
     [...liveOf(desired, "network_policy"), ...derived.objects],
-    observed.networkPolicies,
+    localPolicies,
     {
       cloudflareId: (o) => o.cloudflareId,
       markedField: (o) => o.description,
@@ -125,12 +129,34 @@ export function planAccount(desired: DesiredState, observed: ObservedState): Pla
     ...toBindings("enrollment_rule", enrollmentIds),
   ];
   return {
-    actions: orderForApply(
-      orderPolicyWrites(out.actions, observed.networkPolicies),
-      observed.networkPolicies,
-    ),
+    actions: orderForApply(orderPolicyWrites(out.actions, localPolicies), localPolicies),
     bindings,
     unmanaged: out.unmanaged,
     warnings: out.warnings,
   };
+}
+
+/**
+ * Reports each read-only rule shared from a parent account as unmanaged, with a `shared-rule`
+ * warning: Gateway evaluates it before every rule of the account, and tunnelplane never writes,
+ * moves or deletes it (Cloudflare refuses to).
+ * @see https://developers.cloudflare.com/cloudflare-one/policies/gateway/order-of-enforcement/
+ */
+function reportSharedRules(out: Planner, rules: readonly ObservedNetworkPolicy[]): void {
+  for (const rule of rules) {
+    if (rule.readOnly !== true) {
+      continue;
+    }
+    out.unmanaged.push({
+      kind: "network_policy",
+      cloudflareId: rule.cloudflareId,
+      label: rule.name,
+    });
+    out.warnings.push({
+      code: "shared-rule",
+      kind: "network_policy",
+      key: `cloudflare:${rule.cloudflareId}`,
+      message: `Gateway rule "${rule.name}" is shared read-only from account ${rule.sourceAccount ?? "(unknown)"}: it is evaluated before every rule of this account, whatever its precedence (${rule.precedence}), and is never changed here`,
+    });
+  }
 }

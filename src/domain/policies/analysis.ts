@@ -13,6 +13,16 @@ import { emailMatches } from "./email-regex";
 export interface AnalysedPolicy {
   id: string;
   spec: NetworkPolicySpec;
+  /**
+   * For a read-only rule shared from a parent account: that account. Shared rules come before
+   * every local policy and get no finding of their own (they can only be changed there).
+   */
+  sharedFrom?: string;
+}
+
+/** `"name" (precedence)`, or `"name" (shared from <account>)` for a shared rule. */
+function named(p: AnalysedPolicy): string {
+  return `"${p.spec.name}" (${p.sharedFrom === undefined ? p.spec.precedence : `shared from ${p.sharedFrom}`})`;
 }
 
 /** One finding. */
@@ -147,7 +157,8 @@ function isCatchAll(spec: NetworkPolicySpec): boolean {
 }
 
 /**
- * Analyses policies (any order; evaluated by ascending precedence, disabled ones skipped).
+ * Analyses policies (any order; evaluated shared rules first, then by ascending precedence,
+ * disabled ones skipped).
  * Findings per policy, in precedence order: `shadowed-policy` (an earlier enabled policy covers
  * it: it never decides anything), else `allow-partly-blocked` (an allow overlapping an earlier
  * block that does not cover it: part of what it allows is blocked first), and
@@ -159,11 +170,18 @@ export function analysePolicies(
   policies: readonly AnalysedPolicy[],
   limits: readonly LimitUse[],
 ): Finding[] {
+  const tier = (p: AnalysedPolicy) => (p.sharedFrom === undefined ? 1 : 0);
   const ordered = policies
     .filter((p) => p.spec.enabled)
-    .sort((a, b) => a.spec.precedence - b.spec.precedence || (a.id < b.id ? -1 : 1));
+    .sort(
+      (a, b) =>
+        tier(a) - tier(b) || a.spec.precedence - b.spec.precedence || (a.id < b.id ? -1 : 1),
+    );
   const findings: Finding[] = [];
   ordered.forEach((policy, index) => {
+    if (policy.sharedFrom !== undefined) {
+      return;
+    }
     const earlier = ordered.slice(0, index);
     const shadow = earlier.find((e) => covers(e.spec, policy.spec));
     if (shadow !== undefined) {
@@ -172,7 +190,7 @@ export function analysePolicies(
         severity: "warning",
         policyId: policy.id,
         by: shadow.id,
-        message: `"${policy.spec.name}" (${policy.spec.precedence}) never matches: "${shadow.spec.name}" (${shadow.spec.precedence}) matches everything it does first`,
+        message: `${named(policy)} never matches: ${named(shadow)} matches everything it does first`,
       });
     } else if (policy.spec.action === "allow") {
       const block = earlier.find((e) => e.spec.action === "block" && overlaps(e.spec, policy.spec));
@@ -182,7 +200,7 @@ export function analysePolicies(
           severity: "warning",
           policyId: policy.id,
           by: block.id,
-          message: `part of what "${policy.spec.name}" (${policy.spec.precedence}) allows is blocked first by "${block.spec.name}" (${block.spec.precedence})`,
+          message: `part of what ${named(policy)} allows is blocked first by ${named(block)}`,
         });
       }
     }

@@ -56,6 +56,11 @@ export interface EvaluablePolicy extends PolicyConditions {
   /** Ascending evaluation order (lower first). */
   precedence: number;
   enabled: boolean;
+  /**
+   * For a read-only rule shared from a parent account: that account's id. Shared rules are
+   * evaluated before every local rule, whatever the precedences. Absent for local rules.
+   */
+  sharedFrom?: string;
 }
 
 /** Why a policy did not match: the first failing clause of which expression. */
@@ -71,6 +76,8 @@ export type PolicyTraceEntry = {
   name: string;
   action: "allow" | "block";
   precedence: number;
+  /** The parent account of a shared rule; absent for local rules. */
+  sharedFrom?: string;
 } & (
   | { outcome: "matched" }
   | { outcome: "not-matched"; reason: NoMatchReason }
@@ -82,7 +89,14 @@ export interface PolicyEvaluation {
   /** What Gateway does with the connection. */
   decision: "allow" | "block";
   /** The first matching policy, or null when none matched (then the decision is `allow`). */
-  decidedBy: { id: string; name: string; action: "allow" | "block"; precedence: number } | null;
+  decidedBy: {
+    id: string;
+    name: string;
+    action: "allow" | "block";
+    precedence: number;
+    /** The parent account of a shared rule; absent for local rules. */
+    sharedFrom?: string;
+  } | null;
   /** Every policy up to and including the deciding one, in evaluation order. */
   trace: PolicyTraceEntry[];
 }
@@ -244,8 +258,9 @@ export function firstFailingClause(expr: Expr | null, request: PolicyRequest): s
 }
 
 /**
- * Evaluates network policies for one request: ascending `precedence` (ties by `id`, so the
- * order is total), disabled policies skipped, `traffic` and `identity` ANDed, the first match
+ * Evaluates network policies for one request: rules shared from a parent account first (they
+ * come before every local rule in Gateway's order), then ascending `precedence` (ties by `id`,
+ * so the order is total), disabled policies skipped, `traffic` and `identity` ANDed, the first match
  * decides; no match means allow. The trace lists each policy up to the deciding one: matched,
  * disabled, or not matched with the first failing clause (traffic is checked first, then
  * identity, then device posture).
@@ -255,8 +270,10 @@ export function evaluatePolicies(
   policies: readonly EvaluablePolicy[],
   request: PolicyRequest,
 ): PolicyEvaluation {
+  const tier = (p: EvaluablePolicy) => (p.sharedFrom === undefined ? 1 : 0);
   const ordered = [...policies].sort(
-    (a, b) => a.precedence - b.precedence || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    (a, b) =>
+      tier(a) - tier(b) || a.precedence - b.precedence || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   const trace: PolicyTraceEntry[] = [];
   for (const policy of ordered) {
@@ -265,6 +282,7 @@ export function evaluatePolicies(
       name: policy.name,
       action: policy.action,
       precedence: policy.precedence,
+      ...(policy.sharedFrom === undefined ? {} : { sharedFrom: policy.sharedFrom }),
     };
     if (!policy.enabled) {
       trace.push({ ...head, outcome: "disabled" });

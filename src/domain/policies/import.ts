@@ -59,10 +59,27 @@ function quoteStart(expression: string): string {
  * The description keeps the rule's text (without a marker); name, precedence and enabled are
  * taken as they are.
  *
- * Errors: `not-importable` with the reason (wrong filter or action, an expression that does not
- * parse, or one the structured form cannot say: `not`, other fields, two regexes, …).
+ * Errors: `not-importable` with the reason (a read-only rule shared from a parent account, wrong
+ * filter or action, an expression that does not parse, or one the structured form cannot say:
+ * `not`, other fields, two regexes, …).
  */
 export function importNetworkPolicy(
+  rule: ObservedNetworkPolicy,
+): Result<NetworkPolicySpec, ImportError> {
+  if (rule.readOnly === true) {
+    // Adopting it would write the marker into a rule Cloudflare keeps read-only here.
+    return refuse(
+      `the rule is shared read-only from account ${rule.sourceAccount ?? "(unknown)"} and can only be changed there`,
+    );
+  }
+  return structuredPolicy(rule);
+}
+
+/**
+ * The structured form of a Gateway rule, shared rules included (for analysis; they are never
+ * imported). Errors as importNetworkPolicy's but the read-only refusal.
+ */
+export function structuredPolicy(
   rule: ObservedNetworkPolicy,
 ): Result<NetworkPolicySpec, ImportError> {
   if (rule.filters.length !== 1 || rule.filters[0] !== "l4") {
