@@ -6,6 +6,7 @@
 import type { AccountRecord } from "../db/accounts.repo";
 import type { Db } from "../db/client";
 import { countObjects, listAllObjects } from "../db/desired-objects.repo";
+import type { WorkBudgetExceeded } from "../domain/access/engine";
 import { KINDS, type Kind, type SpecByKind } from "../domain/model";
 import {
   appSelectorUnits,
@@ -15,6 +16,7 @@ import {
   QUOTA_OF_KIND,
   type QuotaExceeded,
 } from "../domain/quotas";
+import type { Result } from "../domain/result";
 import { ProblemError } from "./problem";
 
 /** The 422 for a quota a write or request would pass. */
@@ -117,4 +119,23 @@ export function enforceWorkBudget(account: AccountRecord, work: number): void {
   if (!checked.ok) {
     throw quotaProblem(account.id, checked.error);
   }
+}
+
+/**
+ * Unwraps an exact-engine answer, or refuses the request whose atoms × identity classes passed
+ * the account's `work_units` (the engine stops counting at the first unit past the budget, so
+ * `requested` is a lower bound).
+ * @throws ProblemError limit-exceeded
+ */
+export function withinWorkBudget<T>(accountId: string, answer: Result<T, WorkBudgetExceeded>): T {
+  if (!answer.ok) {
+    throw quotaProblem(accountId, {
+      code: "limit-exceeded",
+      quota: "work_units",
+      maximum: answer.error.budget,
+      current: 0,
+      requested: answer.error.work,
+    });
+  }
+  return answer.value;
 }

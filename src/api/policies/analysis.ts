@@ -13,17 +13,18 @@ import {
   type Finding,
   type LimitUse,
 } from "../../domain/policies/analysis";
-import { policySelectorUnits, requestWork } from "../../domain/quotas";
+import { effectiveQuotas } from "../../domain/quotas";
 import { createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { loadDesiredNetwork } from "../explain/network";
-import { enforceWorkBudget } from "../quotas";
+import { withinWorkBudget } from "../quotas";
 
 const FindingSchema = z
   .object({
     code: z
       .enum([
+        "dead-policy",
         "shadowed-policy",
         "allow-partly-blocked",
         "catch-all-above-specific",
@@ -36,7 +37,7 @@ const FindingSchema = z
     policy_id: z.string().optional(),
     related_policy_ids: z.array(z.string()).optional().openapi({
       description:
-        "The covering policy (shadowed), the earlier block, or the policies below a catch-all.",
+        "The earlier policies deciding what it matches (shadowed), the earlier blocks (allow partly blocked), or the policies below a catch-all; in precedence order.",
     }),
     resource: z.string().optional(),
     used: z.number().int().optional(),
@@ -59,7 +60,9 @@ const analysisRoute = createRoute({
   operationId: "analysePolicies",
   tags: ["Network policies"],
   security,
-  summary: "Shadowed policies, conflicting overlaps, misplaced catch-alls and limit use",
+  summary: "Dead and shadowed policies, conflicting overlaps, misplaced catch-alls and limit use",
+  description:
+    "Exact over every connection (destination, port, protocol) and identity class the policies tell apart; refused with 422 `limit-exceeded` when atoms × classes pass the account's `work_units`.",
   request: { params: AccountParams },
   responses: {
     200: {
@@ -94,9 +97,11 @@ function limitsOf(desired: DesiredState, policies: number): LimitUse[] {
 function toFindingWire(f: Finding): z.infer<typeof FindingSchema> {
   const head = { code: f.code, severity: f.severity, message: f.message };
   switch (f.code) {
+    case "dead-policy":
+      return { ...head, policy_id: f.policyId, related_policy_ids: [] };
     case "shadowed-policy":
     case "allow-partly-blocked":
-      return { ...head, policy_id: f.policyId, related_policy_ids: [f.by] };
+      return { ...head, policy_id: f.policyId, related_policy_ids: f.by };
     case "catch-all-above-specific":
       return { ...head, policy_id: f.policyId, related_policy_ids: f.below };
     case "limit-near":
@@ -111,12 +116,15 @@ export const policyAnalysisRouter = createRouter().openapi(analysisRoute, async 
   const account = await requireAccount(db, account_id);
   const { desired } = await loadDesiredNetwork(db, account_id);
   const policies = desiredPolicies(desired, []);
-  const units = policies.reduce((sum, p) => sum + policySelectorUnits(p.spec), 0);
-  enforceWorkBudget(account, requestWork("analysis", units, policies.length));
   const limits = limitsOf(desired, policies.length);
-  const findings = analysePolicies(
-    policies.map((p) => ({ id: p.id, spec: p.spec })),
-    limits,
+  const budget = effectiveQuotas(account.limits).work_units;
+  const findings = withinWorkBudget(
+    account_id,
+    analysePolicies(
+      policies.map((p) => ({ id: p.id, spec: p.spec })),
+      limits,
+      budget,
+    ),
   ).map(toFindingWire);
   return c.json({ findings, limits }, 200);
 });
