@@ -32,6 +32,8 @@ const EXPECTED: Record<string, string> = {
   updateAccount: "a",
   runAssertions: "aov",
   explainAccess: "aov",
+  whoCanReach: "aov",
+  reachableBy: "aov",
   moveNetworkPolicy: "ao",
   analysePolicies: "aov",
   importObject: "ao",

@@ -69,6 +69,8 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
 
   analysePolicies: read,
   explainAccess: read,
+  whoCanReach: read,
+  reachableBy: read,
   runAssertions: read,
   listConflicts: read,
   checkClientLan: read,

@@ -33,7 +33,8 @@ export const AccessDeltaSchema = z
       }),
     ),
     atoms: z.number().int().openapi({
-      description: "Destination × port × protocol atoms evaluated (where a changed policy may match).",
+      description:
+        "Destination × port × protocol atoms evaluated (where a changed policy may match).",
     }),
     classes: z.number().int().openapi({ description: "Identity classes evaluated." }),
     work_units: z.number().int().openapi({ description: "atoms × classes." }),

@@ -12,7 +12,8 @@ export const TrafficBlockSchema = z
       .array(z.string())
       .nullable()
       .openapi({
-        description: "Inclusive port ranges ('22', '8000-8099'), merged and ascending; null for ICMP (no port).",
+        description:
+          "Inclusive port ranges ('22', '8000-8099'), merged and ascending; null for ICMP (no port).",
         example: ["22", "8000-8099"],
       }),
     destinations: z.array(z.string()).openapi({
@@ -26,7 +27,8 @@ export const TrafficBlockSchema = z
 export const PolicyRefSchema = z
   .object({
     id: z.string().openapi({
-      description: "tunnelplane id (a grant's id for a grant's policy), or `cloudflare:<id>` for an unmanaged rule.",
+      description:
+        "tunnelplane id (a grant's id for a grant's policy), or `cloudflare:<id>` for an unmanaged rule.",
     }),
     name: z.string(),
     action: z.enum(["allow", "block"]),

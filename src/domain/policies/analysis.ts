@@ -6,8 +6,9 @@
  * placed above other rules, and the use of Cloudflare's account limits. Every finding has a
  * stable code.
  */
-import { policyUsage } from "../access/usage";
+
 import type { WorkBudgetExceeded } from "../access/engine";
+import { policyUsage } from "../access/usage";
 import type { NetworkPolicySpec } from "../model";
 import { err, ok, type Result } from "../result";
 import { conditionsFromSelectors, type EvaluablePolicy } from "./evaluate";
