@@ -75,7 +75,7 @@ export function planAccessDelta(
       previously_decided_by: toPolicyRefWire(c.previouslyDecidedBy),
     })),
     atoms: delta.value.atoms,
-    classes: delta.value.classes,
+    classes: delta.value.classes.length,
     work_units: delta.value.work,
   });
 }

@@ -38,8 +38,8 @@ export interface AccessDelta {
   changes: AccessChange[];
   /** Atoms evaluated (destination × port × protocol pieces). */
   atoms: number;
-  /** Identity classes evaluated. */
-  classes: number;
+  /** The identity classes evaluated, each as its labels (see `IdentityClass.labels`). */
+  classes: string[][];
   /** Work units spent: atoms × classes. */
   work: number;
 }
@@ -73,7 +73,7 @@ export function accessDelta(
   const inWill = new Set(will);
   const focus = new Set(policies.map((_, i) => i).filter((i) => inWas.has(i) !== inWill.has(i)));
   if (focus.size === 0) {
-    return ok({ changes: [], atoms: 0, classes: 0, work: 0 });
+    return ok({ changes: [], atoms: 0, classes: [], work: 0 });
   }
   const cut = partition({ policies, region: WHOLE_SPACE, focus, budget });
   if (!cut.ok) {
@@ -117,5 +117,10 @@ export function accessDelta(
       decidedBy: refOf(policies, g.to),
       previouslyDecidedBy: refOf(policies, g.from),
     }));
-  return ok({ changes, atoms: cut.value.atoms, classes: size, work: work.value });
+  return ok({
+    changes,
+    atoms: cut.value.atoms,
+    classes: table.classes.map((c) => c.labels),
+    work: work.value,
+  });
 }

@@ -34,7 +34,8 @@ export interface Allowed {
 export interface ReachAnswer {
   allowed: Allowed[];
   atoms: number;
-  classes: number;
+  /** The identity classes evaluated, each as its labels (see `IdentityClass.labels`). */
+  classes: string[][];
   /** Work units spent: atoms × classes. */
   work: number;
 }
@@ -129,7 +130,7 @@ export function whoCanReach(
   return ok({
     allowed: allowedIn(prepared.policies, cut.value.cells, deciders, table),
     atoms: cut.value.atoms,
-    classes: table.classes.length,
+    classes: table.classes.map((c) => c.labels),
     work: work.value,
   });
 }
@@ -189,7 +190,7 @@ export function reachableBy(
   return ok({
     allowed: allowedIn(prepared.policies, cut.value.cells, deciders, table),
     atoms: cut.value.atoms,
-    classes: 1,
+    classes: table.classes.map((c) => c.labels),
     work: cut.value.atoms,
   });
 }
