@@ -399,11 +399,12 @@ function oracle(policies: readonly EvaluablePolicy[]) {
 
 function blockHolds(block: TrafficBlock, at: Point): boolean {
   const address = parseCidr(at.address);
+  const port = at.port ?? 0;
   return (
     block.protocols.includes(at.protocol) &&
     (block.ports === null
       ? at.port === undefined
-      : at.port !== undefined && block.ports.some((r) => r.from <= at.port! && at.port! <= r.to)) &&
+      : at.port !== undefined && block.ports.some((r) => r.from <= port && port <= r.to)) &&
     address.ok &&
     block.destinations.some((cidr) => {
       const range = rangeOfPrefix(parseKnownCidr(cidr));
