@@ -96,6 +96,9 @@ export function policyUsage(
   budget: number,
 ): Result<UsageAnswer, WorkBudgetExceeded> {
   const prepared = prepareLists([policies]);
+  if (prepared.policies.length === 0) {
+    return ok({ usage: [], atoms: 0, classes: 0, work: 0 });
+  }
   const cut = partition({ policies: prepared.policies, region: WHOLE_SPACE, budget });
   if (!cut.ok) {
     return cut;
