@@ -38,7 +38,7 @@ export const PolicyRefSchema = z
 
 export const IdentitiesSchema = z.array(z.string()).openapi({
   description:
-    "The identity class: people the policies treat alike. `email:<address>` (that person), `regex:<pattern>` (other addresses matching that regex and no other), `contains:<text>`, `group:<name>` (a member of that group only, with an unnamed address), `posture:<check id>` (a device passing that check only), `everyone-else`, or `person:<email>` for the person asked about.",
+    "The identity class: people the policies treat alike. `email:<address>` (that person), `regex:<pattern>` (other addresses matching that regex, like the address built from it), `lookalike:<pattern>` (that address with `.lookalike.invalid` appended, for an unanchored regex), `contains:<text>`, `group:<name>` (a member of that group only, with an unnamed address), `posture:<check id>` (a device passing that check only), `everyone-else`, or `person:<email>` for the person asked about.",
   example: ["email:alice@example.com"],
 });
 

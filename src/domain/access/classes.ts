@@ -1,19 +1,22 @@
 /**
  * Identity classes: the people the policies' identity selectors tell apart. Raw classes are one
- * per selector value: each named email (`email:<address>`), the other emails matching each regex
- * (`regex:<pattern>`) or containing each `contains` text (`contains:<text>`), the members of each
- * named group (`group:<name>`), the devices passing each posture check (`posture:<id>`), and
- * `everyone-else`. Raw classes on which every identity leaf agrees are merged into one class
- * listing all their labels, so a class is a distinct combination of leaf truth values.
+ * per selector value: each named email (`email:<address>`), the other addresses matching each
+ * regex (`regex:<pattern>`, and `lookalike:<pattern>` for an unanchored one), containing each
+ * `contains` text (`contains:<text>`), the members of each named group (`group:<name>`), the
+ * devices passing each posture check (`posture:<id>`), and `everyone-else`. Raw classes on which
+ * every identity leaf agrees are merged into one class listing all their labels, so a class is
+ * a distinct combination of leaf truth values.
  *
- * Which combinations exist is decided as follows (the choice documented in README "Access
- * engine"): a named email is exact (every regex and `contains` is tested on the address itself,
- * so `alice@example.com` in a regex's domain is told apart from the rest of that domain); a
- * regex or `contains` class stands for addresses matching that one pattern and no other, and a
- * group or posture class for someone with that one group or check and an unnamed address.
- * People who combine several (an address matching two overlapping regexes, a member of two
- * named groups) are not enumerated, as that needs the product of every subset; `reachableBy`
- * answers exactly for any one person.
+ * A class is a combination that is satisfiable, shown by a witness (README "Access engine"): a
+ * named email is its own witness, so every regex is tested on the address itself
+ * (`alice@example.com` is told apart from the rest of the regex's domain); a regex class's
+ * witness is an address built from the pattern (`user@example.com` for `.*@example.com`) and
+ * its look-alike (`user@example.com.lookalike.invalid`, kept when the regex still matches it),
+ * on which every other regex is tested too, so two regexes over one domain are one class. Only
+ * when no address can be built is a regex class assumed to match no other regex. A group or
+ * posture class is someone with that one group or check and an unnamed address. People who
+ * combine several (a named email in a named group, two groups) are not enumerated, as that
+ * needs the product of every subset; `reachableBy` answers exactly for any one person.
  */
 
 import { emailMatches } from "../policies/email-regex";
@@ -36,7 +39,7 @@ export interface Witness {
 
 /** People the policies treat alike. */
 export interface IdentityClass {
-  /** The raw classes merged into it: `email:…`, `regex:…`, `contains:…`, `group:…`, `posture:…`, `everyone-else`, or `person:…` for one given person. */
+  /** The raw classes merged into it: `email:…`, `regex:…`, `lookalike:…`, `contains:…`, `group:…`, `posture:…`, `everyone-else`, or `person:…` for one given person. */
   labels: string[];
   /** One of its members, as the selectors see it (the first label's). */
   witness: Witness;
@@ -190,6 +193,39 @@ export function identityHolds(expr: Expr, who: Witness): boolean {
 
 const NOBODY: Witness = { email: null, regex: null, contains: null, groups: [], checks: [] };
 
+/** Appended to a regex's sample address to find what an unanchored regex also matches. */
+const LOOKALIKE_SUFFIX = ".lookalike.invalid";
+
+/**
+ * An address the regex matches, for the common shapes (`.*@example.com`,
+ * `^[^@]+@example\.com$`, `(?:…)|…`): anchors dropped, loose local parts replaced by `user`,
+ * escapes resolved. Null when the guess does not match.
+ */
+export function sampleEmail(pattern: string): string | null {
+  const first = pattern.replace(/^\(\?:(.*?)\)\|.*$/, "$1");
+  const guess = first
+    .replace(/^\^|\$$/g, "")
+    .replace(/\\A|\\z/g, "")
+    .replace(/\(\?:([^|)]*)(\|[^)]*)?\)/g, "$1")
+    .replace(/\[\^@\][+*]|\.\*|\.\+|\[[^\]]*\][+*]/g, "user")
+    .replace(/\\(.)/g, "$1");
+  return emailMatches(pattern, guess) ? guess : null;
+}
+
+function regexClasses(regex: string, named: ReadonlySet<string>): IdentityClass[] {
+  const sample = sampleEmail(regex);
+  if (sample === null || named.has(sample)) {
+    return [{ labels: [`regex:${regex}`], witness: { ...NOBODY, regex } }];
+  }
+  const lookalike = `${sample}${LOOKALIKE_SUFFIX}`;
+  return [
+    { labels: [`regex:${regex}`], witness: { ...NOBODY, email: sample } },
+    ...(emailMatches(regex, lookalike)
+      ? [{ labels: [`lookalike:${regex}`], witness: { ...NOBODY, email: lookalike } }]
+      : []),
+  ];
+}
+
 function rawClasses(selectors: Selectors): IdentityClass[] {
   const sorted = (set: Set<string>) => [...set].sort();
   return [
@@ -197,10 +233,7 @@ function rawClasses(selectors: Selectors): IdentityClass[] {
       labels: [`email:${email}`],
       witness: { ...NOBODY, email },
     })),
-    ...sorted(selectors.regexes).map((regex) => ({
-      labels: [`regex:${regex}`],
-      witness: { ...NOBODY, regex },
-    })),
+    ...sorted(selectors.regexes).flatMap((regex) => regexClasses(regex, selectors.emails)),
     ...sorted(selectors.contains).map((contains) => ({
       labels: [`contains:${contains}`],
       witness: { ...NOBODY, contains },
