@@ -1,4 +1,5 @@
 /** Runs every benchmark in bench/ (`npm run bench`). Numbers are printed, never asserted. */
+import { runAccessBench } from "./access.bench";
 import { runHostileBench } from "./hostile.bench";
 import { runMemoryBench } from "./memory.bench";
 import { runReconcileCallsBench } from "./reconcile-calls.bench";
@@ -11,6 +12,7 @@ const benchmarks: Array<() => void | Promise<void>> = [
   runSplitTunnelBudgetBench,
   runMemoryBench,
   runHostileBench,
+  runAccessBench,
 ];
 
 for (const benchmark of benchmarks) {

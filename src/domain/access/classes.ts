@@ -134,12 +134,38 @@ function valueHolds(predicate: Predicate, value: string): boolean {
     case "in":
       return stringsIn(predicate).has(value);
     case "matches":
-      return emailMatches(predicate.pattern, value);
+      return regexMatches(predicate.pattern, value);
     case "contains":
       return value.includes(predicate.value);
     default:
       return false;
   }
+}
+
+/** Regex results by pattern and value: every class is tested on every regex leaf. */
+const REGEX_RESULTS = new Map<string, Map<string, boolean>>();
+
+/** Entries kept before the cache starts over, so it stays a few MB at most. */
+const REGEX_RESULTS_MAX = 50_000;
+let regexResultCount = 0;
+
+function regexMatches(pattern: string, value: string): boolean {
+  let byValue = REGEX_RESULTS.get(pattern);
+  if (byValue === undefined) {
+    byValue = new Map();
+    REGEX_RESULTS.set(pattern, byValue);
+  }
+  let result = byValue.get(value);
+  if (result === undefined) {
+    if (regexResultCount >= REGEX_RESULTS_MAX) {
+      REGEX_RESULTS.clear();
+      regexResultCount = 0;
+    }
+    result = emailMatches(pattern, value);
+    byValue.set(value, result);
+    regexResultCount++;
+  }
+  return result;
 }
 
 function emailHolds(predicate: Predicate, who: Witness): boolean {
@@ -250,14 +276,58 @@ function rawClasses(selectors: Selectors): IdentityClass[] {
   ];
 }
 
+/** Which of a witness's fields a leaf reads: the truth differs from nobody's only through them. */
+function fieldsOf(expr: Expr, into: Set<string>): Set<string> {
+  switch (expr.kind) {
+    case "and":
+    case "or":
+    case "xor":
+      for (const operand of expr.operands) {
+        fieldsOf(operand, into);
+      }
+      return into;
+    case "not":
+      return fieldsOf(expr.operand, into);
+    case "flag":
+      return into;
+    case "compare":
+      into.add(expr.field);
+      return into;
+  }
+}
+
+function variedField(who: Witness): string | null {
+  if (who.email !== null || who.regex !== null || who.contains !== null) {
+    return "identity.email";
+  }
+  if (who.groups.length > 0) {
+    return "identity.groups.name";
+  }
+  return who.checks.length > 0 ? "device_posture.checks.passed" : null;
+}
+
 function tabulate(
   candidates: readonly IdentityClass[],
   exprs: readonly Expr[],
   leafIds: readonly number[],
 ): ClassTable {
   const bySignature = new Map<string, { cls: IdentityClass; truths: boolean[] }>();
+  const nobody = leafIds.map((leaf) => identityHolds(exprs[leaf] as Expr, NOBODY));
+  const fields = leafIds.map((leaf) => fieldsOf(exprs[leaf] as Expr, new Set()));
   for (const candidate of candidates) {
-    const truths = leafIds.map((leaf) => identityHolds(exprs[leaf] as Expr, candidate.witness));
+    // A single person (several groups and an address) is evaluated on every leaf.
+    const { email, regex, contains, groups, checks } = candidate.witness;
+    const dimensions =
+      (email !== null || regex !== null || contains !== null ? 1 : 0) +
+      groups.length +
+      checks.length;
+    const single = dimensions > 1;
+    const varied = single ? null : variedField(candidate.witness);
+    const truths = leafIds.map((leaf, position) =>
+      single || (varied !== null && fields[position]?.has(varied) === true)
+        ? identityHolds(exprs[leaf] as Expr, candidate.witness)
+        : (nobody[position] as boolean),
+    );
     const signature = truths.map((t) => (t ? "1" : "0")).join("");
     const existing = bySignature.get(signature);
     if (existing === undefined) {

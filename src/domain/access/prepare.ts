@@ -3,7 +3,6 @@
  * lists (same id and conditions) is compiled once, so the lists of a delta share their atoms.
  */
 import type { EvaluablePolicy } from "../policies/evaluate";
-import { formatExpression } from "../policies/expression";
 import {
   byPrecedence,
   type CompiledPolicy,
@@ -22,14 +21,15 @@ export interface PreparedLists {
 
 /** What makes two versions of a policy the same: action, state, order and conditions. */
 export function policyFingerprint(p: EvaluablePolicy): string {
+  // The parsed trees are plain data in one canonical shape, so their JSON is their identity.
   return JSON.stringify([
     p.id,
     p.action,
     p.enabled,
     p.precedence,
-    p.traffic === null ? "" : formatExpression(p.traffic),
-    p.identity === null ? "" : formatExpression(p.identity),
-    p.devicePosture ? formatExpression(p.devicePosture) : "",
+    p.traffic,
+    p.identity,
+    p.devicePosture ?? null,
   ]);
 }
 
@@ -38,11 +38,16 @@ export function prepareLists(lists: readonly (readonly EvaluablePolicy[])[]): Pr
   const leaves = newIdentityLeaves();
   const policies: CompiledPolicy[] = [];
   const byFingerprint = new Map<string, number>();
+  const byObject = new Map<EvaluablePolicy, number>();
   const orders = lists.map((list) =>
     [...list]
       .filter((p) => p.enabled)
       .sort(byPrecedence)
       .map((p) => {
+        const same = byObject.get(p);
+        if (same !== undefined) {
+          return same;
+        }
         const fingerprint = policyFingerprint(p);
         let index = byFingerprint.get(fingerprint);
         if (index === undefined) {
@@ -50,6 +55,7 @@ export function prepareLists(lists: readonly (readonly EvaluablePolicy[])[]): Pr
           policies.push(compilePolicy(p, leaves));
           byFingerprint.set(fingerprint, index);
         }
+        byObject.set(p, index);
         return index;
       }),
   );
