@@ -154,7 +154,7 @@ export const TRACED_WORK_PER_UNIT = 40;
  * - `assertions`: that once per assertion (`evaluations`).
  *
  * The exact access engine (the plan's access delta, `who-can-reach`, `reachable-by`, policy
- * analysis) counts its own work as atoms × identity classes against the same `work_units`.
+ * analysis) counts its own work (atoms × identity classes + atoms × the policies evaluated at them) against the same `work_units`.
  */
 export function requestWork(
   request: "plan" | "explain" | "assertions",

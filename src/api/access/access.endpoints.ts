@@ -14,7 +14,7 @@ const json = (schema: z.ZodType, description: string) => ({
   content: { "application/json": { schema } },
 });
 const budgetNote =
-  "Exact over the desired policies (stored, private apps, active grants); refused with 422 `limit-exceeded` when atoms × identity classes pass the account's `work_units`.";
+  "Exact over the desired policies (stored, private apps, active grants); refused with 422 `limit-exceeded` when its work (atoms × identity classes + atoms × the policies evaluated at them) passes the account's `work_units`.";
 
 export const whoCanReach = createRoute({
   method: "post",

@@ -7,12 +7,12 @@ import {
 import { parseKnownCidr } from "../../domain/cidr/known";
 import { rangeOfPrefix } from "../../domain/cidr/ranges";
 import { desiredPolicies, toEvaluable } from "../../domain/explain/view";
-import { effectiveQuotas } from "../../domain/quotas";
+import { effectiveQuotas, policySelectorUnits, requestWork } from "../../domain/quotas";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { loadDesiredNetwork } from "../explain/network";
 import { canonical } from "../fields";
-import { withinWorkBudget } from "../quotas";
+import { enforceWorkBudget, withinWorkBudget } from "../quotas";
 import type * as endpoints from "./access.endpoints";
 import { toAllowedWire } from "./access.schemas";
 
@@ -20,9 +20,13 @@ async function loadPolicies(env: Env, accountId: string) {
   const db = createDb(env.DB);
   const account = await requireAccount(db, accountId);
   const { desired } = await loadDesiredNetwork(db, accountId);
+  const stored = desiredPolicies(desired, []);
+  // Rendering and parsing every policy for the engine costs what explain's trace does.
+  const units = stored.reduce((sum, p) => sum + policySelectorUnits(p.spec), 0);
+  enforceWorkBudget(account, requestWork("explain", units, stored.length));
   return {
     budget: effectiveQuotas(account.limits).work_units,
-    policies: desiredPolicies(desired, []).map(toEvaluable),
+    policies: stored.map(toEvaluable),
     grantIds: new Set((desired.grants ?? []).map((g) => g.id)),
   };
 }

@@ -66,7 +66,9 @@ const Cost = {
     .int()
     .openapi({ description: "Destination × port × protocol atoms evaluated." }),
   classes: z.number().int().openapi({ description: "Identity classes evaluated." }),
-  work_units: z.number().int().openapi({ description: "atoms × classes." }),
+  work_units: z.number().int().openapi({
+    description: "atoms × classes + atoms × the policies evaluated at them.",
+  }),
 };
 
 export const WhoCanReachResult = z

@@ -13,12 +13,12 @@ import {
   type Finding,
   type LimitUse,
 } from "../../domain/policies/analysis";
-import { effectiveQuotas } from "../../domain/quotas";
+import { effectiveQuotas, policySelectorUnits, requestWork } from "../../domain/quotas";
 import { createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { loadDesiredNetwork } from "../explain/network";
-import { withinWorkBudget } from "../quotas";
+import { enforceWorkBudget, withinWorkBudget } from "../quotas";
 
 const FindingSchema = z
   .object({
@@ -62,7 +62,7 @@ const analysisRoute = createRoute({
   security,
   summary: "Dead and shadowed policies, conflicting overlaps, misplaced catch-alls and limit use",
   description:
-    "Exact over every connection (destination, port, protocol) and identity class the policies tell apart; refused with 422 `limit-exceeded` when atoms × classes pass the account's `work_units`.",
+    "Exact over every connection (destination, port, protocol) and identity class the policies tell apart; refused with 422 `limit-exceeded` when its work (atoms × identity classes + atoms × the policies evaluated at them) passes the account's `work_units`.",
   request: { params: AccountParams },
   responses: {
     200: {
@@ -116,6 +116,9 @@ export const policyAnalysisRouter = createRouter().openapi(analysisRoute, async 
   const account = await requireAccount(db, account_id);
   const { desired } = await loadDesiredNetwork(db, account_id);
   const policies = desiredPolicies(desired, []);
+  // Rendering and parsing every policy for the engine costs what explain's trace does.
+  const units = policies.reduce((sum, p) => sum + policySelectorUnits(p.spec), 0);
+  enforceWorkBudget(account, requestWork("explain", units, policies.length));
   const limits = limitsOf(desired, policies.length);
   const budget = effectiveQuotas(account.limits).work_units;
   const findings = withinWorkBudget(

@@ -37,7 +37,9 @@ export const AccessDeltaSchema = z
         "Destination × port × protocol atoms evaluated (where a changed policy may match).",
     }),
     classes: z.number().int().openapi({ description: "Identity classes evaluated." }),
-    work_units: z.number().int().openapi({ description: "atoms × classes." }),
+    work_units: z.number().int().openapi({
+      description: "atoms × classes + atoms × the policies evaluated at them.",
+    }),
   })
   .openapi("AccessDelta", {
     description:
@@ -48,7 +50,7 @@ export const AccessDeltaSchema = z
  * The wire form of the exact access delta between the policies Cloudflare has (`observed`) and
  * the ones it will have once `desired` is applied (derived policies of private apps and grants
  * included; unmanaged rules on both sides).
- * Errors: `work-budget-exceeded` when atoms × identity classes pass `workUnits`.
+ * Errors: `work-budget-exceeded` when the engine's work (see `checkWork`) passes `workUnits`.
  */
 export function planAccessDelta(
   desired: DesiredState,

@@ -40,7 +40,7 @@ export interface AccessDelta {
   atoms: number;
   /** The identity classes evaluated, each as its labels (see `IdentityClass.labels`). */
   classes: string[][];
-  /** Work units spent: atoms × classes. */
+  /** Work units spent: atoms × classes + atoms × policies evaluated there. */
   work: number;
 }
 
@@ -59,7 +59,7 @@ function decisionOf(policies: readonly CompiledPolicy[], index: number): "allow"
  * Who gains and who loses which connections when the policies `before` become `after` (both in
  * any order; a policy is the same on both sides when its id, action, enabled flag, precedence
  * and expressions are). Changes are ordered by identity label, then gains before losses.
- * Errors: `work-budget-exceeded` when atoms × classes would pass `budget` work units; nothing
+ * Errors: `work-budget-exceeded` when the work (see `checkWork`) would pass `budget` units; nothing
  * is evaluated then.
  */
 export function accessDelta(

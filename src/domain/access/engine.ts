@@ -4,8 +4,9 @@
  * ports are cut by the port tests of the policies that may match under it; per port atom, the
  * destinations by the address tests of those that may still match. Inside an atom every traffic
  * test is constant, so first-match (Gateway precedence) evaluated once per atom and identity
- * class is exact for every connection of the atom. Work is atoms × classes, checked against a
- * budget before any class is evaluated.
+ * class is exact for every connection of the atom. Work is atoms × identity classes plus atoms ×
+ * the policies that may match at them (each is evaluated there once for every class word),
+ * checked against a budget while cutting and before any class is evaluated.
  * @see https://developers.cloudflare.com/cloudflare-one/policies/gateway/order-of-enforcement/
  */
 import { type AddressRange, intersection, union } from "../cidr/ranges";
@@ -60,7 +61,7 @@ export interface EngineQuestion {
   focus?: ReadonlySet<number>;
   /** When set, one person's identity leaf truths, used to skip policies early. */
   identity?: (leaf: number) => boolean | undefined;
-  /** Work units allowed: atoms × classes. */
+  /** Work units allowed (see `checkWork`). */
   budget: number;
 }
 
@@ -68,6 +69,11 @@ export interface EngineQuestion {
 export interface Partition {
   cells: Cell[];
   atoms: number;
+  /**
+   * Σ atoms × policies that may match there (the policy evaluations per class word), plus the
+   * cuts: per protocol, port atoms × the address ranges of the policies that may match.
+   */
+  evaluations: number;
   /** Identity leaves of the policies that may match somewhere in the cells. */
   leafIds: number[];
 }
@@ -153,11 +159,12 @@ function cutAddresses(
 
 /**
  * Cuts the question's region into cells and atoms. Errors: `work-budget-exceeded` as soon as
- * the atoms alone pass the budget (every class costs at least one unit per atom).
+ * atoms + evaluations pass the budget (there is at least one class, so that is a lower bound).
  */
 export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceeded> {
   const cells: Cell[] = [];
   let atomCount = 0;
+  let evaluations = 0;
   const all = q.policies.map((_, i) => i);
   for (const protocol of q.region.protocols) {
     const base: Fixed = { protocol, identity: q.identity };
@@ -181,6 +188,17 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
         portRegion,
         alive0.flatMap((i) => (q.policies[i] as CompiledPolicy).portSets),
       );
+    }
+    // Cutting destinations scans the ranges of every policy alive in each port atom: counted
+    // up front, so a question too wide to cut is refused before it is cut.
+    const ranges = alive0.reduce(
+      (sum, i) =>
+        sum + (q.policies[i] as CompiledPolicy).dstSets.reduce((n, set) => n + set.length, 0),
+      0,
+    );
+    evaluations += portAtoms.length * ranges;
+    if (atomCount + evaluations > q.budget) {
+      return err({ code: "work-budget-exceeded", budget: q.budget, work: atomCount + evaluations });
     }
     for (const port of portAtoms) {
       const fixed: Fixed = { ...base, port };
@@ -208,8 +226,13 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
         alive.flatMap((i) => (q.policies[i] as CompiledPolicy).dstSets),
       );
       atomCount += atoms.length;
-      if (atomCount > q.budget) {
-        return err({ code: "work-budget-exceeded", budget: q.budget, work: atomCount });
+      evaluations += atoms.length * alive.length;
+      if (atomCount + evaluations > q.budget) {
+        return err({
+          code: "work-budget-exceeded",
+          budget: q.budget,
+          work: atomCount + evaluations,
+        });
       }
       cells.push({ protocol, port, atoms, alive });
     }
@@ -220,16 +243,24 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
       identityLeavesOf((q.policies[i] as CompiledPolicy).condition, leaves);
     }
   }
-  return ok({ cells, atoms: atomCount, leafIds: [...leaves].sort((a, b) => a - b) });
+  return ok({
+    cells,
+    atoms: atomCount,
+    evaluations,
+    leafIds: [...leaves].sort((a, b) => a - b),
+  });
 }
 
-/** Refuses a partition whose atoms × classes pass the budget. */
+/**
+ * The work of a question, atoms × classes + evaluations, or `work-budget-exceeded` past
+ * `budget`.
+ */
 export function checkWork(
   p: Partition,
   table: ClassTable,
   budget: number,
 ): Result<number, WorkBudgetExceeded> {
-  const work = p.atoms * table.classes.length;
+  const work = p.atoms * table.classes.length + p.evaluations;
   return work > budget ? err({ code: "work-budget-exceeded", budget, work }) : ok(work);
 }
 

@@ -36,7 +36,7 @@ export interface ReachAnswer {
   atoms: number;
   /** The identity classes evaluated, each as its labels (see `IdentityClass.labels`). */
   classes: string[][];
-  /** Work units spent: atoms × classes. */
+  /** Work units spent: atoms × classes + atoms × policies evaluated there. */
   work: number;
 }
 
@@ -94,7 +94,7 @@ function allowedIn(
  * Every identity class allowed to reach `target`, by which policy, with the exact part of the
  * target each is allowed (ordered by class, then by policy precedence). A connection no policy
  * matches is allowed (Gateway's default) and is listed with `allowedBy` null.
- * Errors: `work-budget-exceeded` past `budget` work units (atoms × classes).
+ * Errors: `work-budget-exceeded` past `budget` work units (see `checkWork`).
  */
 export function whoCanReach(
   policies: readonly EvaluablePolicy[],
@@ -147,7 +147,7 @@ export interface Person {
 /**
  * Every connection `person` may make: destination ranges with ports and protocols, grouped by
  * the policy allowing them (null: no policy matches, Gateway allows), exact for this person.
- * Errors: `work-budget-exceeded` past `budget` work units (atoms, as there is one class).
+ * Errors: `work-budget-exceeded` past `budget` work units (see `checkWork`; there is one class).
  */
 export function reachableBy(
   policies: readonly EvaluablePolicy[],
@@ -191,6 +191,6 @@ export function reachableBy(
     allowed: allowedIn(prepared.policies, cut.value.cells, deciders, table),
     atoms: cut.value.atoms,
     classes: table.classes.map((c) => c.labels),
-    work: cut.value.atoms,
+    work: cut.value.atoms + cut.value.evaluations,
   });
 }

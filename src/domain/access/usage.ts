@@ -35,7 +35,7 @@ export interface UsageAnswer {
   usage: PolicyUsage[];
   atoms: number;
   classes: number;
-  /** Work units spent: atoms × classes. */
+  /** Work units spent: atoms × classes + atoms × policies evaluated there. */
   work: number;
 }
 
@@ -89,7 +89,7 @@ function visitCell(
 
 /**
  * The use of every enabled policy of `policies` over the whole connection space and every
- * identity class. Errors: `work-budget-exceeded` past `budget` work units (atoms × classes).
+ * identity class. Errors: `work-budget-exceeded` past `budget` work units (see `checkWork`).
  */
 export function policyUsage(
   policies: readonly EvaluablePolicy[],
