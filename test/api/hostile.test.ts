@@ -253,8 +253,8 @@ describe("policies at the selector limits", () => {
       access_delta: { atoms: number; classes: number; work_units: number };
     }>(`${base}/plan`);
     expect(plan.status).toBe(200);
-    // 2,000 atoms (each policy's ports on its own /16 side, cut by its /26s) × 2 classes (the
-    // 100 groups, which every policy names alike, and everyone else), plus the cuts.
+    // Atoms: tcp and udp × 100 ports × 10 ranges (each policy's /26s are contiguous); ICMP has
+    // no port. Classes: the 100 groups, which every policy names alike, and everyone else.
     expect([plan.body.access_delta.atoms, plan.body.access_delta.classes]).toEqual([2000, 2]);
   });
 });
