@@ -480,7 +480,7 @@ const raw = fc.record({
     "",
     'not(any(identity.groups.name[*] in {"G1"}))',
     'identity.email == "b@x.test"',
-    'identity.email matches "@y\\\\.test$" or any(identity.groups.name[*] in {"G2"})',
+    'identity.email matches "@y\\.test$" or any(identity.groups.name[*] in {"G2"})',
   ),
 });
 
