@@ -7,7 +7,7 @@
  */
 
 import { parseCidr } from "../cidr/parse";
-import { type AddressRange, toAddressSet } from "../cidr/ranges";
+import { type AddressRange, intersection, toAddressSet } from "../cidr/ranges";
 import type { NetworkProtocol } from "../model";
 import { emailMatches } from "../policies/email-regex";
 import type { EvaluablePolicy } from "../policies/evaluate";
@@ -51,6 +51,11 @@ export interface CompiledPolicy {
   dstSets: AddressRange[][];
   /** Every port set the condition tests. */
   portSets: Interval[][];
+  /**
+   * Destinations outside which the policy never matches (the tests ANDed at its top level), or
+   * null when it has none: lets a question about a small range skip most policies at once.
+   */
+  dstBound: AddressRange[] | null;
 }
 
 /** The identity subtrees of compiled policies, shared so equal subtrees are one leaf. */
@@ -237,6 +242,7 @@ export function compilePolicy(policy: EvaluablePolicy, leaves: IdentityLeaves): 
     condition: { kind: "const", value: true },
     dstSets: [],
     portSets: [],
+    dstBound: null,
   };
   const parts = [policy.traffic, policy.identity, policy.devicePosture ?? null].filter(
     (e): e is Expr => e !== null,
@@ -245,7 +251,25 @@ export function compilePolicy(policy: EvaluablePolicy, leaves: IdentityLeaves): 
     kind: "and",
     operands: parts.map((part) => compileExpr(part, leaves, compiled)),
   };
+  compiled.dstBound = topLevelDestinations(compiled.condition);
   return compiled;
+}
+
+function topLevelDestinations(c: Condition): AddressRange[] | null {
+  if (c.kind === "dst") {
+    return c.set;
+  }
+  if (c.kind !== "and") {
+    return null;
+  }
+  let bound: AddressRange[] | null = null;
+  for (const operand of c.operands) {
+    const inner = topLevelDestinations(operand);
+    if (inner !== null) {
+      bound = bound === null ? inner : intersection(bound, inner);
+    }
+  }
+  return bound;
 }
 
 /** Gateway's order: ascending precedence, ties by id (as `evaluatePolicies`). */

@@ -9,7 +9,7 @@
  * checked against a budget while cutting and before any class is evaluated.
  * @see https://developers.cloudflare.com/cloudflare-one/policies/gateway/order-of-enforcement/
  */
-import { type AddressRange, intersection, union } from "../cidr/ranges";
+import { type AddressRange, intersection, intersectRange, union } from "../cidr/ranges";
 import type { NetworkProtocol } from "../model";
 import { err, ok, type Result } from "../result";
 import { type Bits, bitsetOf, fullBits } from "./bits";
@@ -165,7 +165,15 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
   const cells: Cell[] = [];
   let atomCount = 0;
   let evaluations = 0;
-  const all = q.policies.map((_, i) => i);
+  const all = q.policies
+    .map((_, i) => i)
+    .filter((i) => {
+      const bound = (q.policies[i] as CompiledPolicy).dstBound;
+      return (
+        bound === null ||
+        q.region.destinations.some((range) => intersectRange(bound, range).length > 0)
+      );
+    });
   for (const protocol of q.region.protocols) {
     const base: Fixed = { protocol, identity: q.identity };
     const alive0 = all.filter((i) => mayHold((q.policies[i] as CompiledPolicy).condition, base));
