@@ -5,6 +5,8 @@
  */
 import { RE2JS } from "re2js";
 import { createApp } from "../src/api/app";
+import { accessDelta } from "../src/domain/access/delta";
+import { policyUsage } from "../src/domain/access/usage";
 import { explain } from "../src/domain/explain/explain";
 import { desiredPolicies, desiredView, toEvaluable } from "../src/domain/explain/view";
 import {
@@ -14,14 +16,8 @@ import {
   newObject,
 } from "../src/domain/model";
 import { planAccount } from "../src/domain/plan/plan";
-import { accessDelta, evaluationUnits } from "../src/domain/policies/access-delta";
 import { checkEmailRegex } from "../src/domain/policies/email-regex";
-import {
-  DEFAULT_QUOTAS,
-  policySelectorUnits,
-  probeBudget,
-  requestWork,
-} from "../src/domain/quotas";
+import { DEFAULT_QUOTAS, policySelectorUnits, requestWork } from "../src/domain/quotas";
 import { policyAtLimits } from "../test/fixtures/wide-policies";
 
 function timeMs<T>(run: () => T): { ms: number; value: T } {
@@ -63,15 +59,13 @@ function runPolicyBench(): void {
   const plan = timeMs(() => planAccount(desired, EMPTY_OBSERVED));
   console.log(`planAccount (150 creates): ${plan.ms.toFixed(0)} ms`);
   const after = desiredPolicies(desired, []).map(toEvaluable);
-  const units = evaluationUnits(after);
-  const budget = probeBudget(DEFAULT_QUOTAS.work_units, units);
-  const cut = timeMs(() => accessDelta([], after, budget));
+  const exact = timeMs(() => accessDelta([], after, DEFAULT_QUOTAS.work_units));
   console.log(
-    `access delta within ${DEFAULT_QUOTAS.work_units} work units: ${cut.value.probes} probes, ${cut.ms.toFixed(0)} ms`,
+    `exact access delta (150 creates): ${exact.value.ok ? `${exact.value.value.atoms} atoms` : `refused past ${exact.value.error.budget} work units (counted ${exact.value.error.work})`} in ${exact.ms.toFixed(0)} ms`,
   );
-  const hundred = timeMs(() => accessDelta([], after, 100));
+  const usage = timeMs(() => policyUsage(after, DEFAULT_QUOTAS.work_units));
   console.log(
-    `access delta at 100 probes (old cap 5,000 would be 50x): ${hundred.ms.toFixed(0)} ms`,
+    `exact analysis: ${usage.value.ok ? `${usage.value.value.atoms} atoms` : `refused past ${usage.value.error.budget} work units (counted ${usage.value.error.work})`} in ${usage.ms.toFixed(0)} ms`,
   );
   const view = desiredView(desired, "default", new Map());
   if (view.ok) {
@@ -90,7 +84,7 @@ function runPolicyBench(): void {
     (sum, p) => sum + policySelectorUnits(p.spec),
     0,
   );
-  for (const request of ["plan", "explain", "analysis"] as const) {
+  for (const request of ["plan", "explain"] as const) {
     const work = requestWork(request, specUnits, 150);
     const verdict = work > DEFAULT_QUOTAS.work_units ? "refused (422 limit-exceeded)" : "runs";
     console.log(`${request}: ${work} work units of ${DEFAULT_QUOTAS.work_units}: ${verdict}`);

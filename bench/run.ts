@@ -1,4 +1,5 @@
 /** Runs every benchmark in bench/ (`npm run bench`). Numbers are printed, never asserted. */
+import { runAccessBench } from "./access.bench";
 import { runDesiredStateBench } from "./desired-state.bench";
 import { runHostileBench } from "./hostile.bench";
 import { runMemoryBench } from "./memory.bench";
@@ -15,6 +16,7 @@ const benchmarks: Array<() => void | Promise<void>> = [
   runHostileBench,
   runDesiredStateBench,
   runWritePathBench,
+  runAccessBench,
 ];
 
 for (const benchmark of benchmarks) {

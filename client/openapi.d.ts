@@ -158,6 +158,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{account_id}/who-can-reach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Every identity class allowed to reach a destination, and by which policy
+         * @description Exact over the desired policies (stored, private apps, active grants); refused with 422 `limit-exceeded` when its work (atoms × identity classes + atoms × the policies evaluated at them) passes the account's `work_units`.
+         */
+        post: operations["whoCanReach"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/reachable-by": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Every destination range, port and protocol one person may reach
+         * @description Exact over the desired policies (stored, private apps, active grants); refused with 422 `limit-exceeded` when its work (atoms × identity classes + atoms × the policies evaluated at them) passes the account's `work_units`.
+         */
+        post: operations["reachableBy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{account_id}/policies/{id}/move": {
         parameters: {
             query?: never;
@@ -182,7 +222,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Shadowed policies, conflicting overlaps, misplaced catch-alls and limit use */
+        /**
+         * Dead and shadowed policies, conflicting overlaps, misplaced catch-alls and limit use
+         * @description Exact over every connection (destination, port, protocol) and identity class the policies tell apart; refused with 422 `limit-exceeded` when its work (atoms × identity classes + atoms × the policies evaluated at them) passes the account's `work_units`.
+         */
         get: operations["analysePolicies"];
         put?: never;
         post?: never;
@@ -1703,6 +1746,124 @@ export interface components {
              */
             protocol?: "tcp" | "udp" | "icmp" | null;
         };
+        WhoCanReach: {
+            /** @description The range asked about, canonical CIDR. */
+            destination: string;
+            port: number | null;
+            /** @enum {string|null} */
+            protocol: "tcp" | "udp" | "icmp" | null;
+            /** @description Every identity class allowed somewhere in the range, per allowing policy, ordered by class (emails, regexes, contains, groups, posture checks, everyone else) then precedence. A class absent here is blocked everywhere in it. */
+            allowed: {
+                /** @description The part of what was asked that these people may reach, merged into ranges. */
+                traffic: components["schemas"]["TrafficBlock"][];
+                allowed_by: components["schemas"]["AllowedBy"];
+                /**
+                 * @description The identity class: people the policies treat alike. `email:<address>` (that person), `regex:<pattern>` (other addresses matching that regex, like the address built from it), `lookalike:<pattern>` (that address with `.lookalike.invalid` appended, for an unanchored regex), `contains:<text>`, `group:<name>` (a member of that group only, with an unnamed address), `posture:<check id>` (a device passing that check only), `everyone-else`, or `person:<email>` for the person asked about.
+                 * @example [
+                 *       "email:alice@example.com"
+                 *     ]
+                 */
+                identities: string[];
+            }[];
+            /** @description Destination × port × protocol atoms evaluated. */
+            atoms: number;
+            /** @description Identity classes evaluated. */
+            classes: number;
+            /** @description atoms × classes + atoms × the policies evaluated at them. */
+            work_units: number;
+        };
+        TrafficBlock: {
+            /** @description Protocols sharing these ports and destinations; ICMP is always alone. */
+            protocols: ("icmp" | "tcp" | "udp")[];
+            /**
+             * @description Inclusive port ranges ('22', '8000-8099'), merged and ascending; null for ICMP (no port).
+             * @example [
+             *       "22",
+             *       "8000-8099"
+             *     ]
+             */
+            ports: string[] | null;
+            /**
+             * @description Canonical CIDRs (IPv6 in RFC 5952 form): the minimal cover of the destinations, IPv4 first.
+             * @example [
+             *       "10.128.0.0/24"
+             *     ]
+             */
+            destinations: string[];
+        };
+        /** @description The allowing policy; null: no policy matches and Gateway allows by default. */
+        AllowedBy: components["schemas"]["PolicyRef"] & ({
+            /** @description The grant whose allow policy this is, or null. */
+            grant_id: string | null;
+            /** @description The private app whose allow policy this is, or null. */
+            private_app_id: string | null;
+        } | null);
+        PolicyRef: {
+            /** @description tunnelplane id (a grant's id for a grant's policy), or `cloudflare:<id>` for an unmanaged rule. */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            action: "allow" | "block";
+            precedence: number;
+        };
+        WhoCanReachInput: {
+            /**
+             * @description An IPv4 or IPv6 address (no prefix length).
+             * @example 10.128.0.7
+             */
+            destination_ip?: string;
+            /**
+             * @description A destination range instead of one address (a bare address is a /32 or /128).
+             * @example 10.128.0.0/24
+             */
+            cidr?: string;
+            /**
+             * @description One destination port; null or absent: every port (and ICMP, which has none).
+             * @default null
+             * @example 22
+             */
+            port?: number | null;
+            /**
+             * @description One protocol; null or absent: every protocol.
+             * @default null
+             * @enum {string|null}
+             */
+            protocol?: "tcp" | "udp" | "icmp" | null;
+        };
+        ReachableBy: {
+            email: string;
+            groups: string[];
+            /** @description Every connection the person may make, per allowing policy in precedence order (the default allow, null, first). */
+            allowed: {
+                /** @description The part of what was asked that these people may reach, merged into ranges. */
+                traffic: components["schemas"]["TrafficBlock"][];
+                allowed_by: components["schemas"]["AllowedBy"];
+            }[];
+            /** @description Destination × port × protocol atoms evaluated. */
+            atoms: number;
+            /** @description Identity classes evaluated. */
+            classes: number;
+            /** @description atoms × classes + atoms × the policies evaluated at them. */
+            work_units: number;
+        };
+        ReachableByInput: {
+            /**
+             * Format: email
+             * @description The person's email (case-insensitive).
+             * @example alice@example.com
+             */
+            email: string;
+            /**
+             * @description The person's identity provider group names.
+             * @default []
+             */
+            groups?: string[];
+            /**
+             * @description Ids of the device posture checks the person's device passes.
+             * @default []
+             */
+            device_posture_checks?: string[];
+        };
         PolicyMoveResult: {
             /** @description Stored changes made (0 when already there). */
             writes: number;
@@ -1744,12 +1905,12 @@ export interface components {
              * @description Stable finding code.
              * @enum {string}
              */
-            code: "shadowed-policy" | "allow-partly-blocked" | "catch-all-above-specific" | "limit-near" | "limit-exceeded";
+            code: "dead-policy" | "shadowed-policy" | "allow-partly-blocked" | "catch-all-above-specific" | "limit-near" | "limit-exceeded";
             /** @enum {string} */
             severity: "warning" | "error";
             message: string;
             policy_id?: string;
-            /** @description The covering policy (shadowed), the earlier block, or the policies below a catch-all. */
+            /** @description The earlier policies deciding what it matches (shadowed), the earlier blocks (allow partly blocked), or the policies below a catch-all; in precedence order. */
             related_policy_ids?: string[];
             resource?: string;
             used?: number;
@@ -2695,29 +2856,28 @@ export interface components {
             observed?: unknown;
             desired?: unknown;
         };
-        /** @description Connections whose outcome the plan changes, probed from what the changed policies name. */
+        /** @description Every connection whose outcome the plan changes, computed exactly over the atoms the policies' bounds define and the identity classes their selectors define. */
         AccessDelta: {
             changes: {
-                /** @description `email:<address>`, `regex:<pattern>` (probed with a sample address), `lookalike:<sample>` (the sample with `.lookalike.invalid` appended), `group:<name>` or `everyone-else`. */
-                subject: string;
-                /** @description The address the probe used. */
-                email: string;
-                groups: string[];
-                /** @description The destination network (canonical CIDR). */
-                destination: string;
-                /** @description The port probed; null: a port no changed policy names. */
-                port: number | null;
-                /** @enum {string} */
-                protocol: "tcp" | "udp" | "icmp";
+                /**
+                 * @description The identity class: people the policies treat alike. `email:<address>` (that person), `regex:<pattern>` (other addresses matching that regex, like the address built from it), `lookalike:<pattern>` (that address with `.lookalike.invalid` appended, for an unanchored regex), `contains:<text>`, `group:<name>` (a member of that group only, with an unnamed address), `posture:<check id>` (a device passing that check only), `everyone-else`, or `person:<email>` for the person asked about.
+                 * @example [
+                 *       "email:alice@example.com"
+                 *     ]
+                 */
+                identities: string[];
                 /** @enum {string} */
                 change: "gains" | "loses";
-                /** @description Name of the policy deciding after the change; null: none matches. */
-                decided_by: string | null;
+                traffic: components["schemas"]["TrafficBlock"][];
+                decided_by: components["schemas"]["PolicyRef"] & (Record<string, never> | null);
+                previously_decided_by: components["schemas"]["PolicyRef"] & (Record<string, never> | null);
             }[];
-            /** @description Probe connections evaluated. */
-            probes: number;
-            /** @description True when not every probe was evaluated: past 5,000 probes, or past the account's work_units budget. */
-            truncated: boolean;
+            /** @description Destination × port × protocol atoms evaluated (where a changed policy may match). */
+            atoms: number;
+            /** @description Identity classes evaluated. */
+            classes: number;
+            /** @description atoms × classes + atoms × the policies evaluated at them. */
+            work_units: number;
         };
         Run: {
             id: string;
@@ -5490,6 +5650,382 @@ export interface operations {
             };
         };
     };
+    whoCanReach: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["WhoCanReachInput"];
+            };
+        };
+        responses: {
+            /** @description Who is allowed, where, and by which policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "destination": "destination",
+                     *       "port": 1,
+                     *       "protocol": "tcp",
+                     *       "allowed": [
+                     *         {
+                     *           "traffic": [
+                     *             {
+                     *               "protocols": [
+                     *                 "icmp"
+                     *               ],
+                     *               "ports": [
+                     *                 "22",
+                     *                 "8000-8099"
+                     *               ],
+                     *               "destinations": [
+                     *                 "10.128.0.0/24"
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "allowed_by": {
+                     *             "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *             "name": "name",
+                     *             "action": "allow",
+                     *             "precedence": 1,
+                     *             "grant_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *             "private_app_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f"
+                     *           },
+                     *           "identities": [
+                     *             "email:alice@example.com"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "atoms": 1,
+                     *       "classes": 1,
+                     *       "work_units": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WhoCanReach"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/malformed-request",
+                     *       "title": "The request body is not valid JSON",
+                     *       "status": 400,
+                     *       "detail": "The request body is not valid JSON.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reachableBy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReachableByInput"];
+            };
+        };
+        responses: {
+            /** @description What the person may reach, and by which policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "email",
+                     *       "groups": [
+                     *         "example"
+                     *       ],
+                     *       "allowed": [
+                     *         {
+                     *           "traffic": [
+                     *             {
+                     *               "protocols": [
+                     *                 "icmp"
+                     *               ],
+                     *               "ports": [
+                     *                 "22",
+                     *                 "8000-8099"
+                     *               ],
+                     *               "destinations": [
+                     *                 "10.128.0.0/24"
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "allowed_by": {
+                     *             "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *             "name": "name",
+                     *             "action": "allow",
+                     *             "precedence": 1,
+                     *             "grant_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *             "private_app_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "atoms": 1,
+                     *       "classes": 1,
+                     *       "work_units": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReachableBy"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/malformed-request",
+                     *       "title": "The request body is not valid JSON",
+                     *       "status": 400,
+                     *       "detail": "The request body is not valid JSON.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     moveNetworkPolicy: {
         parameters: {
             query?: never;
@@ -5721,7 +6257,7 @@ export interface operations {
                      * @example {
                      *       "findings": [
                      *         {
-                     *           "code": "shadowed-policy",
+                     *           "code": "dead-policy",
                      *           "severity": "warning",
                      *           "message": "message",
                      *           "policy_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
@@ -15825,20 +16361,41 @@ export interface operations {
                      *       "access_delta": {
                      *         "changes": [
                      *           {
-                     *             "subject": "subject",
-                     *             "email": "email",
-                     *             "groups": [
-                     *               "example"
+                     *             "identities": [
+                     *               "email:alice@example.com"
                      *             ],
-                     *             "destination": "destination",
-                     *             "port": 1,
-                     *             "protocol": "tcp",
                      *             "change": "gains",
-                     *             "decided_by": "decided_by"
+                     *             "traffic": [
+                     *               {
+                     *                 "protocols": [
+                     *                   "icmp"
+                     *                 ],
+                     *                 "ports": [
+                     *                   "22",
+                     *                   "8000-8099"
+                     *                 ],
+                     *                 "destinations": [
+                     *                   "10.128.0.0/24"
+                     *                 ]
+                     *               }
+                     *             ],
+                     *             "decided_by": {
+                     *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *               "name": "name",
+                     *               "action": "allow",
+                     *               "precedence": 1
+                     *             },
+                     *             "previously_decided_by": {
+                     *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *               "name": "name",
+                     *               "action": "allow",
+                     *               "precedence": 1
+                     *             }
                      *           }
                      *         ],
-                     *         "probes": 1,
-                     *         "truncated": true
+                     *         "atoms": 1,
+                     *         "classes": 1,
+                     *         "work_units": 1
                      *       },
                      *       "unmanaged": [
                      *         {
@@ -21444,20 +22001,41 @@ export interface operations {
                      *         "access_delta": {
                      *           "changes": [
                      *             {
-                     *               "subject": "subject",
-                     *               "email": "email",
-                     *               "groups": [
-                     *                 "example"
+                     *               "identities": [
+                     *                 "email:alice@example.com"
                      *               ],
-                     *               "destination": "destination",
-                     *               "port": 1,
-                     *               "protocol": "tcp",
                      *               "change": "gains",
-                     *               "decided_by": "decided_by"
+                     *               "traffic": [
+                     *                 {
+                     *                   "protocols": [
+                     *                     "icmp"
+                     *                   ],
+                     *                   "ports": [
+                     *                     "22",
+                     *                     "8000-8099"
+                     *                   ],
+                     *                   "destinations": [
+                     *                     "10.128.0.0/24"
+                     *                   ]
+                     *                 }
+                     *               ],
+                     *               "decided_by": {
+                     *                 "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *                 "name": "name",
+                     *                 "action": "allow",
+                     *                 "precedence": 1
+                     *               },
+                     *               "previously_decided_by": {
+                     *                 "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *                 "name": "name",
+                     *                 "action": "allow",
+                     *                 "precedence": 1
+                     *               }
                      *             }
                      *           ],
-                     *           "probes": 1,
-                     *           "truncated": true
+                     *           "atoms": 1,
+                     *           "classes": 1,
+                     *           "work_units": 1
                      *         },
                      *         "unmanaged": [
                      *           {

@@ -6,6 +6,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { accessRouter } from "./access";
 import { accountsRouter } from "./accounts";
 import { allowedMethods } from "./allowed-methods";
 import { apiKeysRouter } from "./api-keys";
@@ -132,6 +133,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", accountsRouter);
   app.route("/", assertionsRunRouter);
   app.route("/", explainRouter);
+  app.route("/", accessRouter);
   app.route("/", policyMoveRouter);
   app.route("/", policyAnalysisRouter);
   app.route("/", importRouter);

@@ -4,7 +4,7 @@
  * with the same function.
  */
 import { z } from "@hono/zod-openapi";
-import { type CidrError, canonicalCidr } from "../domain/cidr/parse";
+import { type CidrError, canonicalCidr, parseCidr } from "../domain/cidr/parse";
 import { findReservedRange } from "../domain/cidr/reserved";
 import { quoteInput } from "./problem";
 
@@ -77,3 +77,18 @@ export const EmailDomain = z
       ),
   )
   .openapi({ example: "example.com" });
+
+/** An IPv4 or IPv6 address without a prefix length. */
+export const IpAddressString = z
+  .string()
+  .max(64, { abort: true })
+  .superRefine((value, ctx) => {
+    if (value.includes("/") || !parseCidr(value).ok) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${value} is not an IPv4 or IPv6 address`,
+        params: { code: "invalid-ip" },
+      });
+    }
+  })
+  .openapi({ description: "An IPv4 or IPv6 address (no prefix length).", example: "10.128.0.7" });

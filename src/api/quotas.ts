@@ -6,6 +6,7 @@
 import type { AccountRecord } from "../db/accounts.repo";
 import type { Db } from "../db/client";
 import { countObjects, listAllObjects } from "../db/desired-objects.repo";
+import type { WorkBudgetExceeded } from "../domain/access/engine";
 import { KINDS, type Kind, type SpecByKind, type SplitTunnelProfileSpec } from "../domain/model";
 import {
   appSelectorUnits,
@@ -16,6 +17,7 @@ import {
   type QuotaExceeded,
   splitTunnelEntries,
 } from "../domain/quotas";
+import type { Result } from "../domain/result";
 import { ProblemError } from "./problem";
 
 /** The 422 for a quota a write or request would pass. */
@@ -168,4 +170,23 @@ export function enforceWorkBudget(account: AccountRecord, work: number, purpose?
   if (!checked.ok) {
     throw quotaProblem(account.id, checked.error, purpose);
   }
+}
+
+/**
+ * Unwraps an exact-engine answer, or refuses the request whose work (see `checkWork`) passed
+ * the account's `work_units` (the engine stops counting at the first unit past the budget, so
+ * `requested` is a lower bound).
+ * @throws ProblemError limit-exceeded
+ */
+export function withinWorkBudget<T>(accountId: string, answer: Result<T, WorkBudgetExceeded>): T {
+  if (!answer.ok) {
+    throw quotaProblem(accountId, {
+      code: "limit-exceeded",
+      quota: "work_units",
+      maximum: answer.error.budget,
+      current: 0,
+      requested: answer.error.work,
+    });
+  }
+  return answer.value;
 }

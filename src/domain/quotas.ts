@@ -195,34 +195,26 @@ export function desiredSelectorUnits(state: DesiredState): number {
 export const TRACED_WORK_PER_UNIT = 40;
 
 /**
- * The work units a request costs, for `units` selector units in `policies` policies:
+ * The work units a request costs, for `units` selector units (`_policies`, the policy count,
+ * does not change the cost of these requests):
  * - `plan`, `explain`: `TRACED_WORK_PER_UNIT × units`;
  * - `assertions`: that once per assertion run (`evaluations`; the write guard runs each
- *   assertion it re-runs twice, before and after the write);
- * - `analysis`: every policy compared with every earlier one, `policies × units`.
- * The plan's access delta is bounded apart, by cutting its probes (see `probeBudget`).
+ *   assertion it re-runs twice, before and after the write).
+ *
+ * The exact access engine (the plan's access delta, `who-can-reach`, `reachable-by`, policy
+ * analysis) counts its own work (atoms × identity classes + atoms × the policies evaluated at them) against the same `work_units`.
  */
 export function requestWork(
-  request: "plan" | "explain" | "assertions" | "analysis",
+  request: "plan" | "explain" | "assertions",
   units: number,
-  policies: number,
+  _policies: number,
   evaluations = 1,
 ): number {
   switch (request) {
-    case "analysis":
-      return policies * units;
     case "assertions":
       return TRACED_WORK_PER_UNIT * units * evaluations;
     case "plan":
     case "explain":
       return TRACED_WORK_PER_UNIT * units;
   }
-}
-
-/**
- * How many probe connections an access delta may evaluate within `workUnits`, when one probe
- * evaluates `unitsPerProbe` selector units (before and after the change together); at least 1.
- */
-export function probeBudget(workUnits: number, unitsPerProbe: number): number {
-  return Math.max(1, Math.floor(workUnits / Math.max(1, unitsPerProbe)));
 }

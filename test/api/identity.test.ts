@@ -33,6 +33,8 @@ const EXPECTED: Record<string, string> = {
   updateAccount: "a",
   runAssertions: "aov",
   explainAccess: "aov",
+  whoCanReach: "aov",
+  reachableBy: "aov",
   moveNetworkPolicy: "ao",
   analysePolicies: "aov",
   importObject: "ao",

@@ -70,6 +70,8 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
 
   analysePolicies: read,
   explainAccess: read,
+  whoCanReach: read,
+  reachableBy: read,
   runAssertions: read,
   listConflicts: read,
   checkClientLan: read,

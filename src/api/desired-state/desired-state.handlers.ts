@@ -14,7 +14,7 @@ import { planAccountNow } from "../../reconciler/reconcile-account";
 import { type AppHandler, actorOf } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { ProblemError } from "../problem";
-import { enforceWorkBudget } from "../quotas";
+import { enforceWorkBudget, withinWorkBudget } from "../quotas";
 import { planAccessDelta } from "../runs/access-delta";
 import { toPlanResource } from "../runs/runs.schemas";
 import type * as endpoints from "./desired-state.endpoints";
@@ -57,7 +57,10 @@ async function planOf(c: Parameters<AppHandler<typeof endpoints.diff>>[0], prepa
       return { plan: null, error: outcome.message };
     case "planned": {
       const workUnits = effectiveQuotas(account.limits).work_units;
-      const delta = planAccessDelta(outcome.desired, outcome.observed, workUnits);
+      const delta = withinWorkBudget(
+        account.id,
+        planAccessDelta(outcome.desired, outcome.observed, workUnits),
+      );
       return { plan: toPlanResource(outcome.plan, delta), error: null };
     }
   }

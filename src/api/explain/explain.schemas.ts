@@ -1,23 +1,11 @@
 /** Wire shapes of explain: the request, the step-by-step explanation, and their mappers. */
 import { z } from "@hono/zod-openapi";
-import { parseCidr } from "../../domain/cidr/parse";
 import type { Explanation } from "../../domain/explain/explain";
 import type { PolicyTraceEntry } from "../../domain/policies/evaluate";
+import { IpAddressString } from "../fields";
 
-/** An IPv4 or IPv6 address without a prefix length. */
-export const IpAddressString = z
-  .string()
-  .max(64, { abort: true })
-  .superRefine((value, ctx) => {
-    if (value.includes("/") || !parseCidr(value).ok) {
-      ctx.addIssue({
-        code: "custom",
-        message: `${value} is not an IPv4 or IPv6 address`,
-        params: { code: "invalid-ip" },
-      });
-    }
-  })
-  .openapi({ description: "An IPv4 or IPv6 address (no prefix length).", example: "10.128.0.7" });
+/** Re-exported for the assertions contract, which takes the same address field. */
+export { IpAddressString };
 
 export const ExplainInput = z
   .strictObject({

@@ -15,17 +15,18 @@ import {
   type LimitUse,
 } from "../../domain/policies/analysis";
 import { structuredPolicy } from "../../domain/policies/import";
-import { policySelectorUnits, requestWork } from "../../domain/quotas";
+import { effectiveQuotas, policySelectorUnits, requestWork } from "../../domain/quotas";
 import { createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { loadDesiredNetwork } from "../explain/network";
-import { enforceWorkBudget } from "../quotas";
+import { enforceWorkBudget, withinWorkBudget } from "../quotas";
 
 const FindingSchema = z
   .object({
     code: z
       .enum([
+        "dead-policy",
         "shadowed-policy",
         "allow-partly-blocked",
         "catch-all-above-specific",
@@ -38,7 +39,7 @@ const FindingSchema = z
     policy_id: z.string().optional(),
     related_policy_ids: z.array(z.string()).optional().openapi({
       description:
-        "The covering policy (shadowed), the earlier block, or the policies below a catch-all.",
+        "The earlier policies deciding what it matches (shadowed), the earlier blocks (allow partly blocked), or the policies below a catch-all; in precedence order.",
     }),
     resource: z.string().optional(),
     used: z.number().int().optional(),
@@ -61,7 +62,9 @@ const analysisRoute = createRoute({
   operationId: "analysePolicies",
   tags: ["Network policies"],
   security,
-  summary: "Shadowed policies, conflicting overlaps, misplaced catch-alls and limit use",
+  summary: "Dead and shadowed policies, conflicting overlaps, misplaced catch-alls and limit use",
+  description:
+    "Exact over every connection (destination, port, protocol) and identity class the policies tell apart; refused with 422 `limit-exceeded` when its work (atoms × identity classes + atoms × the policies evaluated at them) passes the account's `work_units`.",
   request: { params: AccountParams },
   responses: {
     200: {
@@ -115,9 +118,11 @@ function sharedPolicies(desired: DesiredState): AnalysedPolicy[] {
 function toFindingWire(f: Finding): z.infer<typeof FindingSchema> {
   const head = { code: f.code, severity: f.severity, message: f.message };
   switch (f.code) {
+    case "dead-policy":
+      return { ...head, policy_id: f.policyId, related_policy_ids: [] };
     case "shadowed-policy":
     case "allow-partly-blocked":
-      return { ...head, policy_id: f.policyId, related_policy_ids: [f.by] };
+      return { ...head, policy_id: f.policyId, related_policy_ids: f.by };
     case "catch-all-above-specific":
       return { ...head, policy_id: f.policyId, related_policy_ids: f.below };
     case "limit-near":
@@ -132,12 +137,18 @@ export const policyAnalysisRouter = createRouter().openapi(analysisRoute, async 
   const account = await requireAccount(db, account_id);
   const { desired } = await loadDesiredNetwork(db, account_id);
   const policies = desiredPolicies(desired, []);
+  // Rendering and parsing every policy for the engine costs what explain's trace does.
   const units = policies.reduce((sum, p) => sum + policySelectorUnits(p.spec), 0);
-  enforceWorkBudget(account, requestWork("analysis", units, policies.length));
+  enforceWorkBudget(account, requestWork("explain", units, policies.length));
   const limits = limitsOf(desired, policies.length);
-  const findings = analysePolicies(
-    [...sharedPolicies(desired), ...policies.map((p) => ({ id: p.id, spec: p.spec }))],
-    limits,
+  const budget = effectiveQuotas(account.limits).work_units;
+  const findings = withinWorkBudget(
+    account_id,
+    analysePolicies(
+      [...sharedPolicies(desired), ...policies.map((p) => ({ id: p.id, spec: p.spec }))],
+      limits,
+      budget,
+    ),
   ).map(toFindingWire);
   return c.json({ findings, limits }, 200);
 });

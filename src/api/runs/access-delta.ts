@@ -1,60 +1,62 @@
 /**
- * The access delta of a plan: who gains and who loses access to which destinations and ports
- * when Cloudflare's network policies become the desired ones. Unmanaged rules stay in force on
- * both sides (tunnelplane never changes them).
+ * The access delta of a plan: exactly who gains and who loses which connections when
+ * Cloudflare's network policies become the desired ones. Unmanaged rules stay in force on both
+ * sides (tunnelplane never changes them).
  */
 import { z } from "@hono/zod-openapi";
+import { accessDelta } from "../../domain/access/delta";
+import type { WorkBudgetExceeded } from "../../domain/access/engine";
 import { desiredPolicies, observedView, toEvaluable } from "../../domain/explain/view";
 import type { DesiredState, ObservedState } from "../../domain/model";
-import { accessDelta, evaluationUnits } from "../../domain/policies/access-delta";
-import { probeBudget } from "../../domain/quotas";
+import { ok, type Result } from "../../domain/result";
+import {
+  IdentitiesSchema,
+  PolicyRefSchema,
+  TrafficBlockSchema,
+  toPolicyRefWire,
+  toTrafficWire,
+} from "../schemas/access";
 
 export const AccessDeltaSchema = z
   .object({
     changes: z.array(
       z.object({
-        subject: z.string().openapi({
-          description:
-            "`email:<address>`, `regex:<pattern>` (probed with a sample address), `lookalike:<sample>` (the sample with `.lookalike.invalid` appended), `group:<name>` or `everyone-else`.",
-        }),
-        email: z.string().openapi({ description: "The address the probe used." }),
-        groups: z.array(z.string()),
-        destination: z
-          .string()
-          .openapi({ description: "The destination network (canonical CIDR)." }),
-        port: z
-          .number()
-          .int()
-          .nullable()
-          .openapi({ description: "The port probed; null: a port no changed policy names." }),
-        protocol: z.enum(["tcp", "udp", "icmp"]),
+        identities: IdentitiesSchema,
         change: z.enum(["gains", "loses"]),
-        decided_by: z.string().nullable().openapi({
-          description: "Name of the policy deciding after the change; null: none matches.",
+        traffic: z.array(TrafficBlockSchema),
+        decided_by: PolicyRefSchema.nullable().openapi({
+          description: "The policy deciding after the change; null: none matches (Gateway allows).",
+        }),
+        previously_decided_by: PolicyRefSchema.nullable().openapi({
+          description: "The policy deciding before the change; null: none matched.",
         }),
       }),
     ),
-    probes: z.number().int().openapi({ description: "Probe connections evaluated." }),
-    truncated: z.boolean().openapi({
+    atoms: z.number().int().openapi({
       description:
-        "True when not every probe was evaluated: past 5,000 probes, or past the account's work_units budget.",
+        "Destination × port × protocol atoms evaluated (where a changed policy may match).",
+    }),
+    classes: z.number().int().openapi({ description: "Identity classes evaluated." }),
+    work_units: z.number().int().openapi({
+      description: "atoms × classes + atoms × the policies evaluated at them.",
     }),
   })
   .openapi("AccessDelta", {
     description:
-      "Connections whose outcome the plan changes, probed from what the changed policies name.",
+      "Every connection whose outcome the plan changes, computed exactly over the atoms the policies' bounds define and the identity classes their selectors define.",
   });
 
 /**
- * The wire form of the access delta between `observed` and `desired`, evaluating at most
- * `workUnits` selector units in all (the probes are cut, and the delta marked `truncated`, past
- * them).
+ * The wire form of the exact access delta between the policies Cloudflare has (`observed`) and
+ * the ones it will have once `desired` is applied (derived policies of private apps and grants
+ * included; unmanaged rules on both sides).
+ * Errors: `work-budget-exceeded` when the engine's work (see `checkWork`) passes `workUnits`.
  */
 export function planAccessDelta(
   desired: DesiredState,
   observed: ObservedState,
   workUnits: number,
-): z.infer<typeof AccessDeltaSchema> {
+): Result<z.infer<typeof AccessDeltaSchema>, WorkBudgetExceeded> {
   const view = observedView(observed, "default");
   const before = view.ok ? view.value.policies : [];
   const unmanaged = before.filter((p) => p.id.startsWith("cloudflare:"));
@@ -62,20 +64,20 @@ export function planAccessDelta(
     ...desiredPolicies(desired, observed.networkPolicies).map(toEvaluable),
     ...unmanaged,
   ];
-  const unitsPerProbe = evaluationUnits(before) + evaluationUnits(after);
-  const delta = accessDelta(before, after, probeBudget(workUnits, unitsPerProbe));
-  return {
-    changes: delta.changes.map((c) => ({
-      subject: c.subject.label,
-      email: c.subject.email,
-      groups: c.subject.groups,
-      destination: c.destination,
-      port: c.port,
-      protocol: c.protocol,
+  const delta = accessDelta(before, after, workUnits);
+  if (!delta.ok) {
+    return delta;
+  }
+  return ok({
+    changes: delta.value.changes.map((c) => ({
+      identities: c.identities,
       change: c.change,
-      decided_by: c.decidedBy,
+      traffic: c.traffic.map(toTrafficWire),
+      decided_by: toPolicyRefWire(c.decidedBy),
+      previously_decided_by: toPolicyRefWire(c.previouslyDecidedBy),
     })),
-    probes: delta.probes,
-    truncated: delta.truncated,
-  };
+    atoms: delta.value.atoms,
+    classes: delta.value.classes.length,
+    work_units: delta.value.work,
+  });
 }

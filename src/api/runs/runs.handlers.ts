@@ -9,7 +9,7 @@ import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { cursorPosition } from "../paging";
 import { ProblemError } from "../problem";
-import { accountSelectorUnits, enforceWorkBudget } from "../quotas";
+import { accountSelectorUnits, enforceWorkBudget, withinWorkBudget } from "../quotas";
 import { planAccessDelta } from "./access-delta";
 import type * as endpoints from "./runs.endpoints";
 import { toPlanResource, toRunResource } from "./runs.schemas";
@@ -29,7 +29,13 @@ export const plan: AppHandler<typeof endpoints.plan> = async (c) => {
       throw new ProblemError("upstream-failed", outcome.message);
     case "planned":
       return c.json(
-        toPlanResource(outcome.plan, planAccessDelta(outcome.desired, outcome.observed, workUnits)),
+        toPlanResource(
+          outcome.plan,
+          withinWorkBudget(
+            account_id,
+            planAccessDelta(outcome.desired, outcome.observed, workUnits),
+          ),
+        ),
         200,
       );
   }

@@ -1,13 +1,17 @@
 /**
- * Static analysis of an account's network policies in precedence order: policies that can never
- * match because one earlier policy matches everything they match (shadowed), allows partly
- * overridden by an earlier overlapping block, catch-alls placed above other rules, and the use of
- * Cloudflare's account limits. Every finding has a stable code. Conservative by construction: a
- * policy is called shadowed only when one earlier policy provably covers it.
+ * Static analysis of an account's network policies, exact on the access engine
+ * (`domain/access`): a policy that matches no connection of any identity class (dead), one that
+ * matches some but is never the first match (shadowed, with the earlier policies that decide
+ * instead), an allow part of whose connections an earlier block decides (conflicting), catch-alls
+ * placed above other rules, and the use of Cloudflare's account limits. Every finding has a
+ * stable code.
  */
-import { intersection, isSubset, parseKnownCidr } from "../cidr";
-import type { NetworkPolicySpec, PortRange } from "../model";
-import { emailMatches } from "./email-regex";
+
+import type { WorkBudgetExceeded } from "../access/engine";
+import { policyUsage } from "../access/usage";
+import type { NetworkPolicySpec } from "../model";
+import { err, ok, type Result } from "../result";
+import { conditionsFromSelectors, type EvaluablePolicy } from "./evaluate";
 
 /** A policy as the analysis sees it. */
 export interface AnalysedPolicy {
@@ -25,14 +29,21 @@ function named(p: AnalysedPolicy): string {
   return `"${p.spec.name}" (${p.sharedFrom === undefined ? p.spec.precedence : `shared from ${p.sharedFrom}`})`;
 }
 
-/** One finding. */
+/** One finding; `by` lists policy ids in Gateway order. */
 export type Finding =
-  | { code: "shadowed-policy"; severity: "warning"; policyId: string; by: string; message: string }
+  | { code: "dead-policy"; severity: "warning"; policyId: string; message: string }
+  | {
+      code: "shadowed-policy";
+      severity: "warning";
+      policyId: string;
+      by: string[];
+      message: string;
+    }
   | {
       code: "allow-partly-blocked";
       severity: "warning";
       policyId: string;
-      by: string;
+      by: string[];
       message: string;
     }
   | {
@@ -71,105 +82,41 @@ export const ACCOUNT_LIMITS = {
 /** Share of a limit (inclusive) from which its use is reported as near. */
 const NEAR_LIMIT_SHARE = 0.8;
 
-function prefixes(cidrs: readonly string[]) {
-  return cidrs.map(parseKnownCidr);
-}
-
-function portsCover(outer: readonly PortRange[], inner: readonly PortRange[]): boolean {
-  const merged = [...outer].sort((a, b) => a.from - b.from);
-  return inner.every((range) => {
-    let next = range.from;
-    for (const r of merged) {
-      if (r.from <= next && r.to >= next) {
-        next = r.to + 1;
-      }
-      if (next > range.to) {
-        return true;
-      }
-    }
-    return next > range.to;
-  });
-}
-
-function portsOverlap(a: readonly PortRange[], b: readonly PortRange[]): boolean {
-  return (
-    a.length === 0 ||
-    b.length === 0 ||
-    a.some((x) => b.some((y) => x.from <= y.to && y.from <= x.to))
-  );
-}
-
-function everyone(spec: NetworkPolicySpec): boolean {
-  return spec.emails.length === 0 && spec.emailRegex === null && (spec.groups ?? []).length === 0;
-}
-
-/** Whether policy `a` matches every connection `b` matches (ignoring precedence). */
-export function covers(a: NetworkPolicySpec, b: NetworkPolicySpec): boolean {
-  const destinations =
-    a.destinations.length === 0 ||
-    (b.destinations.length > 0 && isSubset(prefixes(b.destinations), prefixes(a.destinations)));
-  const ports = a.ports.length === 0 || (b.ports.length > 0 && portsCover(a.ports, b.ports));
-  const protocols =
-    a.protocols.length === 0 ||
-    (b.protocols.length > 0 && b.protocols.every((p) => a.protocols.includes(p)));
-  const aPosture = a.devicePostureIds ?? [];
-  const bPosture = b.devicePostureIds ?? [];
-  const posture =
-    aPosture.length === 0 || (bPosture.length > 0 && bPosture.every((id) => aPosture.includes(id)));
-  const regex = a.emailRegex;
-  const identity =
-    everyone(a) ||
-    (!everyone(b) &&
-      b.emails.every((e) => a.emails.includes(e) || (regex !== null && emailMatches(regex, e))) &&
-      (b.emailRegex === null || b.emailRegex === a.emailRegex) &&
-      (b.groups ?? []).every((g) => (a.groups ?? []).includes(g)));
-  return destinations && ports && protocols && posture && identity;
-}
-
-/** Whether some connection could match both policies. */
-export function overlaps(a: NetworkPolicySpec, b: NetworkPolicySpec): boolean {
-  const destinations =
-    a.destinations.length === 0 ||
-    b.destinations.length === 0 ||
-    intersection(prefixes(a.destinations), prefixes(b.destinations)).length > 0;
-  const protocols =
-    a.protocols.length === 0 ||
-    b.protocols.length === 0 ||
-    a.protocols.some((p) => b.protocols.includes(p));
-  const sameEmail = (x: NetworkPolicySpec, y: NetworkPolicySpec) =>
-    x.emails.some(
-      (e) => y.emails.includes(e) || (y.emailRegex !== null && emailMatches(y.emailRegex, e)),
-    );
-  // Groups and two regexes may always share a user; only disjoint email lists provably do not.
-  const identity =
-    everyone(a) ||
-    everyone(b) ||
-    sameEmail(a, b) ||
-    sameEmail(b, a) ||
-    (a.emailRegex !== null && b.emailRegex !== null) ||
-    (a.groups ?? []).length > 0 ||
-    (b.groups ?? []).length > 0;
-  return destinations && portsOverlap(a.ports, b.ports) && protocols && identity;
-}
-
 function isCatchAll(spec: NetworkPolicySpec): boolean {
   return spec.destinations.length === 0 && spec.ports.length === 0 && spec.protocols.length === 0;
 }
 
+function toEvaluable(p: AnalysedPolicy): EvaluablePolicy {
+  const { name, action, precedence, enabled } = p.spec;
+  const shared = p.sharedFrom === undefined ? {} : { sharedFrom: p.sharedFrom };
+  return {
+    id: p.id,
+    name,
+    action,
+    precedence,
+    enabled,
+    ...shared,
+    ...conditionsFromSelectors(p.spec),
+  };
+}
+
 /**
  * Analyses policies (any order; evaluated shared rules first, then by ascending precedence,
- * disabled ones skipped).
- * Findings per policy, in precedence order: `shadowed-policy` (an earlier enabled policy covers
- * it: it never decides anything), else `allow-partly-blocked` (an allow overlapping an earlier
- * block that does not cover it: part of what it allows is blocked first), and
- * `catch-all-above-specific` for an enabled policy with no destination, port or protocol that
- * has enabled policies after it. Then, per limit, `limit-exceeded` (error) above the limit or
- * `limit-near` (warning) from 80% of it.
+ * disabled ones skipped; shared rules get no findings of their own), exact
+ * over every connection and identity class (see `policyUsage`). Findings per policy, in
+ * precedence order: `dead-policy` (matches nothing), else `shadowed-policy` (matches, never
+ * decides; `by` the earlier policies deciding its connections), else `allow-partly-blocked`
+ * (an allow deciding some connections while earlier blocks decide others it matches; `by` those
+ * blocks); and `catch-all-above-specific` for an enabled policy with no destination, port or
+ * protocol that has enabled policies after it. Then, per limit, `limit-exceeded` (error) above
+ * the limit or `limit-near` (warning) from 80% of it.
+ * Errors: `work-budget-exceeded` when the engine's work (see `checkWork`) passes `budget` work units.
  */
 export function analysePolicies(
   policies: readonly AnalysedPolicy[],
   limits: readonly LimitUse[],
-): Finding[] {
+  budget: number,
+): Result<Finding[], WorkBudgetExceeded> {
   const tier = (p: AnalysedPolicy) => (p.sharedFrom === undefined ? 1 : 0);
   const ordered = policies
     .filter((p) => p.spec.enabled)
@@ -177,30 +124,49 @@ export function analysePolicies(
       (a, b) =>
         tier(a) - tier(b) || a.spec.precedence - b.spec.precedence || (a.id < b.id ? -1 : 1),
     );
+  const answer = policyUsage(ordered.map(toEvaluable), budget);
+  if (!answer.ok) {
+    return err(answer.error);
+  }
+  const usage = new Map(answer.value.usage.map((u) => [u.id, u]));
+  const byId = new Map(ordered.map((p) => [p.id, p]));
+  const names = (ids: readonly string[]) =>
+    ids.map((id) => {
+      const policy = byId.get(id);
+      return policy === undefined ? id : named(policy);
+    });
   const findings: Finding[] = [];
   ordered.forEach((policy, index) => {
     if (policy.sharedFrom !== undefined) {
       return;
     }
-    const earlier = ordered.slice(0, index);
-    const shadow = earlier.find((e) => covers(e.spec, policy.spec));
-    if (shadow !== undefined) {
+    const use = usage.get(policy.id);
+    const self = named(policy);
+    if (use !== undefined && !use.matches) {
+      findings.push({
+        code: "dead-policy",
+        severity: "warning",
+        policyId: policy.id,
+        message: `${self} matches no connection`,
+      });
+    } else if (use !== undefined && !use.decides) {
+      const verb = use.overriddenBy.length === 1 ? "matches" : "match";
       findings.push({
         code: "shadowed-policy",
         severity: "warning",
         policyId: policy.id,
-        by: shadow.id,
-        message: `${named(policy)} never matches: ${named(shadow)} matches everything it does first`,
+        by: use.overriddenBy,
+        message: `${self} never matches: ${names(use.overriddenBy).join(", ")} ${verb} everything it does first`,
       });
-    } else if (policy.spec.action === "allow") {
-      const block = earlier.find((e) => e.spec.action === "block" && overlaps(e.spec, policy.spec));
-      if (block !== undefined) {
+    } else if (use !== undefined && policy.spec.action === "allow") {
+      const blocks = use.overriddenBy.filter((id) => byId.get(id)?.spec.action === "block");
+      if (blocks.length > 0) {
         findings.push({
           code: "allow-partly-blocked",
           severity: "warning",
           policyId: policy.id,
-          by: block.id,
-          message: `part of what ${named(policy)} allows is blocked first by ${named(block)}`,
+          by: blocks,
+          message: `part of what ${self} allows is blocked first by ${names(blocks).join(", ")}`,
         });
       }
     }
@@ -211,7 +177,7 @@ export function analysePolicies(
         severity: "warning",
         policyId: policy.id,
         below: below.map((p) => p.id),
-        message: `"${policy.spec.name}" (${policy.spec.precedence}) matches any destination, port and protocol and sits above ${below.length} policies`,
+        message: `${self} matches any destination, port and protocol and sits above ${below.length} policies`,
       });
     }
   });
@@ -236,5 +202,5 @@ export function analysePolicies(
       });
     }
   }
-  return findings;
+  return ok(findings);
 }

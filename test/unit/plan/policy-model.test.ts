@@ -1,7 +1,7 @@
 /**
  * Pure pieces of the policy model: collision-free ordering of policy writes, the dependency and
- * narrowing-first order of a plan's actions, private-app policy
- * pairs, import without loss, static analysis, the access delta and explain over a view.
+ * narrowing-first order of a plan's actions, private-app policy pairs, import without loss,
+ * static analysis and explain over a view.
  */
 import { describe, it } from "vitest";
 import { explain } from "../../../src/domain/explain/explain";
@@ -19,9 +19,7 @@ import {
   privateAppOf,
   privateAppPolicies,
 } from "../../../src/domain/plan/private-app-policies";
-import { accessDelta, sampleEmail } from "../../../src/domain/policies/access-delta";
-import { analysePolicies, covers } from "../../../src/domain/policies/analysis";
-import { conditionsFromSelectors } from "../../../src/domain/policies/evaluate";
+import { analysePolicies } from "../../../src/domain/policies/analysis";
 import { importNetworkPolicy } from "../../../src/domain/policies/import";
 
 function observedRule(
@@ -356,46 +354,71 @@ const spec = (extra: Partial<NetworkPolicySpec>): NetworkPolicySpec => ({
 });
 
 describe("analysis", () => {
-  it.for<[string, Partial<NetworkPolicySpec>, Partial<NetworkPolicySpec>, boolean]>([
-    [
-      "a /8 covers a /32 inside it",
-      { destinations: ["10.0.0.0/8"] },
-      { destinations: ["10.1.2.3/32"] },
-      true,
-    ],
-    [
-      "a /32 does not cover a /8",
-      { destinations: ["10.1.2.3/32"] },
-      { destinations: ["10.0.0.0/8"] },
-      false,
-    ],
-    [
-      "two ranges cover a range across them",
-      {
-        ports: [
-          { from: 1, to: 100 },
-          { from: 101, to: 200 },
-        ],
-      },
-      { ports: [{ from: 50, to: 150 }] },
-      true,
-    ],
-    [
-      "a regex covers the emails it matches",
-      { emailRegex: "@example\\.com$" },
-      { emails: ["a@example.com"] },
-      true,
-    ],
-    [
-      "a regex does not cover another regex",
-      { emailRegex: "@example\\.com$" },
-      { emailRegex: "^a@example\\.com$" },
-      false,
-    ],
-    ["everyone is not covered by a group", { groups: ["G"] }, {}, false],
-    ["posture narrows: no posture covers posture", {}, { devicePostureIds: ["p"] }, true],
-  ])("covers: %s", ([_reason, a, b, expected], { expect }) => {
-    expect(covers(spec(a), spec(b))).toBe(expected);
+  const policy = (id: string, extra: Partial<NetworkPolicySpec>) => ({ id, spec: spec(extra) });
+
+  it("is exact: a policy two earlier ones cover together is shadowed by both", ({ expect }) => {
+    const findings = analysePolicies(
+      [
+        policy("a", { precedence: 1, destinations: ["10.0.0.0/25"] }),
+        policy("b", { precedence: 2, destinations: ["10.0.0.128/25"], action: "allow" }),
+        policy("c", {
+          precedence: 3,
+          destinations: ["10.0.0.0/24"],
+          ports: [{ from: 22, to: 22 }],
+        }),
+        policy("d", {
+          precedence: 4,
+          action: "allow",
+          destinations: ["10.0.0.0/24"],
+          groups: ["G"],
+        }),
+      ],
+      [],
+      1_000_000,
+    );
+    expect(findings).toEqual({
+      ok: true,
+      value: [
+        {
+          code: "shadowed-policy",
+          severity: "warning",
+          policyId: "c",
+          by: ["a", "b"],
+          message: '"p" (3) never matches: "p" (1), "p" (2) match everything it does first',
+        },
+        {
+          code: "shadowed-policy",
+          severity: "warning",
+          policyId: "d",
+          by: ["a", "b"],
+          message: '"p" (4) never matches: "p" (1), "p" (2) match everything it does first',
+        },
+      ],
+    });
+  });
+
+  it("an allow part of whose connections an earlier block decides is partly blocked", ({
+    expect,
+  }) => {
+    const findings = analysePolicies(
+      [
+        policy("block", { precedence: 1, destinations: ["10.0.0.0/25"], groups: ["G"] }),
+        policy("allow", { precedence: 2, action: "allow", destinations: ["10.0.0.0/24"] }),
+      ],
+      [],
+      1_000_000,
+    );
+    expect(findings.ok && findings.value.map((f) => [f.code, "by" in f ? f.by : null])).toEqual([
+      ["allow-partly-blocked", ["block"]],
+    ]);
+  });
+
+  it("is refused past its work budget", ({ expect }) => {
+    // The count stops at its first value past the budget (ranges cut, atoms, evaluations).
+    expect(analysePolicies([policy("a", { groups: ["G"] })], [], 5)).toEqual({
+      ok: false,
+      error: { code: "work-budget-exceeded", budget: 5, work: 8 },
+    });
   });
 
   it("reports limit use from 80% and above the limit", ({ expect }) => {
@@ -407,74 +430,28 @@ describe("analysis", () => {
           { resource: "routes", used: 800, limit: 1000 },
           { resource: "tunnels", used: 1001, limit: 1000 },
         ],
+        0,
       ),
-    ).toEqual([
-      {
-        code: "limit-near",
-        severity: "warning",
-        resource: "routes",
-        used: 800,
-        limit: 1000,
-        message: "800 of Cloudflare's 1000 routes are used",
-      },
-      {
-        code: "limit-exceeded",
-        severity: "error",
-        resource: "tunnels",
-        used: 1001,
-        limit: 1000,
-        message: "1001 tunnels exceed Cloudflare's limit of 1000",
-      },
-    ]);
-  });
-});
-
-describe("access delta", () => {
-  it.for<[string, string | null]>([
-    [".*@example.com", "user@example.com"],
-    ["^[^@]+@example\\.com$", "user@example.com"],
-    ["(?:^admin@)|^[^@]+@(?:example\\.com)$", "admin@"],
-    ["^(a|b)+$", null],
-  ])("samples %s as %s", ([pattern, sample], { expect }) => {
-    expect(sampleEmail(pattern)).toBe(sample);
-  });
-
-  it("a new block for a group takes access from its members only", ({ expect }) => {
-    const policy = (id: string, s: Partial<NetworkPolicySpec>) => {
-      const full = spec(s);
-      return {
-        id,
-        name: id,
-        action: full.action,
-        precedence: full.precedence,
-        enabled: true,
-        ...conditionsFromSelectors(full),
-      };
-    };
-    const allow = policy("allow", { action: "allow", precedence: 2, destinations: ["10.0.0.0/8"] });
-    const block = policy("block-contractors", {
-      precedence: 1,
-      destinations: ["10.5.0.0/16"],
-      groups: ["Contractors"],
-    });
-    const delta = accessDelta([allow], [block, allow]);
-    expect(delta).toEqual({
-      changes: [
+    ).toEqual({
+      ok: true,
+      value: [
         {
-          subject: {
-            label: "group:Contractors",
-            email: "someone@unlisted.invalid",
-            groups: ["Contractors"],
-          },
-          destination: "10.5.0.0/16",
-          port: null,
-          protocol: "tcp",
-          change: "loses",
-          decidedBy: "block-contractors",
+          code: "limit-near",
+          severity: "warning",
+          resource: "routes",
+          used: 800,
+          limit: 1000,
+          message: "800 of Cloudflare's 1000 routes are used",
+        },
+        {
+          code: "limit-exceeded",
+          severity: "error",
+          resource: "tunnels",
+          used: 1001,
+          limit: 1000,
+          message: "1001 tunnels exceed Cloudflare's limit of 1000",
         },
       ],
-      probes: 2,
-      truncated: false,
     });
   });
 });

@@ -1,0 +1,284 @@
+/**
+ * Compiles a policy's expressions into the access engine's form: traffic tests become sets over
+ * their own dimension (destination addresses, ports, protocols), and every maximal subtree that
+ * tests no traffic field becomes one identity leaf, evaluated once per identity class. The sets
+ * follow `evaluate.ts` test by test (a field a connection does not carry is false, `ne` of an
+ * address is true for the other family too), so the engine agrees with the evaluator.
+ */
+
+import { parseCidr } from "../cidr/parse";
+import { type AddressRange, intersection, toAddressSet } from "../cidr/ranges";
+import type { NetworkProtocol } from "../model";
+import { emailMatches } from "../policies/email-regex";
+import type { EvaluablePolicy } from "../policies/evaluate";
+import type { Expr, Predicate, SetItem } from "../policies/expression";
+import { complementIntervals, type Interval, toIntervalSet } from "./intervals";
+
+/** The ports a TCP or UDP connection can have; an ICMP connection has none. */
+export const PORT_SPACE: Interval = { from: 1, to: 65535 };
+
+/** Every address of both families. */
+export const ADDRESS_SPACE: readonly AddressRange[] = [
+  { family: 4, first: 0n, last: (1n << 32n) - 1n },
+  { family: 6, first: 0n, last: (1n << 128n) - 1n },
+];
+
+/** The protocols of the engine's connection space, in output order. */
+export const PROTOCOLS: readonly NetworkProtocol[] = ["icmp", "tcp", "udp"];
+
+/** A compiled condition: boolean structure over traffic sets and identity leaves. */
+export type Condition =
+  | { kind: "and" | "or" | "xor"; operands: Condition[] }
+  | { kind: "not"; operand: Condition }
+  | { kind: "const"; value: boolean }
+  /** True for the destinations in `set` (normalised). */
+  | { kind: "dst"; set: AddressRange[] }
+  /** True for the ports in `set` (normalised); never true without a port (ICMP). */
+  | { kind: "port"; set: Interval[] }
+  /** True for these protocols. */
+  | { kind: "protocol"; set: ReadonlySet<NetworkProtocol> }
+  /** Identity leaf number `leaf` of the `IdentityLeaves` the policy was compiled with. */
+  | { kind: "identity"; leaf: number };
+
+/** A policy ready for the engine; disabled policies are never compiled (they never match). */
+export interface CompiledPolicy {
+  id: string;
+  name: string;
+  action: "allow" | "block";
+  precedence: number;
+  condition: Condition;
+  /** Every destination set the condition tests (bounds of the atoms). */
+  dstSets: AddressRange[][];
+  /** Every port set the condition tests. */
+  portSets: Interval[][];
+  /**
+   * Destinations outside which the policy never matches (the tests ANDed at its top level), or
+   * null when it has none: lets a question about a small range skip most policies at once.
+   */
+  dstBound: AddressRange[] | null;
+}
+
+/** The identity subtrees of compiled policies, shared so equal subtrees are one leaf. */
+export interface IdentityLeaves {
+  exprs: Expr[];
+  byText: Map<string, number>;
+}
+
+/** A fresh, empty leaf table. */
+export function newIdentityLeaves(): IdentityLeaves {
+  return { exprs: [], byText: new Map() };
+}
+
+const TRAFFIC_FIELDS = new Set(["net.dst.ip", "net.dst.port", "net.protocol"]);
+
+function testsTraffic(expr: Expr): boolean {
+  switch (expr.kind) {
+    case "and":
+    case "or":
+    case "xor":
+      return expr.operands.some(testsTraffic);
+    case "not":
+      return testsTraffic(expr.operand);
+    case "flag":
+      return false;
+    case "compare":
+      return TRAFFIC_FIELDS.has(expr.field) && expr.quantifier === null;
+  }
+}
+
+function addressesOf(item: SetItem): AddressRange[] {
+  if (item.type === "ip") {
+    const network = parseCidr(item.cidr);
+    return network.ok ? toAddressSet([network.value]) : [];
+  }
+  if (item.type === "ip-range") {
+    const from = parseCidr(item.from);
+    const to = parseCidr(item.to);
+    if (!from.ok || !to.ok || to.value.address < from.value.address) {
+      return [];
+    }
+    return [{ family: from.value.family, first: from.value.address, last: to.value.address }];
+  }
+  return [];
+}
+
+function dstSet(predicate: Predicate): AddressRange[] {
+  switch (predicate.op) {
+    case "eq":
+      return addressesOf(predicate.value);
+    case "ne":
+      return complementAddresses(addressesOf(predicate.value));
+    case "in":
+      return toAddressSet(predicate.items.flatMap(addressesOf));
+    default:
+      return [];
+  }
+}
+
+function complementAddresses(set: readonly AddressRange[]): AddressRange[] {
+  const result: AddressRange[] = [];
+  for (const space of ADDRESS_SPACE) {
+    let next = space.first;
+    for (const range of set) {
+      if (range.family !== space.family) {
+        continue;
+      }
+      if (range.first > next) {
+        result.push({ family: space.family, first: next, last: range.first - 1n });
+      }
+      next = range.last + 1n;
+    }
+    if (next <= space.last) {
+      result.push({ family: space.family, first: next, last: space.last });
+    }
+  }
+  return result;
+}
+
+function portsOf(item: SetItem): Interval[] {
+  if (item.type === "int") {
+    return [{ from: item.value, to: item.value }];
+  }
+  return item.type === "int-range" ? [{ from: item.from, to: item.to }] : [];
+}
+
+function portSet(predicate: Predicate): Interval[] {
+  const clip = (items: Interval[]) =>
+    toIntervalSet(
+      items.map((i) => ({
+        from: Math.max(i.from, PORT_SPACE.from),
+        to: Math.min(i.to, PORT_SPACE.to),
+      })),
+    );
+  switch (predicate.op) {
+    case "eq":
+      return clip(portsOf(predicate.value));
+    case "ne":
+      return complementIntervals(clip(portsOf(predicate.value)), PORT_SPACE);
+    case "in":
+      return clip(predicate.items.flatMap(portsOf));
+    case "lt":
+      return clip([{ from: PORT_SPACE.from, to: Math.ceil(predicate.value) - 1 }]);
+    case "le":
+      return clip([{ from: PORT_SPACE.from, to: Math.floor(predicate.value) }]);
+    case "gt":
+      return clip([{ from: Math.floor(predicate.value) + 1, to: PORT_SPACE.to }]);
+    case "ge":
+      return clip([{ from: Math.ceil(predicate.value), to: PORT_SPACE.to }]);
+    default:
+      return [];
+  }
+}
+
+function protocolHolds(predicate: Predicate, protocol: NetworkProtocol): boolean {
+  const isItem = (item: SetItem) => item.type === "string" && item.value === protocol;
+  switch (predicate.op) {
+    case "eq":
+      return isItem(predicate.value);
+    case "ne":
+      return !isItem(predicate.value);
+    case "in":
+      return predicate.items.some(isItem);
+    case "matches":
+      return emailMatches(predicate.pattern, protocol);
+    case "contains":
+      return protocol.includes(predicate.value);
+    default:
+      return false;
+  }
+}
+
+function compileExpr(expr: Expr, leaves: IdentityLeaves, into: CompiledPolicy): Condition {
+  if (!testsTraffic(expr)) {
+    const text = JSON.stringify(expr);
+    let leaf = leaves.byText.get(text);
+    if (leaf === undefined) {
+      leaf = leaves.exprs.length;
+      leaves.exprs.push(expr);
+      leaves.byText.set(text, leaf);
+    }
+    return { kind: "identity", leaf };
+  }
+  switch (expr.kind) {
+    case "and":
+    case "or":
+    case "xor":
+      return { kind: expr.kind, operands: expr.operands.map((o) => compileExpr(o, leaves, into)) };
+    case "not":
+      return { kind: "not", operand: compileExpr(expr.operand, leaves, into) };
+    case "flag":
+      return { kind: "const", value: false };
+    case "compare": {
+      const { field, predicate } = expr;
+      if (field === "net.dst.ip") {
+        const set = dstSet(predicate);
+        into.dstSets.push(set);
+        return { kind: "dst", set };
+      }
+      if (field === "net.dst.port") {
+        const set = portSet(predicate);
+        into.portSets.push(set);
+        return { kind: "port", set };
+      }
+      return {
+        kind: "protocol",
+        set: new Set(PROTOCOLS.filter((p) => protocolHolds(predicate, p))),
+      };
+    }
+  }
+}
+
+/**
+ * Compiles an enabled policy (a disabled one is a broken invariant: callers leave them out).
+ * `leaves` collects its identity subtrees; compile every policy of one question with the same
+ * table.
+ */
+export function compilePolicy(policy: EvaluablePolicy, leaves: IdentityLeaves): CompiledPolicy {
+  const compiled: CompiledPolicy = {
+    id: policy.id,
+    name: policy.name,
+    action: policy.action,
+    precedence: policy.precedence,
+    condition: { kind: "const", value: true },
+    dstSets: [],
+    portSets: [],
+    dstBound: null,
+  };
+  const parts = [policy.traffic, policy.identity, policy.devicePosture ?? null].filter(
+    (e): e is Expr => e !== null,
+  );
+  compiled.condition = {
+    kind: "and",
+    operands: parts.map((part) => compileExpr(part, leaves, compiled)),
+  };
+  compiled.dstBound = topLevelDestinations(compiled.condition);
+  return compiled;
+}
+
+function topLevelDestinations(c: Condition): AddressRange[] | null {
+  if (c.kind === "dst") {
+    return c.set;
+  }
+  if (c.kind !== "and") {
+    return null;
+  }
+  let bound: AddressRange[] | null = null;
+  for (const operand of c.operands) {
+    const inner = topLevelDestinations(operand);
+    if (inner !== null) {
+      bound = bound === null ? inner : intersection(bound, inner);
+    }
+  }
+  return bound;
+}
+
+/**
+ * Gateway's order, as `evaluatePolicies`: rules shared from a parent account first, then
+ * ascending precedence, ties by id.
+ */
+export function byPrecedence(a: EvaluablePolicy, b: EvaluablePolicy): number {
+  const tier = (p: EvaluablePolicy) => (p.sharedFrom === undefined ? 1 : 0);
+  return (
+    tier(a) - tier(b) || a.precedence - b.precedence || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
