@@ -21,7 +21,8 @@ import {
 } from "./budget";
 
 /**
- * One trie node: its prefix (null for the root joining the two families), its children, and
+ * One trie node: its prefix (null for the root joining the two families; an internal node's
+ * words are its first leaf's, host bits not cleared), its children, and
  * where its choices sit in the choice arena. Per k = 0..`size` prefixes at most, the choice is
  * -1 (the same as k - 1), 0 (the node itself as one prefix) or i > 0 (i prefixes go left).
  */
@@ -54,6 +55,7 @@ class Arena {
   top = 0;
   choices = new Int32Array(1024);
   choicesTop = 0;
+  hulls = new HullScratch();
 
   /** Makes room for `count` more costs on the stack. */
   reserveCosts(count: number): void {
@@ -104,6 +106,174 @@ function pushLeaf(arena: Arena, network: BudgetNetwork): TrieNode {
 }
 
 /**
+ * Writes into `hull[1..size]` the lower convex hull of the points (k, `costs[at + k]`),
+ * k = 1..size: a lower bound of each cost that is convex in k. `stack` has room for `size` + 1.
+ */
+function lowerHull(
+  costs: Float64Array,
+  at: number,
+  size: number,
+  hull: Float64Array,
+  stack: Int32Array,
+): void {
+  let top = 0;
+  for (let x = 1; x <= size; x++) {
+    const y = costs[at + x] as number;
+    while (top >= 2) {
+      const x1 = stack[top - 2] as number;
+      const x2 = stack[top - 1] as number;
+      const y1 = costs[at + x1] as number;
+      const y2 = costs[at + x2] as number;
+      // The middle point goes when it lies on or above the line from the first to the new one.
+      if ((y2 - y1) * (x - x1) < (y - y1) * (x2 - x1)) {
+        break;
+      }
+      top--;
+    }
+    stack[top++] = x;
+  }
+  for (let corner = 0; corner + 1 < top; corner++) {
+    const x1 = stack[corner] as number;
+    const x2 = stack[corner + 1] as number;
+    const y1 = costs[at + x1] as number;
+    const slope = ((costs[at + x2] as number) - y1) / (x2 - x1);
+    for (let x = x1; x < x2; x++) {
+      hull[x] = y1 + slope * (x - x1);
+    }
+  }
+  const last = stack[top - 1] as number;
+  hull[last] = costs[at + last] as number;
+}
+
+/** Scratch arrays for the hulls of the two tables of a merge, grown as tables grow. */
+class HullScratch {
+  left = new Float64Array(0);
+  right = new Float64Array(0);
+  stack = new Int32Array(0);
+  /** Two tables' costs as one key each (`KEY_SCALE`), and the merged keys. */
+  keys = new Float64Array(0);
+  merged = new Float64Array(0);
+
+  ensure(size: number): void {
+    if (this.left.length <= size) {
+      this.left = new Float64Array(2 * size + 2);
+      this.right = new Float64Array(2 * size + 2);
+      this.stack = new Int32Array(2 * size + 2);
+    }
+  }
+
+  ensureKeys(size: number): void {
+    if (this.keys.length <= size) {
+      this.keys = new Float64Array(2 * size + 2);
+      this.merged = new Float64Array(2 * size + 2);
+    }
+  }
+}
+
+/**
+ * A cost (protected, other) as one number, protected * KEY_SCALE + other, which orders as the
+ * pair does while other < KEY_SCALE, and is exact while the sum of two keys stays below 2^53:
+ * both hold when protected < 2^17 and other < 2^33, as in any IPv4 table.
+ */
+const KEY_SCALE = 2 ** 34;
+
+/** Whether the table at `at` (k = 1..size) fits one key per cost (`KEY_SCALE`). */
+function fitsKeys(arena: Arena, at: number, size: number): boolean {
+  for (let k = 1; k <= size; k++) {
+    if (
+      !((arena.protectedCost[at + k] as number) < 2 ** 17) ||
+      !((arena.otherCost[at + k] as number) < 2 ** 33)
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The least sums over the splits of k = 2..m prefixes between two children (i to the left,
+ * k - i to the right, at least one each; `costs` from `leftAt` and `rightAt`), written to `out`
+ * from `at`, with the split of each (the fewest to the left on a tie) from `choicesAt`.
+ *
+ * Exact, and far fewer sums than all the splits: with each table's lower convex hull, hull(i) +
+ * hull(k - i) bounds the sum at i from below and is convex in i, so from its least point the
+ * bound only grows each way, and the search each way stops once the bound passes the best sum
+ * found (by a margin above the rounding of the hulls; the costs are whole numbers).
+ */
+function mergeCosts(
+  costs: Float64Array,
+  leftAt: number,
+  leftSize: number,
+  rightAt: number,
+  rightSize: number,
+  out: Float64Array,
+  at: number,
+  choices: Int32Array,
+  choicesAt: number,
+  m: number,
+  scratch: HullScratch,
+): void {
+  scratch.ensure(Math.max(leftSize, rightSize));
+  const { left: hullLeft, right: hullRight, stack } = scratch;
+  lowerHull(costs, leftAt, leftSize, hullLeft, stack);
+  lowerHull(costs, rightAt, rightSize, hullRight, stack);
+  // Whole numbers: a bound past the best sum by more than the hulls' rounding rules a split out.
+  const slack = (cost: number) => cost + 0.5 + Math.abs(cost) * 1e-9;
+  let center = 1;
+  for (let k = 2; k <= m; k++) {
+    const low = Math.max(1, k - rightSize);
+    const high = Math.min(leftSize, k - 1);
+    const rightEnd = rightAt + k;
+    const hullEnd = k;
+    center = Math.min(Math.max(center, low), high);
+    let centerBound = (hullLeft[center] as number) + (hullRight[hullEnd - center] as number);
+    while (center < high) {
+      const next = (hullLeft[center + 1] as number) + (hullRight[hullEnd - center - 1] as number);
+      if (!(next < centerBound)) {
+        break;
+      }
+      center++;
+      centerBound = next;
+    }
+    while (center > low) {
+      const next = (hullLeft[center - 1] as number) + (hullRight[hullEnd - center + 1] as number);
+      if (!(next < centerBound)) {
+        break;
+      }
+      center--;
+      centerBound = next;
+    }
+    let best = center;
+    let bestCost = (costs[leftAt + center] as number) + (costs[rightEnd - center] as number);
+    let limit = slack(bestCost);
+    for (let i = center + 1; i <= high; i++) {
+      if ((hullLeft[i] as number) + (hullRight[hullEnd - i] as number) > limit) {
+        break;
+      }
+      const cost = (costs[leftAt + i] as number) + (costs[rightEnd - i] as number);
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = i;
+        limit = slack(bestCost);
+      }
+    }
+    for (let i = center - 1; i >= low; i--) {
+      if ((hullLeft[i] as number) + (hullRight[hullEnd - i] as number) > limit) {
+        break;
+      }
+      const cost = (costs[leftAt + i] as number) + (costs[rightEnd - i] as number);
+      if (cost <= bestCost) {
+        bestCost = cost;
+        best = i;
+        limit = slack(bestCost);
+      }
+    }
+    out[at + k] = bestCost;
+    choices[choicesAt + k] = best;
+  }
+}
+
+/**
  * Replaces the tables of `left` and `right` (the last two on the stack) with their parent's:
  * either the parent's own prefix (cost `whole`, absent for the root joining the two families),
  * or prefixes split between the children.
@@ -131,16 +301,33 @@ function mergeTables(
   if (isUnprotected(arena, leftAt, ml) && isUnprotected(arena, rightAt, mr)) {
     // Most of the trie holds no protected address: compare one cost instead of two.
     protectedCost.fill(0, at + 2, at + m + 1);
-    for (let i = 1; i <= ml && i < m; i++) {
-      const oi = otherCost[leftAt + i] as number;
-      const top = Math.min(mr, m - i);
-      for (let j = 1; j <= top; j++) {
-        const o = oi + (otherCost[rightAt + j] as number);
-        if (o < (otherCost[at + i + j] as number)) {
-          otherCost[at + i + j] = o;
-          choices[choicesAt + i + j] = i;
-        }
-      }
+    mergeCosts(
+      otherCost,
+      leftAt,
+      ml,
+      rightAt,
+      mr,
+      otherCost,
+      at,
+      choices,
+      choicesAt,
+      m,
+      arena.hulls,
+    );
+  } else if (fitsKeys(arena, leftAt, ml) && fitsKeys(arena, rightAt, mr)) {
+    const { hulls } = arena;
+    hulls.ensureKeys(ml + mr + 2);
+    const { keys, merged } = hulls;
+    for (let k = 0; k <= ml + mr + 1; k++) {
+      keys[k] =
+        (protectedCost[leftAt + k] as number) * KEY_SCALE + (otherCost[leftAt + k] as number);
+    }
+    mergeCosts(keys, 0, ml, ml + 1, mr, merged, 0, choices, choicesAt, m, hulls);
+    for (let k = 2; k <= m; k++) {
+      const key = merged[k] as number;
+      const p = Math.floor(key / KEY_SCALE);
+      protectedCost[at + k] = p;
+      otherCost[at + k] = key - p * KEY_SCALE;
     }
   } else {
     for (let i = 1; i <= ml && i < m; i++) {
@@ -228,11 +415,11 @@ function buildNode(build: Build, lo: number, hi: number): [TrieNode, number, num
   const [left, routedLeft, protectedLeft] = buildNode(build, lo, split);
   const [right, routedRight, protectedRight] = buildNode(build, split + 1, hi);
   const first = build.leaves[lo] as BudgetNetwork;
-  const prefixLength = build.common[split] as number;
+  // The first leaf's words stand for the node's: counting reads no bit past its prefix length.
   const network: BudgetNetwork = {
     family: first.family,
-    words: prefixBound(first.family, first.words, prefixLength, false),
-    prefixLength,
+    words: first.words,
+    prefixLength: build.common[split] as number,
   };
   const routed = routedLeft + routedRight;
   const routedProtected = protectedLeft + protectedRight;
@@ -261,7 +448,8 @@ function chosen(arena: Arena, root: TrieNode, k: number): BudgetNetwork[] {
     }
     const split = arena.choices[node.choicesAt + at] as number;
     if (split === 0) {
-      result.push(node.network as BudgetNetwork);
+      const { family, words, prefixLength } = node.network as BudgetNetwork;
+      result.push({ family, words: prefixBound(family, words, prefixLength, false), prefixLength });
     } else {
       stack.push([node.right, at - split], [node.left, split]);
     }
@@ -345,7 +533,9 @@ function includeCost(
   protectedSet: ProtectedSet,
 ): ListCost {
   const extraRanges: BudgetNetwork[] = [];
-  let extraAddresses = 0n;
+  // IPv4 sizes add up exactly as numbers (at most 2^32 in all); IPv6 ones need bigints.
+  let ipv4Addresses = 0;
+  let ipv6Addresses = 0n;
   let protectedAddresses = 0n;
   const visit = (family: IpFamily, words: AddressWords, prefixLength: number) => {
     const network = {
@@ -354,8 +544,15 @@ function includeCost(
       prefixLength,
     };
     extraRanges.push(network);
-    extraAddresses += 1n << BigInt(hostBitsOf(network));
-    protectedAddresses += protectedSet.count(network);
+    if (family === 4) {
+      ipv4Addresses += 2 ** (32 - prefixLength);
+    } else {
+      ipv6Addresses += 1n << BigInt(128 - prefixLength);
+    }
+    const inProtected = protectedSet.count(network);
+    if (inProtected > 0n) {
+      protectedAddresses += inProtected;
+    }
   };
   let leaf = 0;
   for (const entry of entries) {
@@ -376,5 +573,9 @@ function includeCost(
       forEachCoverPrefix(entry.family, cursor, last, visit);
     }
   }
-  return { extraAddresses, protectedAddresses, extraRanges };
+  return {
+    extraAddresses: BigInt(ipv4Addresses) + ipv6Addresses,
+    protectedAddresses,
+    extraRanges,
+  };
 }
