@@ -630,7 +630,7 @@ export interface paths {
         };
         /**
          * Page through a profile's effective split tunnel list
-         * @description The list tunnelplane writes, in its order, `limit` entries at a time. A cursor names a place in the list as it was; once routes change, it is refused (422) and paging starts again.
+         * @description The list tunnelplane writes, in its order, `limit` entries at a time. A cursor names a place in the list as it was; once routes change, it is refused (422) and paging starts again. With `expand=routes` each entry names its first routes; a page names at most 10,000 routes in all (422 at `routes_limit` past that).
          */
         get: operations["listSplitTunnelEntries"];
         put?: never;
@@ -650,7 +650,7 @@ export interface paths {
         };
         /**
          * Get one effective split tunnel entry with the routes behind it
-         * @description `{address}` is the entry's CIDR with its `/` written `%2F` (`10.0.0.0%2F12`); any spelling of the network finds it.
+         * @description `{address}` is the entry's CIDR with its `/` written `%2F` (`10.0.0.0%2F12`); any spelling of the network finds it. The routes behind it come `routes_limit` at a time; a cursor is refused (422) once the routes change.
          */
         get: operations["getSplitTunnelEntry"];
         put?: never;
@@ -2578,13 +2578,21 @@ export interface components {
             icmp: boolean;
         };
         SplitTunnelEntryPage: {
-            items: components["schemas"]["EffectiveSplitTunnelEntry"][];
+            items: components["schemas"]["SplitTunnelEntryExpandable"][];
             /** @description Cursor of the next page, or null on the last. */
             next_cursor: string | null;
         };
+        SplitTunnelEntryExpandable: components["schemas"]["EffectiveSplitTunnelEntry"] & {
+            /** @description A page of the routes behind the entry, canonical and sorted: those carving its WARP default (warp-default-remainder), or those it carries (route); empty for the other kinds. The counts are in `source`. */
+            routes?: string[];
+            /** @description `routes_cursor` of GET split-tunnels/{profile}/entries/{address} for the next routes, or null when `routes` ends the list. */
+            routes_next_cursor?: string | null;
+        };
         SplitTunnelEntryDetail: components["schemas"]["EffectiveSplitTunnelEntry"] & {
-            /** @description The routes behind the entry, canonical and sorted: those carving its WARP default (warp-default-remainder), or those it carries (route); empty for the other kinds. */
+            /** @description A page of the routes behind the entry, canonical and sorted: those carving its WARP default (warp-default-remainder), or those it carries (route); empty for the other kinds. The counts are in `source`. */
             routes: string[];
+            /** @description `routes_cursor` of GET split-tunnels/{profile}/entries/{address} for the next routes, or null when `routes` ends the list. */
+            routes_next_cursor: string | null;
         };
         ProfileSplitTunnel: {
             /** @example 9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f */
@@ -15550,6 +15558,10 @@ export interface operations {
                 cursor?: string;
                 /** @description Entries per page, 1..1000 (default 1000). */
                 limit?: number;
+                /** @description `routes`: each entry also names the first `routes_limit` routes behind it (`routes`), with the cursor of the rest for GET split-tunnels/{profile}/entries/{address} (`routes_next_cursor`). */
+                expand?: "routes";
+                /** @description Routes per entry with expand=routes, 1..100 (default 10); limit × routes_limit at most 10,000. */
+                routes_limit?: number;
             };
             header?: never;
             path: {
@@ -15573,7 +15585,11 @@ export interface operations {
                      *           "address": "address",
                      *           "host": "host",
                      *           "description": "description",
-                     *           "source": {}
+                     *           "source": {},
+                     *           "routes": [
+                     *             "example"
+                     *           ],
+                     *           "routes_next_cursor": "routes_next_cursor"
                      *         }
                      *       ],
                      *       "next_cursor": "next_cursor"
@@ -15688,7 +15704,12 @@ export interface operations {
     };
     getSplitTunnelEntry: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `routes_next_cursor` of the previous answer (or of an expanded entry). */
+                routes_cursor?: string;
+                /** @description Routes per answer, 1..1000 (default 1000). */
+                routes_limit?: number;
+            };
             header?: never;
             path: {
                 account_id: string;
@@ -15713,7 +15734,8 @@ export interface operations {
                      *       "source": {},
                      *       "routes": [
                      *         "example"
-                     *       ]
+                     *       ],
+                     *       "routes_next_cursor": "routes_next_cursor"
                      *     }
                      */
                     "application/json": components["schemas"]["SplitTunnelEntryDetail"];

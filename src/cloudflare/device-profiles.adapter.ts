@@ -5,20 +5,16 @@
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/devices/subresources/policies/
  */
 import type Cloudflare from "cloudflare";
-import type {
-  ObservedDeviceProfile,
-  ObservedSplitTunnel,
-  SplitTunnelEntry,
-  SplitTunnelMode,
-} from "../domain/model";
+import type { ObservedDeviceProfile, ObservedSplitTunnel } from "../domain/model";
 import type { RenderedDeviceProfile } from "../domain/plan/actions";
 import type { KindAdapter } from "./adapter";
 import {
+  activeSplitTunnel,
   DEFAULT_PROFILE_ID,
-  fromWire,
   listSplitTunnels,
+  modeLeft,
   toWire,
-  type WireEntry,
+  type WireProfileLists,
 } from "./split-tunnels.adapter";
 
 /** What one profile list call shows. */
@@ -32,16 +28,6 @@ interface ObservedProfiles {
   defaultSplitTunnel: ObservedSplitTunnel | undefined;
 }
 
-/** A profile carries either an `include` or an `exclude` list; the one present is the mode. */
-function activeList(profile: { include?: unknown; exclude?: unknown }): {
-  mode: SplitTunnelMode;
-  entries: SplitTunnelEntry[];
-} {
-  return profile.include !== undefined
-    ? { mode: "include", entries: fromWire(profile.include as WireEntry[]) }
-    : { mode: "exclude", entries: fromWire((profile.exclude ?? []) as WireEntry[]) };
-}
-
 /** Lists the account's WARP device profiles (a single-page list: one request). */
 async function listDeviceProfiles(
   client: Cloudflare,
@@ -52,7 +38,10 @@ async function listDeviceProfiles(
   let defaultSplitTunnel: ObservedSplitTunnel | undefined;
   for (const profile of page.result) {
     if (profile.default === true) {
-      defaultSplitTunnel = { profileId: DEFAULT_PROFILE_ID, ...activeList(profile) };
+      defaultSplitTunnel = {
+        profileId: DEFAULT_PROFILE_ID,
+        ...activeSplitTunnel(profile as WireProfileLists),
+      };
     } else if (profile.policy_id !== undefined) {
       custom.push({
         cloudflareId: profile.policy_id,
@@ -61,7 +50,7 @@ async function listDeviceProfiles(
         match: profile.match ?? "",
         precedence: profile.precedence ?? 0,
         enabled: profile.enabled ?? false,
-        ...activeList(profile),
+        ...activeSplitTunnel(profile as WireProfileLists),
       });
     }
   }
@@ -80,7 +69,9 @@ function profileFields(desired: RenderedDeviceProfile) {
  * Custom device profiles. Their list carries the default profile too when Cloudflare lists it,
  * and so observes the default split tunnel list; otherwise one more request reads it.
  * A create sends the list with the profile (one request); an update PATCHes the profile fields
- * and/or PUTs the list, whichever differ (one or two requests).
+ * and/or PUTs the list, whichever differ, and a mode switch then clears the old mode's list (up
+ * to three requests). The list never goes in a PATCH: Cloudflare refused a PATCH that swapped
+ * exclude for include with HTTP 500.
  */
 export const deviceProfileAdapter: KindAdapter<"device_profile"> = {
   kind: "device_profile",
@@ -112,8 +103,16 @@ export const deviceProfileAdapter: KindAdapter<"device_profile"> = {
       await api.edit(action.cloudflareId, { account_id, ...profileFields(action.desired) });
     }
     if (changed.has("mode") || changed.has("entries")) {
-      const lists = action.desired.mode === "exclude" ? api.excludes : api.includes;
-      await lists.update(action.cloudflareId, { account_id, body: toWire(action.desired.entries) });
+      const listsOf = (mode: "exclude" | "include") =>
+        mode === "exclude" ? api.excludes : api.includes;
+      await listsOf(action.desired.mode).update(action.cloudflareId, {
+        account_id,
+        body: toWire(action.desired.entries),
+      });
+      const left = modeLeft(action.diff, action.desired.mode);
+      if (left !== undefined) {
+        await listsOf(left).update(action.cloudflareId, { account_id, body: [] });
+      }
     }
     return action.cloudflareId;
   },

@@ -1,10 +1,12 @@
 /**
- * Split tunnel lists of the default device profile. Cloudflare has no mode field: the profile
- * carries either an `exclude` or an `include` list, and the list last written sets the mode.
+ * Split tunnel lists of the default device profile, and how any profile's list is read and
+ * switched. Cloudflare documents no mode field: the profile carries an `exclude` or an `include`
+ * list, and the list last written sets the mode. How it shows the list not in force (left out,
+ * `[]` or `null`) is not documented, so the mode is read the same way from all three.
  */
 import type Cloudflare from "cloudflare";
-import type { ObservedSplitTunnel, SplitTunnelEntry } from "../domain/model";
-import type { RenderedSplitTunnel } from "../domain/plan/actions";
+import type { ObservedSplitTunnel, SplitTunnelEntry, SplitTunnelMode } from "../domain/model";
+import type { FieldDiff, RenderedSplitTunnel } from "../domain/plan/actions";
 import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 
@@ -29,6 +31,54 @@ export function fromWire(entries: WireEntry[]): SplitTunnelEntry[] {
   });
 }
 
+/** The split tunnel fields of a profile object as Cloudflare may send them. */
+export interface WireProfileLists {
+  include?: unknown;
+  exclude?: unknown;
+  /** A split tunnel mode of the profile's own, if Cloudflare ever sends one (none is documented). */
+  mode?: unknown;
+}
+
+const isMode = (value: unknown): value is SplitTunnelMode =>
+  value === "include" || value === "exclude";
+
+const hasEntries = (list: unknown): list is WireEntry[] => Array.isArray(list) && list.length > 0;
+
+/**
+ * The mode a profile is in and its list, whether the list not in force is left out, `[]` or
+ * `null`: the profile's own `mode` when it has one; else the list that holds entries (Exclude
+ * when both do, which Cloudflare refuses to store); else, both empty, Include only when
+ * `include` is a list and `exclude` is not, Exclude (Cloudflare's default mode) otherwise.
+ */
+export function activeSplitTunnel(profile: WireProfileLists): {
+  mode: SplitTunnelMode;
+  entries: SplitTunnelEntry[];
+} {
+  const listOf = (list: unknown) => fromWire(Array.isArray(list) ? (list as WireEntry[]) : []);
+  const mode: SplitTunnelMode = isMode(profile.mode)
+    ? profile.mode
+    : hasEntries(profile.exclude)
+      ? "exclude"
+      : hasEntries(profile.include) ||
+          (Array.isArray(profile.include) && !Array.isArray(profile.exclude))
+        ? "include"
+        : "exclude";
+  return { mode, entries: listOf(mode === "include" ? profile.include : profile.exclude) };
+}
+
+/**
+ * The mode an update leaves, when it switches modes (its diff has `mode`), else undefined. The
+ * list of that mode is cleared after the new one is written: Cloudflare answered HTTP 500 to a
+ * PATCH swapping exclude for include, while a PUT of the new list works.
+ */
+export function modeLeft(
+  diff: readonly FieldDiff[],
+  desired: SplitTunnelMode,
+): SplitTunnelMode | undefined {
+  const observed = diff.find((d) => d.field === "mode")?.observed;
+  return isMode(observed) && observed !== desired ? observed : undefined;
+}
+
 /** Reads the default profile's active split tunnel list (one request: the profile itself). */
 export async function listSplitTunnels(
   client: Cloudflare,
@@ -38,13 +88,7 @@ export async function listSplitTunnels(
   if (profile === null) {
     return [];
   }
-  const include = profile.include as WireEntry[] | undefined;
-  const exclude = (profile.exclude ?? []) as WireEntry[];
-  return [
-    include !== undefined
-      ? { profileId: DEFAULT_PROFILE_ID, mode: "include", entries: fromWire(include) }
-      : { profileId: DEFAULT_PROFILE_ID, mode: "exclude", entries: fromWire(exclude) },
-  ];
+  return [{ profileId: DEFAULT_PROFILE_ID, ...activeSplitTunnel(profile as WireProfileLists) }];
 }
 
 /** Our entries -> the body Cloudflare takes (an empty description is left out, as it lists it). */
@@ -56,14 +100,23 @@ export function toWire(entries: SplitTunnelEntry[]) {
   );
 }
 
-/** Replaces the profile's list in the desired mode (PUT of the whole list). */
-async function replaceList(ctx: ApplyContext, desired: RenderedSplitTunnel): Promise<string> {
-  const body = toWire(desired.entries);
+/**
+ * Replaces the profile's list in the desired mode (PUT of the whole list); when that switches
+ * modes from `left`, then clears the old mode's list (PUT of `[]`).
+ */
+async function replaceList(
+  ctx: ApplyContext,
+  desired: RenderedSplitTunnel,
+  left: SplitTunnelMode | undefined,
+): Promise<string> {
   const api = ctx.client.zeroTrust.devices.policies.default;
-  if (desired.mode === "exclude") {
-    await api.excludes.update({ account_id: ctx.accountId, body });
-  } else {
-    await api.includes.update({ account_id: ctx.accountId, body });
+  const put = (mode: SplitTunnelMode, body: ReturnType<typeof toWire>) =>
+    mode === "exclude"
+      ? api.excludes.update({ account_id: ctx.accountId, body })
+      : api.includes.update({ account_id: ctx.accountId, body });
+  await put(desired.mode, toWire(desired.entries));
+  if (left !== undefined) {
+    await put(left, []);
   }
   return DEFAULT_PROFILE_ID;
 }
@@ -75,8 +128,9 @@ async function replaceList(ctx: ApplyContext, desired: RenderedSplitTunnel): Pro
 export const splitTunnelAdapter: KindAdapter<"split_tunnel"> = {
   kind: "split_tunnel",
   observe: async () => ({}),
-  create: (ctx, action) => replaceList(ctx, action.desired),
-  update: (ctx, action) => replaceList(ctx, action.desired),
+  create: (ctx, action) => replaceList(ctx, action.desired, undefined),
+  update: (ctx, action) =>
+    replaceList(ctx, action.desired, modeLeft(action.diff, action.desired.mode)),
   delete: async () => {
     throw new Error("split tunnel lists are never deleted, only replaced");
   },

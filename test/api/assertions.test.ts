@@ -280,7 +280,7 @@ describe("assertions", () => {
     // (before and after), 40 work units each.
     expect(affected.status).toBe(422);
     expect(affected.body).toEqual({
-      type: "https://tunnelplane.dev/problems/limit-exceeded",
+      type: "http://tunnelplane/problems/limit-exceeded",
       title: "The account's quota does not allow this",
       status: 422,
       detail: `Re-running the 1 assertion(s) this write can affect, before and after it, needs 560 work_units and the account's limit is 1; an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"work_units": 560}}.`,

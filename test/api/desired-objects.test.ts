@@ -162,7 +162,7 @@ describe("accounts", () => {
         {
           pointer: "#/api_budget_share",
           detail: "at least 0.01 (1% of Cloudflare's limit)",
-          code: "too_small",
+          code: "too-small",
         },
       ],
     ]);
@@ -171,7 +171,7 @@ describe("accounts", () => {
       {
         pointer: "#/api_budget_share",
         detail: "at most 1 (all of Cloudflare's limit)",
-        code: "too_big",
+        code: "too-big",
       },
     ]);
     const set = await call<{ api_budget_share: number | null }>("PATCH", base, {

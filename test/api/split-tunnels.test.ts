@@ -469,7 +469,7 @@ describe("device profile writes", () => {
     expect([byHand.status, problemOf(byHand)]).toEqual([
       422,
       {
-        type: "https://tunnelplane.dev/problems/limit-exceeded",
+        type: "http://tunnelplane/problems/limit-exceeded",
         title: "The account's quota does not allow this",
         status: 422,
         detail: `A split tunnel list of 3 entries needs 3 split_tunnel_entries and the account's limit is 2; an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"split_tunnel_entries": 3}}.`,
@@ -1148,7 +1148,11 @@ describe("lists cut to max_entries, paged, and one entry with its routes", () =>
     const merged = await get(`${base}/split-tunnels/${created.body.id}/entries/10.0.4.0%2F22`);
     expect([merged.status, merged.body]).toEqual([
       200,
-      { ...routeEntry("10.0.4.0/22", 2), routes: ["10.0.4.0/24", "10.0.6.0/24"] },
+      {
+        ...routeEntry("10.0.4.0/22", 2),
+        routes: ["10.0.4.0/24", "10.0.6.0/24"],
+        routes_next_cursor: null,
+      },
     ]);
 
     // A new route shifts the list: the old cursor no longer names a place in it.
@@ -1186,10 +1190,66 @@ describe("lists cut to max_entries, paged, and one entry with its routes", () =>
       {
         ...remainder("172.16.0.0/13", "172.16.0.0/12", 2),
         routes: ["172.30.0.0/24", "172.31.0.0/16"],
+        routes_next_cursor: null,
       },
     ]);
     const untouched = await get(`${base}/split-tunnels/default/entries/100.64.0.0%2F10`);
-    expect(untouched.body).toEqual({ ...warpDefault("100.64.0.0/10"), routes: [] });
+    expect(untouched.body).toEqual({
+      ...warpDefault("100.64.0.0/10"),
+      routes: [],
+      routes_next_cursor: null,
+    });
+
+    // The routes ride along a page of entries on request, a few at a time, and page on from there.
+    const expanded = await get<{ items: Record<string, unknown>[] }>(
+      `${base}/split-tunnels/default/entries?limit=2&expand=routes&routes_limit=1`,
+    );
+    const [first, second] = expanded.body.items;
+    expect([expanded.status, first?.address, first?.routes, second]).toEqual([
+      200,
+      "10.0.0.0/8",
+      [],
+      { ...warpDefault("100.64.0.0/10"), routes: [], routes_next_cursor: null },
+    ]);
+    const carved = await get<{ items: Record<string, unknown>[] }>(
+      `${base}/split-tunnels/default/entries?limit=1&cursor=${encodeURIComponent(
+        (await get<{ next_cursor: string }>(`${base}/split-tunnels/default/entries?limit=3`)).body
+          .next_cursor,
+      )}&expand=routes&routes_limit=1`,
+    );
+    const next = carved.body.items[0]?.routes_next_cursor as string;
+    expect(carved.body.items).toEqual([
+      {
+        ...remainder("172.16.0.0/13", "172.16.0.0/12", 2),
+        routes: ["172.30.0.0/24"],
+        routes_next_cursor: next,
+      },
+    ]);
+    const rest = await get(
+      `${base}/split-tunnels/default/entries/172.16.0.0%2F13?routes_limit=1&routes_cursor=${next}`,
+    );
+    expect(rest.body).toEqual({
+      ...remainder("172.16.0.0/13", "172.16.0.0/12", 2),
+      routes: ["172.31.0.0/16"],
+      routes_next_cursor: null,
+    });
+    const tooMany = await get(
+      `${base}/split-tunnels/default/entries?limit=1000&expand=routes&routes_limit=11`,
+    );
+    expect([tooMany.status, problemOf(tooMany)]).toEqual([
+      422,
+      {
+        type: "http://tunnelplane/problems/validation-failed",
+        title: "The request is not valid",
+        status: 422,
+        detail:
+          "With expand=routes a page names at most 10000 routes: limit × routes_limit is 11000.",
+        instance: `${base}/split-tunnels/default/entries`,
+        errors: [
+          { parameter: "routes_limit", detail: "at most 10 with limit 1000", code: "too-big" },
+        ],
+      },
+    ]);
     const missing = await get(`${base}/split-tunnels/default/entries/172.31.0.0%2F16`);
     expect([missing.status, problemOf(missing)]).toEqual([
       404,
@@ -1244,8 +1304,10 @@ describe("lists cut to max_entries, paged, and one entry with its routes", () =>
       await get(`${base}/split-tunnels/default/entries`),
       await get(`${base}/split-tunnels/${profile.body.id}/entries`),
       await get(`${base}/split-tunnels/default/entries/${encodeURIComponent(firstEntry)}`),
+      await get(`${base}/split-tunnels/default/entries?expand=routes`),
+      await get(`${base}/split-tunnels/default/entries?expand=routes&limit=100&routes_limit=100`),
     ];
-    expect(answers.map((a) => a.status)).toEqual([200, 201, 200, 200, 200, 200, 200]);
+    expect(answers.map((a) => a.status)).toEqual([200, 201, 200, 200, 200, 200, 200, 200, 200]);
     const sizes = answers.map((a) => JSON.stringify(a.body).length);
     expect(sizes.filter((size) => size >= 1_000_000)).toEqual([]);
     const fitOf = (body: unknown) => {
@@ -1253,14 +1315,29 @@ describe("lists cut to max_entries, paged, and one entry with its routes", () =>
       return [fit.exact_entries, fit.extra_addresses, fit.extra_ranges_count];
     };
     const detail = answers[6]?.body as { routes: string[] } | undefined;
+    const expandedRoutes = (answer: (typeof answers)[number] | undefined) =>
+      ((answer?.body ?? { items: [] }) as { items: { routes: string[] }[] }).items.reduce(
+        (sum, item) => sum + item.routes.length,
+        0,
+      );
     expect([
       read.body.effective_count,
       (read.body.effective as unknown[]).length,
       fitOf(read.body),
       fitOf(answers[3]?.body),
       detail?.routes.length,
-    ]).toEqual([1000, 1000, [26_399, "13204736", 25_396], [10_000, "12800512", 23_758], 10_000]);
-    // Seven answers over 10,000 routes take 3-5 s here; the margin is for a loaded CI machine.
+      expandedRoutes(answers[7]),
+      expandedRoutes(answers[8]),
+    ]).toEqual([
+      1000,
+      1000,
+      [26_399, "13204736", 25_396],
+      [10_000, "12800512", 23_758],
+      1000,
+      9_890,
+      10_000,
+    ]);
+    // Nine answers over 10,000 routes take 4-6 s here; the margin is for a loaded CI machine.
   }, 15_000);
 });
 

@@ -1,14 +1,16 @@
 /**
  * Custom device profiles end to end: described over REST, reconciled by the real SDK into the
  * emulator's per-profile endpoints with exact call counts, converged runs that write nothing,
- * drift on a profile's list or fields repaired with only the call that differs, a mode switch,
+ * drift on a profile's list or fields repaired with only the call that differs, the mode read and
+ * switched (PUT the new list, then clear the old) whether Cloudflare shows the list not in force
+ * as absent, `[]` or null,
  * deletion, Include lists carrying the account's team domain, a loosely written match sent in
  * canonical text, and a profile made by hand left alone. The profile's list carves an IPv6 route out of `fd00::/8` and an IPv4 one out of
  * `10.0.0.0/8`.
  */
 import { describe, it } from "vitest";
 import { del, get, post, put } from "../helpers/api";
-import { type Call, callsOf, lastSeq, sdk } from "../helpers/emulator";
+import { type Call, callsOf, control, failureOf, lastSeq, sdk } from "../helpers/emulator";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
 
@@ -220,45 +222,86 @@ describe("custom device profiles", () => {
     expect([fixed?.name, fixed?.enabled]).toEqual(["Engineers", true]);
   });
 
-  it("writes a mode switch as one PUT of the include list, then deletes the profile", async ({
-    expect,
-  }) => {
-    const { accountId, base } = await seedAccount(expect);
-    const profileId = await describeAccount(base);
-    await post(`${base}/reconcile`);
-    const policyId = await cloudflareIdOf(accountId, profileId);
-    const prefix = `/client/v4/accounts/${accountId}`;
+  // Cloudflare may show the list not in force as absent, [] or null (undocumented): each is read
+  // as the same mode, and a switch PUTs the new list and then clears the old one, as a PATCH
+  // swapping exclude for include is refused with 500.
+  it.for(["absent", "empty", "null"] as const)(
+    "with the inactive list %s, reads the mode, switches it by PUT then clear, converges and deletes",
+    async (style, { expect }) => {
+      const { accountId, base } = await seedAccount(expect);
+      await control("/behaviour", "PUT", {
+        account_id: accountId,
+        behaviour: { inactive_split_tunnel: style },
+      });
+      const profileId = await describeAccount(base);
+      await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+      await post(`${base}/reconcile`);
+      const policyId = await cloudflareIdOf(accountId, profileId);
+      const prefix = `/client/v4/accounts/${accountId}`;
+      const converged = await lastSeq(accountId);
+      expect((await post<RunBody>(`${base}/reconcile`)).body.actions).toEqual([]);
+      expect(writes(await callsOf(accountId, converged))).toEqual([]);
 
-    const switched = await put(`${base}/device-profiles/${profileId}`, {
-      ...PROFILE,
-      split_tunnel: { mode: "include", auto: true, entries: [{ host: "wiki.example.com" }] },
-    });
-    expect(switched.status).toBe(200);
-    const since = await lastSeq(accountId);
-    const run = await post<RunBody>(`${base}/reconcile`);
-    expect(run.body.drift).toEqual([]);
-    expect(writes(await callsOf(accountId, since))).toEqual([
-      `PUT ${prefix}/devices/policy/${policyId}/include`,
-    ]);
-    const custom = sdk().zeroTrust.devices.policies.custom;
-    expect((await custom.includes.get(policyId, { account_id: accountId })).result).toEqual([
-      { address: "10.20.0.0/16" },
-      { address: "fd00:1234::/32" },
-      { host: "wiki.example.com" },
-    ]);
+      const custom = sdk().zeroTrust.devices.policies.custom;
+      const swap = custom.edit(policyId, { account_id: accountId, include: [{ host: "x.test" }] });
+      expect(await failureOf(swap)).toEqual({
+        type: "InternalServerError",
+        status: 500,
+        errors: [{ code: 1000, message: "Internal server error" }],
+      });
 
-    expect((await del(`${base}/device-profiles/${profileId}`)).status).toBe(204);
-    const beforeDelete = await lastSeq(accountId);
-    const deleted = await post<RunBody>(`${base}/reconcile`);
-    expect(deleted.body.actions.map((a) => [a.op, a.kind, a.key, a.reason, a.outcome])).toEqual([
-      ["delete", "device_profile", profileId, "no longer desired", "applied"],
-    ]);
-    expect(writes(await callsOf(accountId, beforeDelete))).toEqual([
-      `DELETE ${prefix}/devices/policy/${policyId}`,
-    ]);
-    const left = await custom.list({ account_id: accountId });
-    expect(left.result.map((p) => [p.default, p.policy_id ?? null])).toEqual([[true, null]]);
-  });
+      const switched = await put(`${base}/device-profiles/${profileId}`, {
+        ...PROFILE,
+        split_tunnel: { mode: "include", auto: true, entries: [{ host: "wiki.example.com" }] },
+      });
+      expect(switched.status).toBe(200);
+      await put(`${base}/split-tunnels/default`, { mode: "include", auto: true });
+      const since = await lastSeq(accountId);
+      const run = await post<RunBody>(`${base}/reconcile`);
+      expect(run.body.actions.map((a) => [a.op, a.kind, a.outcome])).toEqual([
+        ["update", "split_tunnel", "applied"],
+        ["update", "device_profile", "applied"],
+      ]);
+      expect(writes(await callsOf(accountId, since))).toEqual([
+        `PUT ${prefix}/devices/policy/include`,
+        `PUT ${prefix}/devices/policy/exclude`,
+        `PUT ${prefix}/devices/policy/${policyId}/include`,
+        `PUT ${prefix}/devices/policy/${policyId}/exclude`,
+      ]);
+      const routed = [{ address: "10.20.0.0/16" }, { address: "fd00:1234::/32" }];
+      const inactive = { absent: undefined, empty: [], null: null }[style];
+      const shown = async (got: unknown) => {
+        const lists = got as { include?: unknown; exclude?: unknown };
+        return [lists.include, "exclude" in lists, lists.exclude];
+      };
+      expect(await shown(await custom.get(policyId, { account_id: accountId }))).toEqual([
+        [...routed, { host: "wiki.example.com" }],
+        style !== "absent",
+        inactive,
+      ]);
+      const defaults = sdk().zeroTrust.devices.policies.default;
+      expect(await shown(await defaults.get({ account_id: accountId }))).toEqual([
+        routed,
+        style !== "absent",
+        inactive,
+      ]);
+      const settled = await lastSeq(accountId);
+      expect((await post<RunBody>(`${base}/reconcile`)).body.actions).toEqual([]);
+      expect(writes(await callsOf(accountId, settled))).toEqual([]);
+
+      expect((await del(`${base}/device-profiles/${profileId}`)).status).toBe(204);
+      const beforeDelete = await lastSeq(accountId);
+      const deleted = await post<RunBody>(`${base}/reconcile`);
+      expect(deleted.body.actions.map((a) => [a.op, a.kind, a.key, a.reason, a.outcome])).toEqual([
+        ["delete", "device_profile", profileId, "no longer desired", "applied"],
+      ]);
+      expect(writes(await callsOf(accountId, beforeDelete))).toEqual([
+        `DELETE ${prefix}/devices/policy/${policyId}`,
+      ]);
+      const left = await custom.list({ account_id: accountId });
+      expect(left.result.map((p) => [p.default, p.policy_id ?? null])).toEqual([[true, null]]);
+    },
+  );
 
   it("sends Include lists with the routes' cover and the team domain host, then converges", async ({
     expect,
@@ -286,6 +329,7 @@ describe("custom device profiles", () => {
         `POST ${prefix}/teamnet/routes`,
         `POST ${prefix}/teamnet/routes`,
         `PUT ${prefix}/devices/policy/include`,
+        `PUT ${prefix}/devices/policy/exclude`,
         `POST ${prefix}/devices/policy`,
       ],
     ]);

@@ -1,12 +1,15 @@
 /**
- * Wire pieces for effective lists that run to thousands of entries: the cursor of the next page
- * of entries, and what cutting a list to `max_entries` costs, with the ranges it sends through
- * WARP listed up to a fixed number.
+ * Wire pieces for effective lists that run to thousands of entries: the cursors of the next page
+ * of entries and of the routes behind one entry, and what cutting a list to `max_entries` costs,
+ * with the ranges it sends through WARP listed up to a fixed number.
  */
 import { z } from "@hono/zod-openapi";
 import { decodeCursor, encodeCursor } from "../../db/pagination";
 import { type BudgetNetwork, networkText } from "../../domain/split-tunnels/budget";
-import type { SplitTunnelFit } from "../../domain/split-tunnels/effective";
+import type {
+  EffectiveSplitTunnelEntry,
+  SplitTunnelFit,
+} from "../../domain/split-tunnels/effective";
 import { ProblemError } from "../problem";
 
 /** How many of the ranges a cut sends through WARP a read lists (`extra_ranges_count`: all). */
@@ -56,41 +59,91 @@ export function entryKey(entry: { address: string } | { host: string }): string 
   return "address" in entry ? entry.address : entry.host;
 }
 
-/** The cursor of the page starting at `offset`, or null when `entries` ends before it. */
-export function entriesCursor(
-  entries: readonly ({ address: string } | { host: string })[],
-  offset: number,
-): string | null {
-  const last = entries[offset - 1];
-  return offset >= entries.length || last === undefined
+/**
+ * The cursor of the page starting at `offset` of a list of `length` keys, naming `lastKey`, the
+ * key before the page; null when the list ends before the page.
+ */
+function cursorAt(lastKey: string | undefined, offset: number, length: number): string | null {
+  return offset >= length || lastKey === undefined
     ? null
-    : encodeCursor({ atMs: offset, id: entryKey(last) });
+    : encodeCursor({ atMs: offset, id: lastKey });
 }
 
 /**
- * Where the page a cursor names starts: 0 without one.
+ * Where the page a cursor (the query parameter `parameter`) starts: 0 without one. `keyAt`
+ * gives the key at a position of the list as it is now.
  * @throws ProblemError validation-failed (422) for a cursor this API did not return, or one whose
- * list has changed since (the entry before the page is another one).
+ * list has changed since (the key before the page is another one).
  */
-export function entriesOffset(
-  entries: readonly ({ address: string } | { host: string })[],
+function offsetOf(
+  keyAt: (position: number) => string | undefined,
   cursor: string | undefined,
+  parameter: string,
 ): number {
   if (cursor === undefined || cursor === "") {
     return 0;
   }
   const position = decodeCursor(cursor);
-  const last = position === undefined ? undefined : entries[position.atMs - 1];
-  if (position === undefined || last === undefined || entryKey(last) !== position.id) {
+  const last = position === undefined ? undefined : keyAt(position.atMs - 1);
+  if (position === undefined || last === undefined || last !== position.id) {
     throw new ProblemError(
       "validation-failed",
       "The cursor is not one this API returned for the list as it is now; start again without one.",
-      {
-        errors: [
-          { parameter: "cursor", detail: "unknown or stale cursor", code: "invalid-cursor" },
-        ],
-      },
+      { errors: [{ parameter, detail: "unknown or stale cursor", code: "invalid-cursor" }] },
     );
   }
   return position.atMs;
+}
+
+/** The cursor of the page of entries starting at `offset`, or null when `entries` ends before it. */
+export function entriesCursor(
+  entries: readonly ({ address: string } | { host: string })[],
+  offset: number,
+): string | null {
+  const last = entries[offset - 1];
+  return cursorAt(last === undefined ? undefined : entryKey(last), offset, entries.length);
+}
+
+/**
+ * Where the page of entries a cursor names starts: 0 without one.
+ * @throws ProblemError validation-failed (422) at `cursor` for a cursor this API did not return,
+ * or one whose list has changed since (the entry before the page is another one).
+ */
+export function entriesOffset(
+  entries: readonly ({ address: string } | { host: string })[],
+  cursor: string | undefined,
+): number {
+  return offsetOf(
+    (at) => {
+      const entry = entries[at];
+      return entry === undefined ? undefined : entryKey(entry);
+    },
+    cursor,
+    "cursor",
+  );
+}
+
+/** The routes behind an entry, canonical and sorted (empty for kinds without routes). */
+export function routesOf(entry: EffectiveSplitTunnelEntry): readonly string[] {
+  const { source } = entry;
+  return source.kind === "warp-default-remainder"
+    ? source.carvedBy
+    : source.kind === "route"
+      ? source.routes
+      : [];
+}
+
+/** One page of the routes behind an entry, and the cursor of the next (`routes_cursor`). */
+export function routesPage(
+  entry: EffectiveSplitTunnelEntry,
+  cursor: string | undefined,
+  limit: number,
+): { routes: string[]; routes_next_cursor: string | null } {
+  const routes = routesOf(entry);
+  const offset = offsetOf((at) => routes[at], cursor, "routes_cursor");
+  const end = offset + limit;
+  return {
+    routes: routes.slice(offset, end),
+    routes_next_cursor: cursorAt(routes[end - 1], end, routes.length),
+  };
 }

@@ -20,6 +20,28 @@ const ProfileParam = z
 
 const ProfileParams = z.object({ account_id: AccountIdParam, profile: ProfileParam });
 
+/** Routes each entry names at most with expand=routes. */
+export const MAX_ROUTES_EXPANDED = 100;
+
+/** Routes one page of entries names at most with expand=routes (limit × routes_limit). */
+export const MAX_ROUTES_PER_PAGE = 10_000;
+
+const routesFields = {
+  routes: z.array(z.string()).openapi({
+    description:
+      "A page of the routes behind the entry, canonical and sorted: those carving its WARP default (warp-default-remainder), or those it carries (route); empty for the other kinds. The counts are in `source`.",
+  }),
+  routes_next_cursor: z.string().nullable().openapi({
+    description:
+      "`routes_cursor` of GET split-tunnels/{profile}/entries/{address} for the next routes, or null when `routes` ends the list.",
+  }),
+};
+
+const ExpandedEntry = EffectiveEntry.extend({
+  routes: routesFields.routes.optional(),
+  routes_next_cursor: routesFields.routes_next_cursor.optional(),
+}).openapi("SplitTunnelEntryExpandable");
+
 export const getProfileSplitTunnel = createRoute({
   method: "get",
   path: "/v1/accounts/{account_id}/split-tunnels/{profile}",
@@ -47,7 +69,7 @@ export const listSplitTunnelEntries = createRoute({
   security,
   summary: "Page through a profile's effective split tunnel list",
   description:
-    "The list tunnelplane writes, in its order, `limit` entries at a time. A cursor names a place in the list as it was; once routes change, it is refused (422) and paging starts again.",
+    "The list tunnelplane writes, in its order, `limit` entries at a time. A cursor names a place in the list as it was; once routes change, it is refused (422) and paging starts again. With `expand=routes` each entry names its first routes; a page names at most 10,000 routes in all (422 at `routes_limit` past that).",
   request: {
     params: ProfileParams,
     query: z.object({
@@ -61,25 +83,34 @@ export const listSplitTunnelEntries = createRoute({
         .max(1000)
         .default(1000)
         .openapi({ description: "Entries per page, 1..1000 (default 1000)." }),
+      expand: z.enum(["routes"]).optional().openapi({
+        description:
+          "`routes`: each entry also names the first `routes_limit` routes behind it (`routes`), with the cursor of the rest for GET split-tunnels/{profile}/entries/{address} (`routes_next_cursor`).",
+      }),
+      routes_limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_ROUTES_EXPANDED)
+        .default(10)
+        .openapi({
+          description: `Routes per entry with expand=routes, 1..${MAX_ROUTES_EXPANDED} (default 10); limit × routes_limit at most ${MAX_ROUTES_PER_PAGE.toLocaleString("en-US")}.`,
+        }),
     }),
   },
   responses: {
     200: {
       description: "A page of the list",
       content: {
-        "application/json": { schema: pageOf(EffectiveEntry, "SplitTunnelEntryPage") },
+        "application/json": { schema: pageOf(ExpandedEntry, "SplitTunnelEntryPage") },
       },
     },
     ...problemResponses("not-found", "validation-failed"),
   },
 });
 
-export const SplitTunnelEntryDetail = EffectiveEntry.extend({
-  routes: z.array(z.string()).openapi({
-    description:
-      "The routes behind the entry, canonical and sorted: those carving its WARP default (warp-default-remainder), or those it carries (route); empty for the other kinds.",
-  }),
-}).openapi("SplitTunnelEntryDetail");
+export const SplitTunnelEntryDetail =
+  EffectiveEntry.extend(routesFields).openapi("SplitTunnelEntryDetail");
 
 export const getSplitTunnelEntry = createRoute({
   method: "get",
@@ -89,7 +120,7 @@ export const getSplitTunnelEntry = createRoute({
   security,
   summary: "Get one effective split tunnel entry with the routes behind it",
   description:
-    "`{address}` is the entry's CIDR with its `/` written `%2F` (`10.0.0.0%2F12`); any spelling of the network finds it.",
+    "`{address}` is the entry's CIDR with its `/` written `%2F` (`10.0.0.0%2F12`); any spelling of the network finds it. The routes behind it come `routes_limit` at a time; a cursor is refused (422) once the routes change.",
   request: {
     params: ProfileParams.extend({
       address: z
@@ -97,6 +128,18 @@ export const getSplitTunnelEntry = createRoute({
         .min(1)
         .max(64)
         .openapi({ param: { name: "address", in: "path" }, example: "10.0.0.0%2F12" }),
+    }),
+    query: z.object({
+      routes_cursor: z.string().max(400).optional().openapi({
+        description: "`routes_next_cursor` of the previous answer (or of an expanded entry).",
+      }),
+      routes_limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(1000)
+        .openapi({ description: "Routes per answer, 1..1000 (default 1000)." }),
     }),
   },
   responses: {

@@ -10,9 +10,10 @@ import { requireAccount } from "../desired/account-guard";
 import { toEnvelope } from "../desired/object.schemas";
 import { etagOf } from "../middleware/etag";
 import { ProblemError } from "../problem";
-import { entriesCursor, entriesOffset } from "./entries.schemas";
+import { entriesCursor, entriesOffset, routesPage } from "./entries.schemas";
 import { loadSplitTunnel } from "./load";
 import type * as endpoints from "./profile.endpoints";
+import { MAX_ROUTES_PER_PAGE } from "./profile.endpoints";
 import { effectiveEntryToWire, presentSplitTunnel } from "./split-tunnel.schemas";
 
 export const getProfileSplitTunnel: AppHandler<typeof endpoints.getProfileSplitTunnel> = async (
@@ -32,14 +33,33 @@ export const listSplitTunnelEntries: AppHandler<typeof endpoints.listSplitTunnel
   c,
 ) => {
   const { account_id, profile } = c.req.valid("param");
-  const { cursor, limit } = c.req.valid("query");
+  const { cursor, limit, expand, routes_limit } = c.req.valid("query");
+  if (expand === "routes" && limit * routes_limit > MAX_ROUTES_PER_PAGE) {
+    throw new ProblemError(
+      "validation-failed",
+      `With expand=routes a page names at most ${MAX_ROUTES_PER_PAGE} routes: limit × routes_limit is ${limit * routes_limit}.`,
+      {
+        errors: [
+          {
+            parameter: "routes_limit",
+            detail: `at most ${Math.floor(MAX_ROUTES_PER_PAGE / limit)} with limit ${limit}`,
+            code: "too-big",
+          },
+        ],
+      },
+    );
+  }
   const db = createDb(c.env.DB);
   const { effective } = await loadSplitTunnel(db, await requireAccount(db, account_id), profile);
   const offset = entriesOffset(effective.entries, cursor);
   const page = effective.entries.slice(offset, offset + limit);
   return c.json(
     {
-      items: page.map(effectiveEntryToWire),
+      items: page.map((entry) =>
+        expand === "routes"
+          ? { ...effectiveEntryToWire(entry), ...routesPage(entry, undefined, routes_limit) }
+          : effectiveEntryToWire(entry),
+      ),
       next_cursor: entriesCursor(effective.entries, offset + limit),
     },
     200,
@@ -48,6 +68,7 @@ export const listSplitTunnelEntries: AppHandler<typeof endpoints.listSplitTunnel
 
 export const getSplitTunnelEntry: AppHandler<typeof endpoints.getSplitTunnelEntry> = async (c) => {
   const { account_id, profile, address } = c.req.valid("param");
+  const { routes_cursor, routes_limit } = c.req.valid("query");
   const canonical = canonicalCidr(address);
   if (!canonical.ok) {
     throw new ProblemError("validation-failed", `${address} is not a network in canonical form.`, {
@@ -65,12 +86,8 @@ export const getSplitTunnelEntry: AppHandler<typeof endpoints.getSplitTunnelEntr
       `The split tunnel of ${profile} has no entry ${canonical.value}.`,
     );
   }
-  const { source } = entry;
-  const routes =
-    source.kind === "warp-default-remainder"
-      ? source.carvedBy
-      : source.kind === "route"
-        ? source.routes
-        : [];
-  return c.json({ ...effectiveEntryToWire(entry), routes }, 200);
+  return c.json(
+    { ...effectiveEntryToWire(entry), ...routesPage(entry, routes_cursor, routes_limit) },
+    200,
+  );
 };

@@ -69,17 +69,20 @@ export function prefixOf(network: BudgetNetwork): Prefix {
 
 /** Protected ranges, for counting how many of a network's addresses lie in them. */
 export class ProtectedSet {
-  private readonly networks: BudgetNetwork[];
+  private readonly ipv4: BudgetNetwork[];
+  private readonly ipv6: BudgetNetwork[];
 
   /** `ranges`: valid CIDRs, in any order, overlapping or not. */
   constructor(ranges: readonly string[]) {
-    this.networks = unionPrefixes(ranges).map((text) => parseKnownNetwork(text));
+    const networks = unionPrefixes(ranges).map((text) => parseKnownNetwork(text));
+    this.ipv4 = networks.filter((network) => network.family === 4);
+    this.ipv6 = networks.filter((network) => network.family === 6);
   }
 
   /** How many addresses of `network` are protected (the set is a handful of disjoint prefixes). */
   count(network: BudgetNetwork): bigint {
     let count = 0n;
-    for (const range of this.networks) {
+    for (const range of network.family === 4 ? this.ipv4 : this.ipv6) {
       if (overlaps(range, network)) {
         count += 1n << BigInt(Math.min(hostBitsOf(range), hostBitsOf(network)));
       }
@@ -94,6 +97,9 @@ function contains(outer: BudgetNetwork, inner: BudgetNetwork): boolean {
     return false;
   }
   const hostBits = hostBitsOf(outer);
+  if (outer.family === 4) {
+    return hostBits === 32 || (outer.words[3] ^ inner.words[3]) >>> hostBits === 0;
+  }
   for (let i = 0; i < 4; i++) {
     // Host bits in word i; from the first word that is all host bits on, nothing is compared.
     const bits = hostBits - 32 * (3 - i);
@@ -137,57 +143,96 @@ export interface ExcludeGroup {
   members: number[];
 }
 
+/** Whether `network` starts past the prefix of `prefixLength` bits at `words` (same family). */
+function startsPast(
+  network: BudgetNetwork,
+  family: IpFamily,
+  words: AddressWords,
+  prefixLength: number,
+): boolean {
+  if (family === 4) {
+    return network.words[3] > words[3] + 2 ** (32 - prefixLength) - 1;
+  }
+  return compareWords(network.words, prefixBound(family, words, prefixLength, true)) > 0;
+}
+
+/**
+ * The groups of one run of overlapping or adjacent `networks` (`members`, by address): the
+ * minimal cover of the run's addresses from `first` to `last`, each prefix with the members
+ * inside it. A prefix that is a member alone keeps that member's object: a carved default's run
+ * is its own minimal cover, so most runs allocate nothing new.
+ */
+function coverRun(
+  networks: readonly BudgetNetwork[],
+  members: readonly number[],
+  first: BudgetNetwork,
+  last: AddressWords,
+  groups: ExcludeGroup[],
+): void {
+  let next = 0;
+  forEachCoverPrefix(first.family, first.words, last, (family, words, prefixLength) => {
+    const at = members[next] as number;
+    const member = networks[at] as BudgetNetwork;
+    const following = networks[members[next + 1] ?? -1];
+    if (
+      member.prefixLength === prefixLength &&
+      compareWords(member.words, words) === 0 &&
+      (following === undefined || startsPast(following, family, words, prefixLength))
+    ) {
+      groups.push({ network: member, members: [at] });
+      next++;
+      return;
+    }
+    const inside: number[] = [];
+    while (next < members.length) {
+      const candidate = networks[members[next] as number] as BudgetNetwork;
+      if (startsPast(candidate, family, words, prefixLength)) {
+        break;
+      }
+      inside.push(members[next] as number);
+      next++;
+    }
+    const network = {
+      family,
+      words: [words[0], words[1], words[2], words[3]] as const,
+      prefixLength,
+    };
+    groups.push({ network, members: inside });
+  });
+}
+
 /**
  * The minimal cover of the union of `networks` (its maximal prefixes: buddies joined, nested
  * ones gone), by address, each with the networks inside it.
  */
 function maximalPrefixes(networks: readonly BudgetNetwork[]): ExcludeGroup[] {
   const groups: ExcludeGroup[] = [];
-  let run: { family: IpFamily; first: AddressWords; last: AddressWords; members: number[] } | null =
-    null;
-  const flush = () => {
-    if (run === null) {
-      return;
-    }
-    const { members } = run;
-    let next = 0;
-    forEachCoverPrefix(run.family, run.first, run.last, (family, words, prefixLength) => {
-      const network = {
-        family,
-        words: [words[0], words[1], words[2], words[3]] as const,
-        prefixLength,
-      };
-      const last = prefixBound(family, words, prefixLength, true);
-      const inside: number[] = [];
-      while (next < members.length) {
-        const member = networks[members[next] as number] as BudgetNetwork;
-        if (compareWords(member.words, last) > 0) {
-          break;
-        }
-        inside.push(members[next] as number);
-        next++;
+  const order = sortedPositions(networks);
+  let start = 0;
+  while (start < order.length) {
+    const first = networks[order[start] as number] as BudgetNetwork;
+    let last = prefixBound(first.family, first.words, first.prefixLength, true);
+    let end = start + 1;
+    for (; end < order.length; end++) {
+      const network = networks[order[end] as number] as BudgetNetwork;
+      if (
+        network.family !== first.family ||
+        (compareWords(network.words, last) > 0 && !isSuccessor(last, network.words))
+      ) {
+        break;
       }
-      groups.push({ network, members: inside });
-    });
-  };
-  for (const i of sortedPositions(networks)) {
-    const network = networks[i] as BudgetNetwork;
-    const last = prefixBound(network.family, network.words, network.prefixLength, true);
-    if (
-      run !== null &&
-      run.family === network.family &&
-      (compareWords(network.words, run.last) <= 0 || isSuccessor(run.last, network.words))
-    ) {
-      if (compareWords(last, run.last) > 0) {
-        run.last = last;
+      const networkLast = prefixBound(network.family, network.words, network.prefixLength, true);
+      if (compareWords(networkLast, last) > 0) {
+        last = networkLast;
       }
-      run.members.push(i);
-      continue;
     }
-    flush();
-    run = { family: network.family, first: network.words, last, members: [i] };
+    if (end === start + 1) {
+      groups.push({ network: first, members: [order[start] as number] });
+    } else {
+      coverRun(networks, order.slice(start, end), first, last, groups);
+    }
+    start = end;
   }
-  flush();
   return groups;
 }
 
@@ -196,27 +241,62 @@ function compareBigints(a: bigint, b: bigint): number {
 }
 
 /**
- * Positions of `candidates` by protected addresses (`weights`), then size, then position: the few
- * with protected addresses by comparison, the rest bucketed by host bits (size by host bits, not
- * prefix length: an IPv6 /64 holds more addresses than all of IPv4).
+ * Marks the `maxEntries` groups to keep: by protected addresses (`weights`), then size, then
+ * position. The few with protected addresses are sorted; the rest are counted by host bits (size
+ * by host bits, not prefix length: an IPv6 /64 holds more addresses than all of IPv4) and taken
+ * from the largest size down, the last size taken by position, without sorting them.
  */
-function heaviestFirst(candidates: readonly BudgetNetwork[], weights: readonly bigint[]): number[] {
+function keepHeaviest(
+  networks: readonly BudgetNetwork[],
+  weights: readonly bigint[],
+  isProtected: Uint8Array,
+  maxEntries: number,
+): Uint8Array {
+  const isKept = new Uint8Array(networks.length);
   const weighted: number[] = [];
-  const buckets: number[][] = Array.from({ length: 129 }, () => []);
-  candidates.forEach((candidate, i) => {
-    if ((weights[i] as bigint) > 0n) {
+  const sizes = new Int32Array(129);
+  networks.forEach((network, i) => {
+    if (isProtected[i] === 1) {
       weighted.push(i);
     } else {
-      (buckets[hostBitsOf(candidate)] as number[]).push(i);
+      (sizes[hostBitsOf(network)] as number)++;
     }
   });
   weighted.sort(
     (a, b) =>
       compareBigints(weights[b] as bigint, weights[a] as bigint) ||
-      hostBitsOf(candidates[b] as BudgetNetwork) - hostBitsOf(candidates[a] as BudgetNetwork) ||
+      hostBitsOf(networks[b] as BudgetNetwork) - hostBitsOf(networks[a] as BudgetNetwork) ||
       a - b,
   );
-  return [...weighted, ...buckets.reverse().flat()];
+  for (const i of weighted.slice(0, maxEntries)) {
+    isKept[i] = 1;
+  }
+  let room = Math.max(0, maxEntries - weighted.length);
+  // Every size above `smallest` is kept whole; of size `smallest`, the first `partial` by
+  // position, or all of them while `partial` is -1.
+  let smallest = 129;
+  let partial = -1;
+  while (room > 0 && smallest > 0) {
+    smallest--;
+    const count = sizes[smallest] as number;
+    if (count >= room) {
+      partial = room;
+    }
+    room -= Math.min(room, count);
+  }
+  networks.forEach((network, i) => {
+    const hostBits = hostBitsOf(network);
+    if (isProtected[i] === 1 || hostBits < smallest) {
+      return;
+    }
+    if (hostBits > smallest) {
+      isKept[i] = 1;
+    } else if (partial !== 0) {
+      isKept[i] = 1;
+      partial = partial > 0 ? partial - 1 : partial;
+    }
+  });
+  return isKept;
 }
 
 /** The result of fitting an Exclude list: the entries that stay, and what the cut costs. */
@@ -253,27 +333,40 @@ export function fitExcludes(
   const protectedSet = new ProtectedSet(protectedRanges);
   const groups = maximalPrefixes(candidates);
   const weights = groups.map((group) => protectedSet.count(group.network));
-  const isKept = new Uint8Array(groups.length);
-  for (const i of heaviestFirst(
+  const isProtected = Uint8Array.from(weights, (weight) => (weight > 0n ? 1 : 0));
+  const isKept = keepHeaviest(
     groups.map((group) => group.network),
     weights,
-  ).slice(0, maxEntries)) {
-    isKept[i] = 1;
-  }
-  let extraAddresses = 0n;
+    isProtected,
+    maxEntries,
+  );
+  // IPv4 sizes add up exactly as numbers (at most 2^32 in all); IPv6 ones need bigints.
+  let ipv4Addresses = 0;
+  let ipv6Addresses = 0n;
   let protectedAddresses = 0n;
   const extraRanges: BudgetNetwork[] = [];
+  const kept: { group: ExcludeGroup; first: number }[] = [];
   groups.forEach((group, i) => {
-    if (isKept[i] === 0) {
-      extraAddresses += 1n << BigInt(hostBitsOf(group.network));
-      protectedAddresses += weights[i] as bigint;
-      extraRanges.push(group.network);
+    if (isKept[i] === 1) {
+      kept.push({ group, first: Math.min(...group.members) });
+      return;
     }
+    const { network } = group;
+    if (network.family === 4) {
+      ipv4Addresses += 2 ** hostBitsOf(network);
+    } else {
+      ipv6Addresses += 1n << BigInt(hostBitsOf(network));
+    }
+    if (isProtected[i] === 1) {
+      protectedAddresses += weights[i] as bigint;
+    }
+    extraRanges.push(network);
   });
-  const kept = groups
-    .filter((_, i) => isKept[i] === 1)
-    .sort((a, b) => Math.min(...a.members) - Math.min(...b.members));
-  return { kept, cost: { extraAddresses, protectedAddresses, extraRanges } };
+  const extraAddresses = BigInt(ipv4Addresses) + ipv6Addresses;
+  return {
+    kept: kept.sort((a, b) => a.first - b.first).map(({ group }) => group),
+    cost: { extraAddresses, protectedAddresses, extraRanges },
+  };
 }
 
 /** Host bits of a network: its size is 2 to that power. */

@@ -25,7 +25,8 @@ export function carveDefaults(routes: RouteIndex): CarvedDefaults {
     const carvedBy = routes.overlapping(parent).map((route) => route.network);
     carved.carvedBy.push(carvedBy);
     if (carvedBy.length === 0) {
-      carved.networks.push(parent);
+      const { family, words, prefixLength } = parent;
+      carved.networks.push({ family, words, prefixLength });
       carved.defaults.push(position);
       return;
     }

@@ -376,10 +376,13 @@ export function effectiveSplitTunnel(
     entries,
     problems: teamDomainProblems(entries, account.teamDomain),
     ...fitOf(fit.entries.length < cover.length, fit.cost, () =>
-      countWithUserEntries(
-        [...cover.map((n) => ({ address: networkText(n) })), ...teamDomain],
-        spec.entries,
-      ),
+      // Only a user address entry can replace a computed one; most lists have none.
+      spec.entries.some((entry) => "address" in entry)
+        ? countWithUserEntries(
+            [...cover.map((n) => ({ address: networkText(n) })), ...teamDomain],
+            spec.entries,
+          )
+        : cover.length + teamDomain.length + spec.entries.length,
     ),
   };
 }

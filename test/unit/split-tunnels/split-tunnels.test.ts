@@ -1,6 +1,10 @@
 import fc from "fast-check";
 import { describe, it } from "vitest";
 import {
+  activeSplitTunnel,
+  type WireProfileLists,
+} from "../../../src/cloudflare/split-tunnels.adapter";
+import {
   difference,
   minimalCover,
   type Prefix,
@@ -1092,3 +1096,29 @@ function costText(cost: {
 }) {
   return { ...cost, extraRanges: cost.extraRanges.map(networkText) };
 }
+
+describe("the mode a profile object shows", () => {
+  const ten = [{ address: "10.0.0.0/8" }];
+  const tenEntry = [{ address: "10.0.0.0/8", description: "" }];
+  it.for<[string, WireProfileLists, string, unknown[]]>([
+    ["Exclude, include left out", { exclude: ten }, "exclude", tenEntry],
+    ["Exclude, include []", { exclude: ten, include: [] }, "exclude", tenEntry],
+    ["Exclude, include null", { exclude: ten, include: null }, "exclude", tenEntry],
+    ["Include, exclude left out", { include: ten }, "include", tenEntry],
+    ["Include, exclude []", { include: ten, exclude: [] }, "include", tenEntry],
+    ["Include, exclude null", { include: ten, exclude: null }, "include", tenEntry],
+    ["an empty Include list, exclude left out", { include: [] }, "include", []],
+    ["an empty Include list, exclude null", { include: [], exclude: null }, "include", []],
+    ["both empty: Cloudflare's default mode", { include: [], exclude: [] }, "exclude", []],
+    ["neither list", {}, "exclude", []],
+    ["the profile's own mode wins", { mode: "include", include: [], exclude: ten }, "include", []],
+    [
+      "a mode that is not a split tunnel mode is ignored",
+      { mode: "warp", exclude: ten },
+      "exclude",
+      tenEntry,
+    ],
+  ])("%s", ([, profile, mode, entries], { expect }) => {
+    expect(activeSplitTunnel(profile)).toEqual({ mode, entries });
+  });
+});
