@@ -1,5 +1,6 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
 import { and, asc, eq, lte } from "drizzle-orm";
+import { DEFAULT_INITIAL_RESOLVED_IPV4 } from "../domain/cidr/reserved";
 import type { AccountMode } from "../domain/model";
 import type { QuotaOverrides } from "../domain/quotas";
 import { type Actor, newAuditRow } from "./audit-log.repo";
@@ -18,6 +19,8 @@ export interface AccountRecord {
   teamDomain: string | null;
   /** Quotas raised or lowered for this account; null keeps every default. */
   limits: QuotaOverrides | null;
+  /** The account's IPv4 Gateway initial resolved IP range (canonical CIDR, `172.64.128.0/20` by default). */
+  initialResolvedIpv4: string;
   version: number;
   createdAtMs: number;
   updatedAtMs: number;
@@ -31,6 +34,7 @@ const columns = {
   nextReconcileAtMs: accounts.nextReconcileAtMs,
   teamDomain: accounts.teamDomain,
   limitsJson: accounts.limitsJson,
+  initialResolvedIpv4: accounts.initialResolvedIpv4,
   version: accounts.version,
   createdAtMs: accounts.createdAtMs,
   updatedAtMs: accounts.updatedAtMs,
@@ -52,10 +56,16 @@ function limitsColumn(limits: QuotaOverrides | null): string | null {
 /** Inserts an account; throws a UNIQUE violation when the id exists. */
 export async function insertAccount(
   db: Db,
-  account: Omit<AccountRecord, "version" | "updatedAtMs">,
+  input: Omit<AccountRecord, "version" | "updatedAtMs" | "initialResolvedIpv4"> & {
+    initialResolvedIpv4?: string;
+  },
   apiTokenCiphertext: string,
   actor: Actor,
 ): Promise<AccountRecord> {
+  const account = {
+    ...input,
+    initialResolvedIpv4: input.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4,
+  };
   const { limits, ...fields } = account;
   const row = {
     ...fields,
@@ -132,7 +142,7 @@ export async function getSealedApiToken(db: Db, accountId: string): Promise<stri
 }
 
 /**
- * Changes name, mode, interval, team domain, limits or token when `version` matches; returns the
+ * Changes name, mode, interval, team domain, limits, initial resolved range or token when `version` matches; returns the
  * new record.
  */
 export async function updateAccount(
@@ -141,7 +151,13 @@ export async function updateAccount(
   changes: Partial<
     Pick<
       AccountRecord,
-      "name" | "mode" | "reconcileIntervalS" | "nextReconcileAtMs" | "teamDomain" | "limits"
+      | "name"
+      | "mode"
+      | "reconcileIntervalS"
+      | "nextReconcileAtMs"
+      | "teamDomain"
+      | "limits"
+      | "initialResolvedIpv4"
     >
   > & {
     apiTokenCiphertext?: string;

@@ -303,7 +303,7 @@ export async function deleteObject(
 
 /**
  * The account's whole desired state, tombstones included, with its team domain (null when the
- * account has none or does not exist), for the planner.
+ * account has none or does not exist) and initial resolved range, for the planner.
  */
 export async function loadDesiredState(db: Db, accountId: string): Promise<DesiredState> {
   const [rows, account] = await Promise.all([
@@ -312,12 +312,19 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
       .from(desiredObjects)
       .where(eq(desiredObjects.accountId, accountId))
       .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id)),
-    db.select({ teamDomain: accounts.teamDomain }).from(accounts).where(eq(accounts.id, accountId)),
+    db
+      .select({
+        teamDomain: accounts.teamDomain,
+        initialResolvedIpv4: accounts.initialResolvedIpv4,
+      })
+      .from(accounts)
+      .where(eq(accounts.id, accountId)),
   ]);
   return {
     accountId,
     objects: rows.map((row) => fromRow(row)),
     teamDomain: account[0]?.teamDomain ?? null,
+    ...(account[0] === undefined ? {} : { initialResolvedIpv4: account[0].initialResolvedIpv4 }),
   };
 }
 

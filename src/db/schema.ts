@@ -28,6 +28,8 @@ export const accounts = sqliteTable("accounts", {
   teamDomain: text("team_domain"),
   /** Raised or lowered quotas as JSON (`{"routes":5000}`), or null for the defaults. */
   limitsJson: text("limits_json"),
+  /** The account's IPv4 Gateway initial resolved IP range (canonical CIDR). */
+  initialResolvedIpv4: text("initial_resolved_ipv4").notNull().default("172.64.128.0/20"),
   version: integer("version").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
   updatedAtMs: integer("updated_at_ms").notNull(),

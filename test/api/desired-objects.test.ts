@@ -44,6 +44,7 @@ describe("accounts", () => {
     expect(Object.keys(account.body).sort()).toEqual([
       "account_id",
       "created_at",
+      "initial_resolved_ipv4",
       "limits",
       "mode",
       "name",
@@ -117,6 +118,7 @@ describe("accounts", () => {
           reconcileIntervalS: 3600,
           teamDomain: null,
           limits: null,
+          initialResolvedIpv4: "172.64.128.0/20",
         },
         after: {
           name: `test ${accountId.slice(0, 6)}`,
@@ -124,6 +126,7 @@ describe("accounts", () => {
           reconcileIntervalS: 60,
           teamDomain: null,
           limits: null,
+          initialResolvedIpv4: "172.64.128.0/20",
           apiToken: "(set)",
         },
       },
@@ -137,6 +140,7 @@ describe("accounts", () => {
           reconcileIntervalS: 3600,
           teamDomain: null,
           limits: null,
+          initialResolvedIpv4: "172.64.128.0/20",
           apiToken: "(set)",
         },
       },

@@ -20,6 +20,7 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
     input.profiles,
     input.defaultVirtualNetworkId,
     input.account,
+    input.reservedRanges,
   );
   const errors = conflicts.filter((conflict) => conflict.severity === "error").length;
   return c.json(

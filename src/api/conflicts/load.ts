@@ -3,12 +3,19 @@
  * virtual network, every profile's split tunnel (the default profile first, then custom
  * profiles by ascending precedence) and the account's team domain.
  */
+
 import { getAccount } from "../../db/accounts.repo";
 import type { Db } from "../../db/client";
 import { getObject, listAllObjects } from "../../db/desired-objects.repo";
+import {
+  DEFAULT_INITIAL_RESOLVED_IPV4,
+  type ReservedRange,
+  reservedRangesFor,
+} from "../../domain/cidr/reserved";
 import type { ProfileSplitTunnelRef } from "../../domain/conflicts/account";
 import type { RouteRef } from "../../domain/routes/conflicts";
 import type { SplitTunnelAccountSettings } from "../../domain/split-tunnels/effective";
+import { loadSplitTunnelSettings } from "../split-tunnels/account-settings";
 
 /** The inputs of `findAccountConflicts` for one account. */
 export interface AccountCheckInput {
@@ -19,6 +26,8 @@ export interface AccountCheckInput {
   defaultVirtualNetworkId: string | null;
   /** What the account adds to every profile's list: its team domain, or null. */
   account: SplitTunnelAccountSettings;
+  /** The account's reserved ranges (its initial resolved range among them). */
+  reservedRanges: ReservedRange[];
 }
 
 /** Loads the account's routes, default virtual network, profiles and team domain (5 queries). */
@@ -59,6 +68,9 @@ export async function loadAccountCheckInput(db: Db, accountId: string): Promise<
     })),
     profiles,
     defaultVirtualNetworkId: vnets.find((v) => v.spec.isDefault)?.id ?? null,
-    account: { teamDomain: account?.teamDomain ?? null },
+    account: await loadSplitTunnelSettings(db, accountId, account),
+    reservedRanges: reservedRangesFor(
+      account?.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4,
+    ),
   };
 }

@@ -3,6 +3,7 @@
  * reserved ranges, home LANs) and the split tunnel problems of every device profile. Pure: the
  * caller loads the desired state; the same input gives the same list in the same order.
  */
+import type { ReservedRange } from "../cidr/reserved";
 import type { SplitTunnelProfileSpec } from "../model";
 import { findRouteConflicts, type RouteConflict, type RouteRef } from "../routes/conflicts";
 import {
@@ -41,7 +42,8 @@ export type AccountConflict = RouteConflict | ProfileProblem;
  * profile's split tunnel problems (`effectiveSplitTunnel` over the routes the profile follows)
  * in profile order, each problem in the order `effectiveSplitTunnel` gives.
  * `defaultVirtualNetworkId` is the desired default virtual network's id, or null; `account`
- * carries the team domain Include-mode profiles need.
+ * carries the team domain Include-mode profiles need; `reservedRanges` are the account's
+ * (`reservedRangesFor` its initial resolved range; absent: those of a default account).
  * Networks must be canonical CIDRs (stored state is); anything else throws `RangeError`.
  */
 export function findAccountConflicts(
@@ -49,8 +51,9 @@ export function findAccountConflicts(
   profiles: readonly ProfileSplitTunnelRef[],
   defaultVirtualNetworkId: string | null,
   account: SplitTunnelAccountSettings,
+  reservedRanges?: readonly ReservedRange[],
 ): AccountConflict[] {
-  const conflicts: AccountConflict[] = findRouteConflicts(routes);
+  const conflicts: AccountConflict[] = findRouteConflicts(routes, reservedRanges);
   for (const profile of profiles) {
     const followed = selectRoutes(profile.virtualNetworkIds, routes, defaultVirtualNetworkId);
     const { problems } = effectiveSplitTunnel(

@@ -19,7 +19,7 @@ import { conditionsFromSelectors, type EvaluablePolicy } from "../policies/evalu
 import { parseExpression } from "../policies/parse";
 import { err, ok, type Result } from "../result";
 import { WARP_DEFAULT_EXCLUDES } from "../split-tunnels/defaults";
-import { effectiveSplitTunnel } from "../split-tunnels/effective";
+import { effectiveSplitTunnel, splitTunnelSettingsOf } from "../split-tunnels/effective";
 import { routedNetworksFor } from "../split-tunnels/profile-routes";
 
 /** The device profile whose split tunnel applies: `default`, or a custom profile's id. */
@@ -113,7 +113,7 @@ export function desiredView(
 ): Result<NetworkView, UnknownProfileError> {
   const defaultVnet = live(desired, "virtual_network").find((v) => v.spec.isDefault)?.id ?? null;
   const allRoutes = live(desired, "tunnel_route");
-  const account = { teamDomain: desired.teamDomain ?? null };
+  const account = splitTunnelSettingsOf(desired);
   const tunnels = new Map(live(desired, "tunnel").map((t) => [t.id, t.spec.name]));
   const routes = allRoutes
     .filter((r) => r.spec.virtualNetworkId === null || r.spec.virtualNetworkId === defaultVnet)
