@@ -1207,6 +1207,66 @@ describe("the conflicts endpoint", () => {
   });
 });
 
+describe("hostname routes and the Gateway proxy", () => {
+  it("a hostname route with UDP (or both protocols) off is an error in conflicts naming the route and what is missing, and a warning on both writes", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "apps");
+    const created = await post<Obj>(`${base}/hostname-routes`, {
+      hostname: "*.apps.acme.internal",
+      tunnel_id: t,
+    });
+    const unmanaged =
+      "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and TCP and UDP are off (proxy settings are not managed by tunnelplane; Cloudflare's default is off)";
+    expect(created.body.warnings).toEqual([
+      { code: "hostname-route-proxy-off", message: unmanaged },
+    ]);
+    const conflicts = async () =>
+      (await get<{ items: unknown[]; counts: unknown }>(`${base}/conflicts`)).body;
+    expect(await conflicts()).toEqual({
+      items: [
+        {
+          code: "hostname-route-proxy-off",
+          severity: "error",
+          message: unmanaged,
+          objects: [{ kind: "hostname_route", id: created.body.id }],
+          route_id: created.body.id,
+          hostname: "*.apps.acme.internal",
+          missing: ["tcp", "udp"],
+          proxy_managed: false,
+        },
+      ],
+      counts: { errors: 1, warnings: 0 },
+    });
+    const udpOff = await put<Obj>(`${base}/proxy-settings`, { tcp: true, udp: false, icmp: false });
+    const message =
+      "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and UDP is off";
+    expect(udpOff.body.warnings).toEqual([{ code: "hostname-route-proxy-off", message }]);
+    expect(await conflicts()).toEqual({
+      items: [
+        {
+          code: "hostname-route-proxy-off",
+          severity: "error",
+          message,
+          objects: [
+            { kind: "hostname_route", id: created.body.id },
+            { kind: "proxy_settings", id: "default" },
+          ],
+          route_id: created.body.id,
+          hostname: "*.apps.acme.internal",
+          missing: ["udp"],
+          proxy_managed: true,
+        },
+      ],
+      counts: { errors: 1, warnings: 0 },
+    });
+    const on = await put<Obj>(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: false });
+    expect(on.body.warnings).toEqual([]);
+    expect(await conflicts()).toEqual({ items: [], counts: { errors: 0, warnings: 0 } });
+  });
+});
+
 describe("lists cut to max_entries, paged, and one entry with its routes", () => {
   it("cuts an Include list to max_entries over the fewest unrouted addresses, and pages through it", async ({
     expect,

@@ -1,7 +1,9 @@
 /** Handlers of the conflict list and the client LAN check. */
 import { createDb } from "../../db/client";
+import { getObject, listAllObjects } from "../../db/desired-objects.repo";
 import { findAccountConflicts } from "../../domain/conflicts/account";
 import { checkClientLan as check } from "../../domain/conflicts/client-lan";
+import { findHostnameRouteConflicts } from "../../domain/conflicts/hostname-routes";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { describeCidrError } from "../fields";
@@ -14,14 +16,24 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   const { account_id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  const input = await loadAccountCheckInput(db, account_id);
-  const conflicts = findAccountConflicts(
-    input.routes,
-    input.profiles,
-    input.defaultVirtualNetworkId,
-    input.account,
-    input.reservedRanges,
-  );
+  const [input, hostnameRoutes, proxy] = await Promise.all([
+    loadAccountCheckInput(db, account_id),
+    listAllObjects(db, account_id, "hostname_route"),
+    getObject(db, account_id, "proxy_settings", "default"),
+  ]);
+  const conflicts = [
+    ...findAccountConflicts(
+      input.routes,
+      input.profiles,
+      input.defaultVirtualNetworkId,
+      input.account,
+      input.reservedRanges,
+    ),
+    ...findHostnameRouteConflicts(
+      hostnameRoutes.map((r) => ({ id: r.id, hostname: r.spec.hostname })),
+      proxy?.spec ?? null,
+    ),
+  ];
   const errors = conflicts.filter((conflict) => conflict.severity === "error").length;
   return c.json(
     {

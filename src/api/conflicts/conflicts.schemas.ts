@@ -10,7 +10,13 @@ import { EntryOutput, entryToWire } from "../split-tunnels/split-tunnel.schemas"
 
 const ObjectRef = z
   .object({
-    kind: z.enum(["tunnel_route", "split_tunnel", "device_profile"]),
+    kind: z.enum([
+      "tunnel_route",
+      "hostname_route",
+      "split_tunnel",
+      "device_profile",
+      "proxy_settings",
+    ]),
     id: z.string().openapi({ description: "tunnelplane id (`default` for the default profile)." }),
   })
   .openapi("ConflictObject");
@@ -116,6 +122,19 @@ export const Conflict = z
       code: z.literal("team-domain-unknown"),
       ...common,
       profile_id: z.string(),
+    }),
+    z.object({
+      code: z.literal("hostname-route-proxy-off"),
+      ...common,
+      route_id: z.string(),
+      hostname: z.string(),
+      missing: z.array(z.enum(["tcp", "udp"])).openapi({
+        description: "The proxies that are off; hostname routes need TCP and UDP (DNS).",
+      }),
+      proxy_managed: z.boolean().openapi({
+        description:
+          "False when tunnelplane does not manage the proxy (Cloudflare's default: off).",
+      }),
     }),
   ])
   .openapi("Conflict");
@@ -253,6 +272,19 @@ export function toConflictResource(conflict: AccountConflict): z.input<typeof Co
         ...base,
         objects: [conflict.profile],
         profile_id: conflict.profile.id,
+      };
+    case "hostname-route-proxy-off":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [
+          { kind: "hostname_route", id: conflict.routeId },
+          ...(conflict.proxyManaged ? [{ kind: "proxy_settings" as const, id: "default" }] : []),
+        ],
+        route_id: conflict.routeId,
+        hostname: conflict.hostname,
+        missing: conflict.missing,
+        proxy_managed: conflict.proxyManaged,
       };
   }
 }

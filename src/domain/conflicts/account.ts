@@ -12,6 +12,7 @@ import {
   type SplitTunnelProblem,
 } from "../split-tunnels/effective";
 import { selectRoutes } from "../split-tunnels/profile-routes";
+import type { HostnameRouteProxyOff } from "./hostname-routes";
 
 /** A device profile's split tunnel as the account check sees it. */
 export interface ProfileSplitTunnelRef {
@@ -35,7 +36,7 @@ export type ProfileProblem = SplitTunnelProblem & {
 };
 
 /** Any conflict found in an account; `code` tells them apart. */
-export type AccountConflict = RouteConflict | ProfileProblem;
+export type AccountConflict = RouteConflict | ProfileProblem | HostnameRouteProxyOff;
 
 /**
  * Every conflict in the account: first `findRouteConflicts(routes)` in its order, then each

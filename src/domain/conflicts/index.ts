@@ -2,3 +2,4 @@
 export * from "./account";
 export * from "./client-lan";
 export * from "./describe";
+export * from "./hostname-routes";
