@@ -7,6 +7,7 @@ import { findHostnameRouteConflicts } from "../../domain/conflicts/hostname-rout
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { describeCidrError } from "../fields";
+import { privateAppProblems } from "../private-apps/reach";
 import { validationProblem } from "../problem";
 import type * as endpoints from "./conflicts.endpoints";
 import { toClientLanResource, toConflictResource } from "./conflicts.schemas";
@@ -16,11 +17,21 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   const { account_id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  const [input, hostnameRoutes, proxy] = await Promise.all([
+  const [input, hostnameRoutes, proxy, apps] = await Promise.all([
     loadAccountCheckInput(db, account_id),
     listAllObjects(db, account_id, "hostname_route"),
     getObject(db, account_id, "proxy_settings", "default"),
+    listAllObjects(db, account_id, "private_app"),
   ]);
+  const unreachable = await privateAppProblems(
+    db,
+    account_id,
+    apps.map((a) => ({
+      id: a.id,
+      name: a.spec.name,
+      destinations: a.spec.destinations.map((d) => d.cidr),
+    })),
+  );
   const conflicts = [
     ...findAccountConflicts(
       input.routes,
@@ -33,6 +44,7 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
       hostnameRoutes.map((r) => ({ id: r.id, hostname: r.spec.hostname })),
       proxy?.spec ?? null,
     ),
+    ...unreachable,
   ];
   const errors = conflicts.filter((conflict) => conflict.severity === "error").length;
   return c.json(

@@ -16,6 +16,7 @@ const ObjectRef = z
       "split_tunnel",
       "device_profile",
       "proxy_settings",
+      "private_app",
     ]),
     id: z.string().openapi({ description: "tunnelplane id (`default` for the default profile)." }),
   })
@@ -136,6 +137,19 @@ export const Conflict = z
           "False when tunnelplane does not manage the proxy (Cloudflare's default: off).",
       }),
     }),
+    ...(["private-app-not-routed", "private-app-excluded"] as const).map((code) =>
+      z.object({
+        code: z.literal(code),
+        ...common,
+        app_id: z.string(),
+        destination: z.string(),
+        entry: EntryOutput.nullable().openapi({
+          description:
+            "For private-app-excluded: the default profile's Exclude entry; null for an Include list that lacks the destination.",
+        }),
+        unreachable: Networks,
+      }),
+    ),
   ])
   .openapi("Conflict");
 
@@ -272,6 +286,17 @@ export function toConflictResource(conflict: AccountConflict): z.input<typeof Co
         ...base,
         objects: [conflict.profile],
         profile_id: conflict.profile.id,
+      };
+    case "private-app-not-routed":
+    case "private-app-excluded":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [{ kind: "private_app", id: conflict.appId }],
+        app_id: conflict.appId,
+        destination: conflict.destination,
+        entry: conflict.entry === null ? null : entryToWire(conflict.entry),
+        unreachable: conflict.unreachable,
       };
     case "hostname-route-proxy-off":
       return {

@@ -13,6 +13,7 @@ import {
 } from "../split-tunnels/effective";
 import { selectRoutes } from "../split-tunnels/profile-routes";
 import type { HostnameRouteProxyOff } from "./hostname-routes";
+import type { PrivateAppUnreachable } from "./private-apps";
 
 /** A device profile's split tunnel as the account check sees it. */
 export interface ProfileSplitTunnelRef {
@@ -36,7 +37,11 @@ export type ProfileProblem = SplitTunnelProblem & {
 };
 
 /** Any conflict found in an account; `code` tells them apart. */
-export type AccountConflict = RouteConflict | ProfileProblem | HostnameRouteProxyOff;
+export type AccountConflict =
+  | RouteConflict
+  | ProfileProblem
+  | HostnameRouteProxyOff
+  | PrivateAppUnreachable;
 
 /**
  * Every conflict in the account: first `findRouteConflicts(routes)` in its order, then each

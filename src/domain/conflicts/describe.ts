@@ -2,6 +2,7 @@
 import { describeSplitTunnelProblem } from "../split-tunnels/describe";
 import type { AccountConflict } from "./account";
 import { describeHostnameRouteProxyOff } from "./hostname-routes";
+import { describePrivateAppProblem } from "./private-apps";
 
 function virtualNetworkText(id: string | null): string {
   return id === null ? "the default virtual network" : `virtual network ${id}`;
@@ -20,6 +21,9 @@ export function describeConflict(conflict: AccountConflict): string {
       return `${conflict.network} overlaps the common home LAN ${conflict.lanRange}; users on such a LAN cannot reach ${conflict.shadowed.join(", ")}`;
     case "hostname-route-proxy-off":
       return describeHostnameRouteProxyOff(conflict);
+    case "private-app-not-routed":
+    case "private-app-excluded":
+      return describePrivateAppProblem(conflict);
     case "route-excluded":
     case "route-not-included":
     case "local-default-routed":

@@ -3,3 +3,4 @@ export * from "./account";
 export * from "./client-lan";
 export * from "./describe";
 export * from "./hostname-routes";
+export * from "./private-apps";
