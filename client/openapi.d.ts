@@ -1323,6 +1323,11 @@ export interface components {
             /** @description When the scheduler next reconciles, RFC 3339. */
             next_reconcile_at: string;
             team_domain: string | null;
+            /**
+             * @description The IPv4 initial resolved IP range (canonical CIDR).
+             * @example 172.64.128.0/20
+             */
+            initial_resolved_ipv4: string;
             limits: components["schemas"]["AccountLimits"];
             /**
              * @description Share of Cloudflare's API rate limit (1,200 calls per 5 minutes per user, shared with the dashboard and other tools) that tunnelplane spends on this account, 0.01..1; null: the deployment's CLOUDFLARE_API_BUDGET_SHARE (default 0.5). Lower it when other tools use the same token heavily; raise it for a token only tunnelplane uses.
@@ -1431,6 +1436,11 @@ export interface components {
              * @example 0.25
              */
             api_budget_share?: number | null;
+            /**
+             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. The IPv6 range is fixed.
+             * @example 172.64.128.0/20
+             */
+            initial_resolved_ipv4?: string;
         };
         /**
          * @description Quotas raised (or lowered) for this account, e.g. {"routes": 5000} after Cloudflare raised the account's route limit. Writes past a quota are refused with 422 limit-exceeded.
@@ -1552,6 +1562,11 @@ export interface components {
              */
             api_budget_share?: number | null;
             /**
+             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. The IPv6 range is fixed.
+             * @example 172.64.128.0/20
+             */
+            initial_resolved_ipv4?: string;
+            /**
              * @description Merged into the account's raised quotas; null returns every quota to its default.
              * @example {
              *       "routes": 5000
@@ -1642,6 +1657,23 @@ export interface components {
                     health: string;
                 };
             } | null;
+            /** @description The device's selected virtual network, when the request names one. */
+            virtual_network?: {
+                id: string;
+                name: string;
+            };
+            /** @description For destination_host: the hostname route that serves it, or null (then `route` is null too). */
+            hostname_route?: {
+                route_id: string;
+                hostname: string;
+                tunnel: {
+                    id: string;
+                    name: string;
+                    health: string;
+                };
+            } | null;
+            /** @description For destination_host: the initial resolved range Gateway answers the name from; the split tunnel and the policies are looked at for its first address. */
+            resolved_range?: string;
             proxy: {
                 /** @enum {string} */
                 protocol: "tcp" | "udp" | "icmp";
@@ -1733,7 +1765,17 @@ export interface components {
              * @description An IPv4 or IPv6 address (no prefix length).
              * @example 10.128.0.7
              */
-            destination_ip: string;
+            destination_ip?: string;
+            /**
+             * @description A private hostname to reach instead of destination_ip: explain looks up the hostname route (a `*.x` route serves exactly one label below x), then follows the connection to an address of the account's initial resolved range.
+             * @example wiki.apps.acme.internal
+             */
+            destination_host?: string;
+            /**
+             * @description The virtual network the device has selected in WARP: `default` (the account's default) or a virtual network id. Routes are looked up in it only, and Gateway's `net.vnet_id` compares it.
+             * @default default
+             */
+            virtual_network_id?: string;
             /**
              * @default null
              * @example 22
@@ -1939,6 +1981,30 @@ export interface components {
                 identity: string;
                 device_posture: string;
             };
+        } | {
+            /** @enum {string} */
+            kind: "hostname_route";
+            cloudflare_id: string;
+            /** @description The stored hostname route, as GET …/hostname-routes/{id} shows it. Cloudflare keeps `*.x` as `x`, so the hostname is stored in that form. */
+            hostname_route: {
+                /** @example 9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f */
+                id: string;
+                /** @description Increases on every change; the ETag. */
+                version: number;
+                /** @description RFC 3339. */
+                created_at: string;
+                /** @description RFC 3339. */
+                updated_at: string;
+                status: components["schemas"]["ObjectStatus"];
+            } & {
+                [key: string]: unknown;
+            };
+            /** @description The route as found; `tunnel_id` is Cloudflare's id. */
+            before: {
+                hostname: string;
+                tunnel_id: string;
+                comment: string;
+            };
         };
         ObjectStatus: {
             /**
@@ -1960,11 +2026,11 @@ export interface components {
         };
         ImportInput: {
             /**
-             * @description What to import.
+             * @description What to import: a Gateway network rule or a hostname route.
              * @enum {string}
              */
-            kind: "network_policy";
-            /** @description The Gateway rule's id. */
+            kind: "network_policy" | "hostname_route";
+            /** @description The Gateway rule's or the hostname route's id. */
             cloudflare_id: string;
         };
         VirtualNetworkPage: {
@@ -2516,7 +2582,7 @@ export interface components {
             address?: string;
             host?: string;
             description: string;
-            /** @description Why the entry is there: warp-default; warp-default-remainder (parent, carved_by_count: how many routes carve the parent); warp-defaults-joined (parents: only in a list cut to max_entries); route (routes_count: how many routes it carries); team-domain (the account's team_domain, which Include mode needs for device enrolment, posture checks and Access sessions); user. GET split-tunnels/{profile}/entries/{address} names the routes. */
+            /** @description Why the entry is there: warp-default; warp-default-remainder (parent, carved_by_count: how many routes carve the parent); warp-defaults-joined (parents: only in a list cut to max_entries); route (routes_count: how many routes it carries); initial-resolved-ips (the account's custom initial resolved IP range, which hostname routes need through WARP); team-domain (the account's team_domain, which Include mode needs for device enrolment, posture checks and Access sessions); user. GET split-tunnels/{profile}/entries/{address} names the routes. */
             source: {
                 [key: string]: unknown;
             };
@@ -2801,10 +2867,72 @@ export interface components {
             /** @description The desired objects involved. */
             objects: components["schemas"]["ConflictObject"][];
             profile_id: string;
+        } | {
+            /** @enum {string} */
+            code: "hostname-route-proxy-off";
+            /**
+             * @description error: tunnelplane or Cloudflare refuses it; warning: accepted, but users lose reach.
+             * @enum {string}
+             */
+            severity: "error" | "warning";
+            /** @description One sentence, safe to show. */
+            message: string;
+            /** @description The desired objects involved. */
+            objects: components["schemas"]["ConflictObject"][];
+            route_id: string;
+            hostname: string;
+            /** @description The proxies that are off; hostname routes need TCP and UDP (DNS). */
+            missing: ("tcp" | "udp")[];
+            /** @description False when tunnelplane does not manage the proxy (Cloudflare's default: off). */
+            proxy_managed: boolean;
+        } | {
+            /** @enum {string} */
+            code: "private-app-not-routed";
+            /**
+             * @description error: tunnelplane or Cloudflare refuses it; warning: accepted, but users lose reach.
+             * @enum {string}
+             */
+            severity: "error" | "warning";
+            /** @description One sentence, safe to show. */
+            message: string;
+            /** @description The desired objects involved. */
+            objects: components["schemas"]["ConflictObject"][];
+            app_id: string;
+            destination: string;
+            /** @description For private-app-excluded: the default profile's Exclude entry; null for an Include list that lacks the destination. */
+            entry: {
+                address?: string;
+                host?: string;
+                description: string;
+            } | null;
+            /** @description Canonical CIDRs (minimal cover). */
+            unreachable: string[];
+        } | {
+            /** @enum {string} */
+            code: "private-app-excluded";
+            /**
+             * @description error: tunnelplane or Cloudflare refuses it; warning: accepted, but users lose reach.
+             * @enum {string}
+             */
+            severity: "error" | "warning";
+            /** @description One sentence, safe to show. */
+            message: string;
+            /** @description The desired objects involved. */
+            objects: components["schemas"]["ConflictObject"][];
+            app_id: string;
+            destination: string;
+            /** @description For private-app-excluded: the default profile's Exclude entry; null for an Include list that lacks the destination. */
+            entry: {
+                address?: string;
+                host?: string;
+                description: string;
+            } | null;
+            /** @description Canonical CIDRs (minimal cover). */
+            unreachable: string[];
         };
         ConflictObject: {
             /** @enum {string} */
-            kind: "tunnel_route" | "split_tunnel" | "device_profile";
+            kind: "tunnel_route" | "hostname_route" | "split_tunnel" | "device_profile" | "proxy_settings" | "private_app";
             /** @description tunnelplane id (`default` for the default profile). */
             id: string;
         };
@@ -4740,6 +4868,7 @@ export interface operations {
                      *       },
                      *       "api_budget_share": null,
                      *       "token_problems": [],
+                     *       "initial_resolved_ipv4": "172.64.128.0/20",
                      *       "version": 1,
                      *       "created_at": "2026-12-03T09:00:00.000Z",
                      *       "updated_at": "2026-12-03T09:00:00.000Z"
@@ -4908,6 +5037,7 @@ export interface operations {
                      *       },
                      *       "api_budget_share": null,
                      *       "token_problems": [],
+                     *       "initial_resolved_ipv4": "172.64.128.0/20",
                      *       "version": 1,
                      *       "created_at": "2026-12-03T09:00:00.000Z",
                      *       "updated_at": "2026-12-03T09:00:00.000Z"
@@ -5065,6 +5195,7 @@ export interface operations {
                      *       },
                      *       "api_budget_share": null,
                      *       "token_problems": [],
+                     *       "initial_resolved_ipv4": "172.64.128.0/20",
                      *       "version": 1,
                      *       "created_at": "2026-12-03T09:00:00.000Z",
                      *       "updated_at": "2026-12-03T09:00:00.000Z"
@@ -5270,6 +5401,20 @@ export interface operations {
                      *                 "health": "health"
                      *               }
                      *             },
+                     *             "virtual_network": {
+                     *               "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *               "name": "name"
+                     *             },
+                     *             "hostname_route": {
+                     *               "route_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *               "hostname": "hostname",
+                     *               "tunnel": {
+                     *                 "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *                 "name": "name",
+                     *                 "health": "health"
+                     *               }
+                     *             },
+                     *             "resolved_range": "resolved_range",
                      *             "proxy": {
                      *               "protocol": "tcp",
                      *               "enabled": true,
@@ -5435,8 +5580,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "email": "user@example.com",
-                 *       "destination_ip": "10.128.0.7"
+                 *       "email": "user@example.com"
                  *     }
                  */
                 "application/json": components["schemas"]["ExplainInput"];
@@ -5473,6 +5617,20 @@ export interface operations {
                      *           "health": "health"
                      *         }
                      *       },
+                     *       "virtual_network": {
+                     *         "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *         "name": "name"
+                     *       },
+                     *       "hostname_route": {
+                     *         "route_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *         "hostname": "hostname",
+                     *         "tunnel": {
+                     *           "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *           "name": "name",
+                     *           "health": "health"
+                     *         }
+                     *       },
+                     *       "resolved_range": "resolved_range",
                      *       "proxy": {
                      *         "protocol": "tcp",
                      *         "enabled": true,
@@ -6414,7 +6572,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Stored; a run marks it in Cloudflare (now, or next when one is under way). `before` is the rule as it was found */
+            /** @description Stored; a run marks it in Cloudflare (now, or next when one is under way). `before` is the object as it was found */
             201: {
                 headers: {
                     [name: string]: unknown;

@@ -22,6 +22,7 @@ import { gatewayRuleRoutes } from "./resources/gateway-rules";
 import { hostnameRouteRoutes } from "./resources/hostname-routes";
 import { routeRoutes } from "./resources/routes";
 import { settingsRoutes } from "./resources/settings";
+import { subnetRoutes } from "./resources/subnets";
 import { tunnelRoutes } from "./resources/tunnels";
 import { virtualNetworkRoutes } from "./resources/virtual-networks";
 import { type RouteDefinition, Router } from "./router";
@@ -41,6 +42,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...gatewayRuleRoutes,
   ...deviceProfileRoutes,
   ...settingsRoutes,
+  ...subnetRoutes,
   ...accessRoutes,
 ];
 

@@ -30,7 +30,7 @@ const AREAS: Area[] = [
     ],
   },
   {
-    prefixes: ["teamnet/", "zerotrust/routes/"],
+    prefixes: ["teamnet/", "zerotrust/routes/", "zerotrust/subnets/"],
     write: ["Cloudflare Tunnel Write", "Cloudflare One Networks Write"],
     read: ["Cloudflare Tunnel Read", "Cloudflare One Networks Read"],
   },

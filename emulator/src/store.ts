@@ -22,6 +22,7 @@ import type {
   GatewayRule,
   HostnameRouteRecord,
   RouteRecord,
+  SubnetRecord,
   TunnelRecord,
   VirtualNetwork,
 } from "./types";
@@ -43,6 +44,7 @@ export interface Singletons {
   default_profile: DeviceProfile;
   device_settings: DeviceSettings;
   connectivity_settings: ConnectivitySettings;
+  initial_resolved_ip_v4: SubnetRecord;
 }
 
 const COLLECTION_KINDS: readonly (keyof Collections)[] = [
@@ -120,6 +122,11 @@ export class AccountState {
       throw new Error(`account ${this.accountId} has no ${name}`);
     }
     return value;
+  }
+
+  /** The singleton, or undefined when the account has never had one (lazily made defaults). */
+  find<S extends keyof Singletons>(name: S): Singletons[S] | undefined {
+    return this.singletons[name];
   }
 
   set<S extends keyof Singletons>(name: S, value: Singletons[S]): void {

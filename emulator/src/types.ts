@@ -47,6 +47,19 @@ export interface RouteRecord {
   deleted_at: string | null;
 }
 
+/** A Zero Trust subnet (`zerotrust/subnets`); the emulator keeps only the initial resolved IP one. */
+export interface SubnetRecord {
+  id: string;
+  name: string;
+  comment: string;
+  /** Canonical CIDR. */
+  network: string;
+  is_default_network: boolean;
+  subnet_type: "initial_resolved_ip";
+  created_at: string;
+  deleted_at: string | null;
+}
+
 /** A private hostname route (`zerotrust/routes/hostname`); no virtual network. */
 export interface HostnameRouteRecord {
   id: string;

@@ -5,7 +5,11 @@
  */
 import { z } from "@hono/zod-openapi";
 import { type CidrError, canonicalCidr, parseCidr } from "../domain/cidr/parse";
-import { findReservedRange } from "../domain/cidr/reserved";
+import {
+  FIXED_RESERVED_RANGES,
+  findReservedRange,
+  type ReservedRangeMatch,
+} from "../domain/cidr/reserved";
 import { quoteInput } from "./problem";
 
 /** A human sentence and a stable code for a CIDR error. */
@@ -41,14 +45,22 @@ export const CidrString = z
     example: "10.0.0.0/8",
   });
 
-/** A CIDR for a tunnel route: as CidrString, and not inside a Cloudflare reserved range. */
+/** Why a route network is refused: it lies inside a Cloudflare reserved range. */
+export function reservedRangeMessage(value: string, match: ReservedRangeMatch): string {
+  return `${value} is inside Cloudflare's reserved range ${match.range.network} (${match.range.purpose})`;
+}
+
+/**
+ * A CIDR for a tunnel route: as CidrString, and not inside a reserved range every account has
+ * (the account's own initial resolved range is checked where the account is known).
+ */
 export const RouteNetworkString = CidrString.superRefine((value, ctx) => {
   const parsed = canonicalCidr(value);
-  const reserved = parsed.ok ? findReservedRange(parsed.value) : undefined;
+  const reserved = parsed.ok ? findReservedRange(parsed.value, FIXED_RESERVED_RANGES) : undefined;
   if (reserved?.relation === "inside") {
     ctx.addIssue({
       code: "custom",
-      message: `${value} is inside Cloudflare's reserved range ${reserved.range.network} (${reserved.range.purpose})`,
+      message: reservedRangeMessage(value, reserved),
       params: { code: "reserved-range" },
     });
   }

@@ -19,9 +19,16 @@ export interface KindAdapter<K extends ManagedKind> {
    * Reads this kind's objects into their part of the observed state: every page, normalised to
    * the Observed* model. May return nothing when the desired state gives no reason to read (an
    * account without enrollment rules), or when another kind's list already carries the objects.
+   * `wide` (explain and import on what Cloudflare holds now) also reads route kinds the desired
+   * state holds none of, so an unmanaged hostname route can be explained or adopted.
    * @throws whatever the SDK throws; callers classify it with toUpstreamError.
    */
-  observe(client: Cloudflare, accountId: string, desired: DesiredState): Promise<ObservedPart>;
+  observe(
+    client: Cloudflare,
+    accountId: string,
+    desired: DesiredState,
+    wide?: boolean,
+  ): Promise<ObservedPart>;
   /** Creates the object; returns its Cloudflare id. @throws whatever the SDK throws. */
   create(ctx: ApplyContext, action: CreateAction<K>): Promise<string>;
   /** Changes the object; returns its Cloudflare id. @throws whatever the SDK throws. */

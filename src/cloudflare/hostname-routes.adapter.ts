@@ -50,13 +50,13 @@ function routeBody(ctx: ApplyContext, desired: RenderedHostnameRoute) {
 
 /**
  * Hostname routes: listed by pages of MAX_PER_PAGE, and only for accounts whose desired state
- * holds hostname routes (live or deleted), so other accounts spend no subrequest on them; one
- * request per write.
+ * holds hostname routes (live or deleted), so other accounts' runs spend no subrequest on them
+ * (a `wide` observation for explain or import always lists them); one request per write.
  */
 export const hostnameRouteAdapter: KindAdapter<"hostname_route"> = {
   kind: "hostname_route",
-  observe: async (client, accountId, desired) =>
-    desired.objects.some((o) => o.kind === "hostname_route")
+  observe: async (client, accountId, desired, wide) =>
+    wide === true || desired.objects.some((o) => o.kind === "hostname_route")
       ? { hostnameRoutes: await listHostnameRoutes(client, accountId) }
       : {},
   async create(ctx, action) {

@@ -42,16 +42,18 @@ export function isManagedAction(action: Action): action is Action<ManagedKind> {
 /**
  * Reads the account's state through every adapter at once, never one GET per object: one list
  * call per kind and page, the proxy toggles' two singletons, Access only for accounts with
- * enrollment rules (see each adapter for its count).
+ * enrollment rules (see each adapter for its count). `wide` also reads the route kinds the
+ * desired state has none of (explain and import on what Cloudflare holds now).
  * @throws whatever the SDK throws; callers classify it with toUpstreamError.
  */
 export async function observeAccount(
   client: Cloudflare,
   accountId: string,
   desired: DesiredState,
+  wide = false,
 ): Promise<ObservedState> {
   const parts = await Promise.all(
-    Object.values(ADAPTERS).map((adapter) => adapter.observe(client, accountId, desired)),
+    Object.values(ADAPTERS).map((adapter) => adapter.observe(client, accountId, desired, wide)),
   );
   const observed: ObservedState = Object.assign({ ...EMPTY_OBSERVED }, ...parts);
   return observed;

@@ -1,5 +1,6 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
 import { and, asc, eq, gt, inArray, lte } from "drizzle-orm";
+import { DEFAULT_INITIAL_RESOLVED_IPV4 } from "../domain/cidr/reserved";
 import type { AccountMode, ObservedNetworkPolicy } from "../domain/model";
 import type { QuotaOverrides } from "../domain/quotas";
 import type { TokenProblem } from "../domain/token-permissions";
@@ -26,6 +27,8 @@ export interface AccountRecord {
   apiBudgetShare: number | null;
   /** Permissions the API token lacked in the last run that observed the account; [] for none. */
   tokenProblems: TokenProblem[];
+  /** The account's IPv4 Gateway initial resolved IP range (canonical CIDR, `172.64.128.0/20` by default). */
+  initialResolvedIpv4: string;
   version: number;
   createdAtMs: number;
   updatedAtMs: number;
@@ -41,6 +44,7 @@ const columns = {
   limitsJson: accounts.limitsJson,
   apiBudgetShare: accounts.apiBudgetShare,
   tokenProblemsJson: accounts.tokenProblemsJson,
+  initialResolvedIpv4: accounts.initialResolvedIpv4,
   version: accounts.version,
   createdAtMs: accounts.createdAtMs,
   updatedAtMs: accounts.updatedAtMs,
@@ -67,10 +71,19 @@ function limitsColumn(limits: QuotaOverrides | null): string | null {
 /** Inserts an account; throws a UNIQUE violation when the id exists. */
 export async function insertAccount(
   db: Db,
-  account: Omit<AccountRecord, "version" | "updatedAtMs" | "tokenProblems">,
+  input: Omit<
+    AccountRecord,
+    "version" | "updatedAtMs" | "tokenProblems" | "initialResolvedIpv4"
+  > & {
+    initialResolvedIpv4?: string;
+  },
   apiTokenCiphertext: string,
   actor: Actor,
 ): Promise<AccountRecord> {
+  const account = {
+    ...input,
+    initialResolvedIpv4: input.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4,
+  };
   const { limits, ...fields } = account;
   const row = {
     ...fields,
@@ -148,7 +161,7 @@ export async function getSealedApiToken(db: Db, accountId: string): Promise<stri
 }
 
 /**
- * Changes name, mode, interval, team domain, limits, API budget share or token when `version` matches; returns the
+ * Changes name, mode, interval, team domain, limits, API budget share, initial resolved range or token when `version` matches; returns the
  * new record.
  */
 export async function updateAccount(
@@ -164,6 +177,7 @@ export async function updateAccount(
       | "teamDomain"
       | "limits"
       | "apiBudgetShare"
+      | "initialResolvedIpv4"
     >
   > & {
     apiTokenCiphertext?: string;

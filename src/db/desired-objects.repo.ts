@@ -329,7 +329,7 @@ export async function deleteObject(
 
 /**
  * The account's whole desired state, tombstones included, with its team domain (null when the
- * account has none or does not exist), for the planner.
+ * account has none or does not exist) and initial resolved range, for the planner.
  */
 export async function loadDesiredState(db: Db, accountId: string): Promise<DesiredState> {
   const [rows, account] = await Promise.all([
@@ -339,7 +339,11 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
       .where(eq(desiredObjects.accountId, accountId))
       .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id)),
     db
-      .select({ teamDomain: accounts.teamDomain, sharedRulesJson: accounts.sharedRulesJson })
+      .select({
+        teamDomain: accounts.teamDomain,
+        sharedRulesJson: accounts.sharedRulesJson,
+        initialResolvedIpv4: accounts.initialResolvedIpv4,
+      })
       .from(accounts)
       .where(eq(accounts.id, accountId)),
   ]);
@@ -351,6 +355,7 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
     ...(sharedRulesJson === null
       ? {}
       : { sharedRules: JSON.parse(sharedRulesJson) as ObservedNetworkPolicy[] }),
+    ...(account[0] === undefined ? {} : { initialResolvedIpv4: account[0].initialResolvedIpv4 }),
   };
 }
 

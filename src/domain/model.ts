@@ -259,6 +259,11 @@ export interface DesiredState {
    * Include-mode split tunnels carry; null or absent when the account has none set.
    */
   teamDomain?: string | null;
+  /**
+   * The account's IPv4 Gateway initial resolved IP range (canonical CIDR); absent means the
+   * default, `172.64.128.0/20`.
+   */
+  initialResolvedIpv4?: string;
   /** Active access grants; each becomes a derived allow policy (see plan/derived-policies). */
   grants?: GrantPolicySource[];
   /**

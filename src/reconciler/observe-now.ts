@@ -2,7 +2,8 @@
  * One observation of an account outside a run, for read-only questions about what Cloudflare
  * holds now (explain on the observed state, import). No lease is taken and nothing is written
  * (only a run writes to Cloudflare);
- * it costs what a run's observation costs (about 9 requests) and is retried like one.
+ * it costs what a run's observation costs (about 9 requests, hostname routes always listed) and
+ * is retried like one.
  */
 import { createCloudflareClient, SubrequestBudget } from "../cloudflare/client";
 import { toUpstreamError } from "../cloudflare/errors";
@@ -43,7 +44,7 @@ export async function observeAccountNow(
   );
   try {
     const observed = await withRetry(defaultRetryPolicy(deps.sleep), () =>
-      observeAccount(client, accountId, { accountId, objects: [] }),
+      observeAccount(client, accountId, { accountId, objects: [] }, true),
     );
     return { status: "observed", observed };
   } catch (error) {

@@ -437,3 +437,189 @@ describe("rules shared from a parent account", () => {
     });
   });
 });
+
+describe("explain per virtual network and per hostname", () => {
+  it("looks routes up in the device's selected network only; a profile following prod carves 10.0.0.0/8 into exactly 16 prefixes", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const make = async (path: string, body: unknown) =>
+      (await post<{ id: string }>(`${base}/${path}`, body)).body.id;
+    const prod = await make("virtual-networks", { name: "prod", is_default: true });
+    const staging = await make("virtual-networks", { name: "staging" });
+    const prod1 = await make("tunnels", { name: "prod-1" });
+    const stg1 = await make("tunnels", { name: "stg-1" });
+    await make("routes", { network: "10.1.1.0/24", tunnel_id: prod1, virtual_network_id: prod });
+    await make("routes", { network: "10.1.1.0/24", tunnel_id: stg1, virtual_network_id: staging });
+    const wide = await make("routes", {
+      network: "10.2.0.0/16",
+      tunnel_id: stg1,
+      virtual_network_id: staging,
+    });
+    await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: false });
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    const ask = async (network: string, ip: string) =>
+      (
+        await post<{
+          verdict: string;
+          summary: string;
+          virtual_network?: unknown;
+          route: { route_id: string; network: string; tunnel: { name: string } } | null;
+        }>(`${base}/explain`, {
+          email: "user@example.com",
+          destination_ip: ip,
+          port: 22,
+          virtual_network_id: network,
+        })
+      ).body;
+    const inProd = await ask(prod, "10.2.3.4");
+    expect([inProd.verdict, inProd.summary, inProd.virtual_network]).toEqual([
+      "not_routed",
+      "no route in the default virtual network contains 10.2.3.4",
+      { id: "default", name: "prod" },
+    ]);
+    const inStaging = await ask(staging, "10.2.3.4");
+    expect([inStaging.verdict, inStaging.route, inStaging.virtual_network]).toEqual([
+      "allowed",
+      {
+        route_id: wide,
+        network: "10.2.0.0/16",
+        tunnel: { id: stg1, name: "stg-1", health: "unknown" },
+      },
+      { id: staging, name: "staging" },
+    ]);
+    const shared = await ask(staging, "10.1.1.5");
+    expect([shared.route?.network, shared.route?.tunnel.name]).toEqual(["10.1.1.0/24", "stg-1"]);
+    expect((await ask("default", "10.1.1.5")).route?.tunnel.name).toBe("prod-1");
+    const unknown = await post(`${base}/explain`, {
+      email: "user@example.com",
+      destination_ip: "10.1.1.5",
+      virtual_network_id: "no-such-network",
+    });
+    expect([unknown.status, (unknown.body as { errors: unknown }).errors]).toEqual([
+      422,
+      [
+        {
+          pointer: "#/virtual_network_id",
+          detail:
+            "no virtual network no-such-network in this account (use default or a virtual network id)",
+          code: "unknown-reference",
+        },
+      ],
+    ]);
+
+    const profile = await make("device-profiles", {
+      name: "Prod only",
+      match: 'identity.email == "ops@example.com"',
+      precedence: 1,
+      virtual_network_ids: ["default"],
+      split_tunnel: { mode: "exclude", auto: true },
+    });
+    const list = await post<{ split_tunnel: { entry: unknown } }>(`${base}/explain`, {
+      email: "ops@example.com",
+      destination_ip: "10.2.3.4",
+      device_profile: profile,
+      virtual_network_id: staging,
+    });
+    expect(list.body.split_tunnel.entry).toEqual({ address: "10.2.0.0/15", description: "" });
+    const effective = await call<{ effective: { address?: string }[] }>(
+      "GET",
+      `${base}/split-tunnels/${profile}`,
+    );
+    expect(
+      effective.body.effective.map((e) => e.address ?? "").filter((a) => a.startsWith("10.")),
+    ).toEqual([
+      "10.0.0.0/16",
+      "10.1.0.0/24",
+      "10.1.2.0/23",
+      "10.1.4.0/22",
+      "10.1.8.0/21",
+      "10.1.16.0/20",
+      "10.1.32.0/19",
+      "10.1.64.0/18",
+      "10.1.128.0/17",
+      "10.2.0.0/15",
+      "10.4.0.0/14",
+      "10.8.0.0/13",
+      "10.16.0.0/12",
+      "10.32.0.0/11",
+      "10.64.0.0/10",
+      "10.128.0.0/9",
+    ]);
+  });
+
+  it("finds a hostname's route by the one-label wildcard rule, then needs UDP for its DNS", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const apps = (await post<{ id: string }>(`${base}/tunnels`, { name: "apps" })).body.id;
+    const route = (
+      await post<{ id: string }>(`${base}/hostname-routes`, {
+        hostname: "*.apps.acme.internal",
+        tunnel_id: apps,
+      })
+    ).body.id;
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: false });
+    const ask = async (host: string) =>
+      (
+        await post<{
+          verdict: string;
+          summary: string;
+          hostname_route: unknown;
+          resolved_range: string;
+          route: unknown;
+          split_tunnel: { through_warp: boolean };
+          proxy: unknown;
+        }>(`${base}/explain`, { email: "user@example.com", destination_host: host, port: 443 })
+      ).body;
+    const wiki = await ask("Wiki.Apps.Acme.Internal");
+    expect([
+      wiki.verdict,
+      wiki.summary,
+      wiki.hostname_route,
+      wiki.resolved_range,
+      wiki.route,
+      wiki.split_tunnel.through_warp,
+    ]).toEqual([
+      "allowed",
+      "allowed: no network policy matches (Gateway's default is allow), hostname route *.apps.acme.internal through tunnel apps",
+      {
+        route_id: route,
+        hostname: "*.apps.acme.internal",
+        tunnel: { id: apps, name: "apps", health: "unknown" },
+      },
+      "172.64.128.0/20",
+      null,
+      true,
+    ]);
+    const deep = await ask("a.b.apps.acme.internal");
+    expect([deep.verdict, deep.summary, deep.hostname_route]).toEqual([
+      "not_routed",
+      "no hostname route serves a.b.apps.acme.internal",
+      null,
+    ]);
+    await put(`${base}/proxy-settings`, { tcp: true, udp: false, icmp: false });
+    const noDns = await ask("wiki.apps.acme.internal");
+    expect([noDns.verdict, noDns.summary, noDns.proxy]).toEqual([
+      "proxy_off",
+      "the Gateway UDP proxy is off (hostname routes need TCP and UDP, which carries the DNS query)",
+      { protocol: "udp", enabled: false, managed: true },
+    ]);
+    const both = await post(`${base}/explain`, {
+      email: "user@example.com",
+      destination_ip: "10.0.0.1",
+      destination_host: "wiki.apps.acme.internal",
+    });
+    expect([both.status, (both.body as { errors: unknown }).errors]).toEqual([
+      422,
+      [
+        {
+          pointer: "#/destination_ip",
+          detail: "give exactly one of destination_ip and destination_host",
+          code: "one-destination",
+        },
+      ],
+    ]);
+  });
+});

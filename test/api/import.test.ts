@@ -302,3 +302,93 @@ describe("import of a hand-written policy", () => {
     ]);
   });
 });
+
+describe("import of a hostname route made by hand", () => {
+  it("adopts it in Cloudflare's form on a managed tunnel; the run adds the marker, then writes nothing", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const tunnel = await post<{ id: string }>(`${base}/tunnels`, { name: "apps" });
+    await post(`${base}/reconcile`);
+    const cf = sdk();
+    const [landed] = (await cf.zeroTrust.tunnels.cloudflared.list({ account_id: accountId }))
+      .result;
+    const stranger = await cf.zeroTrust.tunnels.cloudflared.create({
+      account_id: accountId,
+      name: "by-hand",
+      config_src: "cloudflare",
+    });
+    const routes = cf.zeroTrust.networks.hostnameRoutes;
+    const hand = await routes.create({
+      account_id: accountId,
+      hostname: "*.apps.acme.internal",
+      tunnel_id: landed?.id ?? "",
+      comment: "by hand",
+    });
+    const elsewhere = await routes.create({
+      account_id: accountId,
+      hostname: "wiki.acme.internal",
+      tunnel_id: stranger.id ?? "",
+    });
+
+    const refused = await post(`${base}/import`, {
+      kind: "hostname_route",
+      cloudflare_id: elsewhere.id,
+    });
+    expect([refused.status, (refused.body as { errors: unknown[] }).errors]).toEqual([
+      422,
+      [
+        {
+          pointer: "#/cloudflare_id",
+          detail: "its tunnel by-hand is not managed by tunnelplane",
+          code: "not-importable",
+        },
+      ],
+    ]);
+    const since = await lastSeq(accountId);
+    const imported = await post<{
+      kind: string;
+      hostname_route: Record<string, unknown> & { id: string };
+      before: unknown;
+    }>(`${base}/import`, { kind: "hostname_route", cloudflare_id: hand.id });
+    expect(imported.status).toBe(201);
+    const { id, version, created_at, updated_at, status, ...route } = imported.body.hostname_route;
+    expect([imported.body.kind, route, imported.body.before]).toEqual([
+      "hostname_route",
+      {
+        hostname: "apps.acme.internal",
+        cloudflare_hostname: "apps.acme.internal",
+        tunnel_id: tunnel.body.id,
+        comment: "by hand",
+      },
+      { hostname: "apps.acme.internal", tunnel_id: landed?.id, comment: "by hand" },
+    ]);
+    const writes = async (from: number) =>
+      (await callsOf(accountId, from))
+        .filter((c) => c.method !== "GET")
+        .map((c) => `${c.method} ${c.path.replace(`/client/v4/accounts/${accountId}`, "")}`);
+    // The run the import asked for adds the marker with one edit, never a second route.
+    expect(await writes(since)).toEqual([`PATCH /zerotrust/routes/hostname/${hand.id}`]);
+    const live = (await routes.list({ account_id: accountId, is_deleted: false })).result;
+    expect(live.map((r) => [r.id, r.hostname, r.comment]).sort()).toEqual(
+      [
+        [hand.id, "apps.acme.internal", `by hand tunnelplane:${id}`],
+        [elsewhere.id, "wiki.acme.internal", ""],
+      ].sort(),
+    );
+
+    const quiet = await lastSeq(accountId);
+    const run = await post<{ outcome: string; actions: unknown[]; unmanaged: unknown[] }>(
+      `${base}/reconcile`,
+    );
+    expect([run.body.outcome, run.body.actions]).toEqual(["succeeded", []]);
+    expect(await writes(quiet)).toEqual([]);
+    expect(
+      (await get<{ status: { state: string } }>(`${base}/hostname-routes/${id}`)).body.status.state,
+    ).toBe("synced");
+    const again = await post(`${base}/import`, { kind: "hostname_route", cloudflare_id: hand.id });
+    expect(again.status).toBe(409);
+    const missing = await post(`${base}/import`, { kind: "hostname_route", cloudflare_id: "nope" });
+    expect(missing.status).toBe(404);
+  });
+});

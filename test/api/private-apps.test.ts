@@ -232,3 +232,53 @@ describe("private apps", () => {
     });
   });
 });
+
+describe("private apps that cannot work", () => {
+  it("are accepted with a warning naming the destination and the reason, and appear in conflicts", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const nas = await post<{ id: string; warnings: unknown[] }>(`${base}/private-apps`, {
+      name: "nas",
+      destinations: [{ cidr: "192.168.4.50/32", ports: [7575] }],
+      email_domains: ["example.com"],
+    });
+    const notRouted = {
+      code: "private-app-not-routed",
+      message: 'private app "nas" cannot reach 192.168.4.50/32: no route carries 192.168.4.50/32',
+    };
+    const excluded = {
+      code: "private-app-excluded",
+      message:
+        'private app "nas" cannot reach 192.168.4.50/32: the Exclude entry 192.168.0.0/16 of the default profile sends 192.168.4.50/32 around WARP',
+    };
+    expect([nas.status, nas.body.warnings]).toEqual([201, [notRouted, excluded]]);
+
+    const tunnel = (await post<{ id: string }>(`${base}/tunnels`, { name: "home" })).body.id;
+    await post(`${base}/routes`, { network: "192.168.4.0/24", tunnel_id: tunnel });
+    const conflicts = async () =>
+      (await get<{ items: { code: string }[] }>(`${base}/conflicts`)).body.items.filter((c) =>
+        c.code.startsWith("private-app"),
+      );
+    // The default list is Cloudflare's until tunnelplane manages it: 192.168.0.0/16 still excludes.
+    expect(await conflicts()).toEqual([
+      {
+        ...excluded,
+        severity: "warning",
+        objects: [{ kind: "private_app", id: nas.body.id }],
+        app_id: nas.body.id,
+        destination: "192.168.4.50/32",
+        entry: { address: "192.168.0.0/16", description: "" },
+        unreachable: ["192.168.4.50/32"],
+      },
+    ]);
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    expect(await conflicts()).toEqual([]);
+    const fine = await put<{ warnings: unknown[] }>(`${base}/private-apps/${nas.body.id}`, {
+      name: "nas",
+      destinations: [{ cidr: "192.168.4.50/32", ports: [7575] }],
+      email_domains: ["example.com"],
+    });
+    expect(fine.body.warnings).toEqual([]);
+  });
+});

@@ -410,6 +410,169 @@ describe("the account's team domain", () => {
   });
 });
 
+describe("the account's initial resolved IP range", () => {
+  const routeErrors = async (base: string, network: string, tunnelId: string) => {
+    const answer = await route(base, network, tunnelId);
+    return answer.status === 201
+      ? 201
+      : [answer.status, (answer.body as unknown as { errors: unknown[] }).errors];
+  };
+  const reservedAt = (network: string, range: string) => [
+    422,
+    [
+      {
+        pointer: "#/network",
+        detail: `${network} is inside Cloudflare's reserved range ${range} (Gateway initial resolved IPs)`,
+        code: "reserved-range",
+      },
+    ],
+  ];
+
+  it.for<[string, string | null, [string, number | unknown[]][]]>([
+    [
+      "the default 172.64.128.0/20 refuses its own subnets and takes 100.80.0.0/16 and a superset",
+      null,
+      [
+        ["100.80.5.0/24", 201],
+        ["172.64.130.0/24", reservedAt("172.64.130.0/24", "172.64.128.0/20")],
+        ["172.64.0.0/13", 201],
+      ],
+    ],
+    [
+      "an older account's 100.80.0.0/16 is the other way round, and takes a superset too",
+      "100.80.0.0/16",
+      [
+        ["100.80.5.0/24", reservedAt("100.80.5.0/24", "100.80.0.0/16")],
+        ["172.64.130.0/24", 201],
+        ["100.80.0.0/12", 201],
+      ],
+    ],
+    [
+      "a custom 10.200.0.0/16 refuses its subnets only",
+      "10.200.0.0/16",
+      [
+        ["10.200.7.0/24", reservedAt("10.200.7.0/24", "10.200.0.0/16")],
+        ["10.0.0.0/8", 201],
+        ["172.64.130.0/24", 201],
+        ["100.80.5.0/24", 201],
+      ],
+    ],
+  ])("%s", async ([_reason, range, cases], { expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    if (range !== null) {
+      const patched = await call("PATCH", `/v1/accounts/${accountId}`, {
+        body: { initial_resolved_ipv4: range },
+      });
+      expect([patched.status, (patched.body as Obj).initial_resolved_ipv4]).toEqual([200, range]);
+    }
+    const t = await tunnel(base, "dc1");
+    const answers = [];
+    for (const [network] of cases) {
+      answers.push([network, await routeErrors(base, network, t)]);
+    }
+    expect(answers).toEqual(cases);
+  });
+
+  it("takes only an IPv4 /8 to /24 clear of the reserved ranges and of the account's routes", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    expect((await get<Obj>(`/v1/accounts/${accountId}`)).body.initial_resolved_ipv4).toBe(
+      "172.64.128.0/20",
+    );
+    const routeId = (await route(base, "10.9.8.0/24", await tunnel(base, "dc1"))).body.id;
+    const refused = async (value: string) => {
+      const answer = await call("PATCH", `/v1/accounts/${accountId}`, {
+        body: { initial_resolved_ipv4: value },
+      });
+      return [answer.status, (answer.body as { errors: { detail: string }[] }).errors];
+    };
+    const at = (detail: string, code = "invalid-initial-resolved-range") => [
+      422,
+      [{ pointer: "#/initial_resolved_ipv4", detail, code }],
+    ];
+    expect(await refused("10.200.0.1/16")).toEqual(
+      at("10.200.0.1/16 has host bits set; the canonical form is 10.200.0.0/16"),
+    );
+    expect(await refused("fd00::/64")).toEqual(
+      at("fd00::/64 is not an IPv4 range (the IPv6 range is fixed)"),
+    );
+    expect(await refused("10.200.0.0/28")).toEqual(at("10.200.0.0/28 must be a /8 to /24"));
+    expect(await refused("100.96.0.0/16")).toEqual(
+      at("100.96.0.0/16 overlaps Cloudflare's reserved range 100.96.0.0/12 (Device IPs)"),
+    );
+    expect(await refused("10.9.0.0/16")).toEqual(
+      at(
+        `10.9.0.0/16 holds the route 10.9.8.0/24 (${routeId}); move or delete it first`,
+        "reserved-range",
+      ),
+    );
+    expect((await get<Obj>(`/v1/accounts/${accountId}`)).body.version).toBe(1);
+  });
+
+  it("with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists; the default one never is", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect, {
+      teamDomain: "acme.cloudflareaccess.com",
+    });
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    const include = await post<Obj>(`${base}/device-profiles`, {
+      name: "Contractors",
+      match: 'identity.email == "c@example.com"',
+      precedence: 5,
+      split_tunnel: { mode: "include" },
+    });
+    const t = await tunnel(base, "apps");
+    const cgnat = (entries: { address?: string }[]) =>
+      entries.filter((e) => e.address?.startsWith("100.") === true);
+    const lists = async () => [
+      cgnat(
+        (await get<{ effective: { address?: string }[] }>(`${base}/split-tunnels/default`)).body
+          .effective,
+      ),
+      (await get<{ effective: unknown[] }>(`${base}/split-tunnels/${include.body.id}`)).body
+        .effective,
+    ];
+    const teamDomain = {
+      host: "acme.cloudflareaccess.com",
+      description: "Zero Trust team domain: enrolment, posture and Access sessions",
+      source: { kind: "team-domain" },
+    };
+    const before = [[warpDefault("100.64.0.0/10")], [teamDomain]];
+    expect(await lists()).toEqual(before);
+    await post(`${base}/hostname-routes`, { hostname: "wiki.acme.internal", tunnel_id: t });
+    // WARP routes the default range itself.
+    expect(await lists()).toEqual(before);
+
+    await call("PATCH", `/v1/accounts/${accountId}`, {
+      body: { initial_resolved_ipv4: "100.80.0.0/16" },
+    });
+    const excludes = await get<{ effective: { address?: string }[]; problems: unknown[] }>(
+      `${base}/split-tunnels/default`,
+    );
+    expect(cgnat(excludes.body.effective)).toEqual(
+      [
+        "100.64.0.0/12",
+        "100.81.0.0/16",
+        "100.82.0.0/15",
+        "100.84.0.0/14",
+        "100.88.0.0/13",
+        "100.96.0.0/11",
+      ].map((address) => remainder(address, "100.64.0.0/10", 1)),
+    );
+    expect(excludes.body.problems).toEqual([]);
+    expect((await lists())[1]).toEqual([
+      {
+        address: "100.80.0.0/16",
+        description: "Gateway initial resolved IPs",
+        source: { kind: "initial-resolved-ips" },
+      },
+      teamDomain,
+    ]);
+  });
+});
+
 describe("device profile writes", () => {
   const profileBody = (precedence: number, splitTunnel: unknown, extra: object = {}) => ({
     name: "Engineers",
@@ -1090,6 +1253,66 @@ describe("the conflicts endpoint", () => {
         instance: other,
       },
     ]);
+  });
+});
+
+describe("hostname routes and the Gateway proxy", () => {
+  it("a hostname route with UDP (or both protocols) off is an error in conflicts naming the route and what is missing, and a warning on both writes", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "apps");
+    const created = await post<Obj>(`${base}/hostname-routes`, {
+      hostname: "*.apps.acme.internal",
+      tunnel_id: t,
+    });
+    const unmanaged =
+      "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and TCP and UDP are off (proxy settings are not managed by tunnelplane; Cloudflare's default is off)";
+    expect(created.body.warnings).toEqual([
+      { code: "hostname-route-proxy-off", message: unmanaged },
+    ]);
+    const conflicts = async () =>
+      (await get<{ items: unknown[]; counts: unknown }>(`${base}/conflicts`)).body;
+    expect(await conflicts()).toEqual({
+      items: [
+        {
+          code: "hostname-route-proxy-off",
+          severity: "error",
+          message: unmanaged,
+          objects: [{ kind: "hostname_route", id: created.body.id }],
+          route_id: created.body.id,
+          hostname: "*.apps.acme.internal",
+          missing: ["tcp", "udp"],
+          proxy_managed: false,
+        },
+      ],
+      counts: { errors: 1, warnings: 0 },
+    });
+    const udpOff = await put<Obj>(`${base}/proxy-settings`, { tcp: true, udp: false, icmp: false });
+    const message =
+      "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and UDP is off";
+    expect(udpOff.body.warnings).toEqual([{ code: "hostname-route-proxy-off", message }]);
+    expect(await conflicts()).toEqual({
+      items: [
+        {
+          code: "hostname-route-proxy-off",
+          severity: "error",
+          message,
+          objects: [
+            { kind: "hostname_route", id: created.body.id },
+            { kind: "proxy_settings", id: "default" },
+          ],
+          route_id: created.body.id,
+          hostname: "*.apps.acme.internal",
+          missing: ["udp"],
+          proxy_managed: true,
+        },
+      ],
+      counts: { errors: 1, warnings: 0 },
+    });
+    const on = await put<Obj>(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: false });
+    expect(on.body.warnings).toEqual([]);
+    expect(await conflicts()).toEqual({ items: [], counts: { errors: 0, warnings: 0 } });
   });
 });
 

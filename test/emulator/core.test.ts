@@ -724,6 +724,57 @@ describe("hostname routes", () => {
   });
 });
 
+describe("initial resolved IP subnets", () => {
+  it("default to 172.64.128.0/20 and a fixed IPv6 range; a custom IPv4 range keeps clear of routes and reserved subnets", async ({
+    expect,
+  }) => {
+    const accountId = newAccountId();
+    const subnets = cf.zeroTrust.networks.subnets.initialResolvedIP;
+    const v4 = await subnets.get("v4", { account_id: accountId });
+    expect(v4).toEqual({
+      id: expect.stringMatching(UUID),
+      name: "IPv4 Gateway initial resolved IPs",
+      comment: "",
+      network: "172.64.128.0/20",
+      is_default_network: true,
+      subnet_type: "initial_resolved_ip",
+      created_at: expect.stringMatching(TIMESTAMP),
+      deleted_at: null,
+    });
+    expect((await subnets.get("v6", { account_id: accountId })).network).toBe(
+      "2606:4700:cf1:4000::/64",
+    );
+    const tunnelId = (await createTunnel(accountId, "edge")).id ?? "";
+    const route = await cf.zeroTrust.networks.routes.create({
+      account_id: accountId,
+      network: "10.5.1.0/24",
+      tunnel_id: tunnelId,
+    });
+    const put = (network: string, family: "v4" | "v6" = "v4") =>
+      subnets.update(family, { account_id: accountId, network });
+    const refusal = (code: number, message: string) => ({
+      type: "BadRequestError",
+      status: 400,
+      errors: [{ code, message }],
+    });
+    expect(await failureOf(put("10.5.0.0/16"))).toEqual(
+      refusal(1060, `10.5.0.0/16 conflicts with the route 10.5.1.0/24 (${route.id})`),
+    );
+    expect(await failureOf(put("100.96.0.0/16"))).toEqual(
+      refusal(1060, "100.96.0.0/16 conflicts with the reserved Device IPs subnet 100.96.0.0/12"),
+    );
+    expect(await failureOf(put("10.9.0.0/28"))).toEqual(
+      refusal(1001, "network must be a /8 to /24"),
+    );
+    expect(await failureOf(put("2001:db8::/64", "v6"))).toEqual(
+      refusal(1001, "The IPv6 initial resolved IP range is fixed"),
+    );
+    const moved = await put("100.80.0.0/16");
+    expect([moved.id, moved.network]).toEqual([v4.id, "100.80.0.0/16"]);
+    expect((await subnets.get("v4", { account_id: accountId })).network).toBe("100.80.0.0/16");
+  });
+});
+
 describe("gateway rules", () => {
   it("assigns precedence from 1000 upward and refuses a clash", async ({ expect }) => {
     const accountId = newAccountId();

@@ -1,14 +1,40 @@
 /** Account handlers: the API token is sealed before it is stored and never read back here. */
 import { readConfig } from "../../config";
 import { getAccount, insertAccount, updateAccount } from "../../db/accounts.repo";
-import { createDb, isUniqueViolation } from "../../db/client";
+import { createDb, type Db, isUniqueViolation } from "../../db/client";
+import { listAllObjects } from "../../db/desired-objects.repo";
+import { routesInside } from "../../domain/cidr/initial-resolved";
 import { loadKeyRing, sealSecret } from "../../lib/key-ring";
 import { type AppHandler, actorOf } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { checkIfMatch, etagOf } from "../middleware/etag";
-import { ProblemError } from "../problem";
+import { ProblemError, validationProblem } from "../problem";
 import type * as endpoints from "./accounts.endpoints";
 import { toAccountResource } from "./accounts.schemas";
+
+/**
+ * Refuses an initial resolved range that holds desired routes, as Cloudflare does.
+ * @throws ProblemError validation-failed at `#/initial_resolved_ipv4`, naming each route
+ */
+async function refuseRoutesInside(db: Db, accountId: string, range: string): Promise<void> {
+  const inside = routesInside(
+    range,
+    (await listAllObjects(db, accountId, "tunnel_route")).map((r) => ({
+      id: r.id,
+      network: r.spec.network,
+    })),
+  );
+  if (inside.length > 0) {
+    throw validationProblem(
+      "Routes lie inside the initial resolved range.",
+      inside.map((route) => ({
+        pointer: "#/initial_resolved_ipv4",
+        detail: `${range} holds the route ${route.network} (${route.id}); move or delete it first`,
+        code: "reserved-range",
+      })),
+    );
+  }
+}
 
 export const create: AppHandler<typeof endpoints.create> = async (c) => {
   const body = c.req.valid("json");
@@ -33,6 +59,9 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
         teamDomain: body.team_domain ?? null,
         limits: body.limits ?? null,
         apiBudgetShare: body.api_budget_share ?? null,
+        ...(body.initial_resolved_ipv4 === undefined
+          ? {}
+          : { initialResolvedIpv4: body.initial_resolved_ipv4 }),
         createdAtMs: nowMs,
       },
       sealed,
@@ -58,17 +87,29 @@ export const get: AppHandler<typeof endpoints.get> = async (c) => {
 
 export const update: AppHandler<typeof endpoints.update> = async (c) => {
   const { account_id } = c.req.valid("param");
-  const { api_token, name, mode, reconcile_interval_s, team_domain, limits, api_budget_share } =
-    c.req.valid("json");
+  const {
+    api_token,
+    name,
+    mode,
+    reconcile_interval_s,
+    team_domain,
+    limits,
+    api_budget_share,
+    initial_resolved_ipv4,
+  } = c.req.valid("json");
   const db = createDb(c.env.DB);
   const current = await requireAccount(db, account_id);
   checkIfMatch(c.req.valid("header")["if-match"], current.version);
+  if (initial_resolved_ipv4 !== undefined) {
+    await refuseRoutesInside(db, account_id, initial_resolved_ipv4);
+  }
   const nowMs = Date.now();
   const changes = {
     ...(name === undefined ? {} : { name }),
     ...(mode === undefined ? {} : { mode }),
     ...(team_domain === undefined ? {} : { teamDomain: team_domain }),
     ...(api_budget_share === undefined ? {} : { apiBudgetShare: api_budget_share }),
+    ...(initial_resolved_ipv4 === undefined ? {} : { initialResolvedIpv4: initial_resolved_ipv4 }),
     ...(limits === undefined ? {} : { limits: limits && { ...current.limits, ...limits } }),
     // A shorter interval takes effect now: the next run is not left at the old, later time.
     ...(reconcile_interval_s === undefined

@@ -1,6 +1,8 @@
 /** Wire shapes of accounts. The API token is write-only: no response ever carries it. */
 import { z } from "@hono/zod-openapi";
 import type { AccountRecord } from "../../db/accounts.repo";
+import { checkInitialResolvedRange } from "../../domain/cidr/initial-resolved";
+import { DEFAULT_INITIAL_RESOLVED_IPV4 } from "../../domain/cidr/reserved";
 import { DEFAULT_QUOTAS, effectiveQuotas, QUOTA_NAMES, type QuotaName } from "../../domain/quotas";
 import { describeTokenProblem } from "../../domain/token-permissions";
 
@@ -99,6 +101,29 @@ const ApiBudgetShare = z
     example: 0.25,
   });
 
+/** The account's IPv4 initial resolved IP range, checked by Cloudflare's rules. */
+const InitialResolvedIpv4 = z
+  .string()
+  .max(64)
+  .superRefine((value, ctx) => {
+    const checked = checkInitialResolvedRange(value);
+    if (!checked.ok) {
+      ctx.addIssue({
+        code: "custom",
+        message: checked.error.reason,
+        params: { code: "invalid-initial-resolved-range" },
+      });
+    }
+  })
+  .transform((value) => {
+    const checked = checkInitialResolvedRange(value);
+    return checked.ok ? checked.value : value;
+  })
+  .openapi({
+    description: `The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (\`GET /zerotrust/subnets/initial_resolved_ip/v4\`): ${DEFAULT_INITIAL_RESOLVED_IPV4} by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. The IPv6 range is fixed.`,
+    example: DEFAULT_INITIAL_RESOLVED_IPV4,
+  });
+
 const Mode = z
   .enum(["enforce", "observe"])
   .openapi({ description: "enforce: apply plans; observe: only record drift." });
@@ -119,6 +144,7 @@ export const AccountCreate = z
     team_domain: TeamDomain.optional(),
     limits: LimitsUpdate.optional(),
     api_budget_share: ApiBudgetShare.optional(),
+    initial_resolved_ipv4: InitialResolvedIpv4.optional(),
   })
   .openapi("AccountCreate");
 
@@ -130,6 +156,7 @@ export const AccountUpdate = z
     reconcile_interval_s: z.number().int().min(30).max(86_400).optional(),
     team_domain: TeamDomain.optional(),
     api_budget_share: ApiBudgetShare.optional(),
+    initial_resolved_ipv4: InitialResolvedIpv4.optional(),
     limits: LimitsUpdate.nullable().optional().openapi({
       description:
         "Merged into the account's raised quotas; null returns every quota to its default.",
@@ -172,6 +199,10 @@ export const Account = z
       .string()
       .openapi({ description: "When the scheduler next reconciles, RFC 3339." }),
     team_domain: z.string().nullable(),
+    initial_resolved_ipv4: z.string().openapi({
+      description: "The IPv4 initial resolved IP range (canonical CIDR).",
+      example: DEFAULT_INITIAL_RESOLVED_IPV4,
+    }),
     limits: Limits,
     api_budget_share: ApiBudgetShare,
     token_problems: z.array(TokenProblemSchema).openapi({
@@ -193,6 +224,7 @@ export function toAccountResource(account: AccountRecord): z.infer<typeof Accoun
     reconcile_interval_s: account.reconcileIntervalS,
     next_reconcile_at: new Date(account.nextReconcileAtMs).toISOString(),
     team_domain: account.teamDomain,
+    initial_resolved_ipv4: account.initialResolvedIpv4,
     limits: effectiveQuotas(account.limits),
     api_budget_share: account.apiBudgetShare,
     token_problems: account.tokenProblems.map((p) => ({

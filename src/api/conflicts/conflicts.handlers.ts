@@ -1,10 +1,13 @@
 /** Handlers of the conflict list and the client LAN check. */
 import { createDb } from "../../db/client";
+import { getObject, listAllObjects } from "../../db/desired-objects.repo";
 import { findAccountConflicts } from "../../domain/conflicts/account";
 import { checkClientLan as check } from "../../domain/conflicts/client-lan";
+import { findHostnameRouteConflicts } from "../../domain/conflicts/hostname-routes";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { describeCidrError } from "../fields";
+import { privateAppProblems } from "../private-apps/reach";
 import { validationProblem } from "../problem";
 import type * as endpoints from "./conflicts.endpoints";
 import { toClientLanResource, toConflictResource } from "./conflicts.schemas";
@@ -14,13 +17,35 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   const { account_id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  const input = await loadAccountCheckInput(db, account_id);
-  const conflicts = findAccountConflicts(
-    input.routes,
-    input.profiles,
-    input.defaultVirtualNetworkId,
-    input.account,
+  const [input, hostnameRoutes, proxy, apps] = await Promise.all([
+    loadAccountCheckInput(db, account_id),
+    listAllObjects(db, account_id, "hostname_route"),
+    getObject(db, account_id, "proxy_settings", "default"),
+    listAllObjects(db, account_id, "private_app"),
+  ]);
+  const unreachable = await privateAppProblems(
+    db,
+    account_id,
+    apps.map((a) => ({
+      id: a.id,
+      name: a.spec.name,
+      destinations: a.spec.destinations.map((d) => d.cidr),
+    })),
   );
+  const conflicts = [
+    ...findAccountConflicts(
+      input.routes,
+      input.profiles,
+      input.defaultVirtualNetworkId,
+      input.account,
+      input.reservedRanges,
+    ),
+    ...findHostnameRouteConflicts(
+      hostnameRoutes.map((r) => ({ id: r.id, hostname: r.spec.hostname })),
+      proxy?.spec ?? null,
+    ),
+    ...unreachable,
+  ];
   const errors = conflicts.filter((conflict) => conflict.severity === "error").length;
   return c.json(
     {

@@ -10,7 +10,14 @@ import { EntryOutput, entryToWire } from "../split-tunnels/split-tunnel.schemas"
 
 const ObjectRef = z
   .object({
-    kind: z.enum(["tunnel_route", "split_tunnel", "device_profile"]),
+    kind: z.enum([
+      "tunnel_route",
+      "hostname_route",
+      "split_tunnel",
+      "device_profile",
+      "proxy_settings",
+      "private_app",
+    ]),
     id: z.string().openapi({ description: "tunnelplane id (`default` for the default profile)." }),
   })
   .openapi("ConflictObject");
@@ -117,6 +124,32 @@ export const Conflict = z
       ...common,
       profile_id: z.string(),
     }),
+    z.object({
+      code: z.literal("hostname-route-proxy-off"),
+      ...common,
+      route_id: z.string(),
+      hostname: z.string(),
+      missing: z.array(z.enum(["tcp", "udp"])).openapi({
+        description: "The proxies that are off; hostname routes need TCP and UDP (DNS).",
+      }),
+      proxy_managed: z.boolean().openapi({
+        description:
+          "False when tunnelplane does not manage the proxy (Cloudflare's default: off).",
+      }),
+    }),
+    ...(["private-app-not-routed", "private-app-excluded"] as const).map((code) =>
+      z.object({
+        code: z.literal(code),
+        ...common,
+        app_id: z.string(),
+        destination: z.string(),
+        entry: EntryOutput.nullable().openapi({
+          description:
+            "For private-app-excluded: the default profile's Exclude entry; null for an Include list that lacks the destination.",
+        }),
+        unreachable: Networks,
+      }),
+    ),
   ])
   .openapi("Conflict");
 
@@ -253,6 +286,30 @@ export function toConflictResource(conflict: AccountConflict): z.input<typeof Co
         ...base,
         objects: [conflict.profile],
         profile_id: conflict.profile.id,
+      };
+    case "private-app-not-routed":
+    case "private-app-excluded":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [{ kind: "private_app", id: conflict.appId }],
+        app_id: conflict.appId,
+        destination: conflict.destination,
+        entry: conflict.entry === null ? null : entryToWire(conflict.entry),
+        unreachable: conflict.unreachable,
+      };
+    case "hostname-route-proxy-off":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [
+          { kind: "hostname_route", id: conflict.routeId },
+          ...(conflict.proxyManaged ? [{ kind: "proxy_settings" as const, id: "default" }] : []),
+        ],
+        route_id: conflict.routeId,
+        hostname: conflict.hostname,
+        missing: conflict.missing,
+        proxy_managed: conflict.proxyManaged,
       };
   }
 }

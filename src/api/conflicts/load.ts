@@ -3,6 +3,7 @@
  * virtual network, every profile's split tunnel (the default profile first, then custom
  * profiles by ascending precedence) and the account's team domain.
  */
+
 import { getAccount } from "../../db/accounts.repo";
 import type { Db } from "../../db/client";
 import {
@@ -10,9 +11,15 @@ import {
   getObject,
   listAllObjects,
 } from "../../db/desired-objects.repo";
+import {
+  DEFAULT_INITIAL_RESOLVED_IPV4,
+  type ReservedRange,
+  reservedRangesFor,
+} from "../../domain/cidr/reserved";
 import type { ProfileSplitTunnelRef } from "../../domain/conflicts/account";
 import type { RouteRef } from "../../domain/routes/conflicts";
 import type { SplitTunnelAccountSettings } from "../../domain/split-tunnels/effective";
+import { loadSplitTunnelSettings } from "../split-tunnels/account-settings";
 
 /** The account's profiles as the checks see them, and its desired default virtual network. */
 export interface AccountProfiles {
@@ -27,6 +34,8 @@ export interface AccountCheckInput extends AccountProfiles {
   routes: RouteRef[];
   /** What the account adds to every profile's list: its team domain, or null. */
   account: SplitTunnelAccountSettings;
+  /** The account's reserved ranges (its initial resolved range among them). */
+  reservedRanges: ReservedRange[];
 }
 
 /**
@@ -77,6 +86,9 @@ export async function loadAccountCheckInput(db: Db, accountId: string): Promise<
       virtualNetworkId: r.spec.virtualNetworkId,
     })),
     ...profiles,
-    account: { teamDomain: account?.teamDomain ?? null },
+    account: await loadSplitTunnelSettings(db, accountId, account),
+    reservedRanges: reservedRangesFor(
+      account?.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4,
+    ),
   };
 }

@@ -6,8 +6,8 @@
  * the virtual networks in `virtual_network_ids` (null: all). A list that would make one of those
  * routes unreachable is refused (422) when `auto` is on, reported as a warning otherwise.
  */
+
 import { z } from "@hono/zod-openapi";
-import { getAccount } from "../../db/accounts.repo";
 import { listAllObjects } from "../../db/desired-objects.repo";
 import {
   canonicalDeviceProfileMatch,
@@ -24,6 +24,7 @@ import {
 } from "../../domain/split-tunnels/profile-routes";
 import type { CollectionDefinition, WriteContext } from "../desired/collection";
 import { type InvalidField, validationProblem } from "../problem";
+import { loadSplitTunnelSettings } from "../split-tunnels/account-settings";
 import {
   EntryOutput,
   entryToWire,
@@ -113,10 +114,10 @@ const output = {
 };
 
 async function evaluate(spec: DeviceProfileSpec, ctx: WriteContext) {
-  const [routes, vnets, account] = await Promise.all([
+  const [routes, vnets, settings] = await Promise.all([
     listAllObjects(ctx.db, ctx.accountId, "tunnel_route"),
     listAllObjects(ctx.db, ctx.accountId, "virtual_network"),
-    getAccount(ctx.db, ctx.accountId),
+    loadSplitTunnelSettings(ctx.db, ctx.accountId),
   ]);
   const defaultId = vnets.find((v) => v.spec.isDefault)?.id ?? null;
   const networks = routedNetworksFor(
@@ -124,9 +125,7 @@ async function evaluate(spec: DeviceProfileSpec, ctx: WriteContext) {
     routes.map((r) => r.spec),
     defaultId,
   );
-  const effective = effectiveSplitTunnel(spec.splitTunnel, networks, {
-    teamDomain: account?.teamDomain ?? null,
-  });
+  const effective = effectiveSplitTunnel(spec.splitTunnel, networks, settings);
   return { vnets, effective };
 }
 

@@ -27,13 +27,40 @@ export const ExplainInput = z
       .max(100)
       .default([])
       .openapi({ description: "Ids of the device posture checks the device passes." }),
-    destination_ip: IpAddressString,
+    destination_ip: IpAddressString.optional(),
+    destination_host: z
+      .string()
+      .max(253)
+      .regex(
+        /^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.)*[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?$/,
+        "a hostname such as wiki.acme.internal (no wildcard)",
+      )
+      .optional()
+      .openapi({
+        description:
+          "A private hostname to reach instead of destination_ip: explain looks up the hostname route (a `*.x` route serves exactly one label below x), then follows the connection to an address of the account's initial resolved range.",
+        example: "wiki.apps.acme.internal",
+      }),
+    virtual_network_id: z.string().min(1).max(64).default("default").openapi({
+      description:
+        "The virtual network the device has selected in WARP: `default` (the account's default) or a virtual network id. Routes are looked up in it only, and Gateway's `net.vnet_id` compares it.",
+    }),
     port: z.number().int().min(1).max(65535).nullable().default(null).openapi({ example: 22 }),
     protocol: z
       .enum(["tcp", "udp", "icmp"])
       .nullable()
       .default(null)
       .openapi({ description: "Layer 4 protocol; null or absent means tcp." }),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.destination_ip === undefined) === (body.destination_host === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["destination_ip"],
+        message: "give exactly one of destination_ip and destination_host",
+        params: { code: "one-destination" },
+      });
+    }
   })
   .openapi("ExplainInput");
 
@@ -128,6 +155,25 @@ export const ExplanationSchema = z
       .openapi({
         description: "The longest-prefix route in the default virtual network, or null.",
       }),
+    virtual_network: z.object({ id: z.string(), name: z.string() }).optional().openapi({
+      description: "The device's selected virtual network, when the request names one.",
+    }),
+    hostname_route: z
+      .object({
+        route_id: z.string(),
+        hostname: z.string(),
+        tunnel: z.object({ id: z.string(), name: z.string(), health: z.string() }),
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "For destination_host: the hostname route that serves it, or null (then `route` is null too).",
+      }),
+    resolved_range: z.string().optional().openapi({
+      description:
+        "For destination_host: the initial resolved range Gateway answers the name from; the split tunnel and the policies are looked at for its first address.",
+    }),
     proxy: z.object({
       protocol: z.enum(["tcp", "udp", "icmp"]),
       enabled: z.boolean(),
@@ -163,10 +209,33 @@ function traceToWire(entry: PolicyTraceEntry) {
   return entry.outcome === "not-matched" ? { ...head, reason: entry.reason } : head;
 }
 
-/** The wire form of an explanation. */
-export function toExplanationResource(e: Explanation): z.infer<typeof ExplanationSchema> {
+/**
+ * The wire form of an explanation; `virtual_network` only when `showNetwork` (the request named
+ * one), `hostname_route` and `resolved_range` only for a hostname.
+ */
+export function toExplanationResource(
+  e: Explanation,
+  showNetwork = false,
+): z.infer<typeof ExplanationSchema> {
   const entry = e.splitTunnel.entry;
+  const named = e.route.hostname;
   return {
+    ...(showNetwork
+      ? { virtual_network: { id: e.virtualNetwork.id, name: e.virtualNetwork.name } }
+      : {}),
+    ...(named === undefined
+      ? {}
+      : {
+          hostname_route:
+            named.route === null
+              ? null
+              : {
+                  route_id: named.route.id,
+                  hostname: named.route.hostname,
+                  tunnel: named.route.tunnel,
+                },
+          resolved_range: named.resolvedRange,
+        }),
     verdict: e.verdict,
     summary: e.summary,
     split_tunnel: {

@@ -51,18 +51,21 @@ export const explainRouter = createRouter().openapi(explainRoute, async (c) => {
   const { state } = c.req.valid("query");
   const body = c.req.valid("json");
   const account = await requireAccount(createDb(c.env.DB), account_id);
+  const selection = { profile: body.device_profile, virtualNetwork: body.virtual_network_id };
   const view =
     state === "observed"
-      ? await observedNetworkView(c.env, account_id, body.device_profile)
-      : await desiredNetworkView(createDb(c.env.DB), account_id, body.device_profile);
+      ? await observedNetworkView(c.env, account_id, selection, account.initialResolvedIpv4)
+      : await desiredNetworkView(createDb(c.env.DB), account_id, selection);
   enforceWorkBudget(account, requestWork("explain", evaluationUnits(view.policies), 1));
   const explanation = explain(view, {
     email: body.email.toLowerCase(),
     groups: body.groups,
     passedPostureChecks: body.device_posture_checks,
-    destinationIp: body.destination_ip,
+    destinationIp: body.destination_ip ?? "",
+    destinationHost: body.destination_host?.toLowerCase() ?? null,
     port: body.port,
     protocol: body.protocol,
   });
-  return c.json({ state, ...toExplanationResource(explanation) }, 200);
+  const showNetwork = c.req.valid("json").virtual_network_id !== "default";
+  return c.json({ state, ...toExplanationResource(explanation, showNetwork) }, 200);
 });

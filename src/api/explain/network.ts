@@ -5,7 +5,7 @@
 import type { Db } from "../../db/client";
 import { listAllObjects } from "../../db/desired-objects.repo";
 import { loadDesiredWithGrants } from "../../db/grants.repo";
-import type { UnknownProfileError } from "../../domain/explain/view";
+import type { ViewError } from "../../domain/explain/view";
 import { desiredView, type NetworkView, observedView } from "../../domain/explain/view";
 import type { DesiredState } from "../../domain/model";
 import type { Result } from "../../domain/result";
@@ -40,36 +40,58 @@ export async function loadDesiredNetwork(db: Db, accountId: string): Promise<Des
 }
 
 /**
- * The view, or a 422 naming `pointer` when the device profile does not exist.
+ * The view, or a 422 naming `pointer` when the device profile does not exist (`#/virtual_network_id`
+ * when the virtual network does not).
  * @throws ProblemError validation-failed
  */
-export function viewOr422(
-  view: Result<NetworkView, UnknownProfileError>,
-  pointer: string,
-): NetworkView {
+export function viewOr422(view: Result<NetworkView, ViewError>, pointer: string): NetworkView {
   if (!view.ok) {
-    throw validationProblem("The device profile does not exist.", [
-      {
-        pointer,
-        detail: `no device profile ${view.error.profile} in this account (use default or a device profile id)`,
-        code: "unknown-reference",
-      },
-    ]);
+    const error = view.error;
+    throw error.code === "unknown-profile"
+      ? validationProblem("The device profile does not exist.", [
+          {
+            pointer,
+            detail: `no device profile ${error.profile} in this account (use default or a device profile id)`,
+            code: "unknown-reference",
+          },
+        ])
+      : validationProblem("The virtual network does not exist.", [
+          {
+            pointer: "#/virtual_network_id",
+            detail: `no virtual network ${error.virtualNetwork} in this account (use default or a virtual network id)`,
+            code: "unknown-reference",
+          },
+        ]);
   }
   return view.value;
 }
 
-/** The desired view for `profile`. @throws ProblemError (422) for an unknown profile. */
-export async function desiredNetworkView(db: Db, accountId: string, profile: string) {
+/** What explain looks through: the device profile and the selected virtual network. */
+export interface ViewSelection {
+  profile: string;
+  /** `default` or a virtual network id. */
+  virtualNetwork: string;
+}
+
+/** The desired view for `selection`. @throws ProblemError (422) for an unknown profile or network. */
+export async function desiredNetworkView(db: Db, accountId: string, selection: ViewSelection) {
   const { desired, tunnelHealth } = await loadDesiredNetwork(db, accountId);
-  return viewOr422(desiredView(desired, profile, tunnelHealth), "#/device_profile");
+  return viewOr422(
+    desiredView(desired, selection.profile, tunnelHealth, selection.virtualNetwork),
+    "#/device_profile",
+  );
 }
 
 /**
- * The view of what Cloudflare holds now for `profile`.
- * @throws ProblemError not-found, upstream-failed (502), validation-failed (unknown profile).
+ * The view of what Cloudflare holds now for `selection`, with the account's initial resolved range.
+ * @throws ProblemError not-found, upstream-failed (502), validation-failed (unknown profile or network).
  */
-export async function observedNetworkView(env: Env, accountId: string, profile: string) {
+export async function observedNetworkView(
+  env: Env,
+  accountId: string,
+  selection: ViewSelection,
+  initialResolvedIpv4: string,
+) {
   const outcome = await observeAccountNow(createReconcileDeps(env), accountId);
   switch (outcome.status) {
     case "not-found":
@@ -77,6 +99,14 @@ export async function observedNetworkView(env: Env, accountId: string, profile: 
     case "upstream-failed":
       throw new ProblemError("upstream-failed", outcome.message);
     case "observed":
-      return viewOr422(observedView(outcome.observed, profile), "#/device_profile");
+      return viewOr422(
+        observedView(
+          outcome.observed,
+          selection.profile,
+          selection.virtualNetwork,
+          initialResolvedIpv4,
+        ),
+        "#/device_profile",
+      );
   }
 }

@@ -7,8 +7,13 @@
  */
 import { z } from "@hono/zod-openapi";
 import { getObject } from "../../db/desired-objects.repo";
+import {
+  describeHostnameRouteProxyOff,
+  findHostnameRouteConflicts,
+} from "../../domain/conflicts/hostname-routes";
+import type { HostnameRouteSpec, ProxySettingsSpec } from "../../domain/model";
 import { MAX_HOSTNAME_LENGTH, parseHostname } from "../../domain/routes/hostname";
-import type { CollectionDefinition } from "../desired/collection";
+import type { CollectionDefinition, WriteWarning } from "../desired/collection";
 import { validationProblem } from "../problem";
 
 const HostnameString = z
@@ -42,6 +47,20 @@ const input = z
     }),
   })
   .openapi("HostnameRouteInput");
+
+/**
+ * The `hostname-route-proxy-off` errors of `routes` under `proxy` (null: unmanaged), as write
+ * warnings: the write is accepted, and `conflicts` lists them until the proxy is fixed.
+ */
+export function hostnameRouteWarnings(
+  routes: readonly { id: string; spec: HostnameRouteSpec }[],
+  proxy: ProxySettingsSpec | null,
+): WriteWarning[] {
+  return findHostnameRouteConflicts(
+    routes.map((r) => ({ id: r.id, hostname: r.spec.hostname })),
+    proxy,
+  ).map((conflict) => ({ code: conflict.code, message: describeHostnameRouteProxyOff(conflict) }));
+}
 
 /** The hostname as stored: trimmed and lower case, wildcard kept (`*.apps.acme.internal`). */
 function userForm(hostname: string): string {
@@ -100,6 +119,10 @@ export const hostnameRoutes: CollectionDefinition<
     comment: spec.comment,
   }),
   naturalKey: (spec) => cloudflareForm(spec.hostname),
+  async warnings(spec, ctx) {
+    const proxy = await getObject(ctx.db, ctx.accountId, "proxy_settings", "default");
+    return hostnameRouteWarnings([{ id: ctx.id, spec }], proxy?.spec ?? null);
+  },
   conflict: {
     slug: "duplicate-route",
     detail: (spec) => {

@@ -70,6 +70,7 @@ export const SEED_EXAMPLES: Record<string, unknown> = {
     limits,
     api_budget_share: null,
     token_problems: [],
+    initial_resolved_ipv4: "172.64.128.0/20",
     version: 1,
     created_at: CREATED_AT,
     updated_at: CREATED_AT,

@@ -5,8 +5,10 @@
  * group i at `precedence + 2i`, its block at `+ 2i + 1`). The response shows the policies the
  * app becomes; they are reconciled like stored policies and follow every change of the app.
  */
+
 import { z } from "@hono/zod-openapi";
 import { getObject } from "../../db/desired-objects.repo";
+import { describePrivateAppProblem } from "../../domain/conflicts/private-apps";
 import type { PrivateAppSpec } from "../../domain/model";
 import { newObject } from "../../domain/model";
 import {
@@ -21,6 +23,7 @@ import { CidrString, canonical, EmailDomain } from "../fields";
 import { EmailRegex, PortSpec, parsePort } from "../policies";
 import { bottomPrecedence, loadPrecedenceState } from "../policies/precedence";
 import { ProblemError } from "../problem";
+import { privateAppProblems } from "./reach";
 
 const Destination = z
   .strictObject({
@@ -192,6 +195,13 @@ export const privateApps: CollectionDefinition<
         ...renderNetworkPolicy(p.spec),
       })),
     };
+  },
+  async warnings(spec, ctx) {
+    const app = { id: ctx.id, name: spec.name, destinations: spec.destinations.map((d) => d.cidr) };
+    return (await privateAppProblems(ctx.db, ctx.accountId, [app])).map((problem) => ({
+      code: problem.code,
+      message: describePrivateAppProblem(problem),
+    }));
   },
   naturalKey: (spec) => spec.name,
   conflict: {

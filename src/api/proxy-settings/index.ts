@@ -4,7 +4,9 @@
  * @see https://developers.cloudflare.com/cloudflare-one/traffic-policies/proxy/
  */
 import { z } from "@hono/zod-openapi";
+import { listAllObjects } from "../../db/desired-objects.repo";
 import type { SingletonDefinition } from "../desired/singleton";
+import { hostnameRouteWarnings } from "../hostname-routes";
 
 /** Body of PUT proxy-settings (and the document's `proxy_settings`). */
 export const ProxySettingsInput = z
@@ -41,14 +43,18 @@ export const proxySettings: SingletonDefinition<
     return { tcp, udp, icmp };
   },
   present: async (spec) => ({ tcp: spec.tcp, udp: spec.udp, icmp: spec.icmp }),
-  async warnings(spec) {
-    return spec.tcp
-      ? []
-      : [
-          {
-            code: "tcp-proxy-off",
-            message: "With the TCP proxy off, Gateway network policies see no traffic.",
-          },
-        ];
+  async warnings(spec, ctx) {
+    const routes = await listAllObjects(ctx.db, ctx.accountId, "hostname_route");
+    return [
+      ...(spec.tcp
+        ? []
+        : [
+            {
+              code: "tcp-proxy-off",
+              message: "With the TCP proxy off, Gateway network policies see no traffic.",
+            },
+          ]),
+      ...hostnameRouteWarnings(routes, spec),
+    ];
   },
 };

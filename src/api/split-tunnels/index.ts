@@ -5,8 +5,8 @@
  * for each entry. A route the list would make unreachable is a 422 in `auto` mode (tunnelplane
  * would be writing the mistake) and a warning otherwise.
  */
+
 import { z } from "@hono/zod-openapi";
-import { getAccount } from "../../db/accounts.repo";
 import { listAllObjects } from "../../db/desired-objects.repo";
 import type { SplitTunnelProfileSpec } from "../../domain/model";
 import {
@@ -15,6 +15,7 @@ import {
 } from "../../domain/split-tunnels/effective";
 import type { WriteContext } from "../desired/collection";
 import type { SingletonDefinition } from "../desired/singleton";
+import { loadSplitTunnelSettings } from "./account-settings";
 import { FitSchema } from "./entries.schemas";
 import {
   EFFECTIVE_FIRST_PAGE,
@@ -45,12 +46,12 @@ function evaluate(spec: SplitTunnelProfileSpec, ctx: WriteContext): Promise<Effe
   }
   const result = Promise.all([
     listAllObjects(ctx.db, ctx.accountId, "tunnel_route"),
-    getAccount(ctx.db, ctx.accountId),
-  ]).then(([routes, account]) =>
+    loadSplitTunnelSettings(ctx.db, ctx.accountId),
+  ]).then(([routes, settings]) =>
     effectiveSplitTunnel(
       spec,
       routes.map((r) => r.spec.network),
-      { teamDomain: account?.teamDomain ?? null },
+      settings,
     ),
   );
   evaluated.set(ctx, { specJson, result });

@@ -1,4 +1,5 @@
 /** A profile's split tunnel as the reads compute it: the stored object, its spec and its list. */
+
 import type { AccountRecord } from "../../db/accounts.repo";
 import type { Db } from "../../db/client";
 import { getObject, listAllObjects, type StoredObject } from "../../db/desired-objects.repo";
@@ -9,6 +10,7 @@ import {
 } from "../../domain/split-tunnels/effective";
 import { routedNetworksFor } from "../../domain/split-tunnels/profile-routes";
 import { ProblemError } from "../problem";
+import { loadSplitTunnelSettings } from "./account-settings";
 
 /** The profile's stored object (its envelope and version), split tunnel spec and list. */
 export interface LoadedSplitTunnel {
@@ -28,7 +30,7 @@ export async function loadSplitTunnel(
   profile: string,
 ): Promise<LoadedSplitTunnel> {
   const accountId = account.id;
-  const settings = { teamDomain: account.teamDomain };
+  const settings = await loadSplitTunnelSettings(db, accountId, account);
   if (profile === "default") {
     const [object, routes] = await Promise.all([
       getObject(db, accountId, "split_tunnel", "default"),

@@ -86,7 +86,7 @@ export const EffectiveEntry = z
     description: z.string(),
     source: z.record(z.string(), z.unknown()).openapi({
       description:
-        "Why the entry is there: warp-default; warp-default-remainder (parent, carved_by_count: how many routes carve the parent); warp-defaults-joined (parents: only in a list cut to max_entries); route (routes_count: how many routes it carries); team-domain (the account's team_domain, which Include mode needs for device enrolment, posture checks and Access sessions); user. GET split-tunnels/{profile}/entries/{address} names the routes.",
+        "Why the entry is there: warp-default; warp-default-remainder (parent, carved_by_count: how many routes carve the parent); warp-defaults-joined (parents: only in a list cut to max_entries); route (routes_count: how many routes it carries); initial-resolved-ips (the account's custom initial resolved IP range, which hostname routes need through WARP); team-domain (the account's team_domain, which Include mode needs for device enrolment, posture checks and Access sessions); user. GET split-tunnels/{profile}/entries/{address} names the routes.",
     }),
   })
   .openapi("EffectiveSplitTunnelEntry");
@@ -139,6 +139,7 @@ export function effectiveEntryToWire(entry: EffectiveSplitTunnelEntry) {
 function sourceToWire(source: EffectiveEntrySource) {
   switch (source.kind) {
     case "warp-default":
+    case "initial-resolved-ips":
     case "team-domain":
     case "user":
       return { kind: source.kind };

@@ -6,15 +6,21 @@
  * that carves a local WARP default (DHCP, link-local, local multicast) out of an `auto` list.
  */
 import { z } from "@hono/zod-openapi";
+import { getAccount } from "../../db/accounts.repo";
 import { getObject } from "../../db/desired-objects.repo";
 import { listNestedRoutes } from "../../db/route-ranges.repo";
+import {
+  DEFAULT_INITIAL_RESOLVED_IPV4,
+  findReservedRange,
+  INITIAL_RESOLVED_PURPOSE,
+} from "../../domain/cidr/reserved";
 import type { ProfileProblem } from "../../domain/conflicts/account";
 import { describeConflict } from "../../domain/conflicts/describe";
 import type { TunnelRouteSpec } from "../../domain/model";
 import { findRouteConflicts, type RouteConflict } from "../../domain/routes/conflicts";
 import { splitTunnelProblemsOf } from "../conflicts/route-impact";
 import type { CollectionDefinition, WriteContext, WriteWarning } from "../desired/collection";
-import { canonical, RouteNetworkString } from "../fields";
+import { canonical, RouteNetworkString, reservedRangeMessage } from "../fields";
 import { validationProblem } from "../problem";
 
 const input = z
@@ -50,6 +56,28 @@ function profileProblemsOf(spec: TunnelRouteSpec, ctx: WriteContext): Promise<Pr
   const result = splitTunnelProblemsOf(ctx.db, ctx.accountId, { id: ctx.id, ...spec });
   checked.set(ctx, { specJson, result });
   return result;
+}
+
+/**
+ * Refuses a network inside the account's initial resolved range (Cloudflare answers routed
+ * hostnames from it), with the same words as the fixed ranges.
+ * @throws ProblemError validation-failed at `#/network`
+ */
+async function refuseInitialResolvedRange(ctx: WriteContext, network: string): Promise<void> {
+  const account = await getAccount(ctx.db, ctx.accountId);
+  const range = account?.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4;
+  const match = findReservedRange(canonical(network), [
+    { network: range, purpose: INITIAL_RESOLVED_PURPOSE },
+  ]);
+  if (match?.relation === "inside") {
+    throw validationProblem("The route is inside the account's initial resolved range.", [
+      {
+        pointer: "#/network",
+        detail: reservedRangeMessage(network, match),
+        code: "reserved-range",
+      },
+    ]);
+  }
 }
 
 function describe(conflict: RouteConflict, routeId: string): WriteWarning | undefined {
@@ -127,6 +155,7 @@ export const tunnelRoutes: CollectionDefinition<
     if (errors.length > 0) {
       throw validationProblem("The route refers to objects that do not exist.", errors);
     }
+    await refuseInitialResolvedRange(ctx, body.network);
     const spec = {
       network: canonical(body.network),
       tunnelId: body.tunnel_id,

@@ -1,6 +1,7 @@
 /** CIDR parsing, canonical form, set algebra, lookups and Cloudflare's reserved ranges. */
 export * from "./cover";
 export * from "./decode";
+export * from "./initial-resolved";
 export * from "./known";
 export * from "./lookup";
 export * from "./parse";

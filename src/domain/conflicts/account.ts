@@ -3,6 +3,7 @@
  * reserved ranges, home LANs) and the split tunnel problems of every device profile. Pure: the
  * caller loads the desired state; the same input gives the same list in the same order.
  */
+import type { ReservedRange } from "../cidr/reserved";
 import type { SplitTunnelProfileSpec } from "../model";
 import { findRouteConflicts, type RouteConflict, type RouteRef } from "../routes/conflicts";
 import {
@@ -12,6 +13,8 @@ import {
   splitTunnelRouteProblems,
 } from "../split-tunnels/effective";
 import { selectRoutes } from "../split-tunnels/profile-routes";
+import type { HostnameRouteProxyOff } from "./hostname-routes";
+import type { PrivateAppUnreachable } from "./private-apps";
 
 /** A device profile's split tunnel as the account check sees it. */
 export interface ProfileSplitTunnelRef {
@@ -35,14 +38,19 @@ export type ProfileProblem = SplitTunnelProblem & {
 };
 
 /** Any conflict found in an account; `code` tells them apart. */
-export type AccountConflict = RouteConflict | ProfileProblem;
+export type AccountConflict =
+  | RouteConflict
+  | ProfileProblem
+  | HostnameRouteProxyOff
+  | PrivateAppUnreachable;
 
 /**
  * Every conflict in the account: first `findRouteConflicts(routes)` in its order, then each
  * profile's split tunnel problems (`effectiveSplitTunnel` over the routes the profile follows)
  * in profile order, each problem in the order `effectiveSplitTunnel` gives.
  * `defaultVirtualNetworkId` is the desired default virtual network's id, or null; `account`
- * carries the team domain Include-mode profiles need.
+ * carries the team domain Include-mode profiles need; `reservedRanges` are the account's
+ * (`reservedRangesFor` its initial resolved range; absent: those of a default account).
  * Networks must be canonical CIDRs (stored state is); anything else throws `RangeError`.
  */
 export function findAccountConflicts(
@@ -50,8 +58,9 @@ export function findAccountConflicts(
   profiles: readonly ProfileSplitTunnelRef[],
   defaultVirtualNetworkId: string | null,
   account: SplitTunnelAccountSettings,
+  reservedRanges?: readonly ReservedRange[],
 ): AccountConflict[] {
-  const conflicts: AccountConflict[] = findRouteConflicts(routes);
+  const conflicts: AccountConflict[] = findRouteConflicts(routes, reservedRanges);
   for (const profile of profiles) {
     const followed = selectRoutes(profile.virtualNetworkIds, routes, defaultVirtualNetworkId);
     const { problems } = effectiveSplitTunnel(

@@ -1,6 +1,8 @@
 /** One sentence per account conflict, for API responses (safe to show; names objects by id). */
 import { describeSplitTunnelProblem } from "../split-tunnels/describe";
 import type { AccountConflict } from "./account";
+import { describeHostnameRouteProxyOff } from "./hostname-routes";
+import { describePrivateAppProblem } from "./private-apps";
 
 function virtualNetworkText(id: string | null): string {
   return id === null ? "the default virtual network" : `virtual network ${id}`;
@@ -17,6 +19,11 @@ export function describeConflict(conflict: AccountConflict): string {
       return `${conflict.network} is inside Cloudflare's reserved range ${conflict.reservedRange} (${conflict.purpose})`;
     case "home-lan-overlap":
       return `${conflict.network} overlaps the common home LAN ${conflict.lanRange}; users on such a LAN cannot reach ${conflict.shadowed.join(", ")}`;
+    case "hostname-route-proxy-off":
+      return describeHostnameRouteProxyOff(conflict);
+    case "private-app-not-routed":
+    case "private-app-excluded":
+      return describePrivateAppProblem(conflict);
     case "route-excluded":
     case "route-not-included":
     case "local-default-routed":

@@ -2,3 +2,5 @@
 export * from "./account";
 export * from "./client-lan";
 export * from "./describe";
+export * from "./hostname-routes";
+export * from "./private-apps";

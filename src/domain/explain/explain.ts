@@ -7,9 +7,21 @@
 
 import { parseKnownCidr } from "../cidr/known";
 import { prefixContains } from "../cidr/lookup";
+import { DEFAULT_INITIAL_RESOLVED_IPV4 } from "../cidr/reserved";
 import type { NetworkProtocol, SplitTunnelEntry, SplitTunnelMode } from "../model";
 import { evaluatePolicies, type PolicyEvaluation } from "../policies/evaluate";
+import {
+  DEFAULT_VIRTUAL_NETWORK,
+  matchHostnameRoute,
+  type SelectedNetwork,
+  type ViewHostnameRoute,
+} from "./networks";
 import type { NetworkView, UnevaluablePolicy, ViewRoute } from "./view";
+
+/** The network address of a canonical CIDR (`172.64.128.0/20` -> `172.64.128.0`). */
+function firstAddress(cidr: string): string {
+  return cidr.slice(0, cidr.indexOf("/"));
+}
 
 /** The final answer for a connection. */
 export type Verdict =
@@ -27,8 +39,13 @@ export interface ExplainRequest {
   groups: readonly string[];
   /** Ids of the device posture checks the device passes. */
   passedPostureChecks: readonly string[];
-  /** Destination IPv4 or IPv6 address (no prefix length). */
+  /**
+   * Destination IPv4 or IPv6 address (no prefix length). With `destinationHost` it is ignored:
+   * the device connects to an address of the account's initial resolved range.
+   */
   destinationIp: string;
+  /** A private hostname (lower case) to reach instead of an address; absent or null: none. */
+  destinationHost?: string | null;
   /** Destination port 1..65535, or null when not given (ICMP, or any port). */
   port: number | null;
   /** Layer 4 protocol; null means `tcp`. */
@@ -46,9 +63,13 @@ export interface SplitTunnelStep {
   assumedDefault: boolean;
 }
 
-/** Which route serves the destination (longest prefix in the default virtual network). */
+/**
+ * Which route serves the destination: for an address, the longest prefix in the selected virtual
+ * network; for a hostname, the hostname route (`hostname` is then present and `route` null).
+ */
 export interface RouteStep {
   route: ViewRoute | null;
+  hostname?: { route: ViewHostnameRoute | null; resolvedRange: string };
 }
 
 /** Whether Gateway proxies the protocol. */
@@ -67,6 +88,8 @@ export interface PolicyStep extends PolicyEvaluation {
 /** The whole explanation. */
 export interface Explanation {
   verdict: Verdict;
+  /** The virtual network the device has selected. */
+  virtualNetwork: SelectedNetwork;
   /** One sentence saying what decided the verdict. */
   summary: string;
   splitTunnel: SplitTunnelStep;
@@ -110,20 +133,32 @@ function entryText(entry: SplitTunnelEntry): string {
   return "address" in entry ? entry.address : entry.host;
 }
 
+function networkText(network: SelectedNetwork): string {
+  return network.id === DEFAULT_VIRTUAL_NETWORK
+    ? "the default virtual network"
+    : `virtual network ${network.name}`;
+}
+
 function summarize(explanation: Omit<Explanation, "summary">, destination: string): string {
   const { splitTunnel, route, proxy, policy } = explanation;
+  const named = route.hostname;
   switch (explanation.verdict) {
     case "excluded_from_warp":
       return splitTunnel.entry === null
         ? `${destination} is in no Include entry of the ${splitTunnel.profile} profile, so it does not go through WARP`
         : `the Exclude entry ${entryText(splitTunnel.entry)} of the ${splitTunnel.profile} profile sends ${destination} around WARP`;
     case "not_routed":
-      return `no route in the default virtual network contains ${destination}`;
+      return named === undefined
+        ? `no route in ${networkText(explanation.virtualNetwork)} contains ${destination}`
+        : `no hostname route serves ${destination}`;
     case "proxy_off":
-      return `the Gateway ${proxy.protocol.toUpperCase()} proxy is off${proxy.managed ? "" : " (not managed by tunnelplane; Cloudflare's default)"}`;
+      return `the Gateway ${proxy.protocol.toUpperCase()} proxy is off${named === undefined ? "" : " (hostname routes need TCP and UDP, which carries the DNS query)"}${proxy.managed ? "" : " (not managed by tunnelplane; Cloudflare's default)"}`;
     case "blocked_by_policy":
     case "allowed": {
-      const via = `route ${route.route?.network} through tunnel ${route.route?.tunnel.name}`;
+      const via =
+        named?.route === undefined || named.route === null
+          ? `route ${route.route?.network} through tunnel ${route.route?.tunnel.name}`
+          : `hostname route ${named.route.hostname} through tunnel ${named.route.tunnel.name}`;
       const by = policy.decidedBy;
       return by === null
         ? `allowed: no network policy matches (Gateway's default is allow), ${via}`
@@ -149,39 +184,58 @@ function summarize(explanation: Omit<Explanation, "summary">, destination: strin
  */
 export function explain(view: NetworkView, request: ExplainRequest): Explanation {
   const { splitTunnel: list } = view;
-  const entry = mostSpecificEntry(list.entries, request.destinationIp);
+  const host = request.destinationHost ?? null;
+  // A routed hostname is answered with an address of the initial resolved range.
+  const address = host === null ? request.destinationIp : firstAddress(view.initialResolvedIpv4);
+  // WARP routes the default initial resolved range itself, whatever the list says.
+  const managedByWarp = host !== null && view.initialResolvedIpv4 === DEFAULT_INITIAL_RESOLVED_IPV4;
+  const entry = managedByWarp ? null : mostSpecificEntry(list.entries, address);
   const splitTunnel: SplitTunnelStep = {
     profile: list.profile,
     mode: list.mode,
-    throughWarp: list.mode === "exclude" ? entry === null : entry !== null,
+    throughWarp: managedByWarp || (list.mode === "exclude" ? entry === null : entry !== null),
     entry,
     assumedDefault: list.assumedDefault,
   };
-  const route: RouteStep = { route: mostSpecificRoute(view.routes, request.destinationIp) };
+  const route: RouteStep =
+    host === null
+      ? { route: mostSpecificRoute(view.routes, address) }
+      : {
+          route: null,
+          hostname: {
+            route: matchHostnameRoute(view.hostnameRoutes, host),
+            resolvedRange: view.initialResolvedIpv4,
+          },
+        };
   const protocol = request.protocol ?? "tcp";
+  // The DNS query for a hostname goes over UDP before the connection does.
+  const dnsBlocked = host !== null && view.proxy?.udp !== true;
   const proxy: ProxyStep = {
-    protocol,
-    enabled: view.proxy?.[protocol] ?? false,
+    protocol: dnsBlocked ? "udp" : protocol,
+    enabled: !dnsBlocked && (view.proxy?.[protocol] ?? false),
     managed: view.proxy !== null,
   };
   const evaluation = evaluatePolicies(view.policies, {
     email: request.email,
     groups: request.groups,
     passedPostureChecks: request.passedPostureChecks,
-    destinationIp: request.destinationIp,
+    destinationIp: address,
     protocol,
     ...(request.port === null ? {} : { port: request.port }),
+    ...(view.virtualNetwork.cloudflareId === null
+      ? {}
+      : { virtualNetworkId: view.virtualNetwork.cloudflareId }),
   });
   const policy: PolicyStep = { ...evaluation, unevaluable: view.unevaluable };
   const verdict: Verdict = !splitTunnel.throughWarp
     ? "excluded_from_warp"
-    : route.route === null
+    : route.route === null && (route.hostname?.route ?? null) === null
       ? "not_routed"
       : !proxy.enabled
         ? "proxy_off"
         : evaluation.decision === "block"
           ? "blocked_by_policy"
           : "allowed";
-  const body = { verdict, splitTunnel, route, proxy, policy };
-  return { ...body, summary: summarize(body, request.destinationIp) };
+  const body = { verdict, virtualNetwork: view.virtualNetwork, splitTunnel, route, proxy, policy };
+  return { ...body, summary: summarize(body, host ?? address) };
 }

@@ -4,6 +4,8 @@
  * ready for evaluation. Built either from the desired state (what tunnelplane will write) or from
  * an observation of Cloudflare (what is there now, hand-written policies parsed).
  */
+
+import { DEFAULT_INITIAL_RESOLVED_IPV4 } from "../cidr/reserved";
 import type {
   DesiredObject,
   DesiredState,
@@ -19,8 +21,18 @@ import { conditionsFromSelectors, type EvaluablePolicy } from "../policies/evalu
 import { parseExpression } from "../policies/parse";
 import { err, ok, type Result } from "../result";
 import { WARP_DEFAULT_EXCLUDES } from "../split-tunnels/defaults";
-import { effectiveSplitTunnel } from "../split-tunnels/effective";
+import { effectiveSplitTunnel, splitTunnelSettingsOf } from "../split-tunnels/effective";
 import { routedNetworksFor } from "../split-tunnels/profile-routes";
+import {
+  DEFAULT_VIRTUAL_NETWORK,
+  desiredHostnameRoutes,
+  observedHostnameRoutes,
+  type SelectedNetwork,
+  selectDesiredNetwork,
+  selectObservedNetwork,
+  type UnknownVirtualNetworkError,
+  type ViewHostnameRoute,
+} from "./networks";
 
 /** The device profile whose split tunnel applies: `default`, or a custom profile's id. */
 export const DEFAULT_PROFILE = "default";
@@ -65,7 +77,14 @@ export interface UnevaluablePolicy {
 /** Everything explain needs about one account, for one device profile. */
 export interface NetworkView {
   splitTunnel: ViewSplitTunnel;
+  /** The virtual network the device has selected (the account's default unless asked). */
+  virtualNetwork: SelectedNetwork;
+  /** The routes of `virtualNetwork`. */
   routes: ViewRoute[];
+  /** Every hostname route (they belong to no virtual network). */
+  hostnameRoutes: ViewHostnameRoute[];
+  /** The account's IPv4 initial resolved range, which answers routed hostnames (canonical CIDR). */
+  initialResolvedIpv4: string;
   /** The proxy toggles, or null when tunnelplane does not manage them (Cloudflare's default: off). */
   proxy: ProxySettingsSpec | null;
   /** Network policies, enabled or not, in any order (the evaluator sorts by precedence). */
@@ -79,6 +98,9 @@ export interface UnknownProfileError {
   code: "unknown-profile";
   profile: string;
 }
+
+/** Why a view cannot be built: no such device profile, or no such virtual network. */
+export type ViewError = UnknownProfileError | UnknownVirtualNetworkError;
 
 function live<K extends DesiredObject["kind"]>(desired: DesiredState, kind: K): DesiredObject<K>[] {
   return desired.objects.filter(
@@ -105,19 +127,28 @@ function assumedSplitTunnel(profile: string): ViewSplitTunnel {
  * profile is Cloudflare's default Exclude list. `tunnelHealth` maps tunnelplane tunnel ids to the health
  * the last run observed.
  *
- * Errors: `unknown-profile` when `profile` is neither `default` nor a live device profile id.
+ * `virtualNetwork` is the device's selection (`default`, or a virtual network id): only its
+ * routes are reachable.
+ *
+ * Errors: `unknown-profile` when `profile` is neither `default` nor a live device profile id;
+ * `unknown-virtual-network` when `virtualNetwork` names no live virtual network.
  */
 export function desiredView(
   desired: DesiredState,
   profile: string,
   tunnelHealth: ReadonlyMap<string, string>,
-): Result<NetworkView, UnknownProfileError> {
+  virtualNetwork: string = DEFAULT_VIRTUAL_NETWORK,
+): Result<NetworkView, ViewError> {
   const defaultVnet = live(desired, "virtual_network").find((v) => v.spec.isDefault)?.id ?? null;
+  const selected = selectDesiredNetwork(desired, virtualNetwork);
+  if (!selected.ok) {
+    return selected;
+  }
   const allRoutes = live(desired, "tunnel_route");
-  const account = { teamDomain: desired.teamDomain ?? null };
+  const account = splitTunnelSettingsOf(desired);
   const tunnels = new Map(live(desired, "tunnel").map((t) => [t.id, t.spec.name]));
   const routes = allRoutes
-    .filter((r) => r.spec.virtualNetworkId === null || r.spec.virtualNetworkId === defaultVnet)
+    .filter((r) => selected.value.holds(r.spec.virtualNetworkId))
     .map((r) => ({
       id: r.id,
       network: r.spec.network,
@@ -165,7 +196,10 @@ export function desiredView(
   const shared = evaluableRules(desired.sharedRules ?? []);
   return ok({
     splitTunnel,
+    virtualNetwork: selected.value.network,
     routes,
+    hostnameRoutes: desiredHostnameRoutes(desired, tunnelHealth),
+    initialResolvedIpv4: desired.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4,
     proxy: live(desired, "proxy_settings")[0]?.spec ?? null,
     policies: [...shared.policies, ...desiredPolicies(desired, []).map(toEvaluable)],
     unevaluable: shared.unevaluable,
@@ -259,12 +293,22 @@ export function toEvaluable(object: DesiredObject<"network_policy">): EvaluableP
  * ones included). Rules of another action or that do not parse are listed as unevaluable.
  * Objects tunnelplane owns carry its id; others `cloudflare:<id>`.
  *
- * Errors: `unknown-profile` when no observed custom profile carries `profile`'s marker.
+ * `virtualNetwork` selects the routes as in `desiredView`; `initialResolvedIpv4` is the account's
+ * range (Cloudflare's is not observed).
+ *
+ * Errors: `unknown-profile` when no observed custom profile carries `profile`'s marker;
+ * `unknown-virtual-network` when no observed virtual network is `virtualNetwork`.
  */
 export function observedView(
   observed: ObservedState,
   profile: string,
-): Result<NetworkView, UnknownProfileError> {
+  virtualNetwork: string = DEFAULT_VIRTUAL_NETWORK,
+  initialResolvedIpv4: string = DEFAULT_INITIAL_RESOLVED_IPV4,
+): Result<NetworkView, ViewError> {
+  const selected = selectObservedNetwork(observed, virtualNetwork);
+  if (!selected.ok) {
+    return selected;
+  }
   let splitTunnel: ViewSplitTunnel;
   if (profile === DEFAULT_PROFILE) {
     const list = observed.splitTunnels.find((s) => s.profileId === DEFAULT_PROFILE);
@@ -281,10 +325,9 @@ export function observedView(
     }
     splitTunnel = { profile, mode: custom.mode, entries: custom.entries, assumedDefault: false };
   }
-  const defaultVnet = observed.virtualNetworks.find((v) => v.isDefault)?.cloudflareId;
   const tunnels = new Map(observed.tunnels.map((t) => [t.cloudflareId, t]));
   const routes = observed.tunnelRoutes
-    .filter((r) => r.virtualNetworkCloudflareId === defaultVnet)
+    .filter((r) => r.virtualNetworkCloudflareId === selected.value.cloudflareId)
     .map((r) => {
       const tunnel = tunnels.get(r.tunnelCloudflareId);
       return {
@@ -300,7 +343,10 @@ export function observedView(
   const { policies, unevaluable } = evaluableRules(observed.networkPolicies);
   return ok({
     splitTunnel,
+    virtualNetwork: selected.value,
     routes,
+    hostnameRoutes: observedHostnameRoutes(observed),
+    initialResolvedIpv4,
     proxy: observed.proxySettings,
     policies,
     unevaluable,

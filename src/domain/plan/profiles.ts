@@ -1,7 +1,7 @@
 /** Planning for device profiles, their split tunnel lists, and the proxy settings. */
 import type { DesiredState, ObservedState } from "../model";
 import { describeSplitTunnelProblem } from "../split-tunnels/describe";
-import { effectiveSplitTunnel } from "../split-tunnels/effective";
+import { effectiveSplitTunnel, splitTunnelSettingsOf } from "../split-tunnels/effective";
 import { observedDeviceProfile, profileSplitTunnels, renderDeviceProfile } from "./device-profiles";
 import { diffFields } from "./diff";
 import { summariseEntriesDiff } from "./list-change";
@@ -16,7 +16,7 @@ import { canonicalSplitTunnelEntries, observedSplitTunnel } from "./render";
  */
 export function planSplitTunnels(out: Planner, desired: DesiredState, observed: ObservedState) {
   const routed = liveOf(desired, "tunnel_route").map((r) => r.spec.network);
-  const account = { teamDomain: desired.teamDomain ?? null };
+  const account = splitTunnelSettingsOf(desired);
   for (const d of liveOf(desired, "split_tunnel")) {
     const effective = effectiveSplitTunnel(d.spec, routed, account);
     for (const problem of effective.problems) {
@@ -72,9 +72,12 @@ export function planDeviceProfiles(
 ): Map<string, string> {
   const profiles = liveOf(desired, "device_profile");
   const routes = liveOf(desired, "tunnel_route").map((r) => r.spec);
-  const effective = profileSplitTunnels(profiles, routes, defaultVirtualNetworkKey, {
-    teamDomain: desired.teamDomain ?? null,
-  });
+  const effective = profileSplitTunnels(
+    profiles,
+    routes,
+    defaultVirtualNetworkKey,
+    splitTunnelSettingsOf(desired),
+  );
   for (const [key, list] of effective) {
     for (const problem of list.problems) {
       out.warnings.push({

@@ -4,11 +4,13 @@
  * prefix wins, which may surprise), Cloudflare's reserved ranges, and common home LAN subnets.
  */
 import {
+  CLOUDFLARE_RESERVED_RANGES,
   findReservedRange,
   formatPrefix,
   type Prefix,
   parseKnownCidr,
   prefixContains,
+  type ReservedRange,
 } from "../cidr";
 import { homeLanOverlaps } from "../split-tunnels";
 
@@ -160,7 +162,10 @@ function overlapsWithin(
  * Networks must be valid CIDRs (stored routes are canonical); anything else throws `RangeError`.
  * @see https://developers.cloudflare.com/cloudflare-one/networks/routes/reserved-ips/
  */
-export function findRouteConflicts(routes: readonly RouteRef[]): RouteConflict[] {
+export function findRouteConflicts(
+  routes: readonly RouteRef[],
+  reservedRanges: readonly ReservedRange[] = CLOUDFLARE_RESERVED_RANGES,
+): RouteConflict[] {
   const byVirtualNetwork = new Map<string | null, ParsedRoute[]>();
   const parsed = routes.map((route, index) => ({
     route,
@@ -180,7 +185,7 @@ export function findRouteConflicts(routes: readonly RouteRef[]): RouteConflict[]
   const reserved: RouteConflict[] = [];
   const homeLan: RouteConflict[] = [];
   for (const { route, prefix } of parsed) {
-    const match = findReservedRange(prefix);
+    const match = findReservedRange(prefix, reservedRanges);
     if (match?.relation === "inside") {
       reserved.push({
         code: "reserved-range",

@@ -6,6 +6,7 @@
  */
 import {
   type AddressRange,
+  DEFAULT_INITIAL_RESOLVED_IPV4,
   difference,
   formatPrefix,
   intersectRange,
@@ -15,7 +16,7 @@ import {
   rangeOfPrefix,
   toAddressSet,
 } from "../cidr";
-import type { SplitTunnelEntry, SplitTunnelProfileSpec } from "../model";
+import type { DesiredState, SplitTunnelEntry, SplitTunnelProfileSpec } from "../model";
 import { DEFAULT_MAX_ENTRIES, fitExcludes, type ListCost, networkText } from "./budget";
 import { fitIncludes } from "./budget-include";
 import { carveDefaults, carvedEntries, includeRoutes, routedCover } from "./carve";
@@ -92,6 +93,56 @@ export type SplitTunnelProblem = RouteProblem | TeamDomainProblem;
 export interface SplitTunnelAccountSettings {
   /** The Zero Trust team domain, `<team>.cloudflareaccess.com` in lower case, or null. */
   teamDomain: string | null;
+  /**
+   * The account's IPv4 initial resolved IP range (canonical CIDR) when it has hostname routes,
+   * whose DNS answers come from that range; null or absent when it has none.
+   */
+  initialResolvedIpv4?: string | null;
+}
+
+/** The description of the entry that sends a custom initial resolved range through WARP. */
+export const INITIAL_RESOLVED_DESCRIPTION = "Gateway initial resolved IPs";
+
+/**
+ * The initial resolved range a list must send through WARP: a custom one, when the account has
+ * hostname routes. WARP routes the default range (`172.64.128.0/20`, and the fixed IPv6 range
+ * inside `2606:4700:cf1::/48`) by itself, so it is never listed.
+ * @see https://developers.cloudflare.com/cloudflare-one/networks/routes/configure-initial-resolved-ips/
+ */
+export function initialResolvedToRoute(account: SplitTunnelAccountSettings): string[] {
+  const range = account.initialResolvedIpv4 ?? null;
+  return range === null || range === DEFAULT_INITIAL_RESOLVED_IPV4 ? [] : [range];
+}
+
+/**
+ * What the desired state's account adds to every list: its team domain, and its initial
+ * resolved range when it has live hostname routes.
+ */
+export function splitTunnelSettingsOf(desired: DesiredState): SplitTunnelAccountSettings {
+  const hasHostnameRoutes = desired.objects.some(
+    (o) => o.kind === "hostname_route" && o.deletedAtMs === null,
+  );
+  return {
+    teamDomain: desired.teamDomain ?? null,
+    initialResolvedIpv4: hasHostnameRoutes
+      ? (desired.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4)
+      : null,
+  };
+}
+
+/** The Include entry for a custom initial resolved range, unless a user entry has that address. */
+function includeInitialResolved(
+  ranges: readonly string[],
+  user: readonly SplitTunnelEntry[],
+): EffectiveSplitTunnelEntry[] {
+  const userAddresses = new Set(user.map(canonicalAddressOf));
+  return ranges
+    .filter((range) => !userAddresses.has(range))
+    .map((range) => ({
+      address: range,
+      description: INITIAL_RESOLVED_DESCRIPTION,
+      source: { kind: "initial-resolved-ips" },
+    }));
 }
 
 /** An `auto` list cut to fit the profile's `max_entries`, and what the cut costs. */
@@ -300,6 +351,10 @@ export function splitTunnelRouteProblems(
  *   domain no host entry covers.
  * - Include mode and `account.teamDomain` null (also when `account` is left out): a
  *   `team-domain-unknown` warning.
+ * - A custom initial resolved range (`initialResolvedToRoute`: the account has hostname routes
+ *   and a range other than the default) counts as a routed range: carved out of an `auto`
+ *   Exclude list, checked against user entries, and in an `auto` Include list as its own entry
+ *   (description `INITIAL_RESOLVED_DESCRIPTION`, source `initial-resolved-ips`) after the routes.
  * - `auto` and an exact list longer than `spec.maxEntries` (default `DEFAULT_MAX_ENTRIES`, user
  *   entries and the team domain entry counted): the computed part is cut to fit by `fitExcludes`
  *   or `fitIncludes` (every routed address stays in WARP), and `fit` reports the exact length and
@@ -329,28 +384,32 @@ export function effectiveSplitTunnel(
   routedNetworks: readonly string[],
   account: SplitTunnelAccountSettings = { teamDomain: null },
 ): EffectiveSplitTunnel {
+  const initialResolved = initialResolvedToRoute(account);
   const routes = new RouteIndex(routedNetworks);
+  // Problems and carving treat the initial resolved range as one more route.
+  const reached =
+    initialResolved.length === 0 ? routes : new RouteIndex([...routedNetworks, ...initialResolved]);
   const maxEntries = spec.maxEntries ?? DEFAULT_MAX_ENTRIES;
   if (!spec.auto) {
     return {
       entries: withUserEntries([], spec.entries),
       problems:
         spec.mode === "exclude"
-          ? routeProblems(spec, routes)
+          ? routeProblems(spec, reached)
           : [
-              ...routeProblems(spec, routes),
+              ...routeProblems(spec, reached),
               ...teamDomainProblems(spec.entries, account.teamDomain),
             ],
     };
   }
   if (spec.mode === "exclude") {
-    const exact = carveDefaults(routes);
+    const exact = carveDefaults(reached);
     const room = Math.max(0, maxEntries - spec.entries.length);
     const fit = fitExcludes(exact.networks, room);
     const isCut = fit.kept.length < exact.networks.length;
     return {
       entries: withUserEntries(carvedEntries(exact, fit.kept), spec.entries),
-      problems: routeProblems(spec, routes),
+      problems: routeProblems(spec, reached),
       ...fitOf(isCut, fit.cost, () =>
         // Only a user address entry can replace a computed one; most lists have none.
         spec.entries.some((entry) => "address" in entry)
@@ -366,10 +425,14 @@ export function effectiveSplitTunnel(
     };
   }
   const teamDomain = includeTeamDomain(account.teamDomain, spec.entries);
+  const resolved = includeInitialResolved(initialResolved, spec.entries);
   const cover = routedCover(routes);
-  const fit = fitIncludes(cover, maxEntries - spec.entries.length - teamDomain.length);
+  const fit = fitIncludes(
+    cover,
+    maxEntries - spec.entries.length - teamDomain.length - resolved.length,
+  );
   const entries = withUserEntries(
-    [...includeRoutes(routes, fit.entries), ...teamDomain],
+    [...includeRoutes(routes, fit.entries), ...resolved, ...teamDomain],
     spec.entries,
   );
   return {
@@ -379,10 +442,10 @@ export function effectiveSplitTunnel(
       // Only a user address entry can replace a computed one; most lists have none.
       spec.entries.some((entry) => "address" in entry)
         ? countWithUserEntries(
-            [...cover.map((n) => ({ address: networkText(n) })), ...teamDomain],
+            [...cover.map((n) => ({ address: networkText(n) })), ...resolved, ...teamDomain],
             spec.entries,
           )
-        : cover.length + teamDomain.length + spec.entries.length,
+        : cover.length + resolved.length + teamDomain.length + spec.entries.length,
     ),
   };
 }

@@ -14,6 +14,8 @@ export type EffectiveEntrySource =
   | { kind: "warp-defaults-joined"; parents: string[] }
   /** Include mode with `auto`: covers the routed networks in `routes` (canonical, sorted). */
   | { kind: "route"; routes: string[] }
+  /** Include mode with `auto`: the account's custom initial resolved range (hostname routes). */
+  | { kind: "initial-resolved-ips" }
   /** Include mode with `auto`: the account's team domain, which Include mode must carry. */
   | { kind: "team-domain" }
   /** Listed by the user in the profile spec. */

@@ -15,6 +15,7 @@ import {
   minimalCover,
   parseCidr,
   prefixBound,
+  reservedRangesFor,
   stepWords,
   subtractPrefixes,
   union,
@@ -339,6 +340,27 @@ describe("Cloudflare reserved ranges", () => {
     expect(findReservedRange(network)).toEqual({ range: { network: reserved, purpose }, relation });
     expect(isReservedRange(network)).toEqual(relation === "inside");
   });
+
+  it.for<[string, string, string, string | undefined]>([
+    ["the default range holds 172.64.130.0/24", "172.64.128.0/20", "172.64.130.0/24", "inside"],
+    ["the default range leaves 100.80.5.0/24 alone", "172.64.128.0/20", "100.80.5.0/24", undefined],
+    ["a superset of the default range is allowed", "172.64.128.0/20", "172.64.0.0/13", "contains"],
+    ["an older account's range holds 100.80.5.0/24", "100.80.0.0/16", "100.80.5.0/24", "inside"],
+    [
+      "an older account's range leaves 172.64.130.0/24",
+      "100.80.0.0/16",
+      "172.64.130.0/24",
+      undefined,
+    ],
+    ["a custom range holds its subnets", "10.200.0.0/16", "10.200.7.0/24", "inside"],
+  ])(
+    "the account's initial resolved range: %s",
+    ([_reason, range, network, relation], { expect }) => {
+      const match = findReservedRange(network, reservedRangesFor(range));
+      expect(match?.relation).toEqual(relation);
+      expect(isReservedRange(network, reservedRangesFor(range))).toBe(relation === "inside");
+    },
+  );
 
   it("finds nothing for ordinary private ranges", ({ expect }) => {
     expect(

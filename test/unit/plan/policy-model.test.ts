@@ -468,6 +468,9 @@ describe("explain over a view", () => {
       ],
       assumedDefault: false,
     },
+    virtualNetwork: { id: "default", cloudflareId: null, name: "default" },
+    hostnameRoutes: [],
+    initialResolvedIpv4: "172.64.128.0/20",
     routes: [
       { id: "r1", network: "10.0.0.0/8", tunnel: { id: "t1", name: "dc1", health: "healthy" } },
       { id: "r2", network: "10.1.2.0/24", tunnel: { id: "t2", name: "dc2", health: "down" } },

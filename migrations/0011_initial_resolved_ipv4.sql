@@ -1,0 +1,1 @@
+ALTER TABLE `accounts` ADD `initial_resolved_ipv4` text DEFAULT '172.64.128.0/20' NOT NULL;
