@@ -305,12 +305,15 @@ describe("operators", () => {
       token_problems: [],
     });
     const refused = byId.get(refusedId);
-    expect([refused?.state, refused?.last_run?.outcome, refused?.token_problems]).toEqual([
+    expect([refused?.state, bad.body.outcome, refused?.last_run?.outcome]).toEqual([
       "failing",
-      bad.body.outcome,
-      [...new Set(bad.body.errors.map((e) => e.message))],
+      "partial",
+      "partial",
     ]);
-    expect(refused?.token_problems[0]).toMatch(/^Cloudflare answered 403 \(10000: /);
+    expect(refused?.token_problems).toEqual([
+      "the API token lacks Cloudflare Tunnel: Edit (Cloudflare answered 403 / 10000 to GET teamnet/virtual_networks)",
+      "the API token lacks Cloudflare Tunnel: Edit (Cloudflare answered 403 / 10000 to GET cfd_tunnel)",
+    ]);
     expect([byId.get(fresh.accountId)?.state, byId.get(fresh.accountId)?.last_run]).toEqual([
       "never-run",
       null,

@@ -8,8 +8,9 @@ import { driftedObjectCounts, type LatestRun, latestRuns } from "../../db/accoun
 import { type AccountRecord, listAccountsAfter } from "../../db/accounts.repo";
 import { createDb } from "../../db/client";
 import { toPage } from "../../db/pagination";
-import { accountState, tokenProblems } from "../../domain/accounts/health";
+import { accountState, refusedTokenErrors } from "../../domain/accounts/health";
 import type { LeaseState } from "../../domain/lease";
+import { describeTokenProblem } from "../../domain/token-permissions";
 import { readLease } from "../../lock/lock-client";
 import type { AppHandler } from "../context";
 import type { AccountScope } from "../identity/identity";
@@ -27,12 +28,19 @@ export function toAccountSummary(
   lease: LeaseState,
   nowMs: number,
 ): z.infer<typeof AccountSummary> {
+  const tokenProblems = [
+    ...new Set([
+      ...account.tokenProblems.map(describeTokenProblem),
+      ...(latest === undefined ? [] : refusedTokenErrors(latest.errors)),
+    ]),
+  ];
   return {
     account_id: account.id,
     name: account.name,
     mode: account.mode,
     state: accountState({
       latest,
+      tokenProblems: tokenProblems.length,
       driftedObjects,
       nextRunAtMs: account.nextReconcileAtMs,
       nowMs,
@@ -57,7 +65,7 @@ export function toAccountSummary(
       lease.holder !== null && lease.expiresAtMs > nowMs
         ? { holder: lease.holder, expires_at: iso(lease.expiresAtMs) }
         : null,
-    token_problems: latest === undefined ? [] : tokenProblems(latest.errors),
+    token_problems: tokenProblems,
   };
 }
 

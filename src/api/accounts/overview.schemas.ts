@@ -49,7 +49,8 @@ export const AccountSummary = z
       .nullable()
       .openapi({ description: "The live lease, or null when no run holds the account." }),
     token_problems: z.array(z.string()).openapi({
-      description: "Cloudflare's refusals of the API token in the last run (401/403).",
+      description:
+        "What is wrong with the API token: the permissions it lacked in the last run that observed the account (as GET account's token_problems), and Cloudflare's other refusals of it (401/403) in the last run.",
       example: [],
     }),
   })

@@ -10,27 +10,33 @@ export interface RunFacts {
 }
 
 /**
- * `never-run` (no run yet), `failing` (the latest run failed or its token is refused),
+ * `never-run` (no run yet), `failing` (the latest run failed or the token has problems),
  * `degraded` (the latest run was partial), `drifted` (objects differ from Cloudflare now),
  * `overdue` (due more than `overdueAfterMs` ago and not picked up), `healthy` otherwise.
  */
 export type AccountState = "never-run" | "failing" | "degraded" | "drifted" | "overdue" | "healthy";
 
 /**
- * What the latest run says about the account's API token: the errors where Cloudflare refused it
- * (401 or 403, as `src/cloudflare/errors.ts` words them: `Cloudflare answered 403 (...)`),
- * deduplicated, in order. Empty when the token worked or no call was made.
+ * What the latest run says about the account's API token beyond missing permissions (those are
+ * kept on the account, see `domain/token-permissions.ts`): the errors where Cloudflare refused
+ * the token itself (401, or a 403 other than a missing permission, as `src/cloudflare/errors.ts`
+ * words them: `Cloudflare answered 401 (...)`), deduplicated, in order. Empty when the token
+ * worked or no call was made.
  */
-export function tokenProblems(errors: readonly { message: string }[]): string[] {
+export function refusedTokenErrors(errors: readonly { message: string }[]): string[] {
   const refused = errors
     .map((e) => e.message)
     .filter((message) => /^Cloudflare answered 40[13]\b/.test(message));
   return [...new Set(refused)];
 }
 
-/** The state of one account; `nextRunAtMs` is when it is due, `nowMs` the reading's instant. */
+/**
+ * The state of one account; `nextRunAtMs` is when it is due, `nowMs` the reading's instant,
+ * `tokenProblems` how many problems its API token has (missing permissions or refusals).
+ */
 export function accountState(input: {
   latest: RunFacts | undefined;
+  tokenProblems: number;
   driftedObjects: number;
   nextRunAtMs: number;
   nowMs: number;
@@ -40,7 +46,7 @@ export function accountState(input: {
   if (latest === undefined) {
     return "never-run";
   }
-  if (latest.outcome === "failed" || tokenProblems(latest.errors).length > 0) {
+  if (latest.outcome === "failed" || input.tokenProblems > 0) {
     return "failing";
   }
   if (latest.outcome === "partial") {
