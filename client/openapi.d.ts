@@ -1509,6 +1509,11 @@ export interface components {
             last_run: components["schemas"]["AccountLastRun"];
             /** @description Desired objects whose Cloudflare copy differs now. */
             drifted_objects: number;
+            /**
+             * @description Reconcile messages of this account the queue gave up on; list and re-drive them with GET /v1/reconcile/dead-letters.
+             * @example 0
+             */
+            dead_letters: number;
             /** @example 2026-12-03T09:02:00.000Z */
             next_run_at: string;
             /** @description The live lease, or null when no run holds the account. */
@@ -4721,6 +4726,7 @@ export interface operations {
                      *             "error_count": 1
                      *           },
                      *           "drifted_objects": 1,
+                     *           "dead_letters": 0,
                      *           "next_run_at": "2026-12-03T09:02:00.000Z",
                      *           "lease": {
                      *             "holder": "holder",

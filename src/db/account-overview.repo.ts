@@ -1,11 +1,11 @@
 /**
- * What operators read about many accounts at once: a page of accounts, each one's latest run and
- * drifted objects, and the scheduler's backlog. Each query covers a whole page (ids chunked under
+ * What operators read about many accounts at once: a page of accounts, each one's latest run,
+ * drifted objects and dead-lettered messages, and the scheduler's backlog. Each query covers a whole page (ids chunked under
  * D1's 100 bound parameters), never one query per account.
  */
 import { and, count, eq, inArray, isNull, lte, min, ne, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { accounts, desiredObjects, runs } from "./schema";
+import { accounts, deadLetters, desiredObjects, runs } from "./schema";
 
 /** Ids per `IN (...)`: under D1's 100 bound parameters with room for the other conditions. */
 const IDS_PER_QUERY = 90;
@@ -90,6 +90,28 @@ export async function driftedObjectCounts(
       .groupBy(desiredObjects.accountId);
     for (const row of rows) {
       counts.set(row.accountId, row.drifted);
+    }
+  }
+  return counts;
+}
+
+/**
+ * How many reconcile messages of each account the dead-letter queue holds (see
+ * `GET /v1/reconcile/dead-letters`), by account id; accounts with none are absent.
+ */
+export async function deadLetterCounts(
+  db: Db,
+  accountIds: readonly string[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const ids of chunks(accountIds)) {
+    const rows = await db
+      .select({ accountId: deadLetters.accountId, letters: count() })
+      .from(deadLetters)
+      .where(inArray(deadLetters.accountId, ids))
+      .groupBy(deadLetters.accountId);
+    for (const row of rows) {
+      counts.set(row.accountId, row.letters);
     }
   }
   return counts;

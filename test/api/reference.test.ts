@@ -3,10 +3,13 @@
  * body, patterns that compile as ECMAScript and match their own examples), the problem catalogue
  * every problem `type` resolves to, the operator's endpoints, and the typed client.
  */
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { createTunnelplaneClient } from "tunnelplane/client";
 import { describe, it } from "vitest";
 import { PROBLEMS } from "../../src/api/problem";
+import worker from "../../src/index";
+import type { ReconcileMessage } from "../../src/reconciler/continue";
 import { ADMIN_KEY, call, get, post } from "../helpers/api";
 import { control, newAccountId } from "../helpers/emulator";
 import { mintKey } from "../helpers/keys";
@@ -219,6 +222,7 @@ interface Summary {
     duration_ms: number | null;
   } | null;
   drifted_objects: number;
+  dead_letters: number;
   next_run_at: string;
   lease: { holder: string; expires_at: string } | null;
   token_problems: string[];
@@ -270,6 +274,18 @@ describe("operators", () => {
     await post(`/v1/accounts/${refusedId}/tunnels`, { name: "dc1" });
     const bad = await post<RunBody>(`/v1/accounts/${refusedId}/reconcile`);
     const fresh = await seedAccount(expect);
+    // The refused account's follow-up gave up twice: the dead-letter queue stores both messages.
+    const letters = createMessageBatch<ReconcileMessage>(
+      "tunnelplane-reconcile-dlq",
+      [1, 2].map((n) => ({
+        id: `dl-${refusedId}-${n}`,
+        timestamp: new Date(),
+        attempts: 4,
+        body: { account_id: refusedId },
+      })),
+    );
+    await worker.queue(letters, env);
+    expect((await getQueueResult(letters, createExecutionContext())).ackAll).toBe(true);
 
     const viewer = await mintKey(expect, "viewer", [fresh.accountId, refusedId, healthy.accountId]);
     const first = await call<{ items: Summary[]; next_cursor: string | null }>(
@@ -300,16 +316,18 @@ describe("operators", () => {
         error_count: 0,
       },
       drifted_objects: 0,
+      dead_letters: 0,
       next_run_at: expect.any(String),
       lease: null,
       token_problems: [],
     });
     const refused = byId.get(refusedId);
-    expect([refused?.state, bad.body.outcome, refused?.last_run?.outcome]).toEqual([
-      "failing",
-      "partial",
-      "partial",
-    ]);
+    expect([
+      refused?.state,
+      bad.body.outcome,
+      refused?.last_run?.outcome,
+      refused?.dead_letters,
+    ]).toEqual(["failing", "partial", "partial", 2]);
     expect(refused?.token_problems).toEqual([
       "the API token lacks Cloudflare Tunnel: Edit (Cloudflare answered 403 / 10000 to GET teamnet/virtual_networks)",
       "the API token lacks Cloudflare Tunnel: Edit (Cloudflare answered 403 / 10000 to GET cfd_tunnel)",

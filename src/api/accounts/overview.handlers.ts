@@ -4,7 +4,12 @@
  * for the whole page and one lease lookup per account.
  */
 import type { z } from "@hono/zod-openapi";
-import { driftedObjectCounts, type LatestRun, latestRuns } from "../../db/account-overview.repo";
+import {
+  deadLetterCounts,
+  driftedObjectCounts,
+  type LatestRun,
+  latestRuns,
+} from "../../db/account-overview.repo";
 import { type AccountRecord, listAccountsAfter } from "../../db/accounts.repo";
 import { createDb } from "../../db/client";
 import { toPage } from "../../db/pagination";
@@ -25,6 +30,7 @@ export function toAccountSummary(
   account: AccountRecord,
   latest: LatestRun | undefined,
   driftedObjects: number,
+  deadLetters: number,
   lease: LeaseState,
   nowMs: number,
 ): z.infer<typeof AccountSummary> {
@@ -60,6 +66,7 @@ export function toAccountSummary(
             error_count: latest.errors.length,
           },
     drifted_objects: driftedObjects,
+    dead_letters: deadLetters,
     next_run_at: iso(account.nextReconcileAtMs),
     lease:
       lease.holder !== null && lease.expiresAtMs > nowMs
@@ -92,9 +99,10 @@ export async function readAccountOverview(
   const rows = await listAccountsAfter(db, onlyIds, afterId, limit + 1);
   const page = toPage(rows, limit, (a) => ({ atMs: 0, id: a.id }));
   const ids = page.items.map((a) => a.id);
-  const [runs, drifted, leases] = await Promise.all([
+  const [runs, drifted, letters, leases] = await Promise.all([
     latestRuns(db, ids),
     driftedObjectCounts(db, ids),
+    deadLetterCounts(db, ids),
     Promise.all(ids.map((id) => readLease(env.ACCOUNT_LOCK, id))),
   ]);
   const items = page.items.map((account, i) =>
@@ -102,6 +110,7 @@ export async function readAccountOverview(
       account,
       runs.get(account.id),
       drifted.get(account.id) ?? 0,
+      letters.get(account.id) ?? 0,
       leases[i] ?? { token: 0, holder: null, expiresAtMs: 0 },
       nowMs,
     ),

@@ -40,6 +40,11 @@ export const AccountSummary = z
       .number()
       .int()
       .openapi({ description: "Desired objects whose Cloudflare copy differs now." }),
+    dead_letters: z.number().int().openapi({
+      description:
+        "Reconcile messages of this account the queue gave up on; list and re-drive them with GET /v1/reconcile/dead-letters.",
+      example: 0,
+    }),
     next_run_at: z.string().openapi({ example: "2026-12-03T09:02:00.000Z" }),
     lease: z
       .object({
