@@ -64,6 +64,22 @@ export interface CompiledConditions {
   dstBound: AddressRange[] | null;
 }
 
+/**
+ * Where a policy may match while no identity is known, per protocol: what the engine asks of
+ * every policy of a question, computed once per compiled conditions (`support.ts` semantics).
+ */
+export interface PolicyReach {
+  /** `mayHold` with only the protocol fixed. */
+  byProtocol: Record<NetworkProtocol, boolean>;
+  /** `mayHold` for ICMP with its port fixed (absent). */
+  icmpPortless: boolean;
+  /**
+   * `possiblePorts` for TCP and UDP: at a port atom, `mayHold` with the port fixed is whether
+   * this set holds the atom's first port (both evaluate the same logic at that port).
+   */
+  ports: Record<"tcp" | "udp", Interval[]>;
+}
+
 /** A policy ready for the engine; disabled policies are never compiled (they never match). */
 export interface CompiledPolicy {
   id: string;
@@ -75,6 +91,7 @@ export interface CompiledPolicy {
   dstSets: AddressRange[][];
   portSets: Interval[][];
   dstBound: AddressRange[] | null;
+  reach: PolicyReach;
 }
 
 /** The identity subtrees of compiled policies, shared so equal subtrees are one leaf. */

@@ -15,7 +15,9 @@ import {
   compileConditions,
   type IdentityLeaves,
   newIdentityLeaves,
+  type PolicyReach,
 } from "./compile";
+import { mayHold, possiblePorts } from "./support";
 
 /** Compiled lists: every distinct enabled policy once, and each list as indices in Gateway order. */
 export interface PreparedLists {
@@ -33,13 +35,21 @@ export const COMPILED_CONDITIONS_MAX_BYTES = 4 * 1024 * 1024;
  * expression trees they were parsed from (about as large again as their JSON, counted once more
  * for the key), and ~120 bytes per address or port range plus ~100 per condition node.
  */
-function entryBytes(compiled: CompiledConditions, key: string): number {
+function entryBytes({ compiled, reach }: Kept, key: string): number {
+  const reachRanges = reach.ports.tcp.length + reach.ports.udp.length;
   const texts = compiled.leafTexts.reduce((n, t) => n + t.length, 0);
   const ranges = [...compiled.dstSets, ...compiled.portSets].reduce((n, s) => n + s.length, 0);
-  return 512 + 4 * key.length + 4 * texts + 120 * (ranges + (compiled.dstBound?.length ?? 0));
+  const bound = compiled.dstBound?.length ?? 0;
+  return 768 + 4 * key.length + 4 * texts + 120 * (ranges + bound + reachRanges);
 }
 
-const COMPILED = new LRUCache<string, CompiledConditions>({
+/** Compiled conditions and where they may match, as kept across questions. */
+interface Kept {
+  compiled: CompiledConditions;
+  reach: PolicyReach;
+}
+
+const COMPILED = new LRUCache<string, Kept>({
   maxSize: COMPILED_CONDITIONS_MAX_BYTES,
   sizeCalculation: entryBytes,
 });
@@ -59,13 +69,29 @@ export function policyFingerprint(p: EvaluablePolicy, key = conditionsKey(p)): s
   return JSON.stringify([p.id, p.action, p.enabled, p.precedence]) + key;
 }
 
-function compiledConditions(p: EvaluablePolicy, key: string): CompiledConditions {
-  let compiled = COMPILED.get(key);
-  if (compiled === undefined) {
-    compiled = compileConditions(p);
-    COMPILED.set(key, compiled);
+function reachOf(c: Condition): PolicyReach {
+  return {
+    byProtocol: {
+      icmp: mayHold(c, { protocol: "icmp" }),
+      tcp: mayHold(c, { protocol: "tcp" }),
+      udp: mayHold(c, { protocol: "udp" }),
+    },
+    icmpPortless: mayHold(c, { protocol: "icmp", port: null }),
+    ports: {
+      tcp: possiblePorts(c, { protocol: "tcp" }),
+      udp: possiblePorts(c, { protocol: "udp" }),
+    },
+  };
+}
+
+function kept(p: EvaluablePolicy, key: string): Kept {
+  let entry = COMPILED.get(key);
+  if (entry === undefined) {
+    const compiled = compileConditions(p);
+    entry = { compiled, reach: reachOf(compiled.condition) };
+    COMPILED.set(key, entry);
   }
-  return compiled;
+  return entry;
 }
 
 /** The condition with its local identity leaves renumbered by `leafIds`. */
@@ -85,7 +111,7 @@ function renumber(c: Condition, leafIds: readonly number[]): Condition {
 }
 
 function instantiate(p: EvaluablePolicy, key: string, leaves: IdentityLeaves): CompiledPolicy {
-  const compiled = compiledConditions(p, key);
+  const { compiled, reach } = kept(p, key);
   const leafIds = compiled.leafTexts.map((text, local) => {
     let leaf = leaves.byText.get(text);
     if (leaf === undefined) {
@@ -104,6 +130,7 @@ function instantiate(p: EvaluablePolicy, key: string, leaves: IdentityLeaves): C
     dstSets: compiled.dstSets,
     portSets: compiled.portSets,
     dstBound: compiled.dstBound,
+    reach,
   };
 }
 
