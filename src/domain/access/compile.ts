@@ -97,12 +97,14 @@ export interface CompiledPolicy {
 /** The identity subtrees of compiled policies, shared so equal subtrees are one leaf. */
 export interface IdentityLeaves {
   exprs: Expr[];
+  /** Each leaf's canonical JSON, by leaf number. */
+  texts: string[];
   byText: Map<string, number>;
 }
 
 /** A fresh, empty leaf table. */
 export function newIdentityLeaves(): IdentityLeaves {
-  return { exprs: [], byText: new Map() };
+  return { exprs: [], texts: [], byText: new Map() };
 }
 
 const TRAFFIC_FIELDS = new Set(["net.dst.ip", "net.dst.port", "net.protocol"]);

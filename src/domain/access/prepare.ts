@@ -117,6 +117,7 @@ function instantiate(p: EvaluablePolicy, key: string, leaves: IdentityLeaves): C
     if (leaf === undefined) {
       leaf = leaves.exprs.length;
       leaves.exprs.push(compiled.leafExprs[local] as Expr);
+      leaves.texts.push(text);
       leaves.byText.set(text, leaf);
     }
     return leaf;
