@@ -37,7 +37,7 @@ export type Condition =
   | { kind: "port"; set: Interval[] }
   /** True for these protocols. */
   | { kind: "protocol"; set: ReadonlySet<NetworkProtocol> }
-  /** Identity leaf number `leaf` of the `IdentityLeaves` the policy was compiled with. */
+  /** Identity leaf `leaf`: local in `CompiledConditions`, in the question's `IdentityLeaves` in a `CompiledPolicy`. */
   | { kind: "identity"; leaf: number };
 
 /**
@@ -88,6 +88,7 @@ export interface CompiledPolicy {
   precedence: number;
   /** Identity leaves numbered in the question's `IdentityLeaves`. */
   condition: Condition;
+  /** The rest as in `CompiledConditions`, shared with the kept compilation: read only. */
   dstSets: AddressRange[][];
   portSets: Interval[][];
   dstBound: AddressRange[] | null;
