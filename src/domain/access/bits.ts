@@ -11,11 +11,6 @@ export function bitsetOf(size: number): Bits {
   return new Uint32Array(Math.ceil(size / 32));
 }
 
-/** Sets bit `index`. */
-export function setBit(bits: Bits, index: number): void {
-  bits[index >>> 5] = ((bits[index >>> 5] as number) | (1 << (index & 31))) >>> 0;
-}
-
 /** A bitset with the first `size` bits set. */
 export function fullBits(size: number): Bits {
   const bits = bitsetOf(size);
@@ -35,4 +30,9 @@ export function isEmpty(bits: Bits): boolean {
     }
   }
   return true;
+}
+
+/** Flips bit `index`. */
+export function flipBit(bits: Bits, index: number): void {
+  bits[index >>> 5] = ((bits[index >>> 5] as number) ^ (1 << (index & 31))) >>> 0;
 }

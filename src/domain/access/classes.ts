@@ -21,7 +21,7 @@
 
 import { emailMatches } from "../policies/email-regex";
 import type { Expr, Predicate, SetItem } from "../policies/expression";
-import { type Bits, bitsetOf, setBit } from "./bits";
+import { type Bits, bitsetOf, flipBit, fullBits } from "./bits";
 
 /** What one class of people looks like to the identity selectors. */
 export interface Witness {
@@ -276,34 +276,103 @@ function rawClasses(selectors: Selectors): IdentityClass[] {
   ];
 }
 
-/** Which of a witness's fields a leaf reads: the truth differs from nobody's only through them. */
-function fieldsOf(expr: Expr, into: Set<string>): Set<string> {
+/** What the leaves asked about read, by position in `leafIds`. */
+interface LeafIndex {
+  /** Each leaf's truth for someone no selector names. */
+  nobody: boolean[];
+  /** The witness fields each leaf reads: its truth differs from nobody's only through them. */
+  fields: Set<string>[];
+  /** Positions of leaves testing `identity.email` with `matches` or `contains`. */
+  emailPatterns: number[];
+  /** Per address: positions of the leaves naming it in an `identity.email` eq, ne or in. */
+  byEmail: Map<string, number[]>;
+}
+
+function indexLeaf(expr: Expr, position: number, index: LeafIndex): void {
   switch (expr.kind) {
     case "and":
     case "or":
     case "xor":
       for (const operand of expr.operands) {
-        fieldsOf(operand, into);
+        indexLeaf(operand, position, index);
       }
-      return into;
+      return;
     case "not":
-      return fieldsOf(expr.operand, into);
+      indexLeaf(expr.operand, position, index);
+      return;
     case "flag":
-      return into;
-    case "compare":
-      into.add(expr.field);
-      return into;
+      return;
+    case "compare": {
+      (index.fields[position] as Set<string>).add(expr.field);
+      if (expr.field !== "identity.email" || expr.quantifier !== null) {
+        return;
+      }
+      const { predicate } = expr;
+      if (predicate.op === "matches" || predicate.op === "contains") {
+        if (index.emailPatterns.at(-1) !== position) {
+          index.emailPatterns.push(position);
+        }
+        return;
+      }
+      for (const email of stringsOf(predicate)) {
+        const positions = index.byEmail.get(email) ?? [];
+        if (positions.at(-1) !== position) {
+          positions.push(position);
+        }
+        index.byEmail.set(email, positions);
+      }
+    }
   }
 }
 
-function variedField(who: Witness): string | null {
-  if (who.email !== null || who.regex !== null || who.contains !== null) {
-    return "identity.email";
+function leafIndex(exprs: readonly Expr[], leafIds: readonly number[]): LeafIndex {
+  const index: LeafIndex = {
+    nobody: leafIds.map((leaf) => identityHolds(exprs[leaf] as Expr, NOBODY)),
+    fields: leafIds.map(() => new Set<string>()),
+    emailPatterns: [],
+    byEmail: new Map(),
+  };
+  leafIds.forEach((leaf, position) => {
+    indexLeaf(exprs[leaf] as Expr, position, index);
+  });
+  return index;
+}
+
+/**
+ * Positions (ascending) of the leaves whose truth for `who` may differ from nobody's. A named
+ * address changes an `identity.email` eq, ne or in only when it is one of the values listed
+ * (otherwise eq and in are false and ne true, as for nobody), so only the leaves naming it and
+ * those matching patterns are tested.
+ */
+function leavesToTest(who: Witness, index: LeafIndex): number[] {
+  const { email, regex, contains, groups, checks } = who;
+  const dimensions =
+    (email !== null || regex !== null || contains !== null ? 1 : 0) + groups.length + checks.length;
+  if (dimensions > 1) {
+    return index.nobody.map((_, position) => position);
   }
-  if (who.groups.length > 0) {
-    return "identity.groups.name";
+  if (email !== null) {
+    const named = index.byEmail.get(email);
+    return named === undefined
+      ? index.emailPatterns
+      : [...new Set([...index.emailPatterns, ...named])].sort((a, b) => a - b);
   }
-  return who.checks.length > 0 ? "device_posture.checks.passed" : null;
+  if (dimensions === 0) {
+    return [];
+  }
+  const varied =
+    regex !== null || contains !== null
+      ? "identity.email"
+      : groups.length > 0
+        ? "identity.groups.name"
+        : "device_posture.checks.passed";
+  const positions: number[] = [];
+  index.fields.forEach((fields, position) => {
+    if (fields.has(varied)) {
+      positions.push(position);
+    }
+  });
+  return positions;
 }
 
 function tabulate(
@@ -311,44 +380,38 @@ function tabulate(
   exprs: readonly Expr[],
   leafIds: readonly number[],
 ): ClassTable {
-  const bySignature = new Map<string, { cls: IdentityClass; truths: boolean[] }>();
-  const nobody = leafIds.map((leaf) => identityHolds(exprs[leaf] as Expr, NOBODY));
-  const fields = leafIds.map((leaf) => fieldsOf(exprs[leaf] as Expr, new Set()));
+  const index = leafIndex(exprs, leafIds);
+  // A class is identified by the leaves on which it differs from nobody.
+  const bySignature = new Map<string, { cls: IdentityClass; differs: number[] }>();
   for (const candidate of candidates) {
-    // A single person (several groups and an address) is evaluated on every leaf.
-    const { email, regex, contains, groups, checks } = candidate.witness;
-    const dimensions =
-      (email !== null || regex !== null || contains !== null ? 1 : 0) +
-      groups.length +
-      checks.length;
-    const single = dimensions > 1;
-    const varied = single ? null : variedField(candidate.witness);
-    const truths = leafIds.map((leaf, position) =>
-      single || (varied !== null && fields[position]?.has(varied) === true)
-        ? identityHolds(exprs[leaf] as Expr, candidate.witness)
-        : (nobody[position] as boolean),
+    const differs = leavesToTest(candidate.witness, index).filter(
+      (position) =>
+        identityHolds(exprs[leafIds[position] as number] as Expr, candidate.witness) !==
+        index.nobody[position],
     );
-    const signature = truths.map((t) => (t ? "1" : "0")).join("");
+    const signature = differs.join(",");
     const existing = bySignature.get(signature);
     if (existing === undefined) {
       bySignature.set(signature, {
         cls: { labels: [...candidate.labels], witness: candidate.witness },
-        truths,
+        differs,
       });
     } else {
       existing.cls.labels.push(...candidate.labels);
     }
   }
   const merged = [...bySignature.values()];
+  const bits = leafIds.map((_, position) =>
+    index.nobody[position] === true ? fullBits(merged.length) : bitsetOf(merged.length),
+  );
+  merged.forEach((m, k) => {
+    for (const position of m.differs) {
+      flipBit(bits[position] as Bits, k);
+    }
+  });
   const leafBits: (Bits | undefined)[] = [];
   leafIds.forEach((leaf, position) => {
-    const bits = bitsetOf(merged.length);
-    merged.forEach((m, index) => {
-      if (m.truths[position] === true) {
-        setBit(bits, index);
-      }
-    });
-    leafBits[leaf] = bits;
+    leafBits[leaf] = bits[position];
   });
   return { classes: merged.map((m) => m.cls), leafBits };
 }

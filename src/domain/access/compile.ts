@@ -10,7 +10,7 @@ import { parseCidr } from "../cidr/parse";
 import { type AddressRange, intersection, toAddressSet } from "../cidr/ranges";
 import type { NetworkProtocol } from "../model";
 import { emailMatches } from "../policies/email-regex";
-import type { EvaluablePolicy } from "../policies/evaluate";
+import type { EvaluablePolicy, PolicyConditions } from "../policies/evaluate";
 import type { Expr, Predicate, SetItem } from "../policies/expression";
 import { complementIntervals, type Interval, toIntervalSet } from "./intervals";
 
@@ -37,16 +37,22 @@ export type Condition =
   | { kind: "port"; set: Interval[] }
   /** True for these protocols. */
   | { kind: "protocol"; set: ReadonlySet<NetworkProtocol> }
-  /** Identity leaf number `leaf` of the `IdentityLeaves` the policy was compiled with. */
+  /** Identity leaf `leaf`: local in `CompiledConditions`, in the question's `IdentityLeaves` in a `CompiledPolicy`. */
   | { kind: "identity"; leaf: number };
 
-/** A policy ready for the engine; disabled policies are never compiled (they never match). */
-export interface CompiledPolicy {
-  id: string;
-  name: string;
-  action: "allow" | "block";
-  precedence: number;
+/**
+ * What the engine needs of a policy's conditions, independent of its id, order and of any
+ * question: the same conditions compile to the same value, so it can be kept across requests.
+ * Identity leaves are numbered locally (0.. in `leafExprs`); `prepareLists` renumbers them into
+ * the question's shared table.
+ */
+export interface CompiledConditions {
+  /** The AND of the policy's expressions, identity leaves numbered into `leafExprs`. */
   condition: Condition;
+  /** The identity subtrees, each once, by local number. */
+  leafExprs: Expr[];
+  /** Their canonical JSON, by local number: the key of the shared table. */
+  leafTexts: string[];
   /** Every destination set the condition tests (bounds of the atoms). */
   dstSets: AddressRange[][];
   /** Every port set the condition tests. */
@@ -58,15 +64,48 @@ export interface CompiledPolicy {
   dstBound: AddressRange[] | null;
 }
 
+/**
+ * Where a policy may match while no identity is known, per protocol: what the engine asks of
+ * every policy of a question, computed once per compiled conditions (`support.ts` semantics).
+ */
+export interface PolicyReach {
+  /** `mayHold` with only the protocol fixed. */
+  byProtocol: Record<NetworkProtocol, boolean>;
+  /** `mayHold` for ICMP with its port fixed (absent). */
+  icmpPortless: boolean;
+  /**
+   * `possiblePorts` for TCP and UDP: at a port atom, `mayHold` with the port fixed is whether
+   * this set holds the atom's first port (both evaluate the same logic at that port).
+   */
+  ports: Record<"tcp" | "udp", Interval[]>;
+}
+
+/** A policy ready for the engine; disabled policies are never compiled (they never match). */
+export interface CompiledPolicy {
+  id: string;
+  name: string;
+  action: "allow" | "block";
+  precedence: number;
+  /** Identity leaves numbered in the question's `IdentityLeaves`. */
+  condition: Condition;
+  /** The rest as in `CompiledConditions`, shared with the kept compilation: read only. */
+  dstSets: AddressRange[][];
+  portSets: Interval[][];
+  dstBound: AddressRange[] | null;
+  reach: PolicyReach;
+}
+
 /** The identity subtrees of compiled policies, shared so equal subtrees are one leaf. */
 export interface IdentityLeaves {
   exprs: Expr[];
+  /** Each leaf's canonical JSON, by leaf number. */
+  texts: string[];
   byText: Map<string, number>;
 }
 
 /** A fresh, empty leaf table. */
 export function newIdentityLeaves(): IdentityLeaves {
-  return { exprs: [], byText: new Map() };
+  return { exprs: [], texts: [], byText: new Map() };
 }
 
 const TRAFFIC_FIELDS = new Set(["net.dst.ip", "net.dst.port", "net.protocol"]);
@@ -188,14 +227,14 @@ function protocolHolds(predicate: Predicate, protocol: NetworkProtocol): boolean
   }
 }
 
-function compileExpr(expr: Expr, leaves: IdentityLeaves, into: CompiledPolicy): Condition {
+function compileExpr(expr: Expr, into: CompiledConditions): Condition {
   if (!testsTraffic(expr)) {
     const text = JSON.stringify(expr);
-    let leaf = leaves.byText.get(text);
-    if (leaf === undefined) {
-      leaf = leaves.exprs.length;
-      leaves.exprs.push(expr);
-      leaves.byText.set(text, leaf);
+    let leaf = into.leafTexts.indexOf(text);
+    if (leaf < 0) {
+      leaf = into.leafTexts.length;
+      into.leafExprs.push(expr);
+      into.leafTexts.push(text);
     }
     return { kind: "identity", leaf };
   }
@@ -203,9 +242,9 @@ function compileExpr(expr: Expr, leaves: IdentityLeaves, into: CompiledPolicy): 
     case "and":
     case "or":
     case "xor":
-      return { kind: expr.kind, operands: expr.operands.map((o) => compileExpr(o, leaves, into)) };
+      return { kind: expr.kind, operands: expr.operands.map((o) => compileExpr(o, into)) };
     case "not":
-      return { kind: "not", operand: compileExpr(expr.operand, leaves, into) };
+      return { kind: "not", operand: compileExpr(expr.operand, into) };
     case "flag":
       return { kind: "const", value: false };
     case "compare": {
@@ -229,17 +268,14 @@ function compileExpr(expr: Expr, leaves: IdentityLeaves, into: CompiledPolicy): 
 }
 
 /**
- * Compiles an enabled policy (a disabled one is a broken invariant: callers leave them out).
- * `leaves` collects its identity subtrees; compile every policy of one question with the same
- * table.
+ * Compiles the conditions of a policy (its traffic, identity and device posture expressions),
+ * whatever its id, action, order or enabled flag.
  */
-export function compilePolicy(policy: EvaluablePolicy, leaves: IdentityLeaves): CompiledPolicy {
-  const compiled: CompiledPolicy = {
-    id: policy.id,
-    name: policy.name,
-    action: policy.action,
-    precedence: policy.precedence,
+export function compileConditions(policy: PolicyConditions): CompiledConditions {
+  const compiled: CompiledConditions = {
     condition: { kind: "const", value: true },
+    leafExprs: [],
+    leafTexts: [],
     dstSets: [],
     portSets: [],
     dstBound: null,
@@ -249,7 +285,7 @@ export function compilePolicy(policy: EvaluablePolicy, leaves: IdentityLeaves): 
   );
   compiled.condition = {
     kind: "and",
-    operands: parts.map((part) => compileExpr(part, leaves, compiled)),
+    operands: parts.map((part) => compileExpr(part, compiled)),
   };
   compiled.dstBound = topLevelDestinations(compiled.condition);
   return compiled;

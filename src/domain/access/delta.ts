@@ -6,7 +6,7 @@
  */
 import type { EvaluablePolicy } from "../policies/evaluate";
 import { err, ok, type Result } from "../result";
-import { identityClasses } from "./classes";
+import { classTable } from "./class-cache";
 import type { CompiledPolicy } from "./compile";
 import { checkWork, firstMatches, partition, WHOLE_SPACE, type WorkBudgetExceeded } from "./engine";
 import { BlockBuilder, type TrafficBlock } from "./merge";
@@ -79,7 +79,7 @@ export function accessDelta(
   if (!cut.ok) {
     return cut;
   }
-  const table = identityClasses(leaves.exprs, cut.value.leafIds);
+  const table = classTable(leaves, cut.value.leafIds);
   const work = checkWork(cut.value, table, budget);
   if (!work.ok) {
     return err(work.error);

@@ -157,6 +157,25 @@ function cutAddresses(
   return atoms;
 }
 
+/** `possiblePorts`, from the policy's reach when no identity is known. */
+function portsOf(p: CompiledPolicy, fixed: Fixed): Interval[] {
+  return fixed.identity === undefined && fixed.protocol !== "icmp"
+    ? p.reach.ports[fixed.protocol]
+    : possiblePorts(p.condition, fixed);
+}
+
+/** `mayHold` with protocol and port fixed, from the policy's reach when no identity is known. */
+function mayHoldAt(p: CompiledPolicy, fixed: Fixed & { port: Interval | null }): boolean {
+  const { identity, protocol, port } = fixed;
+  if (identity === undefined && protocol === "icmp" && port === null) {
+    return p.reach.icmpPortless;
+  }
+  if (identity === undefined && protocol !== "icmp" && port !== null) {
+    return intervalsContain(p.reach.ports[protocol], port.from);
+  }
+  return mayHold(p.condition, fixed);
+}
+
 /**
  * Cuts the question's region into cells and atoms. Errors: `work-budget-exceeded` as soon as
  * atoms + evaluations pass the budget (there is at least one class, so that is a lower bound).
@@ -176,7 +195,10 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
     });
   for (const protocol of q.region.protocols) {
     const base: Fixed = { protocol, identity: q.identity };
-    const alive0 = all.filter((i) => mayHold((q.policies[i] as CompiledPolicy).condition, base));
+    const alive0 = all.filter((i) => {
+      const p = q.policies[i] as CompiledPolicy;
+      return q.identity === undefined ? p.reach.byProtocol[protocol] : mayHold(p.condition, base);
+    });
     const focus0 = q.focus === undefined ? alive0 : alive0.filter((i) => q.focus?.has(i));
     if (q.focus !== undefined && focus0.length === 0) {
       continue;
@@ -186,8 +208,7 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
       let portRegion: Interval[] = [...q.region.ports];
       if (q.focus !== undefined) {
         const reach = focus0.reduce<Interval[]>(
-          (acc, i) =>
-            unionIntervals(acc, possiblePorts((q.policies[i] as CompiledPolicy).condition, base)),
+          (acc, i) => unionIntervals(acc, portsOf(q.policies[i] as CompiledPolicy, base)),
           [],
         );
         portRegion = intersectIntervals(portRegion, reach);
@@ -209,10 +230,8 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
       return err({ code: "work-budget-exceeded", budget: q.budget, work: atomCount + evaluations });
     }
     for (const port of portAtoms) {
-      const fixed: Fixed = { ...base, port };
-      const alive = alive0.filter((i) =>
-        mayHold((q.policies[i] as CompiledPolicy).condition, fixed),
-      );
+      const fixed = { ...base, port };
+      const alive = alive0.filter((i) => mayHoldAt(q.policies[i] as CompiledPolicy, fixed));
       const focus = q.focus === undefined ? alive : alive.filter((i) => q.focus?.has(i));
       if (q.focus !== undefined && focus.length === 0) {
         continue;

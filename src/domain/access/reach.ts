@@ -7,7 +7,8 @@ import type { AddressRange } from "../cidr/ranges";
 import type { NetworkProtocol } from "../model";
 import type { EvaluablePolicy } from "../policies/evaluate";
 import { ok, type Result } from "../result";
-import { type ClassTable, identityClasses, identityHolds, personClass } from "./classes";
+import { classTable } from "./class-cache";
+import { type ClassTable, identityHolds, personClass } from "./classes";
 import { PORT_SPACE, PROTOCOLS } from "./compile";
 import type { PolicyRef } from "./delta";
 import {
@@ -116,7 +117,7 @@ export function whoCanReach(
   if (!cut.ok) {
     return cut;
   }
-  const table = identityClasses(prepared.leaves.exprs, cut.value.leafIds);
+  const table = classTable(prepared.leaves, cut.value.leafIds);
   const work = checkWork(cut.value, table, budget);
   if (!work.ok) {
     return work;

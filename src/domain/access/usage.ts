@@ -7,7 +7,8 @@
 import type { EvaluablePolicy } from "../policies/evaluate";
 import { err, ok, type Result } from "../result";
 import { fullBits } from "./bits";
-import { type ClassTable, identityClasses } from "./classes";
+import { classTable } from "./class-cache";
+import type { ClassTable } from "./classes";
 import type { CompiledPolicy } from "./compile";
 import {
   type Cell,
@@ -103,7 +104,7 @@ export function policyUsage(
   if (!cut.ok) {
     return cut;
   }
-  const table = identityClasses(prepared.leaves.exprs, cut.value.leafIds);
+  const table = classTable(prepared.leaves, cut.value.leafIds);
   const work = checkWork(cut.value, table, budget);
   if (!work.ok) {
     return err(work.error);

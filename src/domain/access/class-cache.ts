@@ -1,0 +1,70 @@
+/**
+ * Identity class tables kept across questions. A table depends only on the identity leaves it
+ * is asked about, in order, so asking the same question again (a plan recomputing the access
+ * delta of an unchanged document, `who-can-reach` asked twice) skips testing every selector
+ * value against every leaf. Kept by the leaves' canonical JSON, bounded in bytes.
+ */
+import { LRUCache } from "lru-cache";
+import type { Bits } from "./bits";
+import { type ClassTable, type IdentityClass, identityClasses } from "./classes";
+import type { IdentityLeaves } from "./compile";
+
+/** Bytes the kept class tables may take (estimated, see `tableBytes`). */
+export const CLASS_TABLES_MAX_BYTES = 4 * 1024 * 1024;
+
+/** A table as kept: its classes, and each asked leaf's bits by position in the question. */
+interface KeptTable {
+  classes: IdentityClass[];
+  bits: Bits[];
+}
+
+/**
+ * Estimated bytes of one kept table: the key and the labels (two bytes a character at most,
+ * plus ~64 per string), ~200 per class and witness, and each leaf's bitset with its header.
+ */
+function tableBytes(table: KeptTable, key: string): number {
+  const labels = table.classes.reduce(
+    (n, c) => n + c.labels.reduce((m, l) => m + 2 * l.length + 64, 0),
+    0,
+  );
+  const bits = table.bits.reduce((n, b) => n + 4 * b.length + 96, 0);
+  return 256 + 2 * key.length + labels + 200 * table.classes.length + bits;
+}
+
+const TABLES = new LRUCache<string, KeptTable>({
+  maxSize: CLASS_TABLES_MAX_BYTES,
+  sizeCalculation: tableBytes,
+});
+
+/** Forgets every kept table: only measurements need it, to time a cold question. */
+export function clearClassTables(): void {
+  TABLES.clear();
+}
+
+/** Answers get their own label arrays, so nothing a caller does reaches the kept table. */
+function copyClasses(classes: readonly IdentityClass[]): IdentityClass[] {
+  return classes.map((c) => ({ labels: [...c.labels], witness: c.witness }));
+}
+
+/**
+ * `identityClasses` of the leaves `leafIds` of `leaves`, kept across questions (bitsets are
+ * shared with the kept table: the engine only reads them).
+ */
+export function classTable(leaves: IdentityLeaves, leafIds: readonly number[]): ClassTable {
+  const key = leafIds.map((leaf) => leaves.texts[leaf]).join("\n");
+  let kept = TABLES.get(key);
+  if (kept === undefined) {
+    const table = identityClasses(leaves.exprs, leafIds);
+    kept = {
+      classes: copyClasses(table.classes),
+      bits: leafIds.map((leaf) => table.leafBits[leaf] as Bits),
+    };
+    TABLES.set(key, kept);
+    return table;
+  }
+  const leafBits: (Bits | undefined)[] = [];
+  leafIds.forEach((leaf, position) => {
+    leafBits[leaf] = kept.bits[position];
+  });
+  return { classes: copyClasses(kept.classes), leafBits };
+}
