@@ -3885,9 +3885,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -4386,9 +4386,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -4886,9 +4886,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -5213,9 +5213,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -5683,9 +5683,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -5889,9 +5889,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -6078,9 +6078,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -6250,9 +6250,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -6615,9 +6615,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -6983,9 +6983,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -7327,9 +7327,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -7850,9 +7850,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -8185,9 +8185,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -8716,9 +8716,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -9059,9 +9059,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -9594,9 +9594,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -9941,9 +9941,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -10502,9 +10502,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -10875,9 +10875,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -11421,9 +11421,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -11779,9 +11779,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -12374,9 +12374,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -12781,9 +12781,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -13327,9 +13327,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -13685,9 +13685,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -14257,9 +14257,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -14641,9 +14641,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -15237,9 +15237,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -15576,9 +15576,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -16387,9 +16387,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -18028,9 +18028,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -18647,9 +18647,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -18927,9 +18927,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -19207,9 +19207,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -19487,9 +19487,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -19817,9 +19817,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -20114,9 +20114,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -20560,9 +20560,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -20878,9 +20878,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -21901,9 +21901,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -22248,9 +22248,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
