@@ -3890,9 +3890,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -4391,9 +4391,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -4892,9 +4892,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -5219,9 +5219,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -5689,9 +5689,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -5895,9 +5895,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -6084,9 +6084,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -6256,9 +6256,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -6621,9 +6621,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -6989,9 +6989,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -7333,9 +7333,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -7856,9 +7856,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -8191,9 +8191,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -8722,9 +8722,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -9065,9 +9065,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -9600,9 +9600,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -9947,9 +9947,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -10508,9 +10508,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -10881,9 +10881,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -11427,9 +11427,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -11785,9 +11785,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -12380,9 +12380,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -12787,9 +12787,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -13333,9 +13333,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -13691,9 +13691,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -14263,9 +14263,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -14647,9 +14647,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -15243,9 +15243,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -15582,9 +15582,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -16393,9 +16393,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -18034,9 +18034,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -18653,9 +18653,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -18933,9 +18933,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -19213,9 +19213,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -19493,9 +19493,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -19823,9 +19823,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -20120,9 +20120,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -20566,9 +20566,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -20884,9 +20884,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -21907,9 +21907,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
@@ -22254,9 +22254,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "https://tunnelplane.example.com/problems/malformed-request",
-                     *       "title": "The request body is not valid JSON",
+                     *       "title": "The request body cannot be parsed",
                      *       "status": 400,
-                     *       "detail": "The request body is not valid JSON.",
+                     *       "detail": "The request body cannot be parsed.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }

@@ -82,11 +82,16 @@ function printDiff(diff) {
   }
   const delta = diff.plan?.access_delta;
   if (delta !== undefined) {
-    console.log(`access delta (${delta.probes} probes${delta.truncated ? ", truncated" : ""}):`);
+    console.log(
+      `access delta (${delta.changes.length} change(s) over ${delta.atoms} atoms and ${delta.classes} identity classes):`,
+    );
     for (const d of delta.changes) {
-      console.log(
-        `  ${d.subject} ${d.change} ${d.destination}${d.port === null ? "" : `:${d.port}`}/${d.protocol}`,
-      );
+      const by = d.decided_by === null ? "no policy (Gateway allows)" : `"${d.decided_by.name}"`;
+      console.log(`  ${d.identities.join(", ")} ${d.change} (decided by ${by}):`);
+      for (const t of d.traffic) {
+        const ports = t.ports === null ? "" : ` ports ${t.ports.join(",")}`;
+        console.log(`    ${t.protocols.join("/")}${ports} to ${t.destinations.join(", ")}`);
+      }
     }
   } else if (diff.plan_error !== null) {
     console.log(`no Cloudflare plan: ${diff.plan_error}`);

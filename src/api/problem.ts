@@ -7,7 +7,7 @@ import type { z } from "@hono/zod-openapi";
 
 /** Every problem the API can return: slug -> status and fixed title. */
 export const PROBLEMS = {
-  "malformed-request": { status: 400, title: "The request body is not valid JSON" },
+  "malformed-request": { status: 400, title: "The request body cannot be parsed" },
   "payload-too-large": { status: 413, title: "The request body is too large" },
   "unsupported-media-type": { status: 415, title: "The request body must be application/json" },
   unauthorized: { status: 401, title: "Missing or invalid API key" },

@@ -500,6 +500,46 @@ describe("desired-state document", () => {
     expect((await exportOf(base)).tunnels).toEqual([]);
   });
 
+  it("refuses YAML with duplicate keys or an alias bomb as unparseable, storing nothing", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const before = await exportOf(base);
+    const level = (name: string, of: string) =>
+      `${name}: &${name} [${Array.from({ length: 9 }, () => `*${of}`).join(",")}]`;
+    const bomb = [
+      "format: tunnelplane.desired-state/v1",
+      "a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]",
+      ...["b", "c", "d", "e", "f", "g"].map((name, i) => level(name, "abcdef"[i] ?? "a")),
+      "tunnels: *g",
+    ].join("\n");
+    const duplicate = `${SEED_YAML}tunnels:\n  - name: dc9\n`;
+    const nested = "format: tunnelplane.desired-state/v1\ntunnels:\n  - {name: dc1, name: dc2}\n";
+    const answers = [];
+    for (const body of [bomb, duplicate, nested]) {
+      const refused = await yaml(`${base}/desired-state`, "PUT", body);
+      answers.push([refused.status, refused.body.title, refused.body.detail]);
+    }
+    expect(answers).toEqual([
+      [
+        400,
+        "The request body cannot be parsed",
+        "The body is not a YAML document: Excessive alias count indicates a resource exhaustion attack",
+      ],
+      [
+        400,
+        "The request body cannot be parsed",
+        'The body is not a YAML document: Map keys must be unique ("tunnels")',
+      ],
+      [
+        400,
+        "The request body cannot be parsed",
+        'The body is not a YAML document: Map keys must be unique ("name")',
+      ],
+    ]);
+    expect((await exportOf(base)).version).toBe(before.version);
+  });
+
   it("publishes the document's JSON Schema", async ({ expect }) => {
     const response = await exports.default.fetch(
       new Request("http://tunnelplane/schemas/desired-state.json"),
