@@ -11,100 +11,22 @@
  * Goals (issue 11): route create 10,000 : 100 ≤ 2; plan ≤ 250 ms CPU.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { build } from "esbuild";
-import { Miniflare } from "miniflare";
 import { createDb } from "../src/db/client";
 import { loadDesiredState } from "../src/db/desired-objects.repo";
 import { EMPTY_OBSERVED } from "../src/domain/model";
 import { planAccount } from "../src/domain/plan/plan";
+import {
+  applyMigrations,
+  type Bench,
+  cloneRows,
+  must,
+  send,
+  slash24,
+  startWorkers,
+} from "./workerd";
 
-const ADMIN_KEY = "tp_bench_admin_key_0123456789";
-const TOKEN_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const ARTIFACTS = path.join(tmpdir(), "tunnelplane-bench");
 const ASSERTIONS = 200;
 const CREATES = 20;
-
-async function bundle(entry: string, name: string): Promise<string> {
-  const outfile = path.join(ARTIFACTS, `${name}.mjs`);
-  await build({
-    entryPoints: [path.resolve(entry)],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    external: ["cloudflare:*", "node:*"],
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    logLevel: "warning",
-  });
-  return outfile;
-}
-
-/** The wrangler.toml vars, which readConfig needs. */
-const VARS = {
-  CLOUDFLARE_API_BASE_URL: "",
-  MAX_SUBREQUESTS_PER_RUN: "900",
-  LEASE_TTL_MS: "120000",
-  DEFAULT_RECONCILE_INTERVAL_S: "300",
-  CALLBACK_ATTEMPT_TIMEOUT_MS: "5000",
-  CLOUDFLARE_API_RATE_LIMIT: "1200",
-  CLOUDFLARE_API_RATE_WINDOW_S: "300",
-  CLOUDFLARE_API_BUDGET_SHARE: "0.5",
-  CLOUDFLARE_API_DEFAULT_RETRY_AFTER_S: "300",
-  RUN_RETENTION_DAYS: "90",
-  RUN_RETENTION_PER_ACCOUNT: "1000",
-  AUDIT_RETENTION_DAYS: "90",
-};
-
-async function startWorkers(): Promise<Miniflare> {
-  const [tunnelplane, emulator] = await Promise.all([
-    bundle("src/index.ts", "tunnelplane"),
-    bundle("emulator/src/index.ts", "emulator"),
-  ]);
-  return new Miniflare({
-    workers: [
-      {
-        name: "tunnelplane",
-        modules: true,
-        modulesRoot: ARTIFACTS,
-        scriptPath: tunnelplane,
-        compatibilityDate: "2026-04-26",
-        compatibilityFlags: ["nodejs_compat"],
-        bindings: { ...VARS, ADMIN_API_KEY: ADMIN_KEY, TOKEN_ENCRYPTION_KEY: TOKEN_KEY },
-        d1Databases: ["DB"],
-        durableObjects: { ACCOUNT_LOCK: { className: "AccountLock", useSQLite: true } },
-        serviceBindings: { CLOUDFLARE_API: "emulator" },
-      },
-      {
-        name: "emulator",
-        modules: true,
-        modulesRoot: ARTIFACTS,
-        scriptPath: emulator,
-        compatibilityDate: "2026-04-26",
-        compatibilityFlags: ["nodejs_compat"],
-        durableObjects: { STATE: { className: "EmulatorState", useSQLite: true } },
-      },
-    ],
-  });
-}
-
-async function applyMigrations(db: D1Database): Promise<void> {
-  const dir = path.resolve("migrations");
-  for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
-    .sort()) {
-    const statements = readFileSync(path.join(dir, file), "utf8")
-      .split("--> statement-breakpoint")
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
-    for (const statement of statements) {
-      await db.prepare(statement).run();
-    }
-  }
-}
 
 /** CPU seconds (user + system) of every workerd process Miniflare runs, from /proc. */
 function workerdCpuMs(): number {
@@ -123,80 +45,6 @@ function workerdCpuMs(): number {
     }
   }
   return ticks * 10;
-}
-
-interface Bench {
-  mf: Miniflare;
-  db: D1Database;
-}
-
-async function send(
-  { mf }: Bench,
-  method: string,
-  url: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown>; ms: number }> {
-  const start = performance.now();
-  const response = await mf.dispatchFetch(`http://tunnelplane${url}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  const ms = performance.now() - start;
-  return { status: response.status, json: text === "" ? {} : JSON.parse(text), ms };
-}
-
-async function must(bench: Bench, method: string, url: string, body?: unknown) {
-  const result = await send(bench, method, url, body);
-  if (result.status >= 300) {
-    throw new Error(`${method} ${url}: ${result.status} ${JSON.stringify(result.json)}`);
-  }
-  return result.json;
-}
-
-/** The i-th /24 of 10.0.0.0/8 (i < 65,536). */
-const slash24 = (i: number) => `10.${i >> 8}.${i & 255}.0/24`;
-
-/** Copies the stored row of `id` `count` times with `vary(i)`'s spec, id and natural key. */
-async function cloneRows(
-  bench: Bench,
-  accountId: string,
-  id: string,
-  count: number,
-  vary: (spec: Record<string, unknown>, i: number) => { spec: unknown; naturalKey: string | null },
-): Promise<void> {
-  const row = await bench.db
-    .prepare("SELECT kind, spec_json FROM desired_objects WHERE account_id = ? AND id = ?")
-    .bind(accountId, id)
-    .first<{ kind: string; spec_json: string }>();
-  if (row === null) {
-    throw new Error(`no row ${id}`);
-  }
-  const template = JSON.parse(row.spec_json) as Record<string, unknown>;
-  const perStatement = 14;
-  const statements = [];
-  const nowMs = Date.now();
-  for (let start = 0; start < count; start += perStatement) {
-    const values: unknown[] = [];
-    const tuples: string[] = [];
-    for (let i = start; i < Math.min(count, start + perStatement); i++) {
-      const { spec, naturalKey } = vary(structuredClone(template), i);
-      tuples.push("(?, ?, ?, ?, ?, 1, 'pending', ?, ?)");
-      values.push(accountId, row.kind, crypto.randomUUID(), naturalKey);
-      values.push(JSON.stringify(spec), nowMs - count + i, nowMs - count + i);
-    }
-    statements.push(
-      bench.db
-        .prepare(
-          `INSERT INTO desired_objects (account_id, kind, id, natural_key, spec_json, version, sync_state, created_at_ms, updated_at_ms) VALUES ${tuples.join(", ")}`,
-        )
-        .bind(...values),
-    );
-  }
-  for (let start = 0; start < statements.length; start += 50) {
-    await bench.db.batch(statements.slice(start, start + 50));
-  }
 }
 
 /** An account with `routes` routes, `policies` policies and 200 assertions; its path. */
