@@ -70,15 +70,28 @@ export async function latestRuns(
   return latest;
 }
 
-/** How many live desired objects of each account are `drifted` now, by account id. */
-export async function driftedObjectCounts(
-  db: Db,
+/** Counts by account id, one grouped query per chunk of ids; accounts with none are absent. */
+async function countsByAccount(
   accountIds: readonly string[],
+  countChunk: (ids: string[]) => Promise<{ accountId: string; n: number }[]>,
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const ids of chunks(accountIds)) {
-    const rows = await db
-      .select({ accountId: desiredObjects.accountId, drifted: count() })
+    for (const row of await countChunk(ids)) {
+      counts.set(row.accountId, row.n);
+    }
+  }
+  return counts;
+}
+
+/** How many live desired objects of each account are `drifted` now, by account id. */
+export function driftedObjectCounts(
+  db: Db,
+  accountIds: readonly string[],
+): Promise<Map<string, number>> {
+  return countsByAccount(accountIds, (ids) =>
+    db
+      .select({ accountId: desiredObjects.accountId, n: count() })
       .from(desiredObjects)
       .where(
         and(
@@ -87,34 +100,25 @@ export async function driftedObjectCounts(
           isNull(desiredObjects.deletedAtMs),
         ),
       )
-      .groupBy(desiredObjects.accountId);
-    for (const row of rows) {
-      counts.set(row.accountId, row.drifted);
-    }
-  }
-  return counts;
+      .groupBy(desiredObjects.accountId),
+  );
 }
 
 /**
  * How many reconcile messages of each account the dead-letter queue holds (see
  * `GET /v1/reconcile/dead-letters`), by account id; accounts with none are absent.
  */
-export async function deadLetterCounts(
+export function deadLetterCounts(
   db: Db,
   accountIds: readonly string[],
 ): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const ids of chunks(accountIds)) {
-    const rows = await db
-      .select({ accountId: deadLetters.accountId, letters: count() })
+  return countsByAccount(accountIds, (ids) =>
+    db
+      .select({ accountId: deadLetters.accountId, n: count() })
       .from(deadLetters)
       .where(inArray(deadLetters.accountId, ids))
-      .groupBy(deadLetters.accountId);
-    for (const row of rows) {
-      counts.set(row.accountId, row.letters);
-    }
-  }
-  return counts;
+      .groupBy(deadLetters.accountId),
+  );
 }
 
 /** When the longest-waiting due account became due (epoch ms), or null when none is due. */
