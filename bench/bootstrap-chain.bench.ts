@@ -20,10 +20,9 @@ import { MAX_PER_PAGE } from "../src/cloudflare/tunnels.adapter";
 import {
   applyMigrations,
   type Bench,
-  cloneRows,
   emulatorControl,
   must,
-  slash24,
+  seedNetwork,
   startWorkers,
 } from "./workerd";
 
@@ -68,36 +67,7 @@ async function seed(bench: Bench, routes: number, policies: number) {
     account_id: accountId,
     limits: { routes: 50_000, gateway_rules: 5000 },
   });
-  const tunnel = (await must(bench, "POST", `${base}/tunnels`, { name: "dc1" })).id as string;
-  await must(bench, "PUT", `${base}/split-tunnels/default`, { mode: "exclude", auto: true });
-  await must(bench, "PUT", `${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
-  const route = await must(bench, "POST", `${base}/routes`, {
-    network: slash24(0),
-    tunnel_id: tunnel,
-  });
-  await cloneRows(bench, accountId, route.id as string, routes - 1, (spec, i) => ({
-    spec: { ...spec, network: slash24(i + 1) },
-    naturalKey: `default|${slash24(i + 1)}`,
-  }));
-  const policy = await must(bench, "POST", `${base}/policies`, {
-    name: "p0",
-    action: "allow",
-    precedence: 10,
-    destinations: [slash24(0)],
-    ports: [22, 443],
-    emails: ["user0@example.com"],
-  });
-  await cloneRows(bench, accountId, policy.id as string, policies - 1, (spec, i) => ({
-    spec: {
-      ...spec,
-      name: `p${i + 1}`,
-      action: i % 3 === 0 ? "block" : "allow",
-      precedence: 20 + i * 10,
-      destinations: [slash24((i * 7) % routes)],
-      emails: [`user${i % 50}@example.com`],
-    },
-    naturalKey: `${20 + i * 10}`,
-  }));
+  await seedNetwork(bench, accountId, routes, policies);
   return { accountId, token, base };
 }
 

@@ -210,3 +210,50 @@ export async function cloneRows(
     await bench.db.batch(statements.slice(start, start + 50));
   }
 }
+
+/**
+ * Seeds the account at `base` (`/v1/accounts/{accountId}`) with a tunnel `dc1`, an `auto`
+ * Exclude default split tunnel, the proxy on, `routes` /24 routes and `policies` policies (the
+ * first of each through the API, the rest cloned in D1); returns the tunnel's id.
+ */
+export async function seedNetwork(
+  bench: Bench,
+  accountId: string,
+  routes: number,
+  policies: number,
+): Promise<string> {
+  const base = `/v1/accounts/${accountId}`;
+  const tunnel = (await must(bench, "POST", `${base}/tunnels`, { name: "dc1" })).id as string;
+  await must(bench, "PUT", `${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+  await must(bench, "PUT", `${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
+  const route = await must(bench, "POST", `${base}/routes`, {
+    network: slash24(0),
+    tunnel_id: tunnel,
+  });
+  await cloneRows(bench, accountId, route.id as string, routes - 1, (spec, i) => ({
+    spec: { ...spec, network: slash24(i + 1) },
+    naturalKey: `default|${slash24(i + 1)}`,
+  }));
+  if (policies > 0) {
+    const policy = await must(bench, "POST", `${base}/policies`, {
+      name: "p0",
+      action: "allow",
+      precedence: 10,
+      destinations: [slash24(0)],
+      ports: [22, 443],
+      emails: ["user0@example.com"],
+    });
+    await cloneRows(bench, accountId, policy.id as string, policies - 1, (spec, i) => ({
+      spec: {
+        ...spec,
+        name: `p${i + 1}`,
+        action: i % 3 === 0 ? "block" : "allow",
+        precedence: 20 + i * 10,
+        destinations: [slash24((i * 7) % routes)],
+        emails: [`user${i % 50}@example.com`],
+      },
+      naturalKey: `${20 + i * 10}`,
+    }));
+  }
+  return tunnel;
+}
