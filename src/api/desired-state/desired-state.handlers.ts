@@ -89,6 +89,14 @@ export const apply: AppHandler<typeof endpoints.apply> = async (c) => {
   const { account_id } = c.req.valid("param");
   const { prune } = c.req.valid("query");
   const ifMatch = c.req.valid("header")["if-match"];
+  // A pruning apply deletes whatever the document leaves out: a stale or partial document must
+  // not do that by accident, so it names the version it was reviewed against (RFC 6585, 428).
+  if (prune === "true" && ifMatch === undefined) {
+    throw new ProblemError(
+      "precondition-required",
+      'A pruning apply deletes every object the document leaves out, so it needs If-Match: "<version>" (the version GET desired-state or the diff answered), or If-Match: * to apply over any version; ?prune=false applies without it. Nothing was changed.',
+    );
+  }
   const document = await readDocument(c, c.req.valid("json"));
   const prepared = await prepareDocument(c, account_id, document, prune === "true");
   const { resolution, review, versions } = prepared;
