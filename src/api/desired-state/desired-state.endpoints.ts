@@ -33,7 +33,7 @@ export const exportDocument = createRoute({
   security,
   summary: "Export every desired object of the account as one document",
   description:
-    "Objects refer to each other by name, so the document applies to another account. Grants, approval rules and secrets are not part of it. `Accept: application/yaml` answers YAML. The JSON Schema is at /schemas/desired-state.json.",
+    "Objects refer to each other by name, so the document applies to another account. Grant approval rules are; grants and secrets are not part of it. `Accept: application/yaml` answers YAML. The JSON Schema is at /schemas/desired-state.json.",
   request: { params: AccountParams },
   responses: {
     200: {
