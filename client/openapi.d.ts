@@ -1119,12 +1119,12 @@ export interface paths {
         };
         /**
          * Export every desired object of the account as one document
-         * @description Objects refer to each other by name, so the document applies to another account. Grants, approval rules and secrets are not part of it. `Accept: application/yaml` answers YAML. The JSON Schema is at /schemas/desired-state.json.
+         * @description Objects refer to each other by name, so the document applies to another account. Grant approval rules are; grants and secrets are not part of it. `Accept: application/yaml` answers YAML. The JSON Schema is at /schemas/desired-state.json.
          */
         get: operations["getDesiredState"];
         /**
          * Apply a whole document atomically
-         * @description All of it in one D1 transaction, or nothing: a problem, an error conflict or a failing assertion refuses it with a 422 whose `errors` are the diff's problems and whose `diff` extension is the diff. `If-Match` names the document version the change was reviewed against. One audit entry records the document hash and the change summary, and the account is due for a reconcile at once.
+         * @description All of it in one D1 transaction, or nothing: a problem, an error conflict or a failing assertion refuses it with a 422 whose `errors` are the diff's problems and whose `diff` extension is the diff. `If-Match` names the document version the change was reviewed against; a pruning apply (the default) without it is refused with a 428 and changes nothing. One audit entry records the document hash and the change summary, and the account is due for a reconcile at once.
          */
         put: operations["applyDesiredState"];
         post?: never;
@@ -1204,7 +1204,7 @@ export interface components {
         };
         Problem: {
             /**
-             * @description `<origin>/problems/<slug>`, which resolves to the problem's entry in the catalogue at `/problems`. Slugs: `malformed-request` (400), `payload-too-large` (413), `unsupported-media-type` (415), `unauthorized` (401), `forbidden` (403), `grant-self-approval` (403), `not-found` (404), `method-not-allowed` (405), `account-exists` (409), `name-taken` (409), `duplicate-route` (409), `precedence-taken` (409), `profile-precedence-taken` (409), `default-virtual-network-exists` (409), `in-use` (409), `already-managed` (409), `tunnel-not-created` (409), `lease-held` (409), `idempotency-key-reused` (409), `idempotency-key-in-progress` (409), `grant-transition-refused` (409), `version-mismatch` (412), `validation-failed` (422), `assertion-failed` (422), `limit-exceeded` (422), `not-importable` (422), `upstream-failed` (502), `internal-error` (500).
+             * @description `<origin>/problems/<slug>`, which resolves to the problem's entry in the catalogue at `/problems`. Slugs: `malformed-request` (400), `payload-too-large` (413), `unsupported-media-type` (415), `unauthorized` (401), `forbidden` (403), `grant-self-approval` (403), `not-found` (404), `method-not-allowed` (405), `account-exists` (409), `name-taken` (409), `duplicate-route` (409), `precedence-taken` (409), `profile-precedence-taken` (409), `default-virtual-network-exists` (409), `in-use` (409), `already-managed` (409), `tunnel-not-created` (409), `lease-held` (409), `idempotency-key-reused` (409), `idempotency-key-in-progress` (409), `grant-transition-refused` (409), `version-mismatch` (412), `precondition-required` (428), `validation-failed` (422), `assertion-failed` (422), `limit-exceeded` (422), `not-importable` (422), `upstream-failed` (502), `internal-error` (500).
              * @example https://tunnelplane.example.com/problems/validation-failed
              */
             type: string;
@@ -3608,6 +3608,11 @@ export interface components {
              * @default []
              */
             enrollment_rules?: components["schemas"]["EnrollmentRuleInput"][];
+            /**
+             * @description Grant approval rules, matched by name (the n-th of a repeated name to the n-th); their order carries no meaning. Only an admin may change them.
+             * @default []
+             */
+            grant_approval_rules?: components["schemas"]["GrantApprovalRuleInput"][];
             /**
              * @description Policy tests run before anything is stored.
              * @default []
@@ -21699,6 +21704,7 @@ export interface operations {
                      *       "policies": [],
                      *       "private_apps": [],
                      *       "enrollment_rules": [],
+                     *       "grant_approval_rules": [],
                      *       "assertions": []
                      *     }
                      */
@@ -21717,6 +21723,7 @@ export interface operations {
                      *       "policies": [],
                      *       "private_apps": [],
                      *       "enrollment_rules": [],
+                     *       "grant_approval_rules": [],
                      *       "assertions": []
                      *     }
                      */
@@ -21834,7 +21841,7 @@ export interface operations {
                 prune?: "true" | "false";
             };
             header?: {
-                /** @description The document version expected, quoted (`"<version>"`); `*` or absent: any. */
+                /** @description The document version expected, quoted (`"<version>"`); `*`: any. Required when pruning (the default): a pruning apply without it is a 428; with `prune=false` absent means any. */
                 "if-match"?: string;
             };
             path: {
@@ -22033,6 +22040,25 @@ export interface operations {
                      *           "code": "cidr-host-bits-set"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/precondition-required",
+                     *       "title": "The request must name the version it expects (If-Match)",
+                     *       "status": 428,
+                     *       "detail": "The request must name the version it expects (If-Match).",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -9,7 +9,8 @@
  *   node scripts/desired-state.mjs apply network.yaml --if-match <version from the diff>
  *
  * Environment: TUNNELPLANE_URL (e.g. http://localhost:8787), TUNNELPLANE_API_KEY (an operator
- * key), TUNNELPLANE_ACCOUNT (the Cloudflare account id). `--keep` applies with prune=false.
+ * key; an admin key to change grant approval rules), TUNNELPLANE_ACCOUNT (the Cloudflare account
+ * id). `--keep` applies with prune=false; without it, apply needs `--if-match`.
  * Exit codes: 0 done (diff: acceptable), 1 refused or not acceptable, 2 usage or transport error.
  */
 import { readFile, writeFile } from "node:fs/promises";
@@ -37,6 +38,12 @@ const base = `${TUNNELPLANE_URL}/v1/accounts/${TUNNELPLANE_ACCOUNT}/desired-stat
 const prune = flags.includes("--keep") ? "false" : "true";
 const ifMatchAt = flags.indexOf("--if-match");
 const ifMatch = ifMatchAt === -1 ? undefined : flags[ifMatchAt + 1];
+// The API refuses a pruning apply without If-Match (428): say so before sending the document.
+if (command === "apply" && prune === "true" && ifMatch === undefined) {
+  usage(
+    "apply deletes what the document leaves out, so it needs --if-match <version the diff printed> (or --keep)",
+  );
+}
 
 async function send(method, url, body) {
   const response = await fetch(url, {

@@ -46,6 +46,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: "Conflict",
   412: "If-Match does not match the current version",
   422: "Invalid input",
+  428: "If-Match is required",
   502: "Cloudflare API failure",
 };
 

@@ -50,6 +50,10 @@ export const PROBLEMS = {
   },
   "grant-transition-refused": { status: 409, title: "The grant cannot make this transition" },
   "version-mismatch": { status: 412, title: "The object changed since it was read" },
+  "precondition-required": {
+    status: 428,
+    title: "The request must name the version it expects (If-Match)",
+  },
   "validation-failed": { status: 422, title: "The request is not valid" },
   "assertion-failed": { status: 422, title: "The change would break an assertion" },
   "limit-exceeded": { status: 422, title: "The account's quota does not allow this" },

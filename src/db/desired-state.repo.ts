@@ -3,20 +3,26 @@
  * none. Rows travel as JSON arrays bound to a single parameter and unpacked by `json_each`, so
  * 10,000 objects take a handful of statements, within D1's 100 bound parameters per statement.
  * The batch opens with its audit entry, whose NOT NULL `action` is null unless the account's
- * live objects are still the ones the document was checked against: a concurrent write makes the
- * insert fail, which rolls the batch back.
+ * live objects and grant approval rules are still the ones the document was checked against: a
+ * concurrent write makes the insert fail, which rolls the batch back.
  */
+import type { GrantApprovalRule } from "../domain/grants/approval";
 import type { Kind } from "../domain/model";
 import type { Actor } from "./audit-log.repo";
 
-/** What identifies the account's live objects as they were read: any write changes it. */
-export interface LiveFingerprint {
-  /** Live objects. */
+/** What identifies a set of rows as they were read: any write to them changes it. */
+export interface RowsFingerprint {
+  /** Rows. */
   count: number;
   /** Sum of their versions. */
   versionSum: number;
   /** Latest `updated_at_ms` among them, 0 when none. */
   maxUpdatedAtMs: number;
+}
+
+/** The account's live desired objects, and its grant approval rules, as they were read. */
+export interface LiveFingerprint extends RowsFingerprint {
+  approvalRules: RowsFingerprint;
 }
 
 /** One object the apply writes. */
@@ -26,6 +32,9 @@ export interface DesiredRowWrite {
   /** JSON of the spec (camelCase, canonical form). */
   specJson: string;
   naturalKey: string | null;
+  /** A route's range keys (`rangeColumns`), so route writes find it by range; null otherwise. */
+  rangeFirst: string | null;
+  rangeLast: string | null;
 }
 
 /** The writes of one apply. */
@@ -33,6 +42,12 @@ export interface DesiredStateWrites {
   creates: DesiredRowWrite[];
   updates: DesiredRowWrite[];
   deletes: { kind: Kind; id: string }[];
+  approvalRules: {
+    creates: GrantApprovalRule[];
+    updates: GrantApprovalRule[];
+    /** Ids. */
+    deletes: string[];
+  };
 }
 
 /** The audit entry of the apply. */
@@ -82,10 +97,13 @@ function auditGuard(
   audit: ApplyAudit,
   nowMs: number,
 ): Statement {
+  const rules = fingerprint.approvalRules;
   return [
     `INSERT INTO audit_log (id, account_id, actor, request_id, action, kind, object_id, after_json, at_ms)
     SELECT ?, ?, ?, ?,
       CASE WHEN count(*) = ? AND coalesce(sum(version), 0) = ? AND coalesce(max(updated_at_ms), 0) = ?
+        AND (SELECT count(*) || '/' || coalesce(sum(version), 0) || '/' || coalesce(max(updated_at_ms), 0)
+          FROM grant_approval_rules WHERE account_id = ?) = ?
       THEN 'applyDesiredState' ELSE NULL END,
       'desired_state', ?, ?, ?
     FROM desired_objects WHERE account_id = ? AND deleted_at_ms IS NULL`,
@@ -96,10 +114,70 @@ function auditGuard(
     fingerprint.count,
     fingerprint.versionSum,
     fingerprint.maxUpdatedAtMs,
+    accountId,
+    `${rules.count}/${rules.versionSum}/${rules.maxUpdatedAtMs}`,
     audit.documentHash,
     JSON.stringify({ document_hash: audit.documentHash, ...audit.summary }),
     nowMs,
     accountId,
+  ];
+}
+
+/** The columns of an approval rule after its id, as one JSON row. */
+const ruleRow = (r: GrantApprovalRule) => [
+  r.id,
+  r.name,
+  r.effect,
+  r.maxDurationS,
+  JSON.stringify(r.allowedDestinations),
+  JSON.stringify(r.allowedSystems),
+  r.subjectEmailPattern,
+];
+
+const RULE_COLUMNS = `json_extract(value, '$[1]') AS n, json_extract(value, '$[2]') AS e,
+  json_extract(value, '$[3]') AS m, json_extract(value, '$[4]') AS d,
+  json_extract(value, '$[5]') AS s, json_extract(value, '$[6]') AS p`;
+
+/** The approval rules' deletes, updates (version bumped) and creates (at version 1). */
+function approvalRuleStatements(
+  accountId: string,
+  writes: DesiredStateWrites["approvalRules"],
+  nowMs: number,
+): Statement[] {
+  return [
+    ...jsonChunks(writes.deletes).map(
+      (chunk): Statement => [
+        "DELETE FROM grant_approval_rules WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))",
+        accountId,
+        chunk,
+      ],
+    ),
+    ...jsonChunks(writes.updates.map(ruleRow)).map(
+      (chunk): Statement => [
+        `WITH j AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS i, ${RULE_COLUMNS}
+          FROM json_each(?))
+        UPDATE grant_approval_rules SET name = j.n, effect = j.e, max_duration_s = j.m,
+          allowed_destinations_json = j.d, allowed_systems_json = j.s, subject_email_pattern = j.p,
+          version = grant_approval_rules.version + 1, updated_at_ms = ?
+        FROM j WHERE grant_approval_rules.account_id = ? AND grant_approval_rules.id = j.i`,
+        chunk,
+        nowMs,
+        accountId,
+      ],
+    ),
+    ...jsonChunks(writes.creates.map(ruleRow)).map(
+      (chunk): Statement => [
+        `INSERT INTO grant_approval_rules (account_id, id, version, name, effect, max_duration_s,
+          allowed_destinations_json, allowed_systems_json, subject_email_pattern, created_at_ms,
+          updated_at_ms)
+        SELECT ?, i, 1, n, e, m, d, s, p, ?, ?
+        FROM (SELECT json_extract(value, '$[0]') AS i, ${RULE_COLUMNS} FROM json_each(?))`,
+        accountId,
+        nowMs,
+        nowMs,
+        chunk,
+      ],
+    ),
   ];
 }
 
@@ -108,8 +186,9 @@ const KEYS_OF_CHUNK =
 
 /**
  * Writes `writes` and the audit entry in one batch, and makes the account due for a reconcile.
- * Deletes leave tombstones (the next run removes the Cloudflare objects), updates bump versions,
- * creates start at version 1; every written object is pending. Takes the D1 binding itself:
+ * Desired-object deletes leave tombstones (the next run removes the Cloudflare objects), updates bump versions,
+ * creates start at version 1; every written object is pending. Approval rules are rows of
+ * their own table, deleted outright (nothing in Cloudflare to remove). Takes the D1 binding itself:
  * drizzle's batch runs only its own query builders, and these statements are raw SQL.
  * @throws the D1 error of the batch; `isFingerprintMismatch` tells a concurrent write apart.
  */
@@ -121,7 +200,14 @@ export async function applyDesiredStateWrites(
   audit: ApplyAudit,
   nowMs: number,
 ): Promise<void> {
-  const row = (w: DesiredRowWrite) => [w.kind, w.id, w.naturalKey, w.specJson];
+  const row = (w: DesiredRowWrite) => [
+    w.kind,
+    w.id,
+    w.naturalKey,
+    w.specJson,
+    w.rangeFirst,
+    w.rangeLast,
+  ];
   const deletes = jsonChunks(writes.deletes.map((d) => [d.kind, d.id]));
   const updates = jsonChunks(writes.updates.map(row));
   const creates = jsonChunks(writes.creates.map(row));
@@ -154,8 +240,10 @@ export async function applyDesiredStateWrites(
         // every row of the account (10 s instead of 0.15 s for 500 updates among 10,000 rows).
         `WITH j AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS k,
           json_extract(value, '$[1]') AS i, json_extract(value, '$[2]') AS n,
-          json_extract(value, '$[3]') AS s FROM json_each(?))
-        UPDATE desired_objects SET spec_json = j.s, natural_key = j.n,
+          json_extract(value, '$[3]') AS s, json_extract(value, '$[4]') AS rf,
+          json_extract(value, '$[5]') AS rl FROM json_each(?))
+        UPDATE desired_objects SET spec_json = j.s, natural_key = j.n, range_first = j.rf,
+          range_last = j.rl,
           version = desired_objects.version + 1, sync_state = 'pending', updated_at_ms = ?
         FROM j
         WHERE desired_objects.account_id = ? AND desired_objects.kind = j.k
@@ -167,10 +255,11 @@ export async function applyDesiredStateWrites(
     ),
     ...creates.map(
       (chunk): Statement => [
-        `INSERT INTO desired_objects (account_id, kind, id, natural_key, spec_json, version,
-        sync_state, created_at_ms, updated_at_ms)
+        `INSERT INTO desired_objects (account_id, kind, id, natural_key, spec_json, range_first,
+        range_last, version, sync_state, created_at_ms, updated_at_ms)
       SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
-        json_extract(value, '$[2]'), json_extract(value, '$[3]'), 1, 'pending', ?, ?
+        json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'),
+        json_extract(value, '$[5]'), 1, 'pending', ?, ?
       FROM json_each(?)`,
         accountId,
         nowMs,
@@ -178,6 +267,7 @@ export async function applyDesiredStateWrites(
         chunk,
       ],
     ),
+    ...approvalRuleStatements(accountId, writes.approvalRules, nowMs),
     // Due at once: the next scheduler tick hands the account to a run.
     ["UPDATE accounts SET next_reconcile_at_ms = ? WHERE id = ?", nowMs, accountId],
   ];

@@ -70,6 +70,17 @@ const EVERY_KIND = {
     },
   ],
   enrollment_rules: [{ name: "Employees", email_domains: ["example.com"] }],
+  grant_approval_rules: [
+    {
+      name: "Contractors to db",
+      effect: "auto_approve",
+      max_duration_s: 14_400,
+      allowed_destinations: ["10.1.2.3", "10.1.0.0/16", "10.1.2.3/32"],
+      allowed_systems: ["Jira "],
+      subject_email_pattern: "[^@]+@example\\.com",
+    },
+    { name: "Bounds", effect: "hard_limit", allowed_destinations: ["10.0.0.0/8"] },
+  ],
   assertions: [
     {
       name: "nobody reaches the documentation range",
@@ -116,7 +127,10 @@ const yaml = (path: string, method: string, body: string, headers: Record<string
 
 const exportOf = async (base: string) => (await get<Doc>(`${base}/desired-state`)).body;
 
-const applyDoc = (base: string, doc: unknown, query = "", headers: Record<string, string> = {}) =>
+/** If-Match for an apply over whatever version the account is at. */
+const ANY = { "if-match": "*" };
+
+const applyDoc = (base: string, doc: unknown, query = "", headers: Record<string, string> = ANY) =>
   call<Record<string, unknown>>("PUT", `${base}/desired-state${query}`, { body: doc, headers });
 
 const withoutMarker = (text: string | undefined | null) =>
@@ -155,9 +169,16 @@ describe("desired-state document", () => {
     await describeSeedScenario(byRest.base);
     const byDoc = await seedAccount(expect);
 
-    const applied = await yaml(`${byDoc.base}/desired-state`, "PUT", SEED_YAML);
+    const applied = await yaml(`${byDoc.base}/desired-state`, "PUT", SEED_YAML, ANY);
     expect(applied.status).toBe(200);
     expect(applied.body.summary).toEqual({ create: 7, update: 0, delete: 0, unchanged: 0 });
+    // Applied routes carry their range keys, so a later route write finds them by range.
+    const unranged = await env.DB.prepare(
+      "SELECT count(*) AS n FROM desired_objects WHERE account_id = ? AND kind = 'tunnel_route' AND range_first IS NULL",
+    )
+      .bind(byDoc.accountId)
+      .first<{ n: number }>();
+    expect(unranged?.n).toBe(0);
 
     const restDoc = await exportOf(byRest.base);
     const docDoc = await exportOf(byDoc.base);
@@ -231,7 +252,7 @@ describe("desired-state document", () => {
     expect,
   }) => {
     const { base } = await seedAccount(expect);
-    expect((await yaml(`${base}/desired-state`, "PUT", SEED_YAML)).status).toBe(200);
+    expect((await yaml(`${base}/desired-state`, "PUT", SEED_YAML, ANY)).status).toBe(200);
     const before = await exportOf(base);
     const edited = {
       ...before,
@@ -298,7 +319,7 @@ describe("desired-state document", () => {
     expect,
   }) => {
     const { base } = await seedAccount(expect);
-    expect((await yaml(`${base}/desired-state`, "PUT", SEED_YAML)).status).toBe(200);
+    expect((await yaml(`${base}/desired-state`, "PUT", SEED_YAML, ANY)).status).toBe(200);
     const before = await exportOf(base);
     const stale = await applyDoc(base, before, "", {
       "if-match": '"0000"',
@@ -402,14 +423,41 @@ describe("desired-state document", () => {
     expect((await exportOf(base)).tunnels).toEqual([]);
   });
 
-  it("round-trips every kind, names included, and renames by name", async ({ expect }) => {
+  it("round-trips every kind, approval rules included; renames by name; changes approval rules by name", async ({
+    expect,
+  }) => {
     const { base } = await seedAccount(expect);
     const applied = await applyDoc(base, EVERY_KIND);
     expect([applied.status, applied.body.summary]).toEqual([
       200,
-      { create: 11, update: 0, delete: 0, unchanged: 0 },
+      { create: 13, update: 0, delete: 0, unchanged: 0 },
     ]);
     const exported = await exportOf(base);
+    const rules = [
+      {
+        name: "Bounds",
+        effect: "hard_limit",
+        max_duration_s: null,
+        allowed_destinations: ["10.0.0.0/8"],
+        allowed_systems: [],
+        subject_email_pattern: null,
+      },
+      {
+        name: "Contractors to db",
+        effect: "auto_approve",
+        max_duration_s: 14_400,
+        allowed_destinations: ["10.1.2.3/32", "10.1.0.0/16"],
+        allowed_systems: ["jira"],
+        subject_email_pattern: "[^@]+@example\\.com",
+      },
+    ];
+    expect(exported.grant_approval_rules).toEqual(rules);
+    const stored = await get<{ items: Record<string, unknown>[] }>(`${base}/grant-approval-rules`);
+    expect(
+      stored.body.items
+        .map(({ id: _i, version, created_at: _c, updated_at: _u, ...rule }) => [version, rule])
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual(rules.map((rule) => [1, rule]));
     expect([
       exported.routes,
       exported.hostname_routes,
@@ -443,6 +491,41 @@ describe("desired-state document", () => {
         [{ field: "virtual_networks", before: ["staging"], after: ["stage"] }],
       ],
     ]);
+
+    // An approval rule changed, one left out (pruned), one added: matched by name.
+    const ruled = {
+      ...exported,
+      grant_approval_rules: [
+        { ...rules[1], max_duration_s: 3600 },
+        { name: "Ops", effect: "auto_approve", allowed_systems: ["servicenow"] },
+      ],
+    };
+    const ruleDiff = await post<Diff>(`${base}/desired-state/diff?plan=false`, ruled);
+    expect(ruleDiff.body.changes.map((c) => [c.op, c.kind, c.key, c.pointer, c.fields])).toEqual([
+      [
+        "update",
+        "grant_approval_rule",
+        "Contractors to db",
+        "#/grant_approval_rules/0",
+        [{ field: "max_duration_s", before: 14_400, after: 3600 }],
+      ],
+      ["create", "grant_approval_rule", "Ops", "#/grant_approval_rules/1", []],
+      ["delete", "grant_approval_rule", "Bounds", null, []],
+    ]);
+    const ruledApply = await applyDoc(base, ruled, "", { "if-match": `"${exported.version}"` });
+    expect([ruledApply.status, ruledApply.body.summary]).toEqual([
+      200,
+      { create: 1, update: 1, delete: 1, unchanged: 11 },
+    ]);
+    expect(ruledApply.body.version).toBe(ruleDiff.body.document_version);
+    const afterRules = await get<{ items: { name: string; version: number }[] }>(
+      `${base}/grant-approval-rules`,
+    );
+    expect(afterRules.body.items.map((r) => [r.name, r.version]).sort()).toEqual([
+      ["Contractors to db", 2],
+      ["Ops", 1],
+    ]);
+    expect((await exportOf(base)).version).toBe(ruledApply.body.version);
   });
 
   it("refuses unknown names with their pointers, and a batch whose state moved on", async ({
@@ -480,23 +563,44 @@ describe("desired-state document", () => {
       },
     ]);
 
-    const write = { kind: "tunnel" as const, id: "t-1", specJson: '{"name":"x"}', naturalKey: "x" };
-    const stale = applyDesiredStateWrites(
-      env.DB,
-      accountId,
-      { creates: [write], updates: [], deletes: [] },
-      { count: 1, versionSum: 1, maxUpdatedAtMs: 1 },
-      { actor: { name: "test" }, documentHash: "h", summary: {} },
-      Date.now(),
-    );
-    expect(
-      isFingerprintMismatch(
-        await stale.then(
-          () => null,
-          (error: unknown) => error,
+    const write = {
+      kind: "tunnel" as const,
+      id: "t-1",
+      specJson: '{"name":"x"}',
+      naturalKey: "x",
+      rangeFirst: null,
+      rangeLast: null,
+    };
+    const none = { count: 0, versionSum: 0, maxUpdatedAtMs: 0 };
+    const refusals = [];
+    // The objects moved on; then the objects as read but an approval rule written meanwhile.
+    for (const fingerprint of [
+      { count: 1, versionSum: 1, maxUpdatedAtMs: 1, approvalRules: none },
+      { ...none, approvalRules: { count: 1, versionSum: 1, maxUpdatedAtMs: 1 } },
+    ]) {
+      const stale = applyDesiredStateWrites(
+        env.DB,
+        accountId,
+        {
+          creates: [write],
+          updates: [],
+          deletes: [],
+          approvalRules: { creates: [], updates: [], deletes: [] },
+        },
+        fingerprint,
+        { actor: { name: "test" }, documentHash: "h", summary: {} },
+        Date.now(),
+      );
+      refusals.push(
+        isFingerprintMismatch(
+          await stale.then(
+            () => null,
+            (error: unknown) => error,
+          ),
         ),
-      ),
-    ).toBe(true);
+      );
+    }
+    expect(refusals).toEqual([true, true]);
     expect((await exportOf(base)).tunnels).toEqual([]);
   });
 
@@ -517,7 +621,7 @@ describe("desired-state document", () => {
     const nested = "format: tunnelplane.desired-state/v1\ntunnels:\n  - {name: dc1, name: dc2}\n";
     const answers = [];
     for (const body of [bomb, duplicate, nested]) {
-      const refused = await yaml(`${base}/desired-state`, "PUT", body);
+      const refused = await yaml(`${base}/desired-state`, "PUT", body, ANY);
       answers.push([refused.status, refused.body.title, refused.body.detail]);
     }
     expect(answers).toEqual([
@@ -538,6 +642,138 @@ describe("desired-state document", () => {
       ],
     ]);
     expect((await exportOf(base)).version).toBe(before.version);
+  });
+
+  it("a pruning apply needs If-Match: without it 428 and nothing changes; prune=false may go without", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    expect((await yaml(`${base}/desired-state`, "PUT", SEED_YAML, ANY)).status).toBe(200);
+    const before = await exportOf(base);
+    const smaller = { ...before, routes: [], policies: [] };
+    const refused = await applyDoc(base, smaller, "", {});
+    expect([refused.status, refused.headers.get("content-type"), refused.body.type]).toEqual([
+      428,
+      "application/problem+json",
+      "http://tunnelplane/problems/precondition-required",
+    ]);
+    expect(refused.body.title).toBe("The request must name the version it expects (If-Match)");
+    expect(await exportOf(base)).toEqual(before);
+    const entry = await call<{ slug: string; status: number }>(
+      "GET",
+      "/problems/precondition-required",
+      { key: null },
+    );
+    expect([entry.body.slug, entry.body.status]).toEqual(["precondition-required", 428]);
+
+    const kept = await applyDoc(base, smaller, "?prune=false", {});
+    expect([kept.status, kept.body.summary]).toEqual([
+      200,
+      { create: 0, update: 0, delete: 0, unchanged: 3 },
+    ]);
+    const pruned = await applyDoc(base, smaller, "", { "if-match": `"${before.version}"` });
+    expect([pruned.status, pruned.body.summary]).toEqual([
+      200,
+      { create: 0, update: 0, delete: 4, unchanged: 3 },
+    ]);
+    const after = await exportOf(base);
+    expect([after.routes, after.policies, after.tunnels]).toEqual([[], [], [{ name: "dc1" }]]);
+  });
+
+  it("refuses a bad approval rule whole with its pointer, and approval-rule changes from an operator", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const doc = {
+      format: "tunnelplane.desired-state/v1",
+      tunnels: [{ name: "dc1" }],
+      routes: [{ network: "10.0.0.0/8", tunnel: "dc1" }],
+      grant_approval_rules: [
+        { name: "Bounds", effect: "hard_limit", allowed_destinations: ["10.0.0.0/8"] },
+        { name: "Db", effect: "auto_approve", allowed_destinations: ["10.0.0.7", "10.2.9.1/16"] },
+      ],
+    };
+    const refused = await applyDoc(base, doc);
+    expect([refused.status, refused.body.errors]).toEqual([
+      422,
+      [
+        {
+          pointer: "#/grant_approval_rules/1/allowed_destinations/1",
+          detail: "10.2.9.1/16 has host bits set; the canonical form is 10.2.0.0/16",
+          code: "cidr-host-bits-set",
+        },
+      ],
+    ]);
+    const nothing = await exportOf(base);
+    expect([nothing.tunnels, nothing.routes, nothing.grant_approval_rules]).toEqual([[], [], []]);
+    expect((await get<{ items: unknown[] }>(`${base}/grant-approval-rules`)).body.items).toEqual(
+      [],
+    );
+
+    const key = await post<{ secret: string }>("/v1/api-keys", {
+      name: `ops-${crypto.randomUUID().slice(0, 8)}`,
+      role: "operator",
+      accounts: [accountId],
+    });
+    const asOperator = (method: string, path: string, body: unknown) =>
+      call<Record<string, unknown>>(method, path, { body, key: key.body.secret, headers: ANY });
+    const good = {
+      ...doc,
+      grant_approval_rules: [doc.grant_approval_rules[0], { name: "Db", effect: "auto_approve" }],
+    };
+    const operatorDiff = await asOperator("POST", `${base}/desired-state/diff?plan=false`, good);
+    expect([operatorDiff.body.acceptable, operatorDiff.body.problems]).toEqual([
+      false,
+      [
+        {
+          pointer: "#/grant_approval_rules/0",
+          detail: 'only an admin may create grant approval rule "Bounds"',
+          code: "approval-rules-admin-only",
+        },
+        {
+          pointer: "#/grant_approval_rules/1",
+          detail: 'only an admin may create grant approval rule "Db"',
+          code: "approval-rules-admin-only",
+        },
+      ],
+    ]);
+    const operatorApply = await asOperator("PUT", `${base}/desired-state`, good);
+    expect([operatorApply.status, operatorApply.body.type, operatorApply.body.errors]).toEqual([
+      403,
+      "http://tunnelplane/problems/forbidden",
+      operatorDiff.body.problems,
+    ]);
+    expect((await exportOf(base)).version).toBe(nothing.version);
+
+    // Applied by an admin, the rules stay as they are when an operator applies the same rules.
+    expect((await applyDoc(base, good)).status).toBe(200);
+    const same = await asOperator("PUT", `${base}/desired-state`, {
+      ...good,
+      routes: [{ network: "10.0.0.0/8", tunnel: "dc1", comment: "all of dc1" }],
+    });
+    expect([same.status, same.body.summary]).toEqual([
+      200,
+      { create: 0, update: 1, delete: 0, unchanged: 3 },
+    ]);
+    const leftOut = await asOperator("PUT", `${base}/desired-state`, {
+      ...good,
+      grant_approval_rules: [],
+    });
+    expect([leftOut.status, leftOut.body.errors]).toEqual([
+      403,
+      [
+        {
+          pointer: "#/grant_approval_rules",
+          detail: 'only an admin may delete grant approval rule "Bounds"',
+          code: "approval-rules-admin-only",
+        },
+        {
+          pointer: "#/grant_approval_rules",
+          detail: 'only an admin may delete grant approval rule "Db"',
+          code: "approval-rules-admin-only",
+        },
+      ],
+    ]);
   });
 
   it("publishes the document's JSON Schema", async ({ expect }) => {
@@ -565,6 +801,7 @@ describe("desired-state document", () => {
       "policies",
       "private_apps",
       "enrollment_rules",
+      "grant_approval_rules",
       "assertions",
     ]);
     expect(schema.properties.routes?.items?.required).toEqual(["network", "tunnel"]);

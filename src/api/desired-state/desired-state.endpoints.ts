@@ -33,7 +33,7 @@ export const exportDocument = createRoute({
   security,
   summary: "Export every desired object of the account as one document",
   description:
-    "Objects refer to each other by name, so the document applies to another account. Grants, approval rules and secrets are not part of it. `Accept: application/yaml` answers YAML. The JSON Schema is at /schemas/desired-state.json.",
+    "Objects refer to each other by name, so the document applies to another account. Grant approval rules are; grants and secrets are not part of it. `Accept: application/yaml` answers YAML. The JSON Schema is at /schemas/desired-state.json.",
   request: { params: AccountParams },
   responses: {
     200: {
@@ -89,13 +89,14 @@ export const apply = createRoute({
   security,
   summary: "Apply a whole document atomically",
   description:
-    "All of it in one D1 transaction, or nothing: a problem, an error conflict or a failing assertion refuses it with a 422 whose `errors` are the diff's problems and whose `diff` extension is the diff. `If-Match` names the document version the change was reviewed against. One audit entry records the document hash and the change summary, and the account is due for a reconcile at once.",
+    "All of it in one D1 transaction, or nothing: a problem, an error conflict or a failing assertion refuses it with a 422 whose `errors` are the diff's problems and whose `diff` extension is the diff. `If-Match` names the document version the change was reviewed against; a pruning apply (the default) without it is refused with a 428 and changes nothing. One audit entry records the document hash and the change summary, and the account is due for a reconcile at once.",
   request: {
     params: AccountParams,
     query: PruneQuery,
     headers: z.object({
       "if-match": z.string().max(200).optional().openapi({
-        description: 'The document version expected, quoted (`"<version>"`); `*` or absent: any.',
+        description:
+          'The document version expected, quoted (`"<version>"`); `*`: any. Required when pruning (the default): a pruning apply without it is a 428; with `prune=false` absent means any.',
       }),
     }),
     body: documentBody,
@@ -111,6 +112,7 @@ export const apply = createRoute({
       "not-found",
       "version-mismatch",
       "validation-failed",
+      "precondition-required",
     ),
   },
 });

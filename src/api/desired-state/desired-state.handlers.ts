@@ -1,13 +1,14 @@
 /** Handlers of the desired-state document: export, diff and atomic apply. */
 import { stringify as toYaml } from "yaml";
 import { createDb, isUniqueViolation } from "../../db/client";
-import { loadDesiredState } from "../../db/desired-objects.repo";
+import { loadDesiredState, rangeColumns } from "../../db/desired-objects.repo";
 import {
   applyDesiredStateWrites,
   type DesiredRowWrite,
   isFingerprintMismatch,
 } from "../../db/desired-state.repo";
-import type { DesiredObject, Kind } from "../../domain/model";
+import { listAllApprovalRules } from "../../db/grant-approval-rules.repo";
+import type { DesiredObject } from "../../domain/model";
 import { effectiveQuotas, requestWork } from "../../domain/quotas";
 import { createReconcileDeps } from "../../reconciler/deps";
 import { planAccountNow } from "../../reconciler/reconcile-account";
@@ -21,7 +22,7 @@ import type * as endpoints from "./desired-state.endpoints";
 import { summaryOf, toDiffResource } from "./desired-state.schemas";
 import { exportDocument as exportOf } from "./export";
 import { naturalKeyOf } from "./natural-keys";
-import { isYaml, type Prepared, prepareDocument, readDocument } from "./prepare";
+import { ADMIN_ONLY, isYaml, type Prepared, prepareDocument, readDocument } from "./prepare";
 import { quotaUsage } from "./review";
 
 const etag = (version: string) => `"${version}"`;
@@ -31,7 +32,11 @@ export const exportDocument: AppHandler<typeof endpoints.exportDocument> = async
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
   const { objects } = await loadDesiredState(db, account_id);
-  const document = await exportOf(objects.filter((o) => o.deletedAtMs === null));
+  const rules = await listAllApprovalRules(db, account_id);
+  const document = await exportOf(
+    objects.filter((o) => o.deletedAtMs === null),
+    rules,
+  );
   c.header("ETag", etag(document.version));
   c.header("Vary", "Accept");
   if (isYaml(c.req.header("accept") ?? "")) {
@@ -82,6 +87,25 @@ function rowOf(object: DesiredObject): DesiredRowWrite {
     id: object.id,
     specJson: JSON.stringify(object.spec),
     naturalKey: naturalKeyOf(object),
+    ...rangeColumns(object.kind, object.spec),
+  };
+}
+
+/** The approval rules an apply creates, updates and deletes (by id). */
+function approvalRuleWrites(resolution: Prepared["resolution"]) {
+  const byId = new Map(resolution.approvalRules.map((r) => [r.id, r]));
+  const ofOp = (op: "create" | "update") =>
+    resolution.changes.flatMap((change) => {
+      const rule =
+        change.kind === "grant_approval_rule" && change.op === op ? byId.get(change.id) : undefined;
+      return rule === undefined ? [] : [rule];
+    });
+  return {
+    creates: ofOp("create"),
+    updates: ofOp("update"),
+    deletes: resolution.changes.flatMap((change) =>
+      change.kind === "grant_approval_rule" && change.op === "delete" ? [change.id] : [],
+    ),
   };
 }
 
@@ -89,6 +113,14 @@ export const apply: AppHandler<typeof endpoints.apply> = async (c) => {
   const { account_id } = c.req.valid("param");
   const { prune } = c.req.valid("query");
   const ifMatch = c.req.valid("header")["if-match"];
+  // A pruning apply deletes whatever the document leaves out: a stale or partial document must
+  // not do that by accident, so it names the version it was reviewed against (RFC 6585, 428).
+  if (prune === "true" && ifMatch === undefined) {
+    throw new ProblemError(
+      "precondition-required",
+      'A pruning apply deletes every object the document leaves out, so it needs If-Match: "<version>" (the version GET desired-state or the diff answered), or If-Match: * to apply over any version; ?prune=false applies without it. Nothing was changed.',
+    );
+  }
   const document = await readDocument(c, c.req.valid("json"));
   const prepared = await prepareDocument(c, account_id, document, prune === "true");
   const { resolution, review, versions } = prepared;
@@ -102,6 +134,14 @@ export const apply: AppHandler<typeof endpoints.apply> = async (c) => {
       "version-mismatch",
       `The account's desired state is at version ${versions.current}; diff again and retry.`,
       { headers: { ETag: etag(versions.current) } },
+    );
+  }
+  const forbidden = review.problems.filter((p) => p.code === ADMIN_ONLY);
+  if (forbidden.length > 0) {
+    throw new ProblemError(
+      "forbidden",
+      `The document changes ${forbidden.length} grant approval rule(s), which only an admin may change; nothing was stored.`,
+      { errors: forbidden },
     );
   }
   if (review.problems.length > 0) {
@@ -121,13 +161,20 @@ export const apply: AppHandler<typeof endpoints.apply> = async (c) => {
         return object === undefined ? [] : [rowOf(object)];
       });
     const deletes = resolution.changes.flatMap((change) =>
-      change.op === "delete" ? [{ kind: change.kind as Kind, id: change.id }] : [],
+      change.op === "delete" && change.kind !== "grant_approval_rule"
+        ? [{ kind: change.kind, id: change.id }]
+        : [],
     );
     try {
       await applyDesiredStateWrites(
         c.env.DB,
         account_id,
-        { creates: written("create"), updates: written("update"), deletes },
+        {
+          creates: written("create"),
+          updates: written("update"),
+          deletes,
+          approvalRules: approvalRuleWrites(resolution),
+        },
         prepared.fingerprint,
         { actor: actorOf(c), documentHash: versions.after, summary: { ...summary, prune } },
         Date.now(),

@@ -8,6 +8,7 @@ import { z } from "@hono/zod-openapi";
 import { assertions } from "../assertions";
 import { deviceProfiles } from "../device-profiles";
 import { enrollmentRules } from "../enrollment-rules";
+import { GrantApprovalRuleInput } from "../grant-approval-rules";
 import { hostnameRoutes } from "../hostname-routes";
 import { networkPolicies } from "../policies";
 import { privateApps } from "../private-apps";
@@ -88,6 +89,10 @@ export const DesiredStateDocument = z
     policies: list(PolicyEntry, "Gateway network policies; a precedence is unique."),
     private_apps: list(PrivateAppEntry, "Private-network applications; a name is unique."),
     enrollment_rules: list(enrollmentRules.input, "Device enrollment rules; a name is unique."),
+    grant_approval_rules: list(
+      GrantApprovalRuleInput,
+      "Grant approval rules, matched by name (the n-th of a repeated name to the n-th); their order carries no meaning. Only an admin may change them.",
+    ),
     assertions: list(assertions.input, "Policy tests run before anything is stored."),
   })
   .openapi("DesiredStateDocument");

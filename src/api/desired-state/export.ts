@@ -3,23 +3,13 @@
  * a canonical JSON form (keys sorted), so equal desired states in any two accounts have the same
  * version, and entries are sorted by what identifies them, never by creation order.
  */
+import type { GrantApprovalRule } from "../../domain/grants/approval";
 import type { DesiredObject, Kind, SpecByKind } from "../../domain/model";
 import { sha256Hex } from "../../lib/hmac";
+import { approvalRuleEntry, sortedApprovalRules } from "./approval-rules";
 import { CODECS, type Names, splitTunnelEntry } from "./codecs";
+import { canonicalJson } from "./compare";
 import { DOCUMENT_FORMAT } from "./document.schemas";
-
-/** JSON with object keys sorted at every level: equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, (v as Record<string, unknown>)[k]]),
-        )
-      : v,
-  );
-}
 
 /** Names of the virtual networks and tunnels among `objects`. */
 export function namesOf(objects: readonly DesiredObject[]): Names {
@@ -39,8 +29,11 @@ function singleton<K extends Kind>(objects: readonly DesiredObject[], kind: K) {
   return objects.find((o) => o.kind === kind)?.spec as SpecByKind[K] | undefined;
 }
 
-/** The document of `live` (objects without a tombstone), without its version. */
-export function documentOf(live: readonly DesiredObject[]): Record<string, unknown> {
+/** The document of `live` (objects without a tombstone) and `rules`, without its version. */
+export function documentOf(
+  live: readonly DesiredObject[],
+  rules: readonly GrantApprovalRule[],
+): Record<string, unknown> {
   const names = namesOf(live);
   const lists = Object.fromEntries(
     CODECS.map((c) => {
@@ -66,6 +59,7 @@ export function documentOf(live: readonly DesiredObject[]): Record<string, unkno
     policies: lists.policies,
     private_apps: lists.private_apps,
     enrollment_rules: lists.enrollment_rules,
+    grant_approval_rules: sortedApprovalRules(rules).map(approvalRuleEntry),
     assertions: lists.assertions,
   };
 }
@@ -75,11 +69,12 @@ export function versionOf(document: Record<string, unknown>): Promise<string> {
   return sha256Hex(canonicalJson(document));
 }
 
-/** The document of `live` with its version first after the format. */
+/** The document of `live` and `rules` with its version first after the format. */
 export async function exportDocument(
   live: readonly DesiredObject[],
+  rules: readonly GrantApprovalRule[],
 ): Promise<Record<string, unknown> & { version: string }> {
-  const { format, ...rest } = documentOf(live);
+  const { format, ...rest } = documentOf(live, rules);
   const version = await versionOf({ format, ...rest });
   return { format, version, ...rest };
 }

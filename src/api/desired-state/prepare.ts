@@ -8,12 +8,13 @@ import { isScalar, parseDocument, visit } from "yaml";
 import type { AccountRecord } from "../../db/accounts.repo";
 import { createDb, type Db } from "../../db/client";
 import type { StoredObject } from "../../db/desired-objects.repo";
-import type { LiveFingerprint } from "../../db/desired-state.repo";
+import type { LiveFingerprint, RowsFingerprint } from "../../db/desired-state.repo";
+import { type ApprovalRuleRecord, listAllApprovalRules } from "../../db/grant-approval-rules.repo";
 import type { DesiredObject } from "../../domain/model";
 import type { AppEnv } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { loadDesiredNetwork } from "../explain/network";
-import { ProblemError, zodIssuesToFields } from "../problem";
+import { type InvalidField, ProblemError, zodIssuesToFields } from "../problem";
 import { mappingContext } from "./codecs";
 import { DesiredStateDocument, type DesiredStateDocumentValue } from "./document.schemas";
 import { exportDocument } from "./export";
@@ -100,13 +101,44 @@ export interface Prepared {
   fingerprint: LiveFingerprint;
 }
 
-function fingerprintOf(live: readonly DesiredObject[]): LiveFingerprint {
+function rowsFingerprint(rows: readonly { version: number; updatedAtMs: number }[]) {
   return {
-    count: live.length,
-    versionSum: live.reduce((sum, o) => sum + o.version, 0),
+    count: rows.length,
+    versionSum: rows.reduce((sum, o) => sum + o.version, 0),
+    maxUpdatedAtMs: rows.reduce((max, o) => Math.max(max, o.updatedAtMs), 0),
+  } satisfies RowsFingerprint;
+}
+
+function fingerprintOf(
+  live: readonly DesiredObject[],
+  rules: readonly ApprovalRuleRecord[],
+): LiveFingerprint {
+  return {
     // The planner's objects are the stored rows, which carry their last write time.
-    maxUpdatedAtMs: live.reduce((max, o) => Math.max(max, (o as StoredObject).updatedAtMs), 0),
+    ...rowsFingerprint(live as readonly StoredObject[]),
+    approvalRules: rowsFingerprint(rules),
   };
+}
+
+/** The problem code of an approval-rule change asked by a caller who is not an admin. */
+export const ADMIN_ONLY = "approval-rules-admin-only";
+
+/**
+ * One problem per approval-rule change when the caller is not an admin: approval rules decide
+ * which grants pass unreviewed, so the document may change them only as their own endpoints
+ * allow (admins only).
+ */
+function adminOnlyProblems(resolution: Resolution, role: string): InvalidField[] {
+  if (role === "admin") {
+    return [];
+  }
+  return resolution.changes
+    .filter((change) => change.kind === "grant_approval_rule")
+    .map((change) => ({
+      pointer: change.pointer ?? "#/grant_approval_rules",
+      detail: `only an admin may ${change.op} grant approval rule ${JSON.stringify(change.key)}`,
+      code: ADMIN_ONLY,
+    }));
 }
 
 /** Reads the account's desired state once and reviews `document` against it. */
@@ -120,21 +152,27 @@ export async function prepareDocument(
   const account = await requireAccount(db, accountId);
   const { desired, tunnelHealth } = await loadDesiredNetwork(db, accountId);
   const live = desired.objects.filter((o) => o.deletedAtMs === null);
-  const current = await exportDocument(live);
-  const taken = new Set(desired.objects.map((o) => `${o.kind}/${o.id}`));
+  const rules = await listAllApprovalRules(db, accountId);
+  const current = await exportDocument(live, rules);
+  const taken = new Set([
+    ...desired.objects.map((o) => `${o.kind}/${o.id}`),
+    ...rules.map((r) => `grant_approval_rule/${r.id}`),
+  ]);
   const resolution = await resolveDocument(document, live, {
     prune,
     write: mappingContext(db, accountId),
     newId: documentIds(accountId, current.version, taken),
+    approvalRules: rules,
   });
   const review = reviewResolution(resolution, desired, tunnelHealth, account, Date.now());
-  const after = await exportDocument(resolution.after);
+  review.problems.push(...adminOnlyProblems(resolution, c.get("identity").role));
+  const after = await exportDocument(resolution.after, resolution.approvalRules);
   return {
     db,
     account,
     resolution,
     review,
     versions: { current: current.version, after: after.version },
-    fingerprint: fingerprintOf(live),
+    fingerprint: fingerprintOf(live, rules),
   };
 }

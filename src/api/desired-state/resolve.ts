@@ -4,38 +4,17 @@
  * virtual network; the n-th of equal names to the n-th), the changes with field diffs, and every
  * problem (unknown reference, a value two objects may not share) with its JSON pointer.
  */
+import type { GrantApprovalRule } from "../../domain/grants/approval";
 import { type DesiredObject, type Kind, newObject, type SpecByKind } from "../../domain/model";
 import { privateAppSpan } from "../../domain/plan/private-app-policies";
 import { sha256Hex } from "../../lib/hmac";
 import type { WriteContext } from "../desired/collection";
 import type { InvalidField } from "../problem";
+import { resolveApprovalRules } from "./approval-rules";
 import { CODECS, type Codec, type Names, splitTunnelEntry, splitTunnelSpec } from "./codecs";
+import { type ChangeKind, fieldChanges, type ObjectChange, occurrences } from "./compare";
 import type { DesiredStateDocumentValue } from "./document.schemas";
-import { canonicalJson, namesOf } from "./export";
-
-/** One field an update changes, in document form. */
-export interface FieldChange {
-  field: string;
-  before: unknown;
-  after: unknown;
-}
-
-/** One object the apply creates, updates or deletes. */
-export interface ObjectChange {
-  op: "create" | "update" | "delete";
-  kind: Kind;
-  /** What identifies it in documents: a name, or `<virtual network>|<network>` for a route. */
-  key: string;
-  /** tunnelplane id (a fresh one for a create). */
-  id: string;
-  /** The entry in the document; null for a delete. */
-  pointer: string | null;
-  /** The entry as stored now (null for a create) and after (null for a delete). */
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  /** The fields an update changes; empty for creates and deletes. */
-  fields: FieldChange[];
-}
+import { namesOf } from "./export";
 
 /** An object written by the apply: its new spec over the current row, or a new object. */
 export interface ObjectWrite {
@@ -49,6 +28,8 @@ export interface Resolution {
   problems: InvalidField[];
   /** Live objects after the apply. */
   after: DesiredObject[];
+  /** Grant approval rules after the apply. */
+  approvalRules: GrantApprovalRule[];
   changes: ObjectChange[];
   unchanged: number;
   /** `<kind>/<tunnelplane id>` -> the pointer of its document entry. */
@@ -62,26 +43,9 @@ export interface ResolveOptions {
   /** A context for the kinds whose API mapping is reused (reads nothing). */
   write: WriteContext;
   /** The id of a created object, from its kind and document key (see `documentIds`). */
-  newId: (kind: Kind, key: string) => Promise<string>;
-}
-
-/** `key`, then `key#2`, `key#3`… for repeats, in input order. */
-function occurrences(keys: readonly string[]): string[] {
-  const seen = new Map<string, number>();
-  return keys.map((k) => {
-    const n = (seen.get(k) ?? 0) + 1;
-    seen.set(k, n);
-    return n === 1 ? k : `${k}#${n}`;
-  });
-}
-
-function fieldChanges(before: Record<string, unknown>, after: Record<string, unknown>) {
-  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  return fields.flatMap((field) =>
-    canonicalJson(before[field]) === canonicalJson(after[field])
-      ? []
-      : [{ field, before: before[field] ?? null, after: after[field] ?? null }],
-  );
+  newId: (kind: ChangeKind, key: string) => Promise<string>;
+  /** The account's grant approval rules. */
+  approvalRules: readonly GrantApprovalRule[];
 }
 
 interface Resolved {
@@ -319,11 +283,18 @@ export async function resolveDocument(
   );
   await resolver.singleton("proxy_settings", document.proxy_settings, (s) => ({ ...s }));
   const problems = [...resolver.problems, ...uniquenessProblems(resolver.after, refs.names)];
+  const rules = await resolveApprovalRules(
+    document.grant_approval_rules,
+    options.approvalRules,
+    options.prune,
+    (key) => options.newId("grant_approval_rule", key),
+  );
   return {
     problems,
     after: resolver.after.map((r) => r.object),
-    changes: resolver.changes,
-    unchanged: resolver.unchanged,
+    approvalRules: rules.after,
+    changes: [...resolver.changes, ...rules.changes],
+    unchanged: resolver.unchanged + rules.unchanged,
     pointers: new Map(
       resolver.after.flatMap((r) =>
         r.pointer === null ? [] : [[`${r.object.kind}/${r.object.id}`, r.pointer]],
@@ -341,7 +312,7 @@ export function documentIds(
   accountId: string,
   version: string,
   taken: ReadonlySet<string>,
-): (kind: Kind, key: string) => Promise<string> {
+): (kind: ChangeKind, key: string) => Promise<string> {
   return async (kind, key) => {
     for (let n = 0; ; n += 1) {
       const h = await sha256Hex(`${accountId}|${version}|${kind}|${key}|${n}`);

@@ -25,7 +25,7 @@ import { assertionResultsOn } from "../assertions/guard";
 import { toConflictResource } from "../conflicts/conflicts.schemas";
 import type { InvalidField } from "../problem";
 import { quotaProblem } from "../quotas";
-import { canonicalJson } from "./export";
+import { canonicalJson } from "./compare";
 import type { Resolution } from "./resolve";
 
 /** The verdict on a resolved document. */

@@ -30,7 +30,8 @@ import { CidrString, canonical } from "../fields";
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { ProblemError, validationProblem } from "../problem";
 
-const Input = z
+/** The body of an approval rule write, and a rule's entry in the desired-state document. */
+export const GrantApprovalRuleInput = z
   .strictObject({
     name: z.string().trim().min(1).max(200).openapi({ example: "Contractors to db, 4 h" }),
     effect: z.enum(["auto_approve", "hard_limit"]).openapi({
@@ -107,7 +108,11 @@ function toResource(r: ApprovalRuleRecord): z.input<typeof Resource> {
   };
 }
 
-function toRule(id: string, body: z.output<typeof Input>): GrantApprovalRule {
+/** The rule a validated body describes: destinations canonical, lists without repeats. */
+export function approvalRuleOf(
+  id: string,
+  body: z.output<typeof GrantApprovalRuleInput>,
+): GrantApprovalRule {
   return {
     id,
     name: body.name,
@@ -125,7 +130,9 @@ const json = <S extends z.ZodTypeAny>(schema: S, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
-const body = { body: { required: true, content: { "application/json": { schema: Input } } } };
+const body = {
+  body: { required: true, content: { "application/json": { schema: GrantApprovalRuleInput } } },
+};
 
 const endpoints = {
   list: createRoute({
@@ -231,7 +238,7 @@ export const grantApprovalRulesRouter = createRouter()
     const { account_id } = c.req.valid("param");
     const db = createDb(c.env.DB);
     await requireAccount(db, account_id);
-    const rule = toRule(crypto.randomUUID(), c.req.valid("json"));
+    const rule = approvalRuleOf(crypto.randomUUID(), c.req.valid("json"));
     const created = await insertApprovalRule(db, account_id, rule, Date.now());
     c.header("ETag", etagOf(created.version));
     c.header("Location", `/v1/accounts/${account_id}/grant-approval-rules/${rule.id}`);
@@ -252,7 +259,7 @@ export const grantApprovalRulesRouter = createRouter()
     const current = await findRule(db, account_id, id);
     checkIfMatch(c.req.valid("header")["if-match"], current.version);
     c.set("auditBefore", toResource(current));
-    const rule = toRule(id, c.req.valid("json"));
+    const rule = approvalRuleOf(id, c.req.valid("json"));
     const updated = await updateApprovalRule(db, account_id, rule, current.version, Date.now());
     if (updated === undefined) {
       throw stale();
