@@ -1055,18 +1055,22 @@ describe("default device profile and split tunnels", () => {
       [{ suffix: "lan", dns_server: ["dns.example"] }],
       "entry 0: dns_server must be a list of IP addresses",
     ],
-  ] as const)("refuses a fallback list with %s (400 / 2101)", async ([, body, message], {
-    expect,
-  }) => {
-    const accountId = newAccountId();
-    const path = `/accounts/${accountId}/devices/policy/fallback_domains`;
-    const response = await api(path, { method: "PUT", body });
-    expect([response.status, await response.json()]).toEqual([
-      400,
-      { success: false, errors: [{ code: 2101, message }], messages: [], result: null },
-    ]);
-    expect((await cf.zeroTrust.devices.policies.default.fallbackDomains.get({ account_id: accountId })).result).toEqual(DEFAULT_FALLBACK);
-  });
+  ] as const)(
+    "refuses a fallback list with %s (400 / 2101)",
+    async ([, body, message], { expect }) => {
+      const accountId = newAccountId();
+      const path = `/accounts/${accountId}/devices/policy/fallback_domains`;
+      const response = await api(path, { method: "PUT", body });
+      expect([response.status, await response.json()]).toEqual([
+        400,
+        { success: false, errors: [{ code: 2101, message }], messages: [], result: null },
+      ]);
+      expect(
+        (await cf.zeroTrust.devices.policies.default.fallbackDomains.get({ account_id: accountId }))
+          .result,
+      ).toEqual(DEFAULT_FALLBACK);
+    },
+  );
 
   it("switches mode with the last list written and shows only the active key", async ({
     expect,

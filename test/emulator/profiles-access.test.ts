@@ -460,7 +460,11 @@ describe("answer styles and strictness like Cloudflare", () => {
     });
     expect(await control(`/behaviour?account_id=${accountId}`)).toEqual({
       account_id: accountId,
-      behaviour: { inactive_split_tunnel: "null", ignore_page: [] },
+      behaviour: {
+        inactive_split_tunnel: "null",
+        profile_fallback_domains: "shown",
+        ignore_page: [],
+      },
     });
   });
 

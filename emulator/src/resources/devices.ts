@@ -22,7 +22,8 @@ const MAX_DESCRIPTION_LENGTH = 100;
 const HOST_PATTERN = /^(\*\.)?([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9-]{1,63}$/;
 
 /** A fallback suffix: one or more domain labels, no wildcard (every name below it matches). */
-const SUFFIX_PATTERN = /^([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const SUFFIX_PATTERN =
+  /^([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Profile fields PATCH and create may set, besides the split tunnel list. */
 const SETTABLE_FIELDS = [
@@ -121,7 +122,10 @@ export function readFallbackDomains(body: unknown): FallbackDomain[] {
     }
     const servers = (item as JsonObject).dns_server;
     if (servers !== undefined && servers !== null) {
-      if (!Array.isArray(servers) || servers.some((s) => typeof s !== "string" || parseAddress(s) === undefined)) {
+      if (
+        !Array.isArray(servers) ||
+        servers.some((s) => typeof s !== "string" || parseAddress(s) === undefined)
+      ) {
         throw fields.failure(`entry ${index}: dns_server must be a list of IP addresses`);
       }
       entry.dns_server = servers as string[];
