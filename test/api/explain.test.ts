@@ -613,7 +613,7 @@ describe("explain per virtual network and per hostname", () => {
       {
         route_id: route,
         hostname: "*.apps.acme.internal",
-        tunnel: { id: apps, name: "apps", health: "inactive" },
+        tunnel: { id: apps, name: "apps", health: "unknown" },
       },
       "172.64.128.0/20",
       { profile: "default", suffix: null, assumed_default: false },

@@ -1351,12 +1351,13 @@ describe("hostname routes and the Gateway proxy", () => {
   }) => {
     const { base } = await seedAccount(expect);
     const t = await tunnel(base, "apps");
+    // Under no suffix of Cloudflare's default Local Domain Fallback (see the device profile tests).
     const created = await post<Obj>(`${base}/hostname-routes`, {
-      hostname: "*.apps.acme.internal",
+      hostname: "*.apps.acme.example",
       tunnel_id: t,
     });
     const unmanaged =
-      "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and TCP and UDP are off (proxy settings are not managed by tunnelplane; Cloudflare's default is off)";
+      "hostname route *.apps.acme.example needs the Gateway proxy with TCP and UDP on, and TCP and UDP are off (proxy settings are not managed by tunnelplane; Cloudflare's default is off)";
     expect(created.body.warnings).toEqual([
       { code: "hostname-route-proxy-off", message: unmanaged },
     ]);
@@ -1370,7 +1371,7 @@ describe("hostname routes and the Gateway proxy", () => {
           message: unmanaged,
           objects: [{ kind: "hostname_route", id: created.body.id }],
           route_id: created.body.id,
-          hostname: "*.apps.acme.internal",
+          hostname: "*.apps.acme.example",
           missing: ["tcp", "udp"],
           proxy_managed: false,
         },
@@ -1379,7 +1380,7 @@ describe("hostname routes and the Gateway proxy", () => {
     });
     const udpOff = await put<Obj>(`${base}/proxy-settings`, { tcp: true, udp: false, icmp: false });
     const message =
-      "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and UDP is off";
+      "hostname route *.apps.acme.example needs the Gateway proxy with TCP and UDP on, and UDP is off";
     expect(udpOff.body.warnings).toEqual([{ code: "hostname-route-proxy-off", message }]);
     expect(await conflicts()).toEqual({
       items: [
@@ -1392,7 +1393,7 @@ describe("hostname routes and the Gateway proxy", () => {
             { kind: "proxy_settings", id: "default" },
           ],
           route_id: created.body.id,
-          hostname: "*.apps.acme.internal",
+          hostname: "*.apps.acme.example",
           missing: ["udp"],
           proxy_managed: true,
         },
