@@ -223,6 +223,11 @@ describe("custom device profiles", () => {
           "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and TCP and UDP are off (proxy settings are not managed by tunnelplane; Cloudflare's default is off)",
       },
       { code: "hostname-route-local-fallback", message: assumed },
+      // No run has read the profile's list yet (the first run had no hostname route to read it for).
+      {
+        code: "hostname-route-local-fallback",
+        message: assumed.replace("the default device profile", `device profile ${profileId}`),
+      },
     ]);
     await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: false });
     const since = await lastSeq(accountId);
