@@ -1406,6 +1406,61 @@ describe("hostname routes and the Gateway proxy", () => {
   });
 });
 
+describe("hostname route format through the API", () => {
+  const long = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}.example`;
+  const REFUSED = [
+    [
+      "a partial leading wildcard",
+      "*-dev.apps.acme.example",
+      "a wildcard that is not the whole leading label",
+    ],
+    [
+      "a partial trailing wildcard",
+      "dev-*.apps.acme.example",
+      "a wildcard that is not the whole leading label",
+    ],
+    ["a middle wildcard", "foo.*.acme.example", "a wildcard that is not the whole leading label"],
+    [
+      "a wildcard inside a label",
+      "foo*bar.acme.example",
+      "a wildcard that is not the whole leading label",
+    ],
+    ["two wildcards", "*.*.acme.example", "more than one wildcard"],
+    ["255 characters or more", long, "255 characters or longer"],
+    ["an empty label", "wiki..acme.example", "empty or with an empty label"],
+    ["nothing but dots", "..", "empty or with an empty label"],
+  ] as const;
+
+  it("refuses every malformed form with 422 at #/hostname naming the rule, storing nothing", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "apps");
+    const answers = [];
+    for (const [reason, hostname] of REFUSED) {
+      const answer = await post<{ errors: unknown[] }>(`${base}/hostname-routes`, {
+        hostname,
+        tunnel_id: t,
+      });
+      answers.push([reason, answer.status, answer.body.errors]);
+    }
+    expect(answers).toEqual(
+      REFUSED.map(([reason, hostname, rule]) => [
+        reason,
+        422,
+        [
+          {
+            pointer: "#/hostname",
+            detail: `${hostname} is not a valid hostname route: ${rule}`,
+            code: "invalid-hostname",
+          },
+        ],
+      ]),
+    );
+    expect((await get<{ items: unknown[] }>(`${base}/hostname-routes`)).body.items).toEqual([]);
+  });
+});
+
 describe("lists cut to max_entries, paged, and one entry with its routes", () => {
   it("cuts an Include list to max_entries over the fewest unrouted addresses, and pages through it", async ({
     expect,
