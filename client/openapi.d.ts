@@ -1437,7 +1437,7 @@ export interface components {
              */
             api_budget_share?: number | null;
             /**
-             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. The IPv6 range is fixed.
+             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. A run of an account with hostname routes reads Cloudflare's range and adopts it when it differs (reported as run drift); tunnelplane never writes it. The IPv6 range is fixed.
              * @example 172.64.128.0/20
              */
             initial_resolved_ipv4?: string;
@@ -1567,7 +1567,7 @@ export interface components {
              */
             api_budget_share?: number | null;
             /**
-             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. The IPv6 range is fixed.
+             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. A run of an account with hostname routes reads Cloudflare's range and adopts it when it differs (reported as run drift); tunnelplane never writes it. The IPv6 range is fixed.
              * @example 172.64.128.0/20
              */
             initial_resolved_ipv4?: string;
