@@ -1437,7 +1437,7 @@ export interface components {
              */
             api_budget_share?: number | null;
             /**
-             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. The IPv6 range is fixed.
+             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. A run of an account with hostname routes reads Cloudflare's range and adopts it when it differs (reported as run drift); tunnelplane never writes it. The IPv6 range is fixed.
              * @example 172.64.128.0/20
              */
             initial_resolved_ipv4?: string;
@@ -1567,7 +1567,7 @@ export interface components {
              */
             api_budget_share?: number | null;
             /**
-             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. The IPv6 range is fixed.
+             * @description The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (`GET /zerotrust/subnets/initial_resolved_ip/v4`): 172.64.128.0/20 by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. A run of an account with hostname routes reads Cloudflare's range and adopts it when it differs (reported as run drift); tunnelplane never writes it. The IPv6 range is fixed.
              * @example 172.64.128.0/20
              */
             initial_resolved_ipv4?: string;
@@ -1640,7 +1640,7 @@ export interface components {
         };
         Explanation: {
             /** @enum {string} */
-            verdict: "allowed" | "blocked_by_policy" | "not_routed" | "excluded_from_warp" | "proxy_off";
+            verdict: "resolved_locally" | "allowed" | "blocked_by_policy" | "not_routed" | "excluded_from_warp" | "proxy_off";
             summary: string;
             split_tunnel: {
                 profile: string;
@@ -1677,6 +1677,14 @@ export interface components {
                     health: string;
                 };
             } | null;
+            /** @description For destination_host: the device profile's Local Domain Fallback. */
+            local_domain_fallback?: {
+                profile: string;
+                /** @description The profile's Local Domain Fallback entry the name is under (the longest), or null when none: a name under one is resolved by the device's own DNS, never reaches Gateway and no hostname route serves it (verdict resolved_locally). */
+                suffix: string | null;
+                /** @description True when no run has observed the profile's list yet and Cloudflare's default list (intranet, internal, private, localdomain, domain, lan, home, host, corp, local, localhost, home.arpa, invalid, test) is assumed. */
+                assumed_default: boolean;
+            };
             /** @description For destination_host: the initial resolved range Gateway answers the name from; the split tunnel and the policies are looked at for its first address. */
             resolved_range?: string;
             proxy: {
@@ -2890,6 +2898,26 @@ export interface components {
             missing: ("tcp" | "udp")[];
             /** @description False when tunnelplane does not manage the proxy (Cloudflare's default: off). */
             proxy_managed: boolean;
+        } | {
+            /** @enum {string} */
+            code: "hostname-route-local-fallback";
+            /**
+             * @description error: tunnelplane or Cloudflare refuses it; warning: accepted, but users lose reach.
+             * @enum {string}
+             */
+            severity: "error" | "warning";
+            /** @description One sentence, safe to show. */
+            message: string;
+            /** @description The desired objects involved. */
+            objects: components["schemas"]["ConflictObject"][];
+            route_id: string;
+            hostname: string;
+            /** @description `default`, a device profile's tunnelplane id, or `cloudflare:<policy_id>` for one tunnelplane does not own. */
+            profile_id: string;
+            /** @description The profile's Local Domain Fallback entry that covers every name of the route: devices resolve them with their own DNS, so the query never reaches Gateway. */
+            suffix: string;
+            /** @description True when no run has observed the profile's list yet and Cloudflare's default list is assumed. */
+            assumed_default: boolean;
         } | {
             /** @enum {string} */
             code: "private-app-not-routed";
@@ -5390,7 +5418,7 @@ export interface operations {
                      *           "passed": true,
                      *           "verdict": "verdict",
                      *           "explanation": {
-                     *             "verdict": "allowed",
+                     *             "verdict": "resolved_locally",
                      *             "summary": "summary",
                      *             "split_tunnel": {
                      *               "profile": "profile",
@@ -5424,6 +5452,11 @@ export interface operations {
                      *                 "name": "name",
                      *                 "health": "health"
                      *               }
+                     *             },
+                     *             "local_domain_fallback": {
+                     *               "profile": "profile",
+                     *               "suffix": "suffix",
+                     *               "assumed_default": true
                      *             },
                      *             "resolved_range": "resolved_range",
                      *             "proxy": {
@@ -5606,7 +5639,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "verdict": "allowed",
+                     *       "verdict": "resolved_locally",
                      *       "summary": "summary",
                      *       "split_tunnel": {
                      *         "profile": "profile",
@@ -5640,6 +5673,11 @@ export interface operations {
                      *           "name": "name",
                      *           "health": "health"
                      *         }
+                     *       },
+                     *       "local_domain_fallback": {
+                     *         "profile": "profile",
+                     *         "suffix": "suffix",
+                     *         "assumed_default": true
                      *       },
                      *       "resolved_range": "resolved_range",
                      *       "proxy": {

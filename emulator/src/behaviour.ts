@@ -7,6 +7,9 @@ import { ApiFailure } from "./http";
 /** How a device profile shows the split tunnel list that is not in force. */
 export const INACTIVE_LIST_STYLES = ["absent", "empty", "null"] as const;
 
+/** Whether device profile objects carry their `fallback_domains` list. */
+export const PROFILE_FALLBACK_STYLES = ["shown", "absent"] as const;
+
 /** Paged lists whose `page` the emulator can be told to ignore, by path after the account. */
 export const PAGED_LISTS = [
   "cfd_tunnel",
@@ -20,6 +23,12 @@ export const PAGED_LISTS = [
 export interface Behaviour {
   /** `absent` (default): only the active key; `empty`: the other key is `[]`; `null`: it is null. */
   inactive_split_tunnel: (typeof INACTIVE_LIST_STYLES)[number];
+  /**
+   * `shown` (default): profiles carry `fallback_domains`; `absent`: they leave it out and only
+   * `…/fallback_domains` answers it (the schema has the field, whether every answer fills it is
+   * UNCONFIRMED).
+   */
+  profile_fallback_domains: (typeof PROFILE_FALLBACK_STYLES)[number];
   /** Lists that answer the first page whatever `page` asks for (echoing the asked `page`). */
   ignore_page: (typeof PAGED_LISTS)[number][];
 }
@@ -27,6 +36,7 @@ export interface Behaviour {
 /** What a new account does. */
 export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = {
   inactive_split_tunnel: "absent",
+  profile_fallback_domains: "shown",
   ignore_page: [],
 };
 
@@ -42,6 +52,15 @@ export function readBehaviour(value: unknown): Partial<Behaviour> {
         throw new ApiFailure(400, 1001, `${key} must be one of ${INACTIVE_LIST_STYLES.join(", ")}`);
       }
       change.inactive_split_tunnel = setting as Behaviour["inactive_split_tunnel"];
+    } else if (key === "profile_fallback_domains") {
+      if (!(PROFILE_FALLBACK_STYLES as readonly unknown[]).includes(setting)) {
+        throw new ApiFailure(
+          400,
+          1001,
+          `${key} must be one of ${PROFILE_FALLBACK_STYLES.join(", ")}`,
+        );
+      }
+      change.profile_fallback_domains = setting as Behaviour["profile_fallback_domains"];
     } else if (key === "ignore_page") {
       if (
         !Array.isArray(setting) ||

@@ -3,7 +3,12 @@
  * device/connectivity settings. Values follow Cloudflare's docs where they exist; the rest are
  * the emulator's documented choices (see emulator/README.md).
  */
-import type { ConnectivitySettings, DeviceSettings, SplitTunnelEntry } from "./types";
+import type {
+  ConnectivitySettings,
+  DeviceSettings,
+  FallbackDomain,
+  SplitTunnelEntry,
+} from "./types";
 
 /**
  * WARP's default Exclude list, 16 entries, in the order of the docs table; entries without a
@@ -34,6 +39,35 @@ export function defaultExcludes(): SplitTunnelEntry[] {
   return DEFAULT_EXCLUDES.map((entry) => ({ ...entry }));
 }
 
+/**
+ * The Local Domain Fallback list every device profile starts with: the 14 top-level suffixes
+ * Cloudflare resolves with the device's own DNS, in the order Cloudflare lists them (Cloudflare's
+ * Terraform provider docs, `cloudflare_fallback_domain`, "Explicitly adding example.com to the
+ * default entries"; the WARP docs say only "common top-level domains").
+ * @see https://developers.cloudflare.com/cloudflare-one/connections/connect-devices/warp/configure-warp/route-traffic/local-domains/
+ */
+export const DEFAULT_FALLBACK_SUFFIXES: readonly string[] = [
+  "intranet",
+  "internal",
+  "private",
+  "localdomain",
+  "domain",
+  "lan",
+  "home",
+  "host",
+  "corp",
+  "local",
+  "localhost",
+  "home.arpa",
+  "invalid",
+  "test",
+];
+
+/** A fresh copy of the default fallback domains (`{suffix}` only, as Cloudflare lists them). */
+export function defaultFallbackDomains(): FallbackDomain[] {
+  return DEFAULT_FALLBACK_SUFFIXES.map((suffix) => ({ suffix }));
+}
+
 /** Settable device profile fields and their values on a fresh profile. */
 export function defaultProfileSettings(): Record<string, unknown> {
   return {
@@ -44,7 +78,7 @@ export function defaultProfileSettings(): Record<string, unknown> {
     captive_portal: 180,
     disable_auto_fallback: false,
     exclude_office_ips: false,
-    fallback_domains: [],
+    fallback_domains: defaultFallbackDomains(),
     register_interface_ip_with_dns: true,
     sccm_vpn_boundary_support: false,
     service_mode_v2: { mode: "warp" },

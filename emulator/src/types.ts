@@ -129,6 +129,16 @@ export interface DeviceProfile {
   updated_at: string;
 }
 
+/** A Local Domain Fallback entry (`teams-devices_fallback_domain`). */
+export interface FallbackDomain {
+  /** Domain suffix resolved by the device's DNS (lower case, no leading or trailing dot). */
+  suffix: string;
+  /** At most 100 characters; left out when not sent. */
+  description?: string;
+  /** IP addresses of the DNS servers to ask; left out when not sent. */
+  dns_server?: string[];
+}
+
 /** Device settings (`devices/settings`). */
 export type DeviceSettings = Record<string, unknown>;
 

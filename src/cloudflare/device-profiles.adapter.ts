@@ -5,12 +5,14 @@
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/devices/subresources/policies/
  */
 import type Cloudflare from "cloudflare";
-import type { ObservedDeviceProfile, ObservedSplitTunnel } from "../domain/model";
+import type { DesiredState, ObservedDeviceProfile, ObservedSplitTunnel } from "../domain/model";
 import type { RenderedDeviceProfile } from "../domain/plan/actions";
 import type { KindAdapter } from "./adapter";
 import {
   activeSplitTunnel,
   DEFAULT_PROFILE_ID,
+  fallbackField,
+  fallbackSuffixesOf,
   listSplitTunnels,
   modeLeft,
   toWire,
@@ -41,6 +43,7 @@ async function listDeviceProfiles(
       defaultSplitTunnel = {
         profileId: DEFAULT_PROFILE_ID,
         ...activeSplitTunnel(profile as WireProfileLists),
+        ...fallbackField(profile),
       };
     } else if (profile.policy_id !== undefined) {
       custom.push({
@@ -51,10 +54,63 @@ async function listDeviceProfiles(
         precedence: profile.precedence ?? 0,
         enabled: profile.enabled ?? false,
         ...activeSplitTunnel(profile as WireProfileLists),
+        ...fallbackField(profile),
       });
     }
   }
   return { custom, defaultSplitTunnel };
+}
+
+/**
+ * Fills in the fallback suffixes of the profiles whose objects left them out, one
+ * `…/fallback_domains` GET each, when the account has hostname routes (live or deleted) or the
+ * observation is `wide`: only hostname routes depend on them, so other accounts' runs spend no
+ * request on them. Profiles that carried their list cost nothing.
+ */
+async function withFallbackDomains(
+  client: Cloudflare,
+  accountId: string,
+  profiles: { custom: ObservedDeviceProfile[]; defaults: ObservedSplitTunnel[] },
+  needed: boolean,
+): Promise<{ custom: ObservedDeviceProfile[]; defaults: ObservedSplitTunnel[] }> {
+  if (!needed) {
+    return profiles;
+  }
+  const api = client.zeroTrust.devices.policies;
+  const read = async (page: Promise<{ result: unknown[] }>) =>
+    fallbackSuffixesOf({ fallback_domains: (await page).result }) ?? [];
+  const [custom, defaults] = await Promise.all([
+    Promise.all(
+      profiles.custom.map(async (p) =>
+        p.fallbackDomains !== undefined
+          ? p
+          : {
+              ...p,
+              fallbackDomains: await read(
+                api.custom.fallbackDomains.get(p.cloudflareId, { account_id: accountId }),
+              ),
+            },
+      ),
+    ),
+    Promise.all(
+      profiles.defaults.map(async (p) =>
+        p.fallbackDomains !== undefined
+          ? p
+          : {
+              ...p,
+              fallbackDomains: await read(
+                api.default.fallbackDomains.get({ account_id: accountId }),
+              ),
+            },
+      ),
+    ),
+  ]);
+  return { custom, defaults };
+}
+
+/** True when the desired state holds hostname routes (live or deleted). */
+function hasHostnameRoutes(desired: DesiredState): boolean {
+  return desired.objects.some((o) => o.kind === "hostname_route");
 }
 
 /** Fields of a profile that PATCH changes (the list has its own endpoints). */
@@ -67,7 +123,9 @@ function profileFields(desired: RenderedDeviceProfile) {
 
 /**
  * Custom device profiles. Their list carries the default profile too when Cloudflare lists it,
- * and so observes the default split tunnel list; otherwise one more request reads it.
+ * and so observes the default split tunnel list; otherwise one more request reads it. Each
+ * profile's Local Domain Fallback suffixes come with its object; see withFallbackDomains for
+ * profiles that leave them out.
  * A create sends the list with the profile (one request); an update PATCHes the profile fields
  * and/or PUTs the list, whichever differ, and a mode switch then clears the old mode's list (up
  * to three requests). The list never goes in a PATCH: Cloudflare refused a PATCH that swapped
@@ -75,15 +133,19 @@ function profileFields(desired: RenderedDeviceProfile) {
  */
 export const deviceProfileAdapter: KindAdapter<"device_profile"> = {
   kind: "device_profile",
-  async observe(client, accountId) {
+  async observe(client, accountId, desired, wide) {
     const profiles = await listDeviceProfiles(client, accountId);
-    return {
-      deviceProfiles: profiles.custom,
-      splitTunnels:
-        profiles.defaultSplitTunnel === undefined
-          ? await listSplitTunnels(client, accountId)
-          : [profiles.defaultSplitTunnel],
-    };
+    const defaults =
+      profiles.defaultSplitTunnel === undefined
+        ? await listSplitTunnels(client, accountId)
+        : [profiles.defaultSplitTunnel];
+    const read = await withFallbackDomains(
+      client,
+      accountId,
+      { custom: profiles.custom, defaults },
+      wide === true || hasHostnameRoutes(desired),
+    );
+    return { deviceProfiles: read.custom, splitTunnels: read.defaults };
   },
   async create(ctx, action) {
     const desired = action.desired;

@@ -1,5 +1,6 @@
 /** Hostname routes (`zerotrust/routes/hostname`): list live ones (all pages); apply actions. */
 import type Cloudflare from "cloudflare";
+import { canonicalCidr } from "../domain/cidr";
 import type { ObservedHostnameRoute } from "../domain/model";
 import type { RenderedHostnameRoute } from "../domain/plan/actions";
 import type { KindAdapter } from "./adapter";
@@ -38,6 +39,21 @@ async function listHostnameRoutes(
   );
 }
 
+/**
+ * The account's IPv4 initial resolved IP range as Cloudflare has it (one request), canonical;
+ * undefined when Cloudflare answers no network.
+ */
+async function readInitialResolvedIpv4(
+  client: Cloudflare,
+  accountId: string,
+): Promise<string | undefined> {
+  const subnet = await client.zeroTrust.networks.subnets.initialResolvedIP.get("v4", {
+    account_id: accountId,
+  });
+  const network = subnet.network === undefined ? null : canonicalCidr(subnet.network);
+  return network?.ok === true ? network.value : undefined;
+}
+
 /** The body of a create or edit: the hostname goes in the form Cloudflare stores. */
 function routeBody(ctx: ApplyContext, desired: RenderedHostnameRoute) {
   return {
@@ -49,16 +65,23 @@ function routeBody(ctx: ApplyContext, desired: RenderedHostnameRoute) {
 }
 
 /**
- * Hostname routes: listed by pages of MAX_PER_PAGE, and only for accounts whose desired state
- * holds hostname routes (live or deleted), so other accounts' runs spend no subrequest on them
- * (a `wide` observation for explain or import always lists them); one request per write.
+ * Hostname routes: listed by pages of MAX_PER_PAGE, with the account's initial resolved range
+ * (one more request), and only for accounts whose desired state holds hostname routes (live or
+ * deleted), so other accounts' runs spend no subrequest on them (a `wide` observation for
+ * explain or import always reads them); one request per write.
  */
 export const hostnameRouteAdapter: KindAdapter<"hostname_route"> = {
   kind: "hostname_route",
-  observe: async (client, accountId, desired, wide) =>
-    wide === true || desired.objects.some((o) => o.kind === "hostname_route")
-      ? { hostnameRoutes: await listHostnameRoutes(client, accountId) }
-      : {},
+  async observe(client, accountId, desired, wide) {
+    if (wide !== true && !desired.objects.some((o) => o.kind === "hostname_route")) {
+      return {};
+    }
+    const [hostnameRoutes, range] = await Promise.all([
+      listHostnameRoutes(client, accountId),
+      readInitialResolvedIpv4(client, accountId),
+    ]);
+    return { hostnameRoutes, ...(range === undefined ? {} : { initialResolvedIpv4: range }) };
+  },
   async create(ctx, action) {
     const created = await ctx.client.zeroTrust.networks.hostnameRoutes.create(
       routeBody(ctx, action.desired),

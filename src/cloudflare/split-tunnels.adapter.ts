@@ -7,6 +7,7 @@
 import type Cloudflare from "cloudflare";
 import type { ObservedSplitTunnel, SplitTunnelEntry, SplitTunnelMode } from "../domain/model";
 import type { FieldDiff, RenderedSplitTunnel } from "../domain/plan/actions";
+import { normaliseSuffix } from "../domain/routes/local-fallback";
 import type { KindAdapter } from "./adapter";
 import type { ApplyContext } from "./apply-context";
 
@@ -79,6 +80,28 @@ export function modeLeft(
   return isMode(observed) && observed !== desired ? observed : undefined;
 }
 
+/**
+ * The Local Domain Fallback suffixes a profile object carries (`fallback_domains`, normalised),
+ * or undefined when it leaves the list out: the field is in Cloudflare's profile schema, but
+ * whether every answer fills it is not documented.
+ */
+export function fallbackSuffixesOf(profile: { fallback_domains?: unknown }): string[] | undefined {
+  const list = profile.fallback_domains;
+  if (!Array.isArray(list)) {
+    return undefined;
+  }
+  return list.flatMap((domain: unknown) => {
+    const suffix = (domain as { suffix?: unknown } | null)?.suffix;
+    return typeof suffix === "string" ? [normaliseSuffix(suffix)] : [];
+  });
+}
+
+/** The fallback suffixes of a profile object as an ObservedSplitTunnel field (absent: not carried). */
+export function fallbackField(profile: { fallback_domains?: unknown }) {
+  const suffixes = fallbackSuffixesOf(profile);
+  return suffixes === undefined ? {} : { fallbackDomains: suffixes };
+}
+
 /** Reads the default profile's active split tunnel list (one request: the profile itself). */
 export async function listSplitTunnels(
   client: Cloudflare,
@@ -88,7 +111,13 @@ export async function listSplitTunnels(
   if (profile === null) {
     return [];
   }
-  return [{ profileId: DEFAULT_PROFILE_ID, ...activeSplitTunnel(profile as WireProfileLists) }];
+  return [
+    {
+      profileId: DEFAULT_PROFILE_ID,
+      ...activeSplitTunnel(profile as WireProfileLists),
+      ...fallbackField(profile),
+    },
+  ];
 }
 
 /** Our entries -> the body Cloudflare takes (an empty description is left out, as it lists it). */

@@ -1,5 +1,5 @@
 /** Accounts: the tenants. The sealed API token is read only on the way to the SDK client. */
-import { and, asc, eq, gt, inArray, lte } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import { DEFAULT_INITIAL_RESOLVED_IPV4 } from "../domain/cidr/reserved";
 import type { AccountMode, ObservedNetworkPolicy } from "../domain/model";
 import type { QuotaOverrides } from "../domain/quotas";
@@ -282,22 +282,39 @@ export function scheduleAccountStatement(db: Db, accountId: string, atMs: number
   return db.update(accounts).set({ nextReconcileAtMs: atMs }).where(eq(accounts.id, accountId));
 }
 
+/** What a run learnt about the account as a whole; undefined fields were not read. */
+export interface ObservationFacts {
+  /** Replaces the last run's ([] clears them). */
+  tokenProblems: TokenProblem[];
+  /** The shared Gateway rules seen; undefined when the run could not read the rules. */
+  sharedRules: ObservedNetworkPolicy[] | undefined;
+  /** Cloudflare's initial resolved range when it differs from the stored one (adopted). */
+  adoptedInitialResolvedIpv4?: string | undefined;
+  /** Each profile's Local Domain Fallback suffixes (see DesiredState.fallbackDomains). */
+  fallbackDomains?: Record<string, string[]> | undefined;
+}
+
 /**
- * Records what a run learnt about the account's token and shared rules, for a batch with the run
- * record: `tokenProblems` replaces the last run's ([] clears them); `sharedRules` replaces the
- * stored shared Gateway rules unless undefined (the run could not read the rules).
+ * Records what a run learnt about the account, for a batch with the run record: token problems,
+ * shared rules and fallback domains as read; an adopted initial resolved range replaces the
+ * stored one and bumps the account's version (its ETag changes).
  */
-export function recordObservationStatement(
-  db: Db,
-  accountId: string,
-  tokenProblems: TokenProblem[],
-  sharedRules: ObservedNetworkPolicy[] | undefined,
-) {
+export function recordObservationStatement(db: Db, accountId: string, facts: ObservationFacts) {
+  const { tokenProblems, sharedRules, adoptedInitialResolvedIpv4, fallbackDomains } = facts;
   return db
     .update(accounts)
     .set({
       tokenProblemsJson: tokenProblems.length === 0 ? null : JSON.stringify(tokenProblems),
       ...(sharedRules === undefined ? {} : { sharedRulesJson: JSON.stringify(sharedRules) }),
+      ...(fallbackDomains === undefined
+        ? {}
+        : { fallbackDomainsJson: JSON.stringify(fallbackDomains) }),
+      ...(adoptedInitialResolvedIpv4 === undefined
+        ? {}
+        : {
+            initialResolvedIpv4: adoptedInitialResolvedIpv4,
+            version: sql`${accounts.version} + 1`,
+          }),
     })
     .where(eq(accounts.id, accountId));
 }

@@ -329,7 +329,8 @@ export async function deleteObject(
 
 /**
  * The account's whole desired state, tombstones included, with its team domain (null when the
- * account has none or does not exist) and initial resolved range, for the planner.
+ * account has none or does not exist), initial resolved range and last observed fallback
+ * domains, for the planner.
  */
 export async function loadDesiredState(db: Db, accountId: string): Promise<DesiredState> {
   const [rows, account] = await Promise.all([
@@ -343,11 +344,13 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
         teamDomain: accounts.teamDomain,
         sharedRulesJson: accounts.sharedRulesJson,
         initialResolvedIpv4: accounts.initialResolvedIpv4,
+        fallbackDomainsJson: accounts.fallbackDomainsJson,
       })
       .from(accounts)
       .where(eq(accounts.id, accountId)),
   ]);
   const sharedRulesJson = account[0]?.sharedRulesJson ?? null;
+  const fallbackDomainsJson = account[0]?.fallbackDomainsJson ?? null;
   return {
     accountId,
     objects: rows.map((row) => fromObjectRow(row)),
@@ -356,6 +359,9 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
       ? {}
       : { sharedRules: JSON.parse(sharedRulesJson) as ObservedNetworkPolicy[] }),
     ...(account[0] === undefined ? {} : { initialResolvedIpv4: account[0].initialResolvedIpv4 }),
+    ...(fallbackDomainsJson === null
+      ? {}
+      : { fallbackDomains: JSON.parse(fallbackDomainsJson) as Record<string, string[]> }),
   };
 }
 

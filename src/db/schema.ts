@@ -44,8 +44,16 @@ export const accounts = sqliteTable("accounts", {
    * observed them (ObservedNetworkPolicy), or null before any run read the rules.
    */
   sharedRulesJson: text("shared_rules_json"),
-  /** The account's IPv4 Gateway initial resolved IP range (canonical CIDR). */
+  /**
+   * The account's IPv4 Gateway initial resolved IP range (canonical CIDR); a run that reads
+   * Cloudflare's (accounts with hostname routes) adopts it.
+   */
   initialResolvedIpv4: text("initial_resolved_ipv4").notNull().default("172.64.128.0/20"),
+  /**
+   * JSON object: each device profile's Local Domain Fallback suffixes as the last run observed
+   * them (`{"default": ["internal", …], "<profile id>": […]}`), or null before any run read them.
+   */
+  fallbackDomainsJson: text("fallback_domains_json"),
   version: integer("version").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
   updatedAtMs: integer("updated_at_ms").notNull(),

@@ -264,6 +264,12 @@ export interface DesiredState {
    * default, `172.64.128.0/20`.
    */
   initialResolvedIpv4?: string;
+  /**
+   * Each device profile's Local Domain Fallback suffixes as the last run observed them, keyed by
+   * `default` or the custom profile's tunnelplane id (`cloudflare:<policy_id>` for one it does
+   * not own). Absent: never observed (Cloudflare's default list is then assumed).
+   */
+  fallbackDomains?: Record<string, string[]>;
   /** Active access grants; each becomes a derived allow policy (see plan/derived-policies). */
   grants?: GrantPolicySource[];
   /**
@@ -319,6 +325,11 @@ export interface ObservedSplitTunnel {
   profileId: string;
   mode: SplitTunnelMode;
   entries: SplitTunnelEntry[];
+  /**
+   * The profile's Local Domain Fallback suffixes (lower case, no leading or trailing dot), or
+   * absent when they were not read.
+   */
+  fallbackDomains?: string[];
 }
 
 /** A custom device profile as Cloudflare lists it, with its active split tunnel list. */
@@ -334,6 +345,8 @@ export interface ObservedDeviceProfile {
   /** The active list's mode: `include` when the profile carries an include list. */
   mode: SplitTunnelMode;
   entries: SplitTunnelEntry[];
+  /** As in ObservedSplitTunnel: the Local Domain Fallback suffixes, absent when not read. */
+  fallbackDomains?: string[];
 }
 
 /** A Gateway rule as Cloudflare lists it. */
@@ -370,6 +383,11 @@ export interface ObservedState {
   deviceProfiles: ObservedDeviceProfile[];
   proxySettings: ProxySettingsSpec;
   networkPolicies: ObservedNetworkPolicy[];
+  /**
+   * The account's IPv4 initial resolved IP range as Cloudflare has it (canonical CIDR); absent
+   * when the run did not read it (the account has no hostname routes, live or deleted).
+   */
+  initialResolvedIpv4?: string;
   /**
    * Device enrollment permissions: the reusable Access policies and the `warp` app. Absent when
    * the run did not read Access (the account has no enrollment rules, live or deleted).

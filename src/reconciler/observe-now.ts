@@ -2,7 +2,8 @@
  * One observation of an account outside a run, for read-only questions about what Cloudflare
  * holds now (explain on the observed state, import). No lease is taken and nothing is written
  * (only a run writes to Cloudflare);
- * it costs what a run's observation costs (about 9 requests, hostname routes always listed) and
+ * it costs what a run's observation costs (about 10 requests: hostname routes and the initial
+ * resolved range always read) and
  * is retried like one.
  */
 import { createCloudflareClient, SubrequestBudget } from "../cloudflare/client";

@@ -18,6 +18,7 @@ import {
   type AccountRecord,
   getAccount,
   getSealedApiToken,
+  type ObservationFacts,
   recordObservationStatement,
   scheduleAccountStatement,
 } from "../db/accounts.repo";
@@ -25,9 +26,10 @@ import { listGrantsWithPolicies, loadDesiredWithGrants } from "../db/grants.repo
 import { type RunRecord, saveRunStatement, trimRunsStatement } from "../db/runs.repo";
 import { changedSyncUpdates, type SyncUpdate, syncUpdateStatements } from "../db/sync-status.repo";
 import { nextSweepAtMs } from "../domain/due";
-import type { DesiredState, ObservedNetworkPolicy, ObservedState } from "../domain/model";
+import type { DesiredState, ObservedState } from "../domain/model";
 import type { Plan } from "../domain/plan/actions";
 import { actionsToSend } from "../domain/plan/mode";
+import { observedFallbackDomains } from "../domain/plan/observed-account";
 import { planAccount } from "../domain/plan/plan";
 import type { Lane } from "../domain/rate-budget";
 import { openSecret } from "../lib/key-ring";
@@ -159,7 +161,12 @@ export async function reconcileAccount(
       () => gate.close(),
     );
     const summarised = summariseRun(header, steps, deps.nowMs(), budget.used);
-    const learnt = observationLearnt(header, steps, summarised.finishedAtMs ?? deps.nowMs());
+    const learnt = observationLearnt(
+      account,
+      header,
+      steps,
+      summarised.finishedAtMs ?? deps.nowMs(),
+    );
     const run = withTokenProblems(summarised, learnt?.tokenProblems ?? []);
     const syncUpdates =
       steps.status === "planned"
@@ -252,14 +259,11 @@ function tunnelHealthOf(observed: ObservedState): Map<string, string> {
   return new Map(observed.tunnels.map((t) => [t.cloudflareId, t.status]));
 }
 
-/** What a run that observed learnt about the account; null when it never observed. */
-interface ObservationLearnt {
-  tokenProblems: ReturnType<typeof tokenProblemsOf>;
-  /** The shared Gateway rules seen, or undefined when the token may not read the rules. */
-  sharedRules: ObservedNetworkPolicy[] | undefined;
-}
+/** What a run that observed learnt about the account (null when it never observed). */
+type ObservationLearnt = ObservationFacts;
 
 function observationLearnt(
+  account: AccountRecord,
   header: RunHeader,
   steps: StepsOutcome,
   atMs: number,
@@ -274,6 +278,11 @@ function observationLearnt(
     sharedRules: rulesRead
       ? steps.observed.networkPolicies.filter((p) => p.readOnly === true)
       : undefined,
+    adoptedInitialResolvedIpv4:
+      steps.observed.initialResolvedIpv4 === account.initialResolvedIpv4
+        ? undefined
+        : steps.observed.initialResolvedIpv4,
+    fallbackDomains: observedFallbackDomains(steps.observed),
   };
 }
 
@@ -300,11 +309,7 @@ async function recordRun(
     saveRunStatement(deps.db, run),
     ...syncUpdateStatements(deps.db, account.id, syncUpdates, deps.nowMs()),
     scheduleAccountStatement(deps.db, account.id, nextAtMs),
-    ...(learnt === null
-      ? []
-      : [
-          recordObservationStatement(deps.db, account.id, learnt.tokenProblems, learnt.sharedRules),
-        ]),
+    ...(learnt === null ? [] : [recordObservationStatement(deps.db, account.id, learnt)]),
     trimRunsStatement(
       deps.db,
       account.id,

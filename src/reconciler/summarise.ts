@@ -194,9 +194,15 @@ export function summariseRun(
       subrequests,
     },
     actions: recorded,
-    drift: plan.actions
-      .filter((a) => a.isDrift)
-      .map((a) => ({ kind: a.kind, key: a.key, reason: a.reason })),
+    drift: [
+      ...plan.actions
+        .filter((a) => a.isDrift)
+        .map((a) => ({ kind: a.kind, key: a.key, reason: a.reason })),
+      // The account's range changed in Cloudflare: adopted, so reported as drift once.
+      ...plan.warnings
+        .filter((w) => w.code === "initial-resolved-range-adopted")
+        .map((w) => ({ kind: w.kind, key: w.key, reason: w.message })),
+    ],
     errors: [
       ...stopped,
       ...failed.map((a) => ({

@@ -6,7 +6,7 @@
 import { describe, it } from "vitest";
 import { WARP_DEFAULT_EXCLUDES } from "../../src/domain/split-tunnels/defaults";
 import { call, post, put } from "../helpers/api";
-import { callsOf, control } from "../helpers/emulator";
+import { callsOf, control, sdk } from "../helpers/emulator";
 import { describeSeedScenario, type SeedIds } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
@@ -548,10 +548,10 @@ describe("explain per virtual network and per hostname", () => {
     ]);
   });
 
-  it("finds a hostname's route by the one-label wildcard rule, then needs UDP for its DNS", async ({
+  it("a name under the profile's Local Domain Fallback never reaches the route; without it, the one-label wildcard rule, then UDP for its DNS", async ({
     expect,
   }) => {
-    const { base } = await seedAccount(expect);
+    const { base, accountId } = await seedAccount(expect);
     const apps = (await post<{ id: string }>(`${base}/tunnels`, { name: "apps" })).body.id;
     const route = (
       await post<{ id: string }>(`${base}/hostname-routes`, {
@@ -561,24 +561,50 @@ describe("explain per virtual network and per hostname", () => {
     ).body.id;
     await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
     await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: false });
-    const ask = async (host: string) =>
+    const ask = async (host: string, state = "desired") =>
       (
         await post<{
           verdict: string;
           summary: string;
           hostname_route: unknown;
           resolved_range: string;
+          local_domain_fallback: unknown;
           route: unknown;
           split_tunnel: { through_warp: boolean };
           proxy: unknown;
-        }>(`${base}/explain`, { email: "user@example.com", destination_host: host, port: 443 })
+        }>(`${base}/explain?state=${state}`, {
+          email: "user@example.com",
+          destination_host: host,
+          port: 443,
+        })
       ).body;
+    // A fresh account keeps Cloudflare's default list, which holds `internal`.
+    const fresh = await ask("wiki.apps.acme.internal");
+    expect([fresh.verdict, fresh.summary, fresh.local_domain_fallback]).toEqual([
+      "resolved_locally",
+      "wiki.apps.acme.internal is under internal, which the Local Domain Fallback of the default profile lists (Cloudflare's default list): the device resolves it with its own DNS, so the query never reaches Gateway or a hostname route",
+      { profile: "default", suffix: "internal", assumed_default: true },
+    ]);
+    // Cloudflare's list without `internal`, plus a narrower suffix; a run observes it.
+    const account_id = accountId;
+    await sdk().zeroTrust.devices.policies.default.fallbackDomains.update({
+      account_id,
+      domains: [{ suffix: "lan" }, { suffix: "db.apps.acme.internal", dns_server: ["10.0.0.53"] }],
+    });
+    expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    const local = await ask("x.db.apps.acme.internal", "observed");
+    expect([local.verdict, local.local_domain_fallback]).toEqual([
+      "resolved_locally",
+      { profile: "default", suffix: "db.apps.acme.internal", assumed_default: false },
+    ]);
+    expect((await ask("wiki.apps.acme.internal", "observed")).verdict).toBe("allowed");
     const wiki = await ask("Wiki.Apps.Acme.Internal");
     expect([
       wiki.verdict,
       wiki.summary,
       wiki.hostname_route,
       wiki.resolved_range,
+      wiki.local_domain_fallback,
       wiki.route,
       wiki.split_tunnel.through_warp,
     ]).toEqual([
@@ -590,6 +616,7 @@ describe("explain per virtual network and per hostname", () => {
         tunnel: { id: apps, name: "apps", health: "unknown" },
       },
       "172.64.128.0/20",
+      { profile: "default", suffix: null, assumed_default: false },
       null,
       true,
     ]);

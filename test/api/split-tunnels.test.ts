@@ -8,8 +8,10 @@
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { call, del, get, post, put } from "../helpers/api";
+import { sdk as sdkFor } from "../helpers/emulator";
 import { expectAuthRequired, problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
+import type { RunBody } from "../helpers/wire";
 
 interface Obj {
   id: string;
@@ -471,6 +473,93 @@ describe("the account's initial resolved IP range", () => {
       answers.push([network, await routeErrors(base, network, t)]);
     }
     expect(answers).toEqual(cases);
+  });
+
+  // Cloudflare's setting decides: a run with hostname routes reads it and adopts it, once.
+  it.for<[string, string | null, string[], [string, number | unknown[]]]>([
+    [
+      "Cloudflare's default 172.64.128.0/20 matches the stored one: nothing to adopt, WARP routes it itself",
+      null,
+      ["10.0.0.0/8", "100.64.0.0/10"],
+      ["172.64.130.0/24", reservedAt("172.64.130.0/24", "172.64.128.0/20")],
+    ],
+    [
+      "an older account's 100.80.0.0/16 is adopted and carved out of 100.64.0.0/10",
+      "100.80.0.0/16",
+      [
+        "10.0.0.0/8",
+        "100.64.0.0/12",
+        "100.81.0.0/16",
+        "100.82.0.0/15",
+        "100.84.0.0/14",
+        "100.88.0.0/13",
+        "100.96.0.0/11",
+      ],
+      ["100.80.5.0/24", reservedAt("100.80.5.0/24", "100.80.0.0/16")],
+    ],
+    [
+      "a custom 10.200.0.0/16 is adopted and carved out of 10.0.0.0/8",
+      "10.200.0.0/16",
+      [
+        "10.0.0.0/9",
+        "10.128.0.0/10",
+        "10.192.0.0/13",
+        "10.201.0.0/16",
+        "10.202.0.0/15",
+        "10.204.0.0/14",
+        "10.208.0.0/12",
+        "10.224.0.0/11",
+        "100.64.0.0/10",
+      ],
+      ["10.200.7.0/24", reservedAt("10.200.7.0/24", "10.200.0.0/16")],
+    ],
+  ])("at a run: %s", async ([, real, excludes, [inside, refusal]], { expect }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const account_id = accountId;
+    const cf = sdkFor();
+    if (real !== null) {
+      await cf.zeroTrust.networks.subnets.initialResolvedIP.update("v4", {
+        account_id,
+        network: real,
+      });
+    }
+    const t = await tunnel(base, "apps");
+    await post(`${base}/hostname-routes`, { hostname: "*.apps.acme.example", tunnel_id: t });
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    const adopted =
+      real === null
+        ? []
+        : [
+            {
+              kind: "hostname_route",
+              key: "initial_resolved_ip/v4",
+              reason: `Cloudflare's initial resolved range is ${real}, not 172.64.128.0/20 as stored: tunnelplane adopts ${real} for reserved ranges and split tunnels`,
+            },
+          ];
+    const plan = await post<{ warnings: unknown[] }>(`${base}/plan`);
+    expect(plan.body.warnings).toEqual(
+      adopted.map(({ reason, ...w }) => ({
+        code: "initial-resolved-range-adopted",
+        ...w,
+        message: reason,
+      })),
+    );
+    const run = await post<RunBody>(`${base}/reconcile`);
+    expect([run.body.outcome, run.body.drift]).toEqual(["succeeded", adopted]);
+    const account = (await get<Obj>(`/v1/accounts/${accountId}`)).body;
+    expect([account.initial_resolved_ipv4, account.version]).toEqual(
+      real === null ? ["172.64.128.0/20", 1] : [real, 2],
+    );
+    const written = (await cf.zeroTrust.devices.policies.default.excludes.get({ account_id }))
+      .result as { address?: string }[];
+    expect(
+      written.flatMap((e) =>
+        e.address?.startsWith("10.") || e.address?.startsWith("100.") ? [e.address] : [],
+      ),
+    ).toEqual(excludes);
+    expect(await routeErrors(base, inside, t)).toEqual(refusal);
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect([second.body.drift, second.body.actions]).toEqual([[], []]);
   });
 
   it("takes only an IPv4 /8 to /24 clear of the reserved ranges and of the account's routes", async ({
@@ -1262,12 +1351,13 @@ describe("hostname routes and the Gateway proxy", () => {
   }) => {
     const { base } = await seedAccount(expect);
     const t = await tunnel(base, "apps");
+    // Under no suffix of Cloudflare's default Local Domain Fallback (see the device profile tests).
     const created = await post<Obj>(`${base}/hostname-routes`, {
-      hostname: "*.apps.acme.internal",
+      hostname: "*.apps.acme.example",
       tunnel_id: t,
     });
     const unmanaged =
-      "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and TCP and UDP are off (proxy settings are not managed by tunnelplane; Cloudflare's default is off)";
+      "hostname route *.apps.acme.example needs the Gateway proxy with TCP and UDP on, and TCP and UDP are off (proxy settings are not managed by tunnelplane; Cloudflare's default is off)";
     expect(created.body.warnings).toEqual([
       { code: "hostname-route-proxy-off", message: unmanaged },
     ]);
@@ -1281,7 +1371,7 @@ describe("hostname routes and the Gateway proxy", () => {
           message: unmanaged,
           objects: [{ kind: "hostname_route", id: created.body.id }],
           route_id: created.body.id,
-          hostname: "*.apps.acme.internal",
+          hostname: "*.apps.acme.example",
           missing: ["tcp", "udp"],
           proxy_managed: false,
         },
@@ -1290,7 +1380,7 @@ describe("hostname routes and the Gateway proxy", () => {
     });
     const udpOff = await put<Obj>(`${base}/proxy-settings`, { tcp: true, udp: false, icmp: false });
     const message =
-      "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and UDP is off";
+      "hostname route *.apps.acme.example needs the Gateway proxy with TCP and UDP on, and UDP is off";
     expect(udpOff.body.warnings).toEqual([{ code: "hostname-route-proxy-off", message }]);
     expect(await conflicts()).toEqual({
       items: [
@@ -1303,7 +1393,7 @@ describe("hostname routes and the Gateway proxy", () => {
             { kind: "proxy_settings", id: "default" },
           ],
           route_id: created.body.id,
-          hostname: "*.apps.acme.internal",
+          hostname: "*.apps.acme.example",
           missing: ["udp"],
           proxy_managed: true,
         },
@@ -1313,6 +1403,61 @@ describe("hostname routes and the Gateway proxy", () => {
     const on = await put<Obj>(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: false });
     expect(on.body.warnings).toEqual([]);
     expect(await conflicts()).toEqual({ items: [], counts: { errors: 0, warnings: 0 } });
+  });
+});
+
+describe("hostname route format through the API", () => {
+  const long = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}.example`;
+  const REFUSED = [
+    [
+      "a partial leading wildcard",
+      "*-dev.apps.acme.example",
+      "a wildcard that is not the whole leading label",
+    ],
+    [
+      "a partial trailing wildcard",
+      "dev-*.apps.acme.example",
+      "a wildcard that is not the whole leading label",
+    ],
+    ["a middle wildcard", "foo.*.acme.example", "a wildcard that is not the whole leading label"],
+    [
+      "a wildcard inside a label",
+      "foo*bar.acme.example",
+      "a wildcard that is not the whole leading label",
+    ],
+    ["two wildcards", "*.*.acme.example", "more than one wildcard"],
+    ["255 characters or more", long, "255 characters or longer"],
+    ["an empty label", "wiki..acme.example", "empty or with an empty label"],
+    ["nothing but dots", "..", "empty or with an empty label"],
+  ] as const;
+
+  it("refuses every malformed form with 422 at #/hostname naming the rule, storing nothing", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const t = await tunnel(base, "apps");
+    const answers = [];
+    for (const [reason, hostname] of REFUSED) {
+      const answer = await post<{ errors: unknown[] }>(`${base}/hostname-routes`, {
+        hostname,
+        tunnel_id: t,
+      });
+      answers.push([reason, answer.status, answer.body.errors]);
+    }
+    expect(answers).toEqual(
+      REFUSED.map(([reason, hostname, rule]) => [
+        reason,
+        422,
+        [
+          {
+            pointer: "#/hostname",
+            detail: `${hostname} is not a valid hostname route: ${rule}`,
+            code: "invalid-hostname",
+          },
+        ],
+      ]),
+    );
+    expect((await get<{ items: unknown[] }>(`${base}/hostname-routes`)).body.items).toEqual([]);
   });
 });
 

@@ -943,6 +943,24 @@ const DEFAULT_EXCLUDES = [
   { address: "ff05::/16" },
 ];
 
+/** Cloudflare's default Local Domain Fallback list, in its order. */
+const DEFAULT_FALLBACK = [
+  "intranet",
+  "internal",
+  "private",
+  "localdomain",
+  "domain",
+  "lan",
+  "home",
+  "host",
+  "corp",
+  "local",
+  "localhost",
+  "home.arpa",
+  "invalid",
+  "test",
+].map((suffix) => ({ suffix }));
+
 describe("default device profile and split tunnels", () => {
   it("starts in Exclude mode with the 16 default excludes", async ({ expect }) => {
     const accountId = newAccountId();
@@ -964,7 +982,7 @@ describe("default device profile and split tunnels", () => {
       enabled: true,
       exclude: DEFAULT_EXCLUDES,
       exclude_office_ips: false,
-      fallback_domains: [],
+      fallback_domains: DEFAULT_FALLBACK,
       gateway_unique_id: accountId,
       profile_type: "warp",
       register_interface_ip_with_dns: true,
@@ -975,6 +993,84 @@ describe("default device profile and split tunnels", () => {
       tunnel_protocol: "wireguard",
     });
   });
+
+  it("serves each profile's Local Domain Fallback list: the 14 defaults, replaced by PUT", async ({
+    expect,
+  }) => {
+    const account_id = newAccountId();
+    const policies = cf.zeroTrust.devices.policies;
+    const custom = await policies.custom.create({
+      account_id,
+      name: "eng",
+      match: 'identity.email == "a@example.com"',
+      precedence: 10,
+    });
+    const policyId = custom?.policy_id ?? "";
+    expect(custom?.fallback_domains).toEqual(DEFAULT_FALLBACK);
+    expect((await policies.default.fallbackDomains.get({ account_id })).result).toEqual(
+      DEFAULT_FALLBACK,
+    );
+    const written = await policies.custom.fallbackDomains.update(policyId, {
+      account_id,
+      domains: [
+        { suffix: "Corp.Example", description: "office", dns_server: ["10.0.0.53", "fd00::53"] },
+        { suffix: "lan" },
+      ],
+    });
+    const stored = [
+      { suffix: "corp.example", description: "office", dns_server: ["10.0.0.53", "fd00::53"] },
+      { suffix: "lan" },
+    ];
+    expect(written.result).toEqual(stored);
+    expect((await policies.custom.fallbackDomains.get(policyId, { account_id })).result).toEqual(
+      stored,
+    );
+    expect((await policies.custom.get(policyId, { account_id }))?.fallback_domains).toEqual(stored);
+    await policies.default.fallbackDomains.update({ account_id, domains: [] });
+    expect((await policies.default.get({ account_id }))?.fallback_domains).toEqual([]);
+    await control("/behaviour", "PUT", {
+      account_id,
+      behaviour: { profile_fallback_domains: "absent" },
+    });
+    const listed = await policies.custom.list({ account_id });
+    expect(listed.result.map((p) => "fallback_domains" in p)).toEqual([false, false]);
+    expect((await policies.custom.fallbackDomains.get(policyId, { account_id })).result).toEqual(
+      stored,
+    );
+  });
+
+  it.for([
+    ["not an array", { suffix: "corp" }, "The fallback domain list must be a JSON array"],
+    ["no suffix", [{ description: "x" }], "suffix is required"],
+    ["a wildcard", [{ suffix: "*.corp" }], 'entry 0: invalid suffix "*.corp"'],
+    ["an IP address", [{ suffix: "10.0.0.1" }], 'entry 0: invalid suffix "10.0.0.1"'],
+    ["twice", [{ suffix: "lan" }, { suffix: "LAN" }], 'entry 1: suffix "lan" is listed twice'],
+    [
+      "a long description",
+      [{ suffix: "lan", description: "d".repeat(101) }],
+      "description must be at most 100 characters",
+    ],
+    [
+      "a DNS server that is no address",
+      [{ suffix: "lan", dns_server: ["dns.example"] }],
+      "entry 0: dns_server must be a list of IP addresses",
+    ],
+  ] as const)(
+    "refuses a fallback list with %s (400 / 2101)",
+    async ([, body, message], { expect }) => {
+      const accountId = newAccountId();
+      const path = `/accounts/${accountId}/devices/policy/fallback_domains`;
+      const response = await api(path, { method: "PUT", body });
+      expect([response.status, await response.json()]).toEqual([
+        400,
+        { success: false, errors: [{ code: 2101, message }], messages: [], result: null },
+      ]);
+      expect(
+        (await cf.zeroTrust.devices.policies.default.fallbackDomains.get({ account_id: accountId }))
+          .result,
+      ).toEqual(DEFAULT_FALLBACK);
+    },
+  );
 
   it("switches mode with the last list written and shows only the active key", async ({
     expect,
@@ -1540,7 +1636,8 @@ describe("account limits", () => {
   it("holds one profile's split tunnel and fallback entries to the limit", async ({ expect }) => {
     const accountId = newAccountId();
     const account_id = accountId;
-    await control("/limits", "PUT", { account_id, limits: { split_tunnel_entries: 17 } });
+    // 17 split tunnel entries plus the 14 default fallback domains.
+    await control("/limits", "PUT", { account_id, limits: { split_tunnel_entries: 31 } });
     const entries = (count: number) =>
       Array.from({ length: count }, (_, index) => ({ address: `10.0.${index}.0/24` }));
     const excludes = cf.zeroTrust.devices.policies.default.excludes;
@@ -1549,8 +1646,14 @@ describe("account limits", () => {
     const fallback = await failureOf(
       cf.zeroTrust.devices.policies.default.edit({
         account_id,
-        fallback_domains: [{ suffix: "corp.example" }],
+        fallback_domains: [...DEFAULT_FALLBACK, { suffix: "corp.example" }],
       } as Parameters<typeof cf.zeroTrust.devices.policies.default.edit>[0]),
+    );
+    const put = await failureOf(
+      cf.zeroTrust.devices.policies.default.fallbackDomains.update({
+        account_id,
+        domains: [...DEFAULT_FALLBACK, { suffix: "corp.example" }],
+      }),
     );
     const refusal = {
       type: "BadRequestError",
@@ -1559,11 +1662,11 @@ describe("account limits", () => {
         {
           code: 2105,
           message:
-            "Account limit reached: at most 17 split tunnel and local domain fallback entries in one device profile are allowed",
+            "Account limit reached: at most 31 split tunnel and local domain fallback entries in one device profile are allowed",
         },
       ],
     };
-    expect([tooMany, fallback]).toEqual([refusal, refusal]);
+    expect([tooMany, fallback, put]).toEqual([refusal, refusal, refusal]);
     expect((await excludes.get({ account_id })).result).toHaveLength(17);
   });
 

@@ -53,7 +53,22 @@ describe("custom device profiles", () => {
       enabled: true,
       exclude: DEFAULT_EXCLUDE_ADDRESSES.map((address) => expect.objectContaining({ address })),
       exclude_office_ips: false,
-      fallback_domains: [],
+      fallback_domains: [
+        "intranet",
+        "internal",
+        "private",
+        "localdomain",
+        "domain",
+        "lan",
+        "home",
+        "host",
+        "corp",
+        "local",
+        "localhost",
+        "home.arpa",
+        "invalid",
+        "test",
+      ].map((suffix) => ({ suffix })),
       gateway_unique_id: accountId,
       match: 'any(identity.groups.name[*] in {"engineers"})',
       name: "engineers",
@@ -445,7 +460,11 @@ describe("answer styles and strictness like Cloudflare", () => {
     });
     expect(await control(`/behaviour?account_id=${accountId}`)).toEqual({
       account_id: accountId,
-      behaviour: { inactive_split_tunnel: "null", ignore_page: [] },
+      behaviour: {
+        inactive_split_tunnel: "null",
+        profile_fallback_domains: "shown",
+        ignore_page: [],
+      },
     });
   });
 

@@ -184,6 +184,84 @@ describe("custom device profiles", () => {
     expect([secondCalls.length, second.body.counts.subrequests]).toEqual([7, 7]);
   });
 
+  it("reads each profile's Local Domain Fallback only with hostname routes when profiles leave it out, and conflicts name each profile whose list covers a route", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const account_id = accountId;
+    const profileId = await describeAccount(base);
+    await control("/behaviour", "PUT", {
+      account_id,
+      behaviour: { profile_fallback_domains: "absent" },
+    });
+    const reads = async (since: number) =>
+      (await callsOf(accountId, since))
+        .filter((c) => c.method === "GET")
+        .map((c) => c.path.replace(`/client/v4/accounts/${accountId}/`, ""))
+        .filter((path) => path.includes("fallback") || path.includes("subnets"));
+    // No hostname routes: not one request for the lists or the range.
+    const quiet = await lastSeq(accountId);
+    expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    expect(await reads(quiet)).toEqual([]);
+    const policyId = await cloudflareIdOf(accountId, profileId);
+    await sdk().zeroTrust.devices.policies.custom.fallbackDomains.update(policyId, {
+      account_id,
+      domains: [{ suffix: "lan" }, { suffix: "corp" }],
+    });
+
+    const tunnel = (await post<Created>(`${base}/tunnels`, { name: "apps" })).body.id;
+    const created = await post<Created & { warnings: unknown[] }>(`${base}/hostname-routes`, {
+      hostname: "*.apps.acme.internal",
+      tunnel_id: tunnel,
+    });
+    const assumed =
+      "hostname route *.apps.acme.internal cannot work for the default device profile: its Local Domain Fallback lists internal (Cloudflare's default list; not yet observed), so devices resolve those names with their own DNS and the query never reaches Gateway; remove internal from that list";
+    expect(created.body.warnings).toEqual([
+      {
+        code: "hostname-route-proxy-off",
+        message:
+          "hostname route *.apps.acme.internal needs the Gateway proxy with TCP and UDP on, and TCP and UDP are off (proxy settings are not managed by tunnelplane; Cloudflare's default is off)",
+      },
+      { code: "hostname-route-local-fallback", message: assumed },
+      // No run has read the profile's list yet (the first run had no hostname route to read it for).
+      {
+        code: "hostname-route-local-fallback",
+        message: assumed.replace("the default device profile", `device profile ${profileId}`),
+      },
+    ]);
+    await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: false });
+    const since = await lastSeq(accountId);
+    expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    // One GET per profile whose object left the list out, and the account's range.
+    expect((await reads(since)).sort()).toEqual(
+      [
+        "devices/policy/fallback_domains",
+        `devices/policy/${policyId}/fallback_domains`,
+        "zerotrust/subnets/initial_resolved_ip/v4",
+      ].sort(),
+    );
+    const conflicts = await get<{ items: unknown[]; counts: unknown }>(`${base}/conflicts`);
+    expect(conflicts.body).toEqual({
+      items: [
+        {
+          code: "hostname-route-local-fallback",
+          severity: "error",
+          message: assumed.replace(" (Cloudflare's default list; not yet observed)", ""),
+          objects: [
+            { kind: "hostname_route", id: created.body.id },
+            { kind: "split_tunnel", id: "default" },
+          ],
+          route_id: created.body.id,
+          hostname: "*.apps.acme.internal",
+          profile_id: "default",
+          suffix: "internal",
+          assumed_default: false,
+        },
+      ],
+      counts: { errors: 1, warnings: 0 },
+    });
+  });
+
   it("repairs drift on a profile's list with one PUT and on its fields with one PATCH", async ({
     expect,
   }) => {

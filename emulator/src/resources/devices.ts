@@ -11,7 +11,7 @@ import { ApiFailure, Fields, type JsonObject, objectBody } from "../http";
 import { assertBelowLimit, assertWithinLimit } from "../limits";
 import type { Context, RouteDefinition } from "../router";
 import type { AccountState } from "../store";
-import type { DeviceProfile, SplitTunnelEntry, SplitTunnelMode } from "../types";
+import type { DeviceProfile, FallbackDomain, SplitTunnelEntry, SplitTunnelMode } from "../types";
 import { compareText, param } from "./common";
 
 const ACCOUNT = "/accounts/:account_id";
@@ -20,6 +20,10 @@ const CODE_INVALID = 2101;
 const MAX_DESCRIPTION_LENGTH = 100;
 /** A host entry: a domain, optionally `*.`-prefixed for its subdomains. */
 const HOST_PATTERN = /^(\*\.)?([a-zA-Z0-9_]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9-]{1,63}$/;
+
+/** A fallback suffix: one or more domain labels, no wildcard (every name below it matches). */
+const SUFFIX_PATTERN =
+  /^([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Profile fields PATCH and create may set, besides the split tunnel list. */
 const SETTABLE_FIELDS = [
@@ -87,12 +91,57 @@ export function readSplitTunnelEntries(body: unknown): SplitTunnelEntry[] {
   });
 }
 
+/**
+ * Validates a Local Domain Fallback list: a JSON array of `{suffix, description?, dns_server?}`
+ * (`teams-devices_fallback_domain`: `suffix` required, `description` at most 100 characters,
+ * `dns_server` a list of IP addresses). Suffixes are stored lower case; a wildcard, an IP address
+ * or the same suffix twice is refused. 400/2101 on the first bad entry.
+ */
+export function readFallbackDomains(body: unknown): FallbackDomain[] {
+  if (!Array.isArray(body)) {
+    throw new ApiFailure(400, CODE_INVALID, "The fallback domain list must be a JSON array");
+  }
+  const seen = new Set<string>();
+  return body.map((item, index) => {
+    if (typeof item !== "object" || item === null || Array.isArray(item)) {
+      throw new ApiFailure(400, CODE_INVALID, `entry ${index} must be an object`);
+    }
+    const fields = new Fields(item as JsonObject, CODE_INVALID);
+    const suffix = fields.requiredString("suffix").toLowerCase();
+    if (!SUFFIX_PATTERN.test(suffix) || /^[0-9.]+$/.test(suffix)) {
+      throw fields.failure(`entry ${index}: invalid suffix "${suffix}"`);
+    }
+    if (seen.has(suffix)) {
+      throw fields.failure(`entry ${index}: suffix "${suffix}" is listed twice`);
+    }
+    seen.add(suffix);
+    const entry: FallbackDomain = { suffix };
+    const description = fields.string("description", MAX_DESCRIPTION_LENGTH);
+    if (description !== undefined) {
+      entry.description = description;
+    }
+    const servers = (item as JsonObject).dns_server;
+    if (servers !== undefined && servers !== null) {
+      if (
+        !Array.isArray(servers) ||
+        servers.some((s) => typeof s !== "string" || parseAddress(s) === undefined)
+      ) {
+        throw fields.failure(`entry ${index}: dns_server must be a list of IP addresses`);
+      }
+      entry.dns_server = servers as string[];
+    }
+    return entry;
+  });
+}
+
 /** The profile wire shape (`DefaultGetResponse` or `SettingsPolicy`). */
 export function toProfileResource(account: AccountState, profile: DeviceProfile) {
   const style = account.behaviour().inactive_split_tunnel;
   const inactive = profile.mode === "exclude" ? "include" : "exclude";
+  const { fallback_domains, ...settings } = profile.settings;
   const base = {
-    ...profile.settings,
+    ...settings,
+    ...(account.behaviour().profile_fallback_domains === "absent" ? {} : { fallback_domains }),
     ...(style === "absent" ? {} : { [inactive]: style === "empty" ? [] : null }),
     [profile.mode]: profile.entries,
     gateway_unique_id: account.accountId,
@@ -174,7 +223,7 @@ function applyBody(
   const settings = { ...profile.settings };
   for (const name of SETTABLE_FIELDS) {
     if (body[name] !== undefined) {
-      settings[name] = body[name];
+      settings[name] = name === "fallback_domains" ? readFallbackDomains(body[name]) : body[name];
     }
   }
   const updated: DeviceProfile = { ...profile, settings, updated_at: now };
@@ -328,10 +377,29 @@ function splitTunnelWriter(mode: SplitTunnelMode) {
   };
 }
 
+function fallbackReader(context: Context) {
+  return { result: profileOf(context).settings.fallback_domains ?? [] };
+}
+
+function fallbackWriter(context: Context) {
+  const profile = profileOf(context);
+  const domains = readFallbackDomains(context.body);
+  saveProfile(context.account, {
+    ...profile,
+    settings: { ...profile.settings, fallback_domains: domains },
+    updated_at: context.clock.next(),
+  });
+  return { result: domains };
+}
+
 const DEFAULT_PROFILE = `${ACCOUNT}/devices/policy`;
 const CUSTOM_PROFILE = `${ACCOUNT}/devices/policy/:policy_id`;
 
-/** Endpoints of the default and custom device profiles and their split tunnel lists. */
+/**
+ * Endpoints of the default and custom device profiles, their split tunnel lists and their Local
+ * Domain Fallback lists (`…/fallback_domains`: GET the list, PUT a bare array to replace it;
+ * both answer the list).
+ */
 export const deviceProfileRoutes: RouteDefinition[] = [
   { method: "GET", path: DEFAULT_PROFILE, handler: getDefault },
   { method: "PATCH", path: DEFAULT_PROFILE, handler: editDefault },
@@ -341,6 +409,8 @@ export const deviceProfileRoutes: RouteDefinition[] = [
   { method: "PUT", path: `${DEFAULT_PROFILE}/exclude`, handler: splitTunnelWriter("exclude") },
   { method: "GET", path: `${DEFAULT_PROFILE}/include`, handler: splitTunnelReader("include") },
   { method: "PUT", path: `${DEFAULT_PROFILE}/include`, handler: splitTunnelWriter("include") },
+  { method: "GET", path: `${DEFAULT_PROFILE}/fallback_domains`, handler: fallbackReader },
+  { method: "PUT", path: `${DEFAULT_PROFILE}/fallback_domains`, handler: fallbackWriter },
   { method: "GET", path: CUSTOM_PROFILE, handler: getCustom },
   { method: "PATCH", path: CUSTOM_PROFILE, handler: editCustom },
   { method: "DELETE", path: CUSTOM_PROFILE, handler: deleteCustom },
@@ -348,4 +418,6 @@ export const deviceProfileRoutes: RouteDefinition[] = [
   { method: "PUT", path: `${CUSTOM_PROFILE}/exclude`, handler: splitTunnelWriter("exclude") },
   { method: "GET", path: `${CUSTOM_PROFILE}/include`, handler: splitTunnelReader("include") },
   { method: "PUT", path: `${CUSTOM_PROFILE}/include`, handler: splitTunnelWriter("include") },
+  { method: "GET", path: `${CUSTOM_PROFILE}/fallback_domains`, handler: fallbackReader },
+  { method: "PUT", path: `${CUSTOM_PROFILE}/fallback_domains`, handler: fallbackWriter },
 ];

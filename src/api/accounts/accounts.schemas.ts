@@ -120,7 +120,7 @@ const InitialResolvedIpv4 = z
     return checked.ok ? checked.value : value;
   })
   .openapi({
-    description: `The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (\`GET /zerotrust/subnets/initial_resolved_ip/v4\`): ${DEFAULT_INITIAL_RESOLVED_IPV4} by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. The IPv6 range is fixed.`,
+    description: `The IPv4 range Gateway answers routed private hostnames from (Cloudflare's "initial resolved IPs"), as set in Cloudflare (\`GET /zerotrust/subnets/initial_resolved_ip/v4\`): ${DEFAULT_INITIAL_RESOLVED_IPV4} by default, 100.80.0.0/16 on accounts made before 2026-08-05, or your own /8 to /24. Routes inside it are refused; with hostname routes, a custom range is carved out of auto Exclude lists and added to auto Include lists. A run of an account with hostname routes reads Cloudflare's range and adopts it when it differs (reported as run drift); tunnelplane never writes it. The IPv6 range is fixed.`,
     example: DEFAULT_INITIAL_RESOLVED_IPV4,
   });
 

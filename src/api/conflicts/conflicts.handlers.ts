@@ -4,9 +4,11 @@ import { getObject, listAllObjects } from "../../db/desired-objects.repo";
 import { findAccountConflicts } from "../../domain/conflicts/account";
 import { checkClientLan as check } from "../../domain/conflicts/client-lan";
 import { findHostnameRouteConflicts } from "../../domain/conflicts/hostname-routes";
+import { findLocalFallbackConflicts } from "../../domain/routes/local-fallback";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { describeCidrError } from "../fields";
+import { loadProfileFallbacks } from "../hostname-routes/local-fallback";
 import { privateAppProblems } from "../private-apps/reach";
 import { validationProblem } from "../problem";
 import type * as endpoints from "./conflicts.endpoints";
@@ -17,11 +19,12 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   const { account_id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  const [input, hostnameRoutes, proxy, apps] = await Promise.all([
+  const [input, hostnameRoutes, proxy, apps, fallbacks] = await Promise.all([
     loadAccountCheckInput(db, account_id),
     listAllObjects(db, account_id, "hostname_route"),
     getObject(db, account_id, "proxy_settings", "default"),
     listAllObjects(db, account_id, "private_app"),
+    loadProfileFallbacks(db, account_id),
   ]);
   const unreachable = await privateAppProblems(
     db,
@@ -43,6 +46,10 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
     ...findHostnameRouteConflicts(
       hostnameRoutes.map((r) => ({ id: r.id, hostname: r.spec.hostname })),
       proxy?.spec ?? null,
+    ),
+    ...findLocalFallbackConflicts(
+      hostnameRoutes.map((r) => ({ id: r.id, hostname: r.spec.hostname })),
+      fallbacks,
     ),
     ...unreachable,
   ];

@@ -137,6 +137,24 @@ export const Conflict = z
           "False when tunnelplane does not manage the proxy (Cloudflare's default: off).",
       }),
     }),
+    z.object({
+      code: z.literal("hostname-route-local-fallback"),
+      ...common,
+      route_id: z.string(),
+      hostname: z.string(),
+      profile_id: z.string().openapi({
+        description:
+          "`default`, a device profile's tunnelplane id, or `cloudflare:<policy_id>` for one tunnelplane does not own.",
+      }),
+      suffix: z.string().openapi({
+        description:
+          "The profile's Local Domain Fallback entry that covers every name of the route: devices resolve them with their own DNS, so the query never reaches Gateway.",
+      }),
+      assumed_default: z.boolean().openapi({
+        description:
+          "True when no run has observed the profile's list yet and Cloudflare's default list is assumed.",
+      }),
+    }),
     ...(["private-app-not-routed", "private-app-excluded"] as const).map((code) =>
       z.object({
         code: z.literal(code),
@@ -297,6 +315,24 @@ export function toConflictResource(conflict: AccountConflict): z.input<typeof Co
         destination: conflict.destination,
         entry: conflict.entry === null ? null : entryToWire(conflict.entry),
         unreachable: conflict.unreachable,
+      };
+    case "hostname-route-local-fallback":
+      return {
+        code: conflict.code,
+        ...base,
+        objects: [
+          { kind: "hostname_route", id: conflict.routeId },
+          ...(conflict.profileId === "default"
+            ? [{ kind: "split_tunnel" as const, id: "default" }]
+            : conflict.profileId.startsWith("cloudflare:")
+              ? []
+              : [{ kind: "device_profile" as const, id: conflict.profileId }]),
+        ],
+        route_id: conflict.routeId,
+        hostname: conflict.hostname,
+        profile_id: conflict.profileId,
+        suffix: conflict.suffix,
+        assumed_default: conflict.assumedDefault,
       };
     case "hostname-route-proxy-off":
       return {

@@ -119,6 +119,7 @@ const TraceEntry = PolicyRef.extend({
 export const ExplanationSchema = z
   .object({
     verdict: z.enum([
+      "resolved_locally",
       "allowed",
       "blocked_by_policy",
       "not_routed",
@@ -170,6 +171,22 @@ export const ExplanationSchema = z
         description:
           "For destination_host: the hostname route that serves it, or null (then `route` is null too).",
       }),
+    local_domain_fallback: z
+      .object({
+        profile: z.string(),
+        suffix: z.string().nullable().openapi({
+          description:
+            "The profile's Local Domain Fallback entry the name is under (the longest), or null when none: a name under one is resolved by the device's own DNS, never reaches Gateway and no hostname route serves it (verdict resolved_locally).",
+        }),
+        assumed_default: z.boolean().openapi({
+          description:
+            "True when no run has observed the profile's list yet and Cloudflare's default list (intranet, internal, private, localdomain, domain, lan, home, host, corp, local, localhost, home.arpa, invalid, test) is assumed.",
+        }),
+      })
+      .optional()
+      .openapi({
+        description: "For destination_host: the device profile's Local Domain Fallback.",
+      }),
     resolved_range: z.string().optional().openapi({
       description:
         "For destination_host: the initial resolved range Gateway answers the name from; the split tunnel and the policies are looked at for its first address.",
@@ -211,7 +228,7 @@ function traceToWire(entry: PolicyTraceEntry) {
 
 /**
  * The wire form of an explanation; `virtual_network` only when `showNetwork` (the request named
- * one), `hostname_route` and `resolved_range` only for a hostname.
+ * one), `hostname_route`, `resolved_range` and `local_domain_fallback` only for a hostname.
  */
 export function toExplanationResource(
   e: Explanation,
@@ -235,6 +252,15 @@ export function toExplanationResource(
                   tunnel: named.route.tunnel,
                 },
           resolved_range: named.resolvedRange,
+        }),
+    ...(e.localFallback === null
+      ? {}
+      : {
+          local_domain_fallback: {
+            profile: e.localFallback.profile,
+            suffix: e.localFallback.suffix,
+            assumed_default: e.localFallback.assumedDefault,
+          },
         }),
     verdict: e.verdict,
     summary: e.summary,

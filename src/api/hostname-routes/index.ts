@@ -15,6 +15,7 @@ import type { HostnameRouteSpec, ProxySettingsSpec } from "../../domain/model";
 import { MAX_HOSTNAME_LENGTH, parseHostname } from "../../domain/routes/hostname";
 import type { CollectionDefinition, WriteWarning } from "../desired/collection";
 import { validationProblem } from "../problem";
+import { loadProfileFallbacks, localFallbackWarnings } from "./local-fallback";
 
 const HostnameString = z
   .string()
@@ -120,8 +121,14 @@ export const hostnameRoutes: CollectionDefinition<
   }),
   naturalKey: (spec) => cloudflareForm(spec.hostname),
   async warnings(spec, ctx) {
-    const proxy = await getObject(ctx.db, ctx.accountId, "proxy_settings", "default");
-    return hostnameRouteWarnings([{ id: ctx.id, spec }], proxy?.spec ?? null);
+    const [proxy, fallbacks] = await Promise.all([
+      getObject(ctx.db, ctx.accountId, "proxy_settings", "default"),
+      loadProfileFallbacks(ctx.db, ctx.accountId),
+    ]);
+    return [
+      ...hostnameRouteWarnings([{ id: ctx.id, spec }], proxy?.spec ?? null),
+      ...localFallbackWarnings([{ id: ctx.id, hostname: spec.hostname }], fallbacks),
+    ];
   },
   conflict: {
     slug: "duplicate-route",

@@ -6,6 +6,7 @@
 import type { ReservedRange } from "../cidr/reserved";
 import type { SplitTunnelProfileSpec } from "../model";
 import { findRouteConflicts, type RouteConflict, type RouteRef } from "../routes/conflicts";
+import type { HostnameRouteLocalFallback } from "../routes/local-fallback";
 import {
   effectiveSplitTunnel,
   type SplitTunnelAccountSettings,
@@ -42,6 +43,7 @@ export type AccountConflict =
   | RouteConflict
   | ProfileProblem
   | HostnameRouteProxyOff
+  | HostnameRouteLocalFallback
   | PrivateAppUnreachable;
 
 /**

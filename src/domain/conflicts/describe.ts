@@ -1,4 +1,5 @@
 /** One sentence per account conflict, for API responses (safe to show; names objects by id). */
+import { describeLocalFallbackConflict } from "../routes/local-fallback";
 import { describeSplitTunnelProblem } from "../split-tunnels/describe";
 import type { AccountConflict } from "./account";
 import { describeHostnameRouteProxyOff } from "./hostname-routes";
@@ -21,6 +22,8 @@ export function describeConflict(conflict: AccountConflict): string {
       return `${conflict.network} overlaps the common home LAN ${conflict.lanRange}; users on such a LAN cannot reach ${conflict.shadowed.join(", ")}`;
     case "hostname-route-proxy-off":
       return describeHostnameRouteProxyOff(conflict);
+    case "hostname-route-local-fallback":
+      return describeLocalFallbackConflict(conflict);
     case "private-app-not-routed":
     case "private-app-excluded":
       return describePrivateAppProblem(conflict);

@@ -10,6 +10,7 @@ import { prefixContains } from "../cidr/lookup";
 import { DEFAULT_INITIAL_RESOLVED_IPV4 } from "../cidr/reserved";
 import type { NetworkProtocol, SplitTunnelEntry, SplitTunnelMode } from "../model";
 import { evaluatePolicies, type PolicyEvaluation } from "../policies/evaluate";
+import { fallbackSuffixOf } from "../routes/local-fallback";
 import {
   DEFAULT_VIRTUAL_NETWORK,
   matchHostnameRoute,
@@ -25,6 +26,7 @@ function firstAddress(cidr: string): string {
 
 /** The final answer for a connection. */
 export type Verdict =
+  | "resolved_locally"
   | "allowed"
   | "blocked_by_policy"
   | "not_routed"
@@ -72,6 +74,17 @@ export interface RouteStep {
   hostname?: { route: ViewHostnameRoute | null; resolvedRange: string };
 }
 
+/**
+ * For a hostname: whether the profile's Local Domain Fallback sends the name to the device's own
+ * DNS. `suffix` is the entry that does (the longest), or null when none does.
+ */
+export interface LocalFallbackStep {
+  profile: string;
+  suffix: string | null;
+  /** True when the list was never observed and Cloudflare's default list is assumed. */
+  assumedDefault: boolean;
+}
+
 /** Whether Gateway proxies the protocol. */
 export interface ProxyStep {
   protocol: NetworkProtocol;
@@ -92,6 +105,8 @@ export interface Explanation {
   virtualNetwork: SelectedNetwork;
   /** One sentence saying what decided the verdict. */
   summary: string;
+  /** For a hostname only (null for an address). */
+  localFallback: LocalFallbackStep | null;
   splitTunnel: SplitTunnelStep;
   route: RouteStep;
   proxy: ProxyStep;
@@ -143,6 +158,11 @@ function summarize(explanation: Omit<Explanation, "summary">, destination: strin
   const { splitTunnel, route, proxy, policy } = explanation;
   const named = route.hostname;
   switch (explanation.verdict) {
+    case "resolved_locally": {
+      const fallback = explanation.localFallback;
+      const assumed = fallback?.assumedDefault === true ? " (Cloudflare's default list)" : "";
+      return `${destination} is under ${fallback?.suffix}, which the Local Domain Fallback of the ${fallback?.profile} profile lists${assumed}: the device resolves it with its own DNS, so the query never reaches Gateway or a hostname route`;
+    }
     case "excluded_from_warp":
       return splitTunnel.entry === null
         ? `${destination} is in no Include entry of the ${splitTunnel.profile} profile, so it does not go through WARP`
@@ -170,13 +190,15 @@ function summarize(explanation: Omit<Explanation, "summary">, destination: strin
 }
 
 /**
- * Explains one connection over a network view. Stages, in order: the split tunnel (Exclude
+ * Explains one connection over a network view. Stages, in order: for a hostname, the profile's
+ * Local Domain Fallback (a name under one of its suffixes is resolved by the device's own DNS
+ * and never reaches Gateway, verdict `resolved_locally`); the split tunnel (Exclude
  * mode: through WARP unless an address entry contains the destination; Include mode: only when
  * one does; host entries never match an IP), the route (the most specific route containing the
  * destination; tunnel health is reported, not judged), the proxy (TCP/UDP/ICMP toggle for the
  * protocol, `tcp` when none is given), then the policies (ascending precedence, first match,
  * each earlier policy's reason for not matching). The verdict is the first stage that stops the
- * connection: `excluded_from_warp`, `not_routed`, `proxy_off`, `blocked_by_policy`, else
+ * connection: `resolved_locally`, `excluded_from_warp`, `not_routed`, `proxy_off`, `blocked_by_policy`, else
  * `allowed`. Every stage is computed whatever the verdict.
  *
  * `destinationIp` must be a valid address (the API validates it); else `RangeError`.
@@ -227,15 +249,34 @@ export function explain(view: NetworkView, request: ExplainRequest): Explanation
       : { virtualNetworkId: view.virtualNetwork.cloudflareId }),
   });
   const policy: PolicyStep = { ...evaluation, unevaluable: view.unevaluable };
-  const verdict: Verdict = !splitTunnel.throughWarp
-    ? "excluded_from_warp"
-    : route.route === null && (route.hostname?.route ?? null) === null
-      ? "not_routed"
-      : !proxy.enabled
-        ? "proxy_off"
-        : evaluation.decision === "block"
-          ? "blocked_by_policy"
-          : "allowed";
-  const body = { verdict, virtualNetwork: view.virtualNetwork, splitTunnel, route, proxy, policy };
+  const localFallback: LocalFallbackStep | null =
+    host === null
+      ? null
+      : {
+          profile: list.profile,
+          suffix: fallbackSuffixOf(host, view.localFallback.suffixes),
+          assumedDefault: view.localFallback.assumedDefault,
+        };
+  const verdict: Verdict =
+    localFallback?.suffix != null
+      ? "resolved_locally"
+      : !splitTunnel.throughWarp
+        ? "excluded_from_warp"
+        : route.route === null && (route.hostname?.route ?? null) === null
+          ? "not_routed"
+          : !proxy.enabled
+            ? "proxy_off"
+            : evaluation.decision === "block"
+              ? "blocked_by_policy"
+              : "allowed";
+  const body = {
+    verdict,
+    virtualNetwork: view.virtualNetwork,
+    localFallback,
+    splitTunnel,
+    route,
+    proxy,
+    policy,
+  };
   return { ...body, summary: summarize(body, host ?? address) };
 }

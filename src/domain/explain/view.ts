@@ -20,6 +20,7 @@ import { readMarker } from "../plan/ownership";
 import { conditionsFromSelectors, type EvaluablePolicy } from "../policies/evaluate";
 import { parseExpression } from "../policies/parse";
 import { err, ok, type Result } from "../result";
+import { CLOUDFLARE_DEFAULT_FALLBACK_SUFFIXES } from "../routes/local-fallback";
 import { WARP_DEFAULT_EXCLUDES } from "../split-tunnels/defaults";
 import { effectiveSplitTunnel, splitTunnelSettingsOf } from "../split-tunnels/effective";
 import { routedNetworksFor } from "../split-tunnels/profile-routes";
@@ -45,6 +46,14 @@ export interface ViewSplitTunnel {
   /** The effective entries, as Cloudflare has (or will have) them. */
   entries: SplitTunnelEntry[];
   /** True when nobody manages the list and Cloudflare's fresh-account default is assumed. */
+  assumedDefault: boolean;
+}
+
+/** The Local Domain Fallback list of the device's profile. */
+export interface ViewFallback {
+  /** Suffixes the device resolves with its own DNS (lower case). */
+  suffixes: readonly string[];
+  /** True when the list was never observed and Cloudflare's default list is assumed. */
   assumedDefault: boolean;
 }
 
@@ -85,6 +94,8 @@ export interface NetworkView {
   hostnameRoutes: ViewHostnameRoute[];
   /** The account's IPv4 initial resolved range, which answers routed hostnames (canonical CIDR). */
   initialResolvedIpv4: string;
+  /** The profile's Local Domain Fallback, which keeps names under its suffixes off Gateway. */
+  localFallback: ViewFallback;
   /** The proxy toggles, or null when tunnelplane does not manage them (Cloudflare's default: off). */
   proxy: ProxySettingsSpec | null;
   /** Network policies, enabled or not, in any order (the evaluator sorts by precedence). */
@@ -101,6 +112,13 @@ export interface UnknownProfileError {
 
 /** Why a view cannot be built: no such device profile, or no such virtual network. */
 export type ViewError = UnknownProfileError | UnknownVirtualNetworkError;
+
+/** The profile's list when known, else Cloudflare's default list (assumed). */
+function fallbackOf(suffixes: readonly string[] | undefined): ViewFallback {
+  return suffixes === undefined
+    ? { suffixes: CLOUDFLARE_DEFAULT_FALLBACK_SUFFIXES, assumedDefault: true }
+    : { suffixes, assumedDefault: false };
+}
 
 function live<K extends DesiredObject["kind"]>(desired: DesiredState, kind: K): DesiredObject<K>[] {
   return desired.objects.filter(
@@ -124,7 +142,8 @@ function assumedSplitTunnel(profile: string): ViewSplitTunnel {
  * from the routes and the team domain exactly as the planner does, the proxy settings and every
  * network policy that will exist, derived ones (private apps, grants) included, after the rules
  * shared from a parent account as the last run observed them. A missing default
- * profile is Cloudflare's default Exclude list. `tunnelHealth` maps tunnelplane tunnel ids to the health
+ * profile is Cloudflare's default Exclude list. The profile's Local Domain Fallback is the one
+ * the last run observed (tunnelplane does not manage it), Cloudflare's default before any run. `tunnelHealth` maps tunnelplane tunnel ids to the health
  * the last run observed.
  *
  * `virtualNetwork` is the device's selection (`default`, or a virtual network id): only its
@@ -200,6 +219,7 @@ export function desiredView(
     routes,
     hostnameRoutes: desiredHostnameRoutes(desired, tunnelHealth),
     initialResolvedIpv4: desired.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4,
+    localFallback: fallbackOf(desired.fallbackDomains?.[profile]),
     proxy: live(desired, "proxy_settings")[0]?.spec ?? null,
     policies: [...shared.policies, ...desiredPolicies(desired, []).map(toEvaluable)],
     unevaluable: shared.unevaluable,
@@ -293,8 +313,9 @@ export function toEvaluable(object: DesiredObject<"network_policy">): EvaluableP
  * ones included). Rules of another action or that do not parse are listed as unevaluable.
  * Objects tunnelplane owns carry its id; others `cloudflare:<id>`.
  *
- * `virtualNetwork` selects the routes as in `desiredView`; `initialResolvedIpv4` is the account's
- * range (Cloudflare's is not observed).
+ * `virtualNetwork` selects the routes as in `desiredView`; the initial resolved range is
+ * Cloudflare's when the observation read it, else `initialResolvedIpv4` (the stored one); the
+ * profile's Local Domain Fallback is the observed one (Cloudflare's default when not read).
  *
  * Errors: `unknown-profile` when no observed custom profile carries `profile`'s marker;
  * `unknown-virtual-network` when no observed virtual network is `virtualNetwork`.
@@ -310,8 +331,10 @@ export function observedView(
     return selected;
   }
   let splitTunnel: ViewSplitTunnel;
+  let fallback: readonly string[] | undefined;
   if (profile === DEFAULT_PROFILE) {
     const list = observed.splitTunnels.find((s) => s.profileId === DEFAULT_PROFILE);
+    fallback = list?.fallbackDomains;
     splitTunnel =
       list === undefined
         ? assumedSplitTunnel(profile)
@@ -323,6 +346,7 @@ export function observedView(
     if (custom === undefined) {
       return err({ code: "unknown-profile", profile });
     }
+    fallback = custom.fallbackDomains;
     splitTunnel = { profile, mode: custom.mode, entries: custom.entries, assumedDefault: false };
   }
   const tunnels = new Map(observed.tunnels.map((t) => [t.cloudflareId, t]));
@@ -346,7 +370,8 @@ export function observedView(
     virtualNetwork: selected.value,
     routes,
     hostnameRoutes: observedHostnameRoutes(observed),
-    initialResolvedIpv4,
+    initialResolvedIpv4: observed.initialResolvedIpv4 ?? initialResolvedIpv4,
+    localFallback: fallbackOf(fallback),
     proxy: observed.proxySettings,
     policies,
     unevaluable,

@@ -10,6 +10,7 @@ import { orderForApply } from "./apply-order";
 import { derivedNetworkPolicies } from "./derived-policies";
 import { planEnrollment } from "./enrollment";
 import { planMarked } from "./marked";
+import { adoptObservedRange, localFallbackWarnings } from "./observed-account";
 import { liveOf, type Planner } from "./planner";
 import { orderPolicyWrites } from "./policy-order";
 import { planDeviceProfiles, planProxySettings, planSplitTunnels } from "./profiles";
@@ -34,12 +35,19 @@ function invert(map: Map<string, string>): Map<string, string> {
 }
 
 /**
- * Plans the whole account. Pure: same inputs, same plan.
+ * Plans the whole account. Pure: same inputs, same plan. The account's initial resolved range is
+ * Cloudflare's when the observation read it (see adoptObservedRange).
  * @returns actions in the order they are sent (see orderForApply), the unmanaged objects
  *   found, and warnings (e.g. split tunnel problems).
  */
-export function planAccount(desired: DesiredState, observed: ObservedState): Plan {
-  const out: Planner = { actions: [], warnings: [], unmanaged: [] };
+export function planAccount(stored: DesiredState, observed: ObservedState): Plan {
+  const adopted = adoptObservedRange(stored, observed);
+  const desired = adopted.desired;
+  const out: Planner = {
+    actions: [],
+    warnings: [...adopted.warnings, ...localFallbackWarnings(desired, observed)],
+    unmanaged: [],
+  };
 
   const desiredVnets = liveOf(desired, "virtual_network");
   const vnetIds = planMarked(out, "virtual_network", desiredVnets, observed.virtualNetworks, {

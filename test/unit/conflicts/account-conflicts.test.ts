@@ -421,6 +421,68 @@ describe("hostname routes in the plan", () => {
   };
   const tunnels = [{ cloudflareId: "cf-t", name: "apps", status: "healthy", createdAtMs: 1 }];
 
+  it("plans against Cloudflare's initial resolved range and says it adopts it", ({ expect }) => {
+    const observed = { ...empty, tunnels, hostnameRoutes: [] };
+    const stored = { ...desired, initialResolvedIpv4: "172.64.128.0/20" };
+    const adopted = planAccount(stored, { ...observed, initialResolvedIpv4: "100.80.0.0/16" });
+    expect(adopted.warnings).toEqual([
+      {
+        code: "initial-resolved-range-adopted",
+        kind: "hostname_route",
+        key: "initial_resolved_ip/v4",
+        message:
+          "Cloudflare's initial resolved range is 100.80.0.0/16, not 172.64.128.0/20 as stored: tunnelplane adopts 100.80.0.0/16 for reserved ranges and split tunnels",
+      },
+    ]);
+    expect(
+      planAccount(stored, { ...observed, initialResolvedIpv4: "172.64.128.0/20" }).warnings,
+    ).toEqual([]);
+    expect(planAccount(stored, observed).warnings).toEqual([]);
+  });
+
+  it("warns per profile whose observed Local Domain Fallback covers a route's names", ({
+    expect,
+  }) => {
+    const profile = {
+      cloudflareId: "cf-p",
+      name: "eng",
+      description: "tunnelplane:p1",
+      match: "",
+      precedence: 10,
+      enabled: true,
+      mode: "exclude" as const,
+      entries: [],
+    };
+    const plan = planAccount(desired, {
+      ...empty,
+      tunnels,
+      hostnameRoutes: [],
+      splitTunnels: [
+        { profileId: "default", mode: "exclude", entries: [], fallbackDomains: ["internal"] },
+      ],
+      deviceProfiles: [
+        { ...profile, fallbackDomains: ["lan"] },
+        { ...profile, cloudflareId: "cf-q", description: "", fallbackDomains: ["acme.internal"] },
+      ],
+    });
+    const message = (profileText: string, suffix: string) =>
+      `hostname route *.apps.acme.internal cannot work for ${profileText}: its Local Domain Fallback lists ${suffix}, so devices resolve those names with their own DNS and the query never reaches Gateway; remove ${suffix} from that list`;
+    expect(plan.warnings).toEqual([
+      {
+        code: "hostname-route-local-fallback",
+        kind: "hostname_route",
+        key: "h1",
+        message: message("the default device profile", "internal"),
+      },
+      {
+        code: "hostname-route-local-fallback",
+        kind: "hostname_route",
+        key: "h1",
+        message: message("device profile cloudflare:cf-q", "acme.internal"),
+      },
+    ]);
+  });
+
   it("compares in Cloudflare's form: the answer apps.acme.internal is converged", ({ expect }) => {
     const landed = {
       cloudflareId: "cf-h",

@@ -471,6 +471,7 @@ describe("explain over a view", () => {
     virtualNetwork: { id: "default", cloudflareId: null, name: "default" },
     hostnameRoutes: [],
     initialResolvedIpv4: "172.64.128.0/20",
+    localFallback: { suffixes: ["corp", "home.arpa", "example.internal"], assumedDefault: false },
     routes: [
       { id: "r1", network: "10.0.0.0/8", tunnel: { id: "t1", name: "dc1", health: "healthy" } },
       { id: "r2", network: "10.1.2.0/24", tunnel: { id: "t2", name: "dc2", health: "down" } },
@@ -508,6 +509,55 @@ describe("explain over a view", () => {
       null,
       "192.168.1.1 is in no Include entry of the default profile, so it does not go through WARP",
     ]);
+  });
+
+  it.for([
+    ["the suffix itself", "corp", "corp"],
+    ["a name below a one-label suffix", "wiki.eng.corp", "corp"],
+    ["a two-label suffix", "nas.home.arpa", "home.arpa"],
+    ["the longest of two suffixes", "db.example.internal", "example.internal"],
+    ["a name only ending in the same letters", "wiki.mycorp", null],
+    ["a name under none", "wiki.apps.acme.internal", null],
+  ] as const)("Local Domain Fallback: %s -> %s", ([, host, suffix], { expect }) => {
+    const routed = {
+      ...view,
+      hostnameRoutes: [],
+      proxy: { tcp: true, udp: true, icmp: false },
+    };
+    const e = explain(routed, { ...request, destinationIp: "", destinationHost: host });
+    expect([e.localFallback, e.verdict]).toEqual([
+      { profile: "default", suffix, assumedDefault: false },
+      suffix === null ? "not_routed" : "resolved_locally",
+    ]);
+  });
+
+  it("a name under a fallback suffix is resolved by the device, whatever the hostname route", ({
+    expect,
+  }) => {
+    const routed: NetworkView = {
+      ...view,
+      localFallback: { suffixes: ["intranet", "internal"], assumedDefault: true },
+      hostnameRoutes: [
+        {
+          id: "h1",
+          hostname: "*.apps.acme.internal",
+          tunnel: { id: "t1", name: "dc1", health: "healthy" },
+        },
+      ],
+      proxy: { tcp: true, udp: true, icmp: false },
+    };
+    const e = explain(routed, {
+      ...request,
+      destinationIp: "",
+      destinationHost: "wiki.apps.acme.internal",
+    });
+    expect([e.verdict, e.localFallback, e.route.hostname?.route?.id, e.summary]).toEqual([
+      "resolved_locally",
+      { profile: "default", suffix: "internal", assumedDefault: true },
+      "h1",
+      "wiki.apps.acme.internal is under internal, which the Local Domain Fallback of the default profile lists (Cloudflare's default list): the device resolves it with its own DNS, so the query never reaches Gateway or a hostname route",
+    ]);
+    expect(explain(routed, { ...request, destinationIp: "10.1.2.3" }).localFallback).toBe(null);
   });
 
   it("an unmanaged proxy is Cloudflare's default: off", ({ expect }) => {

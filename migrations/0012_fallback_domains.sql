@@ -1,0 +1,1 @@
+ALTER TABLE `accounts` ADD `fallback_domains_json` text;
