@@ -55,12 +55,20 @@ type AccountRow = Omit<AccountRecord, "limits" | "tokenProblems"> & {
   tokenProblemsJson: string | null;
 };
 
+type StoredTokenProblem = Omit<TokenProblem, "metBy"> & Partial<Pick<TokenProblem, "metBy">>;
+
 function fromRow({ limitsJson, tokenProblemsJson, ...row }: AccountRow): AccountRecord {
   return {
     ...row,
     limits: limitsJson === null ? null : (JSON.parse(limitsJson) as QuotaOverrides),
+    // Problems stored before `metBy` existed were all met by runs.
     tokenProblems:
-      tokenProblemsJson === null ? [] : (JSON.parse(tokenProblemsJson) as TokenProblem[]),
+      tokenProblemsJson === null
+        ? []
+        : (JSON.parse(tokenProblemsJson) as StoredTokenProblem[]).map((p) => ({
+            ...p,
+            metBy: p.metBy ?? "run",
+          })),
   };
 }
 
@@ -282,22 +290,35 @@ export function scheduleAccountStatement(db: Db, accountId: string, atMs: number
   return db.update(accounts).set({ nextReconcileAtMs: atMs }).where(eq(accounts.id, accountId));
 }
 
+/** Shared Gateway rules as read at one instant. */
+export interface SharedRulesSeen {
+  rules: ObservedNetworkPolicy[];
+  /** When they were read, epoch ms. */
+  observedAtMs: number;
+}
+
 /**
- * Records what a run learnt about the account's token and shared rules, for a batch with the run
- * record: `tokenProblems` replaces the last run's ([] clears them); `sharedRules` replaces the
- * stored shared Gateway rules unless undefined (the run could not read the rules).
+ * Records what an observation (a run's, or plan's, observed explain's or import's) learnt about
+ * the account's token and shared rules, for a batch with the run record or alone:
+ * `tokenProblems` replaces the stored list ([] clears it); `sharedRules` replaces the stored
+ * shared Gateway rules and when they were observed, unless undefined (the rules were not read).
  */
 export function recordObservationStatement(
   db: Db,
   accountId: string,
   tokenProblems: TokenProblem[],
-  sharedRules: ObservedNetworkPolicy[] | undefined,
+  sharedRules: SharedRulesSeen | undefined,
 ) {
   return db
     .update(accounts)
     .set({
       tokenProblemsJson: tokenProblems.length === 0 ? null : JSON.stringify(tokenProblems),
-      ...(sharedRules === undefined ? {} : { sharedRulesJson: JSON.stringify(sharedRules) }),
+      ...(sharedRules === undefined
+        ? {}
+        : {
+            sharedRulesJson: JSON.stringify(sharedRules.rules),
+            sharedRulesObservedAtMs: sharedRules.observedAtMs,
+          }),
     })
     .where(eq(accounts.id, accountId));
 }

@@ -342,12 +342,14 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
       .select({
         teamDomain: accounts.teamDomain,
         sharedRulesJson: accounts.sharedRulesJson,
+        sharedRulesObservedAtMs: accounts.sharedRulesObservedAtMs,
         initialResolvedIpv4: accounts.initialResolvedIpv4,
       })
       .from(accounts)
       .where(eq(accounts.id, accountId)),
   ]);
   const sharedRulesJson = account[0]?.sharedRulesJson ?? null;
+  const sharedRulesObservedAtMs = account[0]?.sharedRulesObservedAtMs ?? null;
   return {
     accountId,
     objects: rows.map((row) => fromObjectRow(row)),
@@ -355,6 +357,7 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
     ...(sharedRulesJson === null
       ? {}
       : { sharedRules: JSON.parse(sharedRulesJson) as ObservedNetworkPolicy[] }),
+    ...(sharedRulesObservedAtMs === null ? {} : { sharedRulesObservedAtMs }),
     ...(account[0] === undefined ? {} : { initialResolvedIpv4: account[0].initialResolvedIpv4 }),
   };
 }
