@@ -18,7 +18,15 @@ import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
 import { recordingQueue } from "../helpers/cron";
-import { callsOf, control, emulator, lastSeq, newAccountId, sdk } from "../helpers/emulator";
+import {
+  callsOf,
+  control,
+  emulator,
+  lastSeq,
+  newAccountId,
+  sdk,
+  tokenWith,
+} from "../helpers/emulator";
 import { problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
@@ -738,20 +746,14 @@ describe("dead letters", () => {
   });
 });
 
-/** A token of its own, registered in the emulator with only `groups`. */
-async function tokenWith(groups: string[]): Promise<string> {
-  const token = `scoped-${crypto.randomUUID()}-0123456789`;
-  await control("/tokens", "PUT", { token, permission_groups: groups });
-  return token;
-}
-
 interface AccountBody {
   token_problems: {
     permission: string;
     permission_groups: string[];
     request: string;
     detail: string;
-    run_id: string;
+    met_by: string;
+    run_id: string | null;
     detected_at: string;
   }[];
 }
@@ -806,6 +808,7 @@ describe("a token without a permission", () => {
         permission_groups: ["Zero Trust Write"],
         request: "GET devices/policies",
         detail,
+        met_by: "run",
         run_id: run.body.id,
         detected_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       },
