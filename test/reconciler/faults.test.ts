@@ -963,3 +963,44 @@ describe("lists that ignore page", () => {
     expect(lists).toEqual(["GET cfd_tunnel", "GET teamnet/routes"]);
   });
 });
+
+describe("soft-deleted objects listed next to live ones", () => {
+  it("a run whose lists show deleted tunnels, networks and routes next to live ones of the same name recreates the deleted, then converges", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    await post(`${base}/virtual-networks`, { name: "prod" });
+    expect((await post<RunBody>(`${base}/reconcile`)).body.counts.applied).toBe(4);
+    const cf = sdk();
+    const [tunnel] = (await cf.zeroTrust.tunnels.cloudflared.list({ account_id: accountId }))
+      .result;
+    const prod = (
+      await cf.zeroTrust.networks.virtualNetworks.list({ account_id: accountId, name: "prod" })
+    ).result[0];
+    // Deleted by hand: the tunnel takes its two routes with it.
+    await cf.zeroTrust.tunnels.cloudflared.delete(tunnel?.id ?? "", { account_id: accountId });
+    await cf.zeroTrust.networks.virtualNetworks.delete(prod?.id ?? "", { account_id: accountId });
+    await control("/behaviour", "PUT", {
+      account_id: accountId,
+      behaviour: { list_deleted: ["cfd_tunnel", "teamnet/virtual_networks", "teamnet/routes"] },
+    });
+
+    const run = await post<RunBody>(`${base}/reconcile`);
+    expect([run.body.outcome, run.body.counts.applied, run.body.errors]).toEqual([
+      "succeeded",
+      4,
+      [],
+    ]);
+    const tunnels = await cf.zeroTrust.tunnels.cloudflared.list({
+      account_id: accountId,
+      is_deleted: false,
+    });
+    expect(tunnels.result.map((t) => [t.name, t.deleted_at === null])).toEqual([
+      ["dc1", false],
+      ["dc1", true],
+    ]);
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect([second.body.outcome, second.body.counts.planned]).toEqual(["succeeded", 0]);
+  });
+});
