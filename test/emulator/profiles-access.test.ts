@@ -445,7 +445,7 @@ describe("answer styles and strictness like Cloudflare", () => {
     });
     expect(await control(`/behaviour?account_id=${accountId}`)).toEqual({
       account_id: accountId,
-      behaviour: { inactive_split_tunnel: "null", ignore_page: [] },
+      behaviour: { inactive_split_tunnel: "null", ignore_page: [], list_deleted: [] },
     });
   });
 
