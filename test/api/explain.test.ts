@@ -442,6 +442,67 @@ describe("rules shared from a parent account", () => {
       },
     });
   });
+  it("a grant approved on the shared rules as last read is checked again by the run that activates it, which names a shared block added since and says when it read the rules", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+    await post(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id });
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
+    expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    const firstRead = (
+      await call<{ shared_rules_observed_at: string }>("GET", `${base}/policies/analysis`)
+    ).body.shared_rules_observed_at;
+    expect(firstRead).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const { rule } = (await control("/shared-rules", "POST", {
+      account_id: accountId,
+      rule: {
+        name: "Organization: no db access",
+        action: "block",
+        enabled: true,
+        filters: ["l4"],
+        traffic: "net.dst.ip in {10.128.0.0/16}",
+        precedence: 90000,
+      },
+    })) as { rule: { id: string } };
+    const approval = (
+      await post<Created>(`${base}/grant-approval-rules`, { name: "any", effect: "auto_approve" })
+    ).body;
+    const grant = await post<{
+      state: string;
+      decision: { by: string; reason: string };
+      check: { phase: string; shared_rules_observed_at: string; ok: boolean; problems: unknown };
+    }>(`${base}/grants`, {
+      ticket: { system: "ServiceNow", id: "CHG8" },
+      subject_email: "contractor@example.com",
+      destinations: ["10.128.0.7"],
+      ports: [22],
+      protocols: ["tcp"],
+      reason: "Patch the db host",
+      duration_s: 3600,
+    });
+    const why = `rule "Organization: no db access" shared from account ${PARENT} blocks 10.128.0.7/32 before every rule of this account`;
+    // Approved by the rule on the shared rules the first run read (none); the run that activated
+    // it read the shared block, and the grant's check names it.
+    expect([
+      grant.body.state,
+      grant.body.decision,
+      grant.body.check.phase,
+      grant.body.check.ok,
+      grant.body.check.problems,
+    ]).toEqual([
+      "active",
+      { by: "rule", rule_id: approval.id, reason: 'inside approval rule "any"' },
+      "after-activation",
+      false,
+      [{ code: "blocked-by-policy", destination: "10.128.0.7/32", message: why }],
+    ]);
+    expect(grant.body.check.shared_rules_observed_at > (firstRead ?? "")).toBe(true);
+    expect(
+      (await callsOf(accountId)).filter((c) => c.path.includes(rule.id)).map((c) => c.method),
+    ).toEqual([]);
+  });
 });
 
 describe("explain per virtual network and per hostname", () => {
