@@ -1334,7 +1334,7 @@ export interface components {
              * @example 0.25
              */
             api_budget_share: number | null;
-            /** @description Permissions the API token lacked in the last run that observed the account: what it could not read or write is left as it is until the token gets them. Empty when none; a new api_token clears the list until the next run. */
+            /** @description Permissions the API token lacked when the account was last observed (by a run, a plan, explain with state=observed or an import): what it could not read or write is left as it is until the token gets them. A run replaces the list; an observation outside a run replaces the refused reads and keeps the refused writes (only a run can tell they go through now). Empty when none; a new api_token clears the list until the next observation. */
             token_problems: components["schemas"]["TokenProblem"][];
             version: number;
             created_at: string;
@@ -1402,8 +1402,13 @@ export interface components {
             request: string;
             /** @example the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules) */
             detail: string;
-            /** @description The run that met the refusal. */
-            run_id: string;
+            /**
+             * @description What met the refusal: a reconcile run, or an observation outside one (plan, explain with state=observed, import).
+             * @enum {string}
+             */
+            met_by: "run" | "plan" | "explain" | "import";
+            /** @description The run that met the refusal; null when met outside a run. */
+            run_id: string | null;
             /** @description When, RFC 3339. */
             detected_at: string;
         };
@@ -1749,8 +1754,51 @@ export interface components {
             };
         };
         ExplainResult: components["schemas"]["Explanation"] & {
+            /**
+             * @description The first stage that stops the connection, else allowed. unknown (state=observed only): a stage up to the deciding one could not be read, as the API token lacks its permission (see `skipped`).
+             * @enum {string}
+             */
+            verdict?: "resolved_locally" | "allowed" | "blocked_by_policy" | "not_routed" | "excluded_from_warp" | "proxy_off" | "unknown";
             /** @enum {string} */
             state: "desired" | "observed";
+            /** @description Kinds Cloudflare refused to let the account's API token read (403 / 10000), one entry per permission; the answer covers every other kind. Also recorded as the account's token_problems. Empty when the token read everything. */
+            skipped: components["schemas"]["SkippedKinds"][];
+            /**
+             * @description When the rules shared read-only from a parent account (Cloudflare Organizations), which this answer evaluates first, were last read from Cloudflare (RFC 3339): by a run, a plan, explain with state=observed or an import. Read now for answers that read Cloudflare. null: never read, so no shared rule is known.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            shared_rules_observed_at: string | null;
+        };
+        SkippedKinds: {
+            /**
+             * @description The kinds left out of the answer: nothing of them was read or planned.
+             * @example [
+             *       "split_tunnel",
+             *       "device_profile",
+             *       "proxy_settings",
+             *       "network_policy"
+             *     ]
+             */
+            kinds: string[];
+            /**
+             * @description The token permission that would let tunnelplane read them (Edit for an enforce account, which writes there next; Read for an observe one), as the dashboard's token editor names it.
+             * @example Zero Trust: Edit
+             */
+            permission: string;
+            /**
+             * @description API permission groups, any one of which grants it.
+             * @example [
+             *       "Zero Trust Write"
+             *     ]
+             */
+            permission_groups: string[];
+            /**
+             * @description The request Cloudflare refused with 403 / 10000 (method and path after the account).
+             * @example GET gateway/rules
+             */
+            request: string;
+            /** @example the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules) */
+            detail: string;
         };
         ExplainInput: {
             /**
@@ -1954,6 +2002,11 @@ export interface components {
                 used: number;
                 limit: number;
             }[];
+            /**
+             * @description When the rules shared read-only from a parent account (Cloudflare Organizations), which this answer evaluates first, were last read from Cloudflare (RFC 3339): by a run, a plan, explain with state=observed or an import. Read now for answers that read Cloudflare. null: never read, so no shared rule is known.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            shared_rules_observed_at: string | null;
         };
         PolicyFinding: {
             /**
@@ -1994,6 +2047,8 @@ export interface components {
                 identity: string;
                 device_posture: string;
             };
+            /** @description Kinds Cloudflare refused to let the account's API token read (403 / 10000), one entry per permission; the answer covers every other kind. Also recorded as the account's token_problems. Empty when the token read everything. */
+            skipped: components["schemas"]["SkippedKinds"][];
         } | {
             /** @enum {string} */
             kind: "hostname_route";
@@ -2018,6 +2073,8 @@ export interface components {
                 tunnel_id: string;
                 comment: string;
             };
+            /** @description Kinds Cloudflare refused to let the account's API token read (403 / 10000), one entry per permission; the answer covers every other kind. Also recorded as the account's token_problems. Empty when the token read everything. */
+            skipped: components["schemas"]["SkippedKinds"][];
         };
         ObjectStatus: {
             /**
@@ -3004,6 +3061,8 @@ export interface components {
                 key: string;
                 message: string;
             }[];
+            /** @description Kinds Cloudflare refused to let the account's API token read (403 / 10000), one entry per permission; the answer covers every other kind. Also recorded as the account's token_problems. Empty when the token read everything. */
+            skipped: components["schemas"]["SkippedKinds"][];
         };
         PlannedAction: {
             /** @enum {string} */
@@ -3025,7 +3084,7 @@ export interface components {
             observed?: unknown;
             desired?: unknown;
         };
-        /** @description Every connection whose outcome the plan changes, computed exactly over the atoms the policies' bounds define and the identity classes their selectors define. */
+        /** @description Every connection whose outcome the plan changes, computed exactly over the atoms the policies' bounds define and the identity classes their selectors define. Empty (no changes, zero atoms) when the network policies were skipped: the token may not read them, so there is nothing to compare. */
         AccessDelta: {
             changes: {
                 /**
@@ -3172,6 +3231,11 @@ export interface components {
             /** @enum {string} */
             phase: "before-approval" | "after-activation";
             checked_at: string;
+            /**
+             * @description When the rules shared read-only from a parent account (Cloudflare Organizations), which this answer evaluates first, were last read from Cloudflare (RFC 3339): by a run, a plan, explain with state=observed or an import. Read now for answers that read Cloudflare. null: never read, so no shared rule is known.
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            shared_rules_observed_at: string | null;
             ok: boolean;
             problems: {
                 code: string;
@@ -5611,7 +5675,7 @@ export interface operations {
     explainAccess: {
         parameters: {
             query?: {
-                /** @description desired: the state tunnelplane will write (default). observed: Cloudflare as it is now (read at once; hand-written policies are parsed). */
+                /** @description desired: the state tunnelplane will write (default), with the shared rules as last read from Cloudflare. observed: Cloudflare as it is now (read at once, shared rules included; hand-written policies are parsed; kinds the API token may not read are skipped and listed in `skipped`). */
                 state?: "desired" | "observed";
             };
             header?: never;
@@ -5717,7 +5781,24 @@ export interface operations {
                      *           }
                      *         ]
                      *       },
-                     *       "state": "desired"
+                     *       "state": "desired",
+                     *       "skipped": [
+                     *         {
+                     *           "kinds": [
+                     *             "split_tunnel",
+                     *             "device_profile",
+                     *             "proxy_settings",
+                     *             "network_policy"
+                     *           ],
+                     *           "permission": "Zero Trust: Edit",
+                     *           "permission_groups": [
+                     *             "Zero Trust Write"
+                     *           ],
+                     *           "request": "GET gateway/rules",
+                     *           "detail": "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules)"
+                     *         }
+                     *       ],
+                     *       "shared_rules_observed_at": "2026-01-01T00:00:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["ExplainResult"];
@@ -6490,7 +6571,8 @@ export interface operations {
                      *           "used": 1,
                      *           "limit": 1
                      *         }
-                     *       ]
+                     *       ],
+                     *       "shared_rules_observed_at": "2026-01-01T00:00:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["PolicyAnalysis"];
@@ -6621,7 +6703,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Stored; a run marks it in Cloudflare (now, or next when one is under way). `before` is the object as it was found */
+            /** @description Stored; a run marks it in Cloudflare (now, or next when one is under way). `before` is the object as it was found; `skipped` lists the kinds the API token may not read */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -6649,7 +6731,23 @@ export interface operations {
                      *         "traffic": "traffic",
                      *         "identity": "identity",
                      *         "device_posture": "device_posture"
-                     *       }
+                     *       },
+                     *       "skipped": [
+                     *         {
+                     *           "kinds": [
+                     *             "split_tunnel",
+                     *             "device_profile",
+                     *             "proxy_settings",
+                     *             "network_policy"
+                     *           ],
+                     *           "permission": "Zero Trust: Edit",
+                     *           "permission_groups": [
+                     *             "Zero Trust Write"
+                     *           ],
+                     *           "request": "GET gateway/rules",
+                     *           "detail": "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules)"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["ImportResult"];
@@ -16561,7 +16659,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The plan; nothing was written */
+            /** @description The plan; nothing was written to Cloudflare. Kinds the API token may not read are left out and listed in `skipped` (also recorded as the account's token_problems) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -16639,6 +16737,22 @@ export interface operations {
                      *           "kind": "kind",
                      *           "key": "key",
                      *           "message": "message"
+                     *         }
+                     *       ],
+                     *       "skipped": [
+                     *         {
+                     *           "kinds": [
+                     *             "split_tunnel",
+                     *             "device_profile",
+                     *             "proxy_settings",
+                     *             "network_policy"
+                     *           ],
+                     *           "permission": "Zero Trust: Edit",
+                     *           "permission_groups": [
+                     *             "Zero Trust Write"
+                     *           ],
+                     *           "request": "GET gateway/rules",
+                     *           "detail": "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules)"
                      *         }
                      *       ]
                      *     }
@@ -17664,6 +17778,7 @@ export interface operations {
                      *           "check": {
                      *             "phase": "before-approval",
                      *             "checked_at": "2026-12-03T09:00:00.000Z",
+                     *             "shared_rules_observed_at": "2026-01-01T00:00:00.000Z",
                      *             "ok": true,
                      *             "problems": [
                      *               {
@@ -17904,6 +18019,7 @@ export interface operations {
                      *       "check": {
                      *         "phase": "before-approval",
                      *         "checked_at": "2026-12-03T09:00:00.000Z",
+                     *         "shared_rules_observed_at": "2026-01-01T00:00:00.000Z",
                      *         "ok": true,
                      *         "problems": [
                      *           {
@@ -18006,6 +18122,7 @@ export interface operations {
                      *       "check": {
                      *         "phase": "before-approval",
                      *         "checked_at": "2026-12-03T09:00:00.000Z",
+                     *         "shared_rules_observed_at": "2026-01-01T00:00:00.000Z",
                      *         "ok": true,
                      *         "problems": [
                      *           {
@@ -18262,6 +18379,7 @@ export interface operations {
                      *       "check": {
                      *         "phase": "before-approval",
                      *         "checked_at": "2026-12-03T09:00:00.000Z",
+                     *         "shared_rules_observed_at": "2026-01-01T00:00:00.000Z",
                      *         "ok": true,
                      *         "problems": [
                      *           {
@@ -18625,6 +18743,7 @@ export interface operations {
                      *       "check": {
                      *         "phase": "before-approval",
                      *         "checked_at": "2026-12-03T09:00:00.000Z",
+                     *         "shared_rules_observed_at": "2026-01-01T00:00:00.000Z",
                      *         "ok": true,
                      *         "problems": [
                      *           {
@@ -18905,6 +19024,7 @@ export interface operations {
                      *       "check": {
                      *         "phase": "before-approval",
                      *         "checked_at": "2026-12-03T09:00:00.000Z",
+                     *         "shared_rules_observed_at": "2026-01-01T00:00:00.000Z",
                      *         "ok": true,
                      *         "problems": [
                      *           {
@@ -19185,6 +19305,7 @@ export interface operations {
                      *       "check": {
                      *         "phase": "before-approval",
                      *         "checked_at": "2026-12-03T09:00:00.000Z",
+                     *         "shared_rules_observed_at": "2026-01-01T00:00:00.000Z",
                      *         "ok": true,
                      *         "problems": [
                      *           {
@@ -19465,6 +19586,7 @@ export interface operations {
                      *       "check": {
                      *         "phase": "before-approval",
                      *         "checked_at": "2026-12-03T09:00:00.000Z",
+                     *         "shared_rules_observed_at": "2026-01-01T00:00:00.000Z",
                      *         "ok": true,
                      *         "problems": [
                      *           {
@@ -22300,6 +22422,22 @@ export interface operations {
                      *             "kind": "kind",
                      *             "key": "key",
                      *             "message": "message"
+                     *           }
+                     *         ],
+                     *         "skipped": [
+                     *           {
+                     *             "kinds": [
+                     *               "split_tunnel",
+                     *               "device_profile",
+                     *               "proxy_settings",
+                     *               "network_policy"
+                     *             ],
+                     *             "permission": "Zero Trust: Edit",
+                     *             "permission_groups": [
+                     *               "Zero Trust Write"
+                     *             ],
+                     *             "request": "GET gateway/rules",
+                     *             "detail": "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules)"
                      *           }
                      *         ]
                      *       },

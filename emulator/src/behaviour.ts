@@ -19,6 +19,15 @@ export const PAGED_LISTS = [
   "access/policies",
 ] as const;
 
+/** Lists with an `is_deleted` filter that can be told to show deleted objects whatever it asks. */
+export const SOFT_DELETE_LISTS = [
+  "cfd_tunnel",
+  "tunnels",
+  "teamnet/virtual_networks",
+  "teamnet/routes",
+  "zerotrust/routes/hostname",
+] as const;
+
 /** One account's answer styles. */
 export interface Behaviour {
   /** `absent` (default): only the active key; `empty`: the other key is `[]`; `null`: it is null. */
@@ -31,6 +40,11 @@ export interface Behaviour {
   profile_fallback_domains: (typeof PROFILE_FALLBACK_STYLES)[number];
   /** Lists that answer the first page whatever `page` asks for (echoing the asked `page`). */
   ignore_page: (typeof PAGED_LISTS)[number][];
+  /**
+   * Lists that show soft-deleted objects next to live ones even when `is_deleted=false` asks for
+   * live ones only (`is_deleted=true` still shows only deleted ones).
+   */
+  list_deleted: (typeof SOFT_DELETE_LISTS)[number][];
 }
 
 /** What a new account does. */
@@ -38,6 +52,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = {
   inactive_split_tunnel: "absent",
   profile_fallback_domains: "shown",
   ignore_page: [],
+  list_deleted: [],
 };
 
 /** Reads a `PUT /__emulator/behaviour` `behaviour` object; 400/1001 on anything unknown. */
@@ -69,6 +84,14 @@ export function readBehaviour(value: unknown): Partial<Behaviour> {
         throw new ApiFailure(400, 1001, `${key} must list some of ${PAGED_LISTS.join(", ")}`);
       }
       change.ignore_page = setting as Behaviour["ignore_page"];
+    } else if (key === "list_deleted") {
+      if (
+        !Array.isArray(setting) ||
+        !setting.every((list) => (SOFT_DELETE_LISTS as readonly unknown[]).includes(list))
+      ) {
+        throw new ApiFailure(400, 1001, `${key} must list some of ${SOFT_DELETE_LISTS.join(", ")}`);
+      }
+      change.list_deleted = setting as Behaviour["list_deleted"];
     } else {
       throw new ApiFailure(
         400,

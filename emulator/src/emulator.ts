@@ -4,7 +4,7 @@
  * so one call is applied atomically inside the Durable Object.
  */
 
-import type { PAGED_LISTS } from "./behaviour";
+import type { PAGED_LISTS, SOFT_DELETE_LISTS } from "./behaviour";
 import { Clock } from "./clock";
 import { CallLog, Controls, FaultBook, faultResponse } from "./controls";
 import { ApiFailure, failureResponse, Query, successResponse } from "./http";
@@ -168,14 +168,17 @@ export class Emulator {
       this.tokens.assertAllowed(tokenHash, method, rest);
       const body = parseBody(bodyText);
       const account = this.store.account(accountId);
+      const behaviour = account.behaviour();
       const ignorePage =
+        method === "GET" && behaviour.ignore_page.includes(rest as (typeof PAGED_LISTS)[number]);
+      const listDeleted =
         method === "GET" &&
-        account.behaviour().ignore_page.includes(rest as (typeof PAGED_LISTS)[number]);
+        behaviour.list_deleted.includes(rest as (typeof SOFT_DELETE_LISTS)[number]);
       return successResponse(
         match.handler({
           account,
           params: match.params,
-          query: new Query(url.searchParams, ignorePage),
+          query: new Query(url.searchParams, ignorePage, listDeleted),
           body,
           clock: this.clock,
         }),

@@ -95,10 +95,14 @@ export const MAX_PER_PAGE = 1000;
 
 /** Reads query parameters the way Cloudflare's v4 API accepts them. */
 export class Query {
-  /** `ignorePage`: answer the first page whatever `page` asks (a per-account behaviour). */
+  /**
+   * `ignorePage`: answer the first page whatever `page` asks; `listDeleted`: show deleted objects
+   * even when `is_deleted=false` (per-account behaviours).
+   */
   constructor(
     private readonly params: URLSearchParams,
     readonly ignorePage = false,
+    readonly listDeleted = false,
   ) {}
 
   /** The last value of a scalar parameter; an empty value counts as absent. */

@@ -39,26 +39,6 @@ export function isManagedAction(action: Action): action is Action<ManagedKind> {
   return MANAGED_KINDS.has(action.kind);
 }
 
-/**
- * Reads the account's state through every adapter at once, never one GET per object: one list
- * call per kind and page, the proxy toggles' two singletons, Access only for accounts with
- * enrollment rules (see each adapter for its count). `wide` also reads the route kinds the
- * desired state has none of (explain and import on what Cloudflare holds now).
- * @throws whatever the SDK throws; callers classify it with toUpstreamError.
- */
-export async function observeAccount(
-  client: Cloudflare,
-  accountId: string,
-  desired: DesiredState,
-  wide = false,
-): Promise<ObservedState> {
-  const parts = await Promise.all(
-    Object.values(ADAPTERS).map((adapter) => adapter.observe(client, accountId, desired, wide)),
-  );
-  const observed: ObservedState = Object.assign({ ...EMPTY_OBSERVED }, ...parts);
-  return observed;
-}
-
 /** An observation that leaves out what the account's token may not read. */
 export interface ReadableObservation {
   /** The observed state; the parts of refused kinds are empty. */
@@ -68,19 +48,24 @@ export interface ReadableObservation {
 }
 
 /**
- * Like observeAccount, but an adapter whose list Cloudflare refuses for a missing token
- * permission leaves its part empty instead of failing the whole observation, so the kinds the
- * token may read still reconcile. Any other failure fails the observation.
+ * Reads the account's state through every adapter at once, never one GET per object: one list
+ * call per kind and page, the proxy toggles' two singletons, Access only for accounts with
+ * enrollment rules (see each adapter for its count). `wide` also reads the route kinds the
+ * desired state has none of (explain and import on what Cloudflare holds now). An adapter whose
+ * list Cloudflare refuses for a missing token permission leaves its part empty instead of failing
+ * the whole observation, so the kinds the token may read are still planned, explained and
+ * reconciled. Any other failure fails the observation.
  * @throws whatever the SDK throws but a missing permission; classify with toUpstreamError.
  */
 export async function observeReadable(
   client: Cloudflare,
   accountId: string,
   desired: DesiredState,
+  wide = false,
 ): Promise<ReadableObservation> {
   const outcomes = await Promise.all(
     Object.values(ADAPTERS).map((adapter) =>
-      adapter.observe(client, accountId, desired).catch((error: unknown) => {
+      adapter.observe(client, accountId, desired, wide).catch((error: unknown) => {
         const failure = toUpstreamError(error);
         if (failure instanceof MissingPermissionError) {
           return failure;

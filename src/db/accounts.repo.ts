@@ -55,12 +55,20 @@ type AccountRow = Omit<AccountRecord, "limits" | "tokenProblems"> & {
   tokenProblemsJson: string | null;
 };
 
+type StoredTokenProblem = Omit<TokenProblem, "metBy"> & Partial<Pick<TokenProblem, "metBy">>;
+
 function fromRow({ limitsJson, tokenProblemsJson, ...row }: AccountRow): AccountRecord {
   return {
     ...row,
     limits: limitsJson === null ? null : (JSON.parse(limitsJson) as QuotaOverrides),
+    // Problems stored before `metBy` existed were all met by runs.
     tokenProblems:
-      tokenProblemsJson === null ? [] : (JSON.parse(tokenProblemsJson) as TokenProblem[]),
+      tokenProblemsJson === null
+        ? []
+        : (JSON.parse(tokenProblemsJson) as StoredTokenProblem[]).map((p) => ({
+            ...p,
+            metBy: p.metBy ?? "run",
+          })),
   };
 }
 
@@ -282,12 +290,19 @@ export function scheduleAccountStatement(db: Db, accountId: string, atMs: number
   return db.update(accounts).set({ nextReconcileAtMs: atMs }).where(eq(accounts.id, accountId));
 }
 
-/** What a run learnt about the account as a whole; undefined fields were not read. */
+/** Shared Gateway rules as read at one instant. */
+export interface SharedRulesSeen {
+  rules: ObservedNetworkPolicy[];
+  /** When they were read, epoch ms. */
+  observedAtMs: number;
+}
+
+/** What an observation learnt about the account as a whole; undefined fields were not read. */
 export interface ObservationFacts {
-  /** Replaces the last run's ([] clears them). */
+  /** Replaces the stored list ([] clears it). */
   tokenProblems: TokenProblem[];
-  /** The shared Gateway rules seen; undefined when the run could not read the rules. */
-  sharedRules: ObservedNetworkPolicy[] | undefined;
+  /** The shared Gateway rules seen and when; undefined when the rules could not be read. */
+  sharedRules: SharedRulesSeen | undefined;
   /** Cloudflare's initial resolved range when it differs from the stored one (adopted). */
   adoptedInitialResolvedIpv4?: string | undefined;
   /** Each profile's Local Domain Fallback suffixes (see DesiredState.fallbackDomains). */
@@ -295,9 +310,10 @@ export interface ObservationFacts {
 }
 
 /**
- * Records what a run learnt about the account, for a batch with the run record: token problems,
- * shared rules and fallback domains as read; an adopted initial resolved range replaces the
- * stored one and bumps the account's version (its ETag changes).
+ * Records what an observation (a run's, or plan's, observed explain's or import's) learnt about
+ * the account, for a batch with the run record or alone: token problems, shared rules (with the
+ * time they were read) and fallback domains as read; an adopted initial resolved range replaces
+ * the stored one and bumps the account's version (its ETag changes).
  */
 export function recordObservationStatement(db: Db, accountId: string, facts: ObservationFacts) {
   const { tokenProblems, sharedRules, adoptedInitialResolvedIpv4, fallbackDomains } = facts;
@@ -305,7 +321,12 @@ export function recordObservationStatement(db: Db, accountId: string, facts: Obs
     .update(accounts)
     .set({
       tokenProblemsJson: tokenProblems.length === 0 ? null : JSON.stringify(tokenProblems),
-      ...(sharedRules === undefined ? {} : { sharedRulesJson: JSON.stringify(sharedRules) }),
+      ...(sharedRules === undefined
+        ? {}
+        : {
+            sharedRulesJson: JSON.stringify(sharedRules.rules),
+            sharedRulesObservedAtMs: sharedRules.observedAtMs,
+          }),
       ...(fallbackDomains === undefined
         ? {}
         : { fallbackDomainsJson: JSON.stringify(fallbackDomains) }),

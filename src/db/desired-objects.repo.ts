@@ -343,6 +343,7 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
       .select({
         teamDomain: accounts.teamDomain,
         sharedRulesJson: accounts.sharedRulesJson,
+        sharedRulesObservedAtMs: accounts.sharedRulesObservedAtMs,
         initialResolvedIpv4: accounts.initialResolvedIpv4,
         fallbackDomainsJson: accounts.fallbackDomainsJson,
       })
@@ -351,6 +352,7 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
   ]);
   const sharedRulesJson = account[0]?.sharedRulesJson ?? null;
   const fallbackDomainsJson = account[0]?.fallbackDomainsJson ?? null;
+  const sharedRulesObservedAtMs = account[0]?.sharedRulesObservedAtMs ?? null;
   return {
     accountId,
     objects: rows.map((row) => fromObjectRow(row)),
@@ -358,6 +360,7 @@ export async function loadDesiredState(db: Db, accountId: string): Promise<Desir
     ...(sharedRulesJson === null
       ? {}
       : { sharedRules: JSON.parse(sharedRulesJson) as ObservedNetworkPolicy[] }),
+    ...(sharedRulesObservedAtMs === null ? {} : { sharedRulesObservedAtMs }),
     ...(account[0] === undefined ? {} : { initialResolvedIpv4: account[0].initialResolvedIpv4 }),
     ...(fallbackDomainsJson === null
       ? {}

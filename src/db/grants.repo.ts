@@ -27,6 +27,11 @@ export interface StoredGrantCheck extends GrantPathCheck {
   /** `before-approval` when decided, `after-activation` once the policy is in Cloudflare. */
   phase: "before-approval" | "after-activation";
   checkedAtMs: number;
+  /**
+   * When the shared Gateway rules the check evaluated were read from Cloudflare, epoch ms
+   * (an activation check: by the run that activated the grant); absent: never read.
+   */
+  sharedRulesObservedAtMs?: number;
 }
 
 /** Reconciliation status of a grant's policy. `none`: no policy (not active, or removed). */

@@ -44,6 +44,8 @@ export const accounts = sqliteTable("accounts", {
    * observed them (ObservedNetworkPolicy), or null before any run read the rules.
    */
   sharedRulesJson: text("shared_rules_json"),
+  /** When the shared rules were last read from Cloudflare, epoch ms; null before any read. */
+  sharedRulesObservedAtMs: integer("shared_rules_observed_at_ms"),
   /**
    * The account's IPv4 Gateway initial resolved IP range (canonical CIDR); a run that reads
    * Cloudflare's (accounts with hostname routes) adopts it.

@@ -277,6 +277,8 @@ export interface DesiredState {
    * planned, evaluated first by explain and the grant path check. Absent: none known.
    */
   sharedRules?: ObservedNetworkPolicy[];
+  /** When `sharedRules` were read from Cloudflare, epoch ms; absent: never read. */
+  sharedRulesObservedAtMs?: number;
 }
 
 /** A virtual network as Cloudflare lists it (live ones only). */

@@ -110,7 +110,10 @@ export function neededPermission(area: PermissionArea, isWrite: boolean): TokenP
   return isWrite ? PERMISSIONS[area].edit : PERMISSIONS[area].read;
 }
 
-/** A permission the account's API token lacks, as the run that met the refusal saw it. */
+/** What met a refusal: a reconcile run, or an observation outside one. */
+export type ProblemSource = "run" | "plan" | "explain" | "import";
+
+/** A permission the account's API token lacks, as the run or observation that met it saw it. */
 export interface TokenProblem {
   /** Dashboard name of the permission tunnelplane needs, e.g. `Zero Trust: Edit`. */
   permission: string;
@@ -118,9 +121,11 @@ export interface TokenProblem {
   permissionGroups: string[];
   /** The refused request, e.g. `GET gateway/rules` (the path after the account). */
   request: string;
-  /** The run that met the refusal. */
-  runId: string;
-  /** When the run met it, epoch ms. */
+  /** What met the refusal: a run, or plan, observed explain or import outside a run. */
+  metBy: ProblemSource;
+  /** The run that met the refusal; null when it was met outside a run. */
+  runId: string | null;
+  /** When it was met, epoch ms. */
   detectedAtMs: number;
 }
 
@@ -133,18 +138,40 @@ export function tokenProblemOf(
   area: PermissionArea,
   request: string,
   mode: AccountMode | "plan",
-  run: { runId: string; detectedAtMs: number },
+  met: Pick<TokenProblem, "metBy" | "runId" | "detectedAtMs">,
 ): TokenProblem {
   const permission = neededPermission(area, mode !== "observe" || !request.startsWith("GET "));
   return {
     permission: permission.label,
     permissionGroups: permission.groups,
     request,
-    ...run,
+    ...met,
   };
 }
 
 /** One sentence for a run record or an object's status. */
 export function describeTokenProblem(problem: Pick<TokenProblem, "permission" | "request">) {
   return `the API token lacks ${problem.permission} (Cloudflare answered 403 / ${MISSING_PERMISSION_CODE} to ${problem.request})`;
+}
+
+/** The managed kinds whose endpoints lie in `area`, in the model's order. */
+export function kindsOfArea(area: PermissionArea): Kind[] {
+  return (Object.keys(KIND_PERMISSION_AREA) as Kind[]).filter(
+    (kind) => KIND_PERMISSION_AREA[kind] === area,
+  );
+}
+
+/**
+ * The account's problems once an observation outside a run (which only reads) has met `learnt`:
+ * the refused reads it met replace the earlier refused reads (a read that went through is no
+ * longer a problem); refused writes stay, as only a run can tell they go through now, unless a
+ * learnt problem already names their permission.
+ */
+export function mergeObservedProblems(
+  existing: readonly TokenProblem[],
+  learnt: readonly TokenProblem[],
+): TokenProblem[] {
+  const named = new Set(learnt.map((p) => p.permission));
+  const writes = existing.filter((p) => !p.request.startsWith("GET ") && !named.has(p.permission));
+  return [...learnt, ...writes];
 }

@@ -1,7 +1,9 @@
 /**
  * Runs the pure path check of a grant against the account's desired state, with the grant's own
  * allow policy where the planner would place it (so a check before approval answers "would this
- * grant open the path", and one after activation "does it").
+ * grant open the path", and one after activation "does it"). Rules shared from a parent account
+ * are evaluated first, as last read from Cloudflare (by the activating run, for an activation
+ * check); the check says when.
  */
 import type { GrantRecord, StoredGrantCheck } from "../db/grants.repo";
 import { evaluableRules } from "../domain/explain/view";
@@ -62,5 +64,11 @@ export function checkGrantInDesired(
     })),
     sharedRules: evaluableRules(desired.sharedRules ?? []).policies,
   });
-  return { ...check, phase, checkedAtMs: nowMs };
+  const observedAtMs = desired.sharedRulesObservedAtMs;
+  return {
+    ...check,
+    phase,
+    checkedAtMs: nowMs,
+    ...(observedAtMs === undefined ? {} : { sharedRulesObservedAtMs: observedAtMs }),
+  };
 }

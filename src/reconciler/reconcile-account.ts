@@ -13,7 +13,7 @@ import {
   SubrequestBudget,
 } from "../cloudflare/client";
 import { toUpstreamError } from "../cloudflare/errors";
-import { observeAccount, observeReadable } from "../cloudflare/registry";
+import { observeReadable } from "../cloudflare/registry";
 import {
   type AccountRecord,
   getAccount,
@@ -39,6 +39,7 @@ import type { ReconcileDeps } from "./deps";
 import { armGrantTimer } from "./grant-alarm";
 import { recordGrantRunOutcomes } from "./grant-outcomes";
 import { applyDueClockEvents } from "./grant-transitions";
+import { observeSkipping, type SkippedKinds } from "./observe-now";
 import { syncUpdatesFor } from "./outcomes";
 import { createRunGate } from "./rate-gate";
 import { defaultRetryPolicy, withRetry } from "./retry";
@@ -51,9 +52,15 @@ export type ReconcileOutcome =
   | { status: "held"; retryAfterMs: number }
   | { status: "not-found" };
 
-/** The result of a dry run. */
+/** The result of a dry run; the actions of skipped kinds are left out of `plan`. */
 export type DryRunOutcome =
-  | { status: "planned"; plan: Plan; desired: DesiredState; observed: ObservedState }
+  | {
+      status: "planned";
+      plan: Plan;
+      desired: DesiredState;
+      observed: ObservedState;
+      skipped: SkippedKinds[];
+    }
   | { status: "not-found" }
   | { status: "upstream-failed"; message: string };
 
@@ -90,8 +97,10 @@ export function laneOf(trigger: RunRecord["trigger"]): Lane {
 }
 
 /**
- * Observes and plans without the lease and without writing anything; `wouldBe` turns the stored
- * desired state into the one to plan (a document not yet applied, for the desired-state diff).
+ * Observes and plans without the lease and without writing anything to Cloudflare; `wouldBe`
+ * turns the stored desired state into the one to plan (a document not yet applied, for the
+ * desired-state diff). Kinds the token may not read are skipped (no action planned for them)
+ * and recorded on the account as a run records them.
  */
 export async function planAccountNow(
   deps: ReconcileDeps,
@@ -111,10 +120,16 @@ export async function planAccountNow(
   }
   const desired = wouldBe(await loadDesiredWithGrants(deps.db, accountId, deps.nowMs()));
   try {
-    const observed = await withRetry(defaultRetryPolicy(deps.sleep), () =>
-      observeAccount(client, accountId, desired),
-    );
-    return { status: "planned", plan: planAccount(desired, observed), desired, observed };
+    const { observed, skipped } = await observeSkipping(deps, account, client, desired, "plan");
+    const unread = new Set(skipped.flatMap((s) => s.kinds));
+    const plan = planAccount(desired, observed);
+    return {
+      status: "planned",
+      plan: { ...plan, actions: plan.actions.filter((a) => !unread.has(a.kind)) },
+      desired,
+      observed,
+      skipped,
+    };
   } catch (error) {
     // Cloudflare kept failing (or the budget ran out): the caller answers 502, not 500.
     return { status: "upstream-failed", message: toUpstreamError(error).message };
@@ -178,7 +193,13 @@ export async function reconcileAccount(
         : [];
     await recordRun(deps, account, run, syncUpdates, learnt);
     if (steps.status === "planned") {
-      await recordGrantRunOutcomes(deps.db, accountId, desired, steps.plan, run, deps.nowMs());
+      // The activation checks see the shared rules this run read, not the ones stored before it.
+      const seen = learnt?.sharedRules;
+      const checked =
+        seen === undefined
+          ? desired
+          : { ...desired, sharedRules: seen.rules, sharedRulesObservedAtMs: seen.observedAtMs };
+      await recordGrantRunOutcomes(deps.db, accountId, checked, steps.plan, run, deps.nowMs());
     }
     // Callbacks of the transitions this run made are sent by the alarm this arms, never inline.
     await armGrantTimer(deps, accountId);
@@ -276,7 +297,10 @@ function observationLearnt(
   return {
     tokenProblems: tokenProblemsOf(header, refused, atMs),
     sharedRules: rulesRead
-      ? steps.observed.networkPolicies.filter((p) => p.readOnly === true)
+      ? {
+          rules: steps.observed.networkPolicies.filter((p) => p.readOnly === true),
+          observedAtMs: atMs,
+        }
       : undefined,
     adoptedInitialResolvedIpv4:
       steps.observed.initialResolvedIpv4 === account.initialResolvedIpv4

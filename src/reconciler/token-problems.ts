@@ -21,7 +21,11 @@ export function tokenProblemsOf(
   atMs: number,
 ): TokenProblem[] {
   return refused.map((r) =>
-    tokenProblemOf(r.area, r.request, header.mode, { runId: header.id, detectedAtMs: atMs }),
+    tokenProblemOf(r.area, r.request, header.mode, {
+      metBy: "run",
+      runId: header.id,
+      detectedAtMs: atMs,
+    }),
   );
 }
 

@@ -5,8 +5,8 @@
  */
 import { describe, it } from "vitest";
 import { WARP_DEFAULT_EXCLUDES } from "../../src/domain/split-tunnels/defaults";
-import { call, post, put } from "../helpers/api";
-import { callsOf, control, sdk } from "../helpers/emulator";
+import { call, get, post, put } from "../helpers/api";
+import { callsOf, control, sdk, tokenWith } from "../helpers/emulator";
 import { describeSeedScenario, type SeedIds } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
@@ -53,6 +53,8 @@ describe("explain on the seed scenario", () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       state: "desired",
+      skipped: [],
+      shared_rules_observed_at: null,
       verdict: "allowed",
       summary:
         'allowed by policy "Allow example.com to db" (precedence 1000), route 10.0.0.0/8 through tunnel dc1',
@@ -80,6 +82,8 @@ describe("explain on the seed scenario", () => {
     });
     expect(response.body).toEqual({
       state: "desired",
+      skipped: [],
+      shared_rules_observed_at: null,
       verdict: "blocked_by_policy",
       summary:
         'blocked by policy "Block db for everyone else" (precedence 2000), route 10.0.0.0/8 through tunnel dc1',
@@ -145,6 +149,8 @@ describe("explain on the seed scenario", () => {
     });
     expect(response.body).toEqual({
       state: "desired",
+      skipped: [],
+      shared_rules_observed_at: null,
       verdict: "not_routed",
       summary: "no route in the default virtual network contains 192.0.2.10",
       split_tunnel: THROUGH_WARP,
@@ -436,6 +442,67 @@ describe("rules shared from a parent account", () => {
       },
     });
   });
+  it("a grant approved on the shared rules as last read is checked again by the run that activates it, which names a shared block added since and says when it read the rules", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+    await post(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id });
+    await put(`${base}/split-tunnels/default`, { mode: "exclude", auto: true });
+    await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
+    expect((await post<RunBody>(`${base}/reconcile`)).body.outcome).toBe("succeeded");
+    const firstRead = (
+      await call<{ shared_rules_observed_at: string }>("GET", `${base}/policies/analysis`)
+    ).body.shared_rules_observed_at;
+    expect(firstRead).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const { rule } = (await control("/shared-rules", "POST", {
+      account_id: accountId,
+      rule: {
+        name: "Organization: no db access",
+        action: "block",
+        enabled: true,
+        filters: ["l4"],
+        traffic: "net.dst.ip in {10.128.0.0/16}",
+        precedence: 90000,
+      },
+    })) as { rule: { id: string } };
+    const approval = (
+      await post<Created>(`${base}/grant-approval-rules`, { name: "any", effect: "auto_approve" })
+    ).body;
+    const grant = await post<{
+      state: string;
+      decision: { by: string; reason: string };
+      check: { phase: string; shared_rules_observed_at: string; ok: boolean; problems: unknown };
+    }>(`${base}/grants`, {
+      ticket: { system: "ServiceNow", id: "CHG8" },
+      subject_email: "contractor@example.com",
+      destinations: ["10.128.0.7"],
+      ports: [22],
+      protocols: ["tcp"],
+      reason: "Patch the db host",
+      duration_s: 3600,
+    });
+    const why = `rule "Organization: no db access" shared from account ${PARENT} blocks 10.128.0.7/32 before every rule of this account`;
+    // Approved by the rule on the shared rules the first run read (none); the run that activated
+    // it read the shared block, and the grant's check names it.
+    expect([
+      grant.body.state,
+      grant.body.decision,
+      grant.body.check.phase,
+      grant.body.check.ok,
+      grant.body.check.problems,
+    ]).toEqual([
+      "active",
+      { by: "rule", rule_id: approval.id, reason: 'inside approval rule "any"' },
+      "after-activation",
+      false,
+      [{ code: "blocked-by-policy", destination: "10.128.0.7/32", message: why }],
+    ]);
+    expect(grant.body.check.shared_rules_observed_at > (firstRead ?? "")).toBe(true);
+    expect(
+      (await callsOf(accountId)).filter((c) => c.path.includes(rule.id)).map((c) => c.method),
+    ).toEqual([]);
+  });
 });
 
 describe("explain per virtual network and per hostname", () => {
@@ -648,5 +715,170 @@ describe("explain per virtual network and per hostname", () => {
         },
       ],
     ]);
+  });
+});
+
+interface TokenProblemBody {
+  permission: string;
+  request: string;
+  met_by: string;
+  run_id: string | null;
+}
+
+interface PlanBody {
+  actions: { op: string; kind: string; key: string }[];
+  access_delta: unknown;
+  unmanaged: unknown[];
+  skipped: unknown[];
+}
+
+interface ExplainBody {
+  state: string;
+  verdict: string;
+  summary: string;
+  route: { network: string } | null;
+  skipped: unknown[];
+  shared_rules_observed_at: string | null;
+}
+
+describe("a token without a permission: plan and observed explain skip only what it may not read", () => {
+  const ZERO_TRUST_DETAIL =
+    "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET devices/policies)";
+  const ZERO_TRUST_SKIPPED = {
+    kinds: ["split_tunnel", "device_profile", "proxy_settings", "network_policy", "private_app"],
+    permission: "Zero Trust: Edit",
+    permission_groups: ["Zero Trust Write"],
+    request: "GET devices/policies",
+    detail: ZERO_TRUST_DETAIL,
+  };
+
+  it("plans and explains tunnels and routes without Zero Trust, names Zero Trust: Edit, records it on the account, and clears it once granted", async ({
+    expect,
+  }) => {
+    const apiToken = await tokenWith(["Cloudflare Tunnel Write"]);
+    const { accountId, base } = await seedAccount(expect, { apiToken });
+    const tunnel = (await post<Created>(`${base}/tunnels`, { name: "dc1" })).body;
+    const wide = (
+      await post<Created>(`${base}/routes`, { network: "10.0.0.0/8", tunnel_id: tunnel.id })
+    ).body;
+    const policy = (
+      await post<Created>(`${base}/policies`, {
+        name: "Allow db",
+        action: "allow",
+        precedence: 100,
+        destinations: ["10.128.0.7"],
+      })
+    ).body;
+    const route = (
+      await post<Created>(`${base}/routes`, { network: "172.31.0.0/16", tunnel_id: tunnel.id })
+    ).body;
+    const plan = await post<PlanBody>(`${base}/plan`);
+    expect(plan.status).toBe(200);
+    // Tunnels and routes are planned; the policy is left out, not planned as a create.
+    expect(plan.body.actions.map((a) => `${a.op} ${a.kind} ${a.key}`)).toEqual([
+      `create tunnel ${tunnel.id}`,
+      `create tunnel_route ${wide.id}`,
+      `create tunnel_route ${route.id}`,
+    ]);
+    expect((await callsOf(accountId)).filter((c) => c.method !== "GET")).toEqual([]);
+    expect([plan.body.skipped, plan.body.access_delta]).toEqual([
+      [ZERO_TRUST_SKIPPED],
+      { changes: [], atoms: 0, classes: 0, work_units: 0 },
+    ]);
+    const account = await get<{ token_problems: TokenProblemBody[] }>(base);
+    expect(
+      account.body.token_problems.map((p) => [p.permission, p.request, p.met_by, p.run_id]),
+    ).toEqual([["Zero Trust: Edit", "GET devices/policies", "plan", null]]);
+
+    expect((await post<RunBody>(`${base}/reconcile`)).body.counts.applied).toBe(3);
+    const ask = (state: string, destination: string) =>
+      post<ExplainBody>(`${base}/explain?state=${state}`, {
+        email: "user@example.com",
+        destination_ip: destination,
+        port: 22,
+      });
+    const unknown = await ask("observed", "172.31.0.9");
+    expect(unknown.status).toBe(200);
+    expect(unknown.body).toMatchObject({
+      state: "observed",
+      verdict: "unknown",
+      summary:
+        "unknown: the split tunnel could not be read from Cloudflare (the API token lacks Zero Trust: Edit); the stages read are shown",
+      route: { network: "172.31.0.0/16" },
+      skipped: [ZERO_TRUST_SKIPPED],
+      shared_rules_observed_at: null,
+    });
+    const problems = (await get<{ token_problems: TokenProblemBody[] }>(base)).body.token_problems;
+    expect(problems.map((p) => [p.request, p.met_by, p.run_id])).toEqual([
+      ["GET devices/policies", "explain", null],
+    ]);
+
+    // Granted: the plan reads the policies and plans the one left; the problem is cleared, and
+    // the shared rules are now known as read at the observation.
+    await control("/tokens", "PUT", {
+      token: apiToken,
+      permission_groups: ["Cloudflare Tunnel Write", "Zero Trust Write"],
+    });
+    const granted = await post<PlanBody>(`${base}/plan`);
+    expect([
+      granted.body.actions.map((a) => `${a.op} ${a.kind} ${a.key}`),
+      granted.body.skipped,
+    ]).toEqual([[`create network_policy ${policy.id}`], []]);
+    expect((await get<{ token_problems: unknown[] }>(base)).body.token_problems).toEqual([]);
+    const observed = await ask("observed", "172.31.0.9");
+    expect([observed.body.verdict, observed.body.skipped]).toEqual(["excluded_from_warp", []]);
+    const readAt = observed.body.shared_rules_observed_at;
+    expect(readAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    const desired = await ask("desired", "172.31.0.9");
+    expect([desired.body.verdict, desired.body.shared_rules_observed_at]).toEqual([
+      "excluded_from_warp",
+      readAt,
+    ]);
+  });
+
+  it("keeps a verdict a stage it read decides before the stage it could not read", async ({
+    expect,
+  }) => {
+    const apiToken = await tokenWith(["Zero Trust Write"]);
+    const { base } = await seedAccount(expect, { apiToken });
+    const ask = (destination: string) =>
+      post<ExplainBody>(`${base}/explain?state=observed`, {
+        email: "user@example.com",
+        destination_ip: destination,
+        port: 22,
+      });
+    const tunnelSkipped = {
+      kinds: ["tunnel"],
+      permission: "Cloudflare Tunnel: Edit",
+      permission_groups: [
+        "Cloudflare Tunnel Write",
+        "Cloudflare One Connectors Write",
+        "Cloudflare One Connector: cloudflared Write",
+      ],
+      request: "GET cfd_tunnel",
+      detail:
+        "the API token lacks Cloudflare Tunnel: Edit (Cloudflare answered 403 / 10000 to GET cfd_tunnel)",
+    };
+    const networksSkipped = {
+      kinds: ["virtual_network", "tunnel_route", "hostname_route"],
+      permission: "Cloudflare Tunnel: Edit",
+      permission_groups: ["Cloudflare Tunnel Write", "Cloudflare One Networks Write"],
+      request: "GET teamnet/virtual_networks",
+      detail:
+        "the API token lacks Cloudflare Tunnel: Edit (Cloudflare answered 403 / 10000 to GET teamnet/virtual_networks)",
+    };
+    // Cloudflare's default Exclude list sends 10.0.0.0/8 around WARP: routes cannot change that.
+    const excluded = await ask("10.1.2.3");
+    expect([excluded.body.verdict, excluded.body.skipped]).toEqual([
+      "excluded_from_warp",
+      [networksSkipped, tunnelSkipped],
+    ]);
+    const unread = await ask("198.51.100.7");
+    expect([unread.body.verdict, unread.body.summary, unread.body.route]).toEqual([
+      "unknown",
+      "unknown: the route could not be read from Cloudflare (the API token lacks Cloudflare Tunnel: Edit); the stages read are shown",
+      null,
+    ]);
+    expect(unread.body.shared_rules_observed_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
 });

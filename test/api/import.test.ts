@@ -5,7 +5,8 @@
  */
 import { describe, it } from "vitest";
 import { get, post } from "../helpers/api";
-import { callsOf, control, lastSeq, sdk } from "../helpers/emulator";
+import { callsOf, control, lastSeq, sdk, tokenWith } from "../helpers/emulator";
+import { problemOf } from "../helpers/problems";
 import { describeSeedScenario } from "../helpers/scenario";
 import { seedAccount } from "../helpers/seed";
 
@@ -14,6 +15,8 @@ interface Explained {
   /** Differs by origin: the tunnel is tunnelplane's id when desired, Cloudflare's when observed. */
   route: unknown;
   policy: { decided_by: { id: string; name: string } | null };
+  /** Now when observed, the last observation's time when desired. */
+  shared_rules_observed_at: string | null;
 }
 
 const HAND_TRAFFIC = "(net.dst.ip == 10.128.0.7)   &&  net.dst.port in {22 2200..2299}";
@@ -138,7 +141,12 @@ describe("import of a hand-written policy", () => {
     for (const probe of PROBES) {
       const desired = await ask("desired", probe);
       const observed = await ask("observed", probe);
-      expect(observed).toEqual({ ...desired, state: "observed", route: observed.route });
+      expect(observed).toEqual({
+        ...desired,
+        state: "observed",
+        route: observed.route,
+        shared_rules_observed_at: observed.shared_rules_observed_at,
+      });
       after.push([desired.verdict, desired.policy.decided_by?.name ?? null]);
     }
     expect(after).toEqual(before);
@@ -152,7 +160,8 @@ describe("import of a hand-written policy", () => {
     ).toBe("synced");
     const again = await post(`${base}/import`, { kind: "network_policy", cloudflare_id: hand.id });
     expect(again.status).toBe(409);
-  });
+    // 28 explains read Cloudflare whole (and record what they read): about 4 s on a busy machine.
+  }, 15_000);
 
   it("an import during a reconcile never yields two creates: the next run adds the marker with one update", async ({
     expect,
@@ -390,5 +399,75 @@ describe("import of a hostname route made by hand", () => {
     expect(again.status).toBe(409);
     const missing = await post(`${base}/import`, { kind: "hostname_route", cloudflare_id: "nope" });
     expect(missing.status).toBe(404);
+  });
+});
+
+describe("import with a token that lacks a permission", () => {
+  it("imports a rule without Cloudflare Tunnel, listing what it skipped; a hostname route it may not read is a 502 naming the permission", async ({
+    expect,
+  }) => {
+    const apiToken = await tokenWith(["Zero Trust Write"]);
+    const { accountId, base } = await seedAccount(expect, { apiToken });
+    const hand = await sdk().zeroTrust.gateway.rules.create({
+      account_id: accountId,
+      name: "SSH for admins",
+      action: "allow",
+      enabled: true,
+      filters: ["l4"],
+      precedence: 500,
+      traffic: HAND_TRAFFIC,
+    });
+    const networks =
+      "the API token lacks Cloudflare Tunnel: Edit (Cloudflare answered 403 / 10000 to GET teamnet/virtual_networks)";
+    const tunnels =
+      "the API token lacks Cloudflare Tunnel: Edit (Cloudflare answered 403 / 10000 to GET cfd_tunnel)";
+
+    const refused = await post(`${base}/import`, {
+      kind: "hostname_route",
+      cloudflare_id: crypto.randomUUID(),
+    });
+    expect([refused.status, problemOf(refused).detail]).toEqual([
+      502,
+      `Cannot import the hostname_route: ${networks}.`,
+    ]);
+    const account = await get<{
+      token_problems: { request: string; detail: string; met_by: string; run_id: null }[];
+    }>(base);
+    expect(
+      account.body.token_problems.map((p) => [p.request, p.detail, p.met_by, p.run_id]),
+    ).toEqual([
+      ["GET teamnet/virtual_networks", networks, "import", null],
+      ["GET cfd_tunnel", tunnels, "import", null],
+    ]);
+
+    const imported = await post<{ kind: string; cloudflare_id: string; skipped: unknown[] }>(
+      `${base}/import`,
+      { kind: "network_policy", cloudflare_id: hand.id },
+    );
+    expect([imported.status, imported.body.kind, imported.body.cloudflare_id]).toEqual([
+      201,
+      "network_policy",
+      hand.id,
+    ]);
+    expect(imported.body.skipped).toEqual([
+      {
+        kinds: ["virtual_network", "tunnel_route", "hostname_route"],
+        permission: "Cloudflare Tunnel: Edit",
+        permission_groups: ["Cloudflare Tunnel Write", "Cloudflare One Networks Write"],
+        request: "GET teamnet/virtual_networks",
+        detail: networks,
+      },
+      {
+        kinds: ["tunnel"],
+        permission: "Cloudflare Tunnel: Edit",
+        permission_groups: [
+          "Cloudflare Tunnel Write",
+          "Cloudflare One Connectors Write",
+          "Cloudflare One Connector: cloudflared Write",
+        ],
+        request: "GET cfd_tunnel",
+        detail: tunnels,
+      },
+    ]);
   });
 });

@@ -85,6 +85,8 @@ describe("policy analysis", () => {
         { resource: "access_apps", used: 0, limit: 500 },
         { resource: "access_policies", used: 0, limit: 500 },
       ],
+      // No run has read the account: no shared rule is known.
+      shared_rules_observed_at: null,
     });
   });
 });

@@ -464,6 +464,7 @@ describe("answer styles and strictness like Cloudflare", () => {
         inactive_split_tunnel: "null",
         profile_fallback_domains: "shown",
         ignore_page: [],
+        list_deleted: [],
       },
     });
   });

@@ -58,6 +58,13 @@ export async function control(path: string, method = "GET", body?: unknown): Pro
   return response.json();
 }
 
+/** A token of its own, registered in the emulator with only the permission `groups`. */
+export async function tokenWith(groups: string[]): Promise<string> {
+  const token = `scoped-${crypto.randomUUID()}-0123456789`;
+  await control("/tokens", "PUT", { token, permission_groups: groups });
+  return token;
+}
+
 /** One logged API call. */
 export interface Call {
   seq: number;

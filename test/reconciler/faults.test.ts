@@ -18,7 +18,15 @@ import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { call, get, post, put } from "../helpers/api";
 import { recordingQueue } from "../helpers/cron";
-import { callsOf, control, emulator, lastSeq, newAccountId, sdk } from "../helpers/emulator";
+import {
+  callsOf,
+  control,
+  emulator,
+  lastSeq,
+  newAccountId,
+  sdk,
+  tokenWith,
+} from "../helpers/emulator";
 import { problemOf } from "../helpers/problems";
 import { seedAccount } from "../helpers/seed";
 import type { Created, RunBody } from "../helpers/wire";
@@ -738,20 +746,14 @@ describe("dead letters", () => {
   });
 });
 
-/** A token of its own, registered in the emulator with only `groups`. */
-async function tokenWith(groups: string[]): Promise<string> {
-  const token = `scoped-${crypto.randomUUID()}-0123456789`;
-  await control("/tokens", "PUT", { token, permission_groups: groups });
-  return token;
-}
-
 interface AccountBody {
   token_problems: {
     permission: string;
     permission_groups: string[];
     request: string;
     detail: string;
-    run_id: string;
+    met_by: string;
+    run_id: string | null;
     detected_at: string;
   }[];
 }
@@ -806,6 +808,7 @@ describe("a token without a permission", () => {
         permission_groups: ["Zero Trust Write"],
         request: "GET devices/policies",
         detail,
+        met_by: "run",
         run_id: run.body.id,
         detected_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       },
@@ -958,5 +961,46 @@ describe("lists that ignore page", () => {
       .filter((c) => /\/(cfd_tunnel|teamnet\/routes)$/.test(c.path))
       .map((c) => `${c.method} ${c.path.replace(`/client/v4/accounts/${accountId}/`, "")}`);
     expect(lists).toEqual(["GET cfd_tunnel", "GET teamnet/routes"]);
+  });
+});
+
+describe("soft-deleted objects listed next to live ones", () => {
+  it("a run whose lists show deleted tunnels, networks and routes next to live ones of the same name recreates the deleted, then converges", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await describeNetwork(base);
+    await post(`${base}/virtual-networks`, { name: "prod" });
+    expect((await post<RunBody>(`${base}/reconcile`)).body.counts.applied).toBe(4);
+    const cf = sdk();
+    const [tunnel] = (await cf.zeroTrust.tunnels.cloudflared.list({ account_id: accountId }))
+      .result;
+    const prod = (
+      await cf.zeroTrust.networks.virtualNetworks.list({ account_id: accountId, name: "prod" })
+    ).result[0];
+    // Deleted by hand: the tunnel takes its two routes with it.
+    await cf.zeroTrust.tunnels.cloudflared.delete(tunnel?.id ?? "", { account_id: accountId });
+    await cf.zeroTrust.networks.virtualNetworks.delete(prod?.id ?? "", { account_id: accountId });
+    await control("/behaviour", "PUT", {
+      account_id: accountId,
+      behaviour: { list_deleted: ["cfd_tunnel", "teamnet/virtual_networks", "teamnet/routes"] },
+    });
+
+    const run = await post<RunBody>(`${base}/reconcile`);
+    expect([run.body.outcome, run.body.counts.applied, run.body.errors]).toEqual([
+      "succeeded",
+      4,
+      [],
+    ]);
+    const tunnels = await cf.zeroTrust.tunnels.cloudflared.list({
+      account_id: accountId,
+      is_deleted: false,
+    });
+    expect(tunnels.result.map((t) => [t.name, t.deleted_at === null])).toEqual([
+      ["dc1", false],
+      ["dc1", true],
+    ]);
+    const second = await post<RunBody>(`${base}/reconcile`);
+    expect([second.body.outcome, second.body.counts.planned]).toEqual(["succeeded", 0]);
   });
 });

@@ -22,12 +22,13 @@ export function compareText(a: string, b: string): number {
 }
 
 /**
- * The three-valued `is_deleted` filter: `true` only deleted, `false` only live, absent both.
+ * The three-valued `is_deleted` filter: `true` only deleted, `false` only live, absent both;
+ * `false` shows both on a list told to (`list_deleted`).
  * @see https://developers.cloudflare.com/api/resources/zero_trust/subresources/networks/subresources/routes/methods/list/
  */
 export function deletedFilter(query: Query): (item: { deleted_at: string | null }) => boolean {
   const isDeleted = query.boolean("is_deleted");
-  if (isDeleted === undefined) {
+  if (isDeleted === undefined || (isDeleted === false && query.listDeleted)) {
     return () => true;
   }
   return (item) => (item.deleted_at !== null) === isDeleted;

@@ -184,7 +184,14 @@ const TokenProblemSchema = z
       example:
         "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules)",
     }),
-    run_id: z.string().openapi({ description: "The run that met the refusal." }),
+    met_by: z.enum(["run", "plan", "explain", "import"]).openapi({
+      description:
+        "What met the refusal: a reconcile run, or an observation outside one (plan, explain with state=observed, import).",
+    }),
+    run_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "The run that met the refusal; null when met outside a run." }),
     detected_at: z.string().openapi({ description: "When, RFC 3339." }),
   })
   .openapi("TokenProblem");
@@ -207,7 +214,7 @@ export const Account = z
     api_budget_share: ApiBudgetShare,
     token_problems: z.array(TokenProblemSchema).openapi({
       description:
-        "Permissions the API token lacked in the last run that observed the account: what it could not read or write is left as it is until the token gets them. Empty when none; a new api_token clears the list until the next run.",
+        "Permissions the API token lacked when the account was last observed (by a run, a plan, explain with state=observed or an import): what it could not read or write is left as it is until the token gets them. A run replaces the list; an observation outside a run replaces the refused reads and keeps the refused writes (only a run can tell they go through now). Empty when none; a new api_token clears the list until the next observation.",
     }),
     version: z.number().int(),
     created_at: z.string(),
@@ -232,6 +239,7 @@ export function toAccountResource(account: AccountRecord): z.infer<typeof Accoun
       permission_groups: p.permissionGroups,
       request: p.request,
       detail: describeTokenProblem(p),
+      met_by: p.metBy,
       run_id: p.runId,
       detected_at: new Date(p.detectedAtMs).toISOString(),
     })),

@@ -64,9 +64,14 @@ async function planOf(c: Parameters<AppHandler<typeof endpoints.diff>>[0], prepa
       const workUnits = effectiveQuotas(account.limits).work_units;
       const delta = withinWorkBudget(
         account.id,
-        planAccessDelta(outcome.desired, outcome.observed, workUnits),
+        planAccessDelta(
+          outcome.desired,
+          outcome.observed,
+          workUnits,
+          outcome.skipped.some((s) => s.kinds.includes("network_policy")),
+        ),
       );
-      return { plan: toPlanResource(outcome.plan, delta), error: null };
+      return { plan: toPlanResource(outcome.plan, delta, outcome.skipped), error: null };
     }
   }
 }

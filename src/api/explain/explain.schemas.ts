@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { Explanation } from "../../domain/explain/explain";
 import type { PolicyTraceEntry } from "../../domain/policies/evaluate";
 import { IpAddressString } from "../fields";
+import { SharedRulesObservedAt, SkippedList } from "../schemas/skipped";
 
 /** Re-exported for the assertions contract, which takes the same address field. */
 export { IpAddressString };
@@ -67,7 +68,7 @@ export const ExplainInput = z
 export const ExplainQuery = z.object({
   state: z.enum(["desired", "observed"]).default("desired").openapi({
     description:
-      "desired: the state tunnelplane will write (default). observed: Cloudflare as it is now (read at once; hand-written policies are parsed).",
+      "desired: the state tunnelplane will write (default), with the shared rules as last read from Cloudflare. observed: Cloudflare as it is now (read at once, shared rules included; hand-written policies are parsed; kinds the API token may not read are skipped and listed in `skipped`).",
   }),
 });
 
@@ -219,6 +220,22 @@ export const ExplanationSchema = z
 
 export const ExplainResult = ExplanationSchema.extend({
   state: z.enum(["desired", "observed"]),
+  verdict: z
+    .enum([
+      "resolved_locally",
+      "allowed",
+      "blocked_by_policy",
+      "not_routed",
+      "excluded_from_warp",
+      "proxy_off",
+      "unknown",
+    ])
+    .openapi({
+      description:
+        "The first stage that stops the connection, else allowed. unknown (state=observed only): a stage up to the deciding one could not be read, as the API token lacks its permission (see `skipped`).",
+    }),
+  skipped: SkippedList,
+  shared_rules_observed_at: SharedRulesObservedAt,
 }).openapi("ExplainResult");
 
 function traceToWire(entry: PolicyTraceEntry) {

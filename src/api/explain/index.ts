@@ -1,16 +1,20 @@
 /**
  * `POST /v1/accounts/{account_id}/explain`: can this user reach this address, and if not, why?
- * Works on the desired state by default, on Cloudflare as observed now with `?state=observed`.
+ * Works on the desired state by default, on Cloudflare as observed now with `?state=observed`
+ * (kinds the API token may not read skipped, and the verdict `unknown` when one of them could
+ * have decided it).
  */
 import { createRoute } from "@hono/zod-openapi";
 import { createDb } from "../../db/client";
 import { explain } from "../../domain/explain/explain";
+import { verdictWithUnread } from "../../domain/explain/unread";
 import { evaluationUnits } from "../../domain/policies/access-delta";
 import { requestWork } from "../../domain/quotas";
 import { createRouter } from "../context";
 import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { enforceWorkBudget } from "../quotas";
+import { sharedRulesObservedAt, toSkippedResource } from "../schemas/skipped";
 import {
   ExplainInput,
   ExplainQuery,
@@ -52,7 +56,7 @@ export const explainRouter = createRouter().openapi(explainRoute, async (c) => {
   const body = c.req.valid("json");
   const account = await requireAccount(createDb(c.env.DB), account_id);
   const selection = { profile: body.device_profile, virtualNetwork: body.virtual_network_id };
-  const view =
+  const { view, sharedRulesObservedAtMs, skipped } =
     state === "observed"
       ? await observedNetworkView(c.env, account_id, selection, account.initialResolvedIpv4)
       : await desiredNetworkView(createDb(c.env.DB), account_id, selection);
@@ -67,5 +71,18 @@ export const explainRouter = createRouter().openapi(explainRoute, async (c) => {
     protocol: body.protocol,
   });
   const showNetwork = c.req.valid("json").virtual_network_id !== "default";
-  return c.json({ state, ...toExplanationResource(explanation, showNetwork) }, 200);
+  const unread = skipped.map((s) => ({
+    kinds: s.kinds,
+    reason: `the API token lacks ${s.problem.permission}`,
+  }));
+  return c.json(
+    {
+      state,
+      ...toExplanationResource(explanation, showNetwork),
+      ...verdictWithUnread(explanation, unread),
+      skipped: toSkippedResource(skipped),
+      shared_rules_observed_at: sharedRulesObservedAt(sharedRulesObservedAtMs),
+    },
+    200,
+  );
 });

@@ -5,12 +5,18 @@
 import type { Db } from "../../db/client";
 import { listAllObjects } from "../../db/desired-objects.repo";
 import { loadDesiredWithGrants } from "../../db/grants.repo";
+import { DEFAULT_VIRTUAL_NETWORK } from "../../domain/explain/networks";
 import type { ViewError } from "../../domain/explain/view";
-import { desiredView, type NetworkView, observedView } from "../../domain/explain/view";
-import type { DesiredState } from "../../domain/model";
+import {
+  DEFAULT_PROFILE,
+  desiredView,
+  type NetworkView,
+  observedView,
+} from "../../domain/explain/view";
+import type { DesiredState, Kind, ObservedState } from "../../domain/model";
 import type { Result } from "../../domain/result";
 import { createReconcileDeps } from "../../reconciler/deps";
-import { observeAccountNow } from "../../reconciler/observe-now";
+import { observeAccountNow, type SkippedKinds } from "../../reconciler/observe-now";
 import { ProblemError, validationProblem } from "../problem";
 
 /** The account's desired state and the health of its tunnels as last observed. */
@@ -73,17 +79,56 @@ export interface ViewSelection {
   virtualNetwork: string;
 }
 
+/** A view with what it was read from: when the shared rules were read, and what was skipped. */
+export interface ReadView {
+  view: NetworkView;
+  /** When the shared rules the view evaluates were read, epoch ms; undefined: never. */
+  sharedRulesObservedAtMs: number | undefined;
+  /** Kinds the API token may not read, left out of the view ([] for the desired state). */
+  skipped: SkippedKinds[];
+}
+
 /** The desired view for `selection`. @throws ProblemError (422) for an unknown profile or network. */
-export async function desiredNetworkView(db: Db, accountId: string, selection: ViewSelection) {
+export async function desiredNetworkView(
+  db: Db,
+  accountId: string,
+  selection: ViewSelection,
+): Promise<ReadView> {
   const { desired, tunnelHealth } = await loadDesiredNetwork(db, accountId);
-  return viewOr422(
+  const view = viewOr422(
     desiredView(desired, selection.profile, tunnelHealth, selection.virtualNetwork),
     "#/device_profile",
   );
+  return { view, sharedRulesObservedAtMs: desired.sharedRulesObservedAtMs, skipped: [] };
 }
 
 /**
- * The view of what Cloudflare holds now for `selection`, with the account's initial resolved range.
+ * The observed state as explain selects in it: where the token may not read device profiles or
+ * virtual networks, the selection stands for itself (the stage is unknown, not a 422), with the
+ * split tunnel's assumed default and no routes.
+ */
+function selectable(observed: ObservedState, unread: ReadonlySet<Kind>, selection: ViewSelection) {
+  return {
+    observed: unread.has("virtual_network")
+      ? {
+          ...observed,
+          virtualNetworks: [
+            {
+              cloudflareId: selection.virtualNetwork,
+              name: selection.virtualNetwork,
+              comment: "",
+              isDefault: selection.virtualNetwork === DEFAULT_VIRTUAL_NETWORK,
+            },
+          ],
+        }
+      : observed,
+    profile: unread.has("device_profile") ? DEFAULT_PROFILE : selection.profile,
+  };
+}
+
+/**
+ * The view of what Cloudflare holds now for `selection`, with the account's initial resolved
+ * range; kinds the token may not read are skipped (and recorded on the account).
  * @throws ProblemError not-found, upstream-failed (502), validation-failed (unknown profile or network).
  */
 export async function observedNetworkView(
@@ -91,22 +136,25 @@ export async function observedNetworkView(
   accountId: string,
   selection: ViewSelection,
   initialResolvedIpv4: string,
-) {
-  const outcome = await observeAccountNow(createReconcileDeps(env), accountId);
+): Promise<ReadView> {
+  const outcome = await observeAccountNow(createReconcileDeps(env), accountId, "explain");
   switch (outcome.status) {
     case "not-found":
       throw new ProblemError("not-found", `Account ${accountId} is not registered.`);
     case "upstream-failed":
       throw new ProblemError("upstream-failed", outcome.message);
-    case "observed":
-      return viewOr422(
-        observedView(
-          outcome.observed,
-          selection.profile,
-          selection.virtualNetwork,
-          initialResolvedIpv4,
-        ),
+    case "observed": {
+      const unread = new Set(outcome.skipped.flatMap((s) => s.kinds));
+      const { observed, profile } = selectable(outcome.observed, unread, selection);
+      const view = viewOr422(
+        observedView(observed, profile, selection.virtualNetwork, initialResolvedIpv4),
         "#/device_profile",
       );
+      return {
+        view: { ...view, splitTunnel: { ...view.splitTunnel, profile: selection.profile } },
+        sharedRulesObservedAtMs: unread.has("network_policy") ? undefined : outcome.observedAtMs,
+        skipped: outcome.skipped,
+      };
+    }
   }
 }

@@ -7,6 +7,7 @@ import { GRANT_STATES } from "../../domain/grants/grant";
 import { describePathProblem } from "../../domain/grants/path-check";
 import { CidrString } from "../fields";
 import { PortSpec } from "../policies";
+import { SharedRulesObservedAt, sharedRulesObservedAt } from "../schemas/skipped";
 
 /** Longest grant anyone may ask for, seconds (30 days): a hard limit before any rule. */
 export const MAX_GRANT_DURATION_S = 30 * 86_400;
@@ -102,6 +103,7 @@ const Check = z
   .object({
     phase: z.enum(["before-approval", "after-activation"]),
     checked_at: z.string(),
+    shared_rules_observed_at: SharedRulesObservedAt,
     ok: z.boolean(),
     problems: z.array(z.object({ code: z.string(), destination: z.string(), message: z.string() })),
     destinations: z.array(
@@ -226,6 +228,7 @@ export function toGrantResource(
         : {
             phase: g.check.phase,
             checked_at: new Date(g.check.checkedAtMs).toISOString(),
+            shared_rules_observed_at: sharedRulesObservedAt(g.check.sharedRulesObservedAtMs),
             ok: g.check.ok,
             problems: g.check.problems.map((p) => ({
               code: p.code,

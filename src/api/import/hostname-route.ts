@@ -14,7 +14,7 @@ import { toEnvelope } from "../desired/object.schemas";
 import { hostnameRoutes } from "../hostname-routes";
 import { ProblemError } from "../problem";
 import { enforceObjectQuota } from "../quotas";
-import type { ImportResultBody } from "./import.schemas";
+import type { ImportedBody } from "./import.schemas";
 
 /** Most comment characters a desired route keeps (the marker takes the rest of Cloudflare's 100). */
 const MAX_COMMENT_LENGTH = 50;
@@ -38,7 +38,7 @@ export async function importHostnameRoute(
   observed: ObservedState,
   cloudflareId: string,
   actor: Actor,
-): Promise<ImportResultBody> {
+): Promise<ImportedBody> {
   const route = observed.hostnameRoutes.find((r) => r.cloudflareId === cloudflareId);
   if (route === undefined) {
     throw new ProblemError(

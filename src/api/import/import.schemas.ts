@@ -1,6 +1,7 @@
 /** Wire shapes of import: what to adopt, and the stored object with what was found. */
 import { z } from "@hono/zod-openapi";
 import { objectEnvelope } from "../desired/object.schemas";
+import { SkippedList } from "../schemas/skipped";
 
 export const ImportInput = z
   .strictObject({
@@ -22,6 +23,7 @@ const PolicyImport = z.object({
     description: "The stored network policy, as GET …/policies/{id} shows it.",
   }),
   before: z.object({ traffic: z.string(), identity: z.string(), device_posture: z.string() }),
+  skipped: SkippedList,
 });
 
 const HostnameRouteImport = z.object({
@@ -34,6 +36,7 @@ const HostnameRouteImport = z.object({
   before: z.object({ hostname: z.string(), tunnel_id: z.string(), comment: z.string() }).openapi({
     description: "The route as found; `tunnel_id` is Cloudflare's id.",
   }),
+  skipped: SkippedList,
 });
 
 export const ImportResult = z
@@ -42,3 +45,10 @@ export const ImportResult = z
 
 /** What an import answers. */
 export type ImportResultBody = z.infer<typeof ImportResult>;
+
+/** What the import of one kind finds, before the observation's `skipped` is added. */
+export type ImportedBody = ImportResultBody extends infer B
+  ? B extends ImportResultBody
+    ? Omit<B, "skipped">
+    : never
+  : never;

@@ -10,7 +10,7 @@ import { toEnvelope } from "../desired/object.schemas";
 import { toPolicyWire } from "../policies";
 import { holderOf, loadPrecedenceState } from "../policies/precedence";
 import { ProblemError } from "../problem";
-import type { ImportResultBody } from "./import.schemas";
+import type { ImportedBody } from "./import.schemas";
 
 /**
  * Stores the rule `cloudflareId` of `observed` as a desired network policy bound to it.
@@ -22,7 +22,7 @@ export async function importPolicy(
   observed: ObservedState,
   cloudflareId: string,
   actor: Actor,
-): Promise<ImportResultBody> {
+): Promise<ImportedBody> {
   const rule = observed.networkPolicies.find((r) => r.cloudflareId === cloudflareId);
   if (rule === undefined) {
     throw new ProblemError("not-found", `No Gateway rule ${cloudflareId} in account ${accountId}.`);

@@ -21,6 +21,7 @@ import { AccountParams, problemResponses, security } from "../contract";
 import { requireAccount } from "../desired/account-guard";
 import { loadDesiredNetwork } from "../explain/network";
 import { enforceWorkBudget, withinWorkBudget } from "../quotas";
+import { SharedRulesObservedAt, sharedRulesObservedAt } from "../schemas/skipped";
 
 const FindingSchema = z
   .object({
@@ -53,6 +54,7 @@ const AnalysisResult = z
     limits: z.array(
       z.object({ resource: z.string(), used: z.number().int(), limit: z.number().int() }),
     ),
+    shared_rules_observed_at: SharedRulesObservedAt,
   })
   .openapi("PolicyAnalysis");
 
@@ -97,7 +99,7 @@ function limitsOf(desired: DesiredState, policies: number): LimitUse[] {
 }
 
 /**
- * The shared rules the last run observed that have a structured form (others cannot be
+ * The shared rules as last read from Cloudflare that have a structured form (others cannot be
  * compared and are left out), ahead of every local policy.
  */
 function sharedPolicies(desired: DesiredState): AnalysedPolicy[] {
@@ -150,5 +152,12 @@ export const policyAnalysisRouter = createRouter().openapi(analysisRoute, async 
       budget,
     ),
   ).map(toFindingWire);
-  return c.json({ findings, limits }, 200);
+  return c.json(
+    {
+      findings,
+      limits,
+      shared_rules_observed_at: sharedRulesObservedAt(desired.sharedRulesObservedAtMs),
+    },
+    200,
+  );
 });

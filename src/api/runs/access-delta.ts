@@ -43,20 +43,25 @@ export const AccessDeltaSchema = z
   })
   .openapi("AccessDelta", {
     description:
-      "Every connection whose outcome the plan changes, computed exactly over the atoms the policies' bounds define and the identity classes their selectors define.",
+      "Every connection whose outcome the plan changes, computed exactly over the atoms the policies' bounds define and the identity classes their selectors define. Empty (no changes, zero atoms) when the network policies were skipped: the token may not read them, so there is nothing to compare.",
   });
 
 /**
  * The wire form of the exact access delta between the policies Cloudflare has (`observed`) and
  * the ones it will have once `desired` is applied (derived policies of private apps and grants
- * included; unmanaged rules on both sides).
+ * included; unmanaged rules on both sides); empty when `policiesSkipped` (the token may not read
+ * the rules).
  * Errors: `work-budget-exceeded` when the engine's work (see `checkWork`) passes `workUnits`.
  */
 export function planAccessDelta(
   desired: DesiredState,
   observed: ObservedState,
   workUnits: number,
+  policiesSkipped = false,
 ): Result<z.infer<typeof AccessDeltaSchema>, WorkBudgetExceeded> {
+  if (policiesSkipped) {
+    return ok({ changes: [], atoms: 0, classes: 0, work_units: 0 });
+  }
   const view = observedView(observed, "default");
   const before = view.ok ? view.value.policies : [];
   const unmanaged = before.filter((p) => p.id.startsWith("cloudflare:"));

@@ -25,7 +25,10 @@ export const plan = createRoute({
   summary: "Dry run: observe Cloudflare and return the actions a reconcile would take",
   request: { params: AccountParams },
   responses: {
-    200: json(PlanResult, "The plan; nothing was written"),
+    200: json(
+      PlanResult,
+      "The plan; nothing was written to Cloudflare. Kinds the API token may not read are left out and listed in `skipped` (also recorded as the account's token_problems)",
+    ),
     ...problemResponses("not-found", "validation-failed", "limit-exceeded", "upstream-failed"),
   },
 });

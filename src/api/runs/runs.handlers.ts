@@ -33,8 +33,14 @@ export const plan: AppHandler<typeof endpoints.plan> = async (c) => {
           outcome.plan,
           withinWorkBudget(
             account_id,
-            planAccessDelta(outcome.desired, outcome.observed, workUnits),
+            planAccessDelta(
+              outcome.desired,
+              outcome.observed,
+              workUnits,
+              outcome.skipped.some((s) => s.kinds.includes("network_policy")),
+            ),
           ),
+          outcome.skipped,
         ),
         200,
       );

@@ -3,6 +3,8 @@ import { z } from "@hono/zod-openapi";
 import type { RunRecord } from "../../db/runs.repo";
 import type { Plan } from "../../domain/plan/actions";
 import { summariseRendered } from "../../domain/plan/list-change";
+import type { SkippedKinds } from "../../reconciler/observe-now";
+import { SkippedList, toSkippedResource } from "../schemas/skipped";
 import { AccessDeltaSchema } from "./access-delta";
 
 const FieldDiff = z
@@ -37,6 +39,7 @@ export const PlanResult = z
     warnings: z.array(
       z.object({ code: z.string(), kind: z.string(), key: z.string(), message: z.string() }),
     ),
+    skipped: SkippedList,
   })
   .openapi("Plan");
 
@@ -104,6 +107,7 @@ export const Run = z
 export function toPlanResource(
   plan: Plan,
   accessDelta: z.infer<typeof AccessDeltaSchema>,
+  skipped: readonly SkippedKinds[],
 ): z.infer<typeof PlanResult> {
   return {
     access_delta: accessDelta,
@@ -123,6 +127,7 @@ export function toPlanResource(
       label: u.label,
     })),
     warnings: plan.warnings,
+    skipped: toSkippedResource(skipped),
   };
 }
 

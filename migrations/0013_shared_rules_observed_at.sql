@@ -1,0 +1,1 @@
+ALTER TABLE `accounts` ADD `shared_rules_observed_at_ms` integer;

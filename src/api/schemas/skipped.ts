@@ -1,0 +1,62 @@
+/**
+ * What an answer read from Cloudflare left out because the API token lacks a permission, and
+ * when the shared Gateway rules it relied on were read: shared by plan, explain, import, the
+ * policy analysis and grant checks.
+ */
+import { z } from "@hono/zod-openapi";
+import { describeTokenProblem } from "../../domain/token-permissions";
+import type { SkippedKinds } from "../../reconciler/observe-now";
+
+export const SkippedSchema = z
+  .object({
+    kinds: z.array(z.string()).openapi({
+      description: "The kinds left out of the answer: nothing of them was read or planned.",
+      example: ["split_tunnel", "device_profile", "proxy_settings", "network_policy"],
+    }),
+    permission: z.string().openapi({
+      description:
+        "The token permission that would let tunnelplane read them (Edit for an enforce account, which writes there next; Read for an observe one), as the dashboard's token editor names it.",
+      example: "Zero Trust: Edit",
+    }),
+    permission_groups: z.array(z.string()).openapi({
+      description: "API permission groups, any one of which grants it.",
+      example: ["Zero Trust Write"],
+    }),
+    request: z.string().openapi({
+      description:
+        "The request Cloudflare refused with 403 / 10000 (method and path after the account).",
+      example: "GET gateway/rules",
+    }),
+    detail: z.string().openapi({
+      example:
+        "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules)",
+    }),
+  })
+  .openapi("SkippedKinds");
+
+export const SkippedList = z.array(SkippedSchema).openapi({
+  description:
+    "Kinds Cloudflare refused to let the account's API token read (403 / 10000), one entry per permission; the answer covers every other kind. Also recorded as the account's token_problems. Empty when the token read everything.",
+});
+
+/** The wire form of what an observation skipped. */
+export function toSkippedResource(skipped: readonly SkippedKinds[]): z.infer<typeof SkippedList> {
+  return skipped.map((s) => ({
+    kinds: s.kinds,
+    permission: s.problem.permission,
+    permission_groups: s.problem.permissionGroups,
+    request: s.problem.request,
+    detail: describeTokenProblem(s.problem),
+  }));
+}
+
+export const SharedRulesObservedAt = z.string().nullable().openapi({
+  description:
+    "When the rules shared read-only from a parent account (Cloudflare Organizations), which this answer evaluates first, were last read from Cloudflare (RFC 3339): by a run, a plan, explain with state=observed or an import. Read now for answers that read Cloudflare. null: never read, so no shared rule is known.",
+  example: "2026-01-01T00:00:00.000Z",
+});
+
+/** The wire form of when the shared rules were read (`atMs` epoch ms, undefined: never). */
+export function sharedRulesObservedAt(atMs: number | undefined): string | null {
+  return atMs === undefined ? null : new Date(atMs).toISOString();
+}
