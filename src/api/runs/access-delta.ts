@@ -50,7 +50,7 @@ export const AccessDeltaSchema = z
  * The wire form of the exact access delta between the policies Cloudflare has (`observed`) and
  * the ones it will have once `desired` is applied (derived policies of private apps and grants
  * included; unmanaged rules on both sides).
- * Errors: `work-budget-exceeded` when the engine's work (see `checkWork`) passes `workUnits`.
+ * Errors: `work-budget-exceeded` when the engine's work (see `classesWithin`) passes `workUnits`.
  */
 export function planAccessDelta(
   desired: DesiredState,

@@ -5,6 +5,7 @@
  * value against every leaf. Kept by the leaves' canonical JSON, bounded in bytes.
  */
 import { LRUCache } from "lru-cache";
+import { err, ok, type Result } from "../result";
 import type { Bits } from "./bits";
 import { type ClassTable, type IdentityClass, identityClasses } from "./classes";
 import type { IdentityLeaves } from "./compile";
@@ -16,6 +17,7 @@ export const CLASS_TABLES_MAX_BYTES = 4 * 1024 * 1024;
 interface KeptTable {
   classes: IdentityClass[];
   bits: Bits[];
+  candidates: number;
 }
 
 /**
@@ -48,23 +50,33 @@ function copyClasses(classes: readonly IdentityClass[]): IdentityClass[] {
 
 /**
  * `identityClasses` of the leaves `leafIds` of `leaves`, kept across questions (bitsets are
- * shared with the kept table: the engine only reads them).
+ * shared with the kept table: the engine only reads them). A kept table is refused past `max`
+ * candidates as the enumeration would have been. Errors: the candidates counted past `max`.
  */
-export function classTable(leaves: IdentityLeaves, leafIds: readonly number[]): ClassTable {
+export function classTable(
+  leaves: IdentityLeaves,
+  leafIds: readonly number[],
+  max = Number.POSITIVE_INFINITY,
+): Result<ClassTable, number> {
   const key = leafIds.map((leaf) => leaves.texts[leaf]).join("\n");
-  let kept = TABLES.get(key);
+  const kept = TABLES.get(key);
   if (kept === undefined) {
-    const table = identityClasses(leaves.exprs, leafIds);
-    kept = {
-      classes: copyClasses(table.classes),
-      bits: leafIds.map((leaf) => table.leafBits[leaf] as Bits),
-    };
-    TABLES.set(key, kept);
+    const table = identityClasses(leaves.exprs, leafIds, max);
+    if (table.ok) {
+      TABLES.set(key, {
+        classes: copyClasses(table.value.classes),
+        bits: leafIds.map((leaf) => table.value.leafBits[leaf] as Bits),
+        candidates: table.value.candidates,
+      });
+    }
     return table;
+  }
+  if (kept.candidates > max) {
+    return err(kept.candidates);
   }
   const leafBits: (Bits | undefined)[] = [];
   leafIds.forEach((leaf, position) => {
     leafBits[leaf] = kept.bits[position];
   });
-  return { classes: copyClasses(kept.classes), leafBits };
+  return ok({ classes: copyClasses(kept.classes), leafBits, candidates: kept.candidates });
 }

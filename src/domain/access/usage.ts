@@ -7,18 +7,12 @@
 import type { EvaluablePolicy } from "../policies/evaluate";
 import { err, ok, type Result } from "../result";
 import { fullBits } from "./bits";
-import { classTable } from "./class-cache";
 import type { ClassTable } from "./classes";
 import type { CompiledPolicy } from "./compile";
-import {
-  type Cell,
-  checkWork,
-  partition,
-  valueAt,
-  WHOLE_SPACE,
-  type WorkBudgetExceeded,
-} from "./engine";
+import { type Cell, partition, WHOLE_SPACE, type WorkBudgetExceeded } from "./engine";
+import { valueAt } from "./first-match";
 import { prepareLists } from "./prepare";
+import { classesWithin } from "./work";
 
 /** One enabled policy's use. */
 export interface PolicyUsage {
@@ -90,7 +84,7 @@ function visitCell(
 
 /**
  * The use of every enabled policy of `policies` over the whole connection space and every
- * identity class. Errors: `work-budget-exceeded` past `budget` work units (see `checkWork`).
+ * identity class. Errors: `work-budget-exceeded` past `budget` work units (see `classesWithin`).
  */
 export function policyUsage(
   policies: readonly EvaluablePolicy[],
@@ -104,11 +98,11 @@ export function policyUsage(
   if (!cut.ok) {
     return cut;
   }
-  const table = classTable(prepared.leaves, cut.value.leafIds);
-  const work = checkWork(cut.value, table, budget);
-  if (!work.ok) {
-    return err(work.error);
+  const classed = classesWithin(cut.value, prepared.leaves, budget);
+  if (!classed.ok) {
+    return err(classed.error);
   }
+  const { table, work } = classed.value;
   const order = prepared.orders[0] ?? [];
   const usage = prepared.policies.map(() => ({
     matches: false,
@@ -133,6 +127,6 @@ export function policyUsage(
     }),
     atoms: cut.value.atoms,
     classes: table.classes.length,
-    work: work.value,
+    work,
   });
 }
