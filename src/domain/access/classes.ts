@@ -194,8 +194,11 @@ function labelOf(address: string | null, groups: readonly string[], checks: read
   return parts.length === 0 ? "everyone-else" : parts.join(" + ");
 }
 
-/** A membership set, and the same set with each alias of its one value (see `Memberships`). */
-function withAliases(set: string[], aliases: Map<string, string[]>): string[][] {
+/**
+ * A membership set and the sets naming the same people to every test: itself, and for a single
+ * value each of its aliases (see `Memberships`), which need no testing of their own.
+ */
+function spellings(set: string[], aliases: Map<string, string[]>): string[][] {
   const only = set.length === 1 ? (set[0] as string) : undefined;
   const others = only === undefined ? [] : (aliases.get(only) ?? []);
   return [set, ...others.filter((a) => a !== UNNAMED).map((a) => [a])];
@@ -212,30 +215,24 @@ function candidates(selectors: Selectors, max: number): Result<IdentityClass[], 
   if (groups === null) {
     return err(addresses.length * (perAddress + 1));
   }
-  const groupSets = groups.sets.flatMap((set) => withAliases(set, groups.aliases));
-  const perGroups = Math.floor(perAddress / groupSets.length);
+  const perGroups = Math.floor(perAddress / groups.sets.length);
   const checks = memberships([...selectors.checks], [...selectors.checkTests.values()], perGroups);
   if (checks === null) {
-    return err(addresses.length * groupSets.length * (perGroups + 1));
-  }
-  const checkSets = checks.sets.flatMap((set) => withAliases(set, checks.aliases));
-  const total = addresses.length * groupSets.length * checkSets.length;
-  if (total > max) {
-    return err(total);
+    return err(addresses.length * groups.sets.length * (perGroups + 1));
   }
   const found: IdentityClass[] = [];
   for (const address of addresses) {
-    for (const g of groupSets) {
-      for (const c of checkSets) {
-        found.push({
-          labels: [labelOf(address.label, g, c)],
-          witness: { ...address.witness, groups: g, checks: c },
-        });
+    for (const g of groups.sets) {
+      for (const c of checks.sets) {
+        const labels = spellings(g, groups.aliases).flatMap((gs) =>
+          spellings(c, checks.aliases).map((cs) => labelOf(address.label, gs, cs)),
+        );
+        found.push({ labels, witness: { ...address.witness, groups: g, checks: c } });
       }
     }
   }
   // The unnamed address with no group and no check is first among its own: last overall.
-  const nobody = found.splice(found.length - groupSets.length * checkSets.length, 1);
+  const nobody = found.splice(found.length - groups.sets.length * checks.sets.length, 1);
   return ok([...found, ...nobody]);
 }
 

@@ -84,7 +84,8 @@ export interface WorkBudgetExceeded {
   work: number;
 }
 
-function identityLeavesOf(c: Condition, into: Set<number>): void {
+/** Adds the identity leaves of `c` to `into`. */
+export function identityLeavesOf(c: Condition, into: Set<number>): void {
   switch (c.kind) {
     case "and":
     case "or":
@@ -184,6 +185,7 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
         continue;
       }
       let dstRegion: AddressRange[] = [...q.region.destinations];
+      let present = alive;
       if (q.focus !== undefined) {
         const reach = focus.reduce<AddressRange[]>(
           (acc, i) =>
@@ -191,16 +193,22 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
           [],
         );
         dstRegion = intersection(dstRegion, reach);
+        // Policies bounded away from where the changed ones may match take no part here, nor
+        // do their identity selectors.
+        present = alive.filter((i) => {
+          const bound = (q.policies[i] as CompiledPolicy).dstBound;
+          return bound === null || intersection(bound, dstRegion).length > 0;
+        });
       }
       if (dstRegion.length === 0) {
         continue;
       }
       const atoms = cutAddresses(
         dstRegion,
-        alive.flatMap((i) => (q.policies[i] as CompiledPolicy).dstSets),
+        present.flatMap((i) => (q.policies[i] as CompiledPolicy).dstSets),
       );
       atomCount += atoms.length;
-      evaluations += atoms.length * alive.length;
+      evaluations += atoms.length * present.length;
       if (atomCount + evaluations > q.budget) {
         return err({
           code: "work-budget-exceeded",
@@ -208,7 +216,7 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
           work: atomCount + evaluations,
         });
       }
-      cells.push({ protocol, port, atoms, alive });
+      cells.push({ protocol, port, atoms, alive: present });
     }
   }
   const leaves = new Set<number>();

@@ -13,7 +13,8 @@ import { intervalsContain } from "./intervals";
 /** A condition's value at one atom over every class: all, none, or some. */
 type Value = boolean | Bits;
 
-function addressIn(set: readonly AddressRange[], atom: AddressRange): boolean {
+/** Whether the atom lies in `set` (normalised; an atom is inside or outside as a whole). */
+export function addressIn(set: readonly AddressRange[], atom: AddressRange): boolean {
   let low = 0;
   let high = set.length - 1;
   while (low <= high) {
