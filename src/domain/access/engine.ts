@@ -12,15 +12,10 @@
 import { type AddressRange, intersection, intersectRange, union } from "../cidr/ranges";
 import type { NetworkProtocol } from "../model";
 import { err, ok, type Result } from "../result";
-import {
-  ADDRESS_SPACE,
-  type CompiledPolicy,
-  type Condition,
-  PORT_SPACE,
-  PROTOCOLS,
-} from "./compile";
+import type { CompiledPolicy, Condition } from "./compile";
 import { cutAddresses, cutPorts } from "./cuts";
 import { type Interval, intersectIntervals, intervalsContain, unionIntervals } from "./intervals";
+import { ADDRESS_SPACE, PORT_SPACE, PROTOCOLS } from "./space";
 import { type Fixed, mayHold, possibleDestinations, possiblePorts } from "./support";
 
 /** The part of the connection space a question is about. */

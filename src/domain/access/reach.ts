@@ -8,13 +8,13 @@ import type { NetworkProtocol } from "../model";
 import type { EvaluablePolicy } from "../policies/evaluate";
 import { ok, type Result } from "../result";
 import { type ClassTable, personClass } from "./classes";
-import { PORT_SPACE, PROTOCOLS } from "./compile";
 import type { PolicyRef } from "./delta";
 import { type Cell, partition, type Region, WHOLE_SPACE, type WorkBudgetExceeded } from "./engine";
 import { firstMatches } from "./first-match";
 import { BlockBuilder, type TrafficBlock } from "./merge";
 import { prepareLists } from "./prepare";
 import { identityHolds } from "./selectors";
+import { PORT_SPACE, PROTOCOLS } from "./space";
 import { classesWithin } from "./work";
 
 /** Connections allowed, and the policy allowing them (null: none matches, Gateway allows). */
