@@ -7,7 +7,7 @@
 import { LRUCache } from "lru-cache";
 import { err, ok, type Result } from "../result";
 import type { Bits } from "./bits";
-import { type ClassTable, type IdentityClass, identityClasses } from "./classes";
+import { type ClassBound, type ClassTable, type IdentityClass, identityClasses } from "./classes";
 import type { IdentityLeaves } from "./compile";
 
 /** Bytes the kept class tables may take (estimated, see `tableBytes`). */
@@ -18,6 +18,7 @@ interface KeptTable {
   classes: IdentityClass[];
   bits: Bits[];
   candidates: number;
+  steps: number;
 }
 
 /**
@@ -50,33 +51,40 @@ function copyClasses(classes: readonly IdentityClass[]): IdentityClass[] {
 
 /**
  * `identityClasses` of the leaves `leafIds` of `leaves`, kept across questions (bitsets are
- * shared with the kept table: the engine only reads them). A kept table is refused past `max`
- * candidates as the enumeration would have been. Errors: the candidates counted past `max`.
+ * shared with the kept table: the engine only reads them). A kept table is refused past `bound`
+ * as its enumeration would have been. Errors: the work units counted past `bound`.
  */
 export function classTable(
   leaves: IdentityLeaves,
   leafIds: readonly number[],
-  max = Number.POSITIVE_INFINITY,
+  bound: ClassBound,
 ): Result<ClassTable, number> {
   const key = leafIds.map((leaf) => leaves.texts[leaf]).join("\n");
   const kept = TABLES.get(key);
   if (kept === undefined) {
-    const table = identityClasses(leaves.exprs, leafIds, max);
+    const table = identityClasses(leaves.exprs, leafIds, bound);
     if (table.ok) {
       TABLES.set(key, {
         classes: copyClasses(table.value.classes),
         bits: leafIds.map((leaf) => table.value.leafBits[leaf] as Bits),
         candidates: table.value.candidates,
+        steps: table.value.steps,
       });
     }
     return table;
   }
-  if (kept.candidates > max) {
-    return err(kept.candidates);
+  const spent = kept.steps + kept.candidates * bound.perCandidate;
+  if (spent > bound.room) {
+    return err(spent);
   }
   const leafBits: (Bits | undefined)[] = [];
   leafIds.forEach((leaf, position) => {
     leafBits[leaf] = kept.bits[position];
   });
-  return ok({ classes: copyClasses(kept.classes), leafBits, candidates: kept.candidates });
+  return ok({
+    classes: copyClasses(kept.classes),
+    leafBits,
+    candidates: kept.candidates,
+    steps: kept.steps,
+  });
 }

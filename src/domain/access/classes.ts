@@ -41,8 +41,10 @@ export interface ClassTable {
   classes: IdentityClass[];
   /** By leaf number; only the leaves asked about are filled. */
   leafBits: (Bits | undefined)[];
-  /** Candidates tested before merging (what the work budget bounds). */
+  /** Candidates tested before merging (see `ClassBound`). */
   candidates: number;
+  /** Steps the enumeration took (see `ClassBound`). */
+  steps: number;
 }
 
 /** What the leaves asked about read, by position in `leafIds`. */
@@ -182,7 +184,12 @@ function tabulate(
   leafIds.forEach((leaf, position) => {
     leafBits[leaf] = bits[position];
   });
-  return { classes: merged.map((m) => m.cls), leafBits, candidates: candidates.length };
+  return {
+    classes: merged.map((m) => m.cls),
+    leafBits,
+    candidates: candidates.length,
+    steps: candidates.length * leafIds.length,
+  };
 }
 
 function labelOf(address: string | null, groups: readonly string[], checks: readonly string[]) {
@@ -205,20 +212,46 @@ function spellings(set: string[], aliases: Map<string, string[]>): string[][] {
 }
 
 /**
- * Every candidate class of `selectors` (address kind × groups × checks), the unnamed one last;
- * or, past `max` candidates, the count reached when the enumeration stopped.
+ * What enumerating classes may spend, in work units: each candidate costs `perCandidate` (the
+ * atoms it will be evaluated at), and each step (a test read for a group or check, a membership
+ * built, a candidate tested on one leaf) one; together they may not pass `room`.
  */
-function candidates(selectors: Selectors, max: number): Result<IdentityClass[], number> {
+export interface ClassBound {
+  perCandidate: number;
+  room: number;
+}
+
+/** No bound: for tests and one given person. */
+const UNBOUNDED: ClassBound = { perCandidate: 0, room: Number.POSITIVE_INFINITY };
+
+/**
+ * Every candidate class of `selectors` (address kind × groups × checks), the unnamed one last,
+ * and the steps taken; or, past `bound`, the work units counted when the enumeration stopped.
+ */
+function enumerate(
+  selectors: Selectors,
+  leafCount: number,
+  bound: ClassBound,
+): Result<{ found: IdentityClass[]; steps: number }, number> {
   const addresses = emailAtoms(selectors);
+  const { perCandidate, room } = bound;
+  const max = perCandidate === 0 ? room : Math.floor(room / perCandidate);
   const perAddress = Math.floor(max / addresses.length);
-  const groups = memberships([...selectors.groups], [...selectors.groupTests.values()], perAddress);
+  const groupTests = [...selectors.groupTests.values()];
+  const groups = memberships([...selectors.groups], groupTests, perAddress, room);
   if (groups === null) {
-    return err(addresses.length * (perAddress + 1));
+    return err(room + 1);
   }
   const perGroups = Math.floor(perAddress / groups.sets.length);
-  const checks = memberships([...selectors.checks], [...selectors.checkTests.values()], perGroups);
+  const checkTests = [...selectors.checkTests.values()];
+  const checks = memberships([...selectors.checks], checkTests, perGroups, room - groups.steps);
   if (checks === null) {
-    return err(addresses.length * groups.sets.length * (perGroups + 1));
+    return err(room + 1);
+  }
+  const count = addresses.length * groups.sets.length * checks.sets.length;
+  const steps = groups.steps + checks.steps + count * leafCount;
+  if (steps + count * perCandidate > room) {
+    return err(steps + count * perCandidate);
   }
   const found: IdentityClass[] = [];
   for (const address of addresses) {
@@ -233,22 +266,25 @@ function candidates(selectors: Selectors, max: number): Result<IdentityClass[], 
   }
   // The unnamed address with no group and no check is first among its own: last overall.
   const nobody = found.splice(found.length - groups.sets.length * checks.sets.length, 1);
-  return ok([...found, ...nobody]);
+  return ok({ found: [...found, ...nobody], steps });
 }
 
 /**
  * The identity classes the leaves `leafIds` of `exprs` tell apart (see the module comment), in
  * the order of the address kinds (email, regex, contains, each sorted, then unnamed), then of
  * the memberships (fewest values first), `everyone-else` last; merged where every leaf agrees.
- * Errors: past `max` candidates, the candidates counted when the enumeration stopped.
+ * Errors: past `bound`, the work units counted when the enumeration stopped.
  */
 export function identityClasses(
   exprs: readonly Expr[],
   leafIds: readonly number[],
-  max = Number.POSITIVE_INFINITY,
+  bound: ClassBound = UNBOUNDED,
 ): Result<ClassTable, number> {
-  const found = candidates(collectSelectors(exprs, leafIds), max);
-  return found.ok ? ok(tabulate(found.value, exprs, leafIds)) : found;
+  const found = enumerate(collectSelectors(exprs, leafIds), leafIds.length, bound);
+  if (!found.ok) {
+    return found;
+  }
+  return ok({ ...tabulate(found.value.found, exprs, leafIds), steps: found.value.steps });
 }
 
 /** The one class of a given person (`label` names them in the answer). */

@@ -41,7 +41,7 @@ export interface AccessDelta {
   atoms: number;
   /** The identity classes evaluated, each as its labels (see `IdentityClass.labels`). */
   classes: string[][];
-  /** Work units spent: atoms × classes + atoms × policies evaluated there. */
+  /** Work units spent (see `classesWithin`): atoms × classes + enumeration steps + evaluations. */
   work: number;
 }
 

@@ -15,6 +15,8 @@ export const UNNAMED = "\u0000unnamed";
 
 /** The distinct memberships, and the values each kept value stands for. */
 export interface Memberships {
+  /** Steps taken: one per test read for a value, and per test of each set built. */
+  steps: number;
   /** Each a set of values (named ones, or `UNNAMED`), the empty set first, then by size. */
   sets: string[][];
   /** Per value kept in `sets`, the other named values every test reads alike (sorted). */
@@ -27,13 +29,18 @@ function truths(tests: readonly ValuesTest[], value: string): boolean[] {
 
 /**
  * The memberships `tests` tell apart over the values `named` and one unnamed value, or null when
- * there are more than `max`.
+ * there are more than `max` or they take more than `maxSteps` steps.
  */
 export function memberships(
   named: readonly string[],
   tests: readonly ValuesTest[],
   max: number,
+  maxSteps: number,
 ): Memberships | null {
+  let steps = (named.length + 1) * tests.length;
+  if (steps > maxSteps) {
+    return null;
+  }
   const empty = tests.map((t) => t.quantifier === "all");
   const key = (vector: readonly boolean[]) => vector.map((b) => (b ? "1" : "0")).join("");
   const values: { value: string; vector: boolean[] }[] = [];
@@ -60,6 +67,10 @@ export function memberships(
   for (let s = 0; s < sets.length; s++) {
     const vector = vectors[s] as boolean[];
     for (const v of values) {
+      steps += tests.length;
+      if (steps > maxSteps) {
+        return null;
+      }
       const next = vector.map((b, t) =>
         tests[t]?.quantifier === "any"
           ? b || (v.vector[t] as boolean)
@@ -77,5 +88,5 @@ export function memberships(
       vectors.push(next);
     }
   }
-  return { sets, aliases };
+  return { steps, sets, aliases };
 }

@@ -39,7 +39,7 @@ export interface UsageAnswer {
   atoms: number;
   /** The most identity classes told apart at one atom. */
   classes: number;
-  /** Work units spent: Σ atoms' classes + atoms × policies evaluated there + ranges cut. */
+  /** Work units spent (see `policyUsage`). */
   work: number;
 }
 
@@ -97,8 +97,9 @@ function visitAtom(
  * The use of every enabled policy of `policies` over the whole connection space and every
  * identity class. Classes are enumerated per atom, over the selectors of the policies that may
  * match there (`presentAt`), so people are told apart only where it can matter. Work: Σ over
- * atoms of their classes + the partition's evaluations and cuts. Errors: `work-budget-exceeded`
- * when the partition, or the work so far plus an atom's candidate classes, passes `budget`.
+ * atoms of their classes + the steps of enumerating each distinct table + the partition's
+ * evaluations and cuts. Errors: `work-budget-exceeded` when the partition, an enumeration (see
+ * `ClassBound`), or the work so far plus an atom's candidate classes passes `budget`.
  */
 export function policyUsage(
   policies: readonly EvaluablePolicy[],
@@ -135,12 +136,14 @@ export function policyUsage(
       const key = leafIds.join(",");
       let table = tables.get(key);
       if (table === undefined) {
-        const found = classTable(prepared.leaves, leafIds, Math.max(0, budget - work));
+        const room = Math.max(0, budget - work);
+        const found = classTable(prepared.leaves, leafIds, { perCandidate: 1, room });
         if (!found.ok) {
           return err({ code: "work-budget-exceeded", budget, work: work + found.error });
         }
         table = found.value;
         tables.set(key, table);
+        work += table.steps;
       }
       if (work + table.candidates > budget) {
         return err({ code: "work-budget-exceeded", budget, work: work + table.candidates });

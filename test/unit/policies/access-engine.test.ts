@@ -136,8 +136,10 @@ describe("access delta", () => {
         // icmp: 1 atom; tcp and udp: ports 1-21, 22, 23-65535, one atom each.
         atoms: 7,
         classes: [["group:Contractors"], ["everyone-else"]],
-        // 7 atoms × 2 classes, 11 policy evaluations at atoms, 12 address ranges cut.
-        work: 37,
+        // 7 atoms × 2 classes, 11 policy evaluations at atoms, 12 address ranges cut, and 6
+        // enumeration steps: the group test read for Contractors and an unnamed group, one
+        // membership built from each of ∅ and {Contractors}, 2 candidates tested on 1 leaf.
+        work: 43,
       },
     });
   });
@@ -192,6 +194,62 @@ describe("access delta", () => {
     expect(accessDelta([], [block], 5)).toEqual({
       ok: false,
       error: { code: "work-budget-exceeded", budget: 5, work: 6 },
+    });
+  });
+});
+
+describe("identity combinations", () => {
+  const allowGroups = (id: string, precedence: number, groups: string[], checks: string[] = []) =>
+    policy(id, precedence, "allow", {
+      destinations: ["10.0.0.0/24"],
+      ports: [{ from: 22, to: 22 }],
+      protocols: ["tcp"],
+      groups,
+      devicePostureIds: checks,
+    });
+  const policies = [
+    allowGroups("a", 1, ["A"]),
+    allowGroups("b", 2, ["B", "B2"]),
+    allowGroups("c", 3, ["C"], ["disk"]),
+  ];
+  const target = {
+    destination: rangeOfPrefix(parseKnownCidr("10.0.0.7/32")),
+    port: 22,
+    protocol: "tcp" as const,
+  };
+
+  it("enumerates every combination of groups and posture checks, groups named together as one", ({
+    expect,
+  }) => {
+    const answer = whoCanReach(policies, target, 1000);
+    expect(answer.ok && [answer.value.classes, answer.value.work]).toEqual([
+      [
+        ["posture:disk"],
+        ["group:A"],
+        ["group:A + posture:disk"],
+        ["group:B", "group:B2"],
+        ["group:B + posture:disk", "group:B2 + posture:disk"],
+        ["group:C"],
+        ["group:C + posture:disk"],
+        ["group:A + group:B"],
+        ["group:A + group:B + posture:disk"],
+        ["group:A + group:C"],
+        ["group:A + group:C + posture:disk"],
+        ["group:B + group:C"],
+        ["group:B + group:C + posture:disk"],
+        ["group:A + group:B + group:C"],
+        ["group:A + group:B + group:C + posture:disk"],
+        ["everyone-else"],
+      ],
+      // 1 atom × 16 classes, 6 for the evaluations and cuts, 155 enumeration steps.
+      177,
+    ]);
+  });
+
+  it("refuses combinations past the budget, naming the work counted", ({ expect }) => {
+    expect(whoCanReach(policies, target, 176)).toEqual({
+      ok: false,
+      error: { code: "work-budget-exceeded", budget: 176, work: 177 },
     });
   });
 });
@@ -254,8 +312,9 @@ describe("who-can-reach and reachable-by", () => {
           ["group:Staff"],
           ["everyone-else"],
         ],
-        // 2 atoms × 4 classes, plus 10 for the policy evaluations at them and the ranges cut.
-        work: 18,
+        // 2 atoms × 4 classes, 10 for the policy evaluations at them and the ranges cut, and 12
+        // enumeration steps (4 for the memberships, 4 candidates tested on 2 leaves).
+        work: 30,
       },
     });
   });
