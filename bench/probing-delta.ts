@@ -5,7 +5,7 @@
  * else; each destination network, each named port and one port nobody names, each protocol),
  * evaluated before and after, at most 5,000 of them.
  */
-import { sampleEmail } from "../src/domain/access/classes";
+import { sampleEmail } from "../src/domain/access/email-atoms";
 import { parseKnownCidr } from "../src/domain/cidr/known";
 import { formatAddress } from "../src/domain/cidr/parse";
 import type { NetworkProtocol } from "../src/domain/model";

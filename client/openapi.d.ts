@@ -3104,7 +3104,7 @@ export interface components {
             atoms: number;
             /** @description Identity classes evaluated. */
             classes: number;
-            /** @description atoms × classes + atoms × the policies evaluated at them. */
+            /** @description atoms × classes + atoms × the policies evaluated at them + the steps that enumerate the identity classes. */
             work_units: number;
         };
         Run: {

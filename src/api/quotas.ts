@@ -173,7 +173,7 @@ export function enforceWorkBudget(account: AccountRecord, work: number, purpose?
 }
 
 /**
- * Unwraps an exact-engine answer, or refuses the request whose work (see `checkWork`) passed
+ * Unwraps an exact-engine answer, or refuses the request whose work (see `classesWithin`) passed
  * the account's `work_units` (the engine stops counting at the first unit past the budget, so
  * `requested` is a lower bound).
  * @throws ProblemError limit-exceeded

@@ -50,16 +50,24 @@ describe("policy analysis", () => {
     const analysis = await get(`${base}/policies/analysis`);
     expect(analysis.status).toBe(200);
     expect(analysis.body).toEqual({
-      // The contractors' block and the example.com allow share no identity class: a class
-      // combines one email selector or one group, not both (README "Access engine").
+      // An example.com address in Contractors is a class of its own: the contractors' block
+      // takes the database from it before the example.com allow, and from alice before her own.
       findings: [
+        {
+          code: "allow-partly-blocked",
+          severity: "warning",
+          message:
+            'part of what "Allow example.com to db" (1000) allows is blocked first by "Block contractors from 10/8" (500)',
+          policy_id: ids.allow.id,
+          related_policy_ids: [contractors],
+        },
         {
           code: "shadowed-policy",
           severity: "warning",
           message:
-            '"Allow alice to db over SSH" (3000) never matches: "Allow example.com to db" (1000) matches everything it does first',
+            '"Allow alice to db over SSH" (3000) never matches: "Block contractors from 10/8" (500), "Allow example.com to db" (1000) match everything it does first',
           policy_id: alice,
-          related_policy_ids: [ids.allow.id],
+          related_policy_ids: [contractors, ids.allow.id],
         },
         {
           code: "catch-all-above-specific",
@@ -153,8 +161,9 @@ describe("plan access delta", () => {
       ],
       atoms: 3,
       classes: 4,
-      // 3 atoms × 4 classes, plus 18 for the policy evaluations at them and the ranges cut.
-      work_units: 30,
+      // 3 atoms × 4 classes, 18 for the policy evaluations at them and the ranges cut, and 10
+      // enumeration steps (5 address kinds tested on 2 leaves).
+      work_units: 40,
     });
   });
 });
@@ -184,6 +193,14 @@ describe("who-can-reach and reachable-by", () => {
       grant_id: null,
       private_app_id: null,
     };
+    const staffRef = {
+      id: staff,
+      name: "Allow staff SSH to 10.128.0.0/24",
+      action: "allow",
+      precedence: 500,
+      grant_id: null,
+      private_app_id: null,
+    };
     const who = await post(`${base}/who-can-reach`, {
       destination_ip: "10.128.0.7",
       port: 22,
@@ -199,23 +216,35 @@ describe("who-can-reach and reachable-by", () => {
           traffic: [{ protocols: ["tcp", "udp"], ports: ["22"], destinations: ["10.128.0.7/32"] }],
           allowed_by: allowRef,
         },
+        // An example.com address in Staff: Staff's policy first over TCP, example.com's over UDP.
+        {
+          identities: [
+            "regex:.*@example.com + group:Staff",
+            "lookalike:.*@example.com + group:Staff",
+          ],
+          traffic: [{ protocols: ["tcp"], ports: ["22"], destinations: ["10.128.0.7/32"] }],
+          allowed_by: staffRef,
+        },
+        {
+          identities: [
+            "regex:.*@example.com + group:Staff",
+            "lookalike:.*@example.com + group:Staff",
+          ],
+          traffic: [{ protocols: ["udp"], ports: ["22"], destinations: ["10.128.0.7/32"] }],
+          allowed_by: allowRef,
+        },
         {
           identities: ["group:Staff"],
           traffic: [{ protocols: ["tcp"], ports: ["22"], destinations: ["10.128.0.7/32"] }],
-          allowed_by: {
-            id: staff,
-            name: "Allow staff SSH to 10.128.0.0/24",
-            action: "allow",
-            precedence: 500,
-            grant_id: null,
-            private_app_id: null,
-          },
+          allowed_by: staffRef,
         },
       ],
-      // tcp/22 and udp/22; classes: the regex (and its look-alike), the group, everyone else.
+      // tcp/22 and udp/22; classes: the regex (and its look-alike), the same in Staff, Staff,
+      // everyone else. Work: 2 atoms × 4 classes, 10 for the evaluations and cuts, 16 enumeration
+      // steps (4 for the memberships, 6 candidates tested on 2 leaves).
       atoms: 2,
-      classes: 3,
-      work_units: 16,
+      classes: 4,
+      work_units: 34,
     });
 
     const reach = await post(`${base}/reachable-by`, { email: "Bob@Example.com" });

@@ -38,7 +38,8 @@ export const AccessDeltaSchema = z
     }),
     classes: z.number().int().openapi({ description: "Identity classes evaluated." }),
     work_units: z.number().int().openapi({
-      description: "atoms × classes + atoms × the policies evaluated at them.",
+      description:
+        "atoms × classes + atoms × the policies evaluated at them + the steps that enumerate the identity classes.",
     }),
   })
   .openapi("AccessDelta", {
@@ -51,7 +52,7 @@ export const AccessDeltaSchema = z
  * the ones it will have once `desired` is applied (derived policies of private apps and grants
  * included; unmanaged rules on both sides); empty when `policiesSkipped` (the token may not read
  * the rules).
- * Errors: `work-budget-exceeded` when the engine's work (see `checkWork`) passes `workUnits`.
+ * Errors: `work-budget-exceeded` when the engine's work (see `classesWithin`) passes `workUnits`.
  */
 export function planAccessDelta(
   desired: DesiredState,

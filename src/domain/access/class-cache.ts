@@ -5,8 +5,9 @@
  * value against every leaf. Kept by the leaves' canonical JSON, bounded in bytes.
  */
 import { LRUCache } from "lru-cache";
+import { err, ok, type Result } from "../result";
 import type { Bits } from "./bits";
-import { type ClassTable, type IdentityClass, identityClasses } from "./classes";
+import { type ClassBound, type ClassTable, type IdentityClass, identityClasses } from "./classes";
 import type { IdentityLeaves } from "./compile";
 
 /** Bytes the kept class tables may take (estimated, see `tableBytes`). */
@@ -16,6 +17,8 @@ export const CLASS_TABLES_MAX_BYTES = 4 * 1024 * 1024;
 interface KeptTable {
   classes: IdentityClass[];
   bits: Bits[];
+  candidates: number;
+  steps: number;
 }
 
 /**
@@ -48,23 +51,40 @@ function copyClasses(classes: readonly IdentityClass[]): IdentityClass[] {
 
 /**
  * `identityClasses` of the leaves `leafIds` of `leaves`, kept across questions (bitsets are
- * shared with the kept table: the engine only reads them).
+ * shared with the kept table: the engine only reads them). A kept table is refused past `bound`
+ * as its enumeration would have been. Errors: the work units counted past `bound`.
  */
-export function classTable(leaves: IdentityLeaves, leafIds: readonly number[]): ClassTable {
+export function classTable(
+  leaves: IdentityLeaves,
+  leafIds: readonly number[],
+  bound: ClassBound,
+): Result<ClassTable, number> {
   const key = leafIds.map((leaf) => leaves.texts[leaf]).join("\n");
-  let kept = TABLES.get(key);
+  const kept = TABLES.get(key);
   if (kept === undefined) {
-    const table = identityClasses(leaves.exprs, leafIds);
-    kept = {
-      classes: copyClasses(table.classes),
-      bits: leafIds.map((leaf) => table.leafBits[leaf] as Bits),
-    };
-    TABLES.set(key, kept);
+    const table = identityClasses(leaves.exprs, leafIds, bound);
+    if (table.ok) {
+      TABLES.set(key, {
+        classes: copyClasses(table.value.classes),
+        bits: leafIds.map((leaf) => table.value.leafBits[leaf] as Bits),
+        candidates: table.value.candidates,
+        steps: table.value.steps,
+      });
+    }
     return table;
+  }
+  const spent = kept.steps + kept.candidates * bound.perCandidate;
+  if (spent > bound.room) {
+    return err(spent);
   }
   const leafBits: (Bits | undefined)[] = [];
   leafIds.forEach((leaf, position) => {
     leafBits[leaf] = kept.bits[position];
   });
-  return { classes: copyClasses(kept.classes), leafBits };
+  return ok({
+    classes: copyClasses(kept.classes),
+    leafBits,
+    candidates: kept.candidates,
+    steps: kept.steps,
+  });
 }

@@ -1,45 +1,36 @@
 /**
- * Identity classes: the people the policies' identity selectors tell apart. Raw classes are one
- * per selector value: each named email (`email:<address>`), the other addresses matching each
- * regex (`regex:<pattern>`, and `lookalike:<pattern>` for an unanchored one), containing each
- * `contains` text (`contains:<text>`), the members of each named group (`group:<name>`), the
- * devices passing each posture check (`posture:<id>`), and `everyone-else`. Raw classes on which
- * every identity leaf agrees are merged into one class listing all their labels, so a class is
- * a distinct combination of leaf truth values.
- *
- * A class is a combination that is satisfiable, shown by a witness (README "Access engine"): a
- * named email is its own witness, so every regex is tested on the address itself
- * (`alice@example.com` is told apart from the rest of the regex's domain); a regex class's
- * witness is an address built from the pattern (`user@example.com` for `.*@example.com`) and
- * its look-alike (`user@example.com.lookalike.invalid`, kept when the regex still matches it),
- * on which every other regex is tested too, so two regexes over one domain are one class. Only
- * when no address can be built is a regex class assumed to match no other regex. A group or
- * posture class is someone with that one group or check and an unnamed address. People who
- * combine several (a named email in a named group, two groups) are not enumerated, as that
- * needs the product of every subset; `reachableBy` answers exactly for any one person.
+ * Identity classes: the people the policies' identity selectors tell apart, each a distinct
+ * satisfiable combination of the selectors' truth values (README "Access engine"). A class is
+ * one kind of address (`email-atoms.ts`: a named email, a regex's other addresses or their
+ * look-alikes, a `contains` text, or an unnamed address) together with one set of groups and one
+ * set of passed posture checks (`memberships.ts`): addresses never combine with each other, while
+ * groups and checks combine freely. Candidates on which every identity leaf agrees are merged
+ * into one class listing all their labels. Every candidate is tested on every leaf, so their
+ * count is bounded by the caller's work budget and the enumeration stops past it.
  */
 
-import { emailMatches } from "../policies/email-regex";
-import type { Expr, Predicate, SetItem } from "../policies/expression";
+import type { Expr } from "../policies/expression";
+import { err, ok, type Result } from "../result";
 import { type Bits, bitsetOf, flipBit, fullBits } from "./bits";
-
-/** What one class of people looks like to the identity selectors. */
-export interface Witness {
-  /** A named address, or null for an address no policy names. */
-  email: string | null;
-  /** For an unnamed address: the one regex it matches, else null. */
-  regex: string | null;
-  /** For an unnamed address: the one `contains` text it holds, else null. */
-  contains: string | null;
-  /** `identity.groups.name` values. */
-  groups: string[];
-  /** `device_posture.checks.passed` values. */
-  checks: string[];
-}
+import { emailAtoms } from "./email-atoms";
+import { memberships, UNNAMED } from "./memberships";
+import {
+  collectSelectors,
+  identityHolds,
+  NOBODY,
+  type Selectors,
+  stringsOf,
+  type Witness,
+} from "./selectors";
 
 /** People the policies treat alike. */
 export interface IdentityClass {
-  /** The raw classes merged into it: `email:…`, `regex:…`, `lookalike:…`, `contains:…`, `group:…`, `posture:…`, `everyone-else`, or `person:…` for one given person. */
+  /**
+   * The candidates merged into it, each naming what its witness holds, joined by " + ":
+   * `email:…`, `regex:…`, `lookalike:…` or `contains:…` for the address, `group:…` per group
+   * (`other-group` for one no selector names), `posture:…` per passed check (`other-posture`);
+   * `everyone-else` when none; `person:…` for one given person.
+   */
   labels: string[];
   /** One of its members, as the selectors see it (the first label's). */
   witness: Witness;
@@ -50,230 +41,10 @@ export interface ClassTable {
   classes: IdentityClass[];
   /** By leaf number; only the leaves asked about are filled. */
   leafBits: (Bits | undefined)[];
-}
-
-interface Selectors {
-  emails: Set<string>;
-  regexes: Set<string>;
-  contains: Set<string>;
-  groups: Set<string>;
-  checks: Set<string>;
-}
-
-function stringsOf(predicate: Predicate): string[] {
-  const strings = (items: readonly SetItem[]) =>
-    items.flatMap((i) => (i.type === "string" ? [i.value] : []));
-  switch (predicate.op) {
-    case "eq":
-    case "ne":
-      return strings([predicate.value]);
-    case "in":
-      return strings(predicate.items);
-    default:
-      return [];
-  }
-}
-
-function collect(expr: Expr, into: Selectors): void {
-  switch (expr.kind) {
-    case "and":
-    case "or":
-    case "xor":
-      for (const operand of expr.operands) {
-        collect(operand, into);
-      }
-      return;
-    case "not":
-      collect(expr.operand, into);
-      return;
-    case "flag":
-      return;
-    case "compare": {
-      const { field, predicate } = expr;
-      if (field === "identity.email" && expr.quantifier === null) {
-        if (predicate.op === "matches") {
-          into.regexes.add(predicate.pattern);
-        } else if (predicate.op === "contains") {
-          into.contains.add(predicate.value);
-        }
-        for (const value of stringsOf(predicate)) {
-          into.emails.add(value);
-        }
-      } else if (field === "identity.groups.name") {
-        for (const value of stringsOf(predicate)) {
-          into.groups.add(value);
-        }
-      } else if (field === "device_posture.checks.passed") {
-        for (const value of stringsOf(predicate)) {
-          into.checks.add(value);
-        }
-      }
-    }
-  }
-}
-
-/** The strings of each `in {…}` predicate, built once: the same list is tested for every class. */
-const IN_SETS = new WeakMap<Predicate, Set<string>>();
-
-function stringsIn(predicate: Extract<Predicate, { op: "in" }>): Set<string> {
-  let set = IN_SETS.get(predicate);
-  if (set === undefined) {
-    set = new Set(stringsOf(predicate));
-    IN_SETS.set(predicate, set);
-  }
-  return set;
-}
-
-function valueHolds(predicate: Predicate, value: string): boolean {
-  const isItem = (item: SetItem) => item.type === "string" && item.value === value;
-  switch (predicate.op) {
-    case "eq":
-      return isItem(predicate.value);
-    case "ne":
-      return !isItem(predicate.value);
-    case "in":
-      return stringsIn(predicate).has(value);
-    case "matches":
-      return regexMatches(predicate.pattern, value);
-    case "contains":
-      return value.includes(predicate.value);
-    default:
-      return false;
-  }
-}
-
-/** Regex results by pattern and value: every class is tested on every regex leaf. */
-const REGEX_RESULTS = new Map<string, Map<string, boolean>>();
-
-/** Entries kept before the cache starts over, so it stays a few MB at most. */
-const REGEX_RESULTS_MAX = 50_000;
-let regexResultCount = 0;
-
-function regexMatches(pattern: string, value: string): boolean {
-  let byValue = REGEX_RESULTS.get(pattern);
-  if (byValue === undefined) {
-    byValue = new Map();
-    REGEX_RESULTS.set(pattern, byValue);
-  }
-  let result = byValue.get(value);
-  if (result === undefined) {
-    if (regexResultCount >= REGEX_RESULTS_MAX) {
-      REGEX_RESULTS.clear();
-      regexResultCount = 0;
-    }
-    result = emailMatches(pattern, value);
-    byValue.set(value, result);
-    regexResultCount++;
-  }
-  return result;
-}
-
-function emailHolds(predicate: Predicate, who: Witness): boolean {
-  if (who.email !== null) {
-    return valueHolds(predicate, who.email);
-  }
-  switch (predicate.op) {
-    case "ne":
-      return true;
-    case "matches":
-      return predicate.pattern === who.regex;
-    case "contains":
-      return predicate.value === who.contains;
-    default:
-      return false;
-  }
-}
-
-/**
- * Whether an identity expression holds for a class's witness, following `evaluateExpression`:
- * `identity.email`, `identity.groups.name` and `device_posture.checks.passed` are carried,
- * any other field is not (a scalar test is false, `any(…)` over no values false, `all(…)` true).
- */
-export function identityHolds(expr: Expr, who: Witness): boolean {
-  switch (expr.kind) {
-    case "and":
-      return expr.operands.every((o) => identityHolds(o, who));
-    case "or":
-      return expr.operands.some((o) => identityHolds(o, who));
-    case "xor":
-      return expr.operands.filter((o) => identityHolds(o, who)).length % 2 === 1;
-    case "not":
-      return !identityHolds(expr.operand, who);
-    case "flag":
-      return false;
-    case "compare": {
-      if (expr.quantifier === null) {
-        return expr.field === "identity.email" && emailHolds(expr.predicate, who);
-      }
-      const values =
-        expr.field === "identity.groups.name"
-          ? who.groups
-          : expr.field === "device_posture.checks.passed"
-            ? who.checks
-            : [];
-      const holds = (value: string) => valueHolds(expr.predicate, value);
-      return expr.quantifier === "any" ? values.some(holds) : values.every(holds);
-    }
-  }
-}
-
-const NOBODY: Witness = { email: null, regex: null, contains: null, groups: [], checks: [] };
-
-/** Appended to a regex's sample address to find what an unanchored regex also matches. */
-const LOOKALIKE_SUFFIX = ".lookalike.invalid";
-
-/**
- * An address the regex matches, for the common shapes (`.*@example.com`,
- * `^[^@]+@example\.com$`, `(?:…)|…`): anchors dropped, loose local parts replaced by `user`,
- * escapes resolved. Null when the guess does not match.
- */
-export function sampleEmail(pattern: string): string | null {
-  const first = pattern.replace(/^\(\?:(.*?)\)\|.*$/, "$1");
-  const guess = first
-    .replace(/^\^|\$$/g, "")
-    .replace(/\\A|\\z/g, "")
-    .replace(/\(\?:([^|)]*)(\|[^)]*)?\)/g, "$1")
-    .replace(/\[\^@\][+*]|\.\*|\.\+|\[[^\]]*\][+*]/g, "user")
-    .replace(/\\(.)/g, "$1");
-  return emailMatches(pattern, guess) ? guess : null;
-}
-
-function regexClasses(regex: string, named: ReadonlySet<string>): IdentityClass[] {
-  const sample = sampleEmail(regex);
-  if (sample === null || named.has(sample)) {
-    return [{ labels: [`regex:${regex}`], witness: { ...NOBODY, regex } }];
-  }
-  const lookalike = `${sample}${LOOKALIKE_SUFFIX}`;
-  return [
-    { labels: [`regex:${regex}`], witness: { ...NOBODY, email: sample } },
-    ...(emailMatches(regex, lookalike)
-      ? [{ labels: [`lookalike:${regex}`], witness: { ...NOBODY, email: lookalike } }]
-      : []),
-  ];
-}
-
-function rawClasses(selectors: Selectors): IdentityClass[] {
-  const sorted = (set: Set<string>) => [...set].sort();
-  return [
-    ...sorted(selectors.emails).map((email) => ({
-      labels: [`email:${email}`],
-      witness: { ...NOBODY, email },
-    })),
-    ...sorted(selectors.regexes).flatMap((regex) => regexClasses(regex, selectors.emails)),
-    ...sorted(selectors.contains).map((contains) => ({
-      labels: [`contains:${contains}`],
-      witness: { ...NOBODY, contains },
-    })),
-    ...sorted(selectors.groups).map((group) => ({
-      labels: [`group:${group}`],
-      witness: { ...NOBODY, groups: [group] },
-    })),
-    ...sorted(selectors.checks).map((check) => ({
-      labels: [`posture:${check}`],
-      witness: { ...NOBODY, checks: [check] },
-    })),
-    { labels: ["everyone-else"], witness: NOBODY },
-  ];
+  /** Candidates tested before merging (see `ClassBound`). */
+  candidates: number;
+  /** Steps the enumeration took (see `ClassBound`). */
+  steps: number;
 }
 
 /** What the leaves asked about read, by position in `leafIds`. */
@@ -413,26 +184,107 @@ function tabulate(
   leafIds.forEach((leaf, position) => {
     leafBits[leaf] = bits[position];
   });
-  return { classes: merged.map((m) => m.cls), leafBits };
+  return {
+    classes: merged.map((m) => m.cls),
+    leafBits,
+    candidates: candidates.length,
+    steps: candidates.length * leafIds.length,
+  };
+}
+
+function labelOf(address: string | null, groups: readonly string[], checks: readonly string[]) {
+  const parts = [
+    ...(address === null ? [] : [address]),
+    ...groups.map((g) => (g === UNNAMED ? "other-group" : `group:${g}`)),
+    ...checks.map((c) => (c === UNNAMED ? "other-posture" : `posture:${c}`)),
+  ];
+  return parts.length === 0 ? "everyone-else" : parts.join(" + ");
+}
+
+/**
+ * A membership set and the sets naming the same people to every test: itself, and for a single
+ * value each of its aliases (see `Memberships`), which need no testing of their own.
+ */
+function spellings(set: string[], aliases: Map<string, string[]>): string[][] {
+  const only = set.length === 1 ? (set[0] as string) : undefined;
+  const others = only === undefined ? [] : (aliases.get(only) ?? []);
+  return [set, ...others.filter((a) => a !== UNNAMED).map((a) => [a])];
+}
+
+/**
+ * What enumerating classes may spend, in work units: each candidate costs `perCandidate` (the
+ * atoms it will be evaluated at), and each step (a test read for a group or check, a membership
+ * built, a candidate tested on one leaf) one; together they may not pass `room`.
+ */
+export interface ClassBound {
+  perCandidate: number;
+  room: number;
+}
+
+/** No bound: for tests and one given person. */
+const UNBOUNDED: ClassBound = { perCandidate: 0, room: Number.POSITIVE_INFINITY };
+
+/**
+ * Every candidate class of `selectors` (address kind × groups × checks), the unnamed one last,
+ * and the steps taken; or, past `bound`, the work units counted when the enumeration stopped.
+ */
+function enumerate(
+  selectors: Selectors,
+  leafCount: number,
+  bound: ClassBound,
+): Result<{ found: IdentityClass[]; steps: number }, number> {
+  const addresses = emailAtoms(selectors);
+  const { perCandidate, room } = bound;
+  const max = perCandidate === 0 ? room : Math.floor(room / perCandidate);
+  const perAddress = Math.floor(max / addresses.length);
+  const groupTests = [...selectors.groupTests.values()];
+  const groups = memberships([...selectors.groups], groupTests, perAddress, room);
+  if (groups === null) {
+    return err(room + 1);
+  }
+  const perGroups = Math.floor(perAddress / groups.sets.length);
+  const checkTests = [...selectors.checkTests.values()];
+  const checks = memberships([...selectors.checks], checkTests, perGroups, room - groups.steps);
+  if (checks === null) {
+    return err(room + 1);
+  }
+  const count = addresses.length * groups.sets.length * checks.sets.length;
+  const steps = groups.steps + checks.steps + count * leafCount;
+  if (steps + count * perCandidate > room) {
+    return err(steps + count * perCandidate);
+  }
+  const found: IdentityClass[] = [];
+  for (const address of addresses) {
+    for (const g of groups.sets) {
+      for (const c of checks.sets) {
+        const labels = spellings(g, groups.aliases).flatMap((gs) =>
+          spellings(c, checks.aliases).map((cs) => labelOf(address.label, gs, cs)),
+        );
+        found.push({ labels, witness: { ...address.witness, groups: g, checks: c } });
+      }
+    }
+  }
+  // The unnamed address with no group and no check is first among its own: last overall.
+  const nobody = found.splice(found.length - groups.sets.length * checks.sets.length, 1);
+  return ok({ found: [...found, ...nobody], steps });
 }
 
 /**
  * The identity classes the leaves `leafIds` of `exprs` tell apart (see the module comment), in
- * the order email, regex, contains, group, posture, everyone-else (each sorted), merged where
- * every leaf agrees.
+ * the order of the address kinds (email, regex, contains, each sorted, then unnamed), then of
+ * the memberships (fewest values first), `everyone-else` last; merged where every leaf agrees.
+ * Errors: past `bound`, the work units counted when the enumeration stopped.
  */
-export function identityClasses(exprs: readonly Expr[], leafIds: readonly number[]): ClassTable {
-  const selectors: Selectors = {
-    emails: new Set(),
-    regexes: new Set(),
-    contains: new Set(),
-    groups: new Set(),
-    checks: new Set(),
-  };
-  for (const leaf of leafIds) {
-    collect(exprs[leaf] as Expr, selectors);
+export function identityClasses(
+  exprs: readonly Expr[],
+  leafIds: readonly number[],
+  bound: ClassBound = UNBOUNDED,
+): Result<ClassTable, number> {
+  const found = enumerate(collectSelectors(exprs, leafIds), leafIds.length, bound);
+  if (!found.ok) {
+    return found;
   }
-  return tabulate(rawClasses(selectors), exprs, leafIds);
+  return ok({ ...tabulate(found.value.found, exprs, leafIds), steps: found.value.steps });
 }
 
 /** The one class of a given person (`label` names them in the answer). */

@@ -6,11 +6,12 @@
  */
 import type { EvaluablePolicy } from "../policies/evaluate";
 import { err, ok, type Result } from "../result";
-import { classTable } from "./class-cache";
 import type { CompiledPolicy } from "./compile";
-import { checkWork, firstMatches, partition, WHOLE_SPACE, type WorkBudgetExceeded } from "./engine";
+import { partition, WHOLE_SPACE, type WorkBudgetExceeded } from "./engine";
+import { firstMatches } from "./first-match";
 import { BlockBuilder, type TrafficBlock } from "./merge";
 import { prepareLists } from "./prepare";
+import { classesWithin } from "./work";
 
 /** The policy deciding a connection, as answers name it. */
 export interface PolicyRef {
@@ -40,7 +41,7 @@ export interface AccessDelta {
   atoms: number;
   /** The identity classes evaluated, each as its labels (see `IdentityClass.labels`). */
   classes: string[][];
-  /** Work units spent: atoms × classes + atoms × policies evaluated there. */
+  /** Work units spent (see `classesWithin`): atoms × classes + enumeration steps + evaluations. */
   work: number;
 }
 
@@ -59,7 +60,7 @@ function decisionOf(policies: readonly CompiledPolicy[], index: number): "allow"
  * Who gains and who loses which connections when the policies `before` become `after` (both in
  * any order; a policy is the same on both sides when its id, action, enabled flag, precedence
  * and expressions are). Changes are ordered by identity label, then gains before losses.
- * Errors: `work-budget-exceeded` when the work (see `checkWork`) would pass `budget` units; nothing
+ * Errors: `work-budget-exceeded` when the work (see `classesWithin`) would pass `budget` units; nothing
  * is evaluated then.
  */
 export function accessDelta(
@@ -79,11 +80,11 @@ export function accessDelta(
   if (!cut.ok) {
     return cut;
   }
-  const table = classTable(leaves, cut.value.leafIds);
-  const work = checkWork(cut.value, table, budget);
-  if (!work.ok) {
-    return err(work.error);
+  const classed = classesWithin(cut.value, leaves, budget);
+  if (!classed.ok) {
+    return err(classed.error);
   }
+  const { table, work } = classed.value;
   const size = table.classes.length;
   const beforeDeciders = firstMatches(policies, was, cut.value.cells, table);
   const afterDeciders = firstMatches(policies, will, cut.value.cells, table);
@@ -121,6 +122,6 @@ export function accessDelta(
     changes,
     atoms: cut.value.atoms,
     classes: table.classes.map((c) => c.labels),
-    work: work.value,
+    work,
   });
 }

@@ -12,16 +12,10 @@
 import { type AddressRange, intersection, intersectRange, union } from "../cidr/ranges";
 import type { NetworkProtocol } from "../model";
 import { err, ok, type Result } from "../result";
-import { type Bits, bitsetOf, fullBits } from "./bits";
-import type { ClassTable } from "./classes";
-import {
-  ADDRESS_SPACE,
-  type CompiledPolicy,
-  type Condition,
-  PORT_SPACE,
-  PROTOCOLS,
-} from "./compile";
+import type { CompiledPolicy, Condition } from "./compile";
+import { cutAddresses, cutPorts } from "./cuts";
 import { type Interval, intersectIntervals, intervalsContain, unionIntervals } from "./intervals";
+import { ADDRESS_SPACE, PORT_SPACE, PROTOCOLS } from "./space";
 import { type Fixed, mayHold, possibleDestinations, possiblePorts } from "./support";
 
 /** The part of the connection space a question is about. */
@@ -61,7 +55,7 @@ export interface EngineQuestion {
   focus?: ReadonlySet<number>;
   /** When set, one person's identity leaf truths, used to skip policies early. */
   identity?: (leaf: number) => boolean | undefined;
-  /** Work units allowed (see `checkWork`). */
+  /** Work units allowed (see `classesWithin`). */
   budget: number;
 }
 
@@ -85,7 +79,8 @@ export interface WorkBudgetExceeded {
   work: number;
 }
 
-function identityLeavesOf(c: Condition, into: Set<number>): void {
+/** Adds the identity leaves of `c` to `into`. */
+export function identityLeavesOf(c: Condition, into: Set<number>): void {
   switch (c.kind) {
     case "and":
     case "or":
@@ -103,58 +98,6 @@ function identityLeavesOf(c: Condition, into: Set<number>): void {
     default:
       return;
   }
-}
-
-function cutPorts(region: readonly Interval[], sets: readonly (readonly Interval[])[]): Interval[] {
-  const atoms: Interval[] = [];
-  for (const range of region) {
-    const cuts = new Set<number>([range.from]);
-    for (const set of sets) {
-      for (const piece of intersectIntervals(set, [range])) {
-        cuts.add(piece.from);
-        if (piece.to < range.to) {
-          cuts.add(piece.to + 1);
-        }
-      }
-    }
-    const sorted = [...cuts].sort((a, b) => a - b);
-    sorted.forEach((from, i) => {
-      atoms.push({ from, to: (sorted[i + 1] ?? range.to + 1) - 1 });
-    });
-  }
-  return atoms;
-}
-
-function compareBigints(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function cutAddresses(
-  region: readonly AddressRange[],
-  sets: readonly (readonly AddressRange[])[],
-): AddressRange[] {
-  const atoms: AddressRange[] = [];
-  for (const range of region) {
-    const cuts = new Set<bigint>([range.first]);
-    for (const set of sets) {
-      for (const piece of intersection(set, [range])) {
-        cuts.add(piece.first);
-        if (piece.last < range.last) {
-          cuts.add(piece.last + 1n);
-        }
-      }
-    }
-    const sorted = [...cuts].sort(compareBigints);
-    sorted.forEach((first, i) => {
-      const next = sorted[i + 1];
-      atoms.push({
-        family: range.family,
-        first,
-        last: next === undefined ? range.last : next - 1n,
-      });
-    });
-  }
-  return atoms;
 }
 
 /** `possiblePorts`, from the policy's reach when no identity is known. */
@@ -237,6 +180,7 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
         continue;
       }
       let dstRegion: AddressRange[] = [...q.region.destinations];
+      let present = alive;
       if (q.focus !== undefined) {
         const reach = focus.reduce<AddressRange[]>(
           (acc, i) =>
@@ -244,16 +188,22 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
           [],
         );
         dstRegion = intersection(dstRegion, reach);
+        // Policies bounded away from where the changed ones may match take no part here, nor
+        // do their identity selectors.
+        present = alive.filter((i) => {
+          const bound = (q.policies[i] as CompiledPolicy).dstBound;
+          return bound === null || intersection(bound, dstRegion).length > 0;
+        });
       }
       if (dstRegion.length === 0) {
         continue;
       }
       const atoms = cutAddresses(
         dstRegion,
-        alive.flatMap((i) => (q.policies[i] as CompiledPolicy).dstSets),
+        present.flatMap((i) => (q.policies[i] as CompiledPolicy).dstSets),
       );
       atomCount += atoms.length;
-      evaluations += atoms.length * alive.length;
+      evaluations += atoms.length * present.length;
       if (atomCount + evaluations > q.budget) {
         return err({
           code: "work-budget-exceeded",
@@ -261,7 +211,7 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
           work: atomCount + evaluations,
         });
       }
-      cells.push({ protocol, port, atoms, alive });
+      cells.push({ protocol, port, atoms, alive: present });
     }
   }
   const leaves = new Set<number>();
@@ -275,139 +225,5 @@ export function partition(q: EngineQuestion): Result<Partition, WorkBudgetExceed
     atoms: atomCount,
     evaluations,
     leafIds: [...leaves].sort((a, b) => a - b),
-  });
-}
-
-/**
- * The work of a question, atoms × classes + evaluations, or `work-budget-exceeded` past
- * `budget`.
- */
-export function checkWork(
-  p: Partition,
-  table: ClassTable,
-  budget: number,
-): Result<number, WorkBudgetExceeded> {
-  const work = p.atoms * table.classes.length + p.evaluations;
-  return work > budget ? err({ code: "work-budget-exceeded", budget, work }) : ok(work);
-}
-
-/** A condition's value at one atom over every class: all, none, or some. */
-type Value = boolean | Bits;
-
-function addressIn(set: readonly AddressRange[], atom: AddressRange): boolean {
-  let low = 0;
-  let high = set.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const r = set[middle] as AddressRange;
-    if (r.family < atom.family || (r.family === atom.family && r.last < atom.first)) {
-      low = middle + 1;
-    } else if (r.family > atom.family || r.first > atom.first) {
-      high = middle - 1;
-    } else {
-      return true;
-    }
-  }
-  return false;
-}
-
-function combine(kind: "and" | "or" | "xor", a: Value, b: Value, size: number): Value {
-  const left = typeof a === "boolean" ? (a ? fullBits(size) : bitsetOf(size)) : a;
-  const right = typeof b === "boolean" ? (b ? fullBits(size) : bitsetOf(size)) : b;
-  const out = bitsetOf(size);
-  for (let i = 0; i < out.length; i++) {
-    const x = left[i] as number;
-    const y = right[i] as number;
-    out[i] = (kind === "and" ? x & y : kind === "or" ? x | y : x ^ y) >>> 0;
-  }
-  return out;
-}
-
-/** The value of a condition at one atom of a cell, for every class of `table`. */
-export function valueAt(c: Condition, cell: Cell, atom: AddressRange, table: ClassTable): Value {
-  const size = table.classes.length;
-  switch (c.kind) {
-    case "const":
-      return c.value;
-    case "protocol":
-      return c.set.has(cell.protocol);
-    case "port":
-      return cell.port !== null && intervalsContain(c.set, cell.port.from);
-    case "dst":
-      return addressIn(c.set, atom);
-    case "identity":
-      return table.leafBits[c.leaf] ?? false;
-    case "not": {
-      const inner = valueAt(c.operand, cell, atom, table);
-      return typeof inner === "boolean" ? !inner : combine("xor", inner, true, size);
-    }
-    case "and":
-    case "or": {
-      const absorbing = c.kind === "or";
-      let acc: Value = !absorbing;
-      for (const operand of c.operands) {
-        const v = valueAt(operand, cell, atom, table);
-        if (v === absorbing) {
-          return absorbing;
-        }
-        if (typeof v !== "boolean") {
-          acc = typeof acc === "boolean" ? v : combine(c.kind, acc, v, size);
-        }
-      }
-      return acc;
-    }
-    case "xor":
-      return c.operands.reduce<Value>((acc, operand) => {
-        const v = valueAt(operand, cell, atom, table);
-        return typeof acc === "boolean" && typeof v === "boolean"
-          ? acc !== v
-          : combine("xor", acc, v, size);
-      }, false);
-  }
-}
-
-/**
- * First match at every atom of every cell for one list of policies (indices in Gateway order):
- * per cell, `atoms.length × classes` deciding policy indices, -1 where none matches (allowed).
- */
-export function firstMatches(
-  policies: readonly CompiledPolicy[],
-  order: readonly number[],
-  cells: readonly Cell[],
-  table: ClassTable,
-): Int32Array[] {
-  const size = table.classes.length;
-  return cells.map((cell) => {
-    const alive = new Set(cell.alive);
-    const list = order.filter((i) => alive.has(i));
-    const deciders = new Int32Array(cell.atoms.length * size).fill(-1);
-    cell.atoms.forEach((atom, a) => {
-      const undecided = fullBits(size);
-      let left = size;
-      for (const i of list) {
-        const v = valueAt((policies[i] as CompiledPolicy).condition, cell, atom, table);
-        if (v === false) {
-          continue;
-        }
-        for (let w = 0; w < undecided.length; w++) {
-          const hits =
-            ((undecided[w] as number) & (v === true ? 0xffff_ffff : (v[w] as number))) >>> 0;
-          if (hits === 0) {
-            continue;
-          }
-          undecided[w] = ((undecided[w] as number) & ~hits) >>> 0;
-          for (let bit = 0; bit < 32; bit++) {
-            if ((hits >>> bit) & 1) {
-              deciders[a * size + w * 32 + bit] = i;
-              left--;
-            }
-          }
-        }
-        if (left === 0) {
-          break;
-        }
-      }
-    });
-    return deciders;
   });
 }

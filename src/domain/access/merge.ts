@@ -6,8 +6,8 @@
 import { type AddressRange, minimalCoverText, toAddressSet } from "../cidr/ranges";
 import type { NetworkProtocol, PortRange } from "../model";
 import { compareCidrs } from "../policies/selectors";
-import { PROTOCOLS } from "./compile";
 import { type Interval, toIntervalSet } from "./intervals";
+import { PROTOCOLS } from "./space";
 
 /** Connections of these protocols: these ports (null: ICMP, no port) to these destinations. */
 export interface TrafficBlock {

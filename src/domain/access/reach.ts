@@ -7,21 +7,15 @@ import type { AddressRange } from "../cidr/ranges";
 import type { NetworkProtocol } from "../model";
 import type { EvaluablePolicy } from "../policies/evaluate";
 import { ok, type Result } from "../result";
-import { classTable } from "./class-cache";
-import { type ClassTable, identityHolds, personClass } from "./classes";
-import { PORT_SPACE, PROTOCOLS } from "./compile";
+import { type ClassTable, personClass } from "./classes";
 import type { PolicyRef } from "./delta";
-import {
-  type Cell,
-  checkWork,
-  firstMatches,
-  partition,
-  type Region,
-  WHOLE_SPACE,
-  type WorkBudgetExceeded,
-} from "./engine";
+import { type Cell, partition, type Region, WHOLE_SPACE, type WorkBudgetExceeded } from "./engine";
+import { firstMatches } from "./first-match";
 import { BlockBuilder, type TrafficBlock } from "./merge";
 import { prepareLists } from "./prepare";
+import { identityHolds } from "./selectors";
+import { PORT_SPACE, PROTOCOLS } from "./space";
+import { classesWithin } from "./work";
 
 /** Connections allowed, and the policy allowing them (null: none matches, Gateway allows). */
 export interface Allowed {
@@ -37,7 +31,7 @@ export interface ReachAnswer {
   atoms: number;
   /** The identity classes evaluated, each as its labels (see `IdentityClass.labels`). */
   classes: string[][];
-  /** Work units spent: atoms × classes + atoms × policies evaluated there. */
+  /** Work units spent (see `classesWithin`): atoms × classes + enumeration steps + evaluations. */
   work: number;
 }
 
@@ -95,7 +89,7 @@ function allowedIn(
  * Every identity class allowed to reach `target`, by which policy, with the exact part of the
  * target each is allowed (ordered by class, then by policy precedence). A connection no policy
  * matches is allowed (Gateway's default) and is listed with `allowedBy` null.
- * Errors: `work-budget-exceeded` past `budget` work units (see `checkWork`).
+ * Errors: `work-budget-exceeded` past `budget` work units (see `classesWithin`).
  */
 export function whoCanReach(
   policies: readonly EvaluablePolicy[],
@@ -117,11 +111,11 @@ export function whoCanReach(
   if (!cut.ok) {
     return cut;
   }
-  const table = classTable(prepared.leaves, cut.value.leafIds);
-  const work = checkWork(cut.value, table, budget);
-  if (!work.ok) {
-    return work;
+  const classed = classesWithin(cut.value, prepared.leaves, budget);
+  if (!classed.ok) {
+    return classed;
   }
+  const { table, work } = classed.value;
   const deciders = firstMatches(
     prepared.policies,
     prepared.orders[0] ?? [],
@@ -132,7 +126,7 @@ export function whoCanReach(
     allowed: allowedIn(prepared.policies, cut.value.cells, deciders, table),
     atoms: cut.value.atoms,
     classes: table.classes.map((c) => c.labels),
-    work: work.value,
+    work,
   });
 }
 
@@ -148,7 +142,7 @@ export interface Person {
 /**
  * Every connection `person` may make: destination ranges with ports and protocols, grouped by
  * the policy allowing them (null: no policy matches, Gateway allows), exact for this person.
- * Errors: `work-budget-exceeded` past `budget` work units (see `checkWork`; there is one class).
+ * Errors: `work-budget-exceeded` past `budget` work units (see `classesWithin`; there is one class).
  */
 export function reachableBy(
   policies: readonly EvaluablePolicy[],

@@ -6,7 +6,7 @@
  */
 import { type AddressRange, difference, intersection, union } from "../cidr/ranges";
 import type { NetworkProtocol } from "../model";
-import { ADDRESS_SPACE, type Condition, PORT_SPACE } from "./compile";
+import type { Condition } from "./compile";
 import {
   complementIntervals,
   type Interval,
@@ -14,6 +14,7 @@ import {
   intervalsContain,
   unionIntervals,
 } from "./intervals";
+import { ADDRESS_SPACE, PORT_SPACE } from "./space";
 
 interface Algebra<S> {
   all: S;

@@ -4,20 +4,22 @@
  * earlier policies decide the connections it matches but does not decide. Static analysis reads
  * shadowed, dead and conflicting rules from it.
  */
+import type { AddressRange } from "../cidr/ranges";
 import type { EvaluablePolicy } from "../policies/evaluate";
 import { err, ok, type Result } from "../result";
+import { presentAt } from "./atom-leaves";
 import { fullBits } from "./bits";
 import { classTable } from "./class-cache";
 import type { ClassTable } from "./classes";
 import type { CompiledPolicy } from "./compile";
 import {
   type Cell,
-  checkWork,
+  identityLeavesOf,
   partition,
-  valueAt,
   WHOLE_SPACE,
   type WorkBudgetExceeded,
 } from "./engine";
+import { valueAt } from "./first-match";
 import { prepareLists } from "./prepare";
 
 /** One enabled policy's use. */
@@ -35,53 +37,56 @@ export interface PolicyUsage {
 export interface UsageAnswer {
   usage: PolicyUsage[];
   atoms: number;
+  /** The most identity classes told apart at one atom. */
   classes: number;
-  /** Work units spent: atoms × classes + atoms × policies evaluated there. */
+  /** Work units spent (see `policyUsage`). */
   work: number;
 }
 
-function visitCell(
+/** What one policy does, as found so far. */
+interface Use {
+  matches: boolean;
+  decides: boolean;
+  overriddenBy: Set<number>;
+}
+
+/** First match at one atom over every class of `table`, recorded in `usage`. */
+function visitAtom(
   policies: readonly CompiledPolicy[],
-  order: readonly number[],
+  present: readonly number[],
   cell: Cell,
+  atom: AddressRange,
   table: ClassTable,
-  usage: { matches: boolean; decides: boolean; overriddenBy: Set<number> }[],
+  usage: readonly Use[],
 ): void {
   const size = table.classes.length;
-  const alive = new Set(cell.alive);
-  const list = order.filter((i) => alive.has(i));
   const deciders = new Int32Array(size);
   const all = fullBits(size);
-  for (const atom of cell.atoms) {
-    const undecided = fullBits(size);
-    for (const i of list) {
-      const v = valueAt((policies[i] as CompiledPolicy).condition, cell, atom, table);
-      if (v === false) {
+  const undecided = fullBits(size);
+  for (const i of present) {
+    const v = valueAt((policies[i] as CompiledPolicy).condition, cell, atom, table);
+    const use = usage[i];
+    if (v === false || use === undefined) {
+      continue;
+    }
+    for (let w = 0; w < undecided.length; w++) {
+      const matched = (v === true ? all[w] : v[w]) ?? 0;
+      if (matched === 0) {
         continue;
       }
-      const use = usage[i];
-      if (use === undefined) {
-        continue;
+      use.matches = true;
+      const open = undecided[w] as number;
+      const decided = (matched & open) >>> 0;
+      const taken = (matched & ~open) >>> 0;
+      if (decided !== 0) {
+        use.decides = true;
+        undecided[w] = (open & ~decided) >>> 0;
       }
-      for (let w = 0; w < undecided.length; w++) {
-        const matched = (v === true ? all[w] : v[w]) ?? 0;
-        if (matched === 0) {
-          continue;
-        }
-        use.matches = true;
-        const open = undecided[w] as number;
-        const decided = (matched & open) >>> 0;
-        const taken = (matched & ~open) >>> 0;
-        if (decided !== 0) {
-          use.decides = true;
-          undecided[w] = (open & ~decided) >>> 0;
-        }
-        for (let bit = 0; bit < 32; bit++) {
-          if ((decided >>> bit) & 1) {
-            deciders[w * 32 + bit] = i;
-          } else if ((taken >>> bit) & 1) {
-            use.overriddenBy.add(deciders[w * 32 + bit] as number);
-          }
+      for (let bit = 0; bit < 32; bit++) {
+        if ((decided >>> bit) & 1) {
+          deciders[w * 32 + bit] = i;
+        } else if ((taken >>> bit) & 1) {
+          use.overriddenBy.add(deciders[w * 32 + bit] as number);
         }
       }
     }
@@ -90,7 +95,11 @@ function visitCell(
 
 /**
  * The use of every enabled policy of `policies` over the whole connection space and every
- * identity class. Errors: `work-budget-exceeded` past `budget` work units (see `checkWork`).
+ * identity class. Classes are enumerated per atom, over the selectors of the policies that may
+ * match there (`presentAt`), so people are told apart only where it can matter. Work: Σ over
+ * atoms of their classes + the steps of enumerating each distinct table + the partition's
+ * evaluations and cuts. Errors: `work-budget-exceeded` when the partition, an enumeration (see
+ * `ClassBound`), or the work so far plus an atom's candidate classes passes `budget`.
  */
 export function policyUsage(
   policies: readonly EvaluablePolicy[],
@@ -104,24 +113,50 @@ export function policyUsage(
   if (!cut.ok) {
     return cut;
   }
-  const table = classTable(prepared.leaves, cut.value.leafIds);
-  const work = checkWork(cut.value, table, budget);
-  if (!work.ok) {
-    return err(work.error);
-  }
   const order = prepared.orders[0] ?? [];
-  const usage = prepared.policies.map(() => ({
+  const usage: Use[] = prepared.policies.map(() => ({
     matches: false,
     decides: false,
     overriddenBy: new Set<number>(),
   }));
+  const leavesOf = prepared.policies.map((p) => {
+    const leaves = new Set<number>();
+    identityLeavesOf(p.condition, leaves);
+    return [...leaves];
+  });
+  const tables = new Map<string, ClassTable>();
+  let work = cut.value.evaluations;
+  let most = 0;
   for (const cell of cut.value.cells) {
-    visitCell(prepared.policies, order, cell, table, usage);
+    const alive = new Set(cell.alive);
+    const list = order.filter((i) => alive.has(i));
+    for (const atom of cell.atoms) {
+      const present = presentAt(prepared.policies, list, cell, atom);
+      const leafIds = [...new Set(present.flatMap((i) => leavesOf[i] ?? []))].sort((a, b) => a - b);
+      const key = leafIds.join(",");
+      let table = tables.get(key);
+      if (table === undefined) {
+        const room = Math.max(0, budget - work);
+        const found = classTable(prepared.leaves, leafIds, { perCandidate: 1, room });
+        if (!found.ok) {
+          return err({ code: "work-budget-exceeded", budget, work: work + found.error });
+        }
+        table = found.value;
+        tables.set(key, table);
+        work += table.steps;
+      }
+      if (work + table.candidates > budget) {
+        return err({ code: "work-budget-exceeded", budget, work: work + table.candidates });
+      }
+      work += table.classes.length;
+      most = Math.max(most, table.classes.length);
+      visitAtom(prepared.policies, present, cell, atom, table, usage);
+    }
   }
   const position = new Map(order.map((index, rank) => [index, rank]));
   return ok({
     usage: order.map((i) => {
-      const use = usage[i] as (typeof usage)[number];
+      const use = usage[i] as Use;
       return {
         id: (prepared.policies[i] as CompiledPolicy).id,
         matches: use.matches,
@@ -132,7 +167,7 @@ export function policyUsage(
       };
     }),
     atoms: cut.value.atoms,
-    classes: table.classes.length,
-    work: work.value,
+    classes: most,
+    work,
   });
 }

@@ -110,7 +110,7 @@ function toEvaluable(p: AnalysedPolicy): EvaluablePolicy {
  * blocks); and `catch-all-above-specific` for an enabled policy with no destination, port or
  * protocol that has enabled policies after it. Then, per limit, `limit-exceeded` (error) above
  * the limit or `limit-near` (warning) from 80% of it.
- * Errors: `work-budget-exceeded` when the engine's work (see `checkWork`) passes `budget` work units.
+ * Errors: `work-budget-exceeded` when the engine's work (see `classesWithin`) passes `budget` work units.
  */
 export function analysePolicies(
   policies: readonly AnalysedPolicy[],
