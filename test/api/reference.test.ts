@@ -390,7 +390,7 @@ describe("the typed client", () => {
 });
 
 describe("the dashboard", () => {
-  it("shows the account's runs, drift, grants and tunnels to a reader, and nothing to others", {
+  it("shows the account's runs, drift, conflicts, grants and tunnels to a reader, and nothing to others", {
     timeout: 20_000,
   }, async ({ expect }) => {
     const { accountId, base } = await seedAccount(expect);
@@ -434,6 +434,10 @@ describe("the dashboard", () => {
       '<td>contractor@example.com</td><td>10.128.0.7/32</td><td>servicenow CHG0031337</td><td><span class="state requested">requested</span></td><td>starts in 2 h 0 min</td>',
     );
     expect(detail).toContain('<td>dc1</td><td><span class="state synced">synced</span></td>');
+    // The seed's 10.0.0.0/8 covers the common home LAN: the one warning GET conflicts lists.
+    expect(detail).toContain(
+      '<h2>Conflicts and warnings</h2><p>0 errors, 1 warning.</p><div class="scroll"><table><thead><tr><th>severity</th><th>code</th><th>finding</th></tr></thead><tbody><tr><td><span class="state warning">warning</span></td><td><code>home-lan-overlap</code></td><td>10.0.0.0/8 overlaps the common home LAN 10.0.0.0/24; users on such a LAN cannot reach 10.0.0.0/24</td></tr></tbody></table></div><h2>',
+    );
 
     const other = await mintKey(expect, "viewer", [newAccountId()]);
     const ticketing = await mintKey(expect, "ticketing", [accountId], "servicenow");

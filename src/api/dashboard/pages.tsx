@@ -2,7 +2,9 @@
 import type { z } from "@hono/zod-openapi";
 import type { GrantRecord } from "../../db/grants.repo";
 import type { RunRecord } from "../../db/runs.repo";
+import type { AccountConflict } from "../../domain/conflicts/account";
 import type { AccountSummary } from "../accounts/overview.schemas";
+import { ConflictsTable } from "./conflicts";
 import { duration, Page, State } from "./layout";
 import { type PlotPoint, RunPlot } from "./plot";
 
@@ -67,6 +69,8 @@ export interface AccountView {
   summary: Summary;
   runs: RunRecord[];
   grants: GrantRecord[];
+  /** The desired state's conflicts and warnings, as `findConflicts` gives them. */
+  conflicts: AccountConflict[];
   tunnels: { name: string; state: string; health: string }[];
   nowMs: number;
 }
@@ -116,9 +120,12 @@ function DriftTable(props: { run: RunRecord | undefined }) {
   );
 }
 
-/** One account: its last runs, a plot of the last day, drift, warnings, grants and tunnels. */
+/**
+ * One account: its last runs, a plot of the last day, drift, the last run's errors, the desired
+ * state's conflicts and warnings, grants and tunnels.
+ */
 export function AccountPage(props: AccountView) {
-  const { summary, runs, grants, tunnels, nowMs } = props;
+  const { summary, runs, grants, conflicts, tunnels, nowMs } = props;
   const lastDay: PlotPoint[] = runs
     .filter((r) => r.startedAtMs >= nowMs - DAY_MS)
     .map((r) => ({ atMs: r.startedAtMs, apiCalls: r.counts.subrequests, drift: r.drift.length }));
@@ -180,6 +187,8 @@ export function AccountPage(props: AccountView) {
           ))}
         </ul>
       )}
+      <h2>Conflicts and warnings</h2>
+      <ConflictsTable accountId={summary.account_id} conflicts={conflicts} />
       <h2>Grants, active and pending</h2>
       {grants.length === 0 ? (
         <p>None.</p>
