@@ -18,8 +18,14 @@ import { ADMIN_KEY, type Stack, startStack } from "./stack";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../artifacts/", import.meta.url));
+/**
+ * The pages are opened on this name (mapped to loopback), as a deployed Worker's would be: on a
+ * loopback address Scalar 1.44 adds an assistant that calls Scalar's servers.
+ */
+const HOST = "tunnelplane.internal";
 /** Without the background-networking flags Chromium dials out at start, which a closed network refuses. */
 const CHROMIUM_ARGS = [
+  `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -29,10 +35,29 @@ const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+const readJson = (file: string) =>
+  JSON.parse(readFileSync(new URL(`../../${file}`, import.meta.url), "utf8"));
 /** The pinned Scalar version, which names the script /docs serves. */
-const SCALAR_VERSION: string = JSON.parse(
-  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-).dependencies["@scalar/api-reference"];
+const SCALAR_VERSION: string = readJson("package.json").dependencies["@scalar/api-reference"];
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, { tags: string[] }>>;
+  components: { schemas: Record<string, { properties: Record<string, { pattern?: string }> }> };
+}
+/** The committed OpenAPI document (openapi:check keeps it equal to the served one). */
+const DOCUMENT: OpenApiDocument = readJson("openapi/openapi.json");
+/** Every operation's tag, in document order, once each. */
+const TAGS = [
+  ...new Set(
+    Object.values(DOCUMENT.paths).flatMap((ops) => Object.values(ops).map((op) => op.tags[0])),
+  ),
+];
+/** `METHOD path` of every operation of the first tag (the one Scalar opens), in document order. */
+const FIRST_TAG_OPERATIONS = Object.entries(DOCUMENT.paths).flatMap(([pathname, ops]) =>
+  Object.entries(ops).flatMap(([method, op]) =>
+    op.tags[0] === TAGS[0] ? [`${method.toUpperCase()}${pathname}`] : [],
+  ),
+);
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
@@ -47,6 +72,8 @@ describe.skipIf(skipReason !== null)("tunnelplane in a browser", () => {
   let stack: Stack;
   let context: BrowserContext;
   let profileDir: string;
+  /** The control plane's base URL as the browser opens it. */
+  let site: string;
   /** Every request the pages made to an origin other than the control plane's (all refused). */
   const outside: string[] = [];
 
@@ -95,9 +122,10 @@ describe.skipIf(skipReason !== null)("tunnelplane in a browser", () => {
       viewport: LAPTOP,
       extraHTTPHeaders: { authorization: `Bearer ${ADMIN_KEY}` },
     });
+    site = stack.api.replace("127.0.0.1", HOST);
     await context.route("**/*", (route) => {
       const url = route.request().url();
-      if (url.startsWith(`${stack.api}/`)) {
+      if (url.startsWith(`${site}/`)) {
         return route.continue();
       }
       outside.push(url);
@@ -114,41 +142,55 @@ describe.skipIf(skipReason !== null)("tunnelplane in a browser", () => {
     }
   });
 
-  /** Opens `pathname` at `viewport`, waits for `ready`, and saves a full-page screenshot. */
+  /** Opens `pathname` at `viewport`, waits for `ready`, and saves a screenshot (the whole page, or the screen). */
   async function visit(
     pathname: string,
     viewport: { width: number; height: number },
     ready: (page: Page) => Promise<unknown>,
     screenshot: string,
+    fullPage = true,
   ): Promise<Page> {
     const page = await context.newPage();
     await page.setViewportSize(viewport);
-    await page.goto(`${stack.api}${pathname}`);
+    await page.goto(`${site}${pathname}`);
     await ready(page);
-    await page.screenshot({ path: path.join(ARTIFACTS, screenshot), fullPage: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, screenshot), fullPage });
     return page;
   }
 
-  it("/docs renders every operation and the schemas from the Worker alone", async ({ expect }) => {
-    const operation = (page: Page) =>
-      page.getByRole("heading", { name: "Create a tunnel route" }).first().waitFor();
-    const docs = await visit("/docs", LAPTOP, operation, "docs-laptop.png");
+  it("/docs renders the operations and their schemas from the Worker alone", async ({ expect }) => {
+    const operation = (page: Page) => page.getByRole("heading", { name: "Models" }).waitFor();
+    const docs = await visit("/docs", LAPTOP, operation, "docs-laptop.png", false);
     expect(await docs.title()).toBe("tunnelplane API");
-    const sidebar = await docs.locator(".sidebar").innerText();
-    for (const name of ["Routes", "Grants", "Create a tunnel route", "List accounts"]) {
-      expect(sidebar).toContain(name);
-    }
-    // The request body's schema, rendered from the document's components.
-    const route = docs.locator("[id*='createTunnelRoute']").first();
-    await route.getByText("network", { exact: true }).first().waitFor();
-    await route.screenshot({ path: path.join(ARTIFACTS, "docs-operation-laptop.png") });
-    expect(await route.innerText()).toContain("tunnel_id");
     const scripts = docs.locator("script[src]");
     expect([await scripts.count(), await scripts.first().getAttribute("src")]).toEqual([
       1,
       `/docs/scalar-${SCALAR_VERSION}.js`,
     ]);
-    await visit("/docs", PHONE, operation, "docs-phone.png");
+    const sidebar = await docs.getByRole("navigation").first().innerText();
+    for (const tag of TAGS) {
+      expect(sidebar).toContain(tag);
+    }
+    // Scalar renders the open tag's operations, each with its request body's fields.
+    const ids = await docs
+      .locator("[id^='api-1/tag/']")
+      .evaluateAll((nodes) => nodes.map((node) => node.id));
+    const prefix = `api-1/tag/${TAGS[0]?.toLowerCase().replace(/ /g, "-")}/`;
+    const operations = [
+      ...new Set(ids.filter((id) => /^[^.]+$/.test(id) && id.startsWith(prefix))),
+    ];
+    expect(operations.map((id) => id.slice(prefix.length))).toEqual(FIRST_TAG_OPERATIONS);
+    const firstOperation = `${prefix}${FIRST_TAG_OPERATIONS[0]}`;
+    const bodyFields = ids.filter((id) => id.startsWith(`${firstOperation}.body.`));
+    expect(bodyFields.map((id) => id.split(".body.")[1]).sort()).toEqual(
+      Object.keys(DOCUMENT.components.schemas.ApiKeyInput?.properties ?? {}).sort(),
+    );
+    const section = docs.locator(`[id='${firstOperation}']`);
+    await section.scrollIntoViewIfNeeded();
+    await section.screenshot({ path: path.join(ARTIFACTS, "docs-operation-laptop.png") });
+    const ticketSystem = DOCUMENT.components.schemas.ApiKeyInput?.properties.ticket_system;
+    expect(await section.innerText()).toContain(`Pattern:\n${ticketSystem?.pattern}`);
+    await visit("/docs", PHONE, operation, "docs-phone.png", false);
     expect(outside).toEqual([]);
   });
 
@@ -164,7 +206,7 @@ describe.skipIf(skipReason !== null)("tunnelplane in a browser", () => {
     ]);
     await accounts.getByRole("link", { name: "Demo" }).click();
     await accounts.getByRole("heading", { name: "Last runs" }).waitFor();
-    expect(accounts.url()).toBe(`${stack.api}/dashboard/accounts/${DEMO_ACCOUNT_ID}`);
+    expect(accounts.url()).toBe(`${site}/dashboard/accounts/${DEMO_ACCOUNT_ID}`);
 
     const ready = (page: Page) => page.getByRole("heading", { name: "Tunnels" }).waitFor();
     for (const [viewport, screenshot] of [
@@ -178,7 +220,11 @@ describe.skipIf(skipReason !== null)("tunnelplane in a browser", () => {
         screenshot,
       );
       const table = (heading: string) =>
-        page.locator(`h2:text-is("${heading}") + div.scroll tbody tr`).allInnerTexts();
+        page
+          .locator(
+            `xpath=//h2[.="${heading}"]/following-sibling::div[contains(@class,"scroll")][1]//tbody/tr`,
+          )
+          .allInnerTexts();
       expect(await table("Last runs")).toEqual([
         expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:]{8}Z\tapi\tsucceeded\t\d+ ms\t\d+\t7\t0$/),
       ]);

@@ -1,8 +1,10 @@
 /**
  * `/docs`: Scalar's interactive API reference over `/openapi.json`, served whole by the Worker.
  * The page's script is Scalar's standalone browser bundle from npm (`@scalar/api-reference`,
- * pinned), served at a versioned path so it can be cached for a year, and the page asks for no
- * font or telemetry from elsewhere: the reference works on a machine without the internet.
+ * pinned), served at a versioned path so it can be cached for a year, and the page asks nothing of
+ * other origins (no fonts, no telemetry): the reference works without the internet. (Opened on
+ * a loopback address, Scalar 1.44 adds its "Ask AI" assistant, which calls Scalar's servers; a
+ * deployed Worker's page has none.)
  * Public: it describes the API, not an account.
  */
 import { Scalar } from "@scalar/hono-api-reference";
