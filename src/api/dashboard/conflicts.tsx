@@ -23,7 +23,7 @@ export function ConflictsTable(props: { accountId: string; conflicts: AccountCon
         {conflicts.length - errors.length === 1 ? "warning" : "warnings"}.
       </p>
       <div class="scroll">
-        <table>
+        <table class="cards">
           <thead>
             <tr>
               <th>severity</th>
@@ -34,13 +34,13 @@ export function ConflictsTable(props: { accountId: string; conflicts: AccountCon
           <tbody>
             {ordered.slice(0, CONFLICTS_SHOWN).map((c) => (
               <tr>
-                <td>
+                <td data-label="severity">
                   <State value={c.severity} />
                 </td>
-                <td>
+                <td data-label="code">
                   <code>{c.code}</code>
                 </td>
-                <td>{describeConflict(c)}</td>
+                <td data-label="finding">{describeConflict(c)}</td>
               </tr>
             ))}
           </tbody>
