@@ -204,6 +204,12 @@ describe.skipIf(skipReason !== null)("tunnelplane in a browser", () => {
     expect(await accounts.locator("tbody tr").allInnerTexts()).toEqual([
       expect.stringMatching(/^Demo\n0123456789abcdef0123456789abcdef\thealthy\tsucceeded /),
     ]);
+    await visit(
+      "/dashboard",
+      PHONE,
+      (page) => page.getByRole("link", { name: "Demo" }).waitFor(),
+      "dashboard-accounts-phone.png",
+    );
     await accounts.getByRole("link", { name: "Demo" }).click();
     await accounts.getByRole("heading", { name: "Last runs" }).waitFor();
     expect(accounts.url()).toBe(`${site}/dashboard/accounts/${DEMO_ACCOUNT_ID}`);
