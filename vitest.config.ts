@@ -103,6 +103,7 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts"],
       exclude: [...configDefaults.exclude, BROWSER_TESTS],
       setupFiles: ["./test/setup/apply-migrations.ts"],
+      sequence: { groupOrder: 0 },
     },
   };
   const browser = {
@@ -110,6 +111,8 @@ export default defineConfig(async () => {
       name: "browser",
       include: [BROWSER_TESTS],
       environment: "node",
+      // After the Workers tests, not beside them: both are CPU-bound on a two-core machine.
+      sequence: { groupOrder: 1 },
       // Starting two `wrangler dev` and a browser takes tens of seconds on a busy machine.
       hookTimeout: 120_000,
       testTimeout: 60_000,
