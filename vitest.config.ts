@@ -114,7 +114,7 @@ export default defineConfig(async () => {
       // After the Workers tests, not beside them: both are CPU-bound on a two-core machine.
       sequence: { groupOrder: 1 },
       // Starting two `wrangler dev` and a browser takes tens of seconds on a busy machine.
-      hookTimeout: 120_000,
+      hookTimeout: 180_000,
       testTimeout: 60_000,
     },
   };

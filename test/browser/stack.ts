@@ -3,7 +3,7 @@
  * in its own `wrangler dev` on free loopback ports (never `npm start`'s 8787/8788/9229/9230), with
  * a fresh local D1 under a temporary directory that is deleted on stop.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,7 +15,7 @@ export const ADMIN_KEY = "browser-test-admin-key";
 /** A fixed AES-256 key (base64) sealing the demo account's token in the temporary D1. */
 const TOKEN_ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /** How long each Worker may take to answer after `wrangler dev` is spawned, ms. */
-const START_TIMEOUT_MS = 45_000;
+const START_TIMEOUT_MS = 90_000;
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const wrangler = path.join(root, "node_modules/.bin/wrangler");
@@ -63,6 +63,21 @@ function startWrangler(args: string[]): { child: ChildProcess; output: () => str
   return { child, output: () => output };
 }
 
+/** Runs `command args` to its end; resolves with its exit code and output. */
+function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: "pipe" });
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
 async function waitFor(url: string, label: string, output: () => string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
@@ -96,18 +111,10 @@ async function stopGroup(child: ChildProcess): Promise<void> {
 /**
  * Applies the migrations to a fresh local D1, starts both Workers (the control plane with
  * `--test-scheduled`) and resolves once both answer. Throws with wrangler's output when either
- * does not start within 45 s.
+ * does not start within 90 s.
  */
 export async function startStack(): Promise<Stack> {
   const state = mkdtempSync(path.join(tmpdir(), "tunnelplane-browser-"));
-  const migrate = spawnSync(
-    wrangler,
-    ["d1", "migrations", "apply", "tunnelplane", "--local", "--persist-to", state],
-    { cwd: root, env, encoding: "utf8" },
-  );
-  if (migrate.status !== 0) {
-    throw new Error(`wrangler d1 migrations apply failed:\n${migrate.stdout}${migrate.stderr}`);
-  }
   const [apiPort, emulatorPort, apiInspector, emulatorInspector] = [
     await freePort(),
     await freePort(),
@@ -133,6 +140,21 @@ export async function startStack(): Promise<Stack> {
     `${emulatorInspector}`,
     ...common,
   ]);
+  // The emulator starts while the control plane's D1 is migrated (it needs no D1 of its own).
+  const migrate = await run(wrangler, [
+    "d1",
+    "migrations",
+    "apply",
+    "tunnelplane",
+    "--local",
+    "--persist-to",
+    state,
+  ]);
+  if (migrate.code !== 0) {
+    await stopGroup(emulatorProcess.child);
+    rmSync(state, { recursive: true, force: true });
+    throw new Error(`wrangler d1 migrations apply failed:\n${migrate.output}`);
+  }
   const apiProcess = startWrangler([
     "dev",
     "--port",
