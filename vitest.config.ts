@@ -1,7 +1,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { build } from "esbuild";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /** Test-only secrets: the admin key the helpers send and a fixed AES-256 key (base64). */
 export const TEST_ADMIN_API_KEY = "tp_test_admin_key";
@@ -45,12 +45,16 @@ async function bundleFixture(name: string): Promise<string> {
   return outfile;
 }
 
+/** The browser test (headless Chromium against `wrangler dev`): plain Node, no Workers pool. */
+const BROWSER_TESTS = "test/browser/**/*.test.ts";
+
+// Two projects: the Workers tests in workerd (the pool below), and the browser test in Node.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.resolve("migrations"));
   const emulatorScript = await bundleEmulator();
   const receiverScript = await bundleFixture("callback-receiver");
   const accessCertsScript = await bundleFixture("access-certs");
-  return {
+  const workers = {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
@@ -95,8 +99,24 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
+      name: "workers",
       include: ["test/**/*.test.ts"],
+      exclude: [...configDefaults.exclude, BROWSER_TESTS],
       setupFiles: ["./test/setup/apply-migrations.ts"],
+      sequence: { groupOrder: 0 },
     },
   };
+  const browser = {
+    test: {
+      name: "browser",
+      include: [BROWSER_TESTS],
+      environment: "node",
+      // After the Workers tests, not beside them: both are CPU-bound on a two-core machine.
+      sequence: { groupOrder: 1 },
+      // Starting two `wrangler dev` and a browser takes tens of seconds on a busy machine.
+      hookTimeout: 180_000,
+      testTimeout: 60_000,
+    },
+  };
+  return { test: { projects: [workers, browser] } };
 });

@@ -35,3 +35,9 @@ declare namespace Cloudflare {
     ACCESS_CERTS_FETCH?: Fetcher;
   }
 }
+
+/** Scalar's standalone browser bundle, imported as text (the Text module rule in wrangler.toml). */
+declare module "@scalar/api-reference/browser/standalone.js" {
+  const text: string;
+  export default text;
+}

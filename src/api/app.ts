@@ -3,7 +3,6 @@
  * generic 500 whose cause is logged with the request id, never returned.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { accessRouter } from "./access";
@@ -23,6 +22,7 @@ import { mountSingleton } from "./desired/singleton";
 import { desiredStateRouter } from "./desired-state";
 import { desiredStateJsonSchema } from "./desired-state/document.schemas";
 import { deviceProfiles } from "./device-profiles";
+import { docsRouter } from "./docs";
 import { enrollmentRules } from "./enrollment-rules";
 import { explainRouter } from "./explain";
 import { grantApprovalRulesRouter } from "./grant-approval-rules";
@@ -50,9 +50,6 @@ import { tunnelRoutes } from "./tunnel-routes";
 import { tunnels } from "./tunnels";
 import { tunnelTokenRouter } from "./tunnels/token";
 import { virtualNetworks } from "./virtual-networks";
-
-/** Scalar's reference bundle, pinned so the page does not change under us. */
-const SCALAR_CDN = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.44.3";
 
 /** Largest request body accepted, in bytes: far above any valid document, far below a DoS. */
 const MAX_BODY_BYTES = 1_048_576;
@@ -173,7 +170,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     document ??= buildOpenApiDocument(app);
     return c.json(document);
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "tunnelplane API", cdn: SCALAR_CDN }));
+  app.route("/", docsRouter);
   app.route("/", problemsRouter);
   app.route("/", healthRouter);
   app.route("/", dashboardRouter);

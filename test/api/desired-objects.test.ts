@@ -910,6 +910,10 @@ describe("documentation", () => {
     const text = await page.text();
     expect(text).toContain('"url": "/openapi.json"');
     expect(text).toContain("Scalar.createApiReference('#app'");
+    // Scalar's script comes from the Worker itself (test/browser runs it), so the page renders
+    // without the internet.
+    expect(text).toContain('<script src="/docs/scalar-1.44.3.js"></script>');
+    expect(text).not.toMatch(/https?:\/\//);
   });
 
   it("closes every object of every request body", async ({ expect }) => {

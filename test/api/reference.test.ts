@@ -390,7 +390,7 @@ describe("the typed client", () => {
 });
 
 describe("the dashboard", () => {
-  it("shows the account's runs, drift, grants and tunnels to a reader, and nothing to others", {
+  it("shows the account's runs, drift, conflicts, grants and tunnels to a reader, and nothing to others", {
     timeout: 20_000,
   }, async ({ expect }) => {
     const { accountId, base } = await seedAccount(expect);
@@ -422,18 +422,30 @@ describe("the dashboard", () => {
       true,
     ]);
     expect(accountsHtml).toContain(
-      `<td><a href="/dashboard/accounts/${accountId}">test ${accountId.slice(0, 6)}</a><br/><code>${accountId}</code></td><td><span class="state healthy">healthy</span></td>`,
+      `<td data-label="account"><a href="/dashboard/accounts/${accountId}">test ${accountId.slice(0, 6)}</a><br/><code>${accountId}</code></td><td data-label="state"><span class="state healthy">healthy</span></td>`,
     );
-    expect(accountsHtml.match(/<tr><td><a href="\/dashboard\/accounts\//g)?.length).toBe(1);
+    expect(
+      accountsHtml.match(/<tr><td data-label="account"><a href="\/dashboard\/accounts\//g)?.length,
+    ).toBe(1);
 
     const detail = await (await page(`/dashboard/accounts/${accountId}`, viewer.secret)).text();
     expect(detail).toContain('aria-label="API calls and drift for 1 runs"');
-    expect(detail).toContain(`<td>api</td><td><span class="state succeeded">succeeded</span></td>`);
-    expect(detail).toContain(`<td>${run.body.counts.subrequests}</td><td>7</td><td>0</td>`);
     expect(detail).toContain(
-      '<td>contractor@example.com</td><td>10.128.0.7/32</td><td>servicenow CHG0031337</td><td><span class="state requested">requested</span></td><td>starts in 2 h 0 min</td>',
+      `<td data-label="trigger">api</td><td data-label="outcome"><span class="state succeeded">succeeded</span></td>`,
     );
-    expect(detail).toContain('<td>dc1</td><td><span class="state synced">synced</span></td>');
+    expect(detail).toContain(
+      `<td data-label="API calls">${run.body.counts.subrequests}</td><td data-label="applied">7</td><td data-label="drift">0</td>`,
+    );
+    expect(detail).toContain(
+      '<td data-label="subject">contractor@example.com</td><td data-label="destinations">10.128.0.7/32</td><td data-label="ticket">servicenow CHG0031337</td><td data-label="state"><span class="state requested">requested</span></td><td data-label="time left">starts in 2 h 0 min</td>',
+    );
+    expect(detail).toContain(
+      '<td data-label="tunnel">dc1</td><td data-label="sync"><span class="state synced">synced</span></td>',
+    );
+    // The seed's 10.0.0.0/8 covers the common home LAN: the one warning GET conflicts lists.
+    expect(detail).toContain(
+      '<h2>Conflicts and warnings</h2><p>0 errors, 1 warning.</p><div class="scroll"><table class="cards"><thead><tr><th>severity</th><th>code</th><th>finding</th></tr></thead><tbody><tr><td data-label="severity"><span class="state warning">warning</span></td><td data-label="code"><code>home-lan-overlap</code></td><td data-label="finding">10.0.0.0/8 overlaps the common home LAN 10.0.0.0/24; users on such a LAN cannot reach 10.0.0.0/24</td></tr></tbody></table></div><h2>',
+    );
 
     const other = await mintKey(expect, "viewer", [newAccountId()]);
     const ticketing = await mintKey(expect, "ticketing", [accountId], "servicenow");

@@ -1,7 +1,7 @@
 /** Handlers of the conflict list and the client LAN check. */
-import { createDb } from "../../db/client";
+import { createDb, type Db } from "../../db/client";
 import { getObject, listAllObjects } from "../../db/desired-objects.repo";
-import { findAccountConflicts } from "../../domain/conflicts/account";
+import { type AccountConflict, findAccountConflicts } from "../../domain/conflicts/account";
 import { checkClientLan as check } from "../../domain/conflicts/client-lan";
 import { findHostnameRouteConflicts } from "../../domain/conflicts/hostname-routes";
 import { findLocalFallbackConflicts } from "../../domain/routes/local-fallback";
@@ -15,10 +15,12 @@ import type * as endpoints from "./conflicts.endpoints";
 import { toClientLanResource, toConflictResource } from "./conflicts.schemas";
 import { loadAccountCheckInput } from "./load";
 
-export const list: AppHandler<typeof endpoints.list> = async (c) => {
-  const { account_id } = c.req.valid("param");
-  const db = createDb(c.env.DB);
-  await requireAccount(db, account_id);
+/**
+ * Every conflict and warning of a registered account's desired state: route and split-tunnel
+ * conflicts, hostname routes without the proxy, unreachable private apps, names under a profile's Local Domain Fallback (what `GET conflicts`
+ * lists, and the dashboard shows).
+ */
+export async function findConflicts(db: Db, account_id: string): Promise<AccountConflict[]> {
   const [input, hostnameRoutes, proxy, apps, fallbacks] = await Promise.all([
     loadAccountCheckInput(db, account_id),
     listAllObjects(db, account_id, "hostname_route"),
@@ -35,7 +37,7 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
       destinations: a.spec.destinations.map((d) => d.cidr),
     })),
   );
-  const conflicts = [
+  return [
     ...findAccountConflicts(
       input.routes,
       input.profiles,
@@ -53,6 +55,13 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
     ),
     ...unreachable,
   ];
+}
+
+export const list: AppHandler<typeof endpoints.list> = async (c) => {
+  const { account_id } = c.req.valid("param");
+  const db = createDb(c.env.DB);
+  await requireAccount(db, account_id);
+  const conflicts = await findConflicts(db, account_id);
   const errors = conflicts.filter((conflict) => conflict.severity === "error").length;
   return c.json(
     {

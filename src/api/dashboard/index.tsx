@@ -10,6 +10,7 @@ import { listAllObjects } from "../../db/desired-objects.repo";
 import { listLiveGrants } from "../../db/grants.repo";
 import { listRuns } from "../../db/runs.repo";
 import { readAccountOverview } from "../accounts/overview.handlers";
+import { findConflicts } from "../conflicts/conflicts.handlers";
 import type { AppEnv } from "../context";
 import { canReachAccount } from "../identity/identity";
 import { authenticate } from "../middleware/auth";
@@ -57,11 +58,12 @@ dashboardRouter.get("/dashboard/accounts/:account_id", async (c) => {
     throw new ProblemError("not-found", `Account ${accountId} is not registered.`);
   }
   const nowMs = Date.now();
-  const [overview, runs, grants, tunnels] = await Promise.all([
+  const [overview, runs, grants, tunnels, conflicts] = await Promise.all([
     readAccountOverview(c.env, [accountId], undefined, 1, nowMs),
     listRuns(db, accountId, undefined, RUNS_SHOWN),
     listLiveGrants(db, accountId),
     listAllObjects(db, accountId, "tunnel"),
+    findConflicts(db, accountId),
   ]);
   const summary = overview.items[0];
   if (summary === undefined) {
@@ -72,6 +74,7 @@ dashboardRouter.get("/dashboard/accounts/:account_id", async (c) => {
       summary={summary}
       runs={runs.filter((r) => r.mode !== "plan").slice(0, RUNS_SHOWN)}
       grants={grants}
+      conflicts={conflicts}
       tunnels={tunnels.map((t) => ({
         name: t.spec.name,
         state: t.syncState,

@@ -2,7 +2,9 @@
 import type { z } from "@hono/zod-openapi";
 import type { GrantRecord } from "../../db/grants.repo";
 import type { RunRecord } from "../../db/runs.repo";
+import type { AccountConflict } from "../../domain/conflicts/account";
 import type { AccountSummary } from "../accounts/overview.schemas";
+import { ConflictsTable } from "./conflicts";
 import { duration, Page, State } from "./layout";
 import { type PlotPoint, RunPlot } from "./plot";
 
@@ -13,7 +15,7 @@ export function AccountsPage(props: { accounts: Summary[]; nextCursor: string | 
   return (
     <Page title="Accounts">
       <div class="scroll">
-        <table>
+        <table class="cards">
           <thead>
             <tr>
               <th>account</th>
@@ -28,15 +30,15 @@ export function AccountsPage(props: { accounts: Summary[]; nextCursor: string | 
           <tbody>
             {props.accounts.map((a) => (
               <tr>
-                <td>
+                <td data-label="account">
                   <a href={`/dashboard/accounts/${a.account_id}`}>{a.name}</a>
                   <br />
                   <code>{a.account_id}</code>
                 </td>
-                <td>
+                <td data-label="state">
                   <State value={a.state} />
                 </td>
-                <td>
+                <td data-label="last run">
                   {a.last_run === null ? (
                     "never"
                   ) : (
@@ -46,10 +48,14 @@ export function AccountsPage(props: { accounts: Summary[]; nextCursor: string | 
                     </>
                   )}
                 </td>
-                <td>{a.drifted_objects}</td>
-                <td>{a.next_run_at.slice(0, 19)}Z</td>
-                <td>{a.lease === null ? "free" : `held by run ${a.lease.holder.slice(0, 8)}`}</td>
-                <td>{a.token_problems.length === 0 ? "ok" : a.token_problems.join("; ")}</td>
+                <td data-label="drifted">{a.drifted_objects}</td>
+                <td data-label="next run">{a.next_run_at.slice(0, 19)}Z</td>
+                <td data-label="lease">
+                  {a.lease === null ? "free" : `held by run ${a.lease.holder.slice(0, 8)}`}
+                </td>
+                <td data-label="token">
+                  {a.token_problems.length === 0 ? "ok" : a.token_problems.join("; ")}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -67,6 +73,8 @@ export interface AccountView {
   summary: Summary;
   runs: RunRecord[];
   grants: GrantRecord[];
+  /** The desired state's conflicts and warnings, as `findConflicts` gives them. */
+  conflicts: AccountConflict[];
   tunnels: { name: string; state: string; health: string }[];
   nowMs: number;
 }
@@ -80,7 +88,7 @@ function DriftTable(props: { run: RunRecord | undefined }) {
   }
   return (
     <div class="scroll">
-      <table>
+      <table class="cards">
         <thead>
           <tr>
             <th>object</th>
@@ -94,17 +102,17 @@ function DriftTable(props: { run: RunRecord | undefined }) {
           {drift.flatMap((a) =>
             (a.diff.length === 0 ? [undefined] : a.diff).map((d) => (
               <tr>
-                <td>
+                <td data-label="object">
                   {a.kind} <code>{a.key}</code>
                 </td>
-                <td>
+                <td data-label="action">
                   {a.op} ({a.outcome})
                 </td>
-                <td>{d?.field ?? a.reason}</td>
-                <td>
+                <td data-label="field">{d?.field ?? a.reason}</td>
+                <td data-label="in Cloudflare">
                   <code>{d === undefined ? "" : JSON.stringify(d.observed)}</code>
                 </td>
-                <td>
+                <td data-label="desired">
                   <code>{d === undefined ? "" : JSON.stringify(d.desired)}</code>
                 </td>
               </tr>
@@ -116,9 +124,12 @@ function DriftTable(props: { run: RunRecord | undefined }) {
   );
 }
 
-/** One account: its last runs, a plot of the last day, drift, warnings, grants and tunnels. */
+/**
+ * One account: its last runs, a plot of the last day, drift, the last run's errors, the desired
+ * state's conflicts and warnings, grants and tunnels.
+ */
 export function AccountPage(props: AccountView) {
-  const { summary, runs, grants, tunnels, nowMs } = props;
+  const { summary, runs, grants, conflicts, tunnels, nowMs } = props;
   const lastDay: PlotPoint[] = runs
     .filter((r) => r.startedAtMs >= nowMs - DAY_MS)
     .map((r) => ({ atMs: r.startedAtMs, apiCalls: r.counts.subrequests, drift: r.drift.length }));
@@ -130,10 +141,12 @@ export function AccountPage(props: AccountView) {
         run {summary.next_run_at.slice(0, 19)}Z
       </p>
       <h2>API calls and drift, last 24 hours</h2>
-      <RunPlot points={lastDay} fromMs={nowMs - DAY_MS} toMs={nowMs} />
+      <div class="scroll">
+        <RunPlot points={lastDay} fromMs={nowMs - DAY_MS} toMs={nowMs} />
+      </div>
       <h2>Last runs</h2>
       <div class="scroll">
-        <table>
+        <table class="cards">
           <thead>
             <tr>
               <th>started</th>
@@ -148,17 +161,17 @@ export function AccountPage(props: AccountView) {
           <tbody>
             {runs.slice(0, 20).map((r) => (
               <tr>
-                <td>{new Date(r.startedAtMs).toISOString().slice(0, 19)}Z</td>
-                <td>{r.trigger}</td>
-                <td>
+                <td data-label="started">{new Date(r.startedAtMs).toISOString().slice(0, 19)}Z</td>
+                <td data-label="trigger">{r.trigger}</td>
+                <td data-label="outcome">
                   <State value={r.outcome} />
                 </td>
-                <td>
+                <td data-label="duration">
                   {r.finishedAtMs === null ? "running" : `${r.finishedAtMs - r.startedAtMs} ms`}
                 </td>
-                <td>{r.counts.subrequests}</td>
-                <td>{r.counts.applied}</td>
-                <td>{r.drift.length}</td>
+                <td data-label="API calls">{r.counts.subrequests}</td>
+                <td data-label="applied">{r.counts.applied}</td>
+                <td data-label="drift">{r.drift.length}</td>
               </tr>
             ))}
           </tbody>
@@ -180,12 +193,14 @@ export function AccountPage(props: AccountView) {
           ))}
         </ul>
       )}
+      <h2>Conflicts and warnings</h2>
+      <ConflictsTable accountId={summary.account_id} conflicts={conflicts} />
       <h2>Grants, active and pending</h2>
       {grants.length === 0 ? (
         <p>None.</p>
       ) : (
         <div class="scroll">
-          <table>
+          <table class="cards">
             <thead>
               <tr>
                 <th>subject</th>
@@ -198,15 +213,15 @@ export function AccountPage(props: AccountView) {
             <tbody>
               {grants.map((g) => (
                 <tr>
-                  <td>{g.subjectEmail}</td>
-                  <td>{g.destinations.join(", ")}</td>
-                  <td>
+                  <td data-label="subject">{g.subjectEmail}</td>
+                  <td data-label="destinations">{g.destinations.join(", ")}</td>
+                  <td data-label="ticket">
                     {g.ticket.system} {g.ticket.id}
                   </td>
-                  <td>
+                  <td data-label="state">
                     <State value={g.state} />
                   </td>
-                  <td>
+                  <td data-label="time left">
                     {g.state === "active"
                       ? duration(g.endsAtMs - nowMs)
                       : `starts in ${duration(Math.max(0, g.startsAtMs - nowMs))}`}
@@ -218,7 +233,7 @@ export function AccountPage(props: AccountView) {
         </div>
       )}
       <h2>Tunnels</h2>
-      <table>
+      <table class="cards">
         <thead>
           <tr>
             <th>tunnel</th>
@@ -229,11 +244,11 @@ export function AccountPage(props: AccountView) {
         <tbody>
           {tunnels.map((t) => (
             <tr>
-              <td>{t.name}</td>
-              <td>
+              <td data-label="tunnel">{t.name}</td>
+              <td data-label="sync">
                 <State value={t.state} />
               </td>
-              <td>{t.health}</td>
+              <td data-label="health">{t.health}</td>
             </tr>
           ))}
         </tbody>

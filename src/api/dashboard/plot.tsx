@@ -29,13 +29,13 @@ export function RunPlot(props: { points: PlotPoint[]; fromMs: number; toMs: numb
       class="plot"
     >
       <line x1={PAD} y1={HEIGHT - PAD} x2={WIDTH - PAD} y2={HEIGHT - PAD} stroke="#999" />
-      <text x={PAD} y={PAD - 10} font-size="11">
+      <text x={PAD} y={PAD - 10} font-size="14">
         API calls (bars, max {maxCalls}) · drift (dots, max {maxDrift})
       </text>
-      <text x={PAD} y={HEIGHT - 8} font-size="11">
+      <text x={PAD} y={HEIGHT - 8} font-size="14">
         {new Date(fromMs).toISOString().slice(11, 16)} UTC
       </text>
-      <text x={WIDTH - PAD} y={HEIGHT - 8} font-size="11" text-anchor="end">
+      <text x={WIDTH - PAD} y={HEIGHT - 8} font-size="14" text-anchor="end">
         {new Date(toMs).toISOString().slice(11, 16)} UTC
       </text>
       {points.map((p) => (
