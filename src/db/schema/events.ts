@@ -54,11 +54,6 @@ export const eventDeliveries = sqliteTable(
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [
-    index("event_deliveries_subscription").on(
-      t.accountId,
-      t.subscriptionId,
-      t.createdAtMs,
-      t.id,
-    ),
+    index("event_deliveries_subscription").on(t.accountId, t.subscriptionId, t.createdAtMs, t.id),
   ],
 );

@@ -102,8 +102,6 @@ export function slackBody(event: AccountEvent) {
   const text = describeEvent(event);
   return {
     text,
-    blocks: [
-      { type: "section", text: { type: "mrkdwn", text: `*${event.type}*\n${text}` } },
-    ],
+    blocks: [{ type: "section", text: { type: "mrkdwn", text: `*${event.type}*\n${text}` } }],
   };
 }
