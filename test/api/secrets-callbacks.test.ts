@@ -595,7 +595,7 @@ describe("event subscriptions", () => {
           operation: "createVirtualNetwork",
           kind: "virtual-networks",
           object_id: vnet.id,
-          actor: "admin",
+          actor: "bootstrap-admin",
         },
       },
     ]);
