@@ -2,8 +2,8 @@
  * Grant callbacks: every state change is POSTed to the grant's `callback_url`, signed (see
  * signed-post.ts) under the secret of the grant's receiver (its ticket system), else the
  * account's secret. Sent only by the account's alarm, never inside an API request. A failed
- * attempt is retried with backoff (see domain/grants/delivery). Deliveries of one grant may arrive out of order after retries; the
- * payload's `grant.version` orders them.
+ * attempt is retried with backoff (see domain/grants/delivery). Deliveries of one grant may
+ * arrive out of order after retries; the payload's `grant.version` orders them.
  */
 
 import { getSealedReceiverSecrets } from "../db/callback-receivers.repo";

@@ -5,8 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { createDb } from "../../db/client";
-import type { EventDeliveryMessage } from "../../reconciler/events/emit";
-import { emitEvents } from "../../reconciler/events/emit";
+import { type EventDeliveryMessage, emitEvents } from "../../reconciler/events/emit";
 import { OPERATIONS } from "../authz/operations";
 import type { AppEnv } from "../context";
 import { kindOf, objectIdOf } from "./audit";
