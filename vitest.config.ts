@@ -65,6 +65,9 @@ export default defineConfig(async () => {
             TOKEN_ENCRYPTION_KEY: TEST_TOKEN_ENCRYPTION_KEY,
             // Short, so a receiver that never answers costs the tests a quarter of a second.
             CALLBACK_ATTEMPT_TIMEOUT_MS: "250",
+            // Event webhooks retry after 1 s, then 2 s, and give up after 3 attempts.
+            EVENT_DELIVERY_MAX_ATTEMPTS: "3",
+            EVENT_FIRST_RETRY_AFTER_S: "1",
             ACCESS_TEAM_DOMAIN: TEST_ACCESS_TEAM_DOMAIN,
             ACCESS_AUD: TEST_ACCESS_AUD,
           },

@@ -1042,6 +1042,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{account_id}/event-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List event subscriptions, oldest first (never their secrets) */
+        get: operations["listEventSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe a webhook to the account's events
+         * @description Each event the patterns select is POSTed to the URL through the queue, signed like grant callbacks (X-Tunnelplane-Signature over `<timestamp>.<delivery id>.<event>.<body>`), retried with backoff.
+         */
+        post: operations["createEventSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/event-subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an event subscription with its last delivery */
+        get: operations["getEventSubscription"];
+        put?: never;
+        post?: never;
+        /** Delete an event subscription and its deliveries */
+        delete: operations["deleteEventSubscription"];
+        options?: never;
+        head?: never;
+        /** Change an event subscription (URL, events, format, enabled, secret) */
+        patch: operations["updateEventSubscription"];
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/event-subscriptions/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a subscription's deliveries, newest first, with every attempt */
+        get: operations["listEventDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{account_id}/audit-log": {
         parameters: {
             query?: never;
@@ -3446,6 +3503,123 @@ export interface components {
              * @example [^@]+@example\.com
              */
             subject_email_pattern?: string | null;
+        };
+        EventSubscriptionPage: {
+            items: components["schemas"]["EventSubscription"][];
+            /** @description Cursor of the next page, or null on the last. */
+            next_cursor: string | null;
+        };
+        EventSubscription: {
+            id: string;
+            version: number;
+            url: string;
+            events: string[];
+            /** @enum {string} */
+            format: "json" | "slack";
+            description: string | null;
+            enabled: boolean;
+            /** @description The last attempt's outcome, or null before any. */
+            last_delivery: {
+                /** @enum {string} */
+                status: "delivered" | "retrying" | "failed";
+                at: string;
+                status_code: number | null;
+                error: string | null;
+            } | null;
+            created_at: string;
+            updated_at: string;
+        };
+        CreatedEventSubscription: components["schemas"]["EventSubscription"] & {
+            /** @description The generated signing secret; shown this once, never again. */
+            secret?: string;
+        };
+        EventSubscriptionInput: {
+            /**
+             * @description https URL to a public host, the same rules as grant callback URLs (port 443 or one listed in grant-settings callback_allowed_ports).
+             * @example https://hooks.example.com/tunnelplane
+             */
+            url: string;
+            /**
+             * @description Event types or patterns: drift.detected, drift.repaired, run.failed, run.continued, grant.requested, grant.approved, grant.active, grant.expired, grant.rejected, grant.cancelled, grant.revoked, desired_state.changed; `grant.*`, `drift.*`, `run.*`, `desired_state.*`, or `*` for all.
+             * @example [
+             *       "drift.*",
+             *       "run.failed",
+             *       "grant.*"
+             *     ]
+             */
+            events: string[];
+            /**
+             * @description json: the event itself. slack: a Slack-compatible incoming-webhook body `{text, blocks}`.
+             * @default json
+             * @enum {string}
+             */
+            format?: "json" | "slack";
+            /**
+             * @default null
+             * @example Ops channel
+             */
+            description?: string | null;
+            /**
+             * @description A disabled subscription receives nothing.
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * @description Write-only signing secret (32..256 printable ASCII). Omitted: tunnelplane generates one and returns it once, in the create response.
+             * @example whsec_0123456789abcdefghijklmnopqrstuv
+             */
+            secret?: string;
+        };
+        EventSubscriptionPatch: {
+            /**
+             * @description https URL to a public host, the same rules as grant callback URLs (port 443 or one listed in grant-settings callback_allowed_ports).
+             * @example https://hooks.example.com/tunnelplane
+             */
+            url?: string;
+            /**
+             * @description Event types or patterns: drift.detected, drift.repaired, run.failed, run.continued, grant.requested, grant.approved, grant.active, grant.expired, grant.rejected, grant.cancelled, grant.revoked, desired_state.changed; `grant.*`, `drift.*`, `run.*`, `desired_state.*`, or `*` for all.
+             * @example [
+             *       "drift.*",
+             *       "run.failed",
+             *       "grant.*"
+             *     ]
+             */
+            events?: string[];
+            /**
+             * @description json: the event itself. slack: a Slack-compatible incoming-webhook body `{text, blocks}`.
+             * @enum {string}
+             */
+            format?: "json" | "slack";
+            /** @example Ops channel */
+            description?: string | null;
+            /** @description A disabled subscription receives nothing. */
+            enabled?: boolean;
+            /**
+             * @description Write-only; replaces the signing secret at once.
+             * @example whsec_0123456789abcdefghijklmnopqrstuv
+             */
+            secret?: string;
+        };
+        EventDeliveryPage: {
+            items: components["schemas"]["EventDelivery"][];
+            /** @description Cursor of the next page, or null on the last. */
+            next_cursor: string | null;
+        };
+        EventDelivery: {
+            /** @description Sent as X-Tunnelplane-Delivery. */
+            id: string;
+            event_id: string;
+            event_type: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: {
+                at: string;
+                status_code: number | null;
+                error: string | null;
+            }[];
+            next_attempt_at: string | null;
+            delivered_at: string | null;
+            created_at: string;
         };
         AuditEntryPage: {
             items: components["schemas"]["AuditEntry"][];
@@ -21273,6 +21447,976 @@ export interface operations {
                      *       "title": "The object changed since it was read",
                      *       "status": 412,
                      *       "detail": "The object changed since it was read.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEventSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1..200 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *           "version": 1,
+                     *           "url": "url",
+                     *           "events": [
+                     *             "example"
+                     *           ],
+                     *           "format": "json",
+                     *           "description": "description",
+                     *           "enabled": true,
+                     *           "last_delivery": {
+                     *             "status": "delivered",
+                     *             "at": "at",
+                     *             "status_code": 1,
+                     *             "error": "error"
+                     *           },
+                     *           "created_at": "2026-12-03T09:00:00.000Z",
+                     *           "updated_at": "2026-12-03T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next_cursor"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventSubscriptionPage"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createEventSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/tunnelplane",
+                 *       "events": [
+                 *         "drift.*",
+                 *         "run.failed",
+                 *         "grant.*"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["EventSubscriptionInput"];
+            };
+        };
+        responses: {
+            /** @description Created; `secret` only when generated */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *       "version": 1,
+                     *       "url": "url",
+                     *       "events": [
+                     *         "example"
+                     *       ],
+                     *       "format": "json",
+                     *       "description": "description",
+                     *       "enabled": true,
+                     *       "last_delivery": {
+                     *         "status": "delivered",
+                     *         "at": "at",
+                     *         "status_code": 1,
+                     *         "error": "error"
+                     *       },
+                     *       "created_at": "2026-12-03T09:00:00.000Z",
+                     *       "updated_at": "2026-12-03T09:00:00.000Z",
+                     *       "secret": "secret"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedEventSubscription"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/malformed-request",
+                     *       "title": "The request body cannot be parsed",
+                     *       "status": 400,
+                     *       "detail": "The request body cannot be parsed.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEventSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription; ETag is its version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *       "version": 1,
+                     *       "url": "url",
+                     *       "events": [
+                     *         "example"
+                     *       ],
+                     *       "format": "json",
+                     *       "description": "description",
+                     *       "enabled": true,
+                     *       "last_delivery": {
+                     *         "status": "delivered",
+                     *         "at": "at",
+                     *         "status_code": 1,
+                     *         "error": "error"
+                     *       },
+                     *       "created_at": "2026-12-03T09:00:00.000Z",
+                     *       "updated_at": "2026-12-03T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventSubscription"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteEventSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the version the change is based on, e.g. `"3"`. Mismatch: 412. */
+                "if-match"?: string;
+            };
+            path: {
+                account_id: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/version-mismatch",
+                     *       "title": "The object changed since it was read",
+                     *       "status": 412,
+                     *       "detail": "The object changed since it was read.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateEventSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the version the change is based on, e.g. `"3"`. Mismatch: 412. */
+                "if-match"?: string;
+            };
+            path: {
+                account_id: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["EventSubscriptionPatch"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *       "version": 1,
+                     *       "url": "url",
+                     *       "events": [
+                     *         "example"
+                     *       ],
+                     *       "format": "json",
+                     *       "description": "description",
+                     *       "enabled": true,
+                     *       "last_delivery": {
+                     *         "status": "delivered",
+                     *         "at": "at",
+                     *         "status_code": 1,
+                     *         "error": "error"
+                     *       },
+                     *       "created_at": "2026-12-03T09:00:00.000Z",
+                     *       "updated_at": "2026-12-03T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventSubscription"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/malformed-request",
+                     *       "title": "The request body cannot be parsed",
+                     *       "status": 400,
+                     *       "detail": "The request body cannot be parsed.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/version-mismatch",
+                     *       "title": "The object changed since it was read",
+                     *       "status": 412,
+                     *       "detail": "The object changed since it was read.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/validation-failed",
+                     *       "title": "The request is not valid",
+                     *       "status": 422,
+                     *       "detail": "1 field is invalid.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/network",
+                     *           "detail": "10.1.2.3/8 has host bits set; the canonical form is 10.0.0.0/8",
+                     *           "code": "cidr-host-bits-set"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal error.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEventDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1..200 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                account_id: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *           "event_id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
+                     *           "event_type": "event_type",
+                     *           "status": "pending",
+                     *           "attempts": [
+                     *             {
+                     *               "at": "at",
+                     *               "status_code": 1,
+                     *               "error": "error"
+                     *             }
+                     *           ],
+                     *           "next_attempt_at": "2026-12-03T09:00:00.000Z",
+                     *           "delivered_at": "2026-12-03T09:00:00.000Z",
+                     *           "created_at": "2026-12-03T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next_cursor"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventDeliveryPage"];
+                };
+            };
+            /** @description No or bad API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role forbids this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/forbidden",
+                     *       "title": "The caller's role does not allow this",
+                     *       "status": 403,
+                     *       "detail": "The caller's role does not allow this.",
+                     *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
+                     *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or another account's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tunnelplane.example.com/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found.",
                      *       "instance": "/v1/accounts/0123456789abcdef0123456789abcdef/routes",
                      *       "request_id": "0b6f7c1e-2d3a-4f5b-8c9d-1e2f3a4b5c6d"
                      *     }

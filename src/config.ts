@@ -1,5 +1,6 @@
 /** Worker configuration: the vars of wrangler.toml, parsed once with their units. */
 import { z } from "zod";
+import { MAX_RETRY_AFTER_MS, type RetrySchedule } from "./domain/grants/delivery";
 
 const ConfigSchema = z.object({
   CLOUDFLARE_API_BASE_URL: z.string().default(""),
@@ -15,6 +16,8 @@ const ConfigSchema = z.object({
   RUN_RETENTION_DAYS: z.coerce.number().positive().default(90),
   RUN_RETENTION_PER_ACCOUNT: z.coerce.number().int().min(1).default(1000),
   AUDIT_RETENTION_DAYS: z.coerce.number().positive().default(90),
+  EVENT_FIRST_RETRY_AFTER_S: z.coerce.number().int().min(1).max(3600).default(30),
+  EVENT_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
 });
 
 /** Parsed configuration. */
@@ -45,6 +48,8 @@ export interface Config {
   runsKeptPerAccount: number;
   /** Audit entries older than this are deleted by the cron, ms (default 90 days). */
   auditRetentionMs: number;
+  /** How event webhooks are retried: attempts in all, first wait (ms) doubling up to one hour. */
+  eventRetry: RetrySchedule;
 }
 
 /**
@@ -67,5 +72,10 @@ export function readConfig(env: Record<string, unknown>): Config {
     runRetentionMs: Math.round(vars.RUN_RETENTION_DAYS * 86_400_000),
     runsKeptPerAccount: vars.RUN_RETENTION_PER_ACCOUNT,
     auditRetentionMs: Math.round(vars.AUDIT_RETENTION_DAYS * 86_400_000),
+    eventRetry: {
+      maxAttempts: vars.EVENT_DELIVERY_MAX_ATTEMPTS,
+      firstRetryAfterMs: vars.EVENT_FIRST_RETRY_AFTER_S * 1000,
+      maxRetryAfterMs: MAX_RETRY_AFTER_MS,
+    },
   };
 }

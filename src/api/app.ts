@@ -24,6 +24,7 @@ import { desiredStateJsonSchema } from "./desired-state/document.schemas";
 import { deviceProfiles } from "./device-profiles";
 import { docsRouter } from "./docs";
 import { enrollmentRules } from "./enrollment-rules";
+import { eventSubscriptionsRouter } from "./event-subscriptions";
 import { explainRouter } from "./explain";
 import { grantApprovalRulesRouter } from "./grant-approval-rules";
 import { grantsRouter } from "./grants";
@@ -33,6 +34,7 @@ import { importRouter } from "./import";
 import { auditTrail } from "./middleware/audit";
 import { authenticate } from "./middleware/auth";
 import { authorize } from "./middleware/authorize";
+import { desiredStateEvents } from "./middleware/desired-state-events";
 import { requestId } from "./middleware/request-id";
 import { requireWellFormedText } from "./middleware/well-formed-text";
 import { buildOpenApiDocument } from "./openapi/document";
@@ -112,6 +114,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use("/v1/*", (c, next) => (isDocumentPath(c.req.path) ? documents : bodies)(c, next));
   app.use("/v1/*", requireWellFormedText);
   app.use("/v1/*", auditTrail);
+  app.use("/v1/*", desiredStateEvents);
 
   const desired = createRouter();
   mountCollection(desired, virtualNetworks);
@@ -142,6 +145,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", deadLettersRouter);
   app.route("/", grantsRouter);
   app.route("/", grantApprovalRulesRouter);
+  app.route("/", eventSubscriptionsRouter);
   app.route("/", auditLogRouter);
   app.route("/", desiredStateRouter);
   app.route("/", tunnelTokenRouter);

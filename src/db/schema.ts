@@ -14,6 +14,7 @@ import {
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
 
+export { eventDeliveries, eventSubscriptions } from "./schema/events";
 export { accessRoleBindings, apiKeys } from "./schema/identity";
 
 export const accounts = sqliteTable("accounts", {

@@ -1,15 +1,17 @@
 /**
  * Every sealed secret in D1, for re-sealing after a key rotation: account API tokens and the
- * current and previous callback secrets of accounts and of their receivers. Replacing is compare-and-set on the old sealed text,
+ * current and previous callback secrets of accounts and of their receivers, and the signing
+ * secrets of event subscriptions. Replacing is compare-and-set on the old sealed text,
  * so a value changed meanwhile (a new token, a rotation) is never overwritten by a stale one.
  */
 import { and, eq, isNotNull, like, not, or } from "drizzle-orm";
 import type { Db } from "./client";
-import { accounts, callbackReceivers, grantSettings } from "./schema";
+import { accounts, callbackReceivers, eventSubscriptions, grantSettings } from "./schema";
 
 /** Which column holds a sealed value. */
 export type SealedColumn =
   | "api-token"
+  | "event-subscription-secret"
   | "callback-secret"
   | "previous-callback-secret"
   | "receiver-secret"
@@ -20,6 +22,8 @@ export interface SealedValue {
   accountId: string;
   /** The receiver's ticket system, for receiver secrets; else null. */
   ticketSystem: string | null;
+  /** The event subscription's id, for its secret. */
+  subscriptionId?: string;
   column: SealedColumn;
   sealed: string;
 }
@@ -104,6 +108,22 @@ export async function listSealedNotUnder(
       out.push({ ...base, column: "previous-receiver-secret", sealed: row.previous });
     }
   }
+  if (out.length >= limit) {
+    return out.slice(0, limit);
+  }
+  const subscriptions = await db
+    .select({
+      accountId: eventSubscriptions.accountId,
+      subscriptionId: eventSubscriptions.id,
+      sealed: eventSubscriptions.secretCiphertext,
+    })
+    .from(eventSubscriptions)
+    .where(not(like(eventSubscriptions.secretCiphertext, prefix)))
+    .orderBy(eventSubscriptions.accountId, eventSubscriptions.id)
+    .limit(limit - out.length);
+  for (const row of subscriptions) {
+    out.push({ ...row, ticketSystem: null, column: "event-subscription-secret" });
+  }
   return out.slice(0, limit);
 }
 
@@ -117,6 +137,20 @@ export async function replaceSealed(
   resealed: string,
 ): Promise<boolean> {
   switch (value.column) {
+    case "event-subscription-secret": {
+      const rows = await db
+        .update(eventSubscriptions)
+        .set({ secretCiphertext: resealed })
+        .where(
+          and(
+            eq(eventSubscriptions.accountId, value.accountId),
+            eq(eventSubscriptions.id, value.subscriptionId ?? ""),
+            eq(eventSubscriptions.secretCiphertext, value.sealed),
+          ),
+        )
+        .returning({ id: eventSubscriptions.id });
+      return rows.length > 0;
+    }
     case "api-token": {
       const rows = await db
         .update(accounts)

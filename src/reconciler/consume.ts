@@ -6,6 +6,8 @@
 import { SubrequestBudget } from "../cloudflare/client";
 import type { ReconcileMessage } from "./continue";
 import type { ReconcileDeps } from "./deps";
+import { deliverEvent } from "./events/deliver";
+import { isEventDeliveryMessage } from "./events/emit";
 import { reconcileAccount } from "./reconcile-account";
 
 /**
@@ -19,7 +21,8 @@ export const MIN_SUBREQUESTS_PER_RUN = 20;
  * account is held by another run is retried after the lease's remaining time; a message the
  * invocation has no budget left for is sent again (not retried: that would count towards its
  * dead-lettering); an unknown account is acknowledged (it was deleted); anything thrown is
- * retried by the platform and ends in the dead-letter queue after `max_retries`.
+ * retried by the platform and ends in the dead-letter queue after `max_retries`. An event
+ * delivery message is one webhook attempt (events/deliver.ts), which queues its own retries.
  */
 export async function consumeReconcileBatch(
   deps: ReconcileDeps,
@@ -28,6 +31,12 @@ export async function consumeReconcileBatch(
   const invocationBudget = new SubrequestBudget(deps.config.maxSubrequestsPerInvocation);
   const runDeps = { ...deps, invocationBudget };
   for (const message of batch.messages) {
+    const body: unknown = message.body;
+    if (isEventDeliveryMessage(body)) {
+      await deliverEvent(deps, body);
+      message.ack();
+      continue;
+    }
     if (invocationBudget.remaining < MIN_SUBREQUESTS_PER_RUN) {
       if (deps.queue === undefined) {
         message.retry({ delaySeconds: 1 });

@@ -5,6 +5,7 @@ import { createDb, type Db } from "../db/client";
 import { type KeyRing, loadKeyRing } from "../lib/key-ring";
 import { createLockClient, type LockClient } from "../lock/lock-client";
 import type { ReconcileMessage } from "./continue";
+import type { EventDeliveryMessage } from "./events/emit";
 
 /** Everything a run needs from the outside world. */
 export interface ReconcileDeps {
@@ -22,6 +23,8 @@ export interface ReconcileDeps {
   callbackFetch: (request: Request) => Promise<Response>;
   /** Where a continued run's follow-up is sent (RECONCILE_QUEUE); none: the cron picks it up. */
   queue: Queue<ReconcileMessage> | undefined;
+  /** Where event deliveries are sent (the same RECONCILE_QUEUE); none: they stay pending. */
+  eventQueue: Queue<EventDeliveryMessage> | undefined;
   /**
    * The subrequests the whole Worker invocation may still send, shared by all its runs (a queue
    * batch of many accounts); undefined: each run is bound by its own limit only.
@@ -50,5 +53,6 @@ export function createReconcileDeps(env: Env): ReconcileDeps {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     callbackFetch: (request) => (callbacks ? callbacks.fetch(request) : fetch(request)),
     queue: env.RECONCILE_QUEUE as Queue<ReconcileMessage> | undefined,
+    eventQueue: env.RECONCILE_QUEUE as Queue<EventDeliveryMessage> | undefined,
   };
 }

@@ -1,31 +1,23 @@
 /**
- * Grant callbacks: every state change is POSTed to the grant's `callback_url`, signed with
- * HMAC-SHA256 over `<timestamp>.<delivery id>.<event>.<body>`:
- *   X-Tunnelplane-Timestamp: <unix seconds>
- *   X-Tunnelplane-Signature: v1=<hex>[,v1=<hex>]   (two while a replaced secret still overlaps)
- * under the secret of the grant's receiver (its ticket system), else the account's secret.
- * Sent only by the account's alarm, never inside an API request. The URL is checked again before
- * each attempt; redirects are not followed (a 3xx is a failed attempt); an attempt that takes
- * longer than CALLBACK_ATTEMPT_TIMEOUT_MS fails. The record keeps the status code, never the
- * receiver's body or the network error's text. A failed attempt is retried with backoff (see
- * domain/grants/delivery). Deliveries of one grant may arrive out of order after retries; the
- * payload's `grant.version` orders them.
+ * Grant callbacks: every state change is POSTed to the grant's `callback_url`, signed (see
+ * signed-post.ts) under the secret of the grant's receiver (its ticket system), else the
+ * account's secret. Sent only by the account's alarm, never inside an API request. A failed
+ * attempt is retried with backoff (see domain/grants/delivery). Deliveries of one grant may
+ * arrive out of order after retries; the payload's `grant.version` orders them.
  */
 
 import { getSealedReceiverSecrets } from "../db/callback-receivers.repo";
 import {
-  type DeliveryAttempt,
   type DeliveryRecord,
   listDueDeliveries,
   recordDeliveryAttempt,
 } from "../db/grant-deliveries.repo";
 import { getGrantSettings, getSealedCallbackSecrets } from "../db/grant-settings.repo";
 import type { GrantRecord } from "../db/grants.repo";
-import { checkCallbackUrl, describeCallbackUrlError } from "../domain/grants/callback-url";
 import { nextDeliveryAttemptAtMs } from "../domain/grants/delivery";
-import { hmacSha256Hex } from "../lib/hmac";
 import { type KeyRing, openSecret } from "../lib/key-ring";
 import type { ReconcileDeps } from "./deps";
+import { type AttemptResult, postSigned } from "./signed-post";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -53,87 +45,21 @@ export function grantCallbackPayload(grant: GrantRecord, occurredAtMs: number): 
   });
 }
 
-/** What one delivery is signed over: everything a receiver acts on. */
-export function signedContent(
-  timestampS: number,
-  deliveryId: string,
-  event: string,
-  body: string,
-): string {
-  return `${timestampS}.${deliveryId}.${event}.${body}`;
-}
-
-/**
- * The `X-Tunnelplane-Signature` value: `v1=<hex HMAC-SHA256>` under each secret, comma-separated
- * (the current secret first).
- */
-export async function signCallback(
-  secrets: readonly string[],
-  timestampS: number,
-  delivery: Pick<DeliveryRecord, "id" | "event" | "payloadJson">,
-): Promise<string> {
-  const content = signedContent(timestampS, delivery.id, delivery.event, delivery.payloadJson);
-  const macs = await Promise.all(secrets.map((secret) => hmacSha256Hex(secret, content)));
-  return macs.map((mac) => `v1=${mac}`).join(",");
-}
-
-/** How one attempt ends: sent (with the answer's status) or not sent, and why, in our words. */
-type AttemptResult = DeliveryAttempt & { final: boolean };
-
 async function attempt(
   deps: ReconcileDeps,
   delivery: DeliveryRecord,
   secrets: string[] | null,
   allowedPorts: readonly number[],
 ): Promise<AttemptResult> {
-  const atMs = deps.nowMs();
   if (secrets === null) {
     return {
-      atMs,
+      atMs: deps.nowMs(),
       statusCode: null,
       error: "no callback secret is set for the account",
       final: false,
     };
   }
-  const target = checkCallbackUrl(delivery.url, allowedPorts);
-  if (!target.ok) {
-    const error = `callback URL refused: ${describeCallbackUrlError(target.error)}`;
-    return { atMs, statusCode: null, error, final: true };
-  }
-  const timeoutMs = deps.config.callbackAttemptTimeoutMs;
-  const timestampS = Math.floor(atMs / 1000);
-  let response: Response;
-  try {
-    response = await deps.callbackFetch(
-      new Request(target.value.url, {
-        method: "POST",
-        redirect: "manual",
-        headers: {
-          "Content-Type": "application/json",
-          "X-Tunnelplane-Event": delivery.event,
-          "X-Tunnelplane-Delivery": delivery.id,
-          "X-Tunnelplane-Timestamp": `${timestampS}`,
-          "X-Tunnelplane-Signature": await signCallback(secrets, timestampS, delivery),
-        },
-        body: delivery.payloadJson,
-        signal: AbortSignal.timeout(timeoutMs),
-      }),
-    );
-  } catch (error) {
-    // The error's own text may describe the receiver's network; only its kind is kept.
-    const timedOut = error instanceof DOMException && error.name === "TimeoutError";
-    const reason = timedOut ? `no response within ${timeoutMs} ms` : "no response";
-    return { atMs, statusCode: null, error: reason, final: false };
-  }
-  await response.body?.cancel();
-  const status = response.status;
-  const error =
-    status >= 300 && status < 400
-      ? "redirects are not followed"
-      : response.ok
-        ? null
-        : "the receiver did not answer 2xx";
-  return { atMs, statusCode: status, error, final: false };
+  return postSigned(deps, delivery, secrets, allowedPorts);
 }
 
 /** The ticket system of the grant a delivery reports on, from its stored payload. */

@@ -18,6 +18,8 @@ import type { GrantEvent } from "../domain/grants/lifecycle";
 import { describePathProblem } from "../domain/grants/path-check";
 import type { Result } from "../domain/result";
 import type { ReconcileDeps } from "./deps";
+import { emitEvents } from "./events/emit";
+import { grantEvent } from "./events/grant-events";
 import { grantCallbackPayload } from "./grant-callbacks";
 import { checkGrantInDesired } from "./grant-check";
 import { runGrantTimers } from "./grant-timers";
@@ -129,10 +131,11 @@ export async function requestGrant(
           },
         ],
   );
+  await emitEvents(deps, accountId, [grantEvent(grant, versionedId(id, 1), nowMs)], nowMs);
   if (verdict.decision === "reject") {
     const reason = `outside every hard limit: ${describeOutside(verdict.outside)}`;
     await applyGrantEvent(
-      deps.db,
+      deps,
       grant,
       "reject",
       { role: "system", name: "approval-rules" },
@@ -146,7 +149,7 @@ export async function requestGrant(
     const rule = rules.find((r) => r.id === verdict.ruleId);
     const reason = `inside approval rule "${rule?.name ?? verdict.ruleId}"`;
     await applyGrantEvent(
-      deps.db,
+      deps,
       grant,
       "approve",
       { role: "system", name: `rule:${verdict.ruleId}` },
@@ -188,7 +191,7 @@ export async function decideGrant(
           reason: reason ?? `${event}d by ${actor.name}`,
         }
       : undefined;
-  const result = await applyGrantEvent(deps.db, grant, event, actor, reason, nowMs, {
+  const result = await applyGrantEvent(deps, grant, event, actor, reason, nowMs, {
     ...(check === undefined ? {} : { check }),
     ...(decision === undefined ? {} : { decision }),
   });

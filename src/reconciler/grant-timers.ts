@@ -66,7 +66,7 @@ export async function runGrantTimers(
   accountId: string,
   trigger: "alarm" | "api" = "alarm",
 ): Promise<GrantTimerOutcome> {
-  const changed = await applyDueClockEvents(deps.db, accountId, deps.nowMs());
+  const changed = await applyDueClockEvents(deps, accountId, deps.nowMs());
   let reconciled: GrantTimerOutcome["reconciled"] = "skipped";
   let heldRetryAtMs: number | null = null;
   const withPolicies = await listGrantsWithPolicies(deps.db, accountId);

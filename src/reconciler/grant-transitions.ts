@@ -1,10 +1,9 @@
 /**
  * Moves grants through their lifecycle: the domain state machine decides, the store writes the
- * new state with its audit event and callback delivery in one batch. The clock's transitions
+ * new state with its audit event and callback delivery in one batch, then raises its event. The clock's transitions
  * (activate at `starts_at`, expire at `ends_at`) run here too, for the alarm and for every run.
  */
 
-import type { Db } from "../db/client";
 import {
   type GrantDecision,
   type GrantRecord,
@@ -22,6 +21,8 @@ import {
   transitionGrant,
 } from "../domain/grants/lifecycle";
 import { err, ok, type Result } from "../domain/result";
+import { type EventSink, emitEvents } from "./events/emit";
+import { grantEvent } from "./events/grant-events";
 import { grantCallbackPayload } from "./grant-callbacks";
 
 /** Who is acting: a role for the state machine and a name for the audit trail. */
@@ -45,7 +46,7 @@ export type TransitionFailure = GrantTransitionError | { code: "conflict" };
  * @returns the updated grant, or the refusal.
  */
 export async function applyGrantEvent(
-  db: Db,
+  sink: EventSink,
   grant: GrantRecord,
   event: GrantEvent,
   actor: GrantActor,
@@ -72,7 +73,7 @@ export async function applyGrantEvent(
     updatedAtMs: nowMs,
   };
   const updated = await writeGrantTransition(
-    db,
+    sink.db,
     grant,
     write,
     {
@@ -95,7 +96,16 @@ export async function applyGrantEvent(
         },
     nowMs,
   );
-  return updated === undefined ? err({ code: "conflict" }) : ok(updated);
+  if (updated === undefined) {
+    return err({ code: "conflict" });
+  }
+  await emitEvents(
+    sink,
+    grant.accountId,
+    [grantEvent(updated, versionedId(grant.id, updated.version), nowMs)],
+    nowMs,
+  );
+  return ok(updated);
 }
 
 /**
@@ -120,18 +130,18 @@ const CLOCK: GrantActor = { role: "system", name: "clock" };
  * @returns the grants that changed, after the change.
  */
 export async function applyDueClockEvents(
-  db: Db,
+  sink: EventSink,
   accountId: string,
   nowMs: number,
 ): Promise<GrantRecord[]> {
   const changed: GrantRecord[] = [];
-  for (const grant of await listLiveGrants(db, accountId)) {
+  for (const grant of await listLiveGrants(sink.db, accountId)) {
     const event = dueClockEvent(grant, nowMs);
     if (event === null) {
       continue;
     }
     const reason = event === "expire" ? "ends_at reached" : "starts_at reached";
-    const result = await applyGrantEvent(db, grant, event, CLOCK, reason, nowMs);
+    const result = await applyGrantEvent(sink, grant, event, CLOCK, reason, nowMs);
     if (result.ok) {
       changed.push(result.value);
     }

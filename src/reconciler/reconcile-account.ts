@@ -26,6 +26,7 @@ import { listGrantsWithPolicies, loadDesiredWithGrants } from "../db/grants.repo
 import { type RunRecord, saveRunStatement, trimRunsStatement } from "../db/runs.repo";
 import { changedSyncUpdates, type SyncUpdate, syncUpdateStatements } from "../db/sync-status.repo";
 import { nextSweepAtMs } from "../domain/due";
+import { runEvents } from "../domain/events/run-events";
 import type { DesiredState, ObservedState } from "../domain/model";
 import type { Plan } from "../domain/plan/actions";
 import { actionsToSend } from "../domain/plan/mode";
@@ -36,6 +37,7 @@ import { openSecret } from "../lib/key-ring";
 import { applyPlan } from "./apply-plan";
 import { nextDueAfterContinued, sendContinuation } from "./continue";
 import type { ReconcileDeps } from "./deps";
+import { emitEvents } from "./events/emit";
 import { armGrantTimer } from "./grant-alarm";
 import { recordGrantRunOutcomes } from "./grant-outcomes";
 import { applyDueClockEvents } from "./grant-transitions";
@@ -169,7 +171,7 @@ export async function reconcileAccount(
       startedAtMs: deps.nowMs(),
     };
     const budget = new SubrequestBudget(deps.config.maxSubrequestsPerRun, deps.invocationBudget);
-    await applyDueClockEvents(deps.db, accountId, deps.nowMs());
+    await applyDueClockEvents(deps, accountId, deps.nowMs());
     const desired = await loadDesiredWithGrants(deps.db, accountId, deps.nowMs());
     const gate = createRunGate(deps, account, lane);
     const steps = await observePlanApply(deps, account, lease.token, desired, budget, gate).finally(
@@ -203,6 +205,7 @@ export async function reconcileAccount(
     }
     // Callbacks of the transitions this run made are sent by the alarm this arms, never inline.
     await armGrantTimer(deps, accountId);
+    await emitEvents(deps, accountId, runEvents(run, deps.nowMs()), deps.nowMs());
     return { status: "done", run };
   } finally {
     await deps.lock.release(accountId, lease.token);

@@ -7,6 +7,7 @@
 import type { Db } from "../db/client";
 import { listSealedNotUnder, replaceSealed, type SealedValue } from "../db/sealed-secrets.repo";
 import { type KeyRing, openSecret, type SealContext, sealSecret } from "../lib/key-ring";
+import { subscriptionSealContext } from "./events/deliver";
 
 /** Most sealed values one tick re-seals (each is two AES-GCM operations and one D1 write). */
 export const MAX_SECRETS_RESEALED_PER_TICK = 100;
@@ -20,6 +21,9 @@ export interface ResealOutcome {
 }
 
 function contextOf(value: SealedValue): SealContext {
+  if (value.column === "event-subscription-secret") {
+    return subscriptionSealContext(value.accountId, value.subscriptionId ?? "");
+  }
   return {
     accountId: value.accountId,
     purpose: value.column === "api-token" ? "api-token" : "callback-secret",

@@ -969,6 +969,6 @@ describe("documentation", () => {
         }
       }
     }
-    expect([bodies, open]).toEqual([41, []]);
+    expect([bodies, open]).toEqual([43, []]);
   });
 });

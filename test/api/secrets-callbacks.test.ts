@@ -2,7 +2,8 @@
  * Secrets and callbacks: callback URLs that could reach inside are refused, redirects are not
  * followed, deliveries leave the API request, callback secrets rotate with an overlap, API tokens
  * are checked before they are sealed, and a key rotation re-seals every secret in the background.
- * The last test greps D1, every response of this file and the Worker log for any secret.
+ * Event subscriptions get drift, grant and desired-state events through the queue, signed like
+ * callbacks, retried and marked failed. The last test greps D1, every response of this file and the Worker log for any secret.
  */
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -13,11 +14,12 @@ import type { ReconcileMessage } from "../../src/reconciler/continue";
 import { createReconcileDeps } from "../../src/reconciler/deps";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { type ApiResponse, call } from "../helpers/api";
-import { newAccountId } from "../helpers/emulator";
+import { newAccountId, sdk } from "../helpers/emulator";
 import {
   alarmOf,
   CALLBACK_SECRET,
   eventually,
+  failNext,
   fireAlarmAt,
   holdAll,
   newHook,
@@ -31,13 +33,14 @@ import { mintKey } from "../helpers/keys";
 const SEED_TOKEN = "test-cloudflare-api-token-0123456789abcdef";
 const SECRET_B = "second-callback-secret-abcdefghijklmnopqrstuvwxyz";
 const SECRET_C = "third-callback-secret-ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const EVENT_SECRET = "event-subscription-secret-0123456789abcdefghij";
 const REFUSED_TOKENS = [
   "cfut_has a space in the middle 0123456789abcdefghij",
   "cfut_ünïcödé_0123456789abcdefghij0123456789abcdefghij",
   "cfut_short_9",
 ];
 /** Every secret this file hands to tunnelplane; none may appear in plain text anywhere. */
-const SECRETS = [SEED_TOKEN, CALLBACK_SECRET, SECRET_B, SECRET_C, ...REFUSED_TOKENS];
+const SECRETS = [SEED_TOKEN, CALLBACK_SECRET, SECRET_B, SECRET_C, EVENT_SECRET, ...REFUSED_TOKENS];
 /** A second AES-256 key for the rotation (base64). */
 const NEW_KEY = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 
@@ -393,6 +396,323 @@ describe("callback URLs", () => {
     const gone = await send("DELETE", `${base}/grant-settings/receivers/servicenow`);
     const again = await send("DELETE", `${base}/grant-settings/receivers/servicenow`);
     expect([gone.status, again.status]).toEqual([204, 404]);
+  });
+});
+
+interface SubscriptionBody {
+  id: string;
+  version: number;
+  secret?: string;
+  last_delivery: { status: string; status_code: number | null; error: string | null } | null;
+}
+interface EventDeliveryBody {
+  event_type: string;
+  status: string;
+  attempts: { status_code: number | null; error: string | null }[];
+  next_attempt_at: string | null;
+}
+
+/** Subscribes `hook` to `events` of the account (with EVENT_SECRET); returns the subscription. */
+async function subscribe(
+  expect: ExpectStatic,
+  base: string,
+  url: string,
+  events: string[],
+  format: "json" | "slack" = "json",
+) {
+  const created = await send<SubscriptionBody>("POST", `${base}/event-subscriptions`, {
+    url,
+    events,
+    format,
+    secret: EVENT_SECRET,
+  });
+  expect(created.status).toBe(201);
+  return created.body;
+}
+
+/** Reads `read()` every 50 ms until `done` holds, at most 12 s (queue retries wait 1 s, 2 s). */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < 240 && !done(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}
+
+const bodiesOn = async (hook: string) =>
+  (await receivedOn(hook)).map((r) => JSON.parse(r.body) as Record<string, unknown>);
+
+describe("event subscriptions", () => {
+  it("a reconcile that repairs drift sends drift.detected then drift.repaired through the queue, signed", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const tunnel = (await send<{ id: string }>("POST", `${base}/tunnels`, { name: "dc1" })).body;
+    const route = (
+      await send<{ id: string }>("POST", `${base}/routes`, {
+        network: "10.0.0.0/8",
+        tunnel_id: tunnel.id,
+      })
+    ).body;
+    expect((await send<{ outcome: string }>("POST", `${base}/reconcile`)).body.outcome).toBe(
+      "succeeded",
+    );
+    const hook = newHook();
+    const subscription = await subscribe(expect, base, hook.url, ["drift.*"]);
+    const observed = (
+      await sdk().zeroTrust.networks.routes.list({ account_id: accountId, is_deleted: false })
+    ).result;
+    await sdk().zeroTrust.networks.routes.delete(
+      observed.find((r) => r.network === "10.0.0.0/8")?.id ?? "",
+      { account_id: accountId },
+    );
+    const run = await send<{ id: string; outcome: string }>("POST", `${base}/reconcile`);
+    expect(run.body.outcome).toBe("succeeded");
+
+    const received = await eventually(
+      () => receivedOn(hook.name),
+      (r) => r.length === 2,
+    );
+    const finishedAt = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
+    expect(received.map((r) => JSON.parse(r.body))).toEqual([
+      {
+        id: `${run.body.id}.drift.detected`,
+        type: "drift.detected",
+        account_id: accountId,
+        occurred_at: finishedAt,
+        data: {
+          run_id: run.body.id,
+          count: 1,
+          drift: [{ kind: "tunnel_route", key: route.id, reason: "missing in Cloudflare" }],
+        },
+      },
+      {
+        id: `${run.body.id}.drift.repaired`,
+        type: "drift.repaired",
+        account_id: accountId,
+        occurred_at: finishedAt,
+        data: {
+          run_id: run.body.id,
+          count: 1,
+          repaired: [{ kind: "tunnel_route", key: route.id }],
+        },
+      },
+    ]);
+    expect(received.map((r) => r.headers["x-tunnelplane-event"])).toEqual([
+      "drift.detected",
+      "drift.repaired",
+    ]);
+    const signed = [];
+    for (const callback of received) {
+      signed.push(await signedUnder(callback, [EVENT_SECRET, CALLBACK_SECRET]));
+    }
+    expect(signed).toEqual([
+      [true, false],
+      [true, false],
+    ]);
+    const after = await send<SubscriptionBody>(
+      "GET",
+      `${base}/event-subscriptions/${subscription.id}`,
+    );
+    expect([after.body.last_delivery, after.body.secret]).toEqual([
+      { status: "delivered", at: expect.any(String), status_code: 204, error: null },
+      undefined,
+    ]);
+  });
+
+  it("grant.* receives every grant event, a slack subscription gets {text, blocks}, and desired-state writes raise desired_state.changed", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const [grants, slack, desired] = [newHook(), newHook(), newHook()];
+    await subscribe(expect, base, grants.url, ["grant.*"]);
+    await subscribe(expect, base, slack.url, ["grant.requested"], "slack");
+    await subscribe(expect, base, desired.url, ["desired_state.changed"]);
+    const grant = (await send<GrantBody>("POST", `${base}/grants`, laterGrant(null))).body;
+    const approver = await mintKey(expect, "operator", [accountId]);
+    await send("POST", `${base}/grants/${grant.id}/approve`, {}, approver.secret);
+    await send("POST", `${base}/grants/${grant.id}/cancel`, {});
+    const vnet = (await send<{ id: string }>("POST", `${base}/virtual-networks`, { name: "lab" }))
+      .body;
+
+    const grantEvents = await eventually(
+      () => bodiesOn(grants.name),
+      (r) => r.length === 3,
+    );
+    expect(
+      grantEvents
+        .map((e) => [e.type, (e.data as { state: string; version: number }).version])
+        .sort(),
+    ).toEqual([
+      ["grant.approved", 2],
+      ["grant.cancelled", 3],
+      ["grant.requested", 1],
+    ]);
+    expect(grantEvents.find((e) => e.type === "grant.requested")).toEqual({
+      id: `${grant.id}.000001`,
+      type: "grant.requested",
+      account_id: accountId,
+      occurred_at: expect.any(String),
+      data: {
+        grant_id: grant.id,
+        version: 1,
+        state: "requested",
+        ticket_system: "servicenow",
+        ticket_id: "CHG42",
+        subject_email: "contractor@example.com",
+        destinations: ["10.128.0.7/32"],
+        starts_at: expect.any(String),
+        ends_at: expect.any(String),
+      },
+    });
+    const text = `Grant ${grant.id} for contractor@example.com (ticket servicenow CHG42) is now requested in account ${accountId}`;
+    expect(
+      await eventually(
+        () => bodiesOn(slack.name),
+        (r) => r.length === 1,
+      ),
+    ).toEqual([
+      {
+        text,
+        blocks: [{ type: "section", text: { type: "mrkdwn", text: `*grant.requested*\n${text}` } }],
+      },
+    ]);
+    const [slackCall] = await receivedOn(slack.name);
+    expect(slackCall && (await signedUnder(slackCall, [EVENT_SECRET]))).toEqual([true]);
+    expect(
+      await eventually(
+        () => bodiesOn(desired.name),
+        (r) => r.length === 1,
+      ),
+    ).toEqual([
+      {
+        id: expect.stringMatching(/\.desired_state\.changed$/),
+        type: "desired_state.changed",
+        account_id: accountId,
+        occurred_at: expect.any(String),
+        data: {
+          operation: "createVirtualNetwork",
+          kind: "virtual-networks",
+          object_id: vnet.id,
+          actor: "bootstrap-admin",
+        },
+      },
+    ]);
+  });
+
+  it("a failing receiver is retried with backoff through the queue, then marked failed", {
+    timeout: 20_000,
+  }, async ({ expect }) => {
+    const { base } = await newAccount(expect);
+    const [flaky, down] = [newHook(), newHook()];
+    await failNext(flaky.name, 1);
+    await failNext(down.name, 10);
+    const recovers = await subscribe(expect, base, flaky.url, ["desired_state.changed"]);
+    const fails = await subscribe(expect, base, down.url, ["desired_state.*"]);
+    await send("POST", `${base}/virtual-networks`, { name: "retry" });
+    const deliveries = (id: string) =>
+      send<{ items: EventDeliveryBody[] }>(
+        "GET",
+        `${base}/event-subscriptions/${id}/deliveries`,
+      ).then((r) =>
+        r.body.items.map((d) => [
+          d.event_type,
+          d.status,
+          d.attempts.map((a) => [a.status_code, a.error]),
+          d.next_attempt_at,
+        ]),
+      );
+    const notAnswered = [503, "the receiver did not answer 2xx"];
+    expect(
+      await until(
+        () => deliveries(recovers.id),
+        (d) => d[0]?.[1] === "delivered",
+      ),
+    ).toEqual([["desired_state.changed", "delivered", [notAnswered, [204, null]], null]]);
+    expect(
+      await until(
+        () => deliveries(fails.id),
+        (d) => d[0]?.[1] === "failed",
+      ),
+    ).toEqual([["desired_state.changed", "failed", [notAnswered, notAnswered, notAnswered], null]]);
+    expect(await startedOn(down.name)).toBe(3);
+    const marked = await send<SubscriptionBody>("GET", `${base}/event-subscriptions/${fails.id}`);
+    expect(marked.body.last_delivery).toEqual({
+      status: "failed",
+      at: expect.any(String),
+      status_code: 503,
+      error: "the receiver did not answer 2xx",
+    });
+  });
+
+  it("refuses a loopback URL at #/url and an unknown event, and only admins manage subscriptions", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const loopback = await send<{ errors: unknown[] }>("POST", `${base}/event-subscriptions`, {
+      url: "https://127.0.0.1/hook",
+      events: ["grants.*"],
+    });
+    expect([loopback.status, loopback.body.errors]).toEqual([
+      422,
+      [
+        {
+          pointer: "#/url",
+          detail: "127.0.0.1 is in loopback address space, not a public address",
+          code: "callback-url-address-not-public",
+        },
+        {
+          pointer: "#/events/0",
+          detail: expect.stringMatching(/^an event type \(drift\.detected, /),
+          code: "unknown-event",
+        },
+      ],
+    ]);
+    const ticketing = await mintKey(expect, "ticketing", [accountId], "servicenow");
+    const operator = await mintKey(expect, "operator", [accountId]);
+    const body = { url: newHook().url, events: ["*"] };
+    const statuses = [];
+    for (const key of [ticketing, operator]) {
+      statuses.push(
+        (await send("POST", `${base}/event-subscriptions`, body, key.secret)).status,
+        (await send("GET", `${base}/event-subscriptions`, undefined, key.secret)).status,
+      );
+    }
+    expect(statuses).toEqual([403, 403, 403, 200]);
+
+    const generated = await send<SubscriptionBody>("POST", `${base}/event-subscriptions`, body);
+    expect([generated.status, generated.body.secret?.length]).toEqual([201, 49]);
+    const id = generated.body.id;
+    const stale = await call("PATCH", `${base}/event-subscriptions/${id}`, {
+      body: { enabled: false },
+      headers: { "if-match": '"7"' },
+    });
+    const patched = await send<SubscriptionBody & { enabled: boolean }>(
+      "PATCH",
+      `${base}/event-subscriptions/${id}`,
+      { enabled: false },
+    );
+    const removed = await send("DELETE", `${base}/event-subscriptions/${id}`);
+    const gone = await send("GET", `${base}/event-subscriptions/${id}`);
+    expect([
+      stale.status,
+      patched.status,
+      patched.body.enabled,
+      removed.status,
+      gone.status,
+    ]).toEqual([412, 200, false, 204, 404]);
+    const log = await send<{ items: { action: string; after: unknown }[] }>(
+      "GET",
+      `${base}/audit-log?object_id=${id}`,
+    );
+    expect(log.body.items.map((e) => e.action).sort()).toEqual([
+      "createEventSubscription",
+      "deleteEventSubscription",
+      "updateEventSubscription",
+    ]);
+    const created = log.body.items.find((e) => e.action === "createEventSubscription");
+    expect(created?.after).toMatchObject({ id, secret: "(redacted)" });
   });
 });
 

@@ -19,6 +19,8 @@ export type AuditMode = "none" | "object" | "request";
 export interface OperationRule {
   roles: readonly Role[];
   audit: AuditMode;
+  /** True for writes of desired state: a success raises `desired_state.changed`. */
+  changesDesiredState?: boolean;
 }
 
 const ADMIN = ["admin"] as const;
@@ -28,7 +30,8 @@ const GRANT_READERS = ["admin", "operator", "viewer", "ticketing"] as const;
 const GRANT_REQUESTERS = ["admin", "operator", "ticketing"] as const;
 
 const read = { roles: READERS, audit: "none" } as const;
-const write = { roles: WRITERS, audit: "object" } as const;
+const write = { roles: WRITERS, audit: "object", changesDesiredState: true } as const;
+const adminWrite = { roles: ADMIN, audit: "request" } as const;
 
 /** The rows of one desired-state collection: list/get for readers, writes for operators. */
 function collection(plural: string, singular: string): Record<string, OperationRule> {
@@ -100,6 +103,12 @@ export const OPERATIONS: Readonly<Record<string, OperationRule>> = {
   listCallbackReceivers: read,
   putCallbackReceiver: { roles: ADMIN, audit: "request" },
   deleteCallbackReceiver: { roles: ADMIN, audit: "request" },
+  listEventSubscriptions: read,
+  getEventSubscription: read,
+  listEventDeliveries: read,
+  createEventSubscription: adminWrite,
+  updateEventSubscription: adminWrite,
+  deleteEventSubscription: adminWrite,
   listGrantApprovalRules: read,
   getGrantApprovalRule: read,
   createGrantApprovalRule: { roles: ADMIN, audit: "request" },

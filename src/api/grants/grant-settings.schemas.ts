@@ -3,16 +3,10 @@ import { z } from "@hono/zod-openapi";
 import type { CallbackReceiverView } from "../../db/callback-receivers.repo";
 import type { GrantSettingsView } from "../../db/grant-settings.repo";
 import { AccountIdParam } from "../contract";
+import { CallbackSecret } from "../schemas/callbacks";
 
 /** Longest overlap in which a replaced callback secret still signs, seconds (7 days). */
 export const MAX_SECRET_OVERLAP_S = 7 * 86_400;
-
-const CallbackSecret = z
-  .string()
-  .min(32)
-  .max(256)
-  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
-  .openapi({ example: "whsec_0123456789abcdefghijklmnopqrstuv" });
 
 const SecretOverlap = z.number().int().min(0).max(MAX_SECRET_OVERLAP_S).default(86_400).openapi({
   description:

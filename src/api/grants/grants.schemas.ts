@@ -2,11 +2,11 @@
 import { z } from "@hono/zod-openapi";
 import type { DeliveryRecord } from "../../db/grant-deliveries.repo";
 import type { GrantEventRecord, GrantRecord } from "../../db/grants.repo";
-import { checkCallbackUrl, describeCallbackUrlError } from "../../domain/grants/callback-url";
 import { GRANT_STATES } from "../../domain/grants/grant";
 import { describePathProblem } from "../../domain/grants/path-check";
 import { CidrString } from "../fields";
 import { PortSpec } from "../policies";
+import { CallbackUrl } from "../schemas/callbacks";
 import { SharedRulesObservedAt, sharedRulesObservedAt } from "../schemas/skipped";
 
 /** Longest grant anyone may ask for, seconds (30 days): a hard limit before any rule. */
@@ -15,21 +15,6 @@ export const MAX_GRANT_DURATION_S = 30 * 86_400;
 const Instant = z.iso
   .datetime({ offset: true })
   .openapi({ description: "RFC 3339 instant.", example: "2026-05-01T09:00:00Z" });
-
-/** An https URL to a public host (domain/grants/callback-url); the port is checked per account. */
-const CallbackUrl = z
-  .string()
-  .max(2048)
-  .superRefine((value, ctx) => {
-    const checked = checkCallbackUrl(value, "any");
-    if (!checked.ok) {
-      ctx.addIssue({
-        code: "custom",
-        message: describeCallbackUrlError(checked.error),
-        params: { code: checked.error.code },
-      });
-    }
-  });
 
 export const GrantInput = z
   .strictObject({

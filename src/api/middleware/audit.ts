@@ -18,7 +18,7 @@ async function responseJson(c: Context<AppEnv>): Promise<unknown> {
 }
 
 /** The object a request entry is about: the created id, the path's id, or the account. */
-function objectIdOf(params: Record<string, string>, body: unknown): string {
+export function objectIdOf(params: Record<string, string>, body: unknown): string {
   const created = (body as { id?: unknown } | null)?.id;
   const fromPath = params.id ?? params.run_id;
   if (fromPath !== undefined) {
@@ -28,7 +28,7 @@ function objectIdOf(params: Record<string, string>, body: unknown): string {
 }
 
 /** The resource a path template names: `grants` in `/v1/accounts/{account_id}/grants/{id}`. */
-function kindOf(path: string): string {
+export function kindOf(path: string): string {
   const segments = path.split("/").filter((s) => s !== "" && s !== "v1" && !s.startsWith("{"));
   return segments[segments[0] === "accounts" && segments.length > 1 ? 1 : 0] ?? "";
 }

@@ -1,4 +1,7 @@
 import { describe, it } from "vitest";
+import { EVENT_TYPES, isEventPattern, matchesEventType } from "../../../src/domain/events/events";
+import { runEvents } from "../../../src/domain/events/run-events";
+import { nextDeliveryAttemptAtMs } from "../../../src/domain/grants/delivery";
 import type { GrantState } from "../../../src/domain/grants/grant";
 import {
   dueClockEvent,
@@ -130,5 +133,103 @@ describe("the clock", () => {
     expect([dueClockEvent(window(state), nowMs), nextClockEventAtMs(window(state), nowMs)]).toEqual(
       [due, next],
     );
+  });
+});
+
+describe("delivery retries and event selection", () => {
+  it("waits 30 s, 60 s, 120 s … up to an hour for callbacks, and follows a shorter schedule for events", ({
+    expect,
+  }) => {
+    const events = { maxAttempts: 3, firstRetryAfterMs: 1_000, maxRetryAfterMs: 3_600_000 };
+    expect([1, 2, 3, 7, 8].map((n) => nextDeliveryAttemptAtMs(n, 0))).toEqual([
+      30_000,
+      60_000,
+      120_000,
+      1_920_000,
+      null,
+    ]);
+    expect([1, 2, 3].map((n) => nextDeliveryAttemptAtMs(n, 10_000, events))).toEqual([
+      11_000,
+      12_000,
+      null,
+    ]);
+  });
+
+  it.for<[string, string[], string[]]>([
+    ["an exact type", ["run.failed"], ["run.failed"]],
+    [
+      "a family",
+      ["grant.*"],
+      [
+        "grant.requested",
+        "grant.approved",
+        "grant.active",
+        "grant.expired",
+        "grant.rejected",
+        "grant.cancelled",
+        "grant.revoked",
+      ],
+    ],
+    [
+      "two families",
+      ["drift.*", "desired_state.*"],
+      ["drift.detected", "drift.repaired", "desired_state.changed"],
+    ],
+    ["everything", ["*"], [...EVENT_TYPES]],
+  ])("%s selects exactly its events", ([, patterns, selected], { expect }) => {
+    expect(EVENT_TYPES.filter((t) => matchesEventType(patterns, t))).toEqual(selected);
+  });
+
+  it("accepts types, known families and * as patterns, nothing else", ({ expect }) => {
+    const patterns = ["grant.*", "drift.detected", "*", "grants.*", "grant.", "drift.*.*", "run"];
+    expect(patterns.map(isEventPattern)).toEqual([true, true, true, false, false, false, false]);
+  });
+
+  it("a run raises detected, repaired, failed and continued, with ids from the run", ({
+    expect,
+  }) => {
+    const run = {
+      id: "r1",
+      accountId: "a1",
+      trigger: "cron",
+      outcome: "failed",
+      finishedAtMs: 1_000,
+      drift: [{ kind: "tunnel_route", key: "k1", reason: "missing in Cloudflare" }],
+      actions: [
+        { kind: "tunnel_route", key: "k1", isDrift: true, outcome: "applied" },
+        { kind: "tunnel", key: "k2", isDrift: false, outcome: "applied" },
+      ],
+      errors: [{ kind: null, key: null, message: "Cloudflare answered 500" }],
+      continued: true,
+      continueAtMs: 61_000,
+    };
+    expect(runEvents(run, 5_000).map((e) => [e.id, e.type, e.atMs, e.data])).toEqual([
+      ["r1.drift.detected", "drift.detected", 1_000, { run_id: "r1", count: 1, drift: run.drift }],
+      [
+        "r1.drift.repaired",
+        "drift.repaired",
+        1_000,
+        { run_id: "r1", count: 1, repaired: [{ kind: "tunnel_route", key: "k1" }] },
+      ],
+      [
+        "r1.run.failed",
+        "run.failed",
+        1_000,
+        {
+          run_id: "r1",
+          trigger: "cron",
+          errors: [{ kind: null, key: null, message: "Cloudflare answered 500" }],
+        },
+      ],
+      [
+        "r1.run.continued",
+        "run.continued",
+        1_000,
+        { run_id: "r1", continue_at: "1970-01-01T00:01:01.000Z" },
+      ],
+    ]);
+    expect(
+      runEvents({ ...run, outcome: "succeeded", drift: [], actions: [], continued: false }, 0),
+    ).toEqual([]);
   });
 });
