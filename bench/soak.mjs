@@ -8,7 +8,9 @@
  * more than 64 MB above where it started.
  *
  * Memory is each process's resident set (RSS, from /proc, so Linux only) and the control plane
- * isolate's V8 heap (from the inspector workerd exposes on loopback). Bounded: at most
+ * isolate's V8 heap (from the inspector workerd exposes on loopback). `npm start` itself collects
+ * the Worker process's isolates every 2 s (scripts/collect-garbage.mjs, README "Memory of the
+ * local runtime"); the bench's collections at the start and end are its own. Bounded: at most
  * `--requests` requests (default 5,000) and `--minutes` minutes (default 30); loopback only.
  *
  * Usage: node bench/soak.mjs [--requests N] [--minutes M] [--concurrency C] [--mix routes]
@@ -64,8 +66,9 @@ function inspectOnce(url, method) {
       }
     });
     socket.on("error", () => reject(new Error(`inspector ${url} failed`)));
-    // workerd keeps one session per isolate: when wrangler's own inspector proxy connects, it
-    // closes ours without an answer, which would otherwise leave the await pending forever.
+    // workerd keeps one session per isolate: when another client connects (wrangler's inspector
+    // proxy, or `npm start`'s collector reopening its session), ours is closed without an answer,
+    // which would otherwise leave the await pending forever.
     socket.on("close", (code) =>
       reject(new Error(`inspector ${url} closed (${code}) on ${method}`)),
     );
