@@ -6,7 +6,7 @@
  * native objects behind: the D1 simulator's isolate receives every query of every write.
  * Reported as cloudflare/workerd#6894 (open). workerd's allocator (tcmalloc, linked into the
  * binary, no background release) then keeps the freed memory for good, so the process stays at
- * its peak: 5,000 writes and reads left the Worker process 184 MB above a fresh start while the
+ * its peak: 5,000 writes and reads left the Worker process 187 MB above a fresh start while the
  * memory its allocator had handed out was back where it started (see README, "Performance").
  *
  * `collectGarbage` asks every isolate of the Worker process, the control plane's included, for a
