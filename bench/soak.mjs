@@ -8,15 +8,18 @@
  * more than 64 MB above where it started.
  *
  * Memory is each process's resident set (RSS, from /proc, so Linux only) and the control plane
- * isolate's V8 heap (from the inspector workerd exposes on loopback). Bounded: at most
+ * isolate's V8 heap (from the inspector workerd exposes on loopback). `npm start` itself collects
+ * the Worker process's isolates every 2 s (scripts/collect-garbage.mjs, README "Memory of the
+ * local runtime"); the bench's collections at the start and end are its own. Bounded: at most
  * `--requests` requests (default 5,000) and `--minutes` minutes (default 30); loopback only.
  *
  * Usage: node bench/soak.mjs [--requests N] [--minutes M] [--concurrency C] [--mix routes]
  * (`--mix routes`: route creates only, e.g. `--requests 10000` for 10,000 routes in one run).
  */
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { findWorkerd } from "../scripts/workerd-processes.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -39,80 +42,6 @@ const AUTH = { authorization: "Bearer dev-admin-key", "content-type": "applicati
 const ACCOUNT = "50a650a650a650a650a650a650a650a6";
 const BASE = `${API}/v1/accounts/${ACCOUNT}`;
 const SOAK_LIMITS = { routes: 100_000, network_policies: 100_000, virtual_networks: 100_000 };
-
-/** Socket inodes of a process by descriptor number. */
-function socketInodes(pid) {
-  const inodes = new Map();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match) {
-        inodes.set(match[1], Number(fd));
-      }
-    } catch {
-      // the descriptor closed meanwhile
-    }
-  }
-  return inodes;
-}
-
-/** Listening TCP sockets as `{ port, inode }`, from /proc/net/tcp (state 0A is LISTEN). */
-function listeningSockets() {
-  const sockets = [];
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[3] === "0A") {
-        sockets.push({ port: Number.parseInt(cols[1].split(":")[1], 16), inode: cols[9] });
-      }
-    }
-  }
-  return sockets;
-}
-
-const parentOf = (pid) =>
-  Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
-
-/**
- * The two workerd processes of the control plane's `wrangler dev`: the one that serves port 8787
- * (wrangler's proxy and inspector proxy) and its sibling that runs the Worker, with the Worker's
- * inspector URL. workerd opens its inspector socket before its other listeners, so it is the
- * sibling's lowest-numbered listening descriptor; only that port is asked (an HTTP request on
- * workerd's other ports, its control channel among them, would break it).
- */
-function findControlPlane() {
-  const listening = listeningSockets();
-  const workerd = readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd\0serve");
-      } catch {
-        return false;
-      }
-    });
-  const proxy = workerd.find((pid) => {
-    const inodes = socketInodes(pid);
-    return listening.some((s) => s.port === 8787 && inodes.has(s.inode));
-  });
-  if (proxy === undefined) {
-    throw new Error("no workerd serves port 8787: is `npm start` running?");
-  }
-  const worker = workerd.find((pid) => pid !== proxy && parentOf(pid) === parentOf(proxy));
-  if (worker === undefined) {
-    throw new Error("the control plane's Worker process was not found");
-  }
-  const inodes = socketInodes(worker);
-  const [inspector] = listening
-    .filter((s) => inodes.has(s.inode))
-    .sort((a, b) => inodes.get(a.inode) - inodes.get(b.inode));
-  return {
-    proxyPid: proxy,
-    workerPid: worker,
-    inspectorPort: inspector.port,
-    inspector: `ws://127.0.0.1:${inspector.port}/core:user:tunnelplane`,
-  };
-}
 
 const rssMb = (pid) => {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
@@ -137,8 +66,9 @@ function inspectOnce(url, method) {
       }
     });
     socket.on("error", () => reject(new Error(`inspector ${url} failed`)));
-    // workerd keeps one session per isolate: when wrangler's own inspector proxy connects, it
-    // closes ours without an answer, which would otherwise leave the await pending forever.
+    // workerd keeps one session per isolate: when another client connects (wrangler's inspector
+    // proxy, or `npm start`'s collector reopening its session), ours is closed without an answer,
+    // which would otherwise leave the await pending forever.
     socket.on("close", (code) =>
       reject(new Error(`inspector ${url} closed (${code}) on ${method}`)),
     );
@@ -182,7 +112,14 @@ async function call(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, body: text === "" ? null : JSON.parse(text) };
+  // An answer that is not JSON (wrangler's own 503 text when the Worker restarts) is kept as text.
+  let parsed = text;
+  try {
+    parsed = text === "" ? null : JSON.parse(text);
+  } catch {
+    // kept as text
+  }
+  return { status: response.status, body: parsed };
 }
 
 /** The soak account, its tunnel and default profile (created once; reused on later runs). */
@@ -259,7 +196,16 @@ if (health?.status !== 200) {
   console.error(`the control plane does not answer on ${API}: run \`npm start\` first`);
   process.exit(2);
 }
-const target = findControlPlane();
+/** The control plane's two workerd processes and the Worker isolate's inspector URL. */
+const target = (() => {
+  try {
+    const found = findWorkerd(8787);
+    return { ...found, inspector: `ws://127.0.0.1:${found.inspectorPort}/core:user:tunnelplane` };
+  } catch (error) {
+    console.error(`${error.message}: is \`npm start\` running?`);
+    process.exit(2);
+  }
+})();
 /** Both processes' RSS and the Worker isolate's heap, in MB. */
 async function memory() {
   return {

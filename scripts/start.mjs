@@ -4,11 +4,14 @@
  * Cloudflare API emulator (port 8788) and the control plane (port 8787) with `wrangler dev`, seeds
  * a demo account, and fires the Cron Trigger every 30 s (wrangler dev never fires schedules by
  * itself). RATE_LIMIT_CALLS (and RATE_LIMIT_WINDOW_S, RATE_LIMIT_LOCKOUT_S) lower the emulated
- * Cloudflare rate limit. Ctrl-C stops everything.
+ * Cloudflare rate limit. Unless `TUNNELPLANE_DEVTOOLS=1`, it quiets both inspectors and collects
+ * the garbage of the control plane's isolates every 2 s (collect-garbage.mjs: local workerd keeps
+ * the native memory of uncollected requests otherwise). Ctrl-C stops everything.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { copyFileSync, existsSync } from "node:fs";
+import { collectGarbage } from "./collect-garbage.mjs";
 import { seedDemo } from "./demo.mjs";
 import { quietInspector } from "./quiet-inspector.mjs";
 
@@ -19,6 +22,8 @@ const EMULATOR_INSPECTOR_PORT = 9230;
 /** `TUNNELPLANE_DEVTOOLS=1` leaves the inspectors free for Chrome DevTools (and unquieted). */
 const DEVTOOLS = process.env.TUNNELPLANE_DEVTOOLS === "1";
 const CRON_EVERY_MS = 30_000;
+/** How often every isolate of the control plane's Worker process is collected (workerd#6894). */
+const COLLECT_EVERY_MS = 2_000;
 const API = `http://127.0.0.1:${API_PORT}`;
 const EMULATOR = `http://127.0.0.1:${EMULATOR_PORT}`;
 const wrangler = new URL("../node_modules/.bin/wrangler", import.meta.url).pathname;
@@ -152,6 +157,7 @@ try {
   if (!DEVTOOLS) {
     quietInspector(API_INSPECTOR_PORT);
     quietInspector(EMULATOR_INSPECTOR_PORT);
+    collectGarbage(API_PORT, COLLECT_EVERY_MS);
   }
   const demo = await seedDemo(API, "dev-admin-key");
   console.log(`
