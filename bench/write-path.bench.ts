@@ -115,6 +115,11 @@ async function benchRouteCreates(bench: Bench, routes: number): Promise<number> 
   console.log(
     `route create at ${routes} routes (+${ASSERTIONS} assertions): p50 ${p50.toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms, workerd CPU ${cpuMs.toFixed(1)} ms/create; one over an assertion's destination: ${reaching.status} in ${reaching.ms.toFixed(0)} ms, CPU ${reachingCpuMs} ms`,
   );
+  const conflictsCpuStart = workerdCpuMs();
+  const conflicts = await send(bench, "GET", `${base}/conflicts`);
+  console.log(
+    `  GET conflicts at ${routes} routes: ${conflicts.status} in ${conflicts.ms.toFixed(0)} ms, CPU ${workerdCpuMs() - conflictsCpuStart} ms, answer ${JSON.stringify(conflicts.json).length} bytes`,
+  );
   return p50;
 }
 

@@ -106,3 +106,21 @@ export async function listNestedRoutes(
     .sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((row) => fromObjectRow<"tunnel_route">(row));
 }
+
+/**
+ * The account's live routes, of every virtual network, that contain one of `addresses` (valid
+ * IPv4 or IPv6 addresses), each once, in creation order: every route that can carry a
+ * connection to them. One `listNestedRoutes` per distinct address.
+ */
+export async function listRoutesCovering(
+  db: Db,
+  accountId: string,
+  addresses: readonly string[],
+): Promise<StoredObject<"tunnel_route">[]> {
+  const hosts = [...new Set(addresses)].map((a) => `${a}/${a.includes(":") ? 128 : 32}`);
+  const found = await Promise.all(hosts.map((host) => listNestedRoutes(db, accountId, host)));
+  const byId = new Map(found.flat().map((route) => [route.id, route]));
+  return [...byId.values()].sort(
+    (a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}
