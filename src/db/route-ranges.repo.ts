@@ -3,7 +3,7 @@
  * it, lies inside it or equals it, the only ways two CIDRs overlap), read through the range index
  * rather than by loading every route, so a route write costs the same at 100 routes or 10,000.
  */
-import { and, between, eq, gte, inArray, isNull } from "drizzle-orm";
+import { and, between, eq, gte, inArray, isNull, sql } from "drizzle-orm";
 import { enclosingFirstKeys, rangeKeysOf } from "../domain/routes/range-key";
 import type { Db } from "./client";
 import { fromObjectRow, rangeColumns, type StoredObject } from "./desired-objects.repo";
@@ -123,4 +123,88 @@ export async function listRoutesCovering(
   return [...byId.values()].sort(
     (a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
+}
+
+/**
+ * The account's live routes that nest with another live route (of any virtual network: contain
+ * it, lie inside it or equal it), in creation order: every route a duplicate or an overlap can
+ * involve. Ordered by range (first address, broadest first), a route lies inside an earlier one
+ * exactly when an earlier one ends at or past its start, and contains a later one exactly when
+ * the next one starts inside it; SQLite's window functions find both in one pass over the
+ * range keys, without reading the other routes into the Worker.
+ */
+export async function listNestingRoutes(
+  db: Db,
+  accountId: string,
+): Promise<StoredObject<"tunnel_route">[]> {
+  const missing = await missingRanges(db, accountId);
+  if (missing.length > 0) {
+    await fillRanges(db, accountId, missing);
+  }
+  const rows = await db.all<{ id: string }>(sql`
+    SELECT id FROM (
+      SELECT id, range_first, range_last,
+        MAX(range_last) OVER (
+          ORDER BY range_first, range_last DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ) AS outer_last,
+        LEAD(range_first) OVER (ORDER BY range_first, range_last DESC) AS next_first
+      FROM desired_objects
+      WHERE account_id = ${accountId} AND kind = 'tunnel_route' AND deleted_at_ms IS NULL
+        AND range_first IS NOT NULL
+    )
+    WHERE outer_last >= range_first OR next_first <= range_last`);
+  return listRoutesById(
+    db,
+    accountId,
+    rows.map((row) => row.id),
+  );
+}
+
+/** The live routes among `ids`, in creation order. */
+async function listRoutesById(
+  db: Db,
+  accountId: string,
+  ids: readonly string[],
+): Promise<StoredObject<"tunnel_route">[]> {
+  const chunks = [];
+  for (let start = 0; start < ids.length; start += KEYS_PER_QUERY) {
+    chunks.push(
+      db
+        .select()
+        .from(desiredObjects)
+        .where(
+          and(
+            routesOf(accountId),
+            isNull(desiredObjects.deletedAtMs),
+            inArray(desiredObjects.id, ids.slice(start, start + KEYS_PER_QUERY)),
+          ),
+        ),
+    );
+  }
+  const rows = (await Promise.all(chunks)).flat();
+  return rows
+    .sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((row) => fromObjectRow<"tunnel_route">(row));
+}
+
+/**
+ * The virtual networks of the account's live routes (tunnelplane id, null for the default one),
+ * in the order of each one's first route (creation order).
+ */
+export async function listRouteVirtualNetworkOrder(
+  db: Db,
+  accountId: string,
+): Promise<(string | null)[]> {
+  const rows = await db.all<{ vnet: string | null }>(sql`
+    SELECT vnet FROM (
+      SELECT json_extract(spec_json, '$.virtualNetworkId') AS vnet, created_at_ms, id,
+        ROW_NUMBER() OVER (
+          PARTITION BY json_extract(spec_json, '$.virtualNetworkId') ORDER BY created_at_ms, id
+        ) AS n
+      FROM desired_objects
+      WHERE account_id = ${accountId} AND kind = 'tunnel_route' AND deleted_at_ms IS NULL
+    )
+    WHERE n = 1
+    ORDER BY created_at_ms, id`);
+  return rows.map((row) => row.vnet);
 }

@@ -520,7 +520,7 @@ describe("desired-state document", () => {
         },
       ],
     };
-    const single = await call("PUT", `${base}/split-tunnels/default`, {
+    const single = await call<{ detail: string }>("PUT", `${base}/split-tunnels/default`, {
       body: doc.split_tunnel,
     });
     expect(single.status).toBe(422);
