@@ -12,7 +12,7 @@ import {
   listAllObjects,
   type StoredObject,
 } from "../../db/desired-objects.repo";
-import { listNestedRoutes, listNestingRoutes } from "../../db/route-ranges.repo";
+import { listNestingRoutes, listRoutesNestingWith } from "../../db/route-ranges.repo";
 import { canonicalKnownCidr } from "../../domain/cidr/known";
 import {
   DEFAULT_INITIAL_RESOLVED_IPV4,
@@ -113,10 +113,8 @@ export async function loadConflictCheckInput(
     isFocused = true;
     // First, as it gives range keys to any route stored without them.
     const nesting = await listNestingRoutes(db, accountId);
-    const nested = await Promise.all(
-      ranges.map((range) => listNestedRoutes(db, accountId, canonicalKnownCidr(range))),
-    );
-    const byId = new Map([...nesting, ...nested.flat()].map((route) => [route.id, route]));
+    const nested = await listRoutesNestingWith(db, accountId, ranges.map(canonicalKnownCidr));
+    const byId = new Map([...nesting, ...nested].map((route) => [route.id, route]));
     return toRouteRefs(
       [...byId.values()].sort(
         (a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
