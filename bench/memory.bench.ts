@@ -118,7 +118,7 @@ const TARGET = { destination: rangeOfPrefix(parseKnownNetwork("10.0.0.0/24").pre
 /** The caches, each filled with entries of a typical size. */
 const FILLED: FilledCache[] = [
   {
-    label: "parsed networks (IPv4 /24s)",
+    label: "parsed networks (IPv4 addresses)",
     maxBytes: KNOWN_NETWORKS_MAX_BYTES,
     clear: clearKnownCidrCache,
     bytes: knownNetworksBytes,

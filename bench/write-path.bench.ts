@@ -152,6 +152,8 @@ async function benchPlan(): Promise<void> {
   const emulator = await startEmulator();
   const emulatorPids = new Set([...workerdPids()].filter((pid) => !before.has(pid)));
   const mf = await startWorkers({ emulatorUrl: emulator.url });
+  // workerd is spawned once Miniflare is ready, not when it is made.
+  await mf.ready;
   const tunnelplanePids = new Set(
     [...workerdPids()].filter((pid) => !before.has(pid) && !emulatorPids.has(pid)),
   );
