@@ -54,13 +54,38 @@ export interface WorkerOptions {
   vars?: Record<string, string>;
   /** Binds RECONCILE_QUEUE and its consumer (max_batch_size and retries of wrangler.toml). */
   queue?: boolean;
+  /**
+   * The URL of an emulator started on its own (`startEmulator`), reached over HTTP as production
+   * reaches Cloudflare, so its CPU is spent in another workerd process; absent, the emulator runs
+   * beside tunnelplane behind the `CLOUDFLARE_API` service binding.
+   */
+  emulatorUrl?: string;
+}
+
+const emulatorWorker = (scriptPath: string) => ({
+  name: "emulator",
+  modules: true,
+  modulesRoot: ARTIFACTS,
+  scriptPath,
+  compatibilityDate: "2026-04-26",
+  compatibilityFlags: ["nodejs_compat"],
+  durableObjects: { STATE: { className: "EmulatorState", useSQLite: true } },
+});
+
+/** Starts the emulator alone in its own workerd process, on a free local port. */
+export async function startEmulator(): Promise<{ mf: Miniflare; url: string }> {
+  const mf = new Miniflare({
+    workers: [emulatorWorker(await bundle("emulator/src/index.ts", "emulator"))],
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { mf, url };
 }
 
 /** Starts tunnelplane and the emulator in workerd. */
 export async function startWorkers(options: WorkerOptions = {}): Promise<Miniflare> {
   const [tunnelplane, emulator] = await Promise.all([
     bundle("src/index.ts", "tunnelplane"),
-    bundle("emulator/src/index.ts", "emulator"),
+    options.emulatorUrl === undefined ? bundle("emulator/src/index.ts", "emulator") : undefined,
   ]);
   const queue = options.queue
     ? {
@@ -81,24 +106,19 @@ export async function startWorkers(options: WorkerOptions = {}): Promise<Minifla
         compatibilityFlags: ["nodejs_compat"],
         bindings: {
           ...VARS,
+          ...(options.emulatorUrl === undefined
+            ? {}
+            : { CLOUDFLARE_API_BASE_URL: `${options.emulatorUrl}/client/v4` }),
           ...options.vars,
           ADMIN_API_KEY: ADMIN_KEY,
           TOKEN_ENCRYPTION_KEY: TOKEN_KEY,
         },
         d1Databases: ["DB"],
         durableObjects: { ACCOUNT_LOCK: { className: "AccountLock", useSQLite: true } },
-        serviceBindings: { CLOUDFLARE_API: "emulator" },
+        ...(emulator === undefined ? {} : { serviceBindings: { CLOUDFLARE_API: "emulator" } }),
         ...queue,
       },
-      {
-        name: "emulator",
-        modules: true,
-        modulesRoot: ARTIFACTS,
-        scriptPath: emulator,
-        compatibilityDate: "2026-04-26",
-        compatibilityFlags: ["nodejs_compat"],
-        durableObjects: { STATE: { className: "EmulatorState", useSQLite: true } },
-      },
+      ...(emulator === undefined ? [] : [emulatorWorker(emulator)]),
     ],
   });
 }

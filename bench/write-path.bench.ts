@@ -6,8 +6,11 @@
  * - route create at 100, 1,000 and 10,000 routes (each account also holds 200 assertions and a
  *   default `auto` Exclude list), 20 creates each: server time per create (the request's wall
  *   time seen from Node, loopback included) and workerd CPU per create (Worker and local D1,
- *   10 ms ticks from /proc); then one create over an assertion's destination, which re-runs it;
- * - `plan` with 1,000 routes + 500 policies + 200 assertions: wall and workerd CPU.
+ *   10 ms ticks from /proc); then one create over an assertion's destination, which re-runs it,
+ *   and one `GET conflicts`;
+ * - `plan` with 1,000 routes + 500 policies + 200 assertions: wall time, and the CPU of
+ *   tunnelplane's workerd process apart from the emulator's, which runs in its own process here
+ *   and is reached over HTTP (the same CPU ticks, per process).
  * Goals (issue 11): route create 10,000 : 100 ≤ 2; plan ≤ 250 ms CPU.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -23,24 +26,41 @@ import {
   seedNetwork,
   send,
   slash24,
+  startEmulator,
   startWorkers,
 } from "./workerd";
 
 const ASSERTIONS = 200;
 const CREATES = 20;
 
-/** CPU seconds (user + system) of every workerd process Miniflare runs, from /proc. */
-function workerdCpuMs(): number {
-  let ticks = 0;
+/** The workerd processes Miniflare runs for this process, from /proc. */
+function workerdPids(): Set<number> {
+  const pids = new Set<number>();
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const status = readFileSync(`/proc/${pid}/stat`, "utf8");
       const parent = Number(status.slice(status.lastIndexOf(")") + 2).split(" ")[1]);
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (parent === process.pid && cmd.includes("workerd")) {
-        const fields = status.slice(status.lastIndexOf(")") + 2).split(" ");
-        ticks += Number(fields[11]) + Number(fields[12]);
+      if (
+        parent === process.pid &&
+        readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")
+      ) {
+        pids.add(Number(pid));
       }
+    } catch {
+      // A process that ended while /proc was read is not ours to count.
+    }
+  }
+  return pids;
+}
+
+/** CPU ms (user + system, 10 ms ticks) of the workerd processes `pids` (default: all of them). */
+function workerdCpuMs(pids: ReadonlySet<number> = workerdPids()): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const status = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = status.slice(status.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
       // A process that ended while /proc was read is not ours to count.
     }
@@ -115,15 +135,49 @@ async function benchRouteCreates(bench: Bench, routes: number): Promise<number> 
   console.log(
     `route create at ${routes} routes (+${ASSERTIONS} assertions): p50 ${p50.toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms, workerd CPU ${cpuMs.toFixed(1)} ms/create; one over an assertion's destination: ${reaching.status} in ${reaching.ms.toFixed(0)} ms, CPU ${reachingCpuMs} ms`,
   );
+  const conflictsCpuStart = workerdCpuMs();
+  const conflicts = await send(bench, "GET", `${base}/conflicts`);
+  console.log(
+    `  GET conflicts at ${routes} routes: ${conflicts.status} in ${conflicts.ms.toFixed(0)} ms, CPU ${workerdCpuMs() - conflictsCpuStart} ms, answer ${JSON.stringify(conflicts.json).length} bytes`,
+  );
   return p50;
 }
 
-async function benchPlan(bench: Bench): Promise<void> {
+/**
+ * `plan` on tunnelplane in one workerd process (with its local D1) and the emulator in another,
+ * reached over HTTP, so the CPU of each is measured apart.
+ */
+async function benchPlan(): Promise<void> {
+  const before = workerdPids();
+  const emulator = await startEmulator();
+  const emulatorPids = new Set([...workerdPids()].filter((pid) => !before.has(pid)));
+  const mf = await startWorkers({ emulatorUrl: emulator.url });
+  // workerd is spawned once Miniflare is ready, not when it is made.
+  await mf.ready;
+  const tunnelplanePids = new Set(
+    [...workerdPids()].filter((pid) => !before.has(pid) && !emulatorPids.has(pid)),
+  );
+  try {
+    const db = await mf.getD1Database("DB", "tunnelplane");
+    await applyMigrations(db);
+    await benchPlanOn({ mf, db }, tunnelplanePids, emulatorPids);
+  } finally {
+    await mf.dispose();
+    await emulator.mf.dispose();
+  }
+}
+
+async function benchPlanOn(
+  bench: Bench,
+  tunnelplanePids: ReadonlySet<number>,
+  emulatorPids: ReadonlySet<number>,
+): Promise<void> {
   const base = await seedAccount(bench, 1000, 500);
   await must(bench, "POST", `${base}/plan`);
-  const runs = 3;
+  const runs = 5;
   const times: number[] = [];
-  const cpuStart = workerdCpuMs();
+  const cpuStart = workerdCpuMs(tunnelplanePids);
+  const emulatorCpuStart = workerdCpuMs(emulatorPids);
   let size = 0;
   for (let k = 0; k < runs; k++) {
     const planned = await send(bench, "POST", `${base}/plan`);
@@ -133,9 +187,10 @@ async function benchPlan(bench: Bench): Promise<void> {
     size = JSON.stringify(planned.json).length;
     times.push(planned.ms);
   }
-  const cpuMs = (workerdCpuMs() - cpuStart) / runs;
+  const cpuMs = (workerdCpuMs(tunnelplanePids) - cpuStart) / runs;
+  const emulatorCpuMs = (workerdCpuMs(emulatorPids) - emulatorCpuStart) / runs;
   console.log(
-    `plan, 1,000 routes + 500 policies + ${ASSERTIONS} assertions: p50 ${median(times).toFixed(0)} ms wall, workerd CPU ${cpuMs.toFixed(0)} ms/plan (emulator observe included), answer ${size} bytes`,
+    `plan, 1,000 routes + 500 policies + ${ASSERTIONS} assertions: p50 ${median(times).toFixed(0)} ms wall; CPU per plan: tunnelplane's workerd (Worker + local D1) ${cpuMs.toFixed(0)} ms, the emulator's (observe calls, its own process) ${emulatorCpuMs.toFixed(0)} ms; answer ${size} bytes`,
   );
   // The planner alone on the same state, in Node: what is left of the plan once the access
   // delta is taken out.
@@ -163,8 +218,8 @@ export async function runWritePathBench(): Promise<void> {
     await benchRouteCreates(bench, 1000);
     const at10k = await benchRouteCreates(bench, 10_000);
     console.log(`route create 10,000 : 100 = ${(at10k / at100).toFixed(2)} (goal <= 2)`);
-    await benchPlan(bench);
   } finally {
     await mf.dispose();
   }
+  await benchPlan();
 }

@@ -119,22 +119,37 @@ export async function enforceSelectorQuota<K extends Kind>(
 }
 
 /**
- * Refuses a split tunnel list (the default profile's, or a device profile's) that could hold more
- * entries than the account's `split_tunnel_entries` (see `splitTunnelEntries`): Cloudflare refuses
- * a longer list, so tunnelplane would fail to apply it.
+ * The 422 for a split tunnel list (the default profile's, or a device profile's) that could hold
+ * more entries than the account's `split_tunnel_entries` (see `splitTunnelEntries`), or undefined
+ * when it fits: Cloudflare refuses a longer list, so tunnelplane would fail to apply it.
+ */
+export function splitTunnelQuotaProblem(
+  account: AccountRecord,
+  spec: SplitTunnelProfileSpec,
+): ProblemError | undefined {
+  const entries = splitTunnelEntries(spec);
+  const checked = checkQuota(effectiveQuotas(account.limits), "split_tunnel_entries", 0, entries);
+  if (checked.ok) {
+    return undefined;
+  }
+  const purpose = spec.auto
+    ? `An auto split tunnel list with max_entries ${spec.maxEntries ?? entries}`
+    : `A split tunnel list of ${entries} entries`;
+  return quotaProblem(account.id, checked.error, purpose);
+}
+
+/**
+ * Refuses a split tunnel list past the account's `split_tunnel_entries`
+ * (see `splitTunnelQuotaProblem`).
  * @throws ProblemError limit-exceeded
  */
 export function enforceSplitTunnelQuota(
   account: AccountRecord,
   spec: SplitTunnelProfileSpec,
 ): void {
-  const entries = splitTunnelEntries(spec);
-  const checked = checkQuota(effectiveQuotas(account.limits), "split_tunnel_entries", 0, entries);
-  if (!checked.ok) {
-    const purpose = spec.auto
-      ? `An auto split tunnel list with max_entries ${spec.maxEntries ?? entries}`
-      : `A split tunnel list of ${entries} entries`;
-    throw quotaProblem(account.id, checked.error, purpose);
+  const problem = splitTunnelQuotaProblem(account, spec);
+  if (problem !== undefined) {
+    throw problem;
   }
 }
 

@@ -3,14 +3,15 @@
  * an audit-log entry in the same D1 batch; updates are conditional on the version read (optimistic
  * concurrency). A delete leaves a tombstone until a run has removed the Cloudflare object.
  */
-import { and, asc, count, eq, gt, isNull, or, sql } from "drizzle-orm";
-import type {
-  DesiredObject,
-  DesiredState,
-  Kind,
-  ObservedNetworkPolicy,
-  SpecByKind,
-  SyncState,
+import { and, asc, count, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
+import {
+  type DesiredObject,
+  type DesiredState,
+  KINDS,
+  type Kind,
+  type ObservedNetworkPolicy,
+  type SpecByKind,
+  type SyncState,
 } from "../domain/model";
 import { rangeKeysOf } from "../domain/routes/range-key";
 import { type Actor, newAuditRow } from "./audit-log.repo";
@@ -327,17 +328,32 @@ export async function deleteObject(
   return row !== undefined;
 }
 
+/** Every kind but tunnel routes, the one kind an account holds by the thousand. */
+const KINDS_BUT_ROUTES = KINDS.filter((kind) => kind !== "tunnel_route");
+
 /**
  * The account's whole desired state, tombstones included, with its team domain (null when the
  * account has none or does not exist), initial resolved range and last observed fallback
- * domains, for the planner.
+ * domains, for the planner. Without `withRoutes` it holds no tunnel route (for callers that read
+ * the routes they need by range).
  */
-export async function loadDesiredState(db: Db, accountId: string): Promise<DesiredState> {
+export async function loadDesiredState(
+  db: Db,
+  accountId: string,
+  withRoutes = true,
+): Promise<DesiredState> {
   const [rows, account] = await Promise.all([
     db
       .select()
       .from(desiredObjects)
-      .where(eq(desiredObjects.accountId, accountId))
+      .where(
+        withRoutes
+          ? eq(desiredObjects.accountId, accountId)
+          : and(
+              eq(desiredObjects.accountId, accountId),
+              inArray(desiredObjects.kind, KINDS_BUT_ROUTES),
+            ),
+      )
       .orderBy(asc(desiredObjects.createdAtMs), asc(desiredObjects.id)),
     db
       .select({

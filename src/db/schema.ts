@@ -4,6 +4,7 @@
  * tunnel's name) lets SQLite reject duplicates without a read-then-write race.
  * This file must not import from `cloudflare:*` (drizzle-kit loads it in Node).
  */
+import { sql } from "drizzle-orm";
 import {
   index,
   integer,
@@ -99,6 +100,10 @@ export const desiredObjects = sqliteTable(
     uniqueIndex("desired_objects_pk").on(t.accountId, t.kind, t.id),
     uniqueIndex("desired_objects_natural_key").on(t.accountId, t.kind, t.naturalKey),
     index("desired_objects_range").on(t.accountId, t.kind, t.rangeFirst),
+    // Covers the conflict list's pass over live routes in range order, without reading rows.
+    index("desired_objects_live_ranges")
+      .on(t.accountId, t.kind, t.rangeFirst, t.rangeLast, t.id)
+      .where(sql`${t.deletedAtMs} is null`),
     // Covers the live-object counts of the quota checks, which run on every create.
     index("desired_objects_live").on(t.accountId, t.kind, t.deletedAtMs),
   ],

@@ -304,6 +304,52 @@ describe("assertions", () => {
     ).toBe(201);
   });
 
+  it("a write over one route among many is decided on the routes there, and refused with the whole list's entry", async ({
+    expect,
+  }) => {
+    const { base } = await seedAccount(expect);
+    const tunnel = (await post<Stored>(`${base}/tunnels`, { name: "dc1" })).body.id;
+    await put(`${base}/proxy-settings`, { tcp: true, udp: true, icmp: true });
+    await put(`${base}/split-tunnels/default`, { mode: "include", auto: true });
+    for (const network of ["10.0.0.0/24", "10.0.1.0/24", "10.9.0.0/16"]) {
+      await post(`${base}/routes`, { network, tunnel_id: tunnel });
+    }
+    const assertion = await post<Stored>(`${base}/assertions`, {
+      name: "alice reaches 10.0.1.7 over SSH",
+      email: "alice@example.com",
+      destination_ip: "10.0.1.7",
+      port: 22,
+      expect: "allow",
+    });
+    expect(assertion.body.warnings).toEqual([]);
+    const over = await post(`${base}/routes`, { network: "10.0.1.0/28", tunnel_id: tunnel });
+    expect(over.status).toBe(201);
+
+    const blocked = await post<{
+      broken_assertions: { id: string; explanation: { split_tunnel: unknown } }[];
+    }>(`${base}/policies`, {
+      name: "Block 10.0.1.7",
+      action: "block",
+      precedence: 10,
+      destinations: ["10.0.1.7"],
+    });
+    expect(blocked.status).toBe(422);
+    // The Include list merges the two /24s: the guard's own state, holding only the routes
+    // containing 10.0.1.7, would name 10.0.1.0/24.
+    expect(blocked.body.broken_assertions.map((b) => [b.id, b.explanation.split_tunnel])).toEqual([
+      [
+        assertion.body.id,
+        {
+          profile: "default",
+          mode: "include",
+          through_warp: true,
+          entry: { address: "10.0.0.0/23", description: "" },
+          assumed_default: false,
+        },
+      ],
+    ]);
+  });
+
   it("validates assertions with pointers and the planner ignores them", async ({ expect }) => {
     const { base } = await seedAccount(expect);
     await describeSeedScenario(base);

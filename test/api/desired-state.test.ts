@@ -604,6 +604,50 @@ describe("desired-state document", () => {
     expect((await exportOf(base)).tunnels).toEqual([]);
   });
 
+  it("refuses split tunnel lists past split_tunnel_entries, as a single write does", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    await call("PATCH", base, { body: { limits: { split_tunnel_entries: 2 } } });
+    const entries = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map((address) => ({
+      address,
+    }));
+    const doc = {
+      format: "tunnelplane.desired-state/v1",
+      split_tunnel: { mode: "exclude", auto: false, entries },
+      device_profiles: [
+        {
+          name: "Engineers",
+          match: 'any(identity.groups.name[*] in {"eng"})',
+          precedence: 10,
+          split_tunnel: { mode: "exclude", auto: true, max_entries: 5 },
+        },
+      ],
+    };
+    const single = await call<{ detail: string }>("PUT", `${base}/split-tunnels/default`, {
+      body: doc.split_tunnel,
+    });
+    expect(single.status).toBe(422);
+    const raise = `an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"split_tunnel_entries":`;
+    const refused = await applyDoc(base, doc);
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([
+      {
+        pointer: "#/device_profiles/0/split_tunnel",
+        detail: `An auto split tunnel list with max_entries 5 needs 5 split_tunnel_entries and the account's limit is 2; ${raise} 5}}.`,
+        code: "limit-exceeded",
+      },
+      { pointer: "#/split_tunnel", detail: single.body.detail, code: "limit-exceeded" },
+    ]);
+    expect(single.body.detail).toBe(
+      `A split tunnel list of 3 entries needs 3 split_tunnel_entries and the account's limit is 2; ${raise} 3}}.`,
+    );
+    expect((await exportOf(base)).device_profiles).toEqual([]);
+
+    await call("PATCH", base, { body: { limits: { split_tunnel_entries: 5 } } });
+    expect((await applyDoc(base, doc)).status).toBe(200);
+  });
+
   it("refuses YAML with duplicate keys or an alias bomb as unparseable, storing nothing", async ({
     expect,
   }) => {

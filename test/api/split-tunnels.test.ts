@@ -7,6 +7,11 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import { toConflictResource } from "../../src/api/conflicts/conflicts.schemas";
+import { loadConflictCheckInput } from "../../src/api/conflicts/load";
+import { createDb } from "../../src/db/client";
+import { listAllObjects } from "../../src/db/desired-objects.repo";
+import { findAccountConflicts } from "../../src/domain/conflicts/account";
 import { call, del, get, post, put } from "../helpers/api";
 import { sdk as sdkFor } from "../helpers/emulator";
 import { expectAuthRequired, problemOf } from "../helpers/problems";
@@ -1150,6 +1155,82 @@ describe("routes that carve the local WARP defaults", () => {
 });
 
 describe("the conflicts endpoint", () => {
+  it("reads only the routes conflicts can be about and answers as over every route", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await seedAccount(expect);
+    const t1 = await tunnel(base, "dc1");
+    const t2 = await tunnel(base, "dc2");
+    const lab = (await post<Obj>(`${base}/virtual-networks`, { name: "lab" })).body.id;
+    const qa = (await post<Obj>(`${base}/virtual-networks`, { name: "qa" })).body.id;
+    await put(`${base}/split-tunnels/default`, {
+      mode: "exclude",
+      auto: false,
+      entries: [{ address: "10.70.0.0/16" }],
+    });
+    await post(`${base}/device-profiles`, {
+      name: "Contractors",
+      match: 'identity.email == "c@example.com"',
+      precedence: 10,
+      virtual_network_ids: ["default"],
+      split_tunnel: { mode: "exclude", auto: true },
+    });
+    const routes: [string, string, string | null][] = [
+      ["10.200.0.0/24", t1, lab],
+      ["10.50.0.0/16", t1, null],
+      ["10.201.0.0/24", t1, null],
+      ["10.50.1.0/24", t2, null],
+      ["10.60.0.0/16", t1, lab],
+      ["10.60.7.0/24", t2, lab],
+      ["10.50.0.0/16", t2, qa],
+      ["192.168.1.0/24", t1, null],
+      ["10.70.5.0/24", t1, null],
+      ["169.254.10.0/24", t1, null],
+      ["10.202.0.0/24", t2, null],
+    ];
+    for (const [network, tunnelId, vnet] of routes) {
+      expect((await route(base, network, tunnelId, vnet)).status).toBe(201);
+    }
+
+    const db = createDb(env.DB);
+    const input = await loadConflictCheckInput(db, accountId);
+    expect([input.isFocused, input.routes.map((r) => r.network)]).toEqual([
+      true,
+      [
+        "10.50.0.0/16",
+        "10.50.1.0/24",
+        "10.60.0.0/16",
+        "10.60.7.0/24",
+        "10.50.0.0/16",
+        "192.168.1.0/24",
+        "10.70.5.0/24",
+        "169.254.10.0/24",
+      ],
+    ]);
+    const every = (await listAllObjects(db, accountId, "tunnel_route")).map((r) => ({
+      id: r.id,
+      ...r.spec,
+    }));
+    const whole = findAccountConflicts(
+      every,
+      input.profiles,
+      input.defaultVirtualNetworkId,
+      input.account,
+      input.reservedRanges,
+    ).map(toConflictResource);
+    const conflicts = await get<{ items: { code: string; virtual_network_id?: string }[] }>(
+      `${base}/conflicts`,
+    );
+    expect(conflicts.body.items).toEqual(JSON.parse(JSON.stringify(whole)));
+    expect(conflicts.body.items.map((c) => [c.code, c.virtual_network_id])).toEqual([
+      ["route-overlap", lab],
+      ["route-overlap", null],
+      ["home-lan-overlap", undefined],
+      ["route-excluded", undefined],
+      ["local-default-routed", undefined],
+    ]);
+  });
+
   it("lists every conflict of a crafted account with stable codes and the objects involved", async ({
     expect,
   }) => {

@@ -3,8 +3,9 @@
  * can affect (its reach meets their destination, see domain/explain/assertion-reach.ts) are run
  * on the state as it is and on the state as the write would leave it; a write that turns a
  * passing assertion into a failing one is refused with 422 naming each assertion and its explain
- * trace, before anything is stored. The re-run has a work budget (`work_units`, 422 past it), and
- * a write no assertion can notice loads nothing but the assertions.
+ * trace, before anything is stored. The re-run has a work budget (`work_units`, 422 past it), a
+ * write no assertion can notice loads nothing but the assertions, and one that reaches a few
+ * assertions reads only the routes containing their destinations.
  */
 import { getAccount } from "../../db/accounts.repo";
 import type { Db } from "../../db/client";
@@ -22,7 +23,11 @@ import type { GrantPolicySource } from "../../domain/grants/grant";
 import type { DesiredObject, DesiredState, Kind } from "../../domain/model";
 import { desiredSelectorUnits, requestWork } from "../../domain/quotas";
 import { toExplanationResource } from "../explain/explain.schemas";
-import { loadDesiredNetwork } from "../explain/network";
+import {
+  type DesiredNetwork,
+  loadDesiredNetwork,
+  loadDesiredNetworkAround,
+} from "../explain/network";
 import { ProblemError } from "../problem";
 import { enforceWorkBudget } from "../quotas";
 
@@ -149,6 +154,20 @@ export async function guardAssertionsOn(
   await guardReached(db, accountId, await listAllObjects(db, accountId, "assertion"), wouldBe);
 }
 
+/**
+ * Most distinct destinations whose routes the guard reads by range; a write reaching more
+ * assertions (a policy without destinations, a tunnel) reads the whole state once instead.
+ */
+const MAX_FOCUSED_DESTINATIONS = 16;
+
+function brokenOn(
+  { desired, tunnelHealth }: DesiredNetwork,
+  ids: ReadonlySet<string>,
+  wouldBe: (state: DesiredState) => DesiredState,
+): AssertionResult[] {
+  return brokenBy(run(desired, ids, tunnelHealth), run(wouldBe(desired), ids, tunnelHealth));
+}
+
 async function guardReached(
   db: Db,
   accountId: string,
@@ -158,13 +177,18 @@ async function guardReached(
   if (reached.length === 0) {
     return;
   }
-  const [{ desired, tunnelHealth }, account] = await Promise.all([
-    loadDesiredNetwork(db, accountId),
+  const destinations = [...new Set(reached.map((a) => a.spec.destinationIp))];
+  const isFocused = destinations.length <= MAX_FOCUSED_DESTINATIONS;
+  const [network, account] = await Promise.all([
+    isFocused
+      ? loadDesiredNetworkAround(db, accountId, destinations)
+      : loadDesiredNetwork(db, accountId),
     getAccount(db, accountId),
   ]);
-  const after = wouldBe(desired);
   if (account !== undefined) {
-    const units = desiredSelectorUnits(desired) + desiredSelectorUnits(after);
+    // Selector units count policies, apps and grants, which the focused state holds whole.
+    const units =
+      desiredSelectorUnits(network.desired) + desiredSelectorUnits(wouldBe(network.desired));
     enforceWorkBudget(
       account,
       requestWork("assertions", units, 0, reached.length),
@@ -172,7 +196,12 @@ async function guardReached(
     );
   }
   const ids = new Set(reached.map((a) => a.id));
-  const broken = brokenBy(run(desired, ids, tunnelHealth), run(after, ids, tunnelHealth));
+  let broken = brokenOn(network, ids, wouldBe);
+  if (broken.length > 0 && isFocused) {
+    // The verdicts agree on both states; the refusal's traces name the split tunnel entries of
+    // the whole state, so a refusal reads it.
+    broken = brokenOn(await loadDesiredNetwork(db, accountId), ids, wouldBe);
+  }
   if (broken.length === 0) {
     return;
   }

@@ -10,13 +10,17 @@ import {
   getDefaultVirtualNetworkId,
   getObject,
   listAllObjects,
+  type StoredObject,
 } from "../../db/desired-objects.repo";
+import { listNestingRoutes, listRoutesNestingWith } from "../../db/route-ranges.repo";
+import { canonicalKnownCidr } from "../../domain/cidr/known";
 import {
   DEFAULT_INITIAL_RESOLVED_IPV4,
   type ReservedRange,
   reservedRangesFor,
 } from "../../domain/cidr/reserved";
 import type { ProfileSplitTunnelRef } from "../../domain/conflicts/account";
+import { conflictRanges } from "../../domain/conflicts/candidates";
 import type { RouteRef } from "../../domain/routes/conflicts";
 import type { SplitTunnelAccountSettings } from "../../domain/split-tunnels/effective";
 import { loadSplitTunnelSettings } from "../split-tunnels/account-settings";
@@ -71,24 +75,73 @@ export async function loadAccountProfiles(db: Db, accountId: string): Promise<Ac
   return { profiles, defaultVirtualNetworkId };
 }
 
-/** Loads the account's routes, profiles, default virtual network and team domain (5 queries). */
-export async function loadAccountCheckInput(db: Db, accountId: string): Promise<AccountCheckInput> {
-  const [routes, profiles, account] = await Promise.all([
-    listAllObjects(db, accountId, "tunnel_route"),
+/** The account's live routes as the checks see them, in creation order. */
+async function loadRouteRefs(db: Db, accountId: string): Promise<RouteRef[]> {
+  return toRouteRefs(await listAllObjects(db, accountId, "tunnel_route"));
+}
+
+/** Stored routes as the checks see them, in the given order. */
+export function toRouteRefs(routes: readonly StoredObject<"tunnel_route">[]): RouteRef[] {
+  return routes.map((r) => ({
+    id: r.id,
+    network: r.spec.network,
+    tunnelId: r.spec.tunnelId,
+    virtualNetworkId: r.spec.virtualNetworkId,
+  }));
+}
+
+/** Most range lookups the conflict list makes before it reads every route instead. */
+const MAX_RANGE_LOOKUPS = 64;
+
+/**
+ * The inputs of `findAccountConflicts` for one account, but `routes` holds only the live routes the account's conflicts can
+ * be about (`conflictRanges`): those nesting with another route and those nesting with one of
+ * the ranges, read through the range index, so the cost follows the conflicts rather than the
+ * routes. Every route is read when a profile has a hand-written Include list, or when more than
+ * `MAX_RANGE_LOOKUPS` ranges would be looked up. `isFocused` says which.
+ */
+export async function loadConflictCheckInput(
+  db: Db,
+  accountId: string,
+): Promise<AccountCheckInput & { isFocused: boolean }> {
+  let isFocused = false;
+  const input = await loadCheckInput(db, accountId, async (profiles, reservedRanges) => {
+    const ranges = conflictRanges(profiles, reservedRanges);
+    if (ranges === null || ranges.length > MAX_RANGE_LOOKUPS) {
+      return loadRouteRefs(db, accountId);
+    }
+    isFocused = true;
+    // First, as it gives range keys to any route stored without them.
+    const nesting = await listNestingRoutes(db, accountId);
+    const nested = await listRoutesNestingWith(db, accountId, ranges.map(canonicalKnownCidr));
+    const byId = new Map([...nesting, ...nested].map((route) => [route.id, route]));
+    return toRouteRefs(
+      [...byId.values()].sort(
+        (a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      ),
+    );
+  });
+  return { ...input, isFocused };
+}
+
+async function loadCheckInput(
+  db: Db,
+  accountId: string,
+  loadRoutes: (
+    profiles: readonly ProfileSplitTunnelRef[],
+    reservedRanges: readonly ReservedRange[],
+  ) => Promise<RouteRef[]>,
+): Promise<AccountCheckInput> {
+  const [profiles, account] = await Promise.all([
     loadAccountProfiles(db, accountId),
     getAccount(db, accountId),
   ]);
-  return {
-    routes: routes.map((r) => ({
-      id: r.id,
-      network: r.spec.network,
-      tunnelId: r.spec.tunnelId,
-      virtualNetworkId: r.spec.virtualNetworkId,
-    })),
-    ...profiles,
-    account: await loadSplitTunnelSettings(db, accountId, account),
-    reservedRanges: reservedRangesFor(
-      account?.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4,
-    ),
-  };
+  const reservedRanges = reservedRangesFor(
+    account?.initialResolvedIpv4 ?? DEFAULT_INITIAL_RESOLVED_IPV4,
+  );
+  const [routes, settings] = await Promise.all([
+    loadRoutes(profiles.profiles, reservedRanges),
+    loadSplitTunnelSettings(db, accountId, account),
+  ]);
+  return { routes, ...profiles, account: settings, reservedRanges };
 }

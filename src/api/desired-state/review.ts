@@ -12,7 +12,12 @@ import {
   type ProfileSplitTunnelRef,
 } from "../../domain/conflicts/account";
 import type { AssertionResult } from "../../domain/explain/assertions";
-import type { DesiredObject, DesiredState, SpecByKind } from "../../domain/model";
+import type {
+  DesiredObject,
+  DesiredState,
+  SpecByKind,
+  SplitTunnelProfileSpec,
+} from "../../domain/model";
 import {
   appSelectorUnits,
   checkQuota,
@@ -20,11 +25,12 @@ import {
   policySelectorUnits,
   QUOTA_OF_KIND,
   type QuotaName,
+  splitTunnelEntries,
 } from "../../domain/quotas";
 import { assertionResultsOn } from "../assertions/guard";
 import { toConflictResource } from "../conflicts/conflicts.schemas";
 import type { InvalidField } from "../problem";
-import { quotaProblem } from "../quotas";
+import { quotaProblem, splitTunnelQuotaProblem } from "../quotas";
 import { canonicalJson } from "./compare";
 import type { Resolution } from "./resolve";
 
@@ -136,6 +142,55 @@ function quotaProblems(
   });
 }
 
+/** The split tunnel list of a live profile object, or undefined for other kinds. */
+function splitTunnelOf(object: DesiredObject): SplitTunnelProfileSpec | undefined {
+  if (object.deletedAtMs !== null) {
+    return undefined;
+  }
+  if (object.kind === "split_tunnel") {
+    return object.spec as SpecByKind["split_tunnel"];
+  }
+  return object.kind === "device_profile"
+    ? (object.spec as SpecByKind["device_profile"]).splitTunnel
+    : undefined;
+}
+
+/**
+ * The lists among `after` past the account's `split_tunnel_entries`, as single writes refuse
+ * them (`splitTunnelQuotaProblem`), at the document's list (`#/split_tunnel`, or a device
+ * profile's `split_tunnel`). A list already past a lowered quota may stay, not grow.
+ */
+function splitTunnelQuotaProblems(
+  account: AccountRecord,
+  before: readonly DesiredObject[],
+  after: readonly DesiredObject[],
+  pointers: ReadonlyMap<string, string>,
+): InvalidField[] {
+  const was = new Map(
+    before.flatMap((o) => {
+      const list = splitTunnelOf(o);
+      return list === undefined ? [] : [[`${o.kind}/${o.id}`, splitTunnelEntries(list)]];
+    }),
+  );
+  return after.flatMap((o) => {
+    const list = splitTunnelOf(o);
+    const problem = list === undefined ? undefined : splitTunnelQuotaProblem(account, list);
+    const key = `${o.kind}/${o.id}`;
+    if (
+      list === undefined ||
+      problem === undefined ||
+      splitTunnelEntries(list) <= (was.get(key) ?? 0)
+    ) {
+      return [];
+    }
+    const pointer =
+      o.kind === "split_tunnel"
+        ? (pointers.get(key) ?? "#/split_tunnel")
+        : `${pointers.get(key) ?? "#/device_profiles"}/split_tunnel`;
+    return [{ pointer, detail: problem.detail, code: "limit-exceeded" }];
+  });
+}
+
 /**
  * Reviews `resolution` against the account's current desired state `desired` (tombstones and
  * active grants included, as `loadDesiredNetwork` reads it).
@@ -186,6 +241,7 @@ export function reviewResolution(
     problems: [
       ...resolution.problems,
       ...quotaProblems(account, desired.objects, after.objects),
+      ...splitTunnelQuotaProblems(account, desired.objects, after.objects, resolution.pointers),
       ...conflictProblems,
       ...failing,
     ],

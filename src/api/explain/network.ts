@@ -3,8 +3,9 @@
  * tunnel's health as the last run observed it), or Cloudflare observed now.
  */
 import type { Db } from "../../db/client";
-import { listAllObjects } from "../../db/desired-objects.repo";
-import { loadDesiredWithGrants } from "../../db/grants.repo";
+import { listAllObjects, loadDesiredState } from "../../db/desired-objects.repo";
+import { loadActiveGrantSources, loadDesiredWithGrants } from "../../db/grants.repo";
+import { listRoutesCovering } from "../../db/route-ranges.repo";
 import { DEFAULT_VIRTUAL_NETWORK } from "../../domain/explain/networks";
 import type { ViewError } from "../../domain/explain/view";
 import {
@@ -26,15 +27,12 @@ export interface DesiredNetwork {
   tunnelHealth: Map<string, string>;
 }
 
-/**
- * Reads the desired state (tombstones included, with the active grants whose policies the
- * planner derives, as the planner sees it) and tunnel health.
- */
-export async function loadDesiredNetwork(db: Db, accountId: string): Promise<DesiredNetwork> {
-  const [desired, tunnels] = await Promise.all([
-    loadDesiredWithGrants(db, accountId, Date.now()),
-    listAllObjects(db, accountId, "tunnel"),
-  ]);
+async function withTunnelHealth(
+  db: Db,
+  accountId: string,
+  loading: Promise<DesiredState>,
+): Promise<DesiredNetwork> {
+  const [desired, tunnels] = await Promise.all([loading, listAllObjects(db, accountId, "tunnel")]);
   const tunnelHealth = new Map<string, string>();
   for (const tunnel of tunnels) {
     const health = tunnel.observed?.health;
@@ -43,6 +41,38 @@ export async function loadDesiredNetwork(db: Db, accountId: string): Promise<Des
     }
   }
   return { desired, tunnelHealth };
+}
+
+/**
+ * Reads the desired state (tombstones included, with the active grants whose policies the
+ * planner derives, as the planner sees it) and tunnel health.
+ */
+export function loadDesiredNetwork(db: Db, accountId: string): Promise<DesiredNetwork> {
+  return withTunnelHealth(db, accountId, loadDesiredWithGrants(db, accountId, Date.now()));
+}
+
+/**
+ * As `loadDesiredNetwork`, but of the tunnel routes only the live ones containing one of
+ * `addresses`, read through the range index: what explaining a connection to those addresses
+ * needs to reach its verdict (the route that carries it; in an `auto` list, routed addresses
+ * are never excluded and always included), at a cost that does not grow with the account's
+ * routes. The split tunnel entries named on it may differ from the whole state's.
+ */
+export function loadDesiredNetworkAround(
+  db: Db,
+  accountId: string,
+  addresses: readonly string[],
+): Promise<DesiredNetwork> {
+  const loading = Promise.all([
+    loadDesiredState(db, accountId, false),
+    listRoutesCovering(db, accountId, addresses),
+    loadActiveGrantSources(db, accountId, Date.now()),
+  ]).then(([desired, routes, grants]) => ({
+    ...desired,
+    objects: [...desired.objects, ...routes],
+    grants,
+  }));
+  return withTunnelHealth(db, accountId, loading);
 }
 
 /**

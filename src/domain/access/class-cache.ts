@@ -44,6 +44,11 @@ export function clearClassTables(): void {
   TABLES.clear();
 }
 
+/** The estimated bytes the kept class tables take now, what the bound counts (for measurements). */
+export function classTablesBytes(): number {
+  return TABLES.calculatedSize;
+}
+
 /** Answers get their own label arrays, so nothing a caller does reaches the kept table. */
 function copyClasses(classes: readonly IdentityClass[]): IdentityClass[] {
   return classes.map((c) => ({ labels: [...c.labels], witness: c.witness }));

@@ -59,6 +59,11 @@ export function clearCompiledConditions(): void {
   COMPILED.clear();
 }
 
+/** The estimated bytes the kept compilations take now, what the bound counts (for measurements). */
+export function compiledConditionsBytes(): number {
+  return COMPILED.calculatedSize;
+}
+
 /** The canonical JSON of a policy's conditions: the parsed trees are plain data in one shape. */
 function conditionsKey(p: EvaluablePolicy): string {
   return JSON.stringify([p.traffic, p.identity, p.devicePosture ?? null]);

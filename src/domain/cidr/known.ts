@@ -34,6 +34,11 @@ export function clearKnownCidrCache(): void {
   KNOWN_NETWORKS.clear();
 }
 
+/** The estimated bytes the remembered networks take now, what the bound counts (for measurements). */
+export function knownNetworksBytes(): number {
+  return KNOWN_NETWORKS.calculatedSize;
+}
+
 /**
  * Parses a CIDR (or bare address) that is already known to be valid; remembered (least recently
  * used dropped first past `KNOWN_NETWORKS_MAX_BYTES`). Canonical text, as stored, is decoded quickly (`decodeCanonicalNetwork`);

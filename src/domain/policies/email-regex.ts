@@ -364,6 +364,16 @@ export function compileRegex(pattern: string): RE2JS {
   return compiled;
 }
 
+/** Forgets every compiled pattern: only measurements need it, to fill the cache from empty. */
+export function clearCompiledRegexes(): void {
+  COMPILED.clear();
+}
+
+/** The estimated bytes the compiled patterns take now, what the bound counts (for measurements). */
+export function compiledRegexBytes(): number {
+  return COMPILED.calculatedSize;
+}
+
 /**
  * Whether `email` matches `pattern` the way Gateway's `matches` does: an unanchored search
  * (the pattern may match any substring), case-sensitive unless the pattern says `(?i)`.

@@ -1,0 +1,1 @@
+CREATE INDEX `desired_objects_live_ranges` ON `desired_objects` (`account_id`,`kind`,`range_first`,`range_last`,`id`) WHERE "desired_objects"."deleted_at_ms" is null;
