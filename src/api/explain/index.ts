@@ -79,7 +79,7 @@ export const explainRouter = createRouter().openapi(explainRoute, async (c) => {
     {
       state,
       ...toExplanationResource(explanation, showNetwork),
-      ...verdictWithUnread(explanation, unread),
+      ...verdictWithUnread(explanation, unread, body.destination_host !== undefined),
       skipped: toSkippedResource(skipped),
       shared_rules_observed_at: sharedRulesObservedAt(sharedRulesObservedAtMs),
     },

@@ -42,14 +42,17 @@ export interface UnreadKinds {
 /**
  * The verdict and summary of `explanation` given the kinds not read: unchanged when every stage
  * up to the deciding one was read; else `unknown`, the summary naming the first stage not read
- * and why.
+ * and why. `byHostname`: the question named a host, so Local Domain Fallback is a stage.
  */
 export function verdictWithUnread(
   explanation: Pick<Explanation, "verdict" | "summary">,
   unread: readonly UnreadKinds[],
+  byHostname: boolean,
 ): { verdict: Verdict | "unknown"; summary: string } {
   const last = STAGES.findIndex(([stage]) => stage === DECIDING_STAGE[explanation.verdict]);
-  for (const [stage, kinds] of STAGES.slice(0, last + 1)) {
+  // Local Domain Fallback only concerns names: a connection to an address never meets it.
+  const first = byHostname ? 0 : 1;
+  for (const [stage, kinds] of STAGES.slice(first, last + 1)) {
     const missing = unread.find((u) => u.kinds.some((kind) => kinds.includes(kind)));
     if (missing !== undefined) {
       return {
