@@ -808,6 +808,17 @@ describe("a token without a permission: plan and observed explain skip only what
       skipped: [ZERO_TRUST_SKIPPED],
       shared_rules_observed_at: null,
     });
+    // A question by name meets the profile's Local Domain Fallback first, which was not read.
+    const byName = await post<ExplainBody>(`${base}/explain?state=observed`, {
+      email: "user@example.com",
+      destination_host: "db.corp.example.com",
+      port: 22,
+    });
+    expect([byName.status, byName.body.verdict, byName.body.summary]).toEqual([
+      200,
+      "unknown",
+      "unknown: the Local Domain Fallback could not be read from Cloudflare (the API token lacks Zero Trust: Edit); the stages read are shown",
+    ]);
     const problems = (await get<{ token_problems: TokenProblemBody[] }>(base)).body.token_problems;
     expect(problems.map((p) => [p.request, p.met_by, p.run_id])).toEqual([
       ["GET devices/policies", "explain", null],
