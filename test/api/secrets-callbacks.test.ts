@@ -646,6 +646,29 @@ describe("event subscriptions", () => {
     });
   });
 
+  it("an event for more subscriptions than one queue batch holds (100) is stored, sent and answered", {
+    timeout: 20_000,
+  }, async ({ expect }) => {
+    const { accountId, base } = await newAccount(expect);
+    const hook = newHook();
+    for (let i = 0; i < 101; i++) {
+      await subscribe(expect, base, `${hook.url}?n=${i}`, ["desired_state.changed"]);
+    }
+    const written = await send("POST", `${base}/virtual-networks`, { name: "fan-out" });
+    expect(written.status).toBe(201);
+    const stored = await env.DB.prepare(
+      "SELECT count(*) AS n FROM event_deliveries WHERE account_id = ?",
+    )
+      .bind(accountId)
+      .first<{ n: number }>();
+    expect(stored?.n).toBe(101);
+    const received = await until(
+      () => receivedOn(hook.name),
+      (r) => r.length === 101,
+    );
+    expect(received.length).toBe(101);
+  });
+
   it("refuses a loopback URL at #/url and an unknown event, and only admins manage subscriptions", async ({
     expect,
   }) => {
