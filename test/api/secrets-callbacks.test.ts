@@ -650,6 +650,8 @@ describe("event subscriptions", () => {
     timeout: 20_000,
   }, async ({ expect }) => {
     const { accountId, base } = await newAccount(expect);
+    const raised = await send("PATCH", base, { limits: { event_subscriptions: 101 } });
+    expect(raised.status).toBe(200);
     const hook = newHook();
     for (let i = 0; i < 101; i++) {
       await subscribe(expect, base, `${hook.url}?n=${i}`, ["desired_state.changed"]);
@@ -667,6 +669,33 @@ describe("event subscriptions", () => {
       (r) => r.length === 101,
     );
     expect(received.length).toBe(101);
+  });
+
+  it("refuses a subscription past the account's event_subscriptions quota (20 by default)", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const account = await send<{ limits: Record<string, number> }>("GET", base);
+    expect(account.body.limits.event_subscriptions).toBe(20);
+    expect((await send("PATCH", base, { limits: { event_subscriptions: 2 } })).status).toBe(200);
+    const body = { url: newHook().url, events: ["*"], secret: EVENT_SECRET };
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await send("POST", `${base}/event-subscriptions`, body)).status);
+    }
+    const refused = await send<Record<string, unknown>>(
+      "POST",
+      `${base}/event-subscriptions`,
+      body,
+    );
+    expect([statuses, refused.body.type, refused.body.limit, refused.body.detail]).toEqual([
+      [201, 201, 422],
+      "http://tunnelplane/problems/limit-exceeded",
+      "event_subscriptions",
+      `This needs 3 event_subscriptions and the account's limit is 2 (2 in use); an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"event_subscriptions": 3}}.`,
+    ]);
+    const listed = await send<{ items: unknown[] }>("GET", `${base}/event-subscriptions`);
+    expect(listed.body.items.length).toBe(2);
   });
 
   it("refuses a loopback URL at #/url and an unknown event, and only admins manage subscriptions", async ({
