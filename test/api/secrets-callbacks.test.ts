@@ -529,7 +529,10 @@ describe("event subscriptions", () => {
     await subscribe(expect, base, grants.url, ["grant.*"]);
     await subscribe(expect, base, slack.url, ["grant.requested"], "slack");
     await subscribe(expect, base, desired.url, ["desired_state.changed"]);
-    const grant = (await send<GrantBody>("POST", `${base}/grants`, laterGrant(null))).body;
+    // A ticket id is the caller's text: Slack must show it, not ping the channel or link it.
+    const ticket = { system: "servicenow", id: "CHG42 <!channel> <https://evil.example|Approve>" };
+    const grant = (await send<GrantBody>("POST", `${base}/grants`, { ...laterGrant(null), ticket }))
+      .body;
     const approver = await mintKey(expect, "operator", [accountId]);
     await send("POST", `${base}/grants/${grant.id}/approve`, {}, approver.secret);
     await send("POST", `${base}/grants/${grant.id}/cancel`, {});
@@ -559,14 +562,14 @@ describe("event subscriptions", () => {
         version: 1,
         state: "requested",
         ticket_system: "servicenow",
-        ticket_id: "CHG42",
+        ticket_id: ticket.id,
         subject_email: "contractor@example.com",
         destinations: ["10.128.0.7/32"],
         starts_at: expect.any(String),
         ends_at: expect.any(String),
       },
     });
-    const text = `Grant ${grant.id} for contractor@example.com (ticket servicenow CHG42) is now requested in account ${accountId}`;
+    const text = `Grant ${grant.id} for contractor@example.com (ticket servicenow CHG42 &lt;!channel&gt; &lt;https://evil.example|Approve&gt;) is now requested in account ${accountId}`;
     expect(
       await eventually(
         () => bodiesOn(slack.name),
