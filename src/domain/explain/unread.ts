@@ -42,14 +42,18 @@ export interface UnreadKinds {
 /**
  * The verdict and summary of `explanation` given the kinds not read: unchanged when every stage
  * up to the deciding one was read; else `unknown`, the summary naming the first stage not read
- * and why.
+ * and why. An address never meets the Local Domain Fallback (`localFallback` null): only a name
+ * is resolved.
  */
 export function verdictWithUnread(
-  explanation: Pick<Explanation, "verdict" | "summary">,
+  explanation: Pick<Explanation, "verdict" | "summary" | "localFallback">,
   unread: readonly UnreadKinds[],
 ): { verdict: Verdict | "unknown"; summary: string } {
   const last = STAGES.findIndex(([stage]) => stage === DECIDING_STAGE[explanation.verdict]);
-  for (const [stage, kinds] of STAGES.slice(0, last + 1)) {
+  const met = STAGES.slice(0, last + 1).filter(
+    ([stage]) => stage !== "Local Domain Fallback" || explanation.localFallback !== null,
+  );
+  for (const [stage, kinds] of met) {
     const missing = unread.find((u) => u.kinds.some((kind) => kinds.includes(kind)));
     if (missing !== undefined) {
       return {
