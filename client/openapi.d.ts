@@ -1054,7 +1054,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe a webhook to the account's events
-         * @description Each event the patterns select is POSTed to the URL through the queue, signed like grant callbacks (X-Tunnelplane-Signature over `<timestamp>.<delivery id>.<event>.<body>`), retried with backoff.
+         * @description Each event the patterns select is POSTed to the URL through the queue, signed like grant callbacks (X-Tunnelplane-Signature over `<timestamp>.<delivery id>.<event>.<body>`), retried with backoff. At most `event_subscriptions` (a quota, 20 by default) per account: past it, 422 `limit-exceeded`.
          */
         post: operations["createEventSubscription"];
         delete?: never;
@@ -1438,6 +1438,11 @@ export interface components {
              * @example 4000000
              */
             work_units: number;
+            /**
+             * @description Event subscriptions (webhooks) of the account; each event is delivered once per matching subscription.
+             * @example 20
+             */
+            event_subscriptions: number;
         };
         TokenProblem: {
             /**
@@ -1551,6 +1556,11 @@ export interface components {
              * @example 4000000
              */
             work_units?: number;
+            /**
+             * @description Event subscriptions (webhooks) of the account; each event is delivered once per matching subscription.
+             * @example 20
+             */
+            event_subscriptions?: number;
         };
         AccountSummaryPage: {
             items: components["schemas"]["AccountSummary"][];
@@ -1680,6 +1690,11 @@ export interface components {
                  * @example 4000000
                  */
                 work_units?: number;
+                /**
+                 * @description Event subscriptions (webhooks) of the account; each event is delivered once per matching subscription.
+                 * @example 20
+                 */
+                event_subscriptions?: number;
             } | null;
         };
         AssertionRun: {
@@ -5141,7 +5156,8 @@ export interface operations {
                      *         "virtual_networks": 1000,
                      *         "split_tunnel_entries": 1000,
                      *         "selector_units": 25000,
-                     *         "work_units": 4000000
+                     *         "work_units": 4000000,
+                     *         "event_subscriptions": 20
                      *       },
                      *       "api_budget_share": null,
                      *       "token_problems": [],
@@ -5310,7 +5326,8 @@ export interface operations {
                      *         "virtual_networks": 1000,
                      *         "split_tunnel_entries": 1000,
                      *         "selector_units": 25000,
-                     *         "work_units": 4000000
+                     *         "work_units": 4000000,
+                     *         "event_subscriptions": 20
                      *       },
                      *       "api_budget_share": null,
                      *       "token_problems": [],
@@ -5468,7 +5485,8 @@ export interface operations {
                      *         "virtual_networks": 1000,
                      *         "split_tunnel_entries": 1000,
                      *         "selector_units": 25000,
-                     *         "work_units": 4000000
+                     *         "work_units": 4000000,
+                     *         "event_subscriptions": 20
                      *       },
                      *       "api_budget_share": null,
                      *       "token_problems": [],

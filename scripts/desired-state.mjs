@@ -6,7 +6,7 @@
  *   $EDITOR network.yaml                                    # change it in a pull request
  *   node scripts/desired-state.mjs diff network.yaml        # the review: changes, problems,
  *                                                           # conflicts, assertions, access delta
- *   node scripts/desired-state.mjs apply network.yaml --if-match <version from the diff>
+ *   node scripts/desired-state.mjs apply network.yaml --if-match <stored version the diff names>
  *
  * Environment: TUNNELPLANE_URL (e.g. http://localhost:8787), TUNNELPLANE_API_KEY (an operator
  * key; an admin key to change grant approval rules), TUNNELPLANE_ACCOUNT (the Cloudflare account
@@ -41,7 +41,7 @@ const ifMatch = ifMatchAt === -1 ? undefined : flags[ifMatchAt + 1];
 // The API refuses a pruning apply without If-Match (428): say so before sending the document.
 if (command === "apply" && prune === "true" && ifMatch === undefined) {
   usage(
-    "apply deletes what the document leaves out, so it needs --if-match <version the diff printed> (or --keep)",
+    "apply deletes what the document leaves out, so it needs --if-match <the stored version, as the diff's last line names it> (or --keep)",
   );
 }
 
@@ -103,7 +103,12 @@ function printDiff(diff) {
   } else if (diff.plan_error !== null) {
     console.log(`no Cloudflare plan: ${diff.plan_error}`);
   }
-  console.log(diff.acceptable ? "acceptable" : "NOT acceptable: a PUT would be refused");
+  // The If-Match of the apply is the stored version (left of the arrow), not the document's.
+  console.log(
+    diff.acceptable
+      ? `acceptable: apply it with --if-match ${diff.version}`
+      : "NOT acceptable: a PUT would be refused",
+  );
 }
 
 try {

@@ -2,7 +2,7 @@
  * Event subscriptions of an account. The signing secret is sealed and read only to sign; the
  * last delivery's outcome is kept on the subscription so it can be seen at a glance.
  */
-import { and, asc, eq, gt, inArray, or } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, or } from "drizzle-orm";
 import type { Db } from "./client";
 import type { CursorPosition } from "./pagination";
 import { eventDeliveries, eventSubscriptions } from "./schema";
@@ -154,6 +154,15 @@ export async function listSubscriptions(
     .orderBy(asc(eventSubscriptions.createdAtMs), asc(eventSubscriptions.id))
     .limit(limit + 1);
   return rows.map(fromRow);
+}
+
+/** How many subscriptions the account has, enabled or not (what `event_subscriptions` bounds). */
+export async function countSubscriptions(db: Db, accountId: string): Promise<number> {
+  const rows = await db
+    .select({ n: count() })
+    .from(eventSubscriptions)
+    .where(eq(eventSubscriptions.accountId, accountId));
+  return rows[0]?.n ?? 0;
 }
 
 /** The account's enabled subscriptions: whom an event goes to. */

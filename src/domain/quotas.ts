@@ -25,6 +25,7 @@ export const QUOTA_NAMES = [
   "split_tunnel_entries",
   "selector_units",
   "work_units",
+  "event_subscriptions",
 ] as const;
 
 /** One quota's name. */
@@ -41,7 +42,9 @@ export type QuotaOverrides = Partial<Quotas>;
  * applications, 1,000 tunnels and virtual networks, 1,000 split tunnel entries per profile), and
  * tunnelplane's own budgets: 25,000 selector units per account (see `selectorUnits`), 4,000,000
  * work units per request (see `requestWork`), which `bench/hostile.bench.ts` measures at about a
- * second of CPU.
+ * second of CPU, and 20 event subscriptions (every event is stored and queued once per matching
+ * subscription, so their number multiplies every run's and every write's deliveries; GitHub
+ * allows 20 webhooks per repository too).
  */
 export const DEFAULT_QUOTAS: Quotas = {
   routes: 1000,
@@ -52,6 +55,7 @@ export const DEFAULT_QUOTAS: Quotas = {
   split_tunnel_entries: 1000,
   selector_units: 25_000,
   work_units: 4_000_000,
+  event_subscriptions: 20,
 };
 
 /** The quota that counts the objects of a kind, for the kinds that have one. */

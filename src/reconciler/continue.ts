@@ -17,6 +17,9 @@ export const ENQUEUED_GRACE_MS = 5 * 60_000;
  */
 export const MAX_QUEUE_DELAY_S = 43_200;
 
+/** Messages one `Queue.sendBatch` may carry (Cloudflare Queues' limit; a larger batch is refused). */
+export const QUEUE_SEND_BATCH_MAX = 100;
+
 /**
  * The `delaySeconds` of the follow-up of a run that ended at `finishedAtMs` and continues at
  * `continueAtMs` (both epoch ms): whole seconds rounded up, at least 1, at most MAX_QUEUE_DELAY_S

@@ -9,7 +9,7 @@
 import { listDueAccounts, scheduleAccounts } from "../db/accounts.repo";
 import { IDEMPOTENCY_KEY_TTL_MS, purgeIdempotencyKeys } from "../db/idempotency.repo";
 import { pruneAuditLogs } from "./audit-retention";
-import { ENQUEUED_GRACE_MS, type ReconcileMessage } from "./continue";
+import { ENQUEUED_GRACE_MS, QUEUE_SEND_BATCH_MAX, type ReconcileMessage } from "./continue";
 import type { ReconcileDeps } from "./deps";
 import { reconcileAccount } from "./reconcile-account";
 import { resealStaleSecrets } from "./reseal";
@@ -18,8 +18,6 @@ import { resealStaleSecrets } from "./reseal";
 export const MAX_ACCOUNTS_PER_TICK = 1000;
 /** Accounts reconciled inline per tick when no queue is bound. */
 export const MAX_INLINE_ACCOUNTS_PER_TICK = 3;
-/** Queues accept at most 100 messages per sendBatch. */
-const SEND_BATCH_SIZE = 100;
 /**
  * Most expired idempotency keys one tick deletes; a larger backlog shrinks by this much a tick
  * (1.4 million a day at one tick a minute).
@@ -63,8 +61,8 @@ async function handOutDueAccounts(
     }
     return ids;
   }
-  for (let i = 0; i < ids.length; i += SEND_BATCH_SIZE) {
-    const batch = ids.slice(i, i + SEND_BATCH_SIZE);
+  for (let i = 0; i < ids.length; i += QUEUE_SEND_BATCH_MAX) {
+    const batch = ids.slice(i, i + QUEUE_SEND_BATCH_MAX);
     await queue.sendBatch(batch.map((id) => ({ body: { account_id: id } })));
     // The run reschedules the account when it finishes; until then it is not handed out twice.
     await scheduleAccounts(deps.db, batch, nowMs + ENQUEUED_GRACE_MS);

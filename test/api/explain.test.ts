@@ -687,6 +687,9 @@ describe("explain per virtual network and per hostname", () => {
       null,
       true,
     ]);
+    // A fully qualified name, with its trailing dot, is the same host.
+    const fqdn = await ask("wiki.apps.acme.internal.");
+    expect([fqdn.verdict, fqdn.summary]).toEqual([wiki.verdict, wiki.summary]);
     const deep = await ask("a.b.apps.acme.internal");
     expect([deep.verdict, deep.summary, deep.hostname_route]).toEqual([
       "not_routed",

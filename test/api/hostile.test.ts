@@ -122,6 +122,7 @@ describe("per-account quotas", () => {
       split_tunnel_entries: 1000,
       selector_units: 25_000,
       work_units: 4_000_000,
+      event_subscriptions: 20,
     });
     expect((await post(`${base}/tunnels`, { name: "t1" })).status).toBe(201);
     const refused = await post<Problem>(`${base}/tunnels`, { name: "t2" });

@@ -529,7 +529,10 @@ describe("event subscriptions", () => {
     await subscribe(expect, base, grants.url, ["grant.*"]);
     await subscribe(expect, base, slack.url, ["grant.requested"], "slack");
     await subscribe(expect, base, desired.url, ["desired_state.changed"]);
-    const grant = (await send<GrantBody>("POST", `${base}/grants`, laterGrant(null))).body;
+    // A ticket id is the caller's text: Slack must show it, not ping the channel or link it.
+    const ticket = { system: "servicenow", id: "CHG42 <!channel> <https://evil.example|Approve>" };
+    const grant = (await send<GrantBody>("POST", `${base}/grants`, { ...laterGrant(null), ticket }))
+      .body;
     const approver = await mintKey(expect, "operator", [accountId]);
     await send("POST", `${base}/grants/${grant.id}/approve`, {}, approver.secret);
     await send("POST", `${base}/grants/${grant.id}/cancel`, {});
@@ -559,14 +562,14 @@ describe("event subscriptions", () => {
         version: 1,
         state: "requested",
         ticket_system: "servicenow",
-        ticket_id: "CHG42",
+        ticket_id: ticket.id,
         subject_email: "contractor@example.com",
         destinations: ["10.128.0.7/32"],
         starts_at: expect.any(String),
         ends_at: expect.any(String),
       },
     });
-    const text = `Grant ${grant.id} for contractor@example.com (ticket servicenow CHG42) is now requested in account ${accountId}`;
+    const text = `Grant ${grant.id} for contractor@example.com (ticket servicenow CHG42 &lt;!channel&gt; &lt;https://evil.example|Approve&gt;) is now requested in account ${accountId}`;
     expect(
       await eventually(
         () => bodiesOn(slack.name),
@@ -644,6 +647,58 @@ describe("event subscriptions", () => {
       status_code: 503,
       error: "the receiver did not answer 2xx",
     });
+  });
+
+  it("an event for more subscriptions than one queue batch holds (100) is stored, sent and answered", {
+    timeout: 20_000,
+  }, async ({ expect }) => {
+    const { accountId, base } = await newAccount(expect);
+    const raised = await send("PATCH", base, { limits: { event_subscriptions: 101 } });
+    expect(raised.status).toBe(200);
+    const hook = newHook();
+    for (let i = 0; i < 101; i++) {
+      await subscribe(expect, base, `${hook.url}?n=${i}`, ["desired_state.changed"]);
+    }
+    const written = await send("POST", `${base}/virtual-networks`, { name: "fan-out" });
+    expect(written.status).toBe(201);
+    const stored = await env.DB.prepare(
+      "SELECT count(*) AS n FROM event_deliveries WHERE account_id = ?",
+    )
+      .bind(accountId)
+      .first<{ n: number }>();
+    expect(stored?.n).toBe(101);
+    const received = await until(
+      () => receivedOn(hook.name),
+      (r) => r.length === 101,
+    );
+    expect(received.length).toBe(101);
+  });
+
+  it("refuses a subscription past the account's event_subscriptions quota (20 by default)", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const account = await send<{ limits: Record<string, number> }>("GET", base);
+    expect(account.body.limits.event_subscriptions).toBe(20);
+    expect((await send("PATCH", base, { limits: { event_subscriptions: 2 } })).status).toBe(200);
+    const body = { url: newHook().url, events: ["*"], secret: EVENT_SECRET };
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await send("POST", `${base}/event-subscriptions`, body)).status);
+    }
+    const refused = await send<Record<string, unknown>>(
+      "POST",
+      `${base}/event-subscriptions`,
+      body,
+    );
+    expect([statuses, refused.body.type, refused.body.limit, refused.body.detail]).toEqual([
+      [201, 201, 422],
+      "http://tunnelplane/problems/limit-exceeded",
+      "event_subscriptions",
+      `This needs 3 event_subscriptions and the account's limit is 2 (2 in use); an admin can raise it with PATCH /v1/accounts/${accountId} {"limits": {"event_subscriptions": 3}}.`,
+    ]);
+    const listed = await send<{ items: unknown[] }>("GET", `${base}/event-subscriptions`);
+    expect(listed.body.items.length).toBe(2);
   });
 
   it("refuses a loopback URL at #/url and an unknown event, and only admins manage subscriptions", async ({

@@ -20,6 +20,8 @@ const QUOTA_DESCRIPTIONS: Record<QuotaName, string> = {
     "Selector units of all policies and private apps together: 1 per policy plus 1 per destination, port, email, group and regex.",
   work_units:
     "Work one request may cost (plan, explain, policies/analysis, assertion runs): selector units evaluated.",
+  event_subscriptions:
+    "Event subscriptions (webhooks) of the account; each event is delivered once per matching subscription.",
 };
 
 const quotaField = (name: QuotaName) =>

@@ -100,6 +100,7 @@ const QUOTA_FIELD: Record<QuotaName, string> = {
   split_tunnel_entries: "#/split_tunnel",
   selector_units: "#/policies",
   work_units: "#",
+  event_subscriptions: "#",
 };
 
 /** What the live objects among `objects` count against each quota they touch. */

@@ -46,14 +46,14 @@ export const create = createRoute({
   security,
   summary: "Subscribe a webhook to the account's events",
   description:
-    "Each event the patterns select is POSTed to the URL through the queue, signed like grant callbacks (X-Tunnelplane-Signature over `<timestamp>.<delivery id>.<event>.<body>`), retried with backoff.",
+    "Each event the patterns select is POSTed to the URL through the queue, signed like grant callbacks (X-Tunnelplane-Signature over `<timestamp>.<delivery id>.<event>.<body>`), retried with backoff. At most `event_subscriptions` (a quota, 20 by default) per account: past it, 422 `limit-exceeded`.",
   request: {
     params: AccountParams,
     body: { required: true, content: { "application/json": { schema: SubscriptionInput } } },
   },
   responses: {
     201: json(CreatedSubscription, "Created; `secret` only when generated"),
-    ...problemResponses("malformed-request", "not-found", "validation-failed"),
+    ...problemResponses("malformed-request", "not-found", "validation-failed", "limit-exceeded"),
   },
 });
 

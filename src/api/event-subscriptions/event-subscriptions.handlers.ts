@@ -5,6 +5,7 @@
 import { createDb, type Db } from "../../db/client";
 import { listEventDeliveries } from "../../db/event-deliveries.repo";
 import {
+  countSubscriptions,
   deleteSubscription,
   getSubscription,
   insertSubscription,
@@ -16,6 +17,7 @@ import {
 import { getGrantSettings } from "../../db/grant-settings.repo";
 import { toPage } from "../../db/pagination";
 import { checkCallbackUrl, describeCallbackUrlError } from "../../domain/grants/callback-url";
+import { checkQuota, effectiveQuotas } from "../../domain/quotas";
 import { toBase64Url } from "../../lib/base64";
 import { loadKeyRing, sealSecret } from "../../lib/key-ring";
 import { subscriptionSealContext } from "../../reconciler/events/deliver";
@@ -24,6 +26,7 @@ import { requireAccount } from "../desired/account-guard";
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { cursorPosition } from "../paging";
 import { ProblemError, validationProblem } from "../problem";
+import { quotaProblem } from "../quotas";
 import type * as endpoints from "./event-subscriptions.endpoints";
 import { toDeliveryResource, toSubscriptionResource } from "./event-subscriptions.schemas";
 
@@ -74,8 +77,19 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
   const { account_id } = c.req.valid("param");
   const { secret, ...fields } = c.req.valid("json");
   const db = createDb(c.env.DB);
-  await requireAccount(db, account_id);
+  const account = await requireAccount(db, account_id);
   await checkPort(db, account_id, fields.url);
+  // Every event is stored and queued once per matching subscription: their number is bounded.
+  const current = await countSubscriptions(db, account_id);
+  const quota = checkQuota(
+    effectiveQuotas(account.limits),
+    "event_subscriptions",
+    current,
+    current + 1,
+  );
+  if (!quota.ok) {
+    throw quotaProblem(account_id, quota.error);
+  }
   const id = crypto.randomUUID();
   const generated =
     secret === undefined

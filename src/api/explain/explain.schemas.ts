@@ -31,6 +31,9 @@ export const ExplainInput = z
     destination_ip: IpAddressString.optional(),
     destination_host: z
       .string()
+      .max(254)
+      // A fully qualified name (`wiki.acme.internal.`) names the same host, as for hostname routes.
+      .overwrite((host) => host.replace(/\.$/, ""))
       .max(253)
       .regex(
         /^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.)*[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?$/,

@@ -49,6 +49,7 @@ const limits = {
   split_tunnel_entries: 1000,
   selector_units: 25000,
   work_units: 4000000,
+  event_subscriptions: 20,
 };
 
 /** Component name -> the seed scenario's object in that shape. */

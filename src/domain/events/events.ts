@@ -94,12 +94,22 @@ export function describeEvent(event: AccountEvent): string {
 }
 
 /**
+ * Slack's control characters escaped (`&`, `<`, `>`): a ticket id or an error message is shown as
+ * written, never read as a mention (`<!channel>`) or a link (`<https://…|Approve>`).
+ * @see https://api.slack.com/reference/surfaces/formatting#escaping
+ */
+function slackEscape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
  * The Slack-compatible incoming-webhook body (`format: "slack"`): `text` for notifications and
- * one section block holding the same sentence in mrkdwn.
+ * one section block holding the same sentence in mrkdwn, both escaped (the event's text holds
+ * what callers wrote, such as a grant's ticket id).
  * @see https://api.slack.com/messaging/webhooks
  */
 export function slackBody(event: AccountEvent) {
-  const text = describeEvent(event);
+  const text = slackEscape(describeEvent(event));
   return {
     text,
     blocks: [{ type: "section", text: { type: "mrkdwn", text: `*${event.type}*\n${text}` } }],

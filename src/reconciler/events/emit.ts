@@ -13,6 +13,7 @@ import {
   matchesEventType,
   slackBody,
 } from "../../domain/events/events";
+import { QUEUE_SEND_BATCH_MAX } from "../continue";
 
 /** The queue message that asks for one attempt of one delivery. */
 export interface EventDeliveryMessage {
@@ -62,8 +63,11 @@ export async function emitEvents(
     return 0;
   }
   await insertEventDeliveries(sink.db, accountId, deliveries, nowMs);
-  await sink.eventQueue?.sendBatch(
-    deliveries.map((d) => ({ body: { account_id: accountId, event_delivery_id: d.id } })),
-  );
+  const messages = deliveries.map((d) => ({
+    body: { account_id: accountId, event_delivery_id: d.id },
+  }));
+  for (let at = 0; at < messages.length; at += QUEUE_SEND_BATCH_MAX) {
+    await sink.eventQueue?.sendBatch(messages.slice(at, at + QUEUE_SEND_BATCH_MAX));
+  }
   return deliveries.length;
 }
