@@ -8,10 +8,12 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, type ExpectStatic, it, vi } from "vitest";
+import { createDb } from "../../src/db/client";
 import worker from "../../src/index";
 import { loadKeyRing, openSecret } from "../../src/lib/key-ring";
 import type { ReconcileMessage } from "../../src/reconciler/continue";
 import { createReconcileDeps } from "../../src/reconciler/deps";
+import { type EventDeliveryMessage, emitEvents } from "../../src/reconciler/events/emit";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
 import { type ApiResponse, call } from "../helpers/api";
 import { newAccountId, sdk } from "../helpers/emulator";
@@ -672,6 +674,50 @@ describe("event subscriptions", () => {
       (r) => r.length === 101,
     );
     expect(received.length).toBe(101);
+  });
+
+  it("a queue that refuses the messages leaves the deliveries pending and logs it, never failing the change", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    await subscribe(expect, base, newHook().url, ["desired_state.changed"]);
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const refusing = {
+      sendBatch: () => Promise.reject(new Error("queue unavailable")),
+    } as unknown as Queue<EventDeliveryMessage>;
+    const event = {
+      id: "req-1.desired_state.changed",
+      type: "desired_state.changed" as const,
+      accountId,
+      atMs: 1_000,
+      data: {},
+    };
+    const stored = await emitEvents(
+      { db: createDb(env.DB), eventQueue: refusing },
+      accountId,
+      [event],
+      1_000,
+    );
+    const lines = logged.mock.calls.map((args) => JSON.parse(String(args[0])));
+    logged.mockRestore();
+    const rows = await env.DB.prepare(
+      "SELECT status FROM event_deliveries WHERE account_id = ? AND event_id = ?",
+    )
+      .bind(accountId, event.id)
+      .all<{ status: string }>();
+    expect([stored, rows.results, lines]).toEqual([
+      1,
+      [{ status: "pending" }],
+      [
+        {
+          message: "events-not-raised",
+          account_id: accountId,
+          event_ids: [event.id],
+          step: "enqueueing",
+          error: "queue unavailable",
+        },
+      ],
+    ]);
   });
 
   it("refuses a subscription past the account's event_subscriptions quota (20 by default)", async ({

@@ -35,8 +35,11 @@ export interface EventSink {
 
 /**
  * Stores a delivery of each of `events` (all of one account) for each enabled subscription that
- * selects it, and enqueues them.
- * @returns the number of deliveries made.
+ * selects it, and enqueues them. Never throws: the change an event reports has already landed,
+ * so a failure to store or enqueue its deliveries is logged (`events-not-raised`) and never
+ * turns that change into an error its caller would retry.
+ * @returns the number of deliveries stored (0 when storing failed); a delivery stored but not
+ * enqueued stays `pending`.
  */
 export async function emitEvents(
   sink: EventSink,
@@ -47,27 +50,55 @@ export async function emitEvents(
   if (events.length === 0) {
     return 0;
   }
-  const subscriptions = await listEnabledSubscriptions(sink.db, accountId);
-  const deliveries: NewEventDelivery[] = events.flatMap((event) =>
-    subscriptions
-      .filter((s) => matchesEventType(s.events, event.type))
-      .map((s) => ({
-        id: crypto.randomUUID(),
-        subscriptionId: s.id,
-        eventId: event.id,
-        eventType: event.type,
-        payloadJson: JSON.stringify(s.format === "slack" ? slackBody(event) : eventBody(event)),
-      })),
-  );
-  if (deliveries.length === 0) {
+  let deliveries: NewEventDelivery[];
+  try {
+    const subscriptions = await listEnabledSubscriptions(sink.db, accountId);
+    deliveries = events.flatMap((event) =>
+      subscriptions
+        .filter((s) => matchesEventType(s.events, event.type))
+        .map((s) => ({
+          id: crypto.randomUUID(),
+          subscriptionId: s.id,
+          eventId: event.id,
+          eventType: event.type,
+          payloadJson: JSON.stringify(s.format === "slack" ? slackBody(event) : eventBody(event)),
+        })),
+    );
+    if (deliveries.length === 0) {
+      return 0;
+    }
+    await insertEventDeliveries(sink.db, accountId, deliveries, nowMs);
+  } catch (error) {
+    logNotRaised(accountId, events, "storing", error);
     return 0;
   }
-  await insertEventDeliveries(sink.db, accountId, deliveries, nowMs);
   const messages = deliveries.map((d) => ({
     body: { account_id: accountId, event_delivery_id: d.id },
   }));
-  for (let at = 0; at < messages.length; at += QUEUE_SEND_BATCH_MAX) {
-    await sink.eventQueue?.sendBatch(messages.slice(at, at + QUEUE_SEND_BATCH_MAX));
+  try {
+    for (let at = 0; at < messages.length; at += QUEUE_SEND_BATCH_MAX) {
+      await sink.eventQueue?.sendBatch(messages.slice(at, at + QUEUE_SEND_BATCH_MAX));
+    }
+  } catch (error) {
+    logNotRaised(accountId, events, "enqueueing", error);
   }
   return deliveries.length;
+}
+
+/** One structured log line for events whose deliveries could not be stored or enqueued. */
+function logNotRaised(
+  accountId: string,
+  events: readonly AccountEvent[],
+  step: "storing" | "enqueueing",
+  error: unknown,
+): void {
+  console.error(
+    JSON.stringify({
+      message: "events-not-raised",
+      account_id: accountId,
+      event_ids: events.map((e) => e.id),
+      step,
+      error: error instanceof Error ? error.message : String(error),
+    }),
+  );
 }
