@@ -648,7 +648,7 @@ describe("desired-state document", () => {
     expect((await applyDoc(base, doc)).status).toBe(200);
   });
 
-  it("refuses YAML with duplicate keys or an alias bomb as unparseable, storing nothing", async ({
+  it("refuses YAML with duplicate keys, an alias bomb or nesting too deep as unparseable, storing nothing", async ({
     expect,
   }) => {
     const { base } = await seedAccount(expect);
@@ -664,7 +664,8 @@ describe("desired-state document", () => {
     const duplicate = `${SEED_YAML}tunnels:\n  - name: dc9\n`;
     const nested = "format: tunnelplane.desired-state/v1\ntunnels:\n  - {name: dc1, name: dc2}\n";
     const answers = [];
-    for (const body of [bomb, duplicate, nested]) {
+    const deep = `format: tunnelplane.desired-state/v1\ntunnels: ${"[".repeat(50_000)}${"]".repeat(50_000)}\n`;
+    for (const body of [bomb, duplicate, nested, deep]) {
       const refused = await yaml(`${base}/desired-state`, "PUT", body, ANY);
       answers.push([refused.status, refused.body.title, refused.body.detail]);
     }
@@ -683,6 +684,11 @@ describe("desired-state document", () => {
         400,
         "The request body cannot be parsed",
         'The body is not a YAML document: Map keys must be unique ("name")',
+      ],
+      [
+        400,
+        "The request body cannot be parsed",
+        "The body is not a YAML document: it is nested too deeply",
       ],
     ]);
     expect((await exportOf(base)).version).toBe(before.version);

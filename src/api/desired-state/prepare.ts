@@ -54,6 +54,20 @@ function parseYaml(text: string): unknown {
 }
 
 /**
+ * Why a YAML body could not be read, in one line: the parser's message, except for nesting so
+ * deep that the parser ran out of stack (reported as a RangeError or inside the parser's error).
+ */
+function yamlFailureReason(error: unknown): string {
+  if (!(error instanceof Error)) {
+    return "unreadable";
+  }
+  if (error instanceof RangeError || /Maximum call stack/i.test(error.message)) {
+    return "it is nested too deeply";
+  }
+  return error.message.split("\n")[0] ?? "unreadable";
+}
+
+/**
  * The document of the request: the validated JSON body, or a YAML body validated here.
  * @throws ProblemError malformed-request (400), unsupported-media-type (415), validation-failed
  *   (422, a pointer per issue, as the JSON validator answers).
@@ -77,7 +91,7 @@ export async function readDocument(
     // Decoded by hand: workerd warns when .text() reads a type it does not know as text.
     raw = parseYaml(new TextDecoder().decode(await c.req.arrayBuffer()));
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : "unreadable";
+    const reason = yamlFailureReason(error);
     throw new ProblemError("malformed-request", `The body is not a YAML document: ${reason}`);
   }
   const parsed = DesiredStateDocument.safeParse(raw);
