@@ -2,7 +2,7 @@
  * Deliveries of events to subscriptions: inserted when the event happens, attempted one by one
  * from the queue, each attempt recorded with the subscription's last-delivery outcome.
  */
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, or } from "drizzle-orm";
 import type { Db } from "./client";
 import type { LastDelivery } from "./event-subscriptions.repo";
 import type { DeliveryAttempt } from "./grant-deliveries.repo";
@@ -69,6 +69,48 @@ export async function insertEventDeliveries(
   );
   if (first !== undefined) {
     await db.batch([first, ...rest]);
+  }
+}
+
+/** A delivery's place: enough to queue a message for it. */
+export interface DeliveryRef {
+  id: string;
+  accountId: string;
+}
+
+/**
+ * Pending deliveries whose next attempt was due before `beforeMs` (epoch ms), oldest due first,
+ * at most `limit`: their queue message was lost or never sent.
+ */
+export async function listOverdueDeliveries(
+  db: Db,
+  beforeMs: number,
+  limit: number,
+): Promise<DeliveryRef[]> {
+  return db
+    .select({ id: eventDeliveries.id, accountId: eventDeliveries.accountId })
+    .from(eventDeliveries)
+    .where(
+      and(eq(eventDeliveries.status, "pending"), lt(eventDeliveries.nextAttemptAtMs, beforeMs)),
+    )
+    .orderBy(asc(eventDeliveries.nextAttemptAtMs))
+    .limit(limit);
+}
+
+/**
+ * Marks deliveries queued again at `nowMs` (their next attempt is due then), so a later sweep
+ * leaves them alone until they are overdue again.
+ */
+export async function markDeliveriesRequeued(
+  db: Db,
+  ids: readonly string[],
+  nowMs: number,
+): Promise<void> {
+  if (ids.length > 0) {
+    await db
+      .update(eventDeliveries)
+      .set({ nextAttemptAtMs: nowMs })
+      .where(and(inArray(eventDeliveries.id, [...ids]), eq(eventDeliveries.status, "pending")));
   }
 }
 

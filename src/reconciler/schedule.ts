@@ -4,13 +4,15 @@
  * marking them enqueued, so thousands of accounts fan out over Queues (with the platform's retries and dead-letter queue). Without a
  * queue binding it reconciles due accounts inline, a few per tick. Then it purges a bounded batch
  * of expired idempotency keys, prunes the audit log past its retention (of the accounts handed
- * out) and re-seals a bounded batch of secrets after a key rotation.
+ * out), re-seals a bounded batch of secrets after a key rotation and queues again the event
+ * deliveries whose queue message never came (events/sweep.ts).
  */
 import { listDueAccounts, scheduleAccounts } from "../db/accounts.repo";
 import { IDEMPOTENCY_KEY_TTL_MS, purgeIdempotencyKeys } from "../db/idempotency.repo";
 import { pruneAuditLogs } from "./audit-retention";
 import { ENQUEUED_GRACE_MS, QUEUE_SEND_BATCH_MAX, type ReconcileMessage } from "./continue";
 import type { ReconcileDeps } from "./deps";
+import { requeueOverdueDeliveries } from "./events/sweep";
 import { reconcileAccount } from "./reconcile-account";
 import { resealStaleSecrets } from "./reseal";
 
@@ -27,7 +29,9 @@ export const MAX_IDEMPOTENCY_KEYS_PURGED_PER_TICK = 1000;
 /**
  * Enqueues (or reconciles inline) the accounts due at `nowMs`, then deletes at most
  * MAX_IDEMPOTENCY_KEYS_PURGED_PER_TICK idempotency keys older than IDEMPOTENCY_KEY_TTL_MS, prunes
- * the audit log of those accounts past AUDIT_RETENTION_DAYS, and re-seals at most MAX_SECRETS_RESEALED_PER_TICK secrets sealed under an older key.
+ * the audit log of those accounts past AUDIT_RETENTION_DAYS, re-seals at most
+ * MAX_SECRETS_RESEALED_PER_TICK secrets sealed under an older key, and queues again at most
+ * MAX_DELIVERIES_REQUEUED_PER_TICK overdue event deliveries.
  * @returns the account ids handed out.
  */
 export async function runScheduledTick(
@@ -44,6 +48,7 @@ export async function runScheduledTick(
   );
   await pruneAuditLogs(deps, ids, nowMs);
   await resealStaleSecrets(deps);
+  await requeueOverdueDeliveries(deps, nowMs);
   return ids;
 }
 

@@ -14,7 +14,9 @@ import { loadKeyRing, openSecret } from "../../src/lib/key-ring";
 import type { ReconcileMessage } from "../../src/reconciler/continue";
 import { createReconcileDeps } from "../../src/reconciler/deps";
 import { type EventDeliveryMessage, emitEvents } from "../../src/reconciler/events/emit";
+import { OVERDUE_DELIVERY_GRACE_MS } from "../../src/reconciler/events/sweep";
 import { reconcileAccount } from "../../src/reconciler/reconcile-account";
+import { runScheduledTick } from "../../src/reconciler/schedule";
 import { type ApiResponse, call } from "../helpers/api";
 import { newAccountId, sdk } from "../helpers/emulator";
 import {
@@ -676,11 +678,12 @@ describe("event subscriptions", () => {
     expect(received.length).toBe(101);
   });
 
-  it("a queue that refuses the messages leaves the deliveries pending and logs it, never failing the change", async ({
+  it("a queue that refuses the messages leaves the delivery pending and logs it, never failing the change; the cron sends it once overdue", async ({
     expect,
   }) => {
     const { accountId, base } = await newAccount(expect);
-    await subscribe(expect, base, newHook().url, ["desired_state.changed"]);
+    const hook = newHook();
+    await subscribe(expect, base, hook.url, ["desired_state.changed"]);
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const refusing = {
       sendBatch: () => Promise.reject(new Error("queue unavailable")),
@@ -718,6 +721,26 @@ describe("event subscriptions", () => {
         },
       ],
     ]);
+
+    // The cron tick queues it again only once it is overdue by the grace period.
+    const deps = createReconcileDeps(env);
+    const queue = env.RECONCILE_QUEUE as Queue<ReconcileMessage>;
+    const dueAt = async () =>
+      (
+        await env.DB.prepare(
+          "SELECT next_attempt_at_ms AS at FROM event_deliveries WHERE event_id = ?",
+        )
+          .bind(event.id)
+          .first<{ at: number }>()
+      )?.at;
+    await runScheduledTick(deps, queue, 1_000 + OVERDUE_DELIVERY_GRACE_MS);
+    expect(await dueAt()).toBe(1_000);
+    await runScheduledTick(deps, queue, 1_001 + OVERDUE_DELIVERY_GRACE_MS);
+    const received = await until(
+      () => receivedOn(hook.name),
+      (r) => r.length === 1,
+    );
+    expect(received.map((r) => JSON.parse(r.body).id)).toEqual([event.id]);
   });
 
   it("refuses a subscription past the account's event_subscriptions quota (20 by default)", async ({

@@ -55,5 +55,7 @@ export const eventDeliveries = sqliteTable(
   },
   (t) => [
     index("event_deliveries_subscription").on(t.accountId, t.subscriptionId, t.createdAtMs, t.id),
+    // The cron's sweep of pending deliveries whose queue message never came.
+    index("event_deliveries_due").on(t.status, t.nextAttemptAtMs),
   ],
 );

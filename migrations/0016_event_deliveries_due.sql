@@ -1,0 +1,1 @@
+CREATE INDEX `event_deliveries_due` ON `event_deliveries` (`status`,`next_attempt_at_ms`);
