@@ -769,6 +769,67 @@ describe("event subscriptions", () => {
     const created = log.body.items.find((e) => e.action === "createEventSubscription");
     expect(created?.after).toMatchObject({ id, secret: "(redacted)" });
   });
+
+  it("only admins read a webhook URL whole; operators, viewers and the audit log see scheme and host", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const slack = "https://hooks.slack.com/services/T0001/B0002/abcdefghijklmnopqrstuvwx";
+    const replaced = "https://hooks.slack.com/services/T0001/B0003/zyxwvutsrqponmlkjihgfedc";
+    const created = await send<SubscriptionBody & { url: string }>(
+      "POST",
+      `${base}/event-subscriptions`,
+      { url: slack, events: ["run.failed"], format: "slack", secret: EVENT_SECRET },
+    );
+    const id = created.body.id;
+    const patched = await send<{ url: string }>("PATCH", `${base}/event-subscriptions/${id}`, {
+      url: replaced,
+    });
+    expect([created.status, created.body.url, patched.status, patched.body.url]).toEqual([
+      201,
+      slack,
+      200,
+      replaced,
+    ]);
+    const viewer = await mintKey(expect, "viewer", [accountId]);
+    const operator = await mintKey(expect, "operator", [accountId]);
+    const seen = [];
+    for (const key of [viewer.secret, operator.secret, undefined]) {
+      const listed = await send<{ items: { url: string }[] }>(
+        "GET",
+        `${base}/event-subscriptions`,
+        undefined,
+        key,
+      );
+      const one = await send<{ url: string }>(
+        "GET",
+        `${base}/event-subscriptions/${id}`,
+        undefined,
+        key,
+      );
+      seen.push([listed.status, listed.body.items.map((s) => s.url), one.status, one.body.url]);
+    }
+    expect(seen).toEqual([
+      [200, ["https://hooks.slack.com/…"], 200, "https://hooks.slack.com/…"],
+      [200, ["https://hooks.slack.com/…"], 200, "https://hooks.slack.com/…"],
+      [200, [replaced], 200, replaced],
+    ]);
+
+    expect((await send("DELETE", `${base}/event-subscriptions/${id}`)).status).toBe(204);
+    const log = await send<{
+      items: { action: string; before: { url: string } | null; after: { url: string } | null }[];
+    }>("GET", `${base}/audit-log?object_id=${id}`, undefined, viewer.secret);
+    expect(
+      log.body.items
+        .map((e) => [e.action, e.before?.url ?? null, e.after?.url ?? null])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    ).toEqual([
+      ["createEventSubscription", null, "https://hooks.slack.com/…"],
+      ["deleteEventSubscription", "https://hooks.slack.com/…", null],
+      ["updateEventSubscription", "https://hooks.slack.com/…", "https://hooks.slack.com/…"],
+    ]);
+    expect(JSON.stringify(log.body).includes("/services/")).toBe(false);
+  });
 });
 
 describe("sealed secrets", () => {
