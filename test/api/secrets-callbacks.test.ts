@@ -209,6 +209,67 @@ describe("callback URLs", () => {
     ]);
   });
 
+  it("a grant's callback URL is whole for admins and its ticket system; operators, viewers and the audit log see scheme and host", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const hook = newHook();
+    const ticketing = await mintKey(expect, "ticketing", [accountId], "servicenow");
+    const operator = await mintKey(expect, "operator", [accountId]);
+    const viewer = await mintKey(expect, "viewer", [accountId]);
+    const created = await send<{ id: string; callback_url: string }>(
+      "POST",
+      `${base}/grants`,
+      laterGrant(hook.url),
+      ticketing.secret,
+    );
+    const id = created.body.id;
+    const approved = await send<{ state: string; callback_url: string }>(
+      "POST",
+      `${base}/grants/${id}/approve`,
+      {},
+      operator.secret,
+    );
+    expect([created.status, created.body.callback_url, approved.status, approved.body]).toEqual([
+      201,
+      hook.url,
+      200,
+      expect.objectContaining({ state: "approved", callback_url: "https://hooks.example.com/…" }),
+    ]);
+    const seen = [];
+    for (const key of [viewer.secret, operator.secret, ticketing.secret, undefined]) {
+      const one = await send<{ callback_url: string }>(
+        "GET",
+        `${base}/grants/${id}`,
+        undefined,
+        key,
+      );
+      const listed = await send<{ items: { callback_url: string }[] }>(
+        "GET",
+        `${base}/grants`,
+        undefined,
+        key,
+      );
+      seen.push([one.body.callback_url, listed.body.items.map((g) => g.callback_url)]);
+    }
+    expect(seen).toEqual([
+      ["https://hooks.example.com/…", ["https://hooks.example.com/…"]],
+      ["https://hooks.example.com/…", ["https://hooks.example.com/…"]],
+      [hook.url, [hook.url]],
+      [hook.url, [hook.url]],
+    ]);
+    const log = await send<{ items: { action: string; after: { callback_url: string } }[] }>(
+      "GET",
+      `${base}/audit-log?object_id=${id}`,
+      undefined,
+      viewer.secret,
+    );
+    expect(log.body.items.map((e) => [e.action, e.after.callback_url]).sort()).toEqual([
+      ["approveGrant", "https://hooks.example.com/…"],
+      ["createGrant", "https://hooks.example.com/…"],
+    ]);
+  });
+
   it("a 307 is a failed attempt that is not followed; the record keeps the status, not the body", async ({
     expect,
   }) => {
