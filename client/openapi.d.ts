@@ -3276,6 +3276,7 @@ export interface components {
             reason: string;
             starts_at: string;
             ends_at: string;
+            /** @description The full URL for admins and ticket systems. Operators, viewers, and the audit log's before/after for everyone, see only its scheme and host (`https://tickets.example.com/…`). */
             callback_url: string | null;
             extends_grant_id: string | null;
             requested_by: string;
@@ -3527,6 +3528,10 @@ export interface components {
         EventSubscription: {
             id: string;
             version: number;
+            /**
+             * @description The full URL for admins. Other roles, and the audit log's before/after for everyone, see only its scheme and host (`https://hooks.slack.com/…`): a webhook URL's path is often its credential.
+             * @example https://hooks.example.com/tunnelplane
+             */
             url: string;
             events: string[];
             /** @enum {string} */
@@ -21547,7 +21552,7 @@ export interface operations {
                      *         {
                      *           "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *           "version": 1,
-                     *           "url": "url",
+                     *           "url": "https://hooks.example.com/tunnelplane",
                      *           "events": [
                      *             "example"
                      *           ],
@@ -21709,7 +21714,7 @@ export interface operations {
                      * @example {
                      *       "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *       "version": 1,
-                     *       "url": "url",
+                     *       "url": "https://hooks.example.com/tunnelplane",
                      *       "events": [
                      *         "example"
                      *       ],
@@ -21875,7 +21880,7 @@ export interface operations {
                      * @example {
                      *       "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *       "version": 1,
-                     *       "url": "url",
+                     *       "url": "https://hooks.example.com/tunnelplane",
                      *       "events": [
                      *         "example"
                      *       ],
@@ -22174,7 +22179,7 @@ export interface operations {
                      * @example {
                      *       "id": "9f0c3f5e-8a9b-4b7e-9a55-0f0b1c2d3e4f",
                      *       "version": 1,
-                     *       "url": "url",
+                     *       "url": "https://hooks.example.com/tunnelplane",
                      *       "events": [
                      *         "example"
                      *       ],

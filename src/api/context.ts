@@ -19,6 +19,8 @@ export interface AppVariables {
   operation?: MatchedOperation & { audit: AuditMode };
   /** What a `request`-audited handler changed, as it was before (secrets are redacted later). */
   auditBefore?: unknown;
+  /** What a `request`-audited handler wants recorded instead of its response (a redacted copy). */
+  auditAfter?: unknown;
 }
 
 /** Bindings and variables of the API. */

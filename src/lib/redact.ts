@@ -24,3 +24,17 @@ export function redactSecrets(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * A URL cut to its scheme and host (with a non-default port): `https://hooks.slack.com/…`. The
+ * path and query of a webhook URL are often its credential (a Slack incoming webhook's
+ * `/services/T…/B…/<secret>`), so only admins see them. Not a URL at all: `REDACTED`.
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}/…`;
+  } catch {
+    return REDACTED;
+  }
+}

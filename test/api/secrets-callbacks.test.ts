@@ -213,6 +213,67 @@ describe("callback URLs", () => {
     ]);
   });
 
+  it("a grant's callback URL is whole for admins and its ticket system; operators, viewers and the audit log see scheme and host", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const hook = newHook();
+    const ticketing = await mintKey(expect, "ticketing", [accountId], "servicenow");
+    const operator = await mintKey(expect, "operator", [accountId]);
+    const viewer = await mintKey(expect, "viewer", [accountId]);
+    const created = await send<{ id: string; callback_url: string }>(
+      "POST",
+      `${base}/grants`,
+      laterGrant(hook.url),
+      ticketing.secret,
+    );
+    const id = created.body.id;
+    const approved = await send<{ state: string; callback_url: string }>(
+      "POST",
+      `${base}/grants/${id}/approve`,
+      {},
+      operator.secret,
+    );
+    expect([created.status, created.body.callback_url, approved.status, approved.body]).toEqual([
+      201,
+      hook.url,
+      200,
+      expect.objectContaining({ state: "approved", callback_url: "https://hooks.example.com/…" }),
+    ]);
+    const seen = [];
+    for (const key of [viewer.secret, operator.secret, ticketing.secret, undefined]) {
+      const one = await send<{ callback_url: string }>(
+        "GET",
+        `${base}/grants/${id}`,
+        undefined,
+        key,
+      );
+      const listed = await send<{ items: { callback_url: string }[] }>(
+        "GET",
+        `${base}/grants`,
+        undefined,
+        key,
+      );
+      seen.push([one.body.callback_url, listed.body.items.map((g) => g.callback_url)]);
+    }
+    expect(seen).toEqual([
+      ["https://hooks.example.com/…", ["https://hooks.example.com/…"]],
+      ["https://hooks.example.com/…", ["https://hooks.example.com/…"]],
+      [hook.url, [hook.url]],
+      [hook.url, [hook.url]],
+    ]);
+    const log = await send<{ items: { action: string; after: { callback_url: string } }[] }>(
+      "GET",
+      `${base}/audit-log?object_id=${id}`,
+      undefined,
+      viewer.secret,
+    );
+    expect(log.body.items.map((e) => [e.action, e.after.callback_url]).sort()).toEqual([
+      ["approveGrant", "https://hooks.example.com/…"],
+      ["createGrant", "https://hooks.example.com/…"],
+    ]);
+  });
+
   it("a 307 is a failed attempt that is not followed; the record keeps the status, not the body", async ({
     expect,
   }) => {
@@ -837,6 +898,67 @@ describe("event subscriptions", () => {
     ]);
     const created = log.body.items.find((e) => e.action === "createEventSubscription");
     expect(created?.after).toMatchObject({ id, secret: "(redacted)" });
+  });
+
+  it("only admins read a webhook URL whole; operators, viewers and the audit log see scheme and host", async ({
+    expect,
+  }) => {
+    const { accountId, base } = await newAccount(expect);
+    const slack = "https://hooks.slack.com/services/T0001/B0002/abcdefghijklmnopqrstuvwx";
+    const replaced = "https://hooks.slack.com/services/T0001/B0003/zyxwvutsrqponmlkjihgfedc";
+    const created = await send<SubscriptionBody & { url: string }>(
+      "POST",
+      `${base}/event-subscriptions`,
+      { url: slack, events: ["run.failed"], format: "slack", secret: EVENT_SECRET },
+    );
+    const id = created.body.id;
+    const patched = await send<{ url: string }>("PATCH", `${base}/event-subscriptions/${id}`, {
+      url: replaced,
+    });
+    expect([created.status, created.body.url, patched.status, patched.body.url]).toEqual([
+      201,
+      slack,
+      200,
+      replaced,
+    ]);
+    const viewer = await mintKey(expect, "viewer", [accountId]);
+    const operator = await mintKey(expect, "operator", [accountId]);
+    const seen = [];
+    for (const key of [viewer.secret, operator.secret, undefined]) {
+      const listed = await send<{ items: { url: string }[] }>(
+        "GET",
+        `${base}/event-subscriptions`,
+        undefined,
+        key,
+      );
+      const one = await send<{ url: string }>(
+        "GET",
+        `${base}/event-subscriptions/${id}`,
+        undefined,
+        key,
+      );
+      seen.push([listed.status, listed.body.items.map((s) => s.url), one.status, one.body.url]);
+    }
+    expect(seen).toEqual([
+      [200, ["https://hooks.slack.com/…"], 200, "https://hooks.slack.com/…"],
+      [200, ["https://hooks.slack.com/…"], 200, "https://hooks.slack.com/…"],
+      [200, [replaced], 200, replaced],
+    ]);
+
+    expect((await send("DELETE", `${base}/event-subscriptions/${id}`)).status).toBe(204);
+    const log = await send<{
+      items: { action: string; before: { url: string } | null; after: { url: string } | null }[];
+    }>("GET", `${base}/audit-log?object_id=${id}`, undefined, viewer.secret);
+    expect(
+      log.body.items
+        .map((e) => [e.action, e.before?.url ?? null, e.after?.url ?? null])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    ).toEqual([
+      ["createEventSubscription", null, "https://hooks.slack.com/…"],
+      ["deleteEventSubscription", "https://hooks.slack.com/…", null],
+      ["updateEventSubscription", "https://hooks.slack.com/…", "https://hooks.slack.com/…"],
+    ]);
+    expect(JSON.stringify(log.body).includes("/services/")).toBe(false);
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * Event subscription handlers. The signing secret is sealed for the subscription and never read
  * back; a generated one is returned once, in the create response (redacted in the audit log).
+ * The URL may itself be a credential (a Slack incoming webhook): only admins read it whole, and
+ * the audit log, which viewers read, keeps only its scheme and host.
  */
 import { createDb, type Db } from "../../db/client";
 import { listEventDeliveries } from "../../db/event-deliveries.repo";
@@ -20,9 +22,11 @@ import { checkCallbackUrl, describeCallbackUrlError } from "../../domain/grants/
 import { checkQuota, effectiveQuotas } from "../../domain/quotas";
 import { toBase64Url } from "../../lib/base64";
 import { loadKeyRing, sealSecret } from "../../lib/key-ring";
+import { redactUrl } from "../../lib/redact";
 import { subscriptionSealContext } from "../../reconciler/events/deliver";
 import type { AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
+import type { Identity } from "../identity/identity";
 import { checkIfMatch, etagOf } from "../middleware/etag";
 import { cursorPosition } from "../paging";
 import { ProblemError, validationProblem } from "../problem";
@@ -56,6 +60,9 @@ async function checkPort(db: Db, accountId: string, url: string): Promise<void> 
   }
 }
 
+/** Whether the caller reads subscription URLs whole: admins only. */
+const seesFullUrl = (identity: Identity) => identity.role === "admin";
+
 async function sealed(env: Env, accountId: string, id: string, secret: string): Promise<string> {
   return sealSecret(await loadKeyRing(env), secret, subscriptionSealContext(accountId, id));
 }
@@ -68,7 +75,10 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   const rows = await listSubscriptions(db, account_id, cursorPosition(cursor), limit);
   const page = toPage(rows, limit, (s) => ({ atMs: s.createdAtMs, id: s.id }));
   return c.json(
-    { items: page.items.map(toSubscriptionResource), next_cursor: page.nextCursor },
+    {
+      items: page.items.map((s) => toSubscriptionResource(s, seesFullUrl(c.get("identity")))),
+      next_cursor: page.nextCursor,
+    },
     200,
   );
 };
@@ -99,8 +109,10 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
   const created = await insertSubscription(db, account_id, id, fields, seal, Date.now());
   c.header("ETag", etagOf(created.version));
   c.header("Location", `/v1/accounts/${account_id}/event-subscriptions/${id}`);
-  const resource = toSubscriptionResource(created);
-  return c.json(generated === undefined ? resource : { ...resource, secret: generated }, 201);
+  const resource = toSubscriptionResource(created, true);
+  const body = generated === undefined ? resource : { ...resource, secret: generated };
+  c.set("auditAfter", { ...body, url: redactUrl(created.url) });
+  return c.json(body, 201);
 };
 
 export const get: AppHandler<typeof endpoints.get> = async (c) => {
@@ -109,7 +121,7 @@ export const get: AppHandler<typeof endpoints.get> = async (c) => {
   await requireAccount(db, account_id);
   const found = await findSubscription(db, account_id, id);
   c.header("ETag", etagOf(found.version));
-  return c.json(toSubscriptionResource(found), 200);
+  return c.json(toSubscriptionResource(found, seesFullUrl(c.get("identity"))), 200);
 };
 
 const stale = () =>
@@ -125,7 +137,7 @@ export const update: AppHandler<typeof endpoints.update> = async (c) => {
   await requireAccount(db, account_id);
   const current: SubscriptionRecord = await findSubscription(db, account_id, id);
   checkIfMatch(c.req.valid("header")["if-match"], current.version);
-  c.set("auditBefore", toSubscriptionResource(current));
+  c.set("auditBefore", toSubscriptionResource(current, false));
   const fields: SubscriptionFields = {
     url: patch.url ?? current.url,
     events: patch.events ?? current.events,
@@ -150,7 +162,8 @@ export const update: AppHandler<typeof endpoints.update> = async (c) => {
     throw stale();
   }
   c.header("ETag", etagOf(updated.version));
-  return c.json(toSubscriptionResource(updated), 200);
+  c.set("auditAfter", toSubscriptionResource(updated, false));
+  return c.json(toSubscriptionResource(updated, true), 200);
 };
 
 export const remove: AppHandler<typeof endpoints.remove> = async (c) => {
@@ -160,7 +173,7 @@ export const remove: AppHandler<typeof endpoints.remove> = async (c) => {
   const current = await findSubscription(db, account_id, id);
   const ifMatch = c.req.valid("header")["if-match"];
   checkIfMatch(ifMatch, current.version);
-  c.set("auditBefore", toSubscriptionResource(current));
+  c.set("auditBefore", toSubscriptionResource(current, false));
   if (!(await deleteSubscription(db, account_id, id, current.version))) {
     throw stale();
   }

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { EventDeliveryRecord } from "../../db/event-deliveries.repo";
 import type { SubscriptionRecord } from "../../db/event-subscriptions.repo";
 import { EVENT_TYPES, isEventPattern } from "../../domain/events/events";
+import { redactUrl } from "../../lib/redact";
 import { CallbackSecret, CallbackUrl } from "../schemas/callbacks";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -72,7 +73,11 @@ export const Subscription = z
   .object({
     id: z.string(),
     version: z.number().int(),
-    url: z.string(),
+    url: z.string().openapi({
+      description:
+        "The full URL for admins. Other roles, and the audit log's before/after for everyone, see only its scheme and host (`https://hooks.slack.com/…`): a webhook URL's path is often its credential.",
+      example: "https://hooks.example.com/tunnelplane",
+    }),
     events: z.array(z.string()),
     format: z.enum(["json", "slack"]),
     description: z.string().nullable(),
@@ -117,11 +122,18 @@ export const EventDelivery = z
   })
   .openapi("EventDelivery");
 
-export function toSubscriptionResource(s: SubscriptionRecord): z.input<typeof Subscription> {
+/**
+ * The wire form of a subscription; `fullUrl` false (any caller but an admin, and the audit log)
+ * cuts the URL to scheme and host (`redactUrl`).
+ */
+export function toSubscriptionResource(
+  s: SubscriptionRecord,
+  fullUrl: boolean,
+): z.input<typeof Subscription> {
   return {
     id: s.id,
     version: s.version,
-    url: s.url,
+    url: fullUrl ? s.url : redactUrl(s.url),
     events: s.events,
     format: s.format,
     description: s.description,

@@ -1,6 +1,7 @@
 /** Grant handlers: thin; decisions live in domain/grants and reconciler/grant-requests. */
 
 import type { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { listCallbackReceivers } from "../../db/callback-receivers.repo";
 import { createDb, type Db } from "../../db/client";
 import { listGrantDeliveries } from "../../db/grant-deliveries.repo";
@@ -14,7 +15,7 @@ import { createReconcileDeps } from "../../reconciler/deps";
 import { decideGrant, type NewGrant, requestGrant } from "../../reconciler/grant-requests";
 import type { TransitionFailure } from "../../reconciler/grant-transitions";
 import { guardAssertionsOn, withActiveGrant } from "../assertions/guard";
-import type { AppHandler } from "../context";
+import type { AppEnv, AppHandler } from "../context";
 import { requireAccount } from "../desired/account-guard";
 import { canonical } from "../fields";
 import type { Identity } from "../identity/identity";
@@ -57,8 +58,24 @@ function boundTicket(identity: Identity, ticket: z.output<typeof GrantInput>["ti
     : ticket;
 }
 
-async function present(db: Db, grant: GrantRecord) {
-  return toGrantResource(grant, await listGrantDeliveries(db, grant.accountId, grant.id));
+/**
+ * Whether the caller reads callback URLs whole: admins, and the ticket system that gave them (it
+ * sees only its own grants). A callback URL may itself be a credential.
+ */
+function seesCallbackUrl(identity: Identity): boolean {
+  return identity.role === "admin" || identity.role === "ticketing";
+}
+
+async function present(db: Db, grant: GrantRecord, identity: Identity) {
+  const deliveries = await listGrantDeliveries(db, grant.accountId, grant.id);
+  return toGrantResource(grant, deliveries, seesCallbackUrl(identity));
+}
+
+/** A write's answer for the caller; the audit log, read by viewers, keeps the URL redacted. */
+async function presentWritten(c: Context<AppEnv>, db: Db, grant: GrantRecord) {
+  const deliveries = await listGrantDeliveries(db, grant.accountId, grant.id);
+  c.set("auditAfter", toGrantResource(grant, deliveries, false));
+  return toGrantResource(grant, deliveries, seesCallbackUrl(c.get("identity")));
 }
 
 /** Rules that need the clock or the store: the window, the extended grant, the secret. */
@@ -164,7 +181,7 @@ export const create: AppHandler<typeof endpoints.create> = async (c) => {
   await guardAssertionsOn(db, account_id, withActiveGrant(asActive({ ...input, id, version: 1 })));
   await requestGrant(createReconcileDeps(c.env), account_id, id, input, c.get("actor"));
   c.header("Location", `/v1/accounts/${account_id}/grants/${id}`);
-  return c.json(await present(db, await findGrant(db, account_id, id)), 201);
+  return c.json(await presentWritten(c, db, await findGrant(db, account_id, id)), 201);
 };
 
 export const list: AppHandler<typeof endpoints.list> = async (c) => {
@@ -189,7 +206,7 @@ export const list: AppHandler<typeof endpoints.list> = async (c) => {
   };
   const rows = await listGrants(db, account_id, filters, after, query.limit);
   const page = toPage(rows, query.limit, (g) => ({ atMs: g.createdAtMs, id: g.id }));
-  const items = await Promise.all(page.items.map((g) => present(db, g)));
+  const items = await Promise.all(page.items.map((g) => present(db, g, c.get("identity"))));
   return c.json({ items, next_cursor: page.nextCursor }, 200);
 };
 
@@ -197,7 +214,8 @@ export const get: AppHandler<typeof endpoints.get> = async (c) => {
   const { account_id, id } = c.req.valid("param");
   const db = createDb(c.env.DB);
   await requireAccount(db, account_id);
-  return c.json(await present(db, await findGrant(db, account_id, id, c.get("identity"))), 200);
+  const grant = await findGrant(db, account_id, id, c.get("identity"));
+  return c.json(await present(db, grant, c.get("identity")), 200);
 };
 
 export const events: AppHandler<typeof endpoints.events> = async (c) => {
@@ -268,7 +286,7 @@ function decisionHandler(
     if (!result.ok) {
       throw refusal(result.error, grant);
     }
-    return c.json(await present(db, await findGrant(db, account_id, id)), 200);
+    return c.json(await presentWritten(c, db, await findGrant(db, account_id, id)), 200);
   };
 }
 

@@ -4,6 +4,7 @@ import type { DeliveryRecord } from "../../db/grant-deliveries.repo";
 import type { GrantEventRecord, GrantRecord } from "../../db/grants.repo";
 import { GRANT_STATES } from "../../domain/grants/grant";
 import { describePathProblem } from "../../domain/grants/path-check";
+import { redactUrl } from "../../lib/redact";
 import { CidrString } from "../fields";
 import { PortSpec } from "../policies";
 import { CallbackUrl } from "../schemas/callbacks";
@@ -144,7 +145,10 @@ export const GrantResource = z
     reason: z.string(),
     starts_at: z.string(),
     ends_at: z.string(),
-    callback_url: z.string().nullable(),
+    callback_url: z.string().nullable().openapi({
+      description:
+        "The full URL for admins and ticket systems. Operators, viewers, and the audit log's before/after for everyone, see only its scheme and host (`https://tickets.example.com/…`).",
+    }),
     extends_grant_id: z.string().nullable(),
     requested_by: z.string(),
     decision: z
@@ -183,10 +187,14 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const portText = (p: { from: number; to: number }) =>
   p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`;
 
-/** A stored grant and its deliveries on the wire. */
+/**
+ * A stored grant and its deliveries on the wire; `fullUrl` false cuts the callback URL to scheme
+ * and host (`redactUrl`).
+ */
 export function toGrantResource(
   g: GrantRecord,
   deliveries: DeliveryRecord[],
+  fullUrl: boolean,
 ): z.input<typeof GrantResource> {
   return {
     id: g.id,
@@ -200,7 +208,7 @@ export function toGrantResource(
     reason: g.reason,
     starts_at: new Date(g.startsAtMs).toISOString(),
     ends_at: new Date(g.endsAtMs).toISOString(),
-    callback_url: g.callbackUrl,
+    callback_url: g.callbackUrl === null || fullUrl ? g.callbackUrl : redactUrl(g.callbackUrl),
     extends_grant_id: g.extendsGrantId,
     requested_by: g.requestedBy,
     decision:

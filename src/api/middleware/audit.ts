@@ -1,7 +1,7 @@
 /**
  * The audit trail of every request whose operation is audited (see `authz/operations.ts`): after
- * a successful `request`-mode operation it records the response with secrets redacted (and the
- * handler's `auditBefore`), then seals the scope's hash chain, so each entry is chained before
+ * a successful `request`-mode operation it records the response (or the handler's `auditAfter`)
+ * with secrets redacted (and the handler's `auditBefore`), then seals the scope's hash chain, so each entry is chained before
  * the caller gets the answer.
  */
 import type { Context, MiddlewareHandler } from "hono";
@@ -43,7 +43,7 @@ export const auditTrail: MiddlewareHandler<AppEnv> = async (c, next) => {
   const db = createDb(c.env.DB);
   try {
     if (operation.audit === "request") {
-      const after = redactSecrets(await responseJson(c));
+      const after = redactSecrets(c.get("auditAfter") ?? (await responseJson(c)));
       await appendAuditEntry(db, {
         scope,
         actor: actorOf(c),
