@@ -4,7 +4,7 @@ import type { AccountRecord } from "../../db/accounts.repo";
 import { checkInitialResolvedRange } from "../../domain/cidr/initial-resolved";
 import { DEFAULT_INITIAL_RESOLVED_IPV4 } from "../../domain/cidr/reserved";
 import { DEFAULT_QUOTAS, effectiveQuotas, QUOTA_NAMES, type QuotaName } from "../../domain/quotas";
-import { describeTokenProblem } from "../../domain/token-permissions";
+import { RefusalFields, toRefusalResource } from "../schemas/refusal";
 
 /** Highest value a quota can be raised to: far above Cloudflare's highest raised limits. */
 const MAX_QUOTA = 100_000_000;
@@ -173,19 +173,7 @@ const TokenProblemSchema = z
         "The token permission tunnelplane needs, as the dashboard's token editor names it (Edit for an enforce account, Read for an observe one unless a write was refused).",
       example: "Zero Trust: Edit",
     }),
-    permission_groups: z.array(z.string()).openapi({
-      description: "API permission groups, any one of which grants it.",
-      example: ["Zero Trust Write"],
-    }),
-    request: z.string().openapi({
-      description:
-        "The request Cloudflare refused with 403 / 10000 (method and path after the account).",
-      example: "GET gateway/rules",
-    }),
-    detail: z.string().openapi({
-      example:
-        "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules)",
-    }),
+    ...RefusalFields,
     met_by: z.enum(["run", "plan", "explain", "import"]).openapi({
       description:
         "What met the refusal: a reconcile run, or an observation outside one (plan, explain with state=observed, import).",
@@ -237,10 +225,7 @@ export function toAccountResource(account: AccountRecord): z.infer<typeof Accoun
     limits: effectiveQuotas(account.limits),
     api_budget_share: account.apiBudgetShare,
     token_problems: account.tokenProblems.map((p) => ({
-      permission: p.permission,
-      permission_groups: p.permissionGroups,
-      request: p.request,
-      detail: describeTokenProblem(p),
+      ...toRefusalResource(p),
       met_by: p.metBy,
       run_id: p.runId,
       detected_at: new Date(p.detectedAtMs).toISOString(),

@@ -4,8 +4,8 @@
  * policy analysis and grant checks.
  */
 import { z } from "@hono/zod-openapi";
-import { describeTokenProblem } from "../../domain/token-permissions";
 import type { SkippedKinds } from "../../reconciler/observe-now";
+import { RefusalFields, toRefusalResource } from "./refusal";
 
 export const SkippedSchema = z
   .object({
@@ -18,19 +18,7 @@ export const SkippedSchema = z
         "The token permission that would let tunnelplane read them (Edit for an enforce account, which writes there next; Read for an observe one), as the dashboard's token editor names it.",
       example: "Zero Trust: Edit",
     }),
-    permission_groups: z.array(z.string()).openapi({
-      description: "API permission groups, any one of which grants it.",
-      example: ["Zero Trust Write"],
-    }),
-    request: z.string().openapi({
-      description:
-        "The request Cloudflare refused with 403 / 10000 (method and path after the account).",
-      example: "GET gateway/rules",
-    }),
-    detail: z.string().openapi({
-      example:
-        "the API token lacks Zero Trust: Edit (Cloudflare answered 403 / 10000 to GET gateway/rules)",
-    }),
+    ...RefusalFields,
   })
   .openapi("SkippedKinds");
 
@@ -43,10 +31,7 @@ export const SkippedList = z.array(SkippedSchema).openapi({
 export function toSkippedResource(skipped: readonly SkippedKinds[]): z.infer<typeof SkippedList> {
   return skipped.map((s) => ({
     kinds: s.kinds,
-    permission: s.problem.permission,
-    permission_groups: s.problem.permissionGroups,
-    request: s.problem.request,
-    detail: describeTokenProblem(s.problem),
+    ...toRefusalResource(s.problem),
   }));
 }
 
