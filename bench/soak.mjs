@@ -3,14 +3,14 @@
  * Soak benchmark (`npm run bench:soak`): 5,000 mixed writes and reads against the control plane
  * that `npm start` runs on 127.0.0.1:8787, in a soak account of its own. It prints the memory of
  * the two workerd processes of the control plane's `wrangler dev` (the one serving port 8787 and
- * the one running the Worker) every 500 requests, then once more after 10 s idle and a full
- * collection of every isolate, and exits 1 when any request failed or when either process ends
- * more than 64 MB above where it started.
+ * the one running the Worker) every 500 requests, their peaks (sampled every 250 ms), then once
+ * more after 10 s idle and a full collection of every isolate, and exits 1 when any request failed
+ * or when either process ends more than 64 MB above where it started (after a first collection).
  *
  * Memory is each process's resident set (RSS, from /proc, so Linux only) and the control plane
  * isolate's V8 heap (from the inspector workerd exposes on loopback). `npm start` itself collects
- * the Worker process's isolates every 2 s (scripts/collect-garbage.mjs, README "Memory of the
- * local runtime"); the bench's collections at the start and end are its own. Bounded: at most
+ * the isolates of both processes as their heaps grow (scripts/collect-garbage.mjs, README "Memory
+ * of the local runtime"); the bench's collections at the start and end are its own. Bounded: at most
  * `--requests` requests (default 5,000) and `--minutes` minutes (default 30); loopback only.
  *
  * Usage: node bench/soak.mjs [--requests N] [--minutes M] [--concurrency C] [--mix routes]
@@ -38,6 +38,8 @@ const REPORT_EVERY = 500;
 const MAX_GROWTH_MB = 64;
 
 const API = "http://127.0.0.1:8787";
+/** The proxy's inspector, which `npm start` opens for its collector (scripts/start.mjs). */
+const PROXY_INSPECTOR_PORT = 9231;
 const AUTH = { authorization: "Bearer dev-admin-key", "content-type": "application/json" };
 const ACCOUNT = "50a650a650a650a650a650a650a650a6";
 const BASE = `${API}/v1/accounts/${ACCOUNT}`;
@@ -51,7 +53,9 @@ const rssMb = (pid) => {
 /**
  * Sends one inspector command and waits for its answer. `HeapProfiler.takeHeapSnapshot` makes V8
  * run a full, compacting collection first (the chunks are discarded): that is what the isolate
- * would do under the memory pressure of a deployed 128 MB Worker.
+ * would do under the memory pressure of a deployed 128 MB Worker. (`HeapProfiler.collectGarbage`
+ * would be cheaper, but V8 runs it as a task that workerd starts only at the isolate's next
+ * event, so an idle isolate does not answer it.)
  */
 function inspectOnce(url, method) {
   return new Promise((resolve, reject) => {
@@ -66,9 +70,9 @@ function inspectOnce(url, method) {
       }
     });
     socket.on("error", () => reject(new Error(`inspector ${url} failed`)));
-    // workerd keeps one session per isolate: when another client connects (wrangler's inspector
-    // proxy, or `npm start`'s collector reopening its session), ours is closed without an answer,
-    // which would otherwise leave the await pending forever.
+    // workerd allows one session per isolate: a second client connecting (ours, or `npm start`'s
+    // collector reopening its session) closes both, without an answer, which would otherwise
+    // leave the await pending forever.
     socket.on("close", (code) =>
       reject(new Error(`inspector ${url} closed (${code}) on ${method}`)),
     );
@@ -90,13 +94,21 @@ async function inspect(url, method) {
 }
 
 /**
- * A full collection of every isolate in the Worker's process: the control plane's and those of
- * the local runtime (the D1 simulator's above all, which holds each query's garbage).
+ * A full collection of every isolate in the Worker's process (the control plane's and those of
+ * the local runtime, the D1 simulator's above all, which holds each query's garbage) and, when
+ * `npm start` gave it an inspector, in the proxy's. The first one makes each process allocate
+ * 60–70 MB to serialize its snapshots, which the allocator keeps: the baseline is taken after it.
  */
 async function collectAll() {
-  const isolates = await (await fetch(`http://127.0.0.1:${target.inspectorPort}/json/list`)).json();
-  for (const isolate of isolates) {
-    await inspect(isolate.webSocketDebuggerUrl, "HeapProfiler.takeHeapSnapshot");
+  for (const port of [target.inspectorPort, PROXY_INSPECTOR_PORT]) {
+    const isolates = await fetch(`http://127.0.0.1:${port}/json/list`).then(
+      (response) => response.json(),
+      () => [],
+    );
+    // `…#PROXY_CONTROLLER` isolates (service bindings to wrangler's Node side) cannot be reached.
+    for (const isolate of isolates.filter((i) => !i.webSocketDebuggerUrl.includes("#"))) {
+      await inspect(isolate.webSocketDebuggerUrl, "HeapProfiler.takeHeapSnapshot");
+    }
   }
 }
 
@@ -206,21 +218,32 @@ const target = (() => {
     process.exit(2);
   }
 })();
-/** Both processes' RSS and the Worker isolate's heap, in MB. */
-async function memory() {
+/**
+ * Both processes' RSS, in MB, and with `heap` the Worker isolate's heap. The heap is read only
+ * at the start and the end: reading it opens an inspector session, which closes the one of
+ * `npm start`'s collector on that isolate for a few seconds.
+ */
+async function memory(heap) {
   return {
     proxy: rssMb(target.proxyPid),
     worker: rssMb(target.workerPid),
-    heap: await heapMb(target.inspector),
+    heap: heap ? await heapMb(target.inspector) : undefined,
   };
 }
 const show = (m) =>
-  `port-8787 process ${m.proxy.toFixed(0)} MB  Worker process ${m.worker.toFixed(0)} MB  Worker heap ${m.heap.toFixed(1)} MB`;
+  `port-8787 process ${m.proxy.toFixed(0)} MB  Worker process ${m.worker.toFixed(0)} MB${m.heap === undefined ? "" : `  Worker heap ${m.heap.toFixed(1)} MB`}`;
+const uncollected = await memory(false);
 await collectAll();
-const before = await memory();
+const before = await memory(true);
 console.log(`workerd pids: port 8787 ${target.proxyPid}, Worker ${target.workerPid}`);
-console.log(`start        ${show(before)}`);
+console.log(`uncollected  ${show(uncollected)}`);
+console.log(`start        ${show(before)}  (after a first full collection)`);
 
+const peak = { proxy: before.proxy, worker: before.worker };
+const sampler = setInterval(() => {
+  peak.proxy = Math.max(peak.proxy, rssMb(target.proxyPid));
+  peak.worker = Math.max(peak.worker, rssMb(target.workerPid));
+}, 250);
 const ctx = await prepare();
 let sent = 0;
 let failed = 0;
@@ -251,11 +274,13 @@ async function worker() {
 }
 await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
+clearInterval(sampler);
 const busy = await memory();
 await new Promise((resolve) => setTimeout(resolve, 10_000));
 await collectAll();
-const idle = await memory();
+const idle = await memory(true);
 console.log(`end (busy)   ${show(busy)}`);
+console.log(`peak         ${show(peak)}`);
 console.log(`end (idle)   ${show(idle)}  (10 s idle, then a full collection of every isolate)`);
 const growth = { proxy: idle.proxy - before.proxy, worker: idle.worker - before.worker };
 console.log(

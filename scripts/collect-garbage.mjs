@@ -9,85 +9,144 @@
  * its peak: 5,000 writes and reads left the Worker process 187 MB above a fresh start while the
  * memory its allocator had handed out was back where it started (see README, "Performance").
  *
- * `collectGarbage` asks every isolate of the Worker process, the control plane's included, for a
- * full collection every `everyMs`, through workerd's own inspector (loopback only). workerd keeps
- * one session per isolate, so ours replaces the one wrangler's inspector proxy holds on the
- * control plane's isolate, which wrangler does not open again until the Worker reloads: nothing is
- * lost (a modules Worker's console output reaches the terminal through workerd's own output, and
- * the Network events quiet-inspector.mjs turns off have nowhere to go), but Chrome DevTools needs
- * `TUNNELPLANE_DEVTOOLS=1`, which leaves the inspectors alone. Linux only (/proc); elsewhere it
- * does nothing.
+ * `collectGarbage` watches the JavaScript heap of every isolate of the given workerd processes
+ * through workerd's own inspector (loopback only) and asks an isolate for a full collection as
+ * soon as its heap has grown `growthBytes` past what the last collection left, or `everyMs` after
+ * that collection when it has grown at all. Growth, not time alone, is the trigger because the
+ * garbage comes with the requests: at 66 requests a second a collection every 2 s let the control
+ * plane's heap reach 71 MB between two of them, and the allocator kept that peak.
+ *
+ * workerd keeps one session per isolate, so ours replaces the one wrangler's inspector proxy holds
+ * on the control plane's isolate, which wrangler does not open again until the Worker reloads:
+ * nothing is lost (a modules Worker's console output reaches the terminal through workerd's own
+ * output, and the Network events quiet-inspector.mjs turns off have nowhere to go), but Chrome
+ * DevTools needs `TUNNELPLANE_DEVTOOLS=1`, which leaves the inspectors alone. Linux only (/proc);
+ * elsewhere it does nothing.
  */
 import WebSocket from "ws";
-import { findWorkerd } from "./workerd-processes.mjs";
+
+/** How often each isolate's heap is read (ms). */
+const POLL_MS = 200;
+/**
+ * How long before a closed session is opened again (ms). Another client attaching to an isolate
+ * (the soak bench reading a heap) closes ours; this leaves the isolate to it meanwhile.
+ */
+const REOPEN_MS = 5_000;
+/** The inspector command behind each question a session asks. */
+const METHODS = {
+  usage: "Runtime.getHeapUsage",
+  collect: "HeapProfiler.collectGarbage",
+  floor: "Runtime.getHeapUsage",
+};
 
 /**
- * How long before a closed session is opened again. Another client attaching to an isolate (the
- * soak bench's full collections) closes ours; this leaves it the isolate meanwhile.
+ * Collects the garbage of every isolate of the workerd processes whose inspector ports
+ * `inspectorPorts()` returns (called again whenever sessions are missing: wrangler restarts its
+ * processes when the configuration changes; it may throw while they start), for the life of this
+ * process. An isolate is asked again only once it has answered: an idle isolate answers at its
+ * next event, and needs no collection before it.
+ *
+ * @param inspectorPorts `() => number[]`
+ * @param options `{ growthBytes, everyMs }`: heap growth (bytes) past the last collection's
+ *   result that triggers a collection, and the time (ms) after which any growth does
  */
-const REOPEN_MS = 30_000;
-
-/**
- * Collects the garbage of every isolate of the Worker process behind 127.0.0.1:`port` every
- * `everyMs` (ms) for the life of this process. An isolate asked again
- * only once it has answered: an idle isolate answers at its next event, and needs no collection
- * before it. Sessions closed under it are opened again after 30 s, on the process found again
- * (wrangler restarts it when the configuration changes).
- */
-export function collectGarbage(port, everyMs) {
+export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
   if (process.platform !== "linux") {
     return;
   }
-  /** Open sessions by isolate id: `{ socket, pending }`. */
+  /** Open sessions by `port/isolate id`. */
   const sessions = new Map();
   /** How many isolates the last listing had. */
   let expected = Number.POSITIVE_INFINITY;
-  let lastConnect = 0;
+  /** When sessions were last listed or one was closed (ms): REOPEN_MS counts from there. */
+  let lastChange = 0;
   let id = 0;
 
-  const connect = async () => {
-    lastConnect = Date.now();
-    let inspectorPort;
-    try {
-      inspectorPort = findWorkerd(port).inspectorPort;
-    } catch {
-      return; // wrangler is (re)starting; the next tick looks again
-    }
-    const list = await fetch(`http://127.0.0.1:${inspectorPort}/json/list`).then(
-      (response) => response.json(),
-      () => [],
-    );
-    expected = list.length || Number.POSITIVE_INFINITY;
-    for (const isolate of list) {
-      if (sessions.has(isolate.id)) {
-        continue;
+  const ask = (session, what) => {
+    session.waiting = what;
+    session.socket.send(JSON.stringify({ id: ++id, method: METHODS[what] }));
+  };
+
+  const open = (key, url) => {
+    const socket = new WebSocket(url);
+    // `waiting`: what the session awaits an answer to, or null; `floor`: the heap's used bytes
+    // after the last collection (ms timestamp `collectedAt`).
+    const session = { socket, waiting: "open", floor: 0, collectedAt: 0 };
+    sessions.set(key, session);
+    socket.on("open", () => {
+      session.waiting = null;
+    });
+    socket.on("message", (data) => {
+      const message = JSON.parse(String(data));
+      if (message.id === undefined) {
+        return; // an event
       }
-      const socket = new WebSocket(isolate.webSocketDebuggerUrl);
-      const session = { socket, pending: true };
-      sessions.set(isolate.id, session);
-      socket.on("open", () => {
-        session.pending = false;
-      });
-      socket.on("message", () => {
-        session.pending = false;
-      });
-      socket.on("close", () => sessions.delete(isolate.id));
-      // A refused or reset connection is followed by `close`.
-      socket.on("error", () => {});
+      const answered = session.waiting;
+      session.waiting = null;
+      if (answered === "collect") {
+        session.collectedAt = Date.now();
+        ask(session, "floor");
+        return;
+      }
+      const used = message.result?.usedSize;
+      if (used === undefined) {
+        return;
+      }
+      if (answered === "floor") {
+        session.floor = used;
+        return;
+      }
+      const grown = used - session.floor;
+      if (grown >= growthBytes || (grown > 0 && Date.now() - session.collectedAt >= everyMs)) {
+        ask(session, "collect");
+      }
+    });
+    socket.on("close", () => {
+      sessions.delete(key);
+      lastChange = Date.now();
+    });
+    // A refused or reset connection is followed by `close`.
+    socket.on("error", () => {});
+  };
+
+  const connect = async () => {
+    lastChange = Date.now();
+    let ports;
+    try {
+      ports = inspectorPorts();
+    } catch {
+      return; // wrangler is (re)starting; a later tick looks again
     }
+    let count = 0;
+    for (const port of ports) {
+      const list = await fetch(`http://127.0.0.1:${port}/json/list`).then(
+        (response) => response.json(),
+        () => [],
+      );
+      // workerd lists the isolates behind service bindings to Node (`…:#PROXY_CONTROLLER`) with a
+      // URL it does not serve; they run no requests of ours.
+      const reachable = list.filter((isolate) => !isolate.webSocketDebuggerUrl.includes("#"));
+      count += reachable.length;
+      for (const isolate of reachable) {
+        const key = `${port}/${isolate.id}`;
+        if (!sessions.has(key)) {
+          open(key, isolate.webSocketDebuggerUrl);
+        }
+      }
+    }
+    expected = count || Number.POSITIVE_INFINITY;
   };
 
   const tick = async () => {
-    if (sessions.size < expected && Date.now() - lastConnect >= REOPEN_MS) {
+    if (sessions.size < expected && Date.now() - lastChange >= REOPEN_MS) {
       await connect();
     }
     for (const session of sessions.values()) {
-      if (!session.pending && session.socket.readyState === WebSocket.OPEN) {
-        session.pending = true;
-        session.socket.send(JSON.stringify({ id: ++id, method: "HeapProfiler.collectGarbage" }));
+      if (session.waiting === null && session.socket.readyState === WebSocket.OPEN) {
+        ask(session, "usage");
       }
     }
-    setTimeout(tick, everyMs);
+    setTimeout(tick, POLL_MS);
   };
   tick();
 }

@@ -5,25 +5,33 @@
  * a demo account, and fires the Cron Trigger every 30 s (wrangler dev never fires schedules by
  * itself). RATE_LIMIT_CALLS (and RATE_LIMIT_WINDOW_S, RATE_LIMIT_LOCKOUT_S) lower the emulated
  * Cloudflare rate limit. Unless `TUNNELPLANE_DEVTOOLS=1`, it quiets both inspectors and collects
- * the garbage of the control plane's isolates every 2 s (collect-garbage.mjs: local workerd keeps
- * the native memory of uncollected requests otherwise). Ctrl-C stops everything.
+ * the garbage of the control plane's isolates, in the Worker's process and in wrangler's proxy, as
+ * their heaps grow (collect-garbage.mjs: local workerd keeps the native memory of uncollected
+ * requests otherwise). Ctrl-C stops everything.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { copyFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { collectGarbage } from "./collect-garbage.mjs";
 import { seedDemo } from "./demo.mjs";
 import { quietInspector } from "./quiet-inspector.mjs";
+import { findWorkerd } from "./workerd-processes.mjs";
 
 const API_PORT = 8787;
 const EMULATOR_PORT = 8788;
 const API_INSPECTOR_PORT = 9229;
 const EMULATOR_INSPECTOR_PORT = 9230;
+/** The inspector workerd-inspectable.sh gives wrangler's proxy on port 8787 (loopback). */
+const PROXY_INSPECTOR_PORT = 9231;
 /** `TUNNELPLANE_DEVTOOLS=1` leaves the inspectors free for Chrome DevTools (and unquieted). */
 const DEVTOOLS = process.env.TUNNELPLANE_DEVTOOLS === "1";
 const CRON_EVERY_MS = 30_000;
-/** How often every isolate of the control plane's Worker process is collected (workerd#6894). */
-const COLLECT_EVERY_MS = 2_000;
+/**
+ * When an isolate of the control plane is collected (workerd#6894): once its heap has grown 4 MB
+ * past what the last collection left, or 2 s after that collection if it has grown at all.
+ */
+const COLLECT = { growthBytes: 4 * 1024 * 1024, everyMs: 2_000 };
 const API = `http://127.0.0.1:${API_PORT}`;
 const EMULATOR = `http://127.0.0.1:${EMULATOR_PORT}`;
 const wrangler = new URL("../node_modules/.bin/wrangler", import.meta.url).pathname;
@@ -39,6 +47,18 @@ if (!online) {
   quietEnv.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   console.log("offline: wrangler dev uses its built-in Request.cf placeholder");
 }
+/** Linux, without DevTools: the collector also reaches the proxy's isolates. */
+const COLLECTING = !DEVTOOLS && process.platform === "linux";
+// Where miniflare finds workerd, so that the wrapper can run the same binary.
+const workerd = createRequire(createRequire(import.meta.url).resolve("miniflare"))("workerd");
+const apiEnv = COLLECTING
+  ? {
+      ...quietEnv,
+      MINIFLARE_WORKERD_PATH: new URL("workerd-inspectable.sh", import.meta.url).pathname,
+      TUNNELPLANE_WORKERD: workerd.default,
+      TUNNELPLANE_PROXY_INSPECTOR_PORT: `${PROXY_INSPECTOR_PORT}`,
+    }
+  : quietEnv;
 /** The commit /healthz reports, when this is a git checkout. */
 const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" });
 const commitVars =
@@ -59,8 +79,8 @@ if (migrate.status !== 0) {
 }
 
 const children = [];
-function start(name, args) {
-  const child = spawn(wrangler, args, { env: quietEnv, stdio: ["ignore", "pipe", "pipe"] });
+function start(name, args, env) {
+  const child = spawn(wrangler, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   const prefix = (line) => `[${name}] ${line}`;
   for (const stream of [child.stdout, child.stderr]) {
     stream.setEncoding("utf8");
@@ -100,31 +120,39 @@ const rateLimitVars = ["RATE_LIMIT_CALLS", "RATE_LIMIT_WINDOW_S", "RATE_LIMIT_LO
   .filter((name) => (process.env[name] ?? "") !== "")
   .flatMap((name) => ["--var", `${name}:${process.env[name]}`]);
 
-start("emulator", [
-  "dev",
-  "--config",
-  "emulator/wrangler.toml",
-  "--ip",
-  "127.0.0.1",
-  "--port",
-  `${EMULATOR_PORT}`,
-  "--inspector-port",
-  `${EMULATOR_INSPECTOR_PORT}`,
-  ...rateLimitVars,
-]);
-start("api", [
-  "dev",
-  "--ip",
-  "127.0.0.1",
-  "--port",
-  `${API_PORT}`,
-  "--inspector-port",
-  `${API_INSPECTOR_PORT}`,
-  "--test-scheduled",
-  "--var",
-  `CLOUDFLARE_API_BASE_URL:${EMULATOR}/client/v4`,
-  ...commitVars,
-]);
+start(
+  "emulator",
+  [
+    "dev",
+    "--config",
+    "emulator/wrangler.toml",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    `${EMULATOR_PORT}`,
+    "--inspector-port",
+    `${EMULATOR_INSPECTOR_PORT}`,
+    ...rateLimitVars,
+  ],
+  quietEnv,
+);
+start(
+  "api",
+  [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    `${API_PORT}`,
+    "--inspector-port",
+    `${API_INSPECTOR_PORT}`,
+    "--test-scheduled",
+    "--var",
+    `CLOUDFLARE_API_BASE_URL:${EMULATOR}/client/v4`,
+    ...commitVars,
+  ],
+  apiEnv,
+);
 
 async function waitFor(url, label) {
   for (let i = 0; i < 240; i++) {
@@ -157,7 +185,10 @@ try {
   if (!DEVTOOLS) {
     quietInspector(API_INSPECTOR_PORT);
     quietInspector(EMULATOR_INSPECTOR_PORT);
-    collectGarbage(API_PORT, COLLECT_EVERY_MS);
+  }
+  if (COLLECTING) {
+    const ports = () => [findWorkerd(API_PORT).inspectorPort, PROXY_INSPECTOR_PORT];
+    collectGarbage(ports, COLLECT);
   }
   const demo = await seedDemo(API, "dev-admin-key");
   console.log(`
