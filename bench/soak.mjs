@@ -1,20 +1,29 @@
 #!/usr/bin/env node
 /**
- * Soak benchmark (`npm run bench:soak`): 5,000 mixed writes and reads against the control plane
- * that `npm start` runs on 127.0.0.1:8787, in a soak account of its own. It prints the memory of
- * the two workerd processes of the control plane's `wrangler dev` (the one serving port 8787 and
- * the one running the Worker) every 500 requests, their peaks (sampled every 250 ms), then once
- * more after 10 s idle and a full collection of every isolate, and exits 1 when any request failed
- * or when either process ends more than 64 MB above where it started (after a first collection).
+ * Soak benchmark (`npm run bench:soak`): 5,000 writes, with reads between them (3 requests of
+ * every 10), against the control plane that `npm start` runs on 127.0.0.1:8787, in a soak account
+ * of its own. It measures the two workerd processes of the control plane's `wrangler dev` (the one
+ * serving port 8787, wrangler's proxy, and the one running the Worker):
  *
- * Memory is each process's resident set (RSS, from /proc, so Linux only) and the control plane
- * isolate's V8 heap (from the inspector workerd exposes on loopback). `npm start` itself collects
- * the isolates of both processes as their heaps grow (scripts/collect-garbage.mjs, README "Memory
- * of the local runtime"); the bench's collections at the start and end are its own. Bounded: at most
- * `--requests` requests (default 5,000) and `--minutes` minutes (default 30); loopback only.
+ * 1. fresh, as found;
+ * 2. after a warm-up of 500 requests of the same mix and a settle (10 s idle, then five
+ *    `GET /healthz` a second apart, so that every isolate on a request's way runs the collection
+ *    `npm start`'s collector asked it for): the baseline, since the first requests of a fresh
+ *    process fill its code caches, SQLite's page cache and the allocator's pools for good;
+ * 3. every 500 requests of the run, and its peak (sampled every 250 ms);
+ * 4. after the run and the same settle.
  *
- * Usage: node bench/soak.mjs [--requests N] [--minutes M] [--concurrency C] [--mix routes]
- * (`--mix routes`: route creates only, e.g. `--requests 10000` for 10,000 routes in one run).
+ * It exits 1 when any request failed or when either process ends more than 64 MB above its
+ * baseline, and prints the growth from fresh too. Memory is each process's resident set (RSS,
+ * from /proc, so Linux only) and the control plane isolate's V8 heap (from workerd's inspector on
+ * loopback, read only at the baseline and the end: a second inspector session on an isolate closes
+ * the collector's for a few seconds). The bench collects nothing itself: it measures `npm start`
+ * as it runs (scripts/collect-garbage.mjs, README "Memory of the local runtime"). Bounded: at most
+ * `--writes` writes (default 5,000) and `--minutes` minutes (default 30); loopback only.
+ *
+ * Usage: node bench/soak.mjs [--writes N] [--warmup N] [--minutes M] [--concurrency C]
+ * [--mix routes] (`--mix routes`: route creates only, e.g. `--writes 10000` for 10,000 routes in
+ * one run).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -23,13 +32,15 @@ import { findWorkerd } from "../scripts/workerd-processes.mjs";
 
 const { values: args } = parseArgs({
   options: {
-    requests: { type: "string", default: "5000" },
+    writes: { type: "string", default: "5000" },
+    warmup: { type: "string", default: "500" },
     minutes: { type: "string", default: "30" },
     concurrency: { type: "string", default: "4" },
     mix: { type: "string", default: "mixed" },
   },
 });
-const REQUESTS = Number(args.requests);
+const WRITES = Number(args.writes);
+const WARMUP = Number(args.warmup);
 const DEADLINE_MS = Date.now() + Number(args.minutes) * 60_000;
 const CONCURRENCY = Number(args.concurrency);
 /** `mixed` (the default mix below) or `routes` (route creates only). */
@@ -38,8 +49,6 @@ const REPORT_EVERY = 500;
 const MAX_GROWTH_MB = 64;
 
 const API = "http://127.0.0.1:8787";
-/** The proxy's inspector, which `npm start` opens for its collector (scripts/start.mjs). */
-const PROXY_INSPECTOR_PORT = 9231;
 const AUTH = { authorization: "Bearer dev-admin-key", "content-type": "application/json" };
 const ACCOUNT = "50a650a650a650a650a650a650a650a6";
 const BASE = `${API}/v1/accounts/${ACCOUNT}`;
@@ -50,20 +59,13 @@ const rssMb = (pid) => {
   return Number(line[1]) / 1024;
 };
 
-/**
- * Sends one inspector command and waits for its answer. `HeapProfiler.takeHeapSnapshot` makes V8
- * run a full, compacting collection first (the chunks are discarded): that is what the isolate
- * would do under the memory pressure of a deployed 128 MB Worker. (`HeapProfiler.collectGarbage`
- * would be cheaper, but V8 runs it as a task that workerd starts only at the isolate's next
- * event, so an idle isolate does not answer it.)
- */
+/** Sends one inspector command and waits for its answer. */
 function inspectOnce(url, method) {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     socket.on("open", () => socket.send(JSON.stringify({ id: 1, method })));
     socket.on("message", (data) => {
       const message = JSON.parse(String(data));
-      // workerd answers takeHeapSnapshot by echoing the command, after the last chunk.
       if (message.id === 1) {
         socket.close();
         resolve(message.result);
@@ -89,25 +91,6 @@ async function inspect(url, method) {
         throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-}
-
-/**
- * A full collection of every isolate in the Worker's process (the control plane's and those of
- * the local runtime, the D1 simulator's above all, which holds each query's garbage) and, when
- * `npm start` gave it an inspector, in the proxy's. The first one makes each process allocate
- * 60–70 MB to serialize its snapshots, which the allocator keeps: the baseline is taken after it.
- */
-async function collectAll() {
-  for (const port of [target.inspectorPort, PROXY_INSPECTOR_PORT]) {
-    const isolates = await fetch(`http://127.0.0.1:${port}/json/list`).then(
-      (response) => response.json(),
-      () => [],
-    );
-    // `…#PROXY_CONTROLLER` isolates (service bindings to wrangler's Node side) cannot be reached.
-    for (const isolate of isolates.filter((i) => !i.webSocketDebuggerUrl.includes("#"))) {
-      await inspect(isolate.webSocketDebuggerUrl, "HeapProfiler.takeHeapSnapshot");
     }
   }
 }
@@ -232,59 +215,93 @@ async function memory(heap) {
 }
 const show = (m) =>
   `port-8787 process ${m.proxy.toFixed(0)} MB  Worker process ${m.worker.toFixed(0)} MB${m.heap === undefined ? "" : `  Worker heap ${m.heap.toFixed(1)} MB`}`;
-const uncollected = await memory(false);
-await collectAll();
-const before = await memory(true);
-console.log(`workerd pids: port 8787 ${target.proxyPid}, Worker ${target.workerPid}`);
-console.log(`uncollected  ${show(uncollected)}`);
-console.log(`start        ${show(before)}  (after a first full collection)`);
+/** Waits 10 s, then sends five `GET /healthz` a second apart and waits 2 s more. */
+async function settle() {
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  for (let k = 0; k < 5; k++) {
+    await fetch(`${API}/healthz`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+}
 
+let failed = 0;
+let sent = 0;
+let writes = 0;
+/** Sends requests of the mix from `ctx` until `done()`, `concurrency` at a time. */
+async function drive(ctx, done, report) {
+  const one = async () => {
+    while (!done() && Date.now() < DEADLINE_MS) {
+      const i = sent++;
+      const [method, path, body, expected] = request(i, ctx);
+      if (method !== "GET") {
+        writes++;
+      }
+      const answer = await call(method, path, body).catch((error) => ({
+        status: 0,
+        body: String(error),
+      }));
+      if (answer.status !== expected) {
+        failed++;
+        if (failed <= 5) {
+          console.log(
+            `  ${method} ${path} -> ${answer.status} ${JSON.stringify(answer.body).slice(0, 160)}`,
+          );
+        }
+      }
+      await report?.(i + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, one));
+}
+
+const fresh = await memory(false);
+console.log(`workerd pids: port 8787 ${target.proxyPid}, Worker ${target.workerPid}`);
+console.log(`fresh        ${show(fresh)}`);
+const ctx = await prepare();
+await drive(ctx, () => sent >= WARMUP);
+await settle();
+const before = await memory(true);
+console.log(`baseline     ${show(before)}  (after ${sent} requests of warm-up and a settle)`);
+
+const warmupSent = sent;
+const warmupWrites = writes;
 const peak = { proxy: before.proxy, worker: before.worker };
 const sampler = setInterval(() => {
   peak.proxy = Math.max(peak.proxy, rssMb(target.proxyPid));
   peak.worker = Math.max(peak.worker, rssMb(target.workerPid));
 }, 250);
-const ctx = await prepare();
-let sent = 0;
-let failed = 0;
 const startedAt = Date.now();
-async function worker() {
-  while (sent < REQUESTS && Date.now() < DEADLINE_MS) {
-    const i = sent++;
-    const [method, path, body, expected] = request(i, ctx);
-    const answer = await call(method, path, body).catch((error) => ({
-      status: 0,
-      body: String(error),
-    }));
-    if (answer.status !== expected) {
-      failed++;
-      if (failed <= 5) {
-        console.log(
-          `  ${method} ${path} -> ${answer.status} ${JSON.stringify(answer.body).slice(0, 160)}`,
-        );
-      }
-    }
-    if ((i + 1) % REPORT_EVERY === 0) {
+await drive(
+  ctx,
+  () => writes - warmupWrites >= WRITES,
+  async (n) => {
+    if ((n - warmupSent) % REPORT_EVERY === 0) {
       const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
       console.log(
-        `${String(i + 1).padStart(5)}        ${show(await memory())}  ${seconds} s  failed ${failed}`,
+        `${String(n - warmupSent).padStart(5)}        ${show(await memory())}  ${seconds} s  failed ${failed}`,
       );
     }
-  }
-}
-await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-
+  },
+);
+const runSeconds = (Date.now() - startedAt) / 1000;
 clearInterval(sampler);
 const busy = await memory();
-await new Promise((resolve) => setTimeout(resolve, 10_000));
-await collectAll();
+await settle();
 const idle = await memory(true);
 console.log(`end (busy)   ${show(busy)}`);
 console.log(`peak         ${show(peak)}`);
-console.log(`end (idle)   ${show(idle)}  (10 s idle, then a full collection of every isolate)`);
+console.log(`end (idle)   ${show(idle)}  (after a settle)`);
 const growth = { proxy: idle.proxy - before.proxy, worker: idle.worker - before.worker };
+const mb = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(0)} MB`;
 console.log(
-  `${sent} requests in ${((Date.now() - startedAt) / 1000).toFixed(0)} s, ${failed} failed; growth: port-8787 process ${growth.proxy.toFixed(0)} MB, Worker process ${growth.worker.toFixed(0)} MB, Worker heap ${(idle.heap - before.heap).toFixed(1)} MB (limit ${MAX_GROWTH_MB} MB a process)`,
+  `${sent - warmupSent} requests (${writes - warmupWrites} writes) in ${runSeconds.toFixed(0)} s after ${warmupSent} of warm-up, ${failed} failed in all`,
+);
+console.log(
+  `growth from the baseline: port-8787 process ${mb(growth.proxy)}, Worker process ${mb(growth.worker)}, Worker heap ${(idle.heap - before.heap).toFixed(1)} MB (limit ${MAX_GROWTH_MB} MB a process)`,
+);
+console.log(
+  `growth from fresh: port-8787 process ${mb(idle.proxy - fresh.proxy)}, Worker process ${mb(idle.worker - fresh.worker)}`,
 );
 const passed = failed === 0 && growth.proxy <= MAX_GROWTH_MB && growth.worker <= MAX_GROWTH_MB;
 console.log(passed ? "PASS" : "FAIL");

@@ -28,10 +28,10 @@ const PROXY_INSPECTOR_PORT = 9231;
 const DEVTOOLS = process.env.TUNNELPLANE_DEVTOOLS === "1";
 const CRON_EVERY_MS = 30_000;
 /**
- * When an isolate of the control plane is collected (workerd#6894): once its heap has grown 4 MB
+ * When an isolate of the control plane is collected (workerd#6894): once its heap has grown 8 MB
  * past what the last collection left, or 2 s after that collection if it has grown at all.
  */
-const COLLECT = { growthBytes: 4 * 1024 * 1024, everyMs: 2_000 };
+const COLLECT = { growthBytes: 8 * 1024 * 1024, everyMs: 2_000 };
 const API = `http://127.0.0.1:${API_PORT}`;
 const EMULATOR = `http://127.0.0.1:${EMULATOR_PORT}`;
 const wrangler = new URL("../node_modules/.bin/wrangler", import.meta.url).pathname;
