@@ -5,7 +5,7 @@
  * of its own. It measures the two workerd processes of the control plane's `wrangler dev` (the one
  * serving port 8787, wrangler's proxy, and the one running the Worker):
  *
- * 1. fresh, as found;
+ * 1. as found (fresh, on a fresh `npm start`);
  * 2. after a warm-up of 500 requests of the same mix and a settle (10 s idle, then five
  *    `GET /healthz` a second apart, so that every isolate on a request's way runs the collection
  *    `npm start`'s collector asked it for): the baseline, since the first requests of a fresh
@@ -14,7 +14,7 @@
  * 4. after the run and the same settle.
  *
  * It exits 1 when any request failed or when either process ends more than 64 MB above its
- * baseline, and prints the growth from fresh too. Memory is each process's resident set (RSS,
+ * baseline, and prints the growth from where it found them too. Memory is each process's resident set (RSS,
  * from /proc, so Linux only) and the control plane isolate's V8 heap (from workerd's inspector on
  * loopback, read only at the baseline and the end: a second inspector session on an isolate closes
  * the collector's for a few seconds). The bench collects nothing itself: it measures `npm start`
@@ -255,9 +255,9 @@ async function drive(ctx, done, report) {
   await Promise.all(Array.from({ length: CONCURRENCY }, one));
 }
 
-const fresh = await memory(false);
+const found = await memory(false);
 console.log(`workerd pids: port 8787 ${target.proxyPid}, Worker ${target.workerPid}`);
-console.log(`fresh        ${show(fresh)}`);
+console.log(`as found     ${show(found)}`);
 const ctx = await prepare();
 await drive(ctx, () => sent >= WARMUP);
 await settle();
@@ -301,7 +301,7 @@ console.log(
   `growth from the baseline: port-8787 process ${mb(growth.proxy)}, Worker process ${mb(growth.worker)}, Worker heap ${(idle.heap - before.heap).toFixed(1)} MB (limit ${MAX_GROWTH_MB} MB a process)`,
 );
 console.log(
-  `growth from fresh: port-8787 process ${mb(idle.proxy - fresh.proxy)}, Worker process ${mb(idle.worker - fresh.worker)}`,
+  `growth from as found: port-8787 process ${mb(idle.proxy - found.proxy)}, Worker process ${mb(idle.worker - found.worker)}`,
 );
 const passed = failed === 0 && growth.proxy <= MAX_GROWTH_MB && growth.worker <= MAX_GROWTH_MB;
 console.log(passed ? "PASS" : "FAIL");

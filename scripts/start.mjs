@@ -22,8 +22,6 @@ const API_PORT = 8787;
 const EMULATOR_PORT = 8788;
 const API_INSPECTOR_PORT = 9229;
 const EMULATOR_INSPECTOR_PORT = 9230;
-/** The inspector workerd-inspectable.sh gives wrangler's proxy on port 8787 (loopback). */
-const PROXY_INSPECTOR_PORT = 9231;
 /** `TUNNELPLANE_DEVTOOLS=1` leaves the inspectors free for Chrome DevTools (and unquieted). */
 const DEVTOOLS = process.env.TUNNELPLANE_DEVTOOLS === "1";
 const CRON_EVERY_MS = 30_000;
@@ -56,7 +54,6 @@ const apiEnv = COLLECTING
       ...quietEnv,
       MINIFLARE_WORKERD_PATH: new URL("workerd-inspectable.sh", import.meta.url).pathname,
       TUNNELPLANE_WORKERD: workerd.default,
-      TUNNELPLANE_PROXY_INSPECTOR_PORT: `${PROXY_INSPECTOR_PORT}`,
     }
   : quietEnv;
 /** The commit /healthz reports, when this is a git checkout. */
@@ -187,7 +184,10 @@ try {
     quietInspector(EMULATOR_INSPECTOR_PORT);
   }
   if (COLLECTING) {
-    const ports = () => [findWorkerd(API_PORT).inspectorPort, PROXY_INSPECTOR_PORT];
+    const ports = () => {
+      const found = findWorkerd(API_PORT);
+      return [found.inspectorPort, found.proxyInspectorPort].filter((p) => p !== undefined);
+    };
     collectGarbage(ports, COLLECT);
   }
   const demo = await seedDemo(API, "dev-admin-key");

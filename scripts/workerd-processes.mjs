@@ -39,13 +39,29 @@ const parentOf = (pid) =>
   Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
 
 /**
+ * The inspector port of workerd process `pid`, or undefined when it was started without one.
+ * workerd opens its inspector socket before its other listeners, so it is the process's
+ * lowest-numbered listening descriptor; only that port may be asked (an HTTP request on workerd's
+ * other ports, its control channel among them, would break it).
+ */
+function inspectorPortOf(pid, listening) {
+  if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr=")) {
+    return undefined;
+  }
+  const inodes = socketInodes(pid);
+  const [inspector] = listening
+    .filter((s) => inodes.has(s.inode))
+    .sort((a, b) => inodes.get(a.inode) - inodes.get(b.inode));
+  return inspector?.port;
+}
+
+/**
  * The two workerd processes of the `wrangler dev` that serves 127.0.0.1:`port`: the one listening
  * on that port (wrangler's proxy and inspector proxy) and its sibling that runs the Worker, with
- * the sibling's inspector port. workerd opens its inspector socket before its other listeners, so
- * it is the sibling's lowest-numbered listening descriptor; only that port may be asked (an HTTP
- * request on workerd's other ports, its control channel among them, would break it).
+ * their inspector ports (the proxy has one only under `npm start`, see workerd-inspectable.sh).
  *
- * @returns `{ proxyPid, workerPid, inspectorPort }` (pids as strings)
+ * @returns `{ proxyPid, workerPid, inspectorPort, proxyInspectorPort }` (pids as strings;
+ *   `proxyInspectorPort` undefined when the proxy has no inspector)
  * @throws Error when no workerd serves `port` or its Worker process is not found
  */
 export function findWorkerd(port) {
@@ -70,9 +86,10 @@ export function findWorkerd(port) {
   if (worker === undefined) {
     throw new Error(`the Worker process of port ${port} was not found`);
   }
-  const inodes = socketInodes(worker);
-  const [inspector] = listening
-    .filter((s) => inodes.has(s.inode))
-    .sort((a, b) => inodes.get(a.inode) - inodes.get(b.inode));
-  return { proxyPid: proxy, workerPid: worker, inspectorPort: inspector.port };
+  return {
+    proxyPid: proxy,
+    workerPid: worker,
+    inspectorPort: inspectorPortOf(worker, listening),
+    proxyInspectorPort: inspectorPortOf(proxy, listening),
+  };
 }
