@@ -77,7 +77,12 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
       session.waiting = null;
     });
     socket.on("message", (data) => {
-      const message = JSON.parse(String(data));
+      let message;
+      try {
+        message = JSON.parse(String(data));
+      } catch {
+        return; // not the protocol: nothing to act on, and npm start must not die of it
+      }
       if (message.id === undefined) {
         return; // an event
       }
@@ -125,7 +130,11 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
       );
       // workerd lists the isolates behind service bindings to Node (`…:#PROXY_CONTROLLER`) with a
       // URL it does not serve; they run no requests of ours.
-      const reachable = list.filter((isolate) => !isolate.webSocketDebuggerUrl.includes("#"));
+      const reachable = (Array.isArray(list) ? list : []).filter(
+        (isolate) =>
+          typeof isolate?.webSocketDebuggerUrl === "string" &&
+          !isolate.webSocketDebuggerUrl.includes("#"),
+      );
       count += reachable.length;
       for (const isolate of reachable) {
         const key = `${port}/${isolate.id}`;
@@ -139,7 +148,7 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
 
   const tick = async () => {
     if (sessions.size < expected && Date.now() - lastChange >= REOPEN_MS) {
-      await connect();
+      await connect().catch(() => {}); // whatever failed is tried again after REOPEN_MS
     }
     for (const session of sessions.values()) {
       if (session.waiting === null && session.socket.readyState === WebSocket.OPEN) {
