@@ -7,17 +7,21 @@
  * Reported as cloudflare/workerd#6894 (open). workerd's allocator (tcmalloc, linked into the
  * binary, no background release) then keeps the freed memory for good, so the process stays at
  * its peak: 5,000 writes and reads left the Worker process 187 MB above a fresh start while the
- * memory its allocator had handed out was back where it started (see README, "Performance").
+ * memory its allocator had handed out was back where it started (see README, "Memory of the local
+ * runtime").
  *
  * `collectGarbage` watches the JavaScript heap of every isolate of the given workerd processes
  * through workerd's own inspector (loopback only) and asks an isolate for a full collection as
  * soon as its heap has grown `growthBytes` past what the last collection left, or `everyMs` after
- * that collection when it has grown at all. Growth, not time alone, is the trigger because the
- * garbage comes with the requests: at 66 requests a second a collection every 2 s let the control
- * plane's heap reach 71 MB between two of them, and the allocator kept that peak.
+ * that collection when it has grown at all (so a busy isolate is collected at least every
+ * `everyMs`, and a new session's first reading always triggers one). Growth, not time alone, is
+ * the trigger because the garbage comes with the requests: at 66 requests a second a collection
+ * every 2 s let the control plane's heap reach 71 MB between two of them, and the allocator kept
+ * that peak.
  *
- * workerd keeps one session per isolate, so ours replaces the one wrangler's inspector proxy holds
- * on the control plane's isolate, which wrangler does not open again until the Worker reloads:
+ * workerd allows one session per isolate (a second client closes both), so ours displaces the one
+ * wrangler's inspector proxy holds on the control plane's isolate, which wrangler does not open
+ * again until the Worker reloads:
  * nothing is lost (a modules Worker's console output reaches the terminal through workerd's own
  * output, and the Network events quiet-inspector.mjs turns off have nowhere to go), but Chrome
  * DevTools needs `TUNNELPLANE_DEVTOOLS=1`, which leaves the inspectors alone. Linux only (/proc);
@@ -28,11 +32,20 @@ import WebSocket from "ws";
 /** How often each isolate's heap is read (ms). */
 const POLL_MS = 200;
 /**
- * How long before a closed session is opened again (ms). Another client attaching to an isolate
- * (the soak bench reading a heap) closes ours; this leaves the isolate to it meanwhile.
+ * How long before a closed session is opened again (ms). workerd allows one session per isolate:
+ * another client attaching (the soak bench reading a heap) closes both, and this leaves the
+ * isolate to that client meanwhile.
  */
 const REOPEN_MS = 5_000;
-/** The inspector command behind each question a session asks. */
+/**
+ * How long a session may wait to open or for a heap reading before it is closed and opened again
+ * (ms). A collection is not timed: an idle isolate runs it only at its next event.
+ */
+const STUCK_MS = 10_000;
+/**
+ * The inspector command behind each question a session asks: `usage` decides on a collection,
+ * `floor` records what a collection left.
+ */
 const METHODS = {
   usage: "Runtime.getHeapUsage",
   collect: "HeapProfiler.collectGarbage",
@@ -64,6 +77,7 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
 
   const ask = (session, what) => {
     session.waiting = what;
+    session.askedAt = Date.now();
     session.socket.send(JSON.stringify({ id: ++id, method: METHODS[what] }));
   };
 
@@ -71,7 +85,7 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
     const socket = new WebSocket(url);
     // `waiting`: what the session awaits an answer to, or null; `floor`: the heap's used bytes
     // after the last collection (ms timestamp `collectedAt`).
-    const session = { socket, waiting: "open", floor: 0, collectedAt: 0 };
+    const session = { socket, waiting: "open", askedAt: Date.now(), floor: 0, collectedAt: 0 };
     sessions.set(key, session);
     socket.on("open", () => {
       session.waiting = null;
@@ -107,7 +121,10 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
       }
     });
     socket.on("close", () => {
-      sessions.delete(key);
+      // A late close of a replaced socket must not drop its successor.
+      if (sessions.get(key) === session) {
+        sessions.delete(key);
+      }
       lastChange = Date.now();
     });
     // A refused or reset connection is followed by `close`.
@@ -143,19 +160,29 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
         }
       }
     }
+    if (count !== expected) {
+      console.log(`[gc] collecting ${count} isolates on inspector ports ${ports.join(", ")}`);
+    }
     expected = count || Number.POSITIVE_INFINITY;
   };
 
   const tick = async () => {
-    if (sessions.size < expected && Date.now() - lastChange >= REOPEN_MS) {
-      await connect().catch(() => {}); // whatever failed is tried again after REOPEN_MS
-    }
-    for (const session of sessions.values()) {
-      if (session.waiting === null && session.socket.readyState === WebSocket.OPEN) {
-        ask(session, "usage");
+    try {
+      if (sessions.size < expected && Date.now() - lastChange >= REOPEN_MS) {
+        await connect(); // whatever fails is tried again after REOPEN_MS
       }
+      for (const session of sessions.values()) {
+        if (session.waiting === null && session.socket.readyState === WebSocket.OPEN) {
+          ask(session, "usage");
+        } else if (session.waiting !== "collect" && Date.now() - session.askedAt > STUCK_MS) {
+          session.socket.terminate();
+        }
+      }
+    } catch {
+      // as above: the next tick carries on
+    } finally {
+      setTimeout(tick, POLL_MS);
     }
-    setTimeout(tick, POLL_MS);
   };
   tick();
 }

@@ -13,6 +13,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { copyFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { collectGarbage } from "./collect-garbage.mjs";
 import { seedDemo } from "./demo.mjs";
 import { quietInspector } from "./quiet-inspector.mjs";
@@ -26,13 +27,13 @@ const EMULATOR_INSPECTOR_PORT = 9230;
 const DEVTOOLS = process.env.TUNNELPLANE_DEVTOOLS === "1";
 const CRON_EVERY_MS = 30_000;
 /**
- * When an isolate of the control plane is collected (workerd#6894): once its heap has grown 8 MB
+ * When an isolate of the control plane is collected (workerd#6894): once its heap has grown 4 MB
  * past what the last collection left, or 2 s after that collection if it has grown at all.
  */
-const COLLECT = { growthBytes: 8 * 1024 * 1024, everyMs: 2_000 };
+const COLLECT = { growthBytes: 4 * 1024 * 1024, everyMs: 2_000 };
 const API = `http://127.0.0.1:${API_PORT}`;
 const EMULATOR = `http://127.0.0.1:${EMULATOR_PORT}`;
-const wrangler = new URL("../node_modules/.bin/wrangler", import.meta.url).pathname;
+const wrangler = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
 const quietEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
 
 // wrangler dev fetches the `Request.cf` placeholder from workers.cloudflare.com and, offline,
@@ -47,15 +48,19 @@ if (!online) {
 }
 /** Linux, without DevTools: the collector also reaches the proxy's isolates. */
 const COLLECTING = !DEVTOOLS && process.platform === "linux";
-// Where miniflare finds workerd, so that the wrapper can run the same binary.
-const workerd = createRequire(createRequire(import.meta.url).resolve("miniflare"))("workerd");
-const apiEnv = COLLECTING
-  ? {
-      ...quietEnv,
-      MINIFLARE_WORKERD_PATH: new URL("workerd-inspectable.sh", import.meta.url).pathname,
-      TUNNELPLANE_WORKERD: workerd.default,
-    }
-  : quietEnv;
+/** The control plane's environment: with the collector, workerd through the wrapper. */
+function apiEnvironment() {
+  if (!COLLECTING) {
+    return quietEnv;
+  }
+  // The binary miniflare would run, so that the wrapper runs the same one.
+  const fromMiniflare = createRequire(createRequire(import.meta.url).resolve("miniflare"));
+  return {
+    ...quietEnv,
+    MINIFLARE_WORKERD_PATH: fileURLToPath(new URL("workerd-inspectable.sh", import.meta.url)),
+    TUNNELPLANE_WORKERD: fromMiniflare("workerd").default,
+  };
+}
 /** The commit /healthz reports, when this is a git checkout. */
 const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" });
 const commitVars =
@@ -148,7 +153,7 @@ start(
     `CLOUDFLARE_API_BASE_URL:${EMULATOR}/client/v4`,
     ...commitVars,
   ],
-  apiEnv,
+  apiEnvironment(),
 );
 
 async function waitFor(url, label) {
