@@ -18,7 +18,7 @@
  * failed, or when either process ends more than 64 MB above where it was found. Memory is each
  * process's resident set (RSS, from /proc, so Linux only) and the control plane isolate's V8 heap
  * (from workerd's inspector on loopback, read only after the warm-up and at the end: a second
- * inspector session on an isolate closes the collector's for a few seconds). The bench collects
+ * inspector session on an isolate closes both, the collector's for a few seconds). The bench collects
  * nothing itself: it measures `npm start` as it runs (scripts/collect-garbage.mjs, README "Memory
  * of the local runtime"). Bounded: at most `--writes` writes (default 5,000) and `--minutes`
  * minutes (default 30); loopback only.
@@ -54,28 +54,38 @@ const API = "http://127.0.0.1:8787";
 const AUTH = { authorization: "Bearer dev-admin-key", "content-type": "application/json" };
 const SOAK_LIMITS = { routes: 100_000, network_policies: 100_000, virtual_networks: 100_000 };
 
-/** A process's RSS in MB; exits when the process is gone (wrangler restarted it mid-run). */
+/**
+ * A process's RSS in MB.
+ * @throws Error when the process is gone (wrangler restarted it mid-run)
+ */
 const rssMb = (pid) => {
   try {
     const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
     return Number(line[1]) / 1024;
   } catch {
-    console.error(
-      `workerd process ${pid} is gone: wrangler restarted it, so memory no longer compares. FAIL`,
-    );
-    process.exit(1);
+    throw new Error(`workerd process ${pid} is gone: wrangler restarted it mid-run`);
   }
 };
 
-/** Sends one inspector command and waits for its answer. */
+/** Sends one inspector command and waits (at most 10 s) for its answer. */
 function inspectOnce(url, method) {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
+    const timer = setTimeout(() => socket.terminate(), 10_000);
     socket.on("open", () => socket.send(JSON.stringify({ id: 1, method })));
     socket.on("message", (data) => {
-      const message = JSON.parse(String(data));
-      if (message.id === 1) {
+      let message;
+      try {
+        message = JSON.parse(String(data));
+      } catch {
+        return;
+      }
+      if (message?.id === 1) {
+        clearTimeout(timer);
         socket.close();
+        if (message.result === undefined) {
+          reject(new Error(`inspector ${url} refused ${method}: ${JSON.stringify(message)}`));
+        }
         resolve(message.result);
       }
     });
@@ -83,9 +93,10 @@ function inspectOnce(url, method) {
     // workerd allows one session per isolate: a second client connecting (ours, or `npm start`'s
     // collector reopening its session) closes both, without an answer, which would otherwise
     // leave the await pending forever.
-    socket.on("close", (code) =>
-      reject(new Error(`inspector ${url} closed (${code}) on ${method}`)),
-    );
+    socket.on("close", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`inspector ${url} closed (${code}) on ${method}`));
+    });
   });
 }
 
@@ -212,8 +223,8 @@ const target = (() => {
 })();
 /**
  * Both processes' RSS, in MB, and with `heap` the Worker isolate's heap. The heap is read only
- * at the start and the end: reading it opens an inspector session, which closes the one of
- * `npm start`'s collector on that isolate for a few seconds.
+ * after the warm-up and at the end: reading it opens an inspector session, which closes both
+ * itself (then retried) and the one of `npm start`'s collector on that isolate for a few seconds.
  */
 async function memory(heap) {
   return {
@@ -264,60 +275,80 @@ async function drive(ctx, done, report) {
   await Promise.all(Array.from({ length: CONCURRENCY }, one));
 }
 
+/** The soak in `ctx`'s account from memory `found`: true when it passes. */
+async function soak(ctx, found) {
+  await drive(ctx, () => sent >= WARMUP);
+  await settle();
+  const before = await memory(true);
+  console.log(`warmed up    ${show(before)}  (after ${sent} requests of warm-up and a settle)`);
+
+  const warmupSent = sent;
+  const warmupWrites = writes;
+  const peak = { proxy: before.proxy, worker: before.worker };
+  let lost;
+  const sampler = setInterval(() => {
+    try {
+      peak.proxy = Math.max(peak.proxy, rssMb(target.proxyPid));
+      peak.worker = Math.max(peak.worker, rssMb(target.workerPid));
+    } catch (error) {
+      lost = error;
+    }
+  }, 250);
+  const startedAt = Date.now();
+  await drive(
+    ctx,
+    () => writes - warmupWrites >= WRITES,
+    async (n) => {
+      if ((n - warmupSent) % REPORT_EVERY === 0) {
+        const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
+        console.log(
+          `${String(n - warmupSent).padStart(5)}        ${show(await memory())}  ${seconds} s  failed ${failed}`,
+        );
+      }
+    },
+  );
+  const runSeconds = (Date.now() - startedAt) / 1000;
+  clearInterval(sampler);
+  if (lost) {
+    throw lost;
+  }
+  const busy = await memory();
+  await settle();
+  const idle = await memory(true);
+  console.log(`end (busy)   ${show(busy)}`);
+  console.log(`peak         ${show(peak)}`);
+  console.log(`end (idle)   ${show(idle)}  (after a settle)`);
+  const growth = { proxy: idle.proxy - found.proxy, worker: idle.worker - found.worker };
+  const mb = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(0)} MB`;
+  console.log(
+    `${sent - warmupSent} requests (${writes - warmupWrites} writes) in ${runSeconds.toFixed(0)} s after ${warmupSent} of warm-up, ${failed} failed in all`,
+  );
+  console.log(
+    `growth after the warm-up: port-8787 process ${mb(idle.proxy - before.proxy)}, Worker process ${mb(idle.worker - before.worker)}, Worker heap ${(idle.heap - before.heap).toFixed(1)} MB`,
+  );
+  console.log(
+    `growth from as found: port-8787 process ${mb(growth.proxy)}, Worker process ${mb(growth.worker)} (limit ${MAX_GROWTH_MB} MB a process)`,
+  );
+  const complete = writes - warmupWrites >= WRITES;
+  if (!complete) {
+    console.log(`incomplete: the --minutes deadline came after ${writes - warmupWrites} writes`);
+  }
+  return (
+    complete && failed === 0 && growth.proxy <= MAX_GROWTH_MB && growth.worker <= MAX_GROWTH_MB
+  );
+}
+
 const found = await memory(false);
 console.log(`workerd pids: port 8787 ${target.proxyPid}, Worker ${target.workerPid}`);
 console.log(`as found     ${show(found)}`);
 const ctx = await prepare();
-await drive(ctx, () => sent >= WARMUP);
-await settle();
-const before = await memory(true);
-console.log(`warmed up    ${show(before)}  (after ${sent} requests of warm-up and a settle)`);
-
-const warmupSent = sent;
-const warmupWrites = writes;
-const peak = { proxy: before.proxy, worker: before.worker };
-const sampler = setInterval(() => {
-  peak.proxy = Math.max(peak.proxy, rssMb(target.proxyPid));
-  peak.worker = Math.max(peak.worker, rssMb(target.workerPid));
-}, 250);
-const startedAt = Date.now();
-await drive(
-  ctx,
-  () => writes - warmupWrites >= WRITES,
-  async (n) => {
-    if ((n - warmupSent) % REPORT_EVERY === 0) {
-      const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
-      console.log(
-        `${String(n - warmupSent).padStart(5)}        ${show(await memory())}  ${seconds} s  failed ${failed}`,
-      );
-    }
-  },
-);
-const runSeconds = (Date.now() - startedAt) / 1000;
-clearInterval(sampler);
-const busy = await memory();
-await settle();
-const idle = await memory(true);
-console.log(`end (busy)   ${show(busy)}`);
-console.log(`peak         ${show(peak)}`);
-console.log(`end (idle)   ${show(idle)}  (after a settle)`);
-const growth = { proxy: idle.proxy - found.proxy, worker: idle.worker - found.worker };
-const mb = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(0)} MB`;
-console.log(
-  `${sent - warmupSent} requests (${writes - warmupWrites} writes) in ${runSeconds.toFixed(0)} s after ${warmupSent} of warm-up, ${failed} failed in all`,
-);
-console.log(
-  `growth after the warm-up: port-8787 process ${mb(idle.proxy - before.proxy)}, Worker process ${mb(idle.worker - before.worker)}, Worker heap ${(idle.heap - before.heap).toFixed(1)} MB`,
-);
-console.log(
-  `growth from as found: port-8787 process ${mb(growth.proxy)}, Worker process ${mb(growth.worker)} (limit ${MAX_GROWTH_MB} MB a process)`,
-);
-await retire(ctx);
-const complete = writes - warmupWrites >= WRITES;
-if (!complete) {
-  console.log(`incomplete: the --minutes deadline came after ${writes - warmupWrites} writes`);
+let passed = false;
+try {
+  passed = await soak(ctx, found);
+} catch (error) {
+  console.error(error.message);
+} finally {
+  await retire(ctx);
 }
-const passed =
-  complete && failed === 0 && growth.proxy <= MAX_GROWTH_MB && growth.worker <= MAX_GROWTH_MB;
 console.log(passed ? "PASS" : "FAIL");
 process.exit(passed ? 0 : 1);

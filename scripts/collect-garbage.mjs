@@ -34,7 +34,7 @@ const POLL_MS = 200;
 /**
  * How long before a closed session is opened again (ms). workerd allows one session per isolate:
  * another client attaching (the soak bench reading a heap) closes both, and this leaves the
- * isolate to that client meanwhile.
+ * isolate free for that client's retry.
  */
 const REOPEN_MS = 5_000;
 /**
@@ -42,6 +42,8 @@ const REOPEN_MS = 5_000;
  * (ms). A collection is not timed: an idle isolate runs it only at its next event.
  */
 const STUCK_MS = 10_000;
+/** How long a listing of an inspector's isolates may take (ms). */
+const LIST_TIMEOUT_MS = 2_000;
 /**
  * The inspector command behind each question a session asks: `usage` decides on a collection,
  * `floor` records what a collection left.
@@ -69,8 +71,11 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
   }
   /** Open sessions by `port/isolate id`. */
   const sessions = new Map();
-  /** How many isolates the last listing had. */
+  /** How many isolates the last listing had, and the last count logged. */
   let expected = Number.POSITIVE_INFINITY;
+  let logged;
+  /** Whether a listing is under way: polling goes on meanwhile. */
+  let connecting = false;
   /** When sessions were last listed or one was closed (ms): REOPEN_MS counts from there. */
   let lastChange = 0;
   let id = 0;
@@ -97,8 +102,8 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
       } catch {
         return; // not the protocol: nothing to act on, and npm start must not die of it
       }
-      if (message.id === undefined) {
-        return; // an event
+      if (typeof message?.id !== "number") {
+        return; // an event, or not the protocol
       }
       const answered = session.waiting;
       session.waiting = null;
@@ -141,10 +146,11 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
     }
     let count = 0;
     for (const port of ports) {
-      const list = await fetch(`http://127.0.0.1:${port}/json/list`).then(
-        (response) => response.json(),
-        () => [],
-      );
+      const list = await fetch(`http://127.0.0.1:${port}/json/list`, {
+        signal: AbortSignal.timeout(LIST_TIMEOUT_MS),
+      })
+        .then((response) => response.json())
+        .catch(() => []); // this port is skipped until the next listing
       // workerd lists the isolates behind service bindings to Node (`…:#PROXY_CONTROLLER`) with a
       // URL it does not serve; they run no requests of ours.
       const reachable = (Array.isArray(list) ? list : []).filter(
@@ -156,20 +162,31 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
       for (const isolate of reachable) {
         const key = `${port}/${isolate.id}`;
         if (!sessions.has(key)) {
-          open(key, isolate.webSocketDebuggerUrl);
+          try {
+            open(key, isolate.webSocketDebuggerUrl);
+          } catch {
+            count--; // a URL ws cannot open: the others are still opened
+          }
         }
       }
     }
-    if (count !== expected) {
+    if (count !== logged) {
+      logged = count;
       console.log(`[gc] collecting ${count} isolates on inspector ports ${ports.join(", ")}`);
     }
     expected = count || Number.POSITIVE_INFINITY;
   };
 
-  const tick = async () => {
+  const tick = () => {
     try {
-      if (sessions.size < expected && Date.now() - lastChange >= REOPEN_MS) {
-        await connect(); // whatever fails is tried again after REOPEN_MS
+      if (!connecting && sessions.size < expected && Date.now() - lastChange >= REOPEN_MS) {
+        connecting = true;
+        // Whatever fails is tried again after REOPEN_MS.
+        connect()
+          .catch(() => {})
+          .finally(() => {
+            connecting = false;
+          });
       }
       for (const session of sessions.values()) {
         if (session.waiting === null && session.socket.readyState === WebSocket.OPEN) {
@@ -179,7 +196,7 @@ export function collectGarbage(inspectorPorts, { growthBytes, everyMs }) {
         }
       }
     } catch {
-      // as above: the next tick carries on
+      // the next tick carries on
     } finally {
       setTimeout(tick, POLL_MS);
     }

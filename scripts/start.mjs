@@ -53,12 +53,12 @@ function apiEnvironment() {
   if (!COLLECTING) {
     return quietEnv;
   }
-  // The binary miniflare would run, so that the wrapper runs the same one.
+  // The binary miniflare would run (one the user chose included), so that the wrapper runs it.
   const fromMiniflare = createRequire(createRequire(import.meta.url).resolve("miniflare"));
   return {
     ...quietEnv,
     MINIFLARE_WORKERD_PATH: fileURLToPath(new URL("workerd-inspectable.sh", import.meta.url)),
-    TUNNELPLANE_WORKERD: fromMiniflare("workerd").default,
+    TUNNELPLANE_WORKERD: process.env.MINIFLARE_WORKERD_PATH ?? fromMiniflare("workerd").default,
   };
 }
 /** The commit /healthz reports, when this is a git checkout. */
