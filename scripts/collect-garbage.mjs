@@ -21,11 +21,10 @@
  *
  * workerd allows one session per isolate (a second client closes both), so ours displaces the one
  * wrangler's inspector proxy holds on the control plane's isolate, which wrangler does not open
- * again until the Worker reloads:
- * nothing is lost (a modules Worker's console output reaches the terminal through workerd's own
- * output, and the Network events quiet-inspector.mjs turns off have nowhere to go), but Chrome
- * DevTools needs `TUNNELPLANE_DEVTOOLS=1`, which leaves the inspectors alone. Linux only (/proc);
- * elsewhere it does nothing.
+ * again until the Worker reloads: nothing is lost (a modules Worker's console output reaches the
+ * terminal through workerd's own output, and the Network events quiet-inspector.mjs turns off
+ * have nowhere to go), but Chrome DevTools needs `TUNNELPLANE_DEVTOOLS=1`, which leaves the
+ * inspectors alone. Linux only (/proc); elsewhere it does nothing.
  */
 import WebSocket from "ws";
 
