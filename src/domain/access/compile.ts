@@ -11,8 +11,9 @@ import type { NetworkProtocol } from "../model";
 import type { EvaluablePolicy, PolicyConditions } from "../policies/evaluate";
 import type { Expr } from "../policies/expression";
 import type { Interval } from "./intervals";
+import { valueHolds } from "./selectors";
 import { PROTOCOLS } from "./space";
-import { dstSet, portSet, protocolHolds } from "./traffic-sets";
+import { dstSet, portSet } from "./traffic-sets";
 
 /** A compiled condition: boolean structure over traffic sets and identity leaves. */
 export type Condition =
@@ -147,7 +148,7 @@ function compileExpr(expr: Expr, into: CompiledConditions): Condition {
       }
       return {
         kind: "protocol",
-        set: new Set(PROTOCOLS.filter((p) => protocolHolds(predicate, p))),
+        set: new Set(PROTOCOLS.filter((p) => valueHolds(predicate, p))),
       };
     }
   }

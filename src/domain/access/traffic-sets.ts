@@ -5,8 +5,6 @@
  */
 import { parseCidr } from "../cidr/parse";
 import { type AddressRange, toAddressSet } from "../cidr/ranges";
-import type { NetworkProtocol } from "../model";
-import { emailMatches } from "../policies/email-regex";
 import type { Predicate, SetItem } from "../policies/expression";
 import { complementIntervals, type Interval, toIntervalSet } from "./intervals";
 import { ADDRESS_SPACE, PORT_SPACE } from "./space";
@@ -94,24 +92,5 @@ export function portSet(predicate: Predicate): Interval[] {
       return clip([{ from: Math.ceil(predicate.value), to: PORT_SPACE.to }]);
     default:
       return [];
-  }
-}
-
-/** Whether a protocol test holds for one protocol. */
-export function protocolHolds(predicate: Predicate, protocol: NetworkProtocol): boolean {
-  const isItem = (item: SetItem) => item.type === "string" && item.value === protocol;
-  switch (predicate.op) {
-    case "eq":
-      return isItem(predicate.value);
-    case "ne":
-      return !isItem(predicate.value);
-    case "in":
-      return predicate.items.some(isItem);
-    case "matches":
-      return emailMatches(predicate.pattern, protocol);
-    case "contains":
-      return protocol.includes(predicate.value);
-    default:
-      return false;
   }
 }
